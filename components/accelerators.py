@@ -1,0 +1,251 @@
+"""The accelerator catalog: the one vocabulary both clouds and serving share.
+
+Stack config names accelerator *kinds* (``nvidia-l4``, ``aws-inferentia2``, ``tpu-v5e``), never instance or
+machine types. Each kind maps, per cloud, to the node shapes that carry it, the Kubernetes extended resource
+that exposes it, the taint that keeps other pods off it, and its memory per device. Nodes of every accelerator
+pool carry the label ``inferstack.io/accelerator=<kind>`` so serving selects nodes without asking which cloud
+it runs on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from inferstack.config.base import Cloud
+
+#: Node label set on every accelerator node, on both clouds; serving's nodeSelector uses it.
+ACCELERATOR_LABEL = "inferstack.io/accelerator"
+#: Node label naming the inferstack pool a node belongs to.
+POOL_LABEL = "inferstack.io/pool"
+
+
+class Family(str, Enum):
+    """Device family: decides the device plugin, the extended resource and the taint."""
+
+    NVIDIA = "nvidia"
+    NEURON = "neuron"
+    TPU = "tpu"
+
+
+#: Extended resource name per family (what a pod requests in ``resources.limits``).
+DEVICE_RESOURCE: dict[Family, str] = {
+    Family.NVIDIA: "nvidia.com/gpu",
+    Family.NEURON: "aws.amazon.com/neuron",
+    Family.TPU: "google.com/tpu",
+}
+
+#: Taint key per family; accelerator nodes carry ``<key>=true:NoSchedule``.
+TAINT_KEY: dict[Family, str] = dict(DEVICE_RESOURCE)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One node shape carrying an accelerator: an EC2 instance type or a GCE machine type."""
+
+    name: str
+    devices: int
+    vcpu: int
+    memory_gib: int
+    #: TPU slice topology served by this shape alone (single host), e.g. ``2x4``.
+    tpu_topology: str | None = None
+
+
+@dataclass(frozen=True)
+class Accelerator:
+    """One accelerator kind and where it is offered."""
+
+    kind: str
+    family: Family
+    description: str
+    device_memory_gib: int
+    offerings: dict[Cloud, tuple[Shape, ...]]
+    #: GCE accelerator type (``guest_accelerators[].type`` for GPUs, ``cloud.google.com/gke-tpu-accelerator`` for TPUs).
+    gcp_accelerator_type: str | None = None
+    #: Multi-host TPU slice topologies (GKE, placement policy COMPACT), beyond the single-host shapes.
+    tpu_multi_host_topologies: tuple[str, ...] = ()
+    #: GCP regions in which the kind is offered (empty: not offered on GCP).
+    gcp_regions: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def device_resource(self) -> str:
+        return DEVICE_RESOURCE[self.family]
+
+    @property
+    def taint_key(self) -> str:
+        return TAINT_KEY[self.family]
+
+    def shapes(self, cloud: Cloud) -> tuple[Shape, ...]:
+        return self.offerings.get(cloud, ())
+
+    def shape(self, cloud: Cloud, name: str | None = None) -> Shape:
+        """The named shape, or the smallest one, on ``cloud``."""
+        shapes = self.shapes(cloud)
+        if not shapes:
+            raise KeyError(f"{self.kind} is not offered on {cloud.value}")
+        if name is None:
+            return shapes[0]
+        for s in shapes:
+            if s.name == name:
+                return s
+        raise KeyError(f"{name} does not carry {self.kind}; allowed: {', '.join(s.name for s in shapes)}")
+
+
+_EU_GPU = frozenset({"europe-west1", "europe-west4"})
+
+CATALOG: dict[str, Accelerator] = {
+    a.kind: a
+    for a in [
+        Accelerator(
+            kind="nvidia-t4",
+            family=Family.NVIDIA,
+            description="NVIDIA T4, 16 GiB: small models, cheap batch inference",
+            device_memory_gib=16,
+            offerings={
+                Cloud.AWS: (Shape("g4dn.xlarge", 1, 4, 16), Shape("g4dn.2xlarge", 1, 8, 32), Shape("g4dn.12xlarge", 4, 48, 192)),
+                Cloud.GCP: (Shape("n1-standard-8", 1, 8, 30), Shape("n1-standard-32", 4, 32, 120)),
+            },
+            gcp_accelerator_type="nvidia-tesla-t4",
+            gcp_regions=_EU_GPU,
+        ),
+        Accelerator(
+            kind="nvidia-a10g",
+            family=Family.NVIDIA,
+            description="NVIDIA A10G, 24 GiB (AWS G5)",
+            device_memory_gib=24,
+            offerings={
+                Cloud.AWS: (
+                    Shape("g5.xlarge", 1, 4, 16),
+                    Shape("g5.2xlarge", 1, 8, 32),
+                    Shape("g5.12xlarge", 4, 48, 192),
+                    Shape("g5.48xlarge", 8, 192, 768),
+                ),
+            },
+        ),
+        Accelerator(
+            kind="nvidia-l4",
+            family=Family.NVIDIA,
+            description="NVIDIA L4, 24 GiB: efficient mid-size inference",
+            device_memory_gib=24,
+            offerings={
+                Cloud.AWS: (Shape("g6.xlarge", 1, 4, 16), Shape("g6.2xlarge", 1, 8, 32), Shape("g6.12xlarge", 4, 48, 192)),
+                Cloud.GCP: (Shape("g2-standard-8", 1, 8, 32), Shape("g2-standard-24", 2, 24, 96), Shape("g2-standard-48", 4, 48, 192)),
+            },
+            gcp_accelerator_type="nvidia-l4",
+            gcp_regions=_EU_GPU,
+        ),
+        Accelerator(
+            kind="nvidia-l40s",
+            family=Family.NVIDIA,
+            description="NVIDIA L40S, 48 GiB (AWS G6e)",
+            device_memory_gib=48,
+            offerings={
+                Cloud.AWS: (Shape("g6e.xlarge", 1, 4, 32), Shape("g6e.2xlarge", 1, 8, 64), Shape("g6e.12xlarge", 4, 48, 384)),
+            },
+        ),
+        Accelerator(
+            kind="nvidia-a100",
+            family=Family.NVIDIA,
+            description="NVIDIA A100, 40 GiB",
+            device_memory_gib=40,
+            offerings={
+                Cloud.AWS: (Shape("p4d.24xlarge", 8, 96, 1152),),
+                Cloud.GCP: (Shape("a2-highgpu-1g", 1, 12, 85), Shape("a2-highgpu-2g", 2, 24, 170), Shape("a2-highgpu-8g", 8, 96, 680)),
+            },
+            gcp_accelerator_type="nvidia-tesla-a100",
+            gcp_regions=frozenset({"europe-west4"}),
+        ),
+        Accelerator(
+            kind="nvidia-h100",
+            family=Family.NVIDIA,
+            description="NVIDIA H100, 80 GiB: large language models",
+            device_memory_gib=80,
+            offerings={
+                Cloud.AWS: (Shape("p5.48xlarge", 8, 192, 2048),),
+                Cloud.GCP: (Shape("a3-highgpu-8g", 8, 208, 1872),),
+            },
+            gcp_accelerator_type="nvidia-h100-80gb",
+            gcp_regions=frozenset({"europe-west4", "europe-west1"}),
+        ),
+        Accelerator(
+            kind="aws-inferentia2",
+            family=Family.NEURON,
+            description="AWS Inferentia2, 32 GiB per device (2 NeuronCores)",
+            device_memory_gib=32,
+            offerings={
+                Cloud.AWS: (
+                    Shape("inf2.xlarge", 1, 4, 16),
+                    Shape("inf2.8xlarge", 1, 32, 128),
+                    Shape("inf2.24xlarge", 6, 96, 384),
+                    Shape("inf2.48xlarge", 12, 192, 768),
+                ),
+            },
+        ),
+        Accelerator(
+            kind="aws-trainium1",
+            family=Family.NEURON,
+            description="AWS Trainium1, 32 GiB per device (2 NeuronCores)",
+            device_memory_gib=32,
+            offerings={Cloud.AWS: (Shape("trn1.2xlarge", 1, 8, 32), Shape("trn1.32xlarge", 16, 128, 512))},
+        ),
+        Accelerator(
+            kind="tpu-v5e",
+            family=Family.TPU,
+            description="Google TPU v5e (v5 lite), 16 GiB HBM per chip",
+            device_memory_gib=16,
+            offerings={
+                Cloud.GCP: (
+                    Shape("ct5lp-hightpu-1t", 1, 24, 48, "1x1"),
+                    Shape("ct5lp-hightpu-4t", 4, 112, 192, "2x2"),
+                    Shape("ct5lp-hightpu-8t", 8, 224, 384, "2x4"),
+                ),
+            },
+            gcp_accelerator_type="tpu-v5-lite-podslice",
+            tpu_multi_host_topologies=("4x4", "4x8", "8x8", "8x16", "16x16"),
+            gcp_regions=frozenset({"europe-west4"}),
+        ),
+        Accelerator(
+            kind="tpu-v5p",
+            family=Family.TPU,
+            description="Google TPU v5p, 95 GiB HBM per chip",
+            device_memory_gib=95,
+            offerings={Cloud.GCP: (Shape("ct5p-hightpu-4t", 4, 208, 448, "2x2x1"),)},
+            gcp_accelerator_type="tpu-v5p-slice",
+            tpu_multi_host_topologies=("2x2x2", "2x2x4", "2x4x4", "4x4x4"),
+            gcp_regions=frozenset({"europe-west4"}),
+        ),
+        Accelerator(
+            kind="tpu-v6e",
+            family=Family.TPU,
+            description="Google TPU v6e (Trillium), 32 GiB HBM per chip",
+            device_memory_gib=32,
+            offerings={
+                Cloud.GCP: (
+                    Shape("ct6e-standard-1t", 1, 44, 448, "1x1"),
+                    Shape("ct6e-standard-4t", 4, 180, 720, "2x2"),
+                    Shape("ct6e-standard-8t", 8, 180, 1440, "2x4"),
+                ),
+            },
+            gcp_accelerator_type="tpu-v6e-slice",
+            tpu_multi_host_topologies=("4x4", "4x8", "8x8", "8x16", "16x16"),
+            gcp_regions=frozenset({"europe-west4"}),
+        ),
+    ]
+}
+
+
+def kinds_for(cloud: Cloud) -> list[str]:
+    """Kinds offered on ``cloud``, in catalog order."""
+    return [k for k, a in CATALOG.items() if a.shapes(cloud)]
+
+
+def lookup(kind: str, cloud: Cloud) -> Accelerator:
+    """The catalog entry for ``kind``; ValueError naming the allowed kinds when it is unknown or not on ``cloud``."""
+    acc = CATALOG.get(kind)
+    if acc is None:
+        raise ValueError(f"unknown accelerator kind {kind!r}; allowed on {cloud.value}: {', '.join(kinds_for(cloud))}")
+    if not acc.shapes(cloud):
+        raise ValueError(
+            f"accelerator kind {kind!r} is not offered on {cloud.value}; allowed on {cloud.value}: {', '.join(kinds_for(cloud))}"
+        )
+    return acc

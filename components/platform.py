@@ -1,0 +1,62 @@
+"""What every cloud's platform component hands to the cloud-agnostic layers (add-ons, serving, registry, secrets).
+
+Serving never asks which cloud it runs on: it gets a :class:`PlatformOutputs` and a :class:`WorkloadIdentity`
+that turns "this Kubernetes service account may use this cloud identity" into the right annotation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from inferstack.config.base import Cloud
+
+#: Service account every model's predictor runs under, in its team namespace.
+SERVING_SERVICE_ACCOUNT = "inferstack-serving"
+
+
+@dataclass(frozen=True)
+class PoolInfo:
+    """An accelerator pool as serving sees it: kind, limits and the node labels / taints to target it."""
+
+    name: str
+    kind: str
+    max_nodes: int
+    devices_per_node: int
+    node_selector: dict[str, str]
+    taint_key: str
+    device_resource: str
+
+
+@dataclass
+class WorkloadIdentity:
+    """How a Kubernetes service account assumes a cloud identity (IRSA on EKS, Workload Identity on GKE)."""
+
+    cloud: Cloud
+    #: AWS: the IAM OIDC provider ARN and issuer host/path (no https://).
+    oidc_provider_arn: pulumi.Output[str] | None = None
+    oidc_issuer: pulumi.Output[str] | None = None
+    #: GCP: the project and workload pool (``<project>.svc.id.goog``).
+    project: str | None = None
+    workload_pool: str | None = None
+
+    def service_account_annotation_key(self) -> str:
+        return "eks.amazonaws.com/role-arn" if self.cloud is Cloud.AWS else "iam.gke.io/gcp-service-account"
+
+
+@dataclass
+class PlatformOutputs:
+    """The cluster as the cloud-agnostic layers use it."""
+
+    cloud: Cloud
+    region: str
+    cluster_name: pulumi.Output[str]
+    k8s_provider: k8s.Provider
+    #: CMK used for everything the platform encrypts: KMS key ARN (AWS) or CryptoKey id (GCP).
+    kms_key: pulumi.Output[str]
+    identity: WorkloadIdentity
+    pools: dict[str, PoolInfo] = field(default_factory=dict)
+    #: Resources that must exist before Kubernetes objects are declared (node groups, device plugins).
+    ready: list[pulumi.Resource] = field(default_factory=list)

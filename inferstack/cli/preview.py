@@ -1,0 +1,101 @@
+"""``inferstack preview``: run the stack's program offline and show what ``pulumi up`` would create."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from typing import Any
+
+from inferstack.cli.common import add_stack_args, load_stack, write_output
+from inferstack.config import StackConfig
+from inferstack.engine import Recording, ResourceRecord, run_stack
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("preview", help="offline preview of a stack: resource tree, counts, policy findings")
+    add_stack_args(p)
+    p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
+    p.add_argument("--out", metavar="FILE", help="write the report to FILE instead of stdout")
+    p.set_defaults(func=_preview)
+
+
+def build_report(cfg: StackConfig, rec: Recording) -> dict[str, Any]:
+    """The JSON preview report: stack, resources (engine camelCase inputs, secrets redacted), findings, summary."""
+    by_type = Counter(r.type for r in rec.resources if not r.synthesized)
+    resources = [
+        {
+            "urn": r.urn,
+            "type": r.type,
+            "name": r.name,
+            "parent": r.parent,
+            "provider": r.provider,
+            "protect": r.protect,
+            "retainOnDelete": r.retain_on_delete,
+            "inputs": r.to_json()["inputs"],
+            **({"source": r.to_json()["source"]} if r.source else {}),
+        }
+        for r in rec.resources
+        if not r.synthesized
+    ]
+    findings: list[dict[str, Any]] = []
+    return {
+        "stack": cfg.name,
+        "cloud": cfg.cloud.value,
+        "environment": cfg.environment.value,
+        "region": cfg.region,
+        "resources": resources,
+        "findings": findings,
+        "summary": {
+            "resources": len(resources),
+            "byType": dict(sorted(by_type.items())),
+            "findings": {"mandatory": 0, "advisory": 0},
+        },
+    }
+
+
+def _tree(rec: Recording) -> list[str]:
+    records = [r for r in rec.resources if not r.synthesized]
+    known = {r.urn for r in records}
+    kids: dict[str | None, list[ResourceRecord]] = {}
+    for r in records:
+        parent = r.parent if r.parent in known else None
+        kids.setdefault(parent, []).append(r)
+    width = max((len(r.type) for r in records), default=20) + 12
+    lines = [f"     {'Type':<{width}} Name", f" +   {'pulumi:pulumi:Stack':<{width}} inferstack-{rec.stack}"]
+
+    def walk(parent: str | None, prefix: str) -> None:
+        items = kids.get(parent, [])
+        for i, r in enumerate(items):
+            last = i == len(items) - 1
+            branch = "└─ " if last else "├─ "
+            label = f"{prefix}{branch}{r.type}"
+            flags = " [protect]" if r.protect else (" [retain]" if r.retain_on_delete else "")
+            lines.append(f" +   {label:<{width}} {r.name}{flags}")
+            walk(r.urn, prefix + ("   " if last else "│  "))
+
+    walk(None, "")
+    return lines
+
+
+def render_text(cfg: StackConfig, rec: Recording, report: dict[str, Any]) -> str:
+    out = [f"Previewing stack {cfg.name} ({cfg.cloud.value}, {cfg.environment.value}, {cfg.region}) offline", ""]
+    out += _tree(rec)
+    out += ["", "Resources:", f"    + {report['summary']['resources']} to create", "", "By type:"]
+    for t, n in sorted(report["summary"]["byType"].items(), key=lambda kv: (-kv[1], kv[0])):
+        out.append(f"    {n:>4}  {t}")
+    findings = report["findings"]
+    out += ["", f"Policy findings: {report['summary']['findings']['mandatory']} mandatory, {report['summary']['findings']['advisory']} advisory"]
+    for f in findings:
+        res = f.get("resource") or {}
+        out.append(f"    [{f['enforcementLevel']}] {f['policy']}: {res.get('name', '(stack)')}: {f['message']}")
+    return "\n".join(out) + "\n"
+
+
+def _preview(args: argparse.Namespace) -> int:
+    cfg = load_stack(args)
+    rec = run_stack(cfg)
+    report = build_report(cfg, rec)
+    text = json.dumps(report, indent=2) + "\n" if args.format == "json" else render_text(cfg, rec, report)
+    write_output(text, args.out)
+    return 1 if report["summary"]["findings"]["mandatory"] else 0

@@ -1,0 +1,43 @@
+"""Shared pieces of the stack config models: the strict base model and the shared enums."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class StrictModel(BaseModel):
+    """Base of every config model: camelCase keys in YAML, unknown keys rejected, frozen after parsing."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+        use_enum_values=False,
+        validate_default=True,
+    )
+
+
+class Cloud(str, Enum):
+    """The cloud a stack runs on."""
+
+    AWS = "aws"
+    GCP = "gcp"
+
+
+class Environment(str, Enum):
+    """The environment class of a stack; it drives defaults and policy enforcement levels."""
+
+    DEV = "dev"
+    STAGING = "staging"
+    PROD = "prod"
+
+
+class CapacityType(str, Enum):
+    """Purchase option of accelerator nodes, shared by Karpenter (AWS) and ComputeClass (GCP)."""
+
+    SPOT = "spot"
+    ON_DEMAND = "on-demand"

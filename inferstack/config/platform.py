@@ -1,0 +1,69 @@
+"""Config of the platform itself: network, cluster and accelerator pools (the same keys on AWS and GCP)."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import Field
+
+from inferstack.config.base import StrictModel
+
+_NAME = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
+
+
+class NetworkConfig(StrictModel):
+    """VPC layout. On AWS: public subnets only for load balancers, private subnets for nodes, NAT; on GCP: one regional subnet."""
+
+    cidr: str = Field("10.0.0.0/16", description="Primary CIDR block of the VPC (AWS) or node subnet (GCP).")
+    availability_zones: int = Field(2, ge=2, le=3, description="Number of zones the nodes span (at least 2; 3 in prod).")
+    nat_gateways: int = Field(1, ge=1, le=3, description="NAT gateways (AWS): 1 for dev, one per zone for prod.")
+    flow_log_retention_days: int = Field(30, ge=1, le=3653, description="Retention of VPC flow logs, in days.")
+    pods_cidr: str = Field("10.16.0.0/14", description="GKE secondary range for pods.")
+    services_cidr: str = Field("10.20.0.0/20", description="GKE secondary range for services.")
+
+
+class AccessEntry(StrictModel):
+    """An IAM role (AWS) or Google group/user (GCP) mapped to Kubernetes groups."""
+
+    principal: str = Field(description="IAM role ARN (AWS) or Google principal such as group:ml@example.com (GCP).")
+    groups: list[str] = Field(description="Kubernetes groups the principal joins, bound by the team RBAC.", min_length=1)
+
+
+class ClusterConfig(StrictModel):
+    """The Kubernetes control plane and its small on-demand system node pool."""
+
+    version: str = Field("1.33", description="Kubernetes minor version of EKS; GKE follows the release channel.")
+    release_channel: str = Field("REGULAR", description="GKE release channel: RAPID, REGULAR or STABLE.", pattern="^(RAPID|REGULAR|STABLE)$")
+    public_endpoint: bool = Field(False, description="Expose the API endpoint publicly (never to 0.0.0.0/0).")
+    public_access_cidrs: list[str] = Field(
+        default_factory=list, description="CIDRs allowed to reach a public endpoint, or GKE master authorized networks."
+    )
+    log_retention_days: int = Field(90, ge=1, le=3653, description="Retention of control-plane logs, in days.")
+    access_entries: list[AccessEntry] = Field(default_factory=list, description="Principals mapped to Kubernetes groups.")
+    system_node_type: str = Field("", description="Instance / machine type of the system pool; empty: m6i.large or e2-standard-4.")
+    system_nodes_min: int = Field(2, ge=1, le=10, description="Minimum size of the on-demand system pool.")
+    system_nodes_max: int = Field(4, ge=1, le=20, description="Maximum size of the on-demand system pool.")
+    deletion_protection: bool | None = Field(None, description="Protect the cluster from deletion; default on in prod.")
+
+
+class Capacity(str, Enum):
+    """How an accelerator pool buys capacity."""
+
+    SPOT_FIRST = "spot-first"  # spot, falling back to on-demand when spot is unavailable
+    ON_DEMAND = "on-demand"  # on-demand only
+    SPOT_ONLY = "spot-only"  # spot only: no fallback (never allowed in prod by policy)
+
+
+class AcceleratorPoolConfig(StrictModel):
+    """A pool of accelerator nodes of one kind (Karpenter NodePools on AWS, GKE node pools + ComputeClass on GCP)."""
+
+    name: str = Field(description="Pool name, unique in the stack; lower-case letters, digits and dashes.", pattern=_NAME)
+    kind: str = Field(description="Accelerator kind from the catalog, e.g. nvidia-l4, aws-inferentia2, tpu-v5e.")
+    devices_per_node: int | None = Field(None, ge=1, description="Devices per node; picks the shape; default the smallest.")
+    capacity: Capacity = Field(Capacity.SPOT_FIRST, description="spot-first (with on-demand fallback), on-demand or spot-only.")
+    on_demand_baseline: int = Field(0, ge=0, description="Nodes always kept on-demand (prod baseline), beside the spot-first capacity.")
+    min_nodes: int = Field(0, ge=0, description="Minimum nodes kept running (0 lets the pool scale to zero).")
+    max_nodes: int = Field(4, ge=1, le=1000, description="Maximum nodes of the pool; bounds cost and the models' max replicas.")
+    tpu_topology: str | None = Field(None, description="TPU slice topology, e.g. 2x4 or 4x4 (multi-host); TPU kinds only.")
+    consolidate_after: str = Field("30m", description="How long a node stays empty before Karpenter removes it.", pattern=r"^\d+[smh]$")
+    expire_after: str = Field("720h", description="Maximum node lifetime before Karpenter replaces it (drift, patches).", pattern=r"^(\d+[smh]|Never)$")

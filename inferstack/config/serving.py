@@ -1,0 +1,50 @@
+"""Config of the models served with KServe."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import Field
+
+from inferstack.config.base import StrictModel
+
+_NAME = r"^[a-z][a-z0-9-]{0,40}[a-z0-9]$"
+
+
+class ScaleMetric(str, Enum):
+    """Metric the autoscaler tracks."""
+
+    CONCURRENCY = "concurrency"
+    RPS = "rps"
+    CPU = "cpu"
+    MEMORY = "memory"
+
+
+class CanaryConfig(StrictModel):
+    """A canary version receiving part of the traffic."""
+
+    version: str = Field(description="Registry version or alias of the canary, e.g. '7' or '@candidate'.")
+    percent: int = Field(10, ge=0, le=100, description="Share of traffic sent to the canary, in percent.")
+
+
+class ModelConfig(StrictModel):
+    """One model served as a KServe InferenceService."""
+
+    name: str = Field(description="InferenceService name; lower-case letters, digits and dashes.", pattern=_NAME)
+    namespace: str = Field(description="Team namespace the model runs in.", pattern=_NAME)
+    format: str = Field(description="KServe model format, e.g. huggingface, pytorch, onnx, triton, sklearn.")
+    runtime: str | None = Field(None, description="ServingRuntime name; default: KServe picks one for the format.")
+    registry_model: str = Field(description="Model name in the registry.")
+    version: str = Field(description="Stable registry version or alias, e.g. '3' or '@prod'.")
+    canary: CanaryConfig | None = Field(None, description="Optional canary version and its traffic share.")
+    pool: str | None = Field(None, description="Accelerator pool to run on; none for CPU-only models.")
+    accelerators: int = Field(1, ge=0, description="Devices per replica on the pool's accelerator.")
+    cpu: str = Field("2", description="CPU request per replica.")
+    memory: str = Field("8Gi", description="Memory request per replica.")
+    min_replicas: int = Field(1, ge=0, description="Minimum replicas (0 scales to zero; dev only for accelerator models).")
+    max_replicas: int = Field(2, ge=1, description="Maximum replicas; must fit the pool's limits.")
+    scale_metric: ScaleMetric = Field(ScaleMetric.CONCURRENCY, description="Autoscaling metric.")
+    scale_target: int = Field(4, ge=1, description="Target value of the scale metric per replica.")
+    timeout_seconds: int = Field(120, ge=1, le=3600, description="Request timeout, in seconds.")
+    progress_deadline_seconds: int = Field(1800, ge=60, le=7200, description="How long a new revision may take to become ready.")
+    public: bool = Field(False, description="Expose outside the cluster; also needs policy.allowPublicInference.")

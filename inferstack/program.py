@@ -1,0 +1,41 @@
+"""The Pulumi program: parse the stack config, then declare the platform for the stack's cloud.
+
+``__main__.py`` calls :func:`main`; ``pulumi up`` and the offline engine run the same code.
+"""
+
+from __future__ import annotations
+
+import pulumi
+from pulumi.runtime import config as pconfig
+
+from inferstack.config import Cloud, ConfigError, StackConfig, parse_stack_config
+
+
+def load_config() -> StackConfig:
+    """The stack config as Pulumi passes it to the program, validated."""
+    values = dict(pconfig.get_config_env())
+    values.update(pconfig.CONFIG.get())
+    secret_keys = set(pconfig.get_config_secret_keys_env()) | {k for k in values if pconfig.is_config_secret(k)}
+    return parse_stack_config(pulumi.get_stack(), values, secret_keys=secret_keys)
+
+
+def build(cfg: StackConfig) -> None:
+    """Declare every resource of the stack."""
+    if cfg.cloud is Cloud.AWS:
+        from inferstack.components.aws.platform import AwsPlatform
+
+        platform = AwsPlatform(cfg.name, cfg)
+    else:
+        from inferstack.components.gcp.platform import GcpPlatform
+
+        platform = GcpPlatform(cfg.name, cfg)
+    pulumi.export("cluster_name", platform.outputs.cluster_name)
+
+
+def main() -> None:
+    try:
+        cfg = load_config()
+    except ConfigError as err:
+        # No traceback and nothing declared: the engine reports the message and fails the update.
+        raise pulumi.RunError(str(err)) from None
+    build(cfg)
