@@ -27,6 +27,15 @@ class CanaryConfig(StrictModel):
     percent: int = Field(10, ge=0, le=100, description="Share of traffic sent to the canary, in percent.")
 
 
+class CapacityPlanConfig(StrictModel):
+    """Traffic expectations the capacity planner sizes a model from."""
+
+    peak_rps: float = Field(gt=0, description="Expected peak requests per second for the model.")
+    replica_rps: float = Field(gt=0, description="Measured sustainable requests per second of one replica.")
+    latency_target_ms: int | None = Field(None, ge=1, description="p95 latency target the replica_rps was measured at.")
+    headroom: float = Field(0.25, ge=0, le=4, description="Extra capacity above peak, as a fraction (0.25 = 25%).")
+
+
 class ModelConfig(StrictModel):
     """One model served as a KServe InferenceService."""
 
@@ -48,3 +57,4 @@ class ModelConfig(StrictModel):
     timeout_seconds: int = Field(120, ge=1, le=3600, description="Request timeout, in seconds.")
     progress_deadline_seconds: int = Field(1800, ge=60, le=7200, description="How long a new revision may take to become ready.")
     public: bool = Field(False, description="Expose outside the cluster; also needs policy.allowPublicInference.")
+    capacity: CapacityPlanConfig | None = Field(None, description="Traffic plan; when set, the planner derives and checks replicas.")
