@@ -60,3 +60,14 @@ class PlatformOutputs:
     pools: dict[str, PoolInfo] = field(default_factory=dict)
     #: Resources that must exist before Kubernetes objects are declared (node groups, device plugins).
     ready: list[pulumi.Resource] = field(default_factory=list)
+
+
+@dataclass
+class RegistryOutputs:
+    """The model registry as serving uses it: where artifacts live and the read-only identity for predictors."""
+
+    #: ``s3`` or ``gs``.
+    scheme: str
+    bucket: pulumi.Output[str]
+    #: Read-only identity for the predictors' service accounts: IAM role ARN (IRSA) or Google service account email.
+    reader_identity: pulumi.Output[str]

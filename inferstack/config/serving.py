@@ -23,7 +23,7 @@ class ScaleMetric(str, Enum):
 class CanaryConfig(StrictModel):
     """A canary version receiving part of the traffic."""
 
-    version: str = Field(description="Registry version or alias of the canary, e.g. '7' or '@candidate'.")
+    version: str = Field(description="Registry version number of the canary, e.g. '7'.", pattern=r"^[1-9][0-9]*$")
     percent: int = Field(10, ge=0, le=100, description="Share of traffic sent to the canary, in percent.")
 
 
@@ -44,7 +44,7 @@ class ModelConfig(StrictModel):
     format: str = Field(description="KServe model format, e.g. huggingface, pytorch, onnx, triton, sklearn.")
     runtime: str | None = Field(None, description="ServingRuntime name; default: KServe picks one for the format.")
     registry_model: str = Field(description="Model name in the registry.")
-    version: str = Field(description="Stable registry version or alias, e.g. '3' or '@prod'.")
+    version: str = Field(description="Stable registry version number, e.g. '3'.", pattern=r"^[1-9][0-9]*$")
     canary: CanaryConfig | None = Field(None, description="Optional canary version and its traffic share.")
     pool: str | None = Field(None, description="Accelerator pool to run on; none for CPU-only models.")
     accelerators: int = Field(1, ge=0, description="Devices per replica on the pool's accelerator.")
