@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from google.protobuf import json_format
-
 import pulumi
+from google.protobuf import json_format
 from pulumi.runtime import mocks as pmocks
 from pulumi.runtime import settings as psettings
 from pulumi.runtime.stack import run_pulumi_func
@@ -368,7 +367,7 @@ class OfflineMocks(pmocks.Mocks):
 
     # Invokes ------------------------------------------------------------
     def call(self, args: pmocks.MockCallArgs) -> tuple[dict, list | None]:
-        tok, a = args.token, args.args
+        tok = args.token
         if tok == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline", "userId": "AIDAOFFLINE", "id": ACCOUNT_ID}, None
         if tok == "aws:index/getPartition:getPartition":

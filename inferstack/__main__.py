@@ -1,0 +1,5 @@
+"""``python -m inferstack``: the CLI."""
+
+from inferstack.cli import entrypoint
+
+entrypoint()

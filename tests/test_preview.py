@@ -1,0 +1,40 @@
+"""`inferstack preview` end to end on every reference stack: JSON report shape, text tree, exit code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from inferstack.cli import main
+from tests.conftest import REFERENCE_STACKS
+
+
+@pytest.mark.parametrize("name", REFERENCE_STACKS)
+def test_preview_json(name: str, tmp_path: Path) -> None:
+    out = tmp_path / "preview.json"
+    code = main(["preview", "--stack", name, "--format", "json", "--out", str(out)])
+    report = json.loads(out.read_text())
+    assert code == 0, report["findings"]
+    assert report["stack"] == name
+    assert report["resources"], "the program declared resources"
+    for r in report["resources"]:
+        assert {"urn", "type", "name", "parent", "provider", "protect", "inputs"} <= set(r)
+        assert r["urn"].endswith(f"::{r['name']}")
+    mandatory = [f for f in report["findings"] if f["enforcementLevel"] == "mandatory"]
+    assert mandatory == []
+    assert report["summary"]["resources"] == len(report["resources"])
+    assert sum(report["summary"]["byType"].values()) == len(report["resources"])
+    cluster_type = "aws:eks/cluster:Cluster" if report["cloud"] == "aws" else "gcp:container/cluster:Cluster"
+    assert report["summary"]["byType"][cluster_type] == 1
+
+
+def test_preview_text_tree_via_config_file(capsys: pytest.CaptureFixture[str]) -> None:
+    stack_file = Path(__file__).resolve().parent.parent / "stacks" / "Pulumi.gcp-dev.yaml"
+    assert main(["preview", "--config", str(stack_file)]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("Previewing stack gcp-dev (gcp, dev, europe-west4) offline")
+    assert " +   pulumi:pulumi:Stack" in text and "inferstack-gcp-dev" in text
+    assert "└─ " in text and "gcp:container/cluster:Cluster" in text
+    assert "Resources:\n    + " in text and "By type:" in text and "Policy findings:" in text
