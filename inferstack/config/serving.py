@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from inferstack.config.base import StrictModel
 
@@ -34,6 +34,7 @@ class CapacityPlanConfig(StrictModel):
     replica_rps: float = Field(gt=0, description="Measured sustainable requests per second of one replica.")
     latency_target_ms: int | None = Field(None, ge=1, description="p95 latency target the replica_rps was measured at.")
     headroom: float = Field(0.25, ge=0, le=4, description="Extra capacity above peak, as a fraction (0.25 = 25%).")
+    base_rps: float | None = Field(None, gt=0, description="Expected off-peak requests per second; sizes minReplicas (default 1).")
 
 
 class ModelConfig(StrictModel):
@@ -58,3 +59,16 @@ class ModelConfig(StrictModel):
     progress_deadline_seconds: int = Field(1800, ge=60, le=7200, description="How long a new revision may take to become ready.")
     public: bool = Field(False, description="Expose outside the cluster; also needs policy.allowPublicInference.")
     capacity: CapacityPlanConfig | None = Field(None, description="Traffic plan; when set, the planner derives and checks replicas.")
+
+    @model_validator(mode="after")
+    def _derive_replicas(self) -> ModelConfig:
+        """With a ``capacity`` plan, minReplicas/maxReplicas the entry omits are the planner's (explicit ones are checked)."""
+        if self.capacity is not None:
+            from inferstack.cost.planner import plan_replicas
+
+            plan = plan_replicas(self.capacity)
+            if "min_replicas" not in self.model_fields_set:
+                object.__setattr__(self, "min_replicas", plan.min_replicas)
+            if "max_replicas" not in self.model_fields_set:
+                object.__setattr__(self, "max_replicas", max(plan.max_replicas, self.min_replicas))
+        return self

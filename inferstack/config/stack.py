@@ -246,6 +246,7 @@ def parse_stack_config(
 def _load_checks() -> None:
     """Import the modules that register semantic checks (kept lazy to avoid import cycles)."""
     import inferstack.config.checks  # noqa: F401
+    import inferstack.cost.planner  # noqa: F401
 
 
 @dataclass(frozen=True)

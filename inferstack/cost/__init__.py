@@ -1,0 +1,1 @@
+"""Capacity and cost planning: the public price catalog, the capacity planner and the monthly estimate."""
