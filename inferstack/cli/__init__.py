@@ -18,6 +18,7 @@ COMMANDS = [
     "inferstack.cli.preview",
     "inferstack.cli.config_cmd",
     "inferstack.cli.render",
+    "inferstack.cli.cost",
 ]
 
 

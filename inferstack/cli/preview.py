@@ -50,8 +50,17 @@ def build_report(cfg: StackConfig, rec: Recording) -> dict[str, Any]:
             "resources": len(resources),
             "byType": dict(sorted(by_type.items())),
             "findings": {"mandatory": 0, "advisory": 0},
+            **_cost_summary(cfg),
         },
     }
+
+
+def _cost_summary(cfg: StackConfig) -> dict[str, Any]:
+    """summary.monthlyCostUsd and summary.allOnDemandMonthlyCostUsd (null when a node type has no price)."""
+    from inferstack.cost.estimate import monthly_totals
+
+    totals = monthly_totals(cfg)
+    return {"monthlyCostUsd": totals[0] if totals else None, "allOnDemandMonthlyCostUsd": totals[1] if totals else None}
 
 
 def _tree(rec: Recording) -> list[str]:
@@ -84,6 +93,9 @@ def render_text(cfg: StackConfig, rec: Recording, report: dict[str, Any]) -> str
     out += ["", "Resources:", f"    + {report['summary']['resources']} to create", "", "By type:"]
     for t, n in sorted(report["summary"]["byType"].items(), key=lambda kv: (-kv[1], kv[0])):
         out.append(f"    {n:>4}  {t}")
+    if report["summary"].get("monthlyCostUsd") is not None:
+        out += ["", f"Estimated cost: {report['summary']['monthlyCostUsd']:,.2f} USD/month "
+                f"(all on-demand: {report['summary']['allOnDemandMonthlyCostUsd']:,.2f}; details: inferstack cost)"]
     findings = report["findings"]
     out += ["", f"Policy findings: {report['summary']['findings']['mandatory']} mandatory, {report['summary']['findings']['advisory']} advisory"]
     for f in findings:

@@ -226,7 +226,7 @@ def check_replicas_fit_pools(cfg: StackConfig) -> Iterable[ConfigIssue]:
             continue  # a devicesPerNode the kind does not offer: reported by check_accelerator_pools
         shape = pool_shape(cfg.cloud, pool, replicas)
         chips = topology_chips(cfg.cloud, pool)
-        for (i, model), rep in zip(placed, replicas):
+        for (i, model), rep in zip(placed, replicas, strict=True):
             path = f"inferstack:models[{i}]"
             if acc.family is Family.TPU and chips is not None:
                 if model.accelerators != chips:

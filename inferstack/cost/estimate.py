@@ -1,0 +1,300 @@
+"""Monthly cost estimate of a stack: per accelerator pool, per model and for the platform, beside all-on-demand.
+
+Assumptions (each one a knob in ``inferstack:pricing``):
+
+- A month is 730 hours. Models run at ``minReplicas`` for ``1 - peakHoursFraction`` of it and at ``maxReplicas``
+  for ``peakHoursFraction`` (default 0.25); a pool's nodes follow: steady nodes = max(minNodes, onDemandBaseline,
+  devices the min replicas need / devices per node), peak nodes = devices the max replicas need / devices per node
+  (never below steady, never above maxNodes), average = steady + peakHoursFraction x (peak - steady).
+- Purchase options: ``onDemandBaseline`` nodes are always on-demand; of the rest, a spot-first pool gets spot for
+  ``spotShare`` of its node-hours (default 0.8: the rest falls back to on-demand), spot-only pools all spot,
+  on-demand pools none. Spot costs on-demand x (1 - the type's typical discount).
+- Per model: the pool's cost per device-hour times the model's average device use (average replicas x accelerators);
+  what no model uses (baseline headroom, packing) stays on the pool row as ``unallocated_usd``.
+- Platform: one control plane; the system pool's ``systemNodesMin`` nodes on-demand; NAT (AWS: per gateway-hour plus
+  data processed; GCP Cloud NAT: per VM-hour up to 32 VMs plus data processed); registry storage. Not included:
+  data transfer out, load balancers, public IPv4 addresses, logs, KMS, disks, canary replicas beyond maxReplicas.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from inferstack.components import accelerators
+from inferstack.config.base import Cloud
+from inferstack.config.platform import Capacity
+from inferstack.config.stack import StackConfig
+from inferstack.cost import planner
+from inferstack.cost.prices import NodePrice, node_price, platform_prices
+
+HOURS_PER_MONTH = 730
+DEFAULT_SYSTEM_NODE_TYPE = {Cloud.AWS: "m6i.large", Cloud.GCP: "e2-standard-4"}
+
+# ---------------------------------------------------------------- pure arithmetic
+
+
+def nodes_for(devices: int, devices_per_node: int) -> int:
+    """Nodes that hold ``devices`` accelerators at ``devices_per_node`` each."""
+    return math.ceil(devices / devices_per_node) if devices > 0 else 0
+
+
+def average(steady: float, peak: float, peak_fraction: float) -> float:
+    """Time-weighted average of a quantity at ``steady`` most of the month and ``peak`` for ``peak_fraction`` of it."""
+    return steady + peak_fraction * (peak - steady)
+
+
+def purchase_split(avg_nodes: float, baseline: int, capacity: Capacity, spot_share: float) -> tuple[float, float]:
+    """(on-demand nodes, spot nodes) on average for a pool of ``capacity`` with ``baseline`` on-demand nodes."""
+    if capacity is Capacity.ON_DEMAND:
+        return avg_nodes, 0.0
+    if capacity is Capacity.SPOT_ONLY:
+        return 0.0, avg_nodes
+    base = min(float(baseline), avg_nodes)
+    flexible = avg_nodes - base
+    return base + flexible * (1 - spot_share), flexible * spot_share
+
+
+def monthly_usd(on_demand_nodes: float, spot_nodes: float, price: NodePrice, hours: float = HOURS_PER_MONTH) -> float:
+    """Monthly cost of nodes at a price: on-demand hours at list, spot hours at the discounted rate."""
+    return hours * (on_demand_nodes * price.on_demand_hourly_usd + spot_nodes * price.spot_hourly_usd)
+
+
+def nat_monthly_usd(cloud: Cloud, gateways: int, vms: float, processed_gb: float, region: str, hours: float = HOURS_PER_MONTH) -> float:
+    """NAT: AWS per gateway-hour + per GB; GCP Cloud NAT per VM-hour (capped at 32 VMs) + per GB."""
+    p = platform_prices(region)
+    if cloud is Cloud.AWS:
+        hourly = gateways * p.nat_hourly_usd
+    else:
+        hourly = min(vms, p.nat_vm_cap) * p.nat_per_vm_hourly_usd
+    return hours * hourly + processed_gb * p.nat_per_gb_usd
+
+
+# ---------------------------------------------------------------- rows
+
+
+@dataclass
+class PoolRow:
+    pool: str
+    kind: str
+    capacity: str
+    node_type: str
+    devices_per_node: int
+    max_nodes: int
+    steady_nodes: int
+    peak_nodes: int
+    average_nodes: float
+    on_demand_nodes: float
+    spot_nodes: float
+    on_demand_hourly_usd: float
+    spot_discount: float
+    monthly_usd: float
+    all_on_demand_monthly_usd: float
+    unallocated_usd: float = 0.0
+    price_source: str = ""
+    price_basis: str = ""
+
+
+@dataclass
+class ModelRow:
+    model: str
+    namespace: str
+    pool: str | None
+    accelerators: int
+    min_replicas: int
+    max_replicas: int
+    average_replicas: float
+    monthly_usd: float
+    all_on_demand_monthly_usd: float
+
+
+@dataclass
+class LineRow:
+    item: str
+    detail: str
+    monthly_usd: float
+    all_on_demand_monthly_usd: float
+    source: str
+
+
+@dataclass
+class CostEstimate:
+    stack: str
+    cloud: str
+    environment: str
+    region: str
+    pools: list[PoolRow] = field(default_factory=list)
+    models: list[ModelRow] = field(default_factory=list)
+    platform: list[LineRow] = field(default_factory=list)
+    assumptions: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def monthly_usd(self) -> float:
+        return sum(p.monthly_usd for p in self.pools) + sum(line.monthly_usd for line in self.platform)
+
+    @property
+    def all_on_demand_monthly_usd(self) -> float:
+        return sum(p.all_on_demand_monthly_usd for p in self.pools) + sum(line.all_on_demand_monthly_usd for line in self.platform)
+
+    @property
+    def spot_savings_usd(self) -> float:
+        return self.all_on_demand_monthly_usd - self.monthly_usd
+
+    def to_json(self) -> dict[str, Any]:
+        r2 = _round
+        return {
+            "stack": self.stack,
+            "cloud": self.cloud,
+            "environment": self.environment,
+            "region": self.region,
+            "currency": "USD",
+            "hours_per_month": HOURS_PER_MONTH,
+            "monthly_usd": r2(self.monthly_usd),
+            "all_on_demand_monthly_usd": r2(self.all_on_demand_monthly_usd),
+            "spot_savings_usd": r2(self.spot_savings_usd),
+            "pools": [_rounded(asdict(p)) for p in self.pools],
+            "models": [_rounded(asdict(m)) for m in self.models],
+            "platform": [_rounded(asdict(line)) for line in self.platform],
+            "assumptions": self.assumptions,
+        }
+
+
+def _round(x: float) -> float:
+    return round(x + 0.0, 2)
+
+
+def _rounded(row: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in row.items():
+        if isinstance(v, float):
+            v = round(v, 4) if k in ("on_demand_hourly_usd", "spot_discount") else round(v, 2)
+        out[k] = v
+    return out
+
+
+# ---------------------------------------------------------------- the estimate
+
+
+def _price(cfg: StackConfig, node_type: str) -> NodePrice:
+    pricing = cfg.settings.pricing
+    return node_price(cfg.region, node_type, pricing.on_demand_hourly_usd.get(node_type), pricing.spot_discount.get(node_type))
+
+
+def estimate(cfg: StackConfig) -> CostEstimate:
+    """The monthly estimate of a validated stack; raises ``PriceNotFound`` when a node type has no price."""
+    s = cfg.settings
+    pricing = s.pricing
+    pf = pricing.peak_hours_fraction
+    est = CostEstimate(
+        stack=cfg.name,
+        cloud=cfg.cloud.value,
+        environment=cfg.environment.value,
+        region=cfg.region,
+        assumptions={
+            "hours_per_month": HOURS_PER_MONTH,
+            "peak_hours_fraction": pf,
+            "spot_share": pricing.spot_share,
+            "nat_processed_gb_per_month": pricing.nat_processed_gb_per_month,
+            "registry_storage_gb": pricing.registry_storage_gb,
+            "overrides": sorted(set(pricing.on_demand_hourly_usd) | set(pricing.spot_discount)),
+        },
+    )
+    total_avg_nodes = 0.0
+    for pool in s.accelerator_pools:
+        placed = [m for _, m in planner.models_on(cfg, pool.name)]
+        shape = planner.pool_shape(cfg.cloud, pool, [planner.replica_of(m) for m in placed])
+        per_node = shape.devices
+        min_devices = sum(m.min_replicas * m.accelerators for m in placed)
+        max_devices = sum(m.max_replicas * m.accelerators for m in placed)
+        steady = min(pool.max_nodes, max(pool.min_nodes, pool.on_demand_baseline, nodes_for(min_devices, per_node)))
+        peak = min(pool.max_nodes, max(steady, nodes_for(max_devices, per_node)))
+        avg = average(steady, peak, pf)
+        od, spot = purchase_split(avg, pool.on_demand_baseline, pool.capacity, pricing.spot_share)
+        price = _price(cfg, shape.name)
+        cost = monthly_usd(od, spot, price)
+        all_od = monthly_usd(avg, 0.0, price)
+        per_device = (cost / (avg * per_node), all_od / (avg * per_node)) if avg else (0.0, 0.0)
+        allocated = 0.0
+        for m in placed:
+            avg_rep = average(m.min_replicas, m.max_replicas, pf)
+            row = ModelRow(m.name, m.namespace, pool.name, m.accelerators, m.min_replicas, m.max_replicas, avg_rep,
+                           avg_rep * m.accelerators * per_device[0], avg_rep * m.accelerators * per_device[1])
+            allocated += row.monthly_usd
+            est.models.append(row)
+        est.pools.append(
+            PoolRow(pool.name, pool.kind, pool.capacity.value, shape.name, per_node, pool.max_nodes, steady, peak, avg, od, spot,
+                    price.on_demand_hourly_usd, price.spot_discount, cost, all_od, max(0.0, cost - allocated),
+                    price.source, price.basis)
+        )
+        total_avg_nodes += avg
+        accelerators.lookup(pool.kind, cfg.cloud)  # kinds were validated; keeps the catalog the single vocabulary
+    for m in s.models:
+        if m.pool is None:
+            est.models.append(ModelRow(m.name, m.namespace, None, 0, m.min_replicas, m.max_replicas,
+                                       average(m.min_replicas, m.max_replicas, pf), 0.0, 0.0))
+
+    plat = platform_prices(cfg.region)
+    system_type = s.cluster.system_node_type or DEFAULT_SYSTEM_NODE_TYPE[cfg.cloud]
+    sys_price = _price(cfg, system_type)
+    sys_cost = monthly_usd(s.cluster.system_nodes_min, 0.0, sys_price)
+    est.platform.append(LineRow("system nodes", f"{s.cluster.system_nodes_min} x {system_type} on-demand", sys_cost, sys_cost, sys_price.source))
+    cp = HOURS_PER_MONTH * plat.control_plane_hourly_usd
+    est.platform.append(LineRow("control plane", "EKS cluster" if cfg.cloud is Cloud.AWS else "GKE cluster (regional)", cp, cp, plat.control_plane_source))
+    vms = total_avg_nodes + s.cluster.system_nodes_min
+    gateways = s.network.nat_gateways
+    nat = nat_monthly_usd(cfg.cloud, gateways, vms, pricing.nat_processed_gb_per_month, cfg.region)
+    nat_detail = (
+        f"{gateways} NAT gateway(s) + {pricing.nat_processed_gb_per_month:g} GB"
+        if cfg.cloud is Cloud.AWS
+        else f"Cloud NAT for {vms:.1f} VMs + {pricing.nat_processed_gb_per_month:g} GB"
+    )
+    est.platform.append(LineRow("NAT", nat_detail, nat, nat, plat.nat_source))
+    storage = pricing.registry_storage_gb * plat.storage_gb_month_usd
+    est.platform.append(LineRow("registry storage", f"{pricing.registry_storage_gb:g} GB", storage, storage, plat.storage_source))
+    return est
+
+
+def render_text(est: CostEstimate) -> str:
+    """The estimate as tables: pools, models, platform, totals and the assumptions."""
+    out = [f"Monthly cost estimate of stack {est.stack} ({est.cloud}, {est.environment}, {est.region}), USD, {HOURS_PER_MONTH} h/month", ""]
+    out.append(f"{'pool':<12} {'node type':<18} {'capacity':<10} {'nodes steady/peak/avg':>22} {'od/spot avg':>12} {'$/h od':>8} {'spot -%':>7} {'monthly':>10} {'all on-demand':>14}")
+    for p in est.pools:
+        out.append(
+            f"{p.pool:<12} {p.node_type:<18} {p.capacity:<10} {f'{p.steady_nodes}/{p.peak_nodes}/{p.average_nodes:.2f}':>22} "
+            f"{f'{p.on_demand_nodes:.2f}/{p.spot_nodes:.2f}':>12} {p.on_demand_hourly_usd:>8.3f} {p.spot_discount * 100:>6.0f}% "
+            f"{p.monthly_usd:>10,.2f} {p.all_on_demand_monthly_usd:>14,.2f}"
+        )
+    out += ["", f"{'model':<24} {'pool':<12} {'replicas min/max/avg':>21} {'monthly':>10} {'all on-demand':>14}"]
+    for m in est.models:
+        out.append(
+            f"{m.namespace + '/' + m.model:<24} {m.pool or '(system)':<12} {f'{m.min_replicas}/{m.max_replicas}/{m.average_replicas:.2f}':>21} "
+            f"{m.monthly_usd:>10,.2f} {m.all_on_demand_monthly_usd:>14,.2f}"
+        )
+    out += ["", f"{'platform':<18} {'detail':<42} {'monthly':>10} {'all on-demand':>14}"]
+    for line in est.platform:
+        out.append(f"{line.item:<18} {line.detail:<42} {line.monthly_usd:>10,.2f} {line.all_on_demand_monthly_usd:>14,.2f}")
+    saved = est.spot_savings_usd
+    share = saved / est.all_on_demand_monthly_usd * 100 if est.all_on_demand_monthly_usd else 0.0
+    out += [
+        "",
+        f"{'total':<61} {est.monthly_usd:>10,.2f} {est.all_on_demand_monthly_usd:>14,.2f}",
+        f"spot saves {saved:,.2f} USD/month ({share:.0f}% of the all-on-demand equivalent)",
+        "",
+        f"assumptions: peak {est.assumptions['peak_hours_fraction']:g} of the month at maxReplicas, spot share "
+        f"{est.assumptions['spot_share']:g} of spot-first node-hours, NAT {est.assumptions['nat_processed_gb_per_month']:g} GB, "
+        f"registry {est.assumptions['registry_storage_gb']:g} GB; overrides: {', '.join(est.assumptions['overrides']) or 'none'}",
+        "prices: public list prices (see inferstack/cost/prices.py for source, date and basis of each figure)",
+    ]
+    return "\n".join(out) + "\n"
+
+
+def monthly_totals(cfg: StackConfig) -> tuple[float, float] | None:
+    """(estimate, all-on-demand equivalent) in USD per month, rounded to cents; None when a node type has no price."""
+    from inferstack.cost.prices import PriceNotFound
+
+    try:
+        est = estimate(cfg)
+    except PriceNotFound:
+        return None
+    return _round(est.monthly_usd), _round(est.all_on_demand_monthly_usd)
