@@ -216,6 +216,14 @@ def test_multi_host_tpu_pool_limits_count_hosts() -> None:
     assert "need 32 tpu-v5e devices" in issues(ok)[0]
 
 
+def test_malformed_quantities_are_config_errors() -> None:
+    found = issues(aws_config(models=[model(memory="lots", cpu="four")]))
+    assert found == [
+        "inferstack:models[0].memory: not a memory quantity: 'lots' (e.g. 24Gi, 512Mi)",
+        "inferstack:models[0].cpu: not a CPU quantity: 'four' (e.g. 4, 500m)",
+    ]
+
+
 # ---------------------------------------------------------------- pricing overrides are checked
 
 

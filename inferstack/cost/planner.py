@@ -215,12 +215,18 @@ def check_replicas_fit_pools(cfg: StackConfig) -> Iterable[ConfigIssue]:
             continue  # reported by check_accelerator_pools
         placed = models_on(cfg, pool.name)
         replicas = []
+        bad = False
         for i, model in placed:
-            try:
+            for key, parse, value in (("memory", memory_gib, model.memory), ("cpu", cpu_cores, model.cpu)):
+                try:
+                    parse(value)
+                except ValueError as err:
+                    yield ConfigIssue(f"inferstack:models[{i}].{key}", str(err))
+                    bad = True
+            if not bad:
                 replicas.append(replica_of(model))
-            except ValueError as err:
-                yield ConfigIssue(f"inferstack:models[{i}]", str(err))
-                return
+        if bad:
+            continue
         candidates = candidate_shapes(cfg.cloud, pool)
         if not candidates:
             continue  # a devicesPerNode the kind does not offer: reported by check_accelerator_pools
@@ -243,7 +249,7 @@ def check_replicas_fit_pools(cfg: StackConfig) -> Iterable[ConfigIssue]:
                     f"({shape.name}: {shape.devices} per node); set the pool's devicesPerNode to at least {model.accelerators}",
                 )
                 continue
-            if rep.memory_gib > shape.memory_gib or (acc.family is not Family.TPU and rep.cpu > shape.vcpu):
+            if rep.memory_gib > shape.memory_gib or rep.cpu > shape.vcpu:
                 biggest = max(candidates, key=lambda s: (s.memory_gib, s.vcpu))
                 yield ConfigIssue(
                     f"{path}.memory",
