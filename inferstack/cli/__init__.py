@@ -19,6 +19,7 @@ COMMANDS = [
     "inferstack.cli.config_cmd",
     "inferstack.cli.render",
     "inferstack.cli.cost",
+    "inferstack.cli.registry_cmd",
 ]
 
 
