@@ -15,3 +15,22 @@ class RegistryConfig(StrictModel):
         default_factory=list, description="Principals (CI roles / service accounts) allowed to push models."
     )
     force_destroy: bool = Field(False, description="Allow deleting a non-empty bucket (dev only).")
+
+
+class SecretConfig(StrictModel):
+    """A secret kept in the cloud's secret store and delivered into team namespaces by External Secrets Operator.
+
+    Its value never appears in the stack file in clear: it comes only from the secure Pulumi config key ``valueFrom``.
+    """
+
+    name: str = Field(
+        description="Secret name: the store entry inferstack/<stack>/<name> and the Kubernetes Secret in each namespace.",
+        pattern=r"^[a-z][a-z0-9-]{0,40}[a-z0-9]$",
+    )
+    namespaces: list[str] = Field(min_length=1, description="Team namespaces that receive the secret.")
+    key: str = Field("token", description="Key of the value inside the Kubernetes Secret, e.g. HF_TOKEN.", pattern=r"^[-._a-zA-Z0-9]+$")
+    value_from: str = Field(
+        description="Pulumi config key holding the initial value, set with `pulumi config set --secret`, e.g. inferstack:hfToken.",
+        pattern=r"^[a-zA-Z0-9_-]+:[a-zA-Z0-9_.-]+$",
+    )
+    refresh_interval: str = Field("1h", description="How often External Secrets re-reads the store.", pattern=r"^\d+[smh]$")

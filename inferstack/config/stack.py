@@ -20,7 +20,7 @@ from inferstack.config.base import Cloud, Environment, StrictModel
 from inferstack.config.platform import AcceleratorPoolConfig, ClusterConfig, NetworkConfig
 from inferstack.config.policy import PolicyConfig
 from inferstack.config.pricing import PricingConfig
-from inferstack.config.registry import RegistryConfig
+from inferstack.config.registry import RegistryConfig, SecretConfig
 from inferstack.config.serving import ModelConfig
 
 NAMESPACE = "inferstack"
@@ -43,6 +43,7 @@ class InferstackConfig(StrictModel):
     accelerator_pools: list[AcceleratorPoolConfig] = Field(default_factory=list, description="Accelerator node pools.")
     models: list[ModelConfig] = Field(default_factory=list, description="Models served with KServe.")
     registry: RegistryConfig = Field(default_factory=RegistryConfig, description="Model registry settings.")
+    secrets: list[SecretConfig] = Field(default_factory=list, description="Secrets delivered into team namespaces (values from secure config).")
     policy: PolicyConfig = Field(default_factory=PolicyConfig, description="Policy pack settings.")
     pricing: PricingConfig = Field(default_factory=PricingConfig, description="Negotiated price overrides.")
 
@@ -247,6 +248,7 @@ def _load_checks() -> None:
     """Import the modules that register semantic checks (kept lazy to avoid import cycles)."""
     import inferstack.config.checks  # noqa: F401
     import inferstack.cost.planner  # noqa: F401
+    import inferstack.registry.checks  # noqa: F401
 
 
 @dataclass(frozen=True)
