@@ -21,6 +21,18 @@ class Chart:
 #: Kubernetes version of EKS clusters (AWS); GKE follows its release channel.
 EKS_VERSION = "1.33"
 
+#: EKS-optimized Amazon Linux 2023 AMI release picked by Karpenter's EC2NodeClass alias; Karpenter selects the
+#: standard, NVIDIA or Neuron variant of this release per instance type (github.com/awslabs/amazon-eks-ami/releases).
+EKS_AL2023_AMI_ALIAS = "al2023@v20251110"
+
 CHARTS: dict[str, Chart] = {
     # Filled by the components that install each add-on (Karpenter, device plugins, cert-manager, Knative, KServe, ESO).
+    # AWS platform (components/aws). Karpenter 1.14.1 matches the CRD schemas the manifests are validated against.
+    "karpenter": Chart("oci://public.ecr.aws/karpenter", "karpenter", "1.14.1", "kube-system"),
+    # github.com/NVIDIA/k8s-device-plugin releases; repo https://nvidia.github.io/k8s-device-plugin
+    "nvidia-device-plugin": Chart("https://nvidia.github.io/k8s-device-plugin", "nvidia-device-plugin", "0.18.2", "kube-system"),
+    # github.com/NVIDIA/dcgm-exporter: chart 4.7.0 ships exporter 4.4.2-4.7.0
+    "dcgm-exporter": Chart("https://nvidia.github.io/dcgm-exporter/helm-charts", "dcgm-exporter", "4.7.0", "kube-system"),
+    # github.com/aws-neuron/neuron-helm-charts 1.9.0 (Neuron SDK 2.31.0): device plugin + scheduler extension
+    "neuron": Chart("oci://public.ecr.aws/neuron", "neuron-helm-chart", "1.9.0", "kube-system"),
 }

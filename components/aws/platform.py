@@ -1,120 +1,100 @@
-"""AWS platform: the EKS cluster for inference and everything it stands on (foundation cut: KMS, VPC, EKS)."""
+"""AWS platform: the EKS cluster for inference and everything it stands on, composed from one module per concept.
+
+kms (CMK) -> network (VPC) -> cluster (EKS, access entries, system nodes, OIDC) -> karpenter (controller, IAM,
+interruption queue) -> node_pools (EC2NodeClass + NodePools per accelerator pool) and device_plugins.
+"""
 
 from __future__ import annotations
 
-import json
-
 import pulumi
 import pulumi_aws as aws
-import pulumi_kubernetes as k8s
 
+from inferstack.components.accelerators import lookup
+from inferstack.components.aws.cluster import EksCluster
+from inferstack.components.aws.device_plugins import DevicePlugins
+from inferstack.components.aws.karpenter import Karpenter
+from inferstack.components.aws.kms import PlatformKey
+from inferstack.components.aws.network import Network
+from inferstack.components.aws.node_pools import AcceleratorPools
 from inferstack.components.platform import PlatformOutputs, WorkloadIdentity
 from inferstack.config import Cloud, StackConfig
 
 
+def cluster_name_for(stack: str) -> str:
+    """EKS cluster name of a stack (also the Karpenter discovery tag value and queue name prefix)."""
+    return f"inferstack-{stack}"
+
+
 class AwsPlatform(pulumi.ComponentResource):
-    """EKS platform for one stack: a customer-managed KMS key, a VPC and an EKS cluster with a private endpoint."""
+    """EKS platform for one stack. Every AWS resource uses an explicit provider in ``cfg.region``; in prod the CMK
+    and the cluster are protected and retained on delete. ``outputs`` is what serving, registry and policy use."""
 
     outputs: PlatformOutputs
 
     def __init__(self, name: str, cfg: StackConfig, opts: pulumi.ResourceOptions | None = None):
         super().__init__("inferstack:aws:Platform", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        protect = pulumi.ResourceOptions(parent=self, retain_on_delete=cfg.is_prod)
-        tags = {"inferstack:stack": cfg.name, "inferstack:environment": cfg.environment.value}
+        s = cfg.settings
+        cluster_name = cluster_name_for(cfg.name)
+        self.aws_provider = aws.Provider(
+            f"{name}-aws",
+            region=cfg.region,
+            default_tags=aws.ProviderDefaultTagsArgs(
+                tags={"inferstack:stack": cfg.name, "inferstack:environment": cfg.environment.value, "inferstack:cluster": cluster_name}
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        child = pulumi.ResourceOptions(parent=self, providers={"aws": self.aws_provider})
 
-        self.key = aws.kms.Key(
-            f"{name}-cmk",
-            description=f"inferstack {cfg.name}: EKS secrets, volumes, logs and registry",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            tags=tags,
-            opts=protect,
-        )
-        self.vpc = aws.ec2.Vpc(
-            f"{name}-vpc",
-            cidr_block=cfg.settings.network.cidr,
-            enable_dns_hostnames=True,
-            enable_dns_support=True,
-            tags={**tags, "Name": f"{name}-vpc"},
-            opts=child,
-        )
-        self.subnets = [
-            aws.ec2.Subnet(
-                f"{name}-private-{zone}",
-                vpc_id=self.vpc.id,
-                availability_zone=f"{cfg.region}{zone}",
-                cidr_block=f"10.0.{i * 32}.0/19",
-                tags={**tags, "kubernetes.io/role/internal-elb": "1"},
-                opts=child,
-            )
-            for i, zone in enumerate("abc"[: cfg.settings.network.availability_zones])
-        ]
-        self.cluster_role = aws.iam.Role(
+        self.key = PlatformKey(f"{name}-cmk", cfg.name, cfg.region, retain=cfg.is_prod, opts=child)
+        self.network = Network(f"{name}-net", s.network, cfg.region, cluster_name, self.key.arn, opts=child)
+        self.cluster = EksCluster(
             f"{name}-cluster",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "eks.amazonaws.com"},
-                            "Action": ["sts:AssumeRole", "sts:TagSession"],
-                        }
-                    ],
-                }
-            ),
-            managed_policy_arns=["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"],
-            tags=tags,
+            cluster_name,
+            s.cluster,
+            cfg.region,
+            [sn.id for sn in self.network.private_subnets],
+            self.key.arn,
+            protect=cfg.is_prod,
             opts=child,
         )
-        self.cluster = aws.eks.Cluster(
-            f"{name}-eks",
-            name=f"inferstack-{cfg.name}",
-            version=cfg.settings.cluster.version,
-            role_arn=self.cluster_role.arn,
-            vpc_config=aws.eks.ClusterVpcConfigArgs(
-                subnet_ids=[s.id for s in self.subnets],
-                endpoint_private_access=True,
-                endpoint_public_access=cfg.settings.cluster.public_endpoint,
-                public_access_cidrs=cfg.settings.cluster.public_access_cidrs or None,
-            ),
-            encryption_config=aws.eks.ClusterEncryptionConfigArgs(
-                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=self.key.arn),
-                resources=["secrets"],
-            ),
-            access_config=aws.eks.ClusterAccessConfigArgs(authentication_mode="API"),
-            enabled_cluster_log_types=["api", "audit", "authenticator", "controllerManager", "scheduler"],
-            tags=tags,
-            opts=protect,
+        self.k8s_provider = self.cluster.k8s_provider
+        self.karpenter = Karpenter(
+            f"{name}-karpenter",
+            cluster_name=self.cluster.name,
+            static_cluster_name=cluster_name,
+            region=cfg.region,
+            oidc_provider_arn=self.cluster.oidc.arn,
+            oidc_issuer=self.cluster.oidc_issuer,
+            kms_key_arn=self.key.arn,
+            k8s_provider=self.k8s_provider,
+            depends_on=[self.cluster.node_group],
+            opts=child,
         )
-        kubeconfig = pulumi.Output.all(self.cluster.name, self.cluster.endpoint, self.cluster.certificate_authority).apply(
-            lambda a: json.dumps(
-                {
-                    "apiVersion": "v1",
-                    "kind": "Config",
-                    "clusters": [{"name": a[0], "cluster": {"server": a[1], "certificate-authority-data": a[2]["data"]}}],
-                    "contexts": [{"name": a[0], "context": {"cluster": a[0], "user": a[0]}}],
-                    "current-context": a[0],
-                    "users": [
-                        {
-                            "name": a[0],
-                            "user": {
-                                "exec": {
-                                    "apiVersion": "client.authentication.k8s.io/v1beta1",
-                                    "command": "aws",
-                                    "args": ["eks", "get-token", "--cluster-name", a[0], "--region", cfg.region],
-                                }
-                            },
-                        }
-                    ],
-                }
-            )
+        self.pools = AcceleratorPools(
+            f"{name}-pools",
+            pools=list(s.accelerator_pools),
+            zones=self.network.plan.zones,
+            prod=cfg.is_prod,
+            cluster_name=cluster_name,
+            instance_profile=self.karpenter.instance_profile.name,
+            security_group_id=self.cluster.security_group_id,
+            kms_key_arn=self.key.arn,
+            k8s_provider=self.k8s_provider,
+            depends_on=[self.karpenter.release],
+            opts=child,
         )
-        self.k8s_provider = k8s.Provider(f"{name}-k8s", kubeconfig=kubeconfig, enable_server_side_apply=True, opts=child)
-        issuer = self.cluster.identities.apply(lambda ids: ids[0]["oidcs"][0]["issuer"] if isinstance(ids[0], dict) else ids[0].oidcs[0].issuer)
-        self.oidc = aws.iam.OpenIdConnectProvider(
-            f"{name}-oidc", url=issuer, client_id_lists=["sts.amazonaws.com"], tags=tags, opts=child
+        kinds_by_family: dict = {}
+        for pool in s.accelerator_pools:
+            acc = lookup(pool.kind, Cloud.AWS)
+            kinds_by_family.setdefault(acc.family, [])
+            if acc.kind not in kinds_by_family[acc.family]:
+                kinds_by_family[acc.family].append(acc.kind)
+        self.device_plugins = DevicePlugins(
+            f"{name}-devices",
+            kinds_by_family=kinds_by_family,
+            k8s_provider=self.k8s_provider,
+            depends_on=[self.cluster.node_group],
+            opts=child,
         )
         self.outputs = PlatformOutputs(
             cloud=Cloud.AWS,
@@ -122,8 +102,8 @@ class AwsPlatform(pulumi.ComponentResource):
             cluster_name=self.cluster.name,
             k8s_provider=self.k8s_provider,
             kms_key=self.key.arn,
-            identity=WorkloadIdentity(
-                cloud=Cloud.AWS, oidc_provider_arn=self.oidc.arn, oidc_issuer=issuer.apply(lambda u: u.replace("https://", ""))
-            ),
+            identity=WorkloadIdentity(cloud=Cloud.AWS, oidc_provider_arn=self.cluster.oidc.arn, oidc_issuer=self.cluster.oidc_issuer),
+            pools=self.pools.pools,
+            ready=[self.cluster.node_group, self.karpenter.release, *self.pools.node_pools, *self.device_plugins.releases],
         )
-        self.register_outputs({"clusterName": self.cluster.name, "kmsKeyArn": self.key.arn})
+        self.register_outputs({"clusterName": self.cluster.name, "kmsKeyArn": self.key.arn, "pools": sorted(self.pools.pools)})

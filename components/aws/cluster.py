@@ -1,0 +1,243 @@
+"""The EKS control plane, its access entries and the small on-demand system node group for controllers."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from inferstack.config.platform import ClusterConfig
+
+#: Control-plane log types sent to CloudWatch (all of them).
+CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+#: Default instance type of the system node group.
+DEFAULT_SYSTEM_NODE_TYPE = "m6i.large"
+#: Node label of the system node group; Karpenter and the cluster controllers are pinned to it.
+SYSTEM_POOL = "system"
+
+
+def assume_role_policy(service: str) -> str:
+    """Trust policy letting one AWS service assume a role."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": ["sts:AssumeRole", "sts:TagSession"]}],
+        }
+    )
+
+
+def irsa_trust_policy(oidc_provider_arn: str, issuer: str, namespace: str, service_account: str) -> str:
+    """Trust policy letting exactly one Kubernetes service account assume a role through the cluster's OIDC provider."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": oidc_provider_arn},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {
+                        "StringEquals": {
+                            f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                            f"{issuer}:aud": "sts.amazonaws.com",
+                        }
+                    },
+                }
+            ],
+        }
+    )
+
+
+def endpoint_access(cfg: ClusterConfig) -> tuple[bool, list[str] | None]:
+    """(public access, public CIDRs). Public access needs explicit CIDRs and never allows 0.0.0.0/0."""
+    if not cfg.public_endpoint:
+        return False, None
+    cidrs = list(cfg.public_access_cidrs)
+    if not cidrs or any(c.strip() in ("0.0.0.0/0", "::/0") for c in cidrs):
+        raise ValueError("inferstack:cluster.publicAccessCidrs: a public endpoint needs explicit CIDRs other than 0.0.0.0/0")
+    return True, cidrs
+
+
+def node_launch_template_args(kms_key_arn: pulumi.Input[str], volume_gib: int) -> dict:
+    """Launch template settings every node carries: IMDSv2 only (hop limit 1), gp3 root volume encrypted with the CMK."""
+    return dict(
+        metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+            http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1, instance_metadata_tags="disabled"
+        ),
+        block_device_mappings=[
+            aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                device_name="/dev/xvda",
+                ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                    volume_size=volume_gib,
+                    volume_type="gp3",
+                    encrypted="true",
+                    kms_key_id=kms_key_arn,
+                    delete_on_termination="true",
+                ),
+            )
+        ],
+    )
+
+
+class EksCluster(pulumi.ComponentResource):
+    """EKS at the pinned version: secrets encrypted with the CMK, private API endpoint, every control-plane log type,
+    API authentication mode with access entries, an IAM OIDC provider for IRSA, and an on-demand system node group
+    (AL2023, IMDSv2 required, encrypted gp3) for controllers.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        cluster_name: str,
+        cfg: ClusterConfig,
+        region: str,
+        subnet_ids: list[pulumi.Input[str]],
+        kms_key_arn: pulumi.Input[str],
+        protect: bool,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("inferstack:aws:EksCluster", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        public, cidrs = endpoint_access(cfg)
+
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-control-plane",
+            name=f"/aws/eks/{cluster_name}/cluster",
+            retention_in_days=cfg.log_retention_days,
+            kms_key_id=kms_key_arn,
+            opts=child,
+        )
+        self.role = aws.iam.Role(f"{name}-cluster", assume_role_policy=assume_role_policy("eks.amazonaws.com"), opts=child)
+        attach = aws.iam.RolePolicyAttachment(
+            f"{name}-cluster", role=self.role.name, policy_arn="arn:aws:iam::aws:policy/AmazonEKSClusterPolicy", opts=child
+        )
+        deletion_protection = cfg.deletion_protection if cfg.deletion_protection is not None else protect
+        self.cluster = aws.eks.Cluster(
+            f"{name}-eks",
+            name=cluster_name,
+            version=cfg.version,
+            role_arn=self.role.arn,
+            vpc_config=aws.eks.ClusterVpcConfigArgs(
+                subnet_ids=subnet_ids,
+                endpoint_private_access=True,
+                endpoint_public_access=public,
+                public_access_cidrs=cidrs,
+            ),
+            encryption_config=aws.eks.ClusterEncryptionConfigArgs(
+                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=kms_key_arn), resources=["secrets"]
+            ),
+            access_config=aws.eks.ClusterAccessConfigArgs(
+                authentication_mode="API", bootstrap_cluster_creator_admin_permissions=True
+            ),
+            enabled_cluster_log_types=CONTROL_PLANE_LOGS,
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
+            deletion_protection=deletion_protection,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group, attach], retain_on_delete=protect, protect=protect),
+        )
+        self.name: pulumi.Output[str] = self.cluster.name
+        self.security_group_id: pulumi.Output[str] = self.cluster.vpc_config.cluster_security_group_id
+
+        self.access_entries = [
+            aws.eks.AccessEntry(
+                f"{name}-access-{i}",
+                cluster_name=self.cluster.name,
+                principal_arn=entry.principal,
+                kubernetes_groups=entry.groups,
+                type="STANDARD",
+                opts=child,
+            )
+            for i, entry in enumerate(cfg.access_entries)
+        ]
+
+        self.oidc_issuer_url: pulumi.Output[str] = self.cluster.identities.apply(_issuer)
+        self.oidc_issuer: pulumi.Output[str] = self.oidc_issuer_url.apply(lambda u: u.removeprefix("https://"))
+        self.oidc = aws.iam.OpenIdConnectProvider(
+            f"{name}-oidc", url=self.oidc_issuer_url, client_id_lists=["sts.amazonaws.com"], opts=child
+        )
+
+        self.node_group = self._system_node_group(name, cfg, subnet_ids, kms_key_arn)
+        self.k8s_provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=_kubeconfig(self.cluster, region),
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.node_group]),
+        )
+        self.register_outputs({"clusterName": self.cluster.name, "oidcProviderArn": self.oidc.arn})
+
+    def _system_node_group(self, name: str, cfg: ClusterConfig, subnet_ids: list, kms_key_arn) -> aws.eks.NodeGroup:
+        child = pulumi.ResourceOptions(parent=self)
+        self.node_role = aws.iam.Role(f"{name}-system-node", assume_role_policy=assume_role_policy("ec2.amazonaws.com"), opts=child)
+        attachments = [
+            aws.iam.RolePolicyAttachment(f"{name}-system-node-{short}", role=self.node_role.name, policy_arn=f"arn:aws:iam::aws:policy/{arn}", opts=child)
+            for short, arn in [
+                ("worker", "AmazonEKSWorkerNodePolicy"),
+                ("cni", "AmazonEKS_CNI_Policy"),
+                ("ecr", "AmazonEC2ContainerRegistryPullOnly"),
+            ]
+        ]
+        self.launch_template = aws.ec2.LaunchTemplate(
+            f"{name}-system",
+            description="inferstack system nodes: IMDSv2 only, CMK-encrypted gp3 root volume",
+            update_default_version=True,
+            tag_specifications=[
+                aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=t, tags={"inferstack.io/pool": SYSTEM_POOL})
+                for t in ("instance", "volume")
+            ],
+            **node_launch_template_args(kms_key_arn, 50),
+            opts=child,
+        )
+        return aws.eks.NodeGroup(
+            f"{name}-system",
+            cluster_name=self.cluster.name,
+            node_role_arn=self.node_role.arn,
+            subnet_ids=subnet_ids,
+            capacity_type="ON_DEMAND",
+            ami_type="AL2023_x86_64_STANDARD",
+            instance_types=[cfg.system_node_type or DEFAULT_SYSTEM_NODE_TYPE],
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                min_size=cfg.system_nodes_min, desired_size=cfg.system_nodes_min, max_size=max(cfg.system_nodes_max, cfg.system_nodes_min)
+            ),
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
+            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(id=self.launch_template.id, version=self.launch_template.latest_version.apply(str)),
+            labels={"inferstack.io/pool": SYSTEM_POOL},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=attachments, ignore_changes=["scalingConfig.desiredSize"]),
+        )
+
+
+def _issuer(identities) -> str:
+    first = identities[0]
+    oidcs = first["oidcs"] if isinstance(first, dict) else first.oidcs
+    return oidcs[0]["issuer"] if isinstance(oidcs[0], dict) else oidcs[0].issuer
+
+
+def _kubeconfig(cluster: aws.eks.Cluster, region: str) -> pulumi.Output[str]:
+    """Kubeconfig authenticating with ``aws eks get-token`` (no long-lived credential in state)."""
+    return pulumi.Output.all(cluster.name, cluster.endpoint, cluster.certificate_authority).apply(
+        lambda a: json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": a[0], "cluster": {"server": a[1], "certificate-authority-data": _ca(a[2])}}],
+                "contexts": [{"name": a[0], "context": {"cluster": a[0], "user": a[0]}}],
+                "current-context": a[0],
+                "users": [
+                    {
+                        "name": a[0],
+                        "user": {
+                            "exec": {
+                                "apiVersion": "client.authentication.k8s.io/v1beta1",
+                                "command": "aws",
+                                "args": ["eks", "get-token", "--cluster-name", a[0], "--region", region],
+                            }
+                        },
+                    }
+                ],
+            }
+        )
+    )
+
+
+def _ca(ca) -> str:
+    return ca["data"] if isinstance(ca, dict) else ca.data

@@ -1,0 +1,92 @@
+"""Device plugins from pinned charts: NVIDIA device plugin and DCGM exporter on NVIDIA nodes, the Neuron device
+plugin on Neuron nodes and the Neuron scheduler extension (as its own scheduler) on the system nodes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from inferstack.components.accelerators import ACCELERATOR_LABEL, DEVICE_RESOURCE, TAINT_KEY, Family
+from inferstack.components.aws.cluster import SYSTEM_POOL
+from inferstack.components.versions import CHARTS
+
+
+def accelerator_affinity(kinds: list[str]) -> dict[str, Any]:
+    """Node affinity to the nodes labelled ``inferstack.io/accelerator`` with one of ``kinds``."""
+    return {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{"matchExpressions": [{"key": ACCELERATOR_LABEL, "operator": "In", "values": sorted(kinds)}]}]
+            }
+        }
+    }
+
+
+def toleration(family: Family) -> dict[str, str]:
+    return {"key": TAINT_KEY[family], "operator": "Exists", "effect": "NoSchedule"}
+
+
+def nvidia_device_plugin_values(kinds: list[str]) -> dict[str, Any]:
+    return {"affinity": accelerator_affinity(kinds), "tolerations": [toleration(Family.NVIDIA)], "priorityClassName": "system-node-critical"}
+
+
+def dcgm_exporter_values(kinds: list[str]) -> dict[str, Any]:
+    return {
+        "affinity": accelerator_affinity(kinds),
+        "tolerations": [toleration(Family.NVIDIA)],
+        "serviceMonitor": {"enabled": False},
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+    }
+
+
+def neuron_values(kinds: list[str]) -> dict[str, Any]:
+    """Device plugin on Neuron nodes only; scheduler extension with its own scheduler (EKS has no access to the
+    default scheduler's config) on system nodes; the node problem detector is left off."""
+    system = {"inferstack.io/pool": SYSTEM_POOL}
+    return {
+        "devicePlugin": {"affinity": accelerator_affinity(kinds), "tolerations": [toleration(Family.NEURON)]},
+        "scheduler": {"enabled": True, "nodeSelector": system, "customScheduler": {"enabled": True, "nodeSelector": system}},
+        "npd": {"enabled": False},
+    }
+
+
+class DevicePlugins(pulumi.ComponentResource):
+    """The device plugins the stack's accelerator kinds need (none for a family with no pool)."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        kinds_by_family: dict[Family, list[str]],
+        k8s_provider: k8s.Provider,
+        depends_on: list[pulumi.Resource],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("inferstack:aws:DevicePlugins", name, None, opts)
+        self.releases: list[k8s.helm.v3.Release] = []
+        nvidia = kinds_by_family.get(Family.NVIDIA, [])
+        neuron = kinds_by_family.get(Family.NEURON, [])
+        if nvidia:
+            self.releases.append(self._release(name, "nvidia-device-plugin", nvidia_device_plugin_values(nvidia), k8s_provider, depends_on))
+            self.releases.append(self._release(name, "dcgm-exporter", dcgm_exporter_values(nvidia), k8s_provider, depends_on))
+        if neuron:
+            self.releases.append(self._release(name, "neuron", neuron_values(neuron), k8s_provider, depends_on))
+        self.device_resources = {DEVICE_RESOURCE[f] for f, kinds in kinds_by_family.items() if kinds}
+        self.register_outputs({"releases": [r.name for r in self.releases]})
+
+    def _release(self, name: str, key: str, values: dict, provider: k8s.Provider, depends_on: list) -> k8s.helm.v3.Release:
+        chart = CHARTS[key]
+        oci = chart.repo.startswith("oci://")
+        return k8s.helm.v3.Release(
+            f"{name}-{key}",
+            name=key,
+            chart=f"{chart.repo}/{chart.chart}" if oci else chart.chart,
+            repository_opts=None if oci else k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo),
+            version=chart.version,
+            namespace=chart.namespace,
+            atomic=True,
+            values=values,
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on),
+        )

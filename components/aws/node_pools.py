@@ -1,0 +1,207 @@
+"""Karpenter EC2NodeClass and NodePools per accelerator pool: spot first with on-demand fallback, tainted, limited.
+
+Shape (see README "AWS platform"): one NodePool allowing both ``spot`` and ``on-demand`` (Karpenter launches spot
+and falls back to on-demand when spot is unavailable), plus, when ``onDemandBaseline`` > 0, a heavier-weighted
+on-demand-only NodePool limited to the baseline, which Karpenter fills first. The spot-first pool is limited to
+the rest of ``maxNodes``, so the pool's total never exceeds ``maxNodes``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from inferstack.components.accelerators import ACCELERATOR_LABEL, POOL_LABEL, Accelerator, Shape, lookup
+from inferstack.components.platform import PoolInfo
+from inferstack.components.versions import EKS_AL2023_AMI_ALIAS
+from inferstack.config.base import Cloud
+from inferstack.config.platform import AcceleratorPoolConfig, Capacity
+
+#: Root volume of accelerator nodes: container images of model servers are large.
+ROOT_VOLUME = "200Gi"
+#: How long a node being disrupted (drift, expiry) waits for pods to drain before it is terminated anyway.
+TERMINATION_GRACE_PERIOD = "1h"
+#: Weight of the on-demand baseline NodePool: higher than the spot-first pool (default 0), so it fills first.
+BASELINE_WEIGHT = 50
+
+
+@dataclass(frozen=True)
+class PoolPlan:
+    """What one accelerator pool becomes on AWS: its shapes and the NodePools (name, capacity types, nodes)."""
+
+    pool: AcceleratorPoolConfig
+    accelerator: Accelerator
+    shapes: tuple[Shape, ...]
+    #: (NodePool name, capacity types, max nodes, weight)
+    node_pools: tuple[tuple[str, tuple[str, ...], int, int | None], ...]
+
+    @property
+    def devices_per_node(self) -> int:
+        return self.shapes[0].devices
+
+
+def capacity_types(capacity: Capacity) -> tuple[str, ...]:
+    """Karpenter capacity types for a pool's capacity mode; spot first: both, Karpenter prefers spot."""
+    return {Capacity.SPOT_FIRST: ("spot", "on-demand"), Capacity.ON_DEMAND: ("on-demand",), Capacity.SPOT_ONLY: ("spot",)}[capacity]
+
+
+def plan_pool(pool: AcceleratorPoolConfig) -> PoolPlan:
+    """Shapes carrying ``devicesPerNode`` devices (default: the smallest count) and the NodePools of the pool."""
+    acc = lookup(pool.kind, Cloud.AWS)
+    shapes_all = acc.shapes(Cloud.AWS)
+    devices = pool.devices_per_node or min(s.devices for s in shapes_all)
+    shapes = tuple(s for s in shapes_all if s.devices == devices)
+    if not shapes:
+        raise ValueError(f"{pool.kind} has no AWS shape with {devices} devices")
+    baseline = min(pool.on_demand_baseline, pool.max_nodes) if pool.capacity is not Capacity.ON_DEMAND else 0
+    nps: list[tuple[str, tuple[str, ...], int, int | None]] = []
+    if baseline:
+        nps.append((f"{pool.name}-on-demand-baseline", ("on-demand",), baseline, BASELINE_WEIGHT))
+    if pool.max_nodes - baseline > 0:
+        nps.append((pool.name, capacity_types(pool.capacity), pool.max_nodes - baseline, None))
+    return PoolPlan(pool=pool, accelerator=acc, shapes=shapes, node_pools=tuple(nps))
+
+
+def limits(shapes: tuple[Shape, ...], device_resource: str, nodes: int) -> dict[str, str]:
+    """NodePool limits for ``nodes`` nodes of the largest allowed shape: devices, CPU and memory."""
+    return {
+        device_resource: str(nodes * max(s.devices for s in shapes)),
+        "cpu": str(nodes * max(s.vcpu for s in shapes)),
+        "memory": f"{nodes * max(s.memory_gib for s in shapes)}Gi",
+    }
+
+
+def disruption(pool: AcceleratorPoolConfig, prod: bool) -> dict[str, Any]:
+    """Only empty nodes are consolidated (a node serving a model is never packed away); one node at a time;
+    in prod, drift replacements are frozen during business hours (Mon-Fri 07:00-19:00 UTC)."""
+    budgets: list[dict[str, Any]] = [{"nodes": "1"}]
+    if prod:
+        budgets.append({"nodes": "0", "reasons": ["Drifted"], "schedule": "0 7 * * mon-fri", "duration": "12h"})
+    return {"consolidationPolicy": "WhenEmpty", "consolidateAfter": pool.consolidate_after, "budgets": budgets}
+
+
+def node_pool_spec(plan: PoolPlan, np_name: str, types: tuple[str, ...], nodes: int, weight: int | None, zones: list[str], node_class: str, prod: bool) -> dict[str, Any]:
+    """The ``spec`` of one Karpenter v1 NodePool."""
+    acc = plan.accelerator
+    spec: dict[str, Any] = {
+        "template": {
+            "metadata": {"labels": {ACCELERATOR_LABEL: acc.kind, POOL_LABEL: plan.pool.name}},
+            "spec": {
+                "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": node_class},
+                "requirements": [
+                    {"key": "node.kubernetes.io/instance-type", "operator": "In", "values": [s.name for s in plan.shapes]},
+                    {"key": "karpenter.sh/capacity-type", "operator": "In", "values": list(types)},
+                    {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]},
+                    {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
+                    {"key": "topology.kubernetes.io/zone", "operator": "In", "values": zones},
+                ],
+                "taints": [{"key": acc.taint_key, "value": "true", "effect": "NoSchedule"}],
+                "expireAfter": plan.pool.expire_after,
+                "terminationGracePeriod": TERMINATION_GRACE_PERIOD,
+            },
+        },
+        "limits": limits(plan.shapes, acc.device_resource, nodes),
+        "disruption": disruption(plan.pool, prod),
+    }
+    if weight is not None:
+        spec["weight"] = weight
+    return spec
+
+
+def ec2_node_class_spec(
+    *, pool: str, kind: str, cluster_name: str, instance_profile: str, security_group_id: str, kms_key_arn: str
+) -> dict[str, Any]:
+    """The ``spec`` of one EC2NodeClass: AL2023 (NVIDIA or Neuron variant picked per instance type), IMDSv2 only,
+    CMK-encrypted gp3 root volume, private subnets tagged for the cluster, the cluster security group."""
+    return {
+        "amiSelectorTerms": [{"alias": EKS_AL2023_AMI_ALIAS}],
+        "instanceProfile": instance_profile,
+        "subnetSelectorTerms": [{"tags": {"karpenter.sh/discovery": cluster_name}}],
+        "securityGroupSelectorTerms": [{"id": security_group_id}],
+        "associatePublicIPAddress": False,
+        "metadataOptions": {"httpEndpoint": "enabled", "httpProtocolIPv6": "disabled", "httpPutResponseHopLimit": 1, "httpTokens": "required"},
+        "blockDeviceMappings": [
+            {
+                "deviceName": "/dev/xvda",
+                "rootVolume": True,
+                "ebs": {
+                    "volumeSize": ROOT_VOLUME,
+                    "volumeType": "gp3",
+                    "iops": 3000,
+                    "throughput": 250,
+                    "encrypted": True,
+                    "kmsKeyID": kms_key_arn,
+                    "deleteOnTermination": True,
+                },
+            }
+        ],
+        "tags": {POOL_LABEL: pool, ACCELERATOR_LABEL: kind},
+        "detailedMonitoring": True,
+    }
+
+
+class AcceleratorPools(pulumi.ComponentResource):
+    """One EC2NodeClass and its NodePool(s) per accelerator pool of the stack; ``pools`` describes them for serving."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        pools: list[AcceleratorPoolConfig],
+        zones: list[str],
+        prod: bool,
+        cluster_name: str,
+        instance_profile: pulumi.Input[str],
+        security_group_id: pulumi.Input[str],
+        kms_key_arn: pulumi.Input[str],
+        k8s_provider: k8s.Provider,
+        depends_on: list[pulumi.Resource],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("inferstack:aws:AcceleratorPools", name, None, opts)
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=k8s_provider, depends_on=depends_on)
+        self.pools: dict[str, PoolInfo] = {}
+        self.node_classes: list[k8s.apiextensions.CustomResource] = []
+        self.node_pools: list[k8s.apiextensions.CustomResource] = []
+        for pool in pools:
+            plan = plan_pool(pool)
+            acc = plan.accelerator
+            labels = {ACCELERATOR_LABEL: acc.kind, POOL_LABEL: pool.name, "app.kubernetes.io/managed-by": "inferstack"}
+            spec = pulumi.Output.all(instance_profile, security_group_id, kms_key_arn).apply(
+                lambda a, p=pool.name, k=acc.kind: ec2_node_class_spec(
+                    pool=p, kind=k, cluster_name=cluster_name, instance_profile=a[0], security_group_id=a[1], kms_key_arn=a[2]
+                )
+            )
+            node_class = k8s.apiextensions.CustomResource(
+                f"{name}-{pool.name}-nodeclass",
+                api_version="karpenter.k8s.aws/v1",
+                kind="EC2NodeClass",
+                metadata={"name": pool.name, "labels": labels},
+                spec=spec,
+                opts=k8s_opts,
+            )
+            self.node_classes.append(node_class)
+            for np_name, types, nodes, weight in plan.node_pools:
+                self.node_pools.append(
+                    k8s.apiextensions.CustomResource(
+                        f"{name}-{np_name}",
+                        api_version="karpenter.sh/v1",
+                        kind="NodePool",
+                        metadata={"name": np_name, "labels": labels},
+                        spec=node_pool_spec(plan, np_name, types, nodes, weight, zones, pool.name, prod),
+                        opts=pulumi.ResourceOptions(parent=self, provider=k8s_provider, depends_on=[*depends_on, node_class]),
+                    )
+                )
+            self.pools[pool.name] = PoolInfo(
+                name=pool.name,
+                kind=acc.kind,
+                max_nodes=pool.max_nodes,
+                devices_per_node=plan.devices_per_node,
+                node_selector={ACCELERATOR_LABEL: acc.kind, POOL_LABEL: pool.name},
+                taint_key=acc.taint_key,
+                device_resource=acc.device_resource,
+            )
+        self.register_outputs({"pools": sorted(self.pools)})
