@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from enum import Enum
 
-from pydantic import Field
+import ipaddress
 
+from pydantic import Field, field_validator, model_validator
+
+from inferstack.components.versions import EKS_VERSION
 from inferstack.config.base import StrictModel
 
 _NAME = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
@@ -21,6 +24,17 @@ class NetworkConfig(StrictModel):
     pods_cidr: str = Field("10.16.0.0/14", description="GKE secondary range for pods.")
     services_cidr: str = Field("10.20.0.0/20", description="GKE secondary range for services.")
 
+    @field_validator("cidr")
+    @classmethod
+    def _cidr(cls, v: str) -> str:
+        try:
+            net = ipaddress.IPv4Network(v, strict=True)
+        except ValueError as err:
+            raise ValueError(f"not an IPv4 network CIDR such as 10.0.0.0/16 ({err})") from None
+        if net.prefixlen > 21:
+            raise ValueError(f"{v} is too small: use a /21 or larger (a /16 is recommended)")
+        return v
+
 
 class AccessEntry(StrictModel):
     """An IAM role (AWS) or Google group/user (GCP) mapped to Kubernetes groups."""
@@ -32,7 +46,7 @@ class AccessEntry(StrictModel):
 class ClusterConfig(StrictModel):
     """The Kubernetes control plane and its small on-demand system node pool."""
 
-    version: str = Field("1.33", description="Kubernetes minor version of EKS; GKE follows the release channel.")
+    version: str = Field(EKS_VERSION, description="Kubernetes minor version of EKS (pinned in components/versions.py); GKE follows the release channel.")
     release_channel: str = Field("REGULAR", description="GKE release channel: RAPID, REGULAR or STABLE.", pattern="^(RAPID|REGULAR|STABLE)$")
     public_endpoint: bool = Field(False, description="Expose the API endpoint publicly (never to 0.0.0.0/0).")
     public_access_cidrs: list[str] = Field(
@@ -44,6 +58,24 @@ class ClusterConfig(StrictModel):
     system_nodes_min: int = Field(2, ge=1, le=10, description="Minimum size of the on-demand system pool.")
     system_nodes_max: int = Field(4, ge=1, le=20, description="Maximum size of the on-demand system pool.")
     deletion_protection: bool | None = Field(None, description="Protect the cluster from deletion; default on in prod.")
+
+    @field_validator("public_access_cidrs")
+    @classmethod
+    def _public_cidrs(cls, v: list[str]) -> list[str]:
+        for c in v:
+            try:
+                net = ipaddress.ip_network(c, strict=True)
+            except ValueError as err:
+                raise ValueError(f"{c!r} is not a network CIDR ({err})") from None
+            if net.prefixlen == 0:
+                raise ValueError(f"{c} opens the API endpoint to the whole internet; list the CIDRs of your networks")
+        return v
+
+    @model_validator(mode="after")
+    def _public_endpoint(self) -> ClusterConfig:
+        if self.public_endpoint and not self.public_access_cidrs:
+            raise ValueError("publicEndpoint: true needs publicAccessCidrs (the networks allowed to reach the API)")
+        return self
 
 
 class Capacity(str, Enum):
