@@ -35,4 +35,6 @@ CHARTS: dict[str, Chart] = {
     "dcgm-exporter": Chart("https://nvidia.github.io/dcgm-exporter/helm-charts", "dcgm-exporter", "4.7.0", "kube-system"),
     # github.com/aws-neuron/neuron-helm-charts 1.9.0 (Neuron SDK 2.31.0): device plugin + scheduler extension
     "neuron": Chart("oci://public.ecr.aws/neuron", "neuron-helm-chart", "1.9.0", "kube-system"),
+    # github.com/external-secrets/external-secrets: chart 0.20.4 serves the external-secrets.io/v1 API
+    "external-secrets": Chart("https://charts.external-secrets.io", "external-secrets", "0.20.4", "external-secrets"),
 }

@@ -31,6 +31,10 @@ def build(cfg: StackConfig) -> None:
         platform = GcpPlatform(cfg.name, cfg)
     pulumi.export("cluster_name", platform.outputs.cluster_name)
 
+    from inferstack.registry.deploy import build_registry
+
+    registry = build_registry(cfg, platform.outputs)  # noqa: F841 - handed to serving's step
+
 
 def main() -> None:
     try:

@@ -1,0 +1,104 @@
+"""External Secrets Operator: the pinned chart, one ClusterSecretStore and an ExternalSecret per secret and namespace.
+
+The controller's service account carries the cloud identity (IRSA role or Google service account), so the store
+holds no credentials. The store is usable only from the namespaces that receive secrets. Kubernetes Secrets are
+created by the operator from the cloud store: no secret value is ever declared in a Kubernetes object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from inferstack.components.platform import PlatformOutputs
+from inferstack.components.versions import CHARTS
+from inferstack.config.registry import SecretConfig
+
+ESO_NAMESPACE = CHARTS["external-secrets"].namespace
+ESO_SERVICE_ACCOUNT = "external-secrets"
+STORE_NAME = "inferstack-secrets"
+
+
+@dataclass
+class SecretStoreSpec:
+    """What a cloud's secrets component hands to External Secrets: provider block, controller SA annotations, remote keys."""
+
+    provider: dict
+    service_account_annotations: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    #: secret name → key of the entry in the cloud store.
+    remote_keys: dict[str, str] = field(default_factory=dict)
+
+
+def secret_value(value_from: str) -> pulumi.Output[str]:
+    """The secure config value named ``namespace:key``, as a Pulumi secret (never read as plaintext config)."""
+    ns, _, key = value_from.partition(":")
+    return pulumi.Output.secret(pulumi.Config(ns).require_secret(key))
+
+
+def external_secret_spec(secret: SecretConfig, remote_key: str) -> dict:
+    """The ExternalSecret spec delivering ``secret`` as a Kubernetes Secret owned by the operator."""
+    return {
+        "refreshInterval": secret.refresh_interval,
+        "secretStoreRef": {"name": STORE_NAME, "kind": "ClusterSecretStore"},
+        "target": {"name": secret.name, "creationPolicy": "Owner", "deletionPolicy": "Retain"},
+        "data": [{"secretKey": secret.key, "remoteRef": {"key": remote_key}}],
+    }
+
+
+class ExternalSecrets(pulumi.ComponentResource):
+    """ESO Helm release (pinned in versions.py), a ClusterSecretStore limited to the target namespaces, ExternalSecrets."""
+
+    def __init__(
+        self,
+        name: str,
+        platform: PlatformOutputs,
+        store: SecretStoreSpec,
+        secrets: list[SecretConfig],
+        depends_on: list[pulumi.Resource] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("inferstack:secrets:ExternalSecrets", name, None, opts)
+        chart = CHARTS["external-secrets"]
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=platform.k8s_provider, depends_on=[*platform.ready, *(depends_on or [])])
+        self.release = k8s.helm.v3.Release(
+            f"{name}-eso",
+            name="external-secrets",
+            chart=chart.chart,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo),
+            version=chart.version,
+            namespace=chart.namespace,
+            create_namespace=True,
+            atomic=True,
+            values={
+                "installCRDs": True,
+                "serviceAccount": {"create": True, "name": ESO_SERVICE_ACCOUNT, "annotations": store.service_account_annotations},
+                "securityContext": {"runAsNonRoot": True},
+            },
+            opts=k8s_opts,
+        )
+        after = pulumi.ResourceOptions(parent=self, provider=platform.k8s_provider, depends_on=[self.release])
+        namespaces = sorted({ns for s in secrets for ns in s.namespaces})
+        self.store = k8s.apiextensions.CustomResource(
+            f"{name}-store",
+            api_version="external-secrets.io/v1",
+            kind="ClusterSecretStore",
+            metadata={"name": STORE_NAME},
+            spec={"provider": store.provider, "conditions": [{"namespaces": namespaces}]},
+            opts=after,
+        )
+        store_opts = pulumi.ResourceOptions(parent=self, provider=platform.k8s_provider, depends_on=[self.store])
+        self.external_secrets = [
+            k8s.apiextensions.CustomResource(
+                f"{name}-{s.name}-{ns}",
+                api_version="external-secrets.io/v1",
+                kind="ExternalSecret",
+                metadata={"name": s.name, "namespace": ns, "labels": {"app.kubernetes.io/managed-by": "inferstack"}},
+                spec=external_secret_spec(s, store.remote_keys[s.name]),
+                opts=store_opts,
+            )
+            for s in secrets
+            for ns in s.namespaces
+        ]
+        self.register_outputs({"store": STORE_NAME, "externalSecrets": len(self.external_secrets)})

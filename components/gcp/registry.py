@@ -1,0 +1,110 @@
+"""The model registry on Google Cloud: a GCS bucket for artifacts and version metadata.
+
+Bucket: in the stack's region, CMEK with the platform key (whose policy must let the Cloud Storage service agent
+encrypt/decrypt),
+uniform bucket-level access, public access prevention enforced, object versioning, noncurrent versions deleted
+after ``registry.noncurrentVersionDays``; retained on delete in prod. Version metadata lives in the same bucket
+under ``_registry/`` and is written with generation preconditions (``ifGenerationMatch``), so allocation is
+atomic without another store. Identities: a reader Google service account bound through Workload Identity to the
+``inferstack-serving`` service account of every namespace with models (objectViewer on this bucket only), and a
+writer service account for CI (objectUser on this bucket only) that ``registry.writerPrincipals`` may impersonate.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_gcp as gcp
+
+from inferstack.components.platform import SERVING_SERVICE_ACCOUNT, PlatformOutputs, RegistryOutputs
+from inferstack.config import StackConfig
+
+
+def workload_members(workload_pool: str, namespaces: list[str], service_account: str) -> list[str]:
+    """``serviceAccount:<pool>[<ns>/<sa>]`` for each namespace."""
+    return [f"serviceAccount:{workload_pool}[{ns}/{service_account}]" for ns in namespaces]
+
+
+def account_id(stack: str, role: str) -> str:
+    """A service account id (6-30 chars, lower-case) for ``stack`` and ``role``."""
+    base = f"{stack}-{role}"
+    return base[:30].rstrip("-")
+
+
+class GcpRegistry(pulumi.ComponentResource):
+    """GCS model registry with a Workload Identity reader for serving and a CI writer service account."""
+
+    def __init__(self, name: str, cfg: StackConfig, platform: PlatformOutputs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("inferstack:registry:GcpRegistry", name, None, opts)
+        reg = cfg.settings.registry
+        project = str(cfg.project)
+        child = pulumi.ResourceOptions(parent=self)
+        self.bucket = gcp.storage.Bucket(
+            f"{name}-models",
+            name=f"{project}-{cfg.name}-models"[:63],
+            project=project,
+            location=cfg.region,
+            uniform_bucket_level_access=True,
+            public_access_prevention="enforced",
+            versioning={"enabled": True},
+            encryption={"default_kms_key_name": platform.kms_key},
+            lifecycle_rules=[
+                {
+                    "action": {"type": "Delete"},
+                    "condition": {"days_since_noncurrent_time": reg.noncurrent_version_days, "with_state": "ARCHIVED"},
+                }
+            ],
+            force_destroy=reg.force_destroy and not cfg.is_prod,
+            labels={"inferstack-stack": cfg.name, "inferstack-role": "model-registry"},
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=cfg.is_prod, protect=cfg.is_prod),
+        )
+
+        pool = platform.identity.workload_pool or f"{project}.svc.id.goog"
+        namespaces = sorted({m.namespace for m in cfg.settings.models})
+        self.reader = gcp.serviceaccount.Account(
+            f"{name}-model-reader",
+            account_id=account_id(cfg.name, "model-reader"),
+            display_name="inferstack model registry reader (KServe predictors)",
+            project=project,
+            opts=child,
+        )
+        for ns, member in zip(namespaces, workload_members(pool, namespaces, SERVING_SERVICE_ACCOUNT), strict=True):
+            gcp.serviceaccount.IAMMember(
+                f"{name}-model-reader-wi-{ns}",
+                service_account_id=self.reader.name,
+                role="roles/iam.workloadIdentityUser",
+                member=member,
+                opts=pulumi.ResourceOptions(parent=self.reader),
+            )
+        gcp.storage.BucketIAMMember(
+            f"{name}-model-reader-objects",
+            bucket=self.bucket.name,
+            role="roles/storage.objectViewer",
+            member=self.reader.member,
+            opts=pulumi.ResourceOptions(parent=self.reader),
+        )
+
+        self.writer = gcp.serviceaccount.Account(
+            f"{name}-model-writer",
+            account_id=account_id(cfg.name, "model-writer"),
+            display_name="inferstack model registry writer (CI)",
+            project=project,
+            opts=child,
+        )
+        gcp.storage.BucketIAMMember(
+            f"{name}-model-writer-objects",
+            bucket=self.bucket.name,
+            role="roles/storage.objectUser",
+            member=self.writer.member,
+            opts=pulumi.ResourceOptions(parent=self.writer),
+        )
+        for i, principal in enumerate(sorted(reg.writer_principals)):
+            gcp.serviceaccount.IAMMember(
+                f"{name}-model-writer-impersonate-{i}",
+                service_account_id=self.writer.name,
+                role="roles/iam.serviceAccountTokenCreator",
+                member=principal,
+                opts=pulumi.ResourceOptions(parent=self.writer),
+            )
+
+        self.outputs = RegistryOutputs(scheme="gs", bucket=self.bucket.name, reader_identity=self.reader.email)
+        self.register_outputs({"bucket": self.bucket.name, "readerEmail": self.reader.email, "writerEmail": self.writer.email})

@@ -1,0 +1,97 @@
+"""Secrets on Google Cloud: Secret Manager with CMEK, user-managed replication in the stack's region only.
+
+The platform key is regional (``cfg.region``, which residency allows), so each secret has one replica there,
+encrypted with that key; the Secret Manager service agent gets encrypt/decrypt on it. Initial values come only from
+the secure Pulumi config key ``valueFrom`` and stay Pulumi secrets. External Secrets reads them as a Google
+service account bound to its controller through Workload Identity, with secretAccessor on these secrets only.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_gcp as gcp
+
+from inferstack.components.external_secrets import (
+    ESO_NAMESPACE,
+    ESO_SERVICE_ACCOUNT,
+    SecretStoreSpec,
+    secret_value,
+)
+from inferstack.components.gcp.registry import account_id, workload_members
+from inferstack.components.platform import PlatformOutputs
+from inferstack.config import StackConfig
+
+
+class GcpSecrets(pulumi.ComponentResource):
+    """Secret Manager secrets (CMEK, regional replica) and the Workload Identity service account ESO uses."""
+
+    def __init__(self, name: str, cfg: StackConfig, platform: PlatformOutputs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("inferstack:secrets:GcpSecrets", name, None, opts)
+        project = str(cfg.project)
+        child = pulumi.ResourceOptions(parent=self)
+        deps: list[pulumi.Resource] = []
+        if cfg.settings.secrets:
+            agent = gcp.projects.ServiceIdentity(
+                f"{name}-secretmanager-agent", service="secretmanager.googleapis.com", project=project, opts=child
+            )
+            deps.append(gcp.kms.CryptoKeyIAMMember(
+                f"{name}-secretmanager-agent-key",
+                crypto_key_id=platform.kms_key,
+                role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
+                member=agent.member,
+                opts=child,
+            ))
+        self.account = gcp.serviceaccount.Account(
+            f"{name}-eso",
+            account_id=account_id(cfg.name, "external-secrets"),
+            display_name="External Secrets Operator (reads this stack's secrets)",
+            project=project,
+            opts=child,
+        )
+        pool = platform.identity.workload_pool or f"{project}.svc.id.goog"
+        gcp.serviceaccount.IAMMember(
+            f"{name}-eso-wi",
+            service_account_id=self.account.name,
+            role="roles/iam.workloadIdentityUser",
+            member=workload_members(pool, [ESO_NAMESPACE], ESO_SERVICE_ACCOUNT)[0],
+            opts=pulumi.ResourceOptions(parent=self.account),
+        )
+        self.secrets: dict[str, gcp.secretmanager.Secret] = {}
+        for s in cfg.settings.secrets:
+            secret_id = f"inferstack-{cfg.name}-{s.name}"
+            secret = gcp.secretmanager.Secret(
+                f"{name}-{s.name}",
+                secret_id=secret_id,
+                project=project,
+                replication={
+                    "user_managed": {
+                        "replicas": [{"location": cfg.region, "customer_managed_encryption": {"kms_key_name": platform.kms_key}}]
+                    }
+                },
+                labels={"inferstack-stack": cfg.name},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=deps, retain_on_delete=cfg.is_prod, protect=cfg.is_prod),
+            )
+            gcp.secretmanager.SecretVersion(
+                f"{name}-{s.name}-initial",
+                secret=secret.id,
+                secret_data=secret_value(s.value_from),
+                opts=pulumi.ResourceOptions(
+                    parent=secret, additional_secret_outputs=["secretData"], ignore_changes=["secretData"],
+                    retain_on_delete=cfg.is_prod,
+                ),
+            )
+            gcp.secretmanager.SecretIamMember(
+                f"{name}-{s.name}-eso",
+                secret_id=secret.id,
+                project=project,
+                role="roles/secretmanager.secretAccessor",
+                member=self.account.member,
+                opts=pulumi.ResourceOptions(parent=secret),
+            )
+            self.secrets[s.name] = secret
+        self.store = SecretStoreSpec(
+            provider={"gcpsm": {"projectID": project}},
+            service_account_annotations={"iam.gke.io/gcp-service-account": self.account.email},
+            remote_keys={s.name: f"inferstack-{cfg.name}-{s.name}" for s in cfg.settings.secrets},
+        )
+        self.register_outputs({"serviceAccount": self.account.email, "secrets": {k: v.id for k, v in self.secrets.items()}})
