@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from enum import Enum
-
 import ipaddress
+from enum import Enum
 
 from pydantic import Field, field_validator, model_validator
 
