@@ -185,3 +185,25 @@ def test_every_aws_resource_uses_the_regional_provider(stack: str) -> None:
         if r.package == "aws" and r.custom and not r.is_provider:
             prov = rec.provider_of(r)
             assert prov is not None and prov.inputs.get("region") == stack_config(stack).region, r.name
+
+
+def test_platform_outputs_contract(stack: str) -> None:
+    from pathlib import Path
+
+    from inferstack.engine import run_stack
+
+    cfg = stack_config(stack)
+    rec = run_stack(cfg, program=Path(__file__).parent / "programs" / "aws_platform_outputs.py")
+    data = rec.find("kubernetes:core/v1:ConfigMap", "platform-outputs").inputs["data"]
+    assert data["clusterName"] == f"inferstack-{stack}"
+    assert data["kmsKey"].startswith("arn:aws:kms:eu-west-1:")
+    assert data["oidcProviderArn"].startswith("arn:aws:iam::") and ":oidc-provider/oidc.eks." in data["oidcProviderArn"]
+    assert data["oidcIssuer"].startswith("oidc.eks.eu-west-1.amazonaws.com/id/")
+    pools = json.loads(data["pools"])
+    assert set(pools) == {p.name for p in cfg.settings.accelerator_pools}
+    for p in cfg.settings.accelerator_pools:
+        assert pools[p.name]["nodeSelector"] == {ACCELERATOR_LABEL: p.kind, POOL_LABEL: p.name}
+        assert pools[p.name]["taint"] == CATALOG[p.kind].taint_key
+    ready = json.loads(data["ready"])
+    assert f"{stack}-karpenter-chart" in ready and f"{stack}-cluster-system" in ready
+    assert sum(name.startswith(f"{stack}-pools-") for name in ready) == len(rec.by_type(NODEPOOL))
