@@ -207,3 +207,23 @@ def test_platform_outputs_contract(stack: str) -> None:
     ready = json.loads(data["ready"])
     assert f"{stack}-karpenter-chart" in ready and f"{stack}-cluster-system" in ready
     assert sum(name.startswith(f"{stack}-pools-") for name in ready) == len(rec.by_type(NODEPOOL))
+
+
+def test_access_entries_and_restricted_public_endpoint() -> None:
+    from inferstack.config import parse_stack_config
+    from inferstack.engine import run_stack
+
+    values = dict(stack_config("dev").values)
+    admins = "arn:aws:iam::123456789012:role/platform-admins"
+    values["inferstack:cluster"] = {
+        "publicEndpoint": True,
+        "publicAccessCidrs": ["203.0.113.0/24"],
+        "accessEntries": [{"principal": admins, "groups": ["inferstack:platform-admins"]}],
+    }
+    rec = run_stack(parse_stack_config("dev", values))
+    (cluster,) = rec.by_type("aws:eks/cluster:Cluster")
+    assert cluster.inputs["vpcConfig"]["endpointPublicAccess"] is True
+    assert cluster.inputs["vpcConfig"]["publicAccessCidrs"] == ["203.0.113.0/24"]
+    entries = {e.inputs["principalArn"]: e.inputs for e in rec.by_type("aws:eks/accessEntry:AccessEntry")}
+    assert entries[admins]["kubernetesGroups"] == ["inferstack:platform-admins"] and entries[admins]["type"] == "STANDARD"
+    assert [e["type"] for e in entries.values() if e is not entries[admins]] == ["EC2_LINUX"]  # Karpenter's node role
