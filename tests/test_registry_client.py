@@ -192,6 +192,12 @@ def test_missing_bucket_and_table(registry, artifact, capsys, monkeypatch):
     monkeypatch.delenv("INFERSTACK_REGISTRY_BUCKET")
     code, _, err = run(capsys, "list", "llama")
     assert code == 2 and "INFERSTACK_REGISTRY_BUCKET" in err
+    monkeypatch.setenv("INFERSTACK_REGISTRY_BUCKET", "b")
+    monkeypatch.delenv("AWS_REGION")
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    code, _, err = run(capsys, "list", "llama")
+    assert code == 2 and "AWS_REGION" in err
 
 
 def test_real_cli_process_exits_2_without_traceback(registry_env, artifact):

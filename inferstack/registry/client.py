@@ -166,7 +166,12 @@ class Registry:
         missing = [n for n, v in (("INFERSTACK_REGISTRY_BUCKET", bucket), ("INFERSTACK_REGISTRY_TABLE", table)) if not v]
         if missing:
             raise RegistryError(f"{' and '.join(missing)} not set: the registry bucket and metadata table to use")
-        return cls(str(bucket), str(table))
+        import boto3
+
+        session = boto3.session.Session()
+        if not session.region_name:
+            raise RegistryError("no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION) to the registry's region")
+        return cls(str(bucket), str(table), session)
 
     # ------------------------------------------------------------ errors
     def _call(self, fn: Any, **kwargs: Any) -> Any:
