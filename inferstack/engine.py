@@ -366,22 +366,22 @@ class OfflineMocks(pmocks.Mocks):
         return rid
 
     # Invokes ------------------------------------------------------------
-    def call(self, args: pmocks.MockCallArgs) -> tuple[dict, list | None]:
+    def call(self, args: pmocks.MockCallArgs) -> tuple[dict, list]:
         tok = args.token
         if tok == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline", "userId": "AIDAOFFLINE", "id": ACCOUNT_ID}, None
+            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline", "userId": "AIDAOFFLINE", "id": ACCOUNT_ID}, []
         if tok == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, None
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
         if tok == "aws:index/getRegion:getRegion":
-            return {"name": self.region, "region": self.region, "id": self.region}, None
+            return {"name": self.region, "region": self.region, "id": self.region}, []
         if tok == "aws:index/getAvailabilityZones:getAvailabilityZones":
             names = [f"{self.region}{s}" for s in "abc"]
-            return {"names": names, "zoneIds": [f"{self.region[:3]}-az{i}" for i in (1, 2, 3)], "id": self.region}, None
+            return {"names": names, "zoneIds": [f"{self.region[:3]}-az{i}" for i in (1, 2, 3)], "id": self.region}, []
         if tok == "gcp:organizations/getProject:getProject":
-            return {"projectId": self.project, "number": str(int(_h(self.project, n=8), 16)), "name": self.project}, None
+            return {"projectId": self.project, "number": str(int(_h(self.project, n=8), 16)), "name": self.project}, []
         if tok == "gcp:organizations/getClientConfig:getClientConfig":
-            return {"project": self.project, "region": self.region, "accessToken": "offline"}, None
-        return {}, None
+            return {"project": self.project, "region": self.region, "accessToken": "offline"}, []
+        return {}, []
 
 
 # ---------------------------------------------------------------- the recording monitor

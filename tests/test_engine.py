@@ -79,3 +79,8 @@ def test_reference_stack_structure(name: str) -> None:
     components = [r for r in rec.resources if not r.custom]
     assert components and all(r.type.startswith("inferstack:") for r in components)
     assert any(r.property_dependencies for r in rec.resources)
+
+
+def test_invokes_answer_like_the_provider(small) -> None:
+    account = small.find("aws:ssm/parameter:Parameter", "account")
+    assert account.plain_inputs["value"] == "123456789012"

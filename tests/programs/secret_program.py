@@ -14,3 +14,7 @@ aws.s3.BucketVersioning(
     versioning_configuration={"status": "Enabled"},
     opts=pulumi.ResourceOptions(retain_on_delete=True, depends_on=[param]),
 )
+
+identity = aws.get_caller_identity_output()
+pulumi.export("account", identity.account_id)
+aws.ssm.Parameter("account", type="String", value=identity.account_id)
