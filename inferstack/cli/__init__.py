@@ -20,6 +20,7 @@ COMMANDS = [
     "inferstack.cli.render",
     "inferstack.cli.cost",
     "inferstack.cli.registry_cmd",
+    "inferstack.cli.policy",
 ]
 
 

@@ -1,0 +1,170 @@
+"""``inferstack policy``: run the policy pack offline (``check``) and print or write a stack's pack config (``config``).
+
+``check`` runs a program under the offline engine and evaluates the real policy objects with the Pulumi CLI's
+semantics (see ``inferstack.policies.evaluate``). Exit 1 on any mandatory finding, 0 otherwise, 2 on usage and
+config errors. With ``--program FILE.py --config F`` only the policy settings (inferstack:cloud, environment,
+residency, policy) are read from the ``inferstack:`` namespace; every other key belongs to the program.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from pydantic import Field, ValidationError
+
+from inferstack.cli.common import UsageError, add_stack_args, load_stack, write_output
+from inferstack.config import ConfigError, ConfigIssue, Environment
+from inferstack.config.base import Cloud, StrictModel
+from inferstack.config.policy import PolicyConfig
+from inferstack.config.stack import _decode, issues_from_validation, read_stack_file
+from inferstack.engine import REPO_ROOT, ProgramError, Recording, run_program, run_stack
+
+POLICY_KEYS = ("cloud", "environment", "residency", "policy")
+CONFIG_DIR = REPO_ROOT / "policies" / "config"
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+class PolicySettings(StrictModel):
+    """The policy settings of a stack read in --program mode."""
+
+    cloud: Cloud = Field(description="Cloud the program targets.")
+    environment: Environment = Field(description="Environment class: dev, staging or prod.")
+    residency: dict[str, Any] = Field(description="Region residency: allowedRegions.")
+    policy: PolicyConfig = Field(default_factory=PolicyConfig, description="Policy pack settings.")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("policy", help="policy pack: offline check, generated pack config")
+    psub = p.add_subparsers(dest="policy_command", metavar="SUBCOMMAND")
+    psub.required = True
+    c = psub.add_parser("check", help="evaluate the policy pack over a stack or program, offline")
+    add_stack_args(c)
+    c.add_argument("--program", metavar="FILE.py", help="any Pulumi Python program (config from --config)")
+    c.add_argument("--json", metavar="FILE", help="write the JSON report to FILE")
+    c.add_argument("--sarif", metavar="FILE", help="write a SARIF 2.1.0 log to FILE")
+    c.set_defaults(func=_check)
+    g = psub.add_parser("config", help="print (or --write) the --policy-pack-config document of a stack")
+    add_stack_args(g)
+    g.add_argument("--write", action="store_true", help="write policies/config/<stack>.json")
+    g.set_defaults(func=_config)
+
+
+def policy_settings(config: dict[str, Any], source: str) -> SimpleNamespace:
+    """Validate only the policy keys of the inferstack: namespace; ConfigError names the bad key."""
+    ns = {k.split(":", 1)[1]: (v if k.endswith((":cloud", ":environment")) else _decode(v))
+          for k, v in config.items() if k.split(":", 1)[0] == "inferstack" and k.split(":", 1)[1] in POLICY_KEYS}
+    try:
+        s = PolicySettings.model_validate(ns)
+    except ValidationError as err:
+        raise ConfigError(source, issues_from_validation(err)) from None
+    from inferstack.config.stack import ResidencyConfig
+
+    try:
+        residency = ResidencyConfig.model_validate(s.residency)
+    except ValidationError as err:
+        raise ConfigError(source, [ConfigIssue(f"inferstack:residency.{i.path.split(':', 1)[-1]}", i.message)
+                                   for i in issues_from_validation(err)]) from None
+    settings = SimpleNamespace(policy=s.policy, residency=residency, cloud=s.cloud)
+    return SimpleNamespace(settings=settings, environment=s.environment, cloud=s.cloud)
+
+
+def _pack_config(cfg: Any, source: str) -> dict[str, Any]:
+    from inferstack.policies.pack import pack_config
+
+    try:
+        return pack_config(cfg)
+    except ValueError as err:
+        raise ConfigError(source, [ConfigIssue("inferstack:policy.enforcement", str(err).split(": ", 1)[-1])]) from None
+
+
+def _run(args: argparse.Namespace) -> tuple[str, Recording, dict[str, Any], str]:
+    if args.program:
+        if not args.config:
+            raise UsageError("--program needs --config FILE (the program's stack config)")
+        program = Path(args.program)
+        if not program.is_file():
+            raise UsageError(f"--program {args.program}: no such file")
+        f = read_stack_file(args.config)
+        cfg = policy_settings(f.config, str(f.path))
+        region_key = "aws:region" if cfg.cloud is Cloud.AWS else "gcp:region"
+        region = f.config.get(region_key)
+        if not region:
+            raise ConfigError(str(f.path), [ConfigIssue(region_key, "required: the region the program deploys to")])
+        try:
+            rec = run_program(f.stack, f.config, region=str(region), project=f.config.get("gcp:project"),
+                              program=program, secret_keys=f.secret_keys)
+        except ProgramError as err:
+            raise UsageError(f"--program {args.program}: {err}") from None
+        return f.stack, rec, _pack_config(cfg, str(f.path)), str(program.resolve())
+    cfg = load_stack(args)
+    from inferstack.engine import DEFAULT_PROGRAM
+
+    return cfg.name, run_stack(cfg), _pack_config(cfg, cfg.name), str(Path(DEFAULT_PROGRAM).resolve())
+
+
+def report(stack: str, findings: list) -> dict[str, Any]:
+    from inferstack.policies.evaluate import summary
+
+    return {"stack": stack, "findings": [f.to_json() for f in findings], "summary": summary(findings)}
+
+
+def sarif(findings: list, program_file: str) -> dict[str, Any]:
+    """A SARIF 2.1.0 log: one result per finding, located at the declaring source line when known."""
+    from inferstack.policies.pack import POLICIES
+
+    rules = [{"id": p.name, "shortDescription": {"text": p.description},
+              "help": {"text": p.remediation_steps or p.description}} for p in POLICIES]
+    index = {r["id"]: i for i, r in enumerate(rules)}
+    results = []
+    for f in findings:
+        uri = f.file or program_file
+        try:
+            uri = str(Path(uri).resolve().relative_to(Path.cwd()))
+        except ValueError:
+            pass
+        loc: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": Path(uri).as_posix()}}}
+        if f.line:
+            loc["physicalLocation"]["region"] = {"startLine": int(f.line)}
+        if f.urn:
+            loc["logicalLocations"] = [{"fullyQualifiedName": f.urn, "name": f.name, "kind": "resource"}]
+        result = {"ruleId": f.policy, "level": "error" if f.enforcement_level == "mandatory" else "warning",
+                  "message": {"text": f.message}, "locations": [loc]}
+        if f.policy in index:
+            result["ruleIndex"] = index[f.policy]
+        results.append(result)
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0",
+            "runs": [{"tool": {"driver": {"name": "inferstack-policy", "informationUri": "https://www.pulumi.com/docs/iac/using-pulumi/crossguard/",
+                                          "rules": rules}}, "results": results}]}
+
+
+def _check(args: argparse.Namespace) -> int:
+    from inferstack.policies.evaluate import evaluate
+
+    stack, rec, pack_cfg, program_file = _run(args)
+    findings = evaluate(rec, pack_cfg)
+    doc = report(stack, findings)
+    if args.json:
+        write_output(json.dumps(doc, indent=2) + "\n", args.json)
+    if args.sarif:
+        write_output(json.dumps(sarif(findings, program_file), indent=2) + "\n", args.sarif)
+    for f in findings:
+        where = f"{f.type} {f.name}" if f.urn else "stack"
+        print(f"{f.enforcement_level:9} {f.policy}: {where}: {f.message}")
+    c = doc["summary"]["findings"]
+    print(f"{stack}: {c['mandatory']} mandatory, {c['advisory']} advisory finding(s)")
+    return 1 if c["mandatory"] else 0
+
+
+def _config(args: argparse.Namespace) -> int:
+    cfg = load_stack(args)
+    text = json.dumps(_pack_config(cfg, cfg.name), indent=2, sort_keys=True) + "\n"
+    if args.write:
+        write_output(text, str(CONFIG_DIR / f"{cfg.name}.json"))
+        print(f"wrote {CONFIG_DIR / f'{cfg.name}.json'}")
+    else:
+        write_output(text, None)
+    return 0

@@ -1,0 +1,44 @@
+"""Helpers shared by rules: safe nested reads and unknown-value reporting."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+UNKNOWN_NOTE = "value unknown at preview time; the rule decides only on known values"
+
+
+def get(obj: Any, *path: Any) -> Any:
+    """obj[path[0]][path[1]]...; None when any step is missing."""
+    for key in path:
+        if isinstance(obj, Mapping):
+            obj = obj.get(key)
+        elif isinstance(obj, Sequence) and not isinstance(obj, str) and isinstance(key, int) and -len(obj) <= key < len(obj):
+            obj = obj[key]
+        else:
+            return None
+        if obj is None:
+            return None
+    return obj
+
+
+def is_unknown(value: Any) -> bool:
+    """True for the engine's Unknown marker or Pulumi's unknown sentinel string."""
+    return type(value).__name__ == "Unknown" or value == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+def as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, Sequence) and not isinstance(value, str) else [value]
+
+
+def parse_json(value: Any) -> Any:
+    """A policy document given as a JSON string or a dict."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value

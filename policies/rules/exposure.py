@@ -1,0 +1,141 @@
+"""Network exposure and workload isolation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pulumi_policy import PolicyConfigSchema, ResourceValidationArgs, ResourceValidationPolicy
+
+from inferstack.policies.rules.common import get
+
+OPEN = ("0.0.0.0/0", "::/0")
+INTERNAL_LB_ANNOTATIONS = {
+    "service.beta.kubernetes.io/aws-load-balancer-internal": ("true",),
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": ("internal",),
+    "networking.gke.io/load-balancer-type": ("Internal",),
+    "cloud.google.com/load-balancer-type": ("Internal",),
+}
+WORKLOAD_KINDS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicaSet")
+
+
+def _eks_endpoint(args: ResourceValidationArgs, report) -> None:
+    if args.resource_type != "aws:eks/cluster:Cluster":
+        return
+    vpc = args.props.get("vpcConfig") or {}
+    if vpc.get("endpointPublicAccess") is False:
+        return
+    cidrs = vpc.get("publicAccessCidrs")
+    if not cidrs or any(c in OPEN for c in cidrs):
+        report("EKS public endpoint is open to 0.0.0.0/0; set endpointPublicAccess false or restrict publicAccessCidrs.")
+
+
+def _gke_private(args: ResourceValidationArgs, report) -> None:
+    if args.resource_type != "gcp:container/cluster:Cluster":
+        return
+    if get(args.props, "privateClusterConfig", "enablePrivateNodes") is not True:
+        report("GKE nodes must be private (privateClusterConfig.enablePrivateNodes: true).")
+    blocks = get(args.props, "masterAuthorizedNetworksConfig", "cidrBlocks")
+    if blocks is None and args.props.get("masterAuthorizedNetworksConfig") is None:
+        report("GKE control plane needs masterAuthorizedNetworksConfig.")
+    elif any(get(b, "cidrBlock") in OPEN for b in blocks or []):
+        report("GKE authorized networks must not include 0.0.0.0/0.")
+
+
+def _s3_public_block(args: ResourceValidationArgs, report) -> None:
+    if args.resource_type != "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":
+        return
+    off = [k for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets") if args.props.get(k) is not True]
+    if off:
+        report(f"S3 public access block must set {', '.join(off)} to true.")
+
+
+def _gcs_public(args: ResourceValidationArgs, report) -> None:
+    if args.resource_type != "gcp:storage/bucket:Bucket":
+        return
+    if args.props.get("publicAccessPrevention") != "enforced":
+        report("GCS bucket must set publicAccessPrevention: enforced.")
+    if args.props.get("uniformBucketLevelAccess") is not True:
+        report("GCS bucket must set uniformBucketLevelAccess: true.")
+
+
+def _load_balancers(args: ResourceValidationArgs, report) -> None:
+    if args.resource_type not in ("kubernetes:core/v1:Service", "kubernetes:core/v1:ServicePatch"):
+        return
+    if get(args.props, "spec", "type") != "LoadBalancer" or (args.get_config() or {}).get("allowPublicLoadBalancers"):
+        return
+    ann = get(args.props, "metadata", "annotations") or {}
+    if not any(str(ann.get(k)) in v for k, v in INTERNAL_LB_ANNOTATIONS.items()):
+        report("LoadBalancer Service without an internal annotation would be internet-facing.")
+
+
+def _inference_visibility(args: ResourceValidationArgs, report) -> None:
+    if args.resource_type != "kubernetes:serving.kserve.io/v1beta1:InferenceService":
+        return
+    if (args.get_config() or {}).get("allowPublicInference"):
+        return
+    labels = get(args.props, "metadata", "labels") or {}
+    if labels.get("networking.knative.dev/visibility") != "cluster-local" and labels.get("networking.kserve.io/visibility") != "cluster-local":
+        report("InferenceService must be cluster-local (label networking.knative.dev/visibility: cluster-local).")
+
+
+def _imdsv2(args: ResourceValidationArgs, report) -> None:
+    if args.resource_type == "aws:ec2/launchTemplate:LaunchTemplate":
+        if get(args.props, "metadataOptions", "httpTokens") != "required":
+            report("launch template must require IMDSv2 (metadataOptions.httpTokens: required).")
+    elif args.resource_type == "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass":
+        if get(args.props, "spec", "metadataOptions", "httpTokens") not in (None, "required"):
+            report("EC2NodeClass must require IMDSv2 (spec.metadataOptions.httpTokens: required).")
+
+
+def pod_spec(props: dict, kind: str) -> dict | None:
+    if kind == "Pod":
+        return props.get("spec")
+    if kind == "CronJob":
+        return get(props, "spec", "jobTemplate", "spec", "template", "spec")
+    return get(props, "spec", "template", "spec")
+
+
+def pod_problems(spec: dict) -> list[str]:
+    out = [f for f in ("hostNetwork", "hostPID", "hostIPC") if spec.get(f) is True]
+    out += [f"hostPath volume {v.get('name')}" for v in spec.get("volumes") or [] if v.get("hostPath")]
+    for c in (spec.get("containers") or []) + (spec.get("initContainers") or []):
+        if get(c, "securityContext", "privileged") is True:
+            out.append(f"privileged container {c.get('name')}")
+    return out
+
+
+def _workloads(args: ResourceValidationArgs, report) -> None:
+    t = args.resource_type
+    if not t.startswith("kubernetes:"):
+        return
+    kind = t.rsplit(":", 1)[-1]
+    if kind not in WORKLOAD_KINDS:
+        return
+    spec = pod_spec(args.props, kind)
+    if isinstance(spec, Mapping):
+        for p in pod_problems(spec):
+            report(f"{kind} uses {p}; workloads must not escape their node sandbox.")
+
+
+POLICIES = [
+    ResourceValidationPolicy(name="eks-endpoint-not-public", description="No EKS endpoint open to 0.0.0.0/0.", validate=_eks_endpoint,
+                             remediation_steps="Use a private endpoint or list the CIDRs allowed."),
+    ResourceValidationPolicy(name="gke-private-cluster", description="GKE private nodes with authorized networks.", validate=_gke_private,
+                             remediation_steps="Set private_cluster_config.enable_private_nodes and master_authorized_networks_config."),
+    ResourceValidationPolicy(name="s3-no-public-access", description="S3 public access blocks are fully on.", validate=_s3_public_block,
+                             remediation_steps="Set all four public access block flags to True."),
+    ResourceValidationPolicy(name="gcs-no-public-access", description="GCS public access prevention and uniform access.", validate=_gcs_public,
+                             remediation_steps="Set public_access_prevention='enforced' and uniform_bucket_level_access=True."),
+    ResourceValidationPolicy(name="no-public-load-balancers", description="LoadBalancer Services are internal unless allowed.",
+                             validate=_load_balancers,
+                             config_schema=PolicyConfigSchema(properties={"allowPublicLoadBalancers": {"type": "boolean"}}),
+                             remediation_steps="Add the cloud's internal load balancer annotation, or set inferstack:policy.allowPublicLoadBalancers."),
+    ResourceValidationPolicy(name="inference-cluster-local", description="InferenceServices are cluster-local unless allowed.",
+                             validate=_inference_visibility,
+                             config_schema=PolicyConfigSchema(properties={"allowPublicInference": {"type": "boolean"}}),
+                             remediation_steps="Label the InferenceService cluster-local, or set inferstack:policy.allowPublicInference."),
+    ResourceValidationPolicy(name="imdsv2-required", description="Instances require IMDSv2.", validate=_imdsv2,
+                             remediation_steps="Set metadata_options http_tokens='required'."),
+    ResourceValidationPolicy(name="no-privileged-workloads", description="No privileged containers, hostNetwork, hostPID or hostPath.",
+                             validate=_workloads, remediation_steps="Drop privileged, host namespaces and hostPath volumes."),
+]

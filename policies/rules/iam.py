@@ -1,0 +1,100 @@
+"""Least privilege in AWS IAM and GKE access settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pulumi_policy import ResourceValidationArgs, ResourceValidationPolicy
+
+from inferstack.policies.rules.common import as_list, get, parse_json
+
+POLICY_DOC_FIELDS = {
+    "aws:iam/policy:Policy": "policy",
+    "aws:iam/rolePolicy:RolePolicy": "policy",
+    "aws:iam/userPolicy:UserPolicy": "policy",
+    "aws:iam/groupPolicy:GroupPolicy": "policy",
+    "aws:kms/key:Key": None,  # key policies grant on "*" (the key itself) by design
+}
+READ_PREFIXES = ("Describe", "Get", "List", "Read", "View")
+
+
+def is_write_action(action: str) -> bool:
+    """True unless the action's verb is read-only (Describe*, Get*, List*, ...)."""
+    verb = action.split(":", 1)[-1]
+    return not verb.startswith(READ_PREFIXES)
+
+
+def statement_problems(stmt: dict) -> list[str]:
+    """Why one Allow statement is too broad: action '*' or a write action on resource '*'."""
+    if stmt.get("Effect") != "Allow":
+        return []
+    actions = [a for a in as_list(stmt.get("Action")) if isinstance(a, str)]
+    resources = as_list(stmt.get("Resource"))
+    out = []
+    if any(a == "*" or a.endswith(":*") for a in actions):
+        out.append(f"action wildcard {[a for a in actions if a == '*' or a.endswith(':*')]}")
+    if "*" in resources and not stmt.get("Condition"):
+        writes = [a for a in actions if is_write_action(a)]
+        if writes:
+            out.append(f"write actions {writes} on resource '*' without a Condition")
+    return out
+
+
+def _iam_policies(args: ResourceValidationArgs, report) -> None:
+    field = POLICY_DOC_FIELDS.get(args.resource_type)
+    if not field:
+        return
+    doc = parse_json(args.props.get(field))
+    if not isinstance(doc, Mapping):
+        if args.props.get(field) is not None:
+            report("policy document is unknown or not JSON at preview time; cannot verify least privilege.")
+        return
+    for i, stmt in enumerate(as_list(doc.get("Statement"))):
+        for p in statement_problems(stmt):
+            report(f"statement {stmt.get('Sid') or i}: {p}. Name explicit actions and resource ARNs.")
+
+
+def _trust(args: ResourceValidationArgs, report) -> None:
+    if args.resource_type != "aws:iam/role:Role":
+        return
+    doc = parse_json(args.props.get("assumeRolePolicy"))
+    if not isinstance(doc, Mapping):
+        return
+    for i, stmt in enumerate(as_list(doc.get("Statement"))):
+        if stmt.get("Effect") != "Allow":
+            continue
+        principal = stmt.get("Principal")
+        aws = as_list(get(principal, "AWS")) if isinstance(principal, Mapping) else []
+        if principal == "*" or "*" in aws:
+            report(f"trust policy statement {stmt.get('Sid') or i} lets any principal ('*') assume the role.")
+
+
+def _gke_access(args: ResourceValidationArgs, report) -> None:
+    if args.resource_type != "gcp:container/cluster:Cluster":
+        return
+    if get(args.props, "enableLegacyAbac") is True:
+        report("GKE legacy ABAC must be off (enableLegacyAbac: false).")
+    if not get(args.props, "workloadIdentityConfig", "workloadPool"):
+        report("GKE Workload Identity must be on (workloadIdentityConfig.workloadPool: <project>.svc.id.goog).")
+
+
+POLICIES = [
+    ResourceValidationPolicy(
+        name="iam-least-privilege",
+        description="No IAM statement allows action '*' or a write action on resource '*'.",
+        validate=_iam_policies,
+        remediation_steps="List explicit actions and scope resources to ARNs (or add a Condition).",
+    ),
+    ResourceValidationPolicy(
+        name="iam-trust-not-public",
+        description="No role trust policy is open to '*'.",
+        validate=_trust,
+        remediation_steps="Name the trusted principal (account, service or OIDC provider) explicitly.",
+    ),
+    ResourceValidationPolicy(
+        name="gke-access-control",
+        description="GKE legacy ABAC off and Workload Identity on.",
+        validate=_gke_access,
+        remediation_steps="Set enable_legacy_abac=False and workload_identity_config.workload_pool.",
+    ),
+]

@@ -1,0 +1,43 @@
+"""In prod, stateful resources are protected against deletion."""
+
+from __future__ import annotations
+
+from pulumi_policy import PolicyConfigSchema, ResourceValidationArgs, ResourceValidationPolicy
+
+STATEFUL_TYPES = frozenset(
+    {
+        "aws:kms/key:Key",
+        "aws:s3/bucket:Bucket",
+        "aws:dynamodb/table:Table",
+        "aws:rds/instance:Instance",
+        "aws:rds/cluster:Cluster",
+        "aws:secretsmanager/secret:Secret",
+        "aws:eks/cluster:Cluster",
+        "gcp:kms/cryptoKey:CryptoKey",
+        "gcp:kms/keyRing:KeyRing",
+        "gcp:storage/bucket:Bucket",
+        "gcp:sql/databaseInstance:DatabaseInstance",
+        "gcp:secretmanager/secret:Secret",
+        "gcp:container/cluster:Cluster",
+    }
+)
+
+
+def _protect(args: ResourceValidationArgs, report) -> None:
+    if args.resource_type not in STATEFUL_TYPES:
+        return
+    if (args.get_config() or {}).get("environment", "prod") != "prod":
+        return
+    if not args.opts.protect and not getattr(args.opts, "retain_on_delete", False) and not getattr(args, "_retain_on_delete", False):
+        report("stateful resource in prod must set protect=True or retain_on_delete=True.")
+
+
+POLICIES = [
+    ResourceValidationPolicy(
+        name="prod-stateful-protected",
+        description="In prod, KMS keys, buckets, tables, databases, secrets and clusters have protect or retainOnDelete.",
+        validate=_protect,
+        config_schema=PolicyConfigSchema(properties={"environment": {"type": "string"}}),
+        remediation_steps="Pass opts=ResourceOptions(protect=True) or retain_on_delete=True for this resource in prod.",
+    ),
+]

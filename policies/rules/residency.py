@@ -1,0 +1,85 @@
+"""Region residency, failing closed: every regional resource must be inside allowedRegions."""
+
+from __future__ import annotations
+
+import re
+
+from pulumi_policy import PolicyConfigSchema, PolicyResource, StackValidationArgs, StackValidationPolicy
+
+from inferstack.policies.rules.common import get, is_unknown
+
+#: Type prefixes of services without a region (global control planes) or of no cloud at all.
+GLOBAL_TYPE_PREFIXES = (
+    "kubernetes:",
+    "pulumi:",
+    "random:",
+    "tls:",
+    "inferstack:",
+    "aws:iam/",
+    "aws:route53/",
+    "aws:cloudfront/",
+    "aws:organizations/",
+    "gcp:projects/",
+    "gcp:serviceaccount/",
+    "gcp:organizations/",
+)
+ZONE = re.compile(r"^([a-z]+-[a-z]+\d+)-[a-z]$")
+AWS_AZ = re.compile(r"^([a-z]{2}(-gov)?-[a-z]+-\d)[a-z]$")
+
+
+def normalize(location: str) -> str:
+    """Zone -> region (europe-west4-a -> europe-west4, eu-west-1a -> eu-west-1); lower case."""
+    loc = location.lower()
+    for rx in (ZONE, AWS_AZ):
+        m = rx.match(loc)
+        if m:
+            return m.group(1)
+    return loc
+
+
+def locations_of(res: PolicyResource) -> list[object]:
+    """Every region/location the resource names, or its provider's region when it names none."""
+    p = res.props
+    found: list[object] = []
+    for key in ("region", "location", "zone"):
+        if key in p and p[key] is not None:
+            found.append(p[key])
+    for key in ("nodeLocations", "availabilityZones"):
+        found.extend(p.get(key) or [])
+    found.extend(get(r, "location") for r in get(p, "replication", "userManaged", "replicas") or [])
+    if found:
+        return found
+    if res.provider is not None:
+        region = res.provider.props.get("region")
+        return [region] if region is not None else [None]
+    return [None]
+
+
+def _residency(args: StackValidationArgs, report) -> None:
+    cfg = args.get_config() or {}
+    allowed = {r.lower() for r in cfg.get("allowedRegions") or []}
+    exempt = tuple(cfg.get("exemptTypes") or GLOBAL_TYPE_PREFIXES)
+    for res in args.resources:
+        if res.resource_type.startswith(exempt):
+            continue
+        for loc in locations_of(res):
+            if loc is None or is_unknown(loc):
+                report(f"{res.name} ({res.resource_type}): region unknown; residency fails closed. Set region/location explicitly.", res.urn)
+            elif normalize(str(loc)) not in allowed:
+                report(f"{res.name} ({res.resource_type}): location {loc!r} is outside allowedRegions {sorted(allowed)}.", res.urn)
+
+
+POLICIES = [
+    StackValidationPolicy(
+        name="region-residency",
+        description="Every regional resource is in an allowed region; unknown regions are violations.",
+        validate=_residency,
+        config_schema=PolicyConfigSchema(
+            properties={
+                "allowedRegions": {"type": "array", "items": {"type": "string"}},
+                "exemptTypes": {"type": "array", "items": {"type": "string"}},
+            }
+        ),
+        remediation_steps="Use a provider/region/location from inferstack:residency.allowedRegions.",
+    ),
+]
