@@ -38,6 +38,14 @@ class GcpPlatform(pulumi.ComponentResource):
             enable_legacy_abac=False,
             workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(workload_pool=pool),
             database_encryption=gcp.container.ClusterDatabaseEncryptionArgs(state="ENCRYPTED", key_name=self.key.id),
+            # Only the VPC (and any configured admin CIDRs) may reach the control plane.
+            master_authorized_networks_config=gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
+                cidr_blocks=[
+                    gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(cidr_block=c, display_name=f"allowed-{i}")
+                    for i, c in enumerate([cfg.settings.network.cidr, *cfg.settings.cluster.public_access_cidrs])
+                ],
+                gcp_public_cidrs_access_enabled=False,
+            ),
             private_cluster_config=gcp.container.ClusterPrivateClusterConfigArgs(enable_private_nodes=True, enable_private_endpoint=not cfg.settings.cluster.public_endpoint, master_ipv4_cidr_block="172.16.0.0/28"),
             opts=protect,
         )
