@@ -38,3 +38,22 @@ def test_preview_text_tree_via_config_file(capsys: pytest.CaptureFixture[str]) -
     assert " +   pulumi:pulumi:Stack" in text and "inferstack-gcp-dev" in text
     assert "└─ " in text and "gcp:container/cluster:Cluster" in text
     assert "Resources:\n    + " in text and "By type:" in text and "Policy findings:" in text
+
+
+def test_preview_reports_policy_findings_and_exits_1(tmp_path: Path) -> None:
+    import yaml
+
+    stack_file = Path(__file__).resolve().parent.parent / "stacks" / "Pulumi.prod.yaml"
+    doc = yaml.safe_load(stack_file.read_text())
+    # Config allows a spot-only pool; the policy pack forbids it in prod (mandatory).
+    doc["config"]["inferstack:acceleratorPools"][0]["capacity"] = "spot-only"
+    doc["config"]["inferstack:acceleratorPools"][0]["onDemandBaseline"] = 0
+    bad = tmp_path / "Pulumi.prod.yaml"
+    bad.write_text(yaml.safe_dump(doc))
+    out = tmp_path / "r.json"
+    assert main(["preview", "--config", str(bad), "--format", "json", "--out", str(out)]) == 1
+    report = json.loads(out.read_text())
+    mandatory = [f for f in report["findings"] if f["enforcementLevel"] == "mandatory"]
+    assert [f["policy"] for f in mandatory] == ["prod-accelerators-not-spot-only"]
+    assert report["summary"]["findings"]["mandatory"] == 1
+    assert all(f["resource"] is None or f["resource"]["urn"] for f in mandatory)

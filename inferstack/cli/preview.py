@@ -38,7 +38,10 @@ def build_report(cfg: StackConfig, rec: Recording) -> dict[str, Any]:
         for r in rec.resources
         if not r.synthesized
     ]
-    findings: list[dict[str, Any]] = []
+    findings = _policy_findings(cfg, rec)
+    counts = {"mandatory": 0, "advisory": 0}
+    for f in findings:
+        counts[f["enforcementLevel"]] = counts.get(f["enforcementLevel"], 0) + 1
     return {
         "stack": cfg.name,
         "cloud": cfg.cloud.value,
@@ -49,10 +52,18 @@ def build_report(cfg: StackConfig, rec: Recording) -> dict[str, Any]:
         "summary": {
             "resources": len(resources),
             "byType": dict(sorted(by_type.items())),
-            "findings": {"mandatory": 0, "advisory": 0},
+            "findings": counts,
             **_cost_summary(cfg),
         },
     }
+
+
+def _policy_findings(cfg: StackConfig, rec: Recording) -> list[dict[str, Any]]:
+    """The policy pack's findings, exactly as ``inferstack policy check`` reports them."""
+    from inferstack.policies.evaluate import evaluate
+    from inferstack.policies.pack import pack_config
+
+    return [f.to_json() for f in evaluate(rec, pack_config(cfg))]
 
 
 def _cost_summary(cfg: StackConfig) -> dict[str, Any]:
