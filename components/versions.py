@@ -37,4 +37,15 @@ CHARTS: dict[str, Chart] = {
     "neuron": Chart("oci://public.ecr.aws/neuron", "neuron-helm-chart", "1.9.0", "kube-system"),
     # github.com/external-secrets/external-secrets: chart 0.20.4 serves the external-secrets.io/v1 API
     "external-secrets": Chart("https://charts.external-secrets.io", "external-secrets", "0.20.4", "external-secrets"),
+    # Serving (serving/install.py). cert-manager >= 1.17 is a KServe prerequisite (github.com/cert-manager/cert-manager).
+    "cert-manager": Chart("https://charts.jetstack.io", "cert-manager", "v1.19.1", "cert-manager"),
+    # github.com/knative/operator knative-v1.21.4: installs Knative Serving KNATIVE_SERVING_VERSION and Kourier.
+    "knative-operator": Chart("https://knative.github.io/operator", "knative-operator", "1.21.4", "knative-operator"),
+    # github.com/kserve/kserve v0.20.0 charts: CRDs, then controller (kserve-resources), then ClusterServingRuntimes.
+    "kserve-crd": Chart("oci://ghcr.io/kserve/charts", "kserve-crd", "v0.20.0", "kserve"),
+    "kserve": Chart("oci://ghcr.io/kserve/charts", "kserve-resources", "v0.20.0", "kserve"),
+    "kserve-runtime-configs": Chart("oci://ghcr.io/kserve/charts", "kserve-runtime-configs", "v0.20.0", "kserve"),
 }
+
+#: Knative Serving release the operator installs (KnativeServing spec.version; bundled by knative-operator 1.21.4).
+KNATIVE_SERVING_VERSION = "1.21.3"

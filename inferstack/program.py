@@ -33,7 +33,11 @@ def build(cfg: StackConfig) -> None:
 
     from inferstack.registry.deploy import build_registry
 
-    registry = build_registry(cfg, platform.outputs)  # noqa: F841 - handed to serving's step
+    registry = build_registry(cfg, platform.outputs)
+
+    from inferstack.serving.deploy import build_serving
+
+    build_serving(cfg, platform.outputs, registry)
 
 
 def main() -> None:

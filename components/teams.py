@@ -1,0 +1,97 @@
+"""Team namespaces and their RBAC; cluster-admin for the platform-admin group only.
+
+:class:`TeamNamespace` declares a team's namespace (Pod Security ``baseline`` enforced, ``restricted`` warned),
+a Role listing explicit API groups, resources and verbs (never ``*``; no Secrets, no writes to workloads: changes
+go through Pulumi), and a RoleBinding of that Role to the team's group. :class:`PlatformAdmins` binds
+``cluster-admin`` to ``inferstack:policy.platformAdminGroup`` and nothing else. Groups come from the cluster's
+identity mapping (EKS access entries / Google Groups for RBAC; ``inferstack:cluster.accessEntries``).
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+TEAM_ROLE = "inferstack-team"
+MANAGED = {"app.kubernetes.io/managed-by": "inferstack"}
+
+#: What a team may do in its namespace: read its models and their pods, logs and events, and port-forward to a
+#: predictor to test a cluster-local endpoint. apiGroups, resources and verbs are listed explicitly.
+TEAM_RULES: list[dict[str, list[str]]] = [
+    {"apiGroups": [""], "resources": ["pods", "pods/log", "services", "endpoints", "events", "configmaps", "serviceaccounts"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": [""], "resources": ["pods/portforward"], "verbs": ["create"]},
+    {"apiGroups": ["serving.kserve.io"], "resources": ["inferenceservices", "inferenceservices/status", "servingruntimes"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["serving.knative.dev"], "resources": ["services", "configurations", "revisions", "routes"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["apps"], "resources": ["deployments", "replicasets"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["autoscaling.internal.knative.dev"], "resources": ["podautoscalers"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["policy"], "resources": ["poddisruptionbudgets"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["external-secrets.io"], "resources": ["externalsecrets"], "verbs": ["get", "list", "watch"]},
+]
+
+
+def team_group(namespace: str) -> str:
+    """The Kubernetes group of a namespace's team: ``inferstack:team:<namespace>``."""
+    return f"inferstack:team:{namespace}"
+
+
+def namespace_labels(namespace: str) -> dict[str, str]:
+    return {
+        **MANAGED,
+        "inferstack.io/team": namespace,
+        "pod-security.kubernetes.io/enforce": "baseline",
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/audit": "restricted",
+    }
+
+
+class TeamNamespace(pulumi.ComponentResource):
+    """A team's namespace, its Role (explicit verbs and resources) and the RoleBinding to the team's group."""
+
+    def __init__(
+        self,
+        name: str,
+        namespace: str,
+        provider: k8s.Provider,
+        group: str | None = None,
+        depends_on: list[pulumi.Resource] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("inferstack:teams:TeamNamespace", name, None, opts)
+        self.group = group or team_group(namespace)
+        child = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on or [])
+        self.namespace = k8s.core.v1.Namespace(
+            f"{name}-ns", metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace, labels=namespace_labels(namespace)), opts=child
+        )
+        in_ns = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[self.namespace])
+        self.role = k8s.rbac.v1.Role(
+            f"{name}-role",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=TEAM_ROLE, namespace=namespace, labels=MANAGED),
+            rules=[
+                k8s.rbac.v1.PolicyRuleArgs(api_groups=r["apiGroups"], resources=r["resources"], verbs=r["verbs"])
+                for r in TEAM_RULES
+            ],
+            opts=in_ns,
+        )
+        self.role_binding = k8s.rbac.v1.RoleBinding(
+            f"{name}-rolebinding",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=TEAM_ROLE, namespace=namespace, labels=MANAGED),
+            role_ref=k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="Role", name=TEAM_ROLE),
+            subjects=[k8s.rbac.v1.SubjectArgs(kind="Group", name=self.group, api_group="rbac.authorization.k8s.io")],
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[self.role]),
+        )
+        self.register_outputs({"namespace": namespace, "group": self.group})
+
+
+class PlatformAdmins(pulumi.ComponentResource):
+    """``cluster-admin`` bound to the configured platform-admin group, and to no one else."""
+
+    def __init__(self, name: str, group: str, provider: k8s.Provider, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("inferstack:teams:PlatformAdmins", name, None, opts)
+        self.binding = k8s.rbac.v1.ClusterRoleBinding(
+            f"{name}-cluster-admin",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="inferstack-platform-admins", labels=MANAGED),
+            role_ref=k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="ClusterRole", name="cluster-admin"),
+            subjects=[k8s.rbac.v1.SubjectArgs(kind="Group", name=group, api_group="rbac.authorization.k8s.io")],
+            opts=pulumi.ResourceOptions(parent=self, provider=provider),
+        )
+        self.register_outputs({"group": group})

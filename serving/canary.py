@@ -1,0 +1,149 @@
+"""Canary routes: what a model entry means for KServe, and the rollout edits ``inferstack rollout`` makes.
+
+Pure functions (no Pulumi, no files). KServe (Knative mode) keeps one spec per InferenceService: the spec's
+``storageUri`` is the *latest* revision and ``canaryTrafficPercent`` the share it gets; the rest goes to the last
+revision that had all the traffic (the stable one). So an entry ``version: 3, canary: {version: 5, percent: 10}``
+declares ``storageUri`` of v5 with ``canaryTrafficPercent: 10``; v3 must be the revision rolled out before.
+
+- **set**: start a canary (``--version``) or move its share (``--percent``, default the next step of
+  :data:`CANARY_STEPS`).
+- **promote**: the canary becomes the stable version; ``canaryTrafficPercent`` is dropped, so the latest revision
+  (already running) takes 100% without a new rollout.
+- **rollback**: the canary's share goes to 0: all traffic back on the stable revision at once, the canary revision
+  kept for inspection (``latest-`` tag URL). Removing the canary entry later rolls the stable version out again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+#: Default progression of a canary's traffic share, in percent.
+CANARY_STEPS: tuple[int, ...] = (5, 10, 25, 50, 75, 100)
+
+
+class RolloutError(ValueError):
+    """A rollout request that cannot be applied; ``argument`` names the bad command-line argument."""
+
+    def __init__(self, argument: str, message: str):
+        self.argument = argument
+        super().__init__(f"{argument}: {message}")
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """Traffic of one model: stable and canary versions, and the canary's percent (None without a canary)."""
+
+    stable: str
+    canary: str | None
+    percent: int | None
+
+    @property
+    def serving_version(self) -> str:
+        """The version in the InferenceService spec (the latest revision)."""
+        return self.canary or self.stable
+
+    @property
+    def split(self) -> dict[str, int]:
+        """Percent of traffic per version, e.g. ``{"3": 90, "5": 10}``."""
+        if self.canary is None or self.percent is None:
+            return {self.stable: 100}
+        return {self.stable: 100 - self.percent, self.canary: self.percent}
+
+
+def traffic(entry: Any) -> Traffic:
+    """The traffic of a model entry: a ``ModelConfig`` or the raw mapping of the stack file."""
+    if isinstance(entry, MutableMapping):
+        canary = entry.get("canary") or None
+        if canary is None:
+            return Traffic(str(entry["version"]), None, None)
+        return Traffic(str(entry["version"]), str(canary["version"]), int(canary.get("percent", 10)))
+    if entry.canary is None:
+        return Traffic(entry.version, None, None)
+    return Traffic(entry.version, entry.canary.version, entry.canary.percent)
+
+
+def canary_traffic_percent(entry: Any) -> int | None:
+    """``canaryTrafficPercent`` of the InferenceService: the canary's percent, or None (field omitted)."""
+    return traffic(entry).percent
+
+
+def next_step(percent: int, steps: Sequence[int] = CANARY_STEPS) -> int:
+    """The first step above ``percent``; RolloutError at 100 (promote instead)."""
+    for step in steps:
+        if step > percent:
+            return step
+    raise RolloutError("--percent", f"the canary already has {percent}%; promote it, or give --percent")
+
+
+def check_percent(percent: int) -> int:
+    if not 0 <= percent <= 100:
+        raise RolloutError("--percent", f"must be between 0 and 100; got {percent}")
+    return percent
+
+
+def check_version(version: str) -> str:
+    if not str(version).isdigit() or int(version) < 1:
+        raise RolloutError("--version", f"registry version numbers are positive integers, e.g. 5; got {version!r}")
+    return str(int(version))
+
+
+def find_model(models: Sequence[Any], ref: str) -> int:
+    """Index of the model named ``ref`` (``name`` or ``namespace/name``); RolloutError naming the known ones."""
+    ns, _, name = ref.rpartition("/")
+    hits = [
+        i for i, m in enumerate(models)
+        if str(_get(m, "name")) == name and (not ns or str(_get(m, "namespace")) == ns)
+    ]
+    known = ", ".join(f"{_get(m, 'namespace')}/{_get(m, 'name')}" for m in models) or "(none)"
+    if not hits:
+        raise RolloutError("--model", f"no model {ref!r} in inferstack:models; models: {known}")
+    if len(hits) > 1:
+        raise RolloutError("--model", f"{ref!r} is ambiguous; use namespace/name: {known}")
+    return hits[0]
+
+
+def _get(entry: Any, key: str) -> Any:
+    return entry.get(key) if isinstance(entry, MutableMapping) else getattr(entry, key)
+
+
+# ---------------------------------------------------------------- edits of a raw model entry (in place)
+
+
+def set_canary(entry: MutableMapping[str, Any], percent: int | None = None, version: str | None = None) -> None:
+    """Start a canary of ``version`` or change its percent (default: the next step)."""
+    canary = entry.get("canary")
+    if version is not None:
+        version = check_version(version)
+        if version == str(entry["version"]):
+            raise RolloutError("--version", f"{version} is already the stable version of {entry['name']}")
+    if canary is None:
+        if version is None:
+            raise RolloutError("--version", f"{entry['name']} has no canary; give --version to start one")
+        pct = check_percent(percent) if percent is not None else CANARY_STEPS[0]
+        entry["canary"] = {"version": version, "percent": pct}
+        return
+    if percent is None and version is None:
+        percent = next_step(int(canary.get("percent", 10)))
+    if version is not None:
+        canary["version"] = version
+    if percent is not None:
+        canary["percent"] = check_percent(percent)
+
+
+def promote(entry: MutableMapping[str, Any]) -> None:
+    """The canary becomes the stable version at 100%."""
+    canary = entry.get("canary")
+    if not canary:
+        raise RolloutError("--model", f"{entry['name']} has no canary to promote")
+    entry["version"] = str(canary["version"])
+    del entry["canary"]
+
+
+def rollback(entry: MutableMapping[str, Any]) -> None:
+    """All traffic back to the stable version (canary share 0)."""
+    canary = entry.get("canary")
+    if not canary:
+        raise RolloutError("--model", f"{entry['name']} has no canary to roll back")
+    canary["percent"] = 0

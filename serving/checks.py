@@ -1,0 +1,91 @@
+"""Config rules of served models: autoscaling per environment, canaries, exposure.
+
+Pure rule functions first (a model and the environment in, messages out), then the ``@semantic_check`` functions
+that turn them into config errors with the key path. Pool limits (max replicas x devices within ``maxNodes``) are
+the capacity planner's check (``inferstack/cost/planner.py``), not repeated here.
+
+Rules:
+
+- Scale to zero (``minReplicas: 0``) only in dev. In prod an accelerator model keeps ``minReplicas >= 1``: scaling
+  a GPU / Neuron / TPU model up from zero waits for a node and for the model to load, and can time out for good
+  while either is still arriving (kserve #1247, #1641).
+- ``minReplicas <= maxReplicas``.
+- ``cpu`` / ``memory`` scale metrics use Knative's HPA class, which cannot scale to zero.
+- A canary's version differs from the stable version.
+- ``public: true`` needs ``inferstack:policy.allowPublicInference: true``; otherwise the model is cluster-local.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from inferstack.config.base import Environment
+from inferstack.config.serving import ModelConfig, ScaleMetric
+from inferstack.config.stack import ConfigIssue, StackConfig, semantic_check
+
+#: Scale metrics Knative's default autoscaler (KPA) handles; the others need the HPA class.
+KPA_METRICS = frozenset({ScaleMetric.CONCURRENCY, ScaleMetric.RPS})
+
+
+def is_accelerator_model(model: ModelConfig) -> bool:
+    return model.pool is not None and model.accelerators > 0
+
+
+def autoscaling_problems(model: ModelConfig, environment: Environment) -> list[tuple[str, str]]:
+    """``(key, message)`` for each autoscaling rule ``model`` breaks in ``environment``."""
+    out: list[tuple[str, str]] = []
+    if model.min_replicas == 0 and environment is not Environment.DEV:
+        if environment is Environment.PROD and is_accelerator_model(model):
+            msg = (
+                f"is 0; in prod, accelerator models keep minReplicas >= 1: scaling {model.pool} nodes up from zero "
+                "waits for a node and the model to load and can fail for good (kserve #1247); set minReplicas: 1 or more"
+            )
+        else:
+            msg = f"is 0; scale to zero is allowed only in dev (this stack is {environment.value}); set minReplicas: 1 or more"
+        out.append(("minReplicas", msg))
+    if model.min_replicas > model.max_replicas:
+        out.append(("minReplicas", f"{model.min_replicas} exceeds maxReplicas {model.max_replicas}"))
+    if model.scale_metric not in KPA_METRICS and model.min_replicas == 0:
+        out.append(
+            (
+                "scaleMetric",
+                f"{model.scale_metric.value} uses Knative's HPA autoscaler, which cannot scale to zero; "
+                "use concurrency or rps, or set minReplicas: 1 or more",
+            )
+        )
+    return out
+
+
+def canary_problems(model: ModelConfig) -> list[tuple[str, str]]:
+    if model.canary is not None and model.canary.version == model.version:
+        return [("canary.version", f"{model.canary.version} is the stable version too; a canary needs another version")]
+    return []
+
+
+@semantic_check
+def check_model_autoscaling(cfg: StackConfig) -> Iterable[ConfigIssue]:
+    """Autoscaling rules per environment (scale to zero only in dev; prod accelerator models keep a replica)."""
+    for i, model in enumerate(cfg.settings.models):
+        for key, msg in autoscaling_problems(model, cfg.environment):
+            yield ConfigIssue(f"inferstack:models[{i}].{key}", msg)
+
+
+@semantic_check
+def check_model_canaries(cfg: StackConfig) -> Iterable[ConfigIssue]:
+    """A canary's version differs from the stable one."""
+    for i, model in enumerate(cfg.settings.models):
+        for key, msg in canary_problems(model):
+            yield ConfigIssue(f"inferstack:models[{i}].{key}", msg)
+
+
+@semantic_check
+def check_model_exposure(cfg: StackConfig) -> Iterable[ConfigIssue]:
+    """Public models need the stack's policy to allow public inference."""
+    if cfg.settings.policy.allow_public_inference:
+        return
+    for i, model in enumerate(cfg.settings.models):
+        if model.public:
+            yield ConfigIssue(
+                f"inferstack:models[{i}].public",
+                "true needs inferstack:policy.allowPublicInference: true; models are cluster-local by default",
+            )

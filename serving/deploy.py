@@ -1,0 +1,92 @@
+"""The serving step of the program: the serving stack, team namespaces, service accounts and one InferenceService per model.
+
+:class:`Serving` composes :class:`~inferstack.serving.install.ServingStack`, a
+:class:`~inferstack.components.teams.TeamNamespace` per namespace that has models, the namespace's
+``inferstack-serving`` service account (annotated with the registry's read-only identity: IRSA role ARN on EKS,
+Google service account on GKE; no API token mounted), :class:`~inferstack.components.teams.PlatformAdmins`, and a
+:class:`~inferstack.serving.inference.ModelService` per model entry.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from inferstack.components.platform import SERVING_SERVICE_ACCOUNT, PlatformOutputs, RegistryOutputs
+from inferstack.components.teams import PlatformAdmins, TeamNamespace
+from inferstack.config import StackConfig
+from inferstack.config.serving import ModelConfig
+from inferstack.registry.layout import storage_uri
+from inferstack.serving.canary import traffic
+from inferstack.serving.inference import ModelService
+from inferstack.serving.install import ServingStack
+from inferstack.serving.placement import placement
+
+
+def model_storage_uri(model: ModelConfig, registry: RegistryOutputs | None) -> pulumi.Output[str] | None:
+    """``<scheme>://<bucket>/models/<registryModel>/v<version>/`` of the version the spec serves (the canary's, if any)."""
+    if registry is None:
+        return None
+    version = traffic(model).serving_version
+    return registry.bucket.apply(lambda bucket: storage_uri(registry.scheme, bucket, model.registry_model, version))
+
+
+class Serving(pulumi.ComponentResource):
+    """Everything serving declares on the cluster for one stack."""
+
+    def __init__(
+        self,
+        name: str,
+        cfg: StackConfig,
+        platform: PlatformOutputs,
+        registry: RegistryOutputs | None,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("inferstack:serving:Serving", name, None, opts)
+        provider = platform.k8s_provider
+        self.stack = ServingStack(f"{name}-stack", cfg, platform, opts=pulumi.ResourceOptions(parent=self))
+        self.admins = PlatformAdmins(
+            f"{name}-admins", cfg.settings.policy.platform_admin_group, provider, opts=pulumi.ResourceOptions(parent=self)
+        )
+        self.teams: dict[str, TeamNamespace] = {}
+        self.service_accounts: dict[str, k8s.core.v1.ServiceAccount] = {}
+        annotation_key = platform.identity.service_account_annotation_key()
+        for ns in sorted({m.namespace for m in cfg.settings.models}):
+            team = TeamNamespace(
+                f"{name}-team-{ns}", ns, provider, depends_on=list(platform.ready), opts=pulumi.ResourceOptions(parent=self)
+            )
+            self.teams[ns] = team
+            annotations = {annotation_key: registry.reader_identity} if registry is not None else {}
+            self.service_accounts[ns] = k8s.core.v1.ServiceAccount(
+                f"{name}-{ns}-sa",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=SERVING_SERVICE_ACCOUNT,
+                    namespace=ns,
+                    labels={"app.kubernetes.io/managed-by": "inferstack"},
+                    annotations=annotations,
+                ),
+                automount_service_account_token=False,
+                opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[team.namespace]),
+            )
+        self.models: list[ModelService] = []
+        for model in cfg.settings.models:
+            pool = cfg.pool(model.pool) if model.pool else None
+            info = platform.pools.get(model.pool) if model.pool else None
+            self.models.append(
+                ModelService(
+                    f"{name}-{model.namespace}-{model.name}",
+                    model,
+                    placement(model, pool, cfg.cloud, info),
+                    model_storage_uri(model, registry),
+                    provider,
+                    public=model.public and cfg.settings.policy.allow_public_inference,
+                    depends_on=[*self.stack.ready, self.service_accounts[model.namespace]],
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+            )
+        self.register_outputs({"models": [f"{m.namespace}/{m.name}" for m in cfg.settings.models]})
+
+
+def build_serving(cfg: StackConfig, platform: PlatformOutputs, registry: RegistryOutputs | None) -> Serving:
+    """Declare serving for ``cfg`` (the program's serving step)."""
+    return Serving(f"{cfg.name}-serving", cfg, platform, registry)

@@ -1,0 +1,146 @@
+"""One model served as a KServe InferenceService (Knative mode), with its PodDisruptionBudget.
+
+:func:`inference_service` builds the object (pure, tested without Pulumi); :class:`ModelService` declares it as a
+``pulumi_kubernetes.apiextensions.CustomResource`` (``serving.kserve.io/v1beta1``) plus, for models that keep two
+or more replicas, a ``policy/v1`` PodDisruptionBudget allowing one voluntary eviction at a time.
+
+Secure and safe defaults: cluster-local (label ``networking.knative.dev/visibility: cluster-local``) unless the
+entry is ``public`` and the stack's policy allows it; runs under the namespace's ``inferstack-serving`` service
+account (read-only registry access through IRSA / Workload Identity, no API token mounted); CPU and memory limits
+equal the requests; the deployment mode is set to ``Knative`` on every InferenceService (``canaryTrafficPercent``
+is ignored in Standard mode); tag routing on (``latest-`` / ``prev-`` URLs).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from inferstack.components.platform import SERVING_SERVICE_ACCOUNT
+from inferstack.config.serving import ModelConfig, ScaleMetric
+from inferstack.serving.canary import traffic
+from inferstack.serving.checks import KPA_METRICS
+from inferstack.serving.placement import Placement
+
+API_VERSION = "serving.kserve.io/v1beta1"
+KIND = "InferenceService"
+DEPLOYMENT_MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
+DEPLOYMENT_MODE = "Knative"
+TAG_ROUTING_ANNOTATION = "serving.kserve.io/enable-tag-routing"
+PROGRESS_DEADLINE_ANNOTATION = "serving.knative.dev/progress-deadline"
+AUTOSCALER_CLASS_ANNOTATION = "autoscaling.knative.dev/class"
+HPA_CLASS = "hpa.autoscaling.knative.dev"
+VISIBILITY_LABEL = "networking.knative.dev/visibility"
+#: Label KServe puts on every predictor pod (the PDB's selector).
+ISVC_POD_LABEL = "serving.kserve.io/inferenceservice"
+STABLE_VERSION_ANNOTATION = "inferstack.io/stable-version"
+CANARY_VERSION_ANNOTATION = "inferstack.io/canary-version"
+
+
+def inference_service(
+    model: ModelConfig, place: Placement, storage_uri: pulumi.Input[str] | None, public: bool = False
+) -> dict[str, Any]:
+    """The InferenceService object of ``model`` (``storage_uri`` None: omitted, KServe then rejects it)."""
+    t = traffic(model)
+    labels = {
+        "app.kubernetes.io/managed-by": "inferstack",
+        "app.kubernetes.io/part-of": "inferstack-serving",
+        "inferstack.io/registry-model": model.registry_model,
+    }
+    if not public:
+        labels[VISIBILITY_LABEL] = "cluster-local"
+    annotations = {
+        DEPLOYMENT_MODE_ANNOTATION: DEPLOYMENT_MODE,
+        TAG_ROUTING_ANNOTATION: "true",
+        PROGRESS_DEADLINE_ANNOTATION: f"{model.progress_deadline_seconds}s",
+        STABLE_VERSION_ANNOTATION: t.stable,
+    }
+    if t.canary:
+        annotations[CANARY_VERSION_ANNOTATION] = t.canary
+    if model.scale_metric not in KPA_METRICS:
+        annotations[AUTOSCALER_CLASS_ANNOTATION] = HPA_CLASS
+
+    model_spec: dict[str, Any] = {"modelFormat": {"name": model.format}}
+    if model.runtime:
+        model_spec["runtime"] = model.runtime
+    if storage_uri is not None:
+        model_spec["storageUri"] = storage_uri
+    model_spec["resources"] = place.resources(model.cpu, model.memory)
+
+    predictor: dict[str, Any] = {
+        "serviceAccountName": SERVING_SERVICE_ACCOUNT,
+        "minReplicas": model.min_replicas,
+        "maxReplicas": model.max_replicas,
+        "scaleMetric": ScaleMetric(model.scale_metric).value,
+        "scaleTarget": model.scale_target,
+        "timeout": model.timeout_seconds,
+    }
+    if t.percent is not None:
+        predictor["canaryTrafficPercent"] = t.percent
+    if place.node_selector:
+        predictor["nodeSelector"] = dict(place.node_selector)
+    if place.tolerations:
+        predictor["tolerations"] = [dict(x) for x in place.tolerations]
+    if place.scheduler_name:
+        predictor["schedulerName"] = place.scheduler_name
+    predictor["model"] = model_spec
+    return {
+        "apiVersion": API_VERSION,
+        "kind": KIND,
+        "metadata": {"name": model.name, "namespace": model.namespace, "labels": labels, "annotations": annotations},
+        "spec": {"predictor": predictor},
+    }
+
+
+def needs_pdb(model: ModelConfig) -> bool:
+    """A PDB applies when the model keeps two or more replicas (with one, it would block every node drain)."""
+    return model.min_replicas >= 2
+
+
+def pdb_spec(model: ModelConfig) -> dict[str, Any]:
+    """At most one predictor pod (stable or canary) evicted at a time."""
+    return {"maxUnavailable": 1, "selector": {"matchLabels": {ISVC_POD_LABEL: model.name}}}
+
+
+class ModelService(pulumi.ComponentResource):
+    """A model's InferenceService and, where it applies, its PodDisruptionBudget."""
+
+    def __init__(
+        self,
+        name: str,
+        model: ModelConfig,
+        place: Placement,
+        storage_uri: pulumi.Input[str] | None,
+        provider: k8s.Provider,
+        public: bool = False,
+        depends_on: list[pulumi.Resource] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("inferstack:serving:ModelService", name, None, opts)
+        obj = inference_service(model, place, storage_uri, public=public)
+        child = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on or [])
+        self.inference_service = k8s.apiextensions.CustomResource(
+            f"{name}-isvc",
+            api_version=obj["apiVersion"],
+            kind=obj["kind"],
+            metadata=obj["metadata"],
+            spec=obj["spec"],
+            opts=child,
+        )
+        self.pdb: k8s.policy.v1.PodDisruptionBudget | None = None
+        if needs_pdb(model):
+            spec = pdb_spec(model)
+            self.pdb = k8s.policy.v1.PodDisruptionBudget(
+                f"{name}-pdb",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=f"{model.name}-predictor", namespace=model.namespace, labels={"app.kubernetes.io/managed-by": "inferstack"}
+                ),
+                spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+                    max_unavailable=spec["maxUnavailable"],
+                    selector=k8s.meta.v1.LabelSelectorArgs(match_labels=spec["selector"]["matchLabels"]),
+                ),
+                opts=child,
+            )
+        self.register_outputs({"name": model.name, "namespace": model.namespace, "version": traffic(model).serving_version})

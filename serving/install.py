@@ -1,0 +1,129 @@
+"""The serving stack on the cluster: cert-manager, Knative Serving with Kourier, KServe (CRDs, controller, runtimes).
+
+Every add-on is a ``helm.v3.Release`` of a chart pinned in ``components/versions.py`` (``CHARTS``), installed in
+dependency order: cert-manager -> Knative operator -> ``KnativeServing`` (Serving ``KNATIVE_SERVING_VERSION``,
+Kourier as the networking layer) -> KServe CRDs -> KServe controller -> ClusterServingRuntimes.
+
+Choices:
+
+- KServe's deployment mode is ``Knative`` in the chart values (and on every InferenceService): canary routes and
+  scale to zero work only there.
+- Kourier's gateway Service is ``ClusterIP`` unless a model is public (then ``LoadBalancer``, which the policy pack
+  gates with ``allowPublicInference``); KServe does not create Istio virtual services.
+- Knative features the predictors need are enabled: node selectors, tolerations, affinity and scheduler names
+  (accelerator scheduling), and revision timeouts up to 3,600 s (large models).
+- Scale to zero is enabled cluster-wide only in dev.
+- On private GKE clusters the control plane must reach the webhooks on :data:`WEBHOOK_PORTS` (GKE opens only 443
+  and 10250 by default): the GCP platform opens them with a firewall rule.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from inferstack.components.platform import PlatformOutputs
+from inferstack.components.versions import CHARTS, KNATIVE_SERVING_VERSION
+from inferstack.config import Environment, StackConfig
+from inferstack.serving.inference import DEPLOYMENT_MODE
+
+KNATIVE_NAMESPACE = "knative-serving"
+KOURIER_INGRESS_CLASS = "kourier.ingress.networking.knative.dev"
+#: Kourier's cluster-local gateway (the operator installs Kourier in the KnativeServing namespace).
+KOURIER_INTERNAL_SERVICE = f"kourier-internal.{KNATIVE_NAMESPACE}.svc.cluster.local"
+#: Webhook ports the API server calls: Knative Serving and its operator (8443), KServe (9443); cert-manager's
+#: webhook listens on 10250, already open to the GKE control plane.
+WEBHOOK_PORTS: tuple[int, ...] = (8443, 9443)
+#: Longest request timeout a model may set (``ModelConfig.timeoutSeconds`` allows up to this).
+MAX_REVISION_TIMEOUT_SECONDS = 3600
+
+
+def knative_serving_spec(cfg: StackConfig) -> dict[str, Any]:
+    """The ``KnativeServing`` spec for ``cfg``: version, Kourier, feature flags, timeouts, scale to zero."""
+    public = any(m.public for m in cfg.settings.models)
+    return {
+        "version": KNATIVE_SERVING_VERSION,
+        "ingress": {"kourier": {"enabled": True, "service-type": "LoadBalancer" if public else "ClusterIP"}},
+        "config": {
+            "network": {"ingress-class": KOURIER_INGRESS_CLASS},
+            "features": {
+                "kubernetes.podspec-nodeselector": "enabled",
+                "kubernetes.podspec-tolerations": "enabled",
+                "kubernetes.podspec-affinity": "enabled",
+                "kubernetes.podspec-schedulername": "enabled",
+            },
+            "defaults": {"max-revision-timeout-seconds": str(MAX_REVISION_TIMEOUT_SECONDS)},
+            "autoscaler": {"enable-scale-to-zero": "true" if cfg.environment is Environment.DEV else "false"},
+        },
+    }
+
+
+def kserve_values() -> dict[str, Any]:
+    """Values of the ``kserve-resources`` chart: Knative mode, Kourier networking (no Istio virtual hosts)."""
+    return {
+        "kserve": {
+            "controller": {
+                "deploymentMode": DEPLOYMENT_MODE,
+                "gateway": {
+                    "disableIstioVirtualHost": True,
+                    "localGateway": {
+                        "gatewayService": KOURIER_INTERNAL_SERVICE,
+                        "knativeGatewayService": KOURIER_INTERNAL_SERVICE,
+                    },
+                },
+            },
+        }
+    }
+
+
+class ServingStack(pulumi.ComponentResource):
+    """cert-manager, Knative Serving + Kourier and KServe, from pinned charts, in dependency order."""
+
+    def __init__(self, name: str, cfg: StackConfig, platform: PlatformOutputs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("inferstack:serving:ServingStack", name, None, opts)
+        provider = platform.k8s_provider
+
+        def after(*deps: pulumi.Resource) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[*platform.ready, *deps])
+
+        def release(key: str, suffix: str, values: dict[str, Any], deps: list[pulumi.Resource], oci: bool) -> k8s.helm.v3.Release:
+            chart = CHARTS[key]
+            return k8s.helm.v3.Release(
+                f"{name}-{suffix}",
+                name=key,
+                chart=f"{chart.repo}/{chart.chart}" if oci else chart.chart,
+                repository_opts=None if oci else k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo),
+                version=chart.version,
+                namespace=chart.namespace,
+                create_namespace=True,
+                atomic=True,
+                timeout=900,
+                values=values,
+                opts=after(*deps),
+            )
+
+        self.cert_manager = release("cert-manager", "cert-manager", {"crds": {"enabled": True, "keep": True}}, [], oci=False)
+        self.knative_operator = release("knative-operator", "knative-operator", {}, [], oci=False)
+        self.knative_namespace = k8s.core.v1.Namespace(
+            f"{name}-knative-ns",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=KNATIVE_NAMESPACE, labels={"app.kubernetes.io/managed-by": "inferstack"}),
+            opts=after(),
+        )
+        self.knative_serving = k8s.apiextensions.CustomResource(
+            f"{name}-knative-serving",
+            api_version="operator.knative.dev/v1beta1",
+            kind="KnativeServing",
+            metadata={"name": "knative-serving", "namespace": KNATIVE_NAMESPACE},
+            spec=knative_serving_spec(cfg),
+            opts=after(self.knative_operator, self.knative_namespace),
+        )
+        self.kserve_crd = release("kserve-crd", "kserve-crd", {}, [self.cert_manager], oci=True)
+        self.kserve = release("kserve", "kserve", kserve_values(), [self.kserve_crd, self.knative_serving], oci=True)
+        self.runtimes = release(
+            "kserve-runtime-configs", "kserve-runtimes", {"kserve": {"servingruntime": {"enabled": True}}}, [self.kserve], oci=True
+        )
+        #: What InferenceServices must wait for (CRDs, webhook, runtimes).
+        self.ready: list[pulumi.Resource] = [self.kserve, self.runtimes]
+        self.register_outputs({"knativeServingVersion": KNATIVE_SERVING_VERSION, "kserveVersion": CHARTS["kserve"].version})

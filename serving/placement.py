@@ -1,0 +1,87 @@
+"""Where a model's predictor runs: device resources, node selector, tolerations and scheduler, from the catalog.
+
+Pure functions (no Pulumi). The accelerator catalog (``components/accelerators.py``) gives the extended resource
+(``nvidia.com/gpu``, ``aws.amazon.com/neuron``, ``google.com/tpu``) and the taint of each kind; the platform's
+:class:`~inferstack.components.platform.PoolInfo`, when it knows the pool, adds or overrides node labels.
+
+- Every accelerator model selects ``inferstack.io/accelerator=<kind>`` and ``inferstack.io/pool=<pool>`` and
+  tolerates ``<device resource>:NoSchedule`` (operator Exists, so both ``=true`` and GKE's ``=present`` match).
+- GKE TPU models also select ``cloud.google.com/gke-tpu-accelerator`` and ``cloud.google.com/gke-tpu-topology``
+  (GKE schedules TPU pods only with both).
+- Neuron models asking for more than one device use the Neuron scheduler extension (``my-scheduler``), which
+  places them on nodes whose devices are contiguous.
+- CPU-only models (no pool) get no selector or toleration; they run on the system nodes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from inferstack.components import accelerators
+from inferstack.components.accelerators import ACCELERATOR_LABEL, POOL_LABEL, Family
+from inferstack.components.platform import PoolInfo
+from inferstack.config.base import Cloud
+from inferstack.config.platform import AcceleratorPoolConfig
+from inferstack.config.serving import ModelConfig
+
+#: Scheduler name of the Neuron scheduler extension's own scheduler (aws-neuron/neuron-helm-charts customScheduler).
+NEURON_SCHEDULER = "my-scheduler"
+#: GKE node labels TPU pods must select.
+GKE_TPU_ACCELERATOR_LABEL = "cloud.google.com/gke-tpu-accelerator"
+GKE_TPU_TOPOLOGY_LABEL = "cloud.google.com/gke-tpu-topology"
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Scheduling of one model's predictor pods."""
+
+    #: Extended resource and count (``{"nvidia.com/gpu": 1}``); empty for CPU-only models.
+    devices: dict[str, int] = field(default_factory=dict)
+    node_selector: dict[str, str] = field(default_factory=dict)
+    tolerations: list[dict[str, str]] = field(default_factory=list)
+    scheduler_name: str | None = None
+
+    def resources(self, cpu: str, memory: str) -> dict[str, dict[str, str | int]]:
+        """Requests and limits: CPU and memory limits equal the requests (KServe would otherwise default a 1 CPU /
+        2Gi limit below them); devices are requested and limited alike, as Kubernetes requires."""
+        base: dict[str, str | int] = {"cpu": cpu, "memory": memory}
+        base.update(self.devices)
+        return {"requests": dict(base), "limits": dict(base)}
+
+
+def gke_tpu_selector(pool: AcceleratorPoolConfig, cloud: Cloud) -> dict[str, str]:
+    """GKE's TPU node labels for a TPU pool (empty for other kinds or clouds)."""
+    acc = accelerators.CATALOG.get(pool.kind)
+    if cloud is not Cloud.GCP or acc is None or acc.family is not Family.TPU:
+        return {}
+    topology = pool.tpu_topology
+    if topology is None:
+        shapes = acc.shapes(cloud)
+        wanted = pool.devices_per_node or shapes[0].devices
+        topology = next((s.tpu_topology for s in shapes if s.devices == wanted), shapes[0].tpu_topology)
+    out = {GKE_TPU_ACCELERATOR_LABEL: acc.gcp_accelerator_type or ""}
+    if topology:
+        out[GKE_TPU_TOPOLOGY_LABEL] = topology
+    return out
+
+
+def placement(
+    model: ModelConfig, pool: AcceleratorPoolConfig | None, cloud: Cloud, info: PoolInfo | None = None
+) -> Placement:
+    """The placement of ``model`` on ``pool`` (None: CPU only). ``info`` is the platform's view of the pool, if any."""
+    if pool is None or model.accelerators == 0:
+        return Placement()
+    acc = accelerators.lookup(pool.kind, cloud)
+    device_resource = info.device_resource if info else acc.device_resource
+    taint_key = info.taint_key if info else acc.taint_key
+    selector = {ACCELERATOR_LABEL: acc.kind, POOL_LABEL: pool.name}
+    selector.update(gke_tpu_selector(pool, cloud))
+    if info:
+        selector.update(info.node_selector)
+    scheduler = NEURON_SCHEDULER if acc.family is Family.NEURON and model.accelerators > 1 else None
+    return Placement(
+        devices={device_resource: model.accelerators},
+        node_selector=dict(sorted(selector.items())),
+        tolerations=[{"key": taint_key, "operator": "Exists", "effect": "NoSchedule"}],
+        scheduler_name=scheduler,
+    )
