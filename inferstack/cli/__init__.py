@@ -22,6 +22,7 @@ COMMANDS = [
     "inferstack.cli.cost",
     "inferstack.cli.registry_cmd",
     "inferstack.cli.policy",
+    "inferstack.cli.rollout",
 ]
 
 
