@@ -24,7 +24,7 @@ class CanaryConfig(StrictModel):
     """A canary version receiving part of the traffic."""
 
     version: str = Field(description="Registry version number of the canary, e.g. '7'.", pattern=r"^[1-9][0-9]*$")
-    percent: int = Field(10, ge=0, le=100, description="Share of traffic sent to the canary, in percent.")
+    percent: int = Field(10, ge=0, le=100, description="Share of traffic sent to the canary, in percent (0: rolled back).")
 
 
 class CapacityPlanConfig(StrictModel):
@@ -53,7 +53,10 @@ class ModelConfig(StrictModel):
     memory: str = Field("8Gi", description="Memory request per replica.")
     min_replicas: int = Field(1, ge=0, description="Minimum replicas (0 scales to zero; dev only for accelerator models).")
     max_replicas: int = Field(2, ge=1, description="Maximum replicas; must fit the pool's limits.")
-    scale_metric: ScaleMetric = Field(ScaleMetric.CONCURRENCY, description="Autoscaling metric.")
+    scale_metric: ScaleMetric = Field(
+        ScaleMetric.CONCURRENCY,
+        description="Autoscaling metric: concurrency or rps (Knative KPA); cpu or memory use Knative's HPA class (no scale to zero).",
+    )
     scale_target: int = Field(4, ge=1, description="Target value of the scale metric per replica.")
     timeout_seconds: int = Field(120, ge=1, le=3600, description="Request timeout, in seconds.")
     progress_deadline_seconds: int = Field(1800, ge=60, le=7200, description="How long a new revision may take to become ready.")
