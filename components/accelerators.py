@@ -66,6 +66,8 @@ class Accelerator:
     tpu_multi_host_topologies: tuple[str, ...] = ()
     #: GCP regions in which the kind is offered (empty: not offered on GCP).
     gcp_regions: frozenset[str] = field(default_factory=frozenset)
+    #: TPU kinds: the zones offering them, per region (TPU slices are zonal); GPU kinds use the cluster's zones.
+    gcp_zones: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def device_resource(self) -> str:
@@ -203,6 +205,7 @@ CATALOG: dict[str, Accelerator] = {
             gcp_accelerator_type="tpu-v5-lite-podslice",
             tpu_multi_host_topologies=("4x4", "4x8", "8x8", "8x16", "16x16"),
             gcp_regions=frozenset({"europe-west4"}),
+            gcp_zones={"europe-west4": ("europe-west4-b",)},
         ),
         Accelerator(
             kind="tpu-v5p",
@@ -213,6 +216,7 @@ CATALOG: dict[str, Accelerator] = {
             gcp_accelerator_type="tpu-v5p-slice",
             tpu_multi_host_topologies=("2x2x2", "2x2x4", "2x4x4", "4x4x4"),
             gcp_regions=frozenset({"europe-west4"}),
+            gcp_zones={"europe-west4": ("europe-west4-b",)},
         ),
         Accelerator(
             kind="tpu-v6e",
@@ -229,9 +233,41 @@ CATALOG: dict[str, Accelerator] = {
             gcp_accelerator_type="tpu-v6e-slice",
             tpu_multi_host_topologies=("4x4", "4x8", "8x8", "8x16", "16x16"),
             gcp_regions=frozenset({"europe-west4"}),
+            gcp_zones={"europe-west4": ("europe-west4-a",)},
         ),
     ]
 }
+
+
+def topology_chips(topology: str) -> int:
+    """Chips of a TPU topology: the product of its dimensions (``2x4`` -> 8, ``2x2x4`` -> 16)."""
+    chips = 1
+    for dim in topology.lower().split("x"):
+        chips *= int(dim)
+    return chips
+
+
+def tpu_topologies(acc: Accelerator) -> tuple[str, ...]:
+    """Every slice topology a TPU kind offers on GKE: its single-host shapes' topologies, then multi-host ones."""
+    single = tuple(s.tpu_topology for s in acc.shapes(Cloud.GCP) if s.tpu_topology)
+    return single + acc.tpu_multi_host_topologies
+
+
+def tpu_host_shape(acc: Accelerator, topology: str) -> Shape:
+    """The machine shape of each host of a ``topology`` slice: the single-host shape of that topology, or, for a
+    multi-host slice, the 4-chip host shape. KeyError when the kind does not offer ``topology``."""
+    shapes = acc.shapes(Cloud.GCP)
+    for s in shapes:
+        if s.tpu_topology == topology:
+            return s
+    if topology in acc.tpu_multi_host_topologies:
+        return next(s for s in shapes if s.devices == 4)
+    raise KeyError(f"{acc.kind} does not offer topology {topology}; allowed: {', '.join(tpu_topologies(acc))}")
+
+
+def tpu_hosts(acc: Accelerator, topology: str) -> int:
+    """Hosts (nodes) of one ``topology`` slice: 1 for single-host slices."""
+    return max(1, topology_chips(topology) // tpu_host_shape(acc, topology).devices)
 
 
 def kinds_for(cloud: Cloud) -> list[str]:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from inferstack.components import accelerators
 from inferstack.components.accelerators import Shape
 from inferstack.config import Cloud, ConfigError, parse_stack_config
 from inferstack.config.platform import AcceleratorPoolConfig
@@ -105,7 +106,7 @@ def test_bad_quantities_raise(bad: str) -> None:
 
 @pytest.mark.parametrize(("topology", "chips"), [("1x1", 1), ("2x4", 8), ("4x4", 16), ("2x2x4", 16)])
 def test_tpu_chips(topology: str, chips: int) -> None:
-    assert planner.tpu_chips(topology) == chips
+    assert accelerators.topology_chips(topology) == chips
 
 
 def test_fits() -> None:
@@ -207,13 +208,14 @@ def test_tpu_replica_must_take_the_whole_slice() -> None:
     ]
 
 
-def test_multi_host_tpu_pool_limits_count_hosts() -> None:
-    # 4x4 = 16 chips on four 4-chip hosts: 2 replicas need 8 hosts.
-    ok = gcp_config(pools=[{"name": "tpu", "kind": "tpu-v5e", "tpuTopology": "4x4", "maxNodes": 8}],
-                    models=[model(pool="tpu", accelerators=16, memory="64Gi", cpu="8", maxReplicas=2)])
-    parse_stack_config("t", ok)
-    ok["inferstack:acceleratorPools"][0]["maxNodes"] = 7
-    assert "need 32 tpu-v5e devices" in issues(ok)[0]
+def test_multi_host_tpu_pool_runs_on_four_chip_hosts() -> None:
+    # 4x4 = 16 chips on four 4-chip hosts; the pool holds one slice and serves no model.
+    ok = gcp_config(pools=[{"name": "tpu", "kind": "tpu-v5e", "tpuTopology": "4x4", "maxNodes": 4}], models=[])
+    cfg = parse_stack_config("t", ok)
+    shape = planner.pool_shape(cfg.cloud, cfg.settings.accelerator_pools[0])
+    assert (shape.name, shape.devices) == ("ct5lp-hightpu-4t", 4)
+    ok["inferstack:models"] = [model(pool="tpu", accelerators=16, memory="64Gi", cpu="8", maxReplicas=1)]
+    assert any("a KServe predictor is one pod" in i for i in issues(ok))
 
 
 def test_malformed_quantities_are_config_errors() -> None:

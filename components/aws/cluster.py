@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from inferstack.components.kubeconfig import exec_kubeconfig
 from inferstack.config.platform import ClusterConfig
 
 #: Control-plane log types sent to CloudWatch (all of them).
@@ -215,27 +216,7 @@ def _issuer(identities) -> str:
 def _kubeconfig(cluster: aws.eks.Cluster, region: str) -> pulumi.Output[str]:
     """Kubeconfig authenticating with ``aws eks get-token`` (no long-lived credential in state)."""
     return pulumi.Output.all(cluster.name, cluster.endpoint, cluster.certificate_authority).apply(
-        lambda a: json.dumps(
-            {
-                "apiVersion": "v1",
-                "kind": "Config",
-                "clusters": [{"name": a[0], "cluster": {"server": a[1], "certificate-authority-data": _ca(a[2])}}],
-                "contexts": [{"name": a[0], "context": {"cluster": a[0], "user": a[0]}}],
-                "current-context": a[0],
-                "users": [
-                    {
-                        "name": a[0],
-                        "user": {
-                            "exec": {
-                                "apiVersion": "client.authentication.k8s.io/v1beta1",
-                                "command": "aws",
-                                "args": ["eks", "get-token", "--cluster-name", a[0], "--region", region],
-                            }
-                        },
-                    }
-                ],
-            }
-        )
+        lambda a: exec_kubeconfig(a[0], a[1], _ca(a[2]), "aws", ["eks", "get-token", "--cluster-name", a[0], "--region", region])
     )
 
 

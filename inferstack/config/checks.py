@@ -55,3 +55,48 @@ def check_model_references(cfg: StackConfig) -> Iterable[ConfigIssue]:
         seen.add((model.namespace, model.name))
         if model.pool is not None and model.pool not in pools:
             yield ConfigIssue(f"{path}.pool", f"unknown pool {model.pool!r}; pools: {', '.join(pools) or '(none)'}")
+
+
+@semantic_check
+def check_tpu_topology(cfg: StackConfig) -> Iterable[ConfigIssue]:
+    """tpuTopology is for TPU kinds, names a slice the kind offers, agrees with devicesPerNode; a multi-host slice
+    pool holds exactly one slice (GKE scales multi-host pools atomically), and models cannot run on one (a KServe
+    predictor is a single pod)."""
+    for i, pool in enumerate(cfg.settings.accelerator_pools):
+        path = f"inferstack:acceleratorPools[{i}]"
+        acc = accelerators.CATALOG.get(pool.kind)
+        if acc is None or not acc.shapes(cfg.cloud):
+            continue  # reported by check_accelerator_pools
+        if acc.family is not accelerators.Family.TPU:
+            if pool.tpu_topology is not None:
+                yield ConfigIssue(f"{path}.tpuTopology", f"tpuTopology applies to TPU kinds only; {pool.kind} is {acc.family.value}")
+            continue
+        if pool.tpu_topology is None:
+            continue
+        allowed = accelerators.tpu_topologies(acc)
+        if pool.tpu_topology not in allowed:
+            yield ConfigIssue(f"{path}.tpuTopology", f"{pool.kind} does not offer topology {pool.tpu_topology!r}; allowed: {', '.join(allowed)}")
+            continue
+        host = accelerators.tpu_host_shape(acc, pool.tpu_topology)
+        if pool.devices_per_node is not None and pool.devices_per_node != host.devices:
+            yield ConfigIssue(
+                f"{path}.devicesPerNode",
+                f"topology {pool.tpu_topology} runs on {host.name} hosts with {host.devices} chips each; got devicesPerNode {pool.devices_per_node}",
+            )
+        hosts = accelerators.tpu_hosts(acc, pool.tpu_topology)
+        if hosts > 1:
+            if pool.max_nodes != hosts:
+                yield ConfigIssue(
+                    f"{path}.maxNodes",
+                    f"a {pool.tpu_topology} {pool.kind} slice is {hosts} hosts and a multi-host pool holds one slice; set maxNodes to {hosts}",
+                )
+            for key, value in (("minNodes", pool.min_nodes), ("onDemandBaseline", pool.on_demand_baseline)):
+                if value not in (0, hosts):
+                    yield ConfigIssue(f"{path}.{key}", f"a multi-host slice scales as a whole: {key} must be 0 or {hosts}, got {value}")
+            for m, model in enumerate(cfg.settings.models):
+                if model.pool == pool.name:
+                    yield ConfigIssue(
+                        f"inferstack:models[{m}].pool",
+                        f"pool {pool.name} runs multi-host {pool.tpu_topology} slices ({hosts} hosts); a KServe predictor is one pod: "
+                        f"use a single-host topology ({', '.join(t for t in allowed if accelerators.tpu_hosts(acc, t) == 1)})",
+                    )

@@ -57,6 +57,9 @@ class ClusterConfig(StrictModel):
     system_nodes_min: int = Field(2, ge=1, le=10, description="Minimum size of the on-demand system pool.")
     system_nodes_max: int = Field(4, ge=1, le=20, description="Maximum size of the on-demand system pool.")
     deletion_protection: bool | None = Field(None, description="Protect the cluster from deletion; default on in prod.")
+    control_plane_cidr: str = Field(
+        "172.16.0.0/28", description="GKE: the /28 the private control plane uses (firewalled to the webhook ports of the nodes)."
+    )
 
     @field_validator("public_access_cidrs")
     @classmethod
@@ -68,6 +71,17 @@ class ClusterConfig(StrictModel):
                 raise ValueError(f"{c!r} is not a network CIDR ({err})") from None
             if net.prefixlen == 0:
                 raise ValueError(f"{c} opens the API endpoint to the whole internet; list the CIDRs of your networks")
+        return v
+
+    @field_validator("control_plane_cidr")
+    @classmethod
+    def _control_plane_cidr(cls, v: str) -> str:
+        try:
+            net = ipaddress.IPv4Network(v, strict=True)
+        except ValueError as err:
+            raise ValueError(f"not an IPv4 network CIDR such as 172.16.0.0/28 ({err})") from None
+        if net.prefixlen != 28 or not net.is_private:
+            raise ValueError(f"{v}: GKE needs a private /28 for the control plane, e.g. 172.16.0.0/28")
         return v
 
     @model_validator(mode="after")

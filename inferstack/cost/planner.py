@@ -57,11 +57,6 @@ def cpu_cores(quantity: str) -> float:
     return float(m.group(1)) / (1000 if m.group(2) == "m" else 1)
 
 
-def tpu_chips(topology: str) -> int:
-    """Chips of a TPU topology: the product of its dimensions (``2x4`` -> 8, ``2x2x4`` -> 16)."""
-    return math.prod(int(d) for d in topology.lower().split("x"))
-
-
 # ---------------------------------------------------------------- replicas from traffic
 
 
@@ -157,11 +152,10 @@ def candidate_shapes(cloud: Cloud, pool: AcceleratorPoolConfig) -> list[Shape]:
     shapes = list(acc.shapes(cloud))
     if acc.family is Family.TPU:
         if pool.tpu_topology:
-            single = [s for s in shapes if s.tpu_topology == pool.tpu_topology]
-            if single:
-                return single
-            # Multi-host slices run on the 4-chip hosts.
-            return [s for s in shapes if s.devices == 4] or shapes[-1:]
+            try:
+                return [accelerators.tpu_host_shape(acc, pool.tpu_topology)]
+            except KeyError:
+                return shapes[:1]  # an unoffered topology: reported by check_tpu_topology
         return shapes[:1]
     count = pool.devices_per_node if pool.devices_per_node is not None else min(s.devices for s in shapes)
     return sorted((s for s in shapes if s.devices == count), key=lambda s: (s.memory_gib, s.vcpu))
@@ -182,7 +176,7 @@ def topology_chips(cloud: Cloud, pool: AcceleratorPoolConfig) -> int | None:
     if acc.family is not Family.TPU:
         return None
     if pool.tpu_topology:
-        return tpu_chips(pool.tpu_topology)
+        return accelerators.topology_chips(pool.tpu_topology)
     return candidate_shapes(cloud, pool)[0].devices
 
 
