@@ -1,0 +1,152 @@
+"""The built wheel: installs the library as ``inferstack.*`` only, holds every module of the repo's package
+directories, and imports from outside the repository with nothing of the working tree on the path."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import site
+import subprocess
+import sys
+import zipfile
+from email.parser import Parser
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+#: Repository directory -> where it lands in the wheel (see [tool.setuptools.package-dir] in pyproject.toml).
+PACKAGE_DIRS = {
+    "inferstack": "inferstack",
+    "components": "inferstack/components",
+    "serving": "inferstack/serving",
+    "policies": "inferstack/policies",
+}
+#: Non-Python files the installed package needs (the policy pack's project file and requirements).
+PACKAGE_DATA = ("inferstack/policies/PulumiPolicy.yaml", "inferstack/policies/requirements.txt")
+IMPORTS = (
+    "inferstack.components.aws.platform",
+    "inferstack.components.gcp.platform",
+    "inferstack.serving",
+    "inferstack.serving.deploy",
+    "inferstack.policies.pack",
+    "inferstack.cost.planner",
+    "inferstack.cli",
+    "inferstack.program",
+)
+_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "dist")
+
+
+def _source_modules(root: Path) -> set[str]:
+    """Wheel paths of every .py file under the package directories of a source tree."""
+    out = set()
+    for src, dest in PACKAGE_DIRS.items():
+        for f in (root / src).rglob("*.py"):
+            rel = f.relative_to(root / src)
+            if "__pycache__" in rel.parts:
+                continue
+            out.add(f"{dest}/{rel.as_posix()}")
+    return out
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, set[str]]:
+    """A wheel built with `python -m build` from a copy of the sources (the working tree gets no build/ dir)."""
+    src = tmp_path_factory.mktemp("src")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(REPO / name, src / name)
+    for d in PACKAGE_DIRS:
+        shutil.copytree(REPO / d, src / d, ignore=_IGNORE)
+    out = tmp_path_factory.mktemp("dist")
+    proc = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(src)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    wheels = list(out.glob("inferstack-*.whl"))
+    assert len(wheels) == 1, wheels
+    return wheels[0], _source_modules(src)
+
+
+@pytest.fixture(scope="module")
+def wheel(built: tuple[Path, set[str]]) -> Path:
+    return built[0]
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel installed (no dependencies) into an empty target directory."""
+    target = tmp_path_factory.mktemp("target")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile", "--target", str(target), str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return target
+
+
+def test_wheel_holds_every_module_under_inferstack_only(built: tuple[Path, set[str]]) -> None:
+    wheel, modules = built
+    names = set(zipfile.ZipFile(wheel).namelist())
+    top = {n.split("/", 1)[0] for n in names}
+    dist_info = {t for t in top if t.endswith(".dist-info")}
+    assert top - dist_info == {"inferstack"}, f"unexpected top-level entries: {sorted(top - dist_info)}"
+    missing = sorted(modules - names)
+    assert not missing, f"modules missing from the wheel (add their packages to pyproject.toml): {missing}"
+    extra = sorted(n for n in names if n.endswith(".py") and n not in modules)
+    assert not extra, f"wheel modules with no source in the repo: {extra}"
+    for data in PACKAGE_DATA:
+        assert data in names, data
+
+
+def test_wheel_metadata_entry_point_and_extras(wheel: Path) -> None:
+    zf = zipfile.ZipFile(wheel)
+    (dist_info,) = {n.split("/", 1)[0] for n in zf.namelist() if n.split("/", 1)[0].endswith(".dist-info")}
+    eps = zf.read(f"{dist_info}/entry_points.txt").decode()
+    assert "[console_scripts]" in eps and "inferstack = inferstack.cli:entrypoint" in eps
+    meta = Parser().parsestr(zf.read(f"{dist_info}/METADATA").decode())
+    requires = meta.get_all("Requires-Dist") or []
+    base = [r for r in requires if "extra ==" not in r]
+    gcp = [r for r in requires if 'extra == "gcp"' in r]
+    aws = [r for r in requires if 'extra == "aws"' in r]
+    # A GCP-only install pulls no AWS SDK, an AWS-only one no GCP SDK, and the core pulls neither.
+    assert not [r for r in base if r.startswith(("pulumi-aws", "pulumi-gcp", "boto3"))], base
+    assert any(r.startswith("pulumi-gcp") for r in gcp) and not any(r.startswith(("pulumi-aws", "boto3")) for r in gcp)
+    assert any(r.startswith("pulumi-aws") for r in aws) and not any(r.startswith("pulumi-gcp") for r in aws)
+
+
+def test_installed_wheel_imports_outside_the_repo(installed: Path, tmp_path: Path) -> None:
+    # -S: no .pth files, so the editable install of the working tree (a meta path finder) is not active;
+    # the dependencies come from this interpreter's site-packages, the library only from the wheel.
+    path = [str(installed)] + [p for p in site.getsitepackages() if Path(p).is_dir()]
+    code = f"""
+import importlib, json, sys
+from importlib.metadata import distribution
+for m in {list(IMPORTS)!r}:
+    importlib.import_module(m)
+loaded = {{n: getattr(m, "__file__", None) for n, m in sys.modules.items() if n.split(".")[0] == "inferstack"}}
+dist = distribution("inferstack")
+eps = [ep for ep in dist.entry_points if ep.group == "console_scripts" and ep.name == "inferstack"]
+fn = eps[0].load() if eps else None
+print(json.dumps({{"loaded": loaded, "entry": [ep.value for ep in eps],
+                  "entry_file": sys.modules[fn.__module__].__file__ if fn else None,
+                  "dist_files": str(dist.locate_file(""))}}))
+"""
+    env = {"PYTHONPATH": ":".join(path), "PATH": "/usr/bin:/bin", "PYTHONNOUSERSITE": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-S", "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    root = str(installed.resolve())
+    outside = {n: f for n, f in got["loaded"].items() if f is None or not str(Path(f).resolve()).startswith(root)}
+    assert not outside, f"modules not loaded from the installed wheel: {outside}"
+    for m in IMPORTS:
+        assert m in got["loaded"], m
+    assert got["entry"] == ["inferstack.cli:entrypoint"]
+    assert str(Path(got["entry_file"]).resolve()).startswith(root)
+    assert str(Path(got["dist_files"]).resolve()).startswith(root)
