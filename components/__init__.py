@@ -1,0 +1,115 @@
+"""Public API of the component library, installed as ``inferstack.components``.
+
+Import from here: ``from inferstack.components import AwsPlatform, StackConfig``. Names resolve lazily, so importing
+this package loads no cloud SDK; ``AwsPlatform`` loads pulumi_aws and ``GcpPlatform`` pulumi_gcp when first used.
+The names in ``__all__`` are the stable surface (semantic versioning); modules and names not listed are private.
+
+- Platforms: ``AwsPlatform`` (EKS) and ``GcpPlatform`` (GKE), each built from the per-concept components below.
+- AWS parts: ``PlatformKey``, ``Network``, ``EksCluster``, ``Karpenter``, ``AcceleratorPools``, ``DevicePlugins``.
+- GCP parts: ``GcpKey``, ``GcpNetwork``, ``GkeCluster``, ``GkeAcceleratorPools``.
+- Registry and secrets: ``AwsRegistry``, ``GcpRegistry``, ``AwsSecrets``, ``GcpSecrets``, ``ExternalSecrets``.
+- Kubernetes add-ons: ``TeamNamespace``, ``PlatformAdmins``.
+- Contracts between layers: ``PlatformOutputs``, ``PoolInfo``, ``WorkloadIdentity``, ``RegistryOutputs``.
+- Accelerator catalog: ``CATALOG``, ``Accelerator``, ``Shape``, ``Family``, ``lookup``, ``kinds_for`` and the TPU
+  topology helpers.
+- Typed args: the stack config models of ``inferstack.config`` (``StackConfig``, ``parse_stack_config``, ...).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_AWS = "inferstack.components.aws"
+_GCP = "inferstack.components.gcp"
+_ACC = "inferstack.components.accelerators"
+_CFG = "inferstack.config"
+
+#: Public name -> module that defines it.
+_EXPORTS: dict[str, str] = {
+    # platforms and their parts
+    "AwsPlatform": f"{_AWS}.platform",
+    "PlatformKey": f"{_AWS}.kms",
+    "Network": f"{_AWS}.network",
+    "EksCluster": f"{_AWS}.cluster",
+    "Karpenter": f"{_AWS}.karpenter",
+    "AcceleratorPools": f"{_AWS}.node_pools",
+    "DevicePlugins": f"{_AWS}.device_plugins",
+    "GcpPlatform": f"{_GCP}.platform",
+    "GcpKey": f"{_GCP}.kms",
+    "GcpNetwork": f"{_GCP}.network",
+    "GkeCluster": f"{_GCP}.cluster",
+    "GkeAcceleratorPools": f"{_GCP}.node_pools",
+    # registry, secrets, add-ons
+    "AwsRegistry": f"{_AWS}.registry",
+    "AwsSecrets": f"{_AWS}.secrets",
+    "GcpRegistry": f"{_GCP}.registry",
+    "GcpSecrets": f"{_GCP}.secrets",
+    "ExternalSecrets": "inferstack.components.external_secrets",
+    "TeamNamespace": "inferstack.components.teams",
+    "PlatformAdmins": "inferstack.components.teams",
+    # contracts between layers
+    "PlatformOutputs": "inferstack.components.platform",
+    "PoolInfo": "inferstack.components.platform",
+    "WorkloadIdentity": "inferstack.components.platform",
+    "RegistryOutputs": "inferstack.components.platform",
+    # accelerator catalog
+    "CATALOG": _ACC,
+    "Accelerator": _ACC,
+    "Shape": _ACC,
+    "Family": _ACC,
+    "ACCELERATOR_LABEL": _ACC,
+    "POOL_LABEL": _ACC,
+    "DEVICE_RESOURCE": _ACC,
+    "TAINT_KEY": _ACC,
+    "lookup": _ACC,
+    "kinds_for": _ACC,
+    "topology_chips": _ACC,
+    "tpu_topologies": _ACC,
+    "tpu_host_shape": _ACC,
+    "tpu_hosts": _ACC,
+    # pinned versions
+    "CHARTS": "inferstack.components.versions",
+    "Chart": "inferstack.components.versions",
+    "EKS_VERSION": "inferstack.components.versions",
+    # typed args: the stack config
+    "StackConfig": f"{_CFG}.stack",
+    "InferstackConfig": f"{_CFG}.stack",
+    "ResidencyConfig": f"{_CFG}.stack",
+    "ConfigError": f"{_CFG}.stack",
+    "ConfigIssue": f"{_CFG}.stack",
+    "parse_stack_config": f"{_CFG}.stack",
+    "load_stack_file": f"{_CFG}.stack",
+    "Cloud": f"{_CFG}.base",
+    "Environment": f"{_CFG}.base",
+    "CapacityType": f"{_CFG}.base",
+    "NetworkConfig": f"{_CFG}.platform",
+    "ClusterConfig": f"{_CFG}.platform",
+    "AccessEntry": f"{_CFG}.platform",
+    "AcceleratorPoolConfig": f"{_CFG}.platform",
+    "Capacity": f"{_CFG}.platform",
+    "ModelConfig": f"{_CFG}.serving",
+    "CanaryConfig": f"{_CFG}.serving",
+    "CapacityPlanConfig": f"{_CFG}.serving",
+    "ScaleMetric": f"{_CFG}.serving",
+    "RegistryConfig": f"{_CFG}.registry",
+    "SecretConfig": f"{_CFG}.registry",
+    "PolicyConfig": f"{_CFG}.policy",
+    "PricingConfig": f"{_CFG}.pricing",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Import the module that defines ``name`` on first use and cache the value here."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,51 @@
+"""Public API of model serving on KServe, installed as ``inferstack.serving``.
+
+Import from here: ``from inferstack.serving import Serving, build_serving``. Names resolve lazily (importing this
+package loads no cloud SDK). The names in ``__all__`` are the stable surface; everything else is private.
+
+- ``Serving`` (everything for a stack's models) composed of ``ServingStack`` (cert-manager, Knative Serving with
+  Kourier, KServe from pinned charts) and one ``ModelService`` per model (InferenceService and its
+  PodDisruptionBudget); ``build_serving`` is the program's step.
+- ``Placement``: node selector, tolerations and device resource of a model on its accelerator pool.
+- Canary traffic: ``Traffic``, ``traffic``, ``CANARY_STEPS``, ``next_step``.
+- Typed args: ``ModelConfig``, ``CanaryConfig``, ``CapacityPlanConfig``, ``ScaleMetric`` (``inferstack.config``);
+  ``PlatformOutputs`` and ``RegistryOutputs`` come from ``inferstack.components``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+#: Public name -> module that defines it.
+_EXPORTS: dict[str, str] = {
+    "Serving": "inferstack.serving.deploy",
+    "build_serving": "inferstack.serving.deploy",
+    "ServingStack": "inferstack.serving.install",
+    "ModelService": "inferstack.serving.inference",
+    "Placement": "inferstack.serving.placement",
+    "Traffic": "inferstack.serving.canary",
+    "traffic": "inferstack.serving.canary",
+    "CANARY_STEPS": "inferstack.serving.canary",
+    "next_step": "inferstack.serving.canary",
+    "ModelConfig": "inferstack.config.serving",
+    "CanaryConfig": "inferstack.config.serving",
+    "CapacityPlanConfig": "inferstack.config.serving",
+    "ScaleMetric": "inferstack.config.serving",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Import the module that defines ``name`` on first use and cache the value here."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
