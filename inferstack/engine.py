@@ -40,6 +40,10 @@ _OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
 _SIG_KEY = "4dabf18193072939515e22adb298388d"
 _UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
+#: Config key (offline engine only) holding the outputs of stacks a program reads with ``pulumi.StackReference``:
+#: ``{<org/project/stack>: {outputs: {...}, secretOutputNames: [...]}}``. ``pulumi up`` ignores it.
+STACK_OUTPUTS_KEY = "inferstack-offline:stackOutputs"
+
 
 @dataclass(frozen=True)
 class Secret:
@@ -218,14 +222,31 @@ def _fake_pem(seed: str) -> str:
 class OfflineMocks(pmocks.Mocks):
     """Answers resource registrations and invokes with outputs shaped like the real providers'."""
 
-    def __init__(self, region: str, project: str | None, stack: str):
+    def __init__(
+        self, region: str, project: str | None, stack: str, stack_outputs: Mapping[str, Mapping[str, Any]] | None = None
+    ):
         self.region = region
         self.project = project or "inferstack-offline"
         self.stack = stack
+        #: Referenced stack name -> {"outputs": {...}, "secretOutputNames": [...]}, answered to StackReferences.
+        self.stack_outputs = dict(stack_outputs or {})
+
+    def _stack_reference(self, target: str) -> dict[str, Any]:
+        if target not in self.stack_outputs:
+            known = ", ".join(sorted(self.stack_outputs)) or "none"
+            raise ProgramError(
+                f"StackReference {target!r}: the offline engine has no outputs for it; give them under "
+                f"{STACK_OUTPUTS_KEY} in the stack config (known: {known})"
+            )
+        ref = self.stack_outputs[target]
+        return {"name": target, "outputs": dict(ref.get("outputs") or {}), "secretOutputNames": list(ref.get("secretOutputNames") or [])}
 
     # Resources --------------------------------------------------------
     def new_resource(self, args: pmocks.MockResourceArgs) -> tuple[str, dict]:
         t, name, inputs = args.typ, args.name, dict(args.inputs)
+        if t == "pulumi:pulumi:StackReference":
+            target = inputs.get("name") or args.resource_id or name
+            return target, self._stack_reference(target)
         if not args.custom:
             return "", inputs
         pkg = t.split(":", 1)[0]
@@ -379,6 +400,10 @@ class OfflineMocks(pmocks.Mocks):
             return {"names": names, "zoneIds": [f"{self.region[:3]}-az{i}" for i in (1, 2, 3)], "id": self.region}, []
         if tok == "gcp:organizations/getProject:getProject":
             return {"projectId": self.project, "number": str(int(_h(self.project, n=8), 16)), "name": self.project}, []
+        if tok == "gcp:storage/getProjectServiceAccount:getProjectServiceAccount":
+            number = str(int(_h(self.project, n=8), 16))
+            email = f"service-{number}@gs-project-accounts.iam.gserviceaccount.com"
+            return {"project": self.project, "emailAddress": email, "member": f"serviceAccount:{email}", "id": email}, []
         if tok == "gcp:organizations/getClientConfig:getClientConfig":
             return {"project": self.project, "region": self.region, "accessToken": "offline"}, []
         return {}, []
@@ -500,18 +525,25 @@ def run_program(
     """Run ``program`` (a Pulumi Python program) for ``stack`` with ``config`` and return what it declared.
 
     ``config`` maps ``namespace:key`` to values as in ``Pulumi.<stack>.yaml``; ``{secure: ...}`` values are
-    replaced by ``secrets[key]`` or a placeholder, and passed to the program as secrets.
+    replaced by ``secrets[key]`` or a placeholder, and passed to the program as secrets. ``StackReference``s are
+    answered from the config's :data:`STACK_OUTPUTS_KEY`.
     """
     cfg, secure = _config_strings(config, secrets or {})
     secure |= set(secret_keys)
+    refs = config.get(STACK_OUTPUTS_KEY) or {}
+    if isinstance(refs, str):
+        refs = json.loads(refs)
     ctx = contextvars.copy_context()
-    return ctx.run(_run, stack, cfg, secure, region, project, Path(program))
+    return ctx.run(_run, stack, cfg, secure, region, project, Path(program), refs)
 
 
-def _run(stack: str, cfg: dict[str, str], secure: set[str], region: str, project: str | None, program: Path) -> Recording:
+def _run(
+    stack: str, cfg: dict[str, str], secure: set[str], region: str, project: str | None, program: Path,
+    stack_outputs: Mapping[str, Mapping[str, Any]],
+) -> Recording:
     psettings.ROOT.set(None)
     pulumi.runtime.set_all_config(cfg, sorted(secure))
-    monitor = RecordingMonitor(OfflineMocks(region, project, stack))
+    monitor = RecordingMonitor(OfflineMocks(region, project, stack, stack_outputs))
     pmocks.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
     program_dir = str(program.resolve().parent)
     added = program_dir not in sys.path
