@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STACKS := $(patsubst stacks/Pulumi.%.yaml,%,$(wildcard stacks/Pulumi.*.yaml))
 SHARED ?= ../shared
 
-.PHONY: install preview test lint conformance benchmark clean
+.PHONY: install preview test lint conformance benchmark docs clean
 
 install: $(VENV)/.installed
 
@@ -32,6 +32,10 @@ conformance: install
 
 benchmark: install
 	$(BIN)/python scripts/benchmark.py
+
+# docs/api.md and the README's config reference, generated from the code (tests/test_docs.py fails when stale).
+docs: install
+	$(BIN)/python scripts/gen_docs.py
 
 clean:
 	rm -rf $(VENV) out build dist *.egg-info
