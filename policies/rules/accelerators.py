@@ -33,11 +33,15 @@ def karpenter_capacity_types(props: dict) -> set[str]:
     return {"on-demand"}  # Karpenter's default when no capacity-type requirement is given
 
 
+#: GCE machine families that come with accelerators attached (GPUs: A2, A3, A4, G2, G4; TPUs: ct*, tpu7x).
+GKE_ACCEL_MACHINE_PREFIXES = ("a2-", "a3-", "a4-", "g2-", "g4-", "ct", "tpu")
+
+
 def gke_is_accelerator(props: dict) -> bool:
     nc = props.get("nodeConfig") or {}
-    return bool(nc.get("guestAccelerators")) or str(nc.get("machineType", "")).startswith("ct") or bool(
-        get(props, "placementPolicy", "tpuTopology")
-    )
+    return bool(nc.get("guestAccelerators")) or str(nc.get("machineType") or "").startswith(
+        GKE_ACCEL_MACHINE_PREFIXES
+    ) or bool(get(props, "placementPolicy", "tpuTopology"))
 
 
 def _tainted(args: ResourceValidationArgs, report) -> None:

@@ -28,6 +28,11 @@ def is_unknown(value: Any) -> bool:
     return type(value).__name__ == "Unknown" or value == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
+def is_aws_managed_key(key: Any) -> bool:
+    """True for an AWS-managed key alias (alias/aws/s3, arn:...:alias/aws/secretsmanager): not customer-managed."""
+    return isinstance(key, str) and (key.startswith("alias/aws/") or ":alias/aws/" in key)
+
+
 def as_list(value: Any) -> list:
     if value is None:
         return []
@@ -42,3 +47,14 @@ def parse_json(value: Any) -> Any:
         except ValueError:
             return None
     return value
+
+
+def refers_to(res: Any, target: Any, field: str = "bucket") -> bool:
+    """True when ``res`` (e.g. an S3 bucket sub-resource) names ``target`` in ``field`` or depends on it.
+
+    A new bucket's id is unknown at preview time, so a dependency on the bucket counts as a reference too.
+    """
+    value = res.props.get(field)
+    if value is not None and not is_unknown(value) and value in (target.props.get(field), target.name, target.urn):
+        return True
+    return any(getattr(d, "urn", None) == target.urn for d in getattr(res, "dependencies", None) or [])

@@ -9,7 +9,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from inferstack.policies.rules.common import get, is_unknown
+from inferstack.policies.rules.common import get, is_aws_managed_key, is_unknown, refers_to
 
 BUCKET = "aws:s3/bucket:Bucket"
 BUCKET_SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
@@ -20,21 +20,18 @@ def _s3_sse_kms(args: StackValidationArgs, report) -> None:
     for r in args.resources:
         if r.resource_type != BUCKET_SSE:
             continue
-        bucket = r.props.get("bucket")
         ok = any(
             get(rule, "applyServerSideEncryptionByDefault", "sseAlgorithm") in ("aws:kms", "aws:kms:dsse")
             and get(rule, "applyServerSideEncryptionByDefault", "kmsMasterKeyId")
+            and not is_aws_managed_key(get(rule, "applyServerSideEncryptionByDefault", "kmsMasterKeyId"))
             for rule in r.props.get("rules") or []
+            if isinstance(rule, dict)
         )
         if not ok:
-            report(f"{r.name}: S3 encryption must be SSE-KMS with a customer-managed key (kmsMasterKeyId set).", r.urn)
+            report(f"{r.name}: S3 encryption must be SSE-KMS with a customer-managed key (kmsMasterKeyId set, not alias/aws/s3).", r.urn)
         for b in args.resources:
-            if b.resource_type == BUCKET and bucket in (b.props.get("bucket"), b.name, b.urn, getattr(b, "_id", None)):
+            if b.resource_type == BUCKET and refers_to(r, b):
                 configured[b.urn] = configured.get(b.urn, False) or ok
-        # references to a bucket's id arrive as the bucket name under the offline engine
-        for dep in r.dependencies:
-            if dep.resource_type == BUCKET:
-                configured[dep.urn] = configured.get(dep.urn, False) or ok
     for b in args.resources:
         if b.resource_type == BUCKET and b.urn not in configured:
             report(
@@ -81,7 +78,10 @@ def _dynamodb(args: ResourceValidationArgs, report) -> None:
 
 
 def _secretsmanager(args: ResourceValidationArgs, report) -> None:
-    if args.resource_type == "aws:secretsmanager/secret:Secret" and not args.props.get("kmsKeyId"):
+    if args.resource_type != "aws:secretsmanager/secret:Secret":
+        return
+    key = args.props.get("kmsKeyId")
+    if not key or is_aws_managed_key(key):
         report("Secrets Manager secret must set kmsKeyId to a customer-managed key (not aws/secretsmanager).")
 
 

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pulumi_policy import PolicyConfigSchema, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import (
+    PolicyConfigSchema,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
 
-from inferstack.policies.rules.common import get
+from inferstack.policies.rules.common import get, refers_to
 
 OPEN = ("0.0.0.0/0", "::/0")
 INTERNAL_LB_ANNOTATIONS = {
@@ -16,6 +22,11 @@ INTERNAL_LB_ANNOTATIONS = {
     "cloud.google.com/load-balancer-type": ("Internal",),
 }
 WORKLOAD_KINDS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicaSet")
+BUCKET = "aws:s3/bucket:Bucket"
+BUCKET_PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+ACCOUNT_PAB = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
+PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+K8S_SECRET_TYPES = ("kubernetes:core/v1:Secret", "kubernetes:core/v1:SecretPatch")
 
 
 def _eks_endpoint(args: ResourceValidationArgs, report) -> None:
@@ -41,12 +52,26 @@ def _gke_private(args: ResourceValidationArgs, report) -> None:
         report("GKE authorized networks must not include 0.0.0.0/0.")
 
 
-def _s3_public_block(args: ResourceValidationArgs, report) -> None:
-    if args.resource_type != "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":
+def _s3_public_block(args: StackValidationArgs, report) -> None:
+    buckets = [r for r in args.resources if r.resource_type == BUCKET]
+    covered: set[str] = set()
+    account_wide = False
+    for r in args.resources:
+        if r.resource_type not in (BUCKET_PAB, ACCOUNT_PAB):
+            continue
+        off = [k for k in PAB_FLAGS if r.props.get(k) is not True]
+        if off:  # reported on the block itself, not again on its bucket
+            report(f"{r.name}: S3 public access block must set {', '.join(off)} to true.", r.urn)
+        if r.resource_type == ACCOUNT_PAB:
+            account_wide = account_wide or not off
+        else:
+            covered.update(b.urn for b in buckets if refers_to(r, b))
+    if account_wide:
         return
-    off = [k for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets") if args.props.get(k) is not True]
-    if off:
-        report(f"S3 public access block must set {', '.join(off)} to true.")
+    for b in buckets:
+        if b.urn not in covered:
+            report(f"S3 bucket {b.name} has no BucketPublicAccessBlock with all four flags true "
+                   "(or an account-wide AccountPublicAccessBlock).", b.urn)
 
 
 def _gcs_public(args: ResourceValidationArgs, report) -> None:
@@ -82,6 +107,9 @@ def _imdsv2(args: ResourceValidationArgs, report) -> None:
     if args.resource_type == "aws:ec2/launchTemplate:LaunchTemplate":
         if get(args.props, "metadataOptions", "httpTokens") != "required":
             report("launch template must require IMDSv2 (metadataOptions.httpTokens: required).")
+    elif args.resource_type == "aws:ec2/instance:Instance":
+        if get(args.props, "metadataOptions", "httpTokens") != "required":
+            report("EC2 instance must require IMDSv2 (metadataOptions.httpTokens: required).")
     elif args.resource_type == "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass":
         if get(args.props, "spec", "metadataOptions", "httpTokens") not in (None, "required"):
             report("EC2NodeClass must require IMDSv2 (spec.metadataOptions.httpTokens: required).")
@@ -98,7 +126,8 @@ def pod_spec(props: dict, kind: str) -> dict | None:
 def pod_problems(spec: dict) -> list[str]:
     out = [f for f in ("hostNetwork", "hostPID", "hostIPC") if spec.get(f) is True]
     out += [f"hostPath volume {v.get('name')}" for v in spec.get("volumes") or [] if v.get("hostPath")]
-    for c in (spec.get("containers") or []) + (spec.get("initContainers") or []):
+    # list(...) first: the props are pulumi-policy proxies, and _ListProxy + list raises TypeError
+    for c in [*(spec.get("containers") or []), *(spec.get("initContainers") or []), *(spec.get("ephemeralContainers") or [])]:
         if get(c, "securityContext", "privileged") is True:
             out.append(f"privileged container {c.get('name')}")
     return out
@@ -108,7 +137,7 @@ def _workloads(args: ResourceValidationArgs, report) -> None:
     t = args.resource_type
     if not t.startswith("kubernetes:"):
         return
-    kind = t.rsplit(":", 1)[-1]
+    kind = t.rsplit(":", 1)[-1].removesuffix("Patch")  # server-side-apply patches of workloads too
     if kind not in WORKLOAD_KINDS:
         return
     spec = pod_spec(args.props, kind)
@@ -117,13 +146,24 @@ def _workloads(args: ResourceValidationArgs, report) -> None:
             report(f"{kind} uses {p}; workloads must not escape their node sandbox.")
 
 
+def _k8s_secret_values(args: ResourceValidationArgs, report) -> None:
+    if args.resource_type not in K8S_SECRET_TYPES:
+        return
+    keys = sorted({*(args.props.get("stringData") or {}), *(args.props.get("data") or {})})
+    if keys:
+        report(f"Kubernetes Secret declares values {keys} in stringData/data: they sit in the program and the "
+               "Pulumi state as plain values. Deliver them with an ExternalSecret from the cloud secret store.")
+
+
 POLICIES = [
     ResourceValidationPolicy(name="eks-endpoint-not-public", description="No EKS endpoint open to 0.0.0.0/0.", validate=_eks_endpoint,
                              remediation_steps="Use a private endpoint or list the CIDRs allowed."),
     ResourceValidationPolicy(name="gke-private-cluster", description="GKE private nodes with authorized networks.", validate=_gke_private,
                              remediation_steps="Set private_cluster_config.enable_private_nodes and master_authorized_networks_config."),
-    ResourceValidationPolicy(name="s3-no-public-access", description="S3 public access blocks are fully on.", validate=_s3_public_block,
-                             remediation_steps="Set all four public access block flags to True."),
+    StackValidationPolicy(name="s3-no-public-access",
+                          description="Every S3 bucket has a public access block with all four flags on.",
+                          validate=_s3_public_block,
+                          remediation_steps="Declare aws.s3.BucketPublicAccessBlock for the bucket with all four flags True."),
     ResourceValidationPolicy(name="gcs-no-public-access", description="GCS public access prevention and uniform access.", validate=_gcs_public,
                              remediation_steps="Set public_access_prevention='enforced' and uniform_bucket_level_access=True."),
     ResourceValidationPolicy(name="no-public-load-balancers", description="LoadBalancer Services are internal unless allowed.",
@@ -138,4 +178,8 @@ POLICIES = [
                              remediation_steps="Set metadata_options http_tokens='required'."),
     ResourceValidationPolicy(name="no-privileged-workloads", description="No privileged containers, hostNetwork, hostPID or hostPath.",
                              validate=_workloads, remediation_steps="Drop privileged, host namespaces and hostPath volumes."),
+    ResourceValidationPolicy(name="k8s-secrets-not-plaintext",
+                             description="No Kubernetes Secret carries plaintext values in stringData or data.",
+                             validate=_k8s_secret_values,
+                             remediation_steps="Create the Secret with an ExternalSecret (inferstack:secrets) from the cloud secret store."),
 ]

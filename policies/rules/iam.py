@@ -40,18 +40,27 @@ def statement_problems(stmt: dict) -> list[str]:
     return out
 
 
-def _iam_policies(args: ResourceValidationArgs, report) -> None:
-    field = POLICY_DOC_FIELDS.get(args.resource_type)
-    if not field:
-        return
-    doc = parse_json(args.props.get(field))
+def _check_document(value, where: str, report) -> None:
+    doc = parse_json(value)
     if not isinstance(doc, Mapping):
-        if args.props.get(field) is not None:
-            report("policy document is unknown or not JSON at preview time; cannot verify least privilege.")
+        if value is not None:
+            report(f"{where or 'policy document '}is unknown or not JSON at preview time; cannot verify least privilege.")
         return
     for i, stmt in enumerate(as_list(doc.get("Statement"))):
+        if not isinstance(stmt, Mapping):
+            continue
         for p in statement_problems(stmt):
-            report(f"statement {stmt.get('Sid') or i}: {p}. Name explicit actions and resource ARNs.")
+            report(f"{where}statement {stmt.get('Sid') or i}: {p}. Name explicit actions and resource ARNs.")
+
+
+def _iam_policies(args: ResourceValidationArgs, report) -> None:
+    if args.resource_type == "aws:iam/role:Role":  # inline policies declared on the role itself
+        for p in args.props.get("inlinePolicies") or []:
+            _check_document(get(p, "policy"), f"inline policy {get(p, 'name')}: ", report)
+        return
+    field = POLICY_DOC_FIELDS.get(args.resource_type)
+    if field:
+        _check_document(args.props.get(field), "", report)
 
 
 def _trust(args: ResourceValidationArgs, report) -> None:
@@ -64,8 +73,8 @@ def _trust(args: ResourceValidationArgs, report) -> None:
         if stmt.get("Effect") != "Allow":
             continue
         principal = stmt.get("Principal")
-        aws = as_list(get(principal, "AWS")) if isinstance(principal, Mapping) else []
-        if principal == "*" or "*" in aws:
+        named = [p for v in principal.values() for p in as_list(v)] if isinstance(principal, Mapping) else []
+        if principal == "*" or "*" in named:
             report(f"trust policy statement {stmt.get('Sid') or i} lets any principal ('*') assume the role.")
 
 

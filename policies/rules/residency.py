@@ -41,7 +41,9 @@ def locations_of(res: PolicyResource) -> list[object]:
     """Every region/location the resource names, or its provider's region when it names none."""
     p = res.props
     found: list[object] = []
-    for key in ("region", "location", "zone"):
+    if res.resource_type == "gcp:secretmanager/secret:Secret" and get(p, "replication", "auto") is not None:
+        return ["automatic (Google-chosen regions)"]  # Secret Manager auto replication: any region
+    for key in ("region", "location", "zone", "availabilityZone"):
         if key in p and p[key] is not None:
             found.append(p[key])
     for key in ("nodeLocations", "availabilityZones"):
@@ -58,7 +60,7 @@ def locations_of(res: PolicyResource) -> list[object]:
 def _residency(args: StackValidationArgs, report) -> None:
     cfg = args.get_config() or {}
     allowed = {r.lower() for r in cfg.get("allowedRegions") or []}
-    exempt = tuple(cfg.get("exemptTypes") or GLOBAL_TYPE_PREFIXES)
+    exempt = GLOBAL_TYPE_PREFIXES + tuple(cfg.get("exemptTypes") or ())
     for res in args.resources:
         if res.resource_type.startswith(exempt):
             continue
@@ -77,7 +79,7 @@ POLICIES = [
         config_schema=PolicyConfigSchema(
             properties={
                 "allowedRegions": {"type": "array", "items": {"type": "string"}},
-                "exemptTypes": {"type": "array", "items": {"type": "string"}},
+                "exemptTypes": {"type": "array", "items": {"type": "string"}},  # added to GLOBAL_TYPE_PREFIXES
             }
         ),
         remediation_steps="Use a provider/region/location from inferstack:residency.allowedRegions.",
