@@ -1,0 +1,43 @@
+"""inferstack as a Pulumi component package, for programs in TypeScript, Go, C#, Java or YAML.
+
+``provider/`` (``PulumiPlugin.yaml``) hosts :data:`COMPONENTS` with ``pulumi.provider.experimental``; ``pulumi package
+add`` infers the package schema from their annotations and generates an SDK in the consumer's language.
+:func:`package_schema` builds the same schema offline.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from inferstack.provider.components import COMPONENTS, PACKAGE, AwsPlatform, GcpPlatform, InferenceStack
+
+__all__ = ["COMPONENTS", "PACKAGE", "AwsPlatform", "GcpPlatform", "InferenceStack", "main", "package_schema", "package_version"]
+
+
+def package_version() -> str:
+    """Version of the package schema: the installed inferstack distribution's version."""
+    try:
+        return version("inferstack")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "0.0.0"
+
+
+def component_provider() -> Any:
+    """The provider ``pulumi package add`` talks to (schema inferred when it is built)."""
+    from pulumi.provider.experimental.component import ComponentProvider
+
+    return ComponentProvider(COMPONENTS, PACKAGE, version=package_version())
+
+
+def package_schema() -> dict[str, Any]:
+    """The package schema, as the provider's ``GetSchema`` returns it."""
+    return json.loads(component_provider().schema)
+
+
+def main() -> None:
+    """Serve the components to the Pulumi engine (the plugin's entry point)."""
+    from pulumi.provider.experimental import component_provider_host
+
+    component_provider_host(COMPONENTS, PACKAGE, version=package_version())

@@ -1,0 +1,234 @@
+"""The components of the ``inferstack`` Pulumi package, for programs in any Pulumi language.
+
+Each one validates its arguments as a stack config (:func:`~inferstack.provider.config.component_stack_config`) and
+declares the real Python component as its child: ``inferstack:index:AwsPlatform`` wraps
+``inferstack:aws:Platform``, and so on. The package schema is inferred from the annotations here and in
+:mod:`inferstack.provider.args` by ``pulumi.provider.experimental``.
+
+No ``from __future__ import annotations`` here: the schema analyzer reads the real annotation objects. Cloud SDKs
+are imported when a component is declared, so a GCP-only install never imports pulumi-aws.
+"""
+
+from typing import Any
+
+import pulumi
+from pulumi.errors import InputPropertiesError
+
+from inferstack.components.platform import PlatformOutputs
+from inferstack.config import Cloud, StackConfig
+from inferstack.provider.args import AwsPlatformArgs, GcpPlatformArgs, InferenceStackArgs
+from inferstack.provider.config import component_stack_config
+
+PACKAGE = "inferstack"
+
+
+def _allowed(args_type: Any) -> frozenset:
+    return frozenset(args_type.__required_keys__ | args_type.__optional_keys__)
+
+
+def _cloud(value: Any) -> Cloud:
+    try:
+        return Cloud(getattr(value, "value", value))
+    except ValueError:
+        allowed = ", ".join(c.value for c in Cloud)
+        raise InputPropertiesError(
+            f"cloud: {value!r} is not a cloud; allowed: {allowed}", [{"property_path": "cloud", "reason": f"allowed: {allowed}"}]
+        ) from None
+
+
+def _pool_maps(platform: PlatformOutputs) -> tuple[dict, dict, dict]:
+    pools = platform.pools
+    return (
+        {n: dict(p.node_selector) for n, p in sorted(pools.items())},
+        {n: p.taint_key for n, p in sorted(pools.items())},
+        {n: p.device_resource for n, p in sorted(pools.items())},
+    )
+
+
+def _declare_platform(name: str, cfg: StackConfig, parent: pulumi.Resource) -> Any:
+    """The real platform component of ``cfg.cloud``, as a child of ``parent``."""
+    opts = pulumi.ResourceOptions(parent=parent)
+    if cfg.cloud is Cloud.AWS:
+        from inferstack.components.aws.platform import AwsPlatform as EksPlatform
+
+        return EksPlatform(name, cfg, opts=opts)
+    from inferstack.components.gcp.platform import GcpPlatform as GkePlatform
+
+    return GkePlatform(name, cfg, opts=opts)
+
+
+def _eks_kubeconfig(platform: Any, region: str) -> pulumi.Output[str]:
+    """Exec-plugin kubeconfig (``aws eks get-token``) of the platform's EKS cluster: no credential in it."""
+    from inferstack.components.kubeconfig import exec_kubeconfig
+
+    cluster = platform.cluster.cluster
+    return pulumi.Output.all(cluster.name, cluster.endpoint, cluster.certificate_authority).apply(
+        lambda a: exec_kubeconfig(
+            a[0],
+            a[1],
+            a[2]["data"] if isinstance(a[2], dict) else a[2].data,
+            "aws",
+            ["eks", "get-token", "--cluster-name", a[0], "--region", region],
+        )
+    )
+
+
+class AwsPlatform(pulumi.ComponentResource):
+    """EKS platform for AI inference: CMK, VPC, private EKS cluster, Karpenter and accelerator node pools with spot
+    capacity and on-demand fallback, device plugins. Declares ``inferstack:aws:Platform`` as its child."""
+
+    cluster_name: pulumi.Output[str]
+    """EKS cluster name (inferstack-<name>)."""
+
+    kubeconfig: pulumi.Output[str]
+    """Kubeconfig (JSON) authenticating with `aws eks get-token`; holds no credential."""
+
+    kms_key_arn: pulumi.Output[str]
+    """ARN of the customer-managed KMS key that encrypts cluster secrets, volumes, logs and the registry."""
+
+    oidc_provider_arn: pulumi.Output[str]
+    """ARN of the cluster's IAM OIDC provider, for IAM roles for service accounts."""
+
+    oidc_issuer: pulumi.Output[str]
+    """OIDC issuer of the cluster without https://, for IRSA trust policies."""
+
+    node_selectors: pulumi.Output[dict[str, dict[str, str]]]
+    """Node labels of each accelerator pool, by pool name: the nodeSelector of workloads for that pool."""
+
+    taint_keys: pulumi.Output[dict[str, str]]
+    """Taint key (effect NoSchedule) of each accelerator pool's nodes, by pool name."""
+
+    device_resources: pulumi.Output[dict[str, str]]
+    """Extended resource name of each pool's accelerator (nvidia.com/gpu, aws.amazon.com/neuron), by pool name."""
+
+    def __init__(self, name: str, args: AwsPlatformArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(f"{PACKAGE}:index:AwsPlatform", name, {}, opts)
+        cfg = component_stack_config(name, Cloud.AWS, args, _allowed(AwsPlatformArgs))
+        self.platform = _declare_platform(name, cfg, self)
+        out: PlatformOutputs = self.platform.outputs
+        selectors, taints, devices = _pool_maps(out)
+        self.cluster_name = out.cluster_name
+        self.kubeconfig = _eks_kubeconfig(self.platform, cfg.region)
+        self.kms_key_arn = out.kms_key
+        self.oidc_provider_arn = pulumi.Output.from_input(out.identity.oidc_provider_arn)
+        self.oidc_issuer = pulumi.Output.from_input(out.identity.oidc_issuer)
+        self.node_selectors = pulumi.Output.from_input(selectors)
+        self.taint_keys = pulumi.Output.from_input(taints)
+        self.device_resources = pulumi.Output.from_input(devices)
+        self.register_outputs(
+            {
+                "clusterName": self.cluster_name,
+                "kubeconfig": self.kubeconfig,
+                "kmsKeyArn": self.kms_key_arn,
+                "oidcProviderArn": self.oidc_provider_arn,
+                "oidcIssuer": self.oidc_issuer,
+                "nodeSelectors": selectors,
+                "taintKeys": taints,
+                "deviceResources": devices,
+            }
+        )
+
+
+class GcpPlatform(pulumi.ComponentResource):
+    """GKE platform for AI inference: CMEK key, VPC and a private regional GKE cluster with Workload Identity.
+    Declares ``inferstack:gcp:Platform`` as its child."""
+
+    cluster_name: pulumi.Output[str]
+    """GKE cluster name (inferstack-<name>)."""
+
+    kms_key_id: pulumi.Output[str]
+    """Id of the Cloud KMS CryptoKey that encrypts cluster secrets and the registry."""
+
+    workload_pool: pulumi.Output[str]
+    """Workload Identity pool of the cluster (<project>.svc.id.goog)."""
+
+    node_selectors: pulumi.Output[dict[str, dict[str, str]]]
+    """Node labels of each accelerator pool, by pool name: the nodeSelector of workloads for that pool."""
+
+    taint_keys: pulumi.Output[dict[str, str]]
+    """Taint key (effect NoSchedule) of each accelerator pool's nodes, by pool name."""
+
+    device_resources: pulumi.Output[dict[str, str]]
+    """Extended resource name of each pool's accelerator (nvidia.com/gpu, google.com/tpu), by pool name."""
+
+    def __init__(self, name: str, args: GcpPlatformArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(f"{PACKAGE}:index:GcpPlatform", name, {}, opts)
+        cfg = component_stack_config(name, Cloud.GCP, args, _allowed(GcpPlatformArgs))
+        self.platform = _declare_platform(name, cfg, self)
+        out: PlatformOutputs = self.platform.outputs
+        selectors, taints, devices = _pool_maps(out)
+        self.cluster_name = out.cluster_name
+        self.kms_key_id = out.kms_key
+        self.workload_pool = pulumi.Output.from_input(out.identity.workload_pool or "")
+        self.node_selectors = pulumi.Output.from_input(selectors)
+        self.taint_keys = pulumi.Output.from_input(taints)
+        self.device_resources = pulumi.Output.from_input(devices)
+        self.register_outputs(
+            {
+                "clusterName": self.cluster_name,
+                "kmsKeyId": self.kms_key_id,
+                "workloadPool": self.workload_pool,
+                "nodeSelectors": selectors,
+                "taintKeys": taints,
+                "deviceResources": devices,
+            }
+        )
+
+
+class InferenceStack(pulumi.ComponentResource):
+    """A whole inference stack on AWS or GCP: the platform, the encrypted model registry, and KServe serving of the
+    models (team namespaces, RBAC, one InferenceService per model). Declares ``inferstack:aws:Platform`` or
+    ``inferstack:gcp:Platform``, the registry component and ``inferstack:serving:Serving`` as its children."""
+
+    cluster_name: pulumi.Output[str]
+    """Kubernetes cluster name (inferstack-<name>)."""
+
+    kms_key: pulumi.Output[str]
+    """Customer-managed key: KMS key ARN (AWS) or Cloud KMS CryptoKey id (GCP)."""
+
+    registry_bucket: pulumi.Output[str]
+    """Bucket of the model registry (s3 or gs)."""
+
+    registry_reader: pulumi.Output[str]
+    """Read-only identity of the predictors: IAM role ARN (AWS) or Google service account email (GCP)."""
+
+    models: pulumi.Output[list[str]]
+    """Served models as namespace/name."""
+
+    def __init__(self, name: str, args: InferenceStackArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(f"{PACKAGE}:index:InferenceStack", name, {}, opts)
+        cloud = _cloud(args.get("cloud"))
+        cfg = component_stack_config(name, cloud, args, _allowed(InferenceStackArgs))
+        child = pulumi.ResourceOptions(parent=self)
+        self.platform = _declare_platform(name, cfg, self)
+        platform: PlatformOutputs = self.platform.outputs
+        if cloud is Cloud.AWS:
+            from inferstack.components.aws.registry import AwsRegistry
+
+            self.registry: Any = AwsRegistry(f"{name}-registry", cfg, platform, opts=child)
+        else:
+            from inferstack.components.gcp.registry import GcpRegistry
+
+            self.registry = GcpRegistry(f"{name}-registry", cfg, platform, opts=child)
+        from inferstack.serving.deploy import Serving
+
+        self.serving = Serving(f"{name}-serving", cfg, platform, self.registry.outputs, opts=child)
+        served = [f"{m.namespace}/{m.name}" for m in cfg.settings.models]
+        self.cluster_name = platform.cluster_name
+        self.kms_key = platform.kms_key
+        self.registry_bucket = self.registry.outputs.bucket
+        self.registry_reader = self.registry.outputs.reader_identity
+        self.models = pulumi.Output.from_input(served)
+        self.register_outputs(
+            {
+                "clusterName": self.cluster_name,
+                "kmsKey": self.kms_key,
+                "registryBucket": self.registry_bucket,
+                "registryReader": self.registry_reader,
+                "models": served,
+            }
+        )
+
+
+#: Every component of the package, in schema order.
+COMPONENTS: list[type[pulumi.ComponentResource]] = [AwsPlatform, GcpPlatform, InferenceStack]

@@ -1,0 +1,411 @@
+"""inferstack as a Pulumi component package: the schema other languages get, the plugin that serves it, and what the
+components declare when constructed the way the engine constructs them for a TypeScript, Go or YAML program."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import types
+import typing
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+import yaml
+from google.protobuf import empty_pb2
+from pulumi import Output
+from pulumi.errors import InputPropertiesError
+from pulumi.provider.experimental.component import ComponentProvider
+from pulumi.provider.server import ProviderServicer
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pydantic import BaseModel
+
+from inferstack.config import Cloud, Environment
+from inferstack.config.platform import (
+    AcceleratorPoolConfig,
+    AccessEntry,
+    Capacity,
+    ClusterConfig,
+    NetworkConfig,
+)
+from inferstack.config.policy import PolicyConfig
+from inferstack.config.registry import RegistryConfig
+from inferstack.config.serving import CanaryConfig, CapacityPlanConfig, ModelConfig, ScaleMetric
+from inferstack.engine import Recording, run_program
+from inferstack.provider import COMPONENTS, PACKAGE, package_version
+from inferstack.provider.args import AwsPlatformArgs, GcpPlatformArgs
+from inferstack.provider.config import component_stack_config
+from tests.conftest import REPO, recording, stack_path
+
+PREFIX = f"{PACKAGE}:index:"
+
+#: Schema type of each nested argument type -> the config model it mirrors field for field.
+MIRRORS: dict[str, type[BaseModel]] = {
+    "Network": NetworkConfig,
+    "Cluster": ClusterConfig,
+    "AccessEntry": AccessEntry,
+    "AcceleratorPool": AcceleratorPoolConfig,
+    "Model": ModelConfig,
+    "Canary": CanaryConfig,
+    "CapacityPlan": CapacityPlanConfig,
+    "Registry": RegistryConfig,
+    "Policy": PolicyConfig,
+}
+MIRROR_OF = {model: name for name, model in MIRRORS.items()}
+#: Config fields deliberately left out of the cross-language surface.
+NOT_EXPOSED = {("Policy", "enforcement")}  # per-policy levels belong to the policy pack's config, not a component
+
+ENUMS: dict[str, type[Enum]] = {"Environment": Environment, "Cloud": Cloud, "Capacity": Capacity, "ScaleMetric": ScaleMetric}
+
+
+def ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/types/{PREFIX}{name}"}
+
+
+STRING, INTEGER, NUMBER, BOOLEAN = ({"type": t} for t in ("string", "integer", "number", "boolean"))
+
+
+def array(items: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": items}
+
+
+def string_map(values: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": values}
+
+
+_PLATFORM_INPUTS = {
+    "environment": (ref("Environment"), True),
+    "region": (STRING, True),
+    "allowedRegions": (array(STRING), False),
+    "network": (ref("Network"), False),
+    "cluster": (ref("Cluster"), False),
+    "acceleratorPools": (array(ref("AcceleratorPool")), False),
+}
+_POOL_OUTPUTS = {
+    "nodeSelectors": string_map(string_map(STRING)),
+    "taintKeys": string_map(STRING),
+    "deviceResources": string_map(STRING),
+}
+
+#: The public surface as intended: component -> inputs (schema type, required) and outputs (schema type).
+INPUTS: dict[str, dict[str, tuple[dict[str, Any], bool]]] = {
+    "AwsPlatform": _PLATFORM_INPUTS,
+    "GcpPlatform": {**_PLATFORM_INPUTS, "project": (STRING, True)},
+    "InferenceStack": {
+        **_PLATFORM_INPUTS,
+        "cloud": (ref("Cloud"), True),
+        "project": (STRING, False),
+        "models": (array(ref("Model")), False),
+        "registry": (ref("Registry"), False),
+        "policy": (ref("Policy"), False),
+    },
+}
+OUTPUTS: dict[str, dict[str, dict[str, Any]]] = {
+    "AwsPlatform": {
+        "clusterName": STRING,
+        "kubeconfig": STRING,
+        "kmsKeyArn": STRING,
+        "oidcProviderArn": STRING,
+        "oidcIssuer": STRING,
+        **_POOL_OUTPUTS,
+    },
+    "GcpPlatform": {"clusterName": STRING, "kmsKeyId": STRING, "workloadPool": STRING, **_POOL_OUTPUTS},
+    "InferenceStack": {
+        "clusterName": STRING,
+        "kmsKey": STRING,
+        "registryBucket": STRING,
+        "registryReader": STRING,
+        "models": array(STRING),
+    },
+}
+
+
+def shape(prop: dict[str, Any]) -> dict[str, Any]:
+    """A schema property reduced to its type: type / $ref, items, additionalProperties."""
+    out = {k: prop[k] for k in ("type", "$ref") if k in prop}
+    if "items" in prop:
+        out["items"] = shape(prop["items"])
+    if "additionalProperties" in prop:
+        out["additionalProperties"] = shape(prop["additionalProperties"])
+    return out
+
+
+def expected_shape(annotation: Any) -> dict[str, Any]:
+    """The schema type a config model field's annotation should have in the package."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        (inner,) = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return expected_shape(inner)
+    if origin is list:
+        return array(expected_shape(typing.get_args(annotation)[0]))
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return ref(annotation.__name__)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return ref(MIRROR_OF[annotation])
+    return {str: STRING, int: INTEGER, float: NUMBER, bool: BOOLEAN}[annotation]
+
+
+def _get_schema(provider: ComponentProvider) -> dict[str, Any]:
+    """The schema through the provider's gRPC handler, the call `pulumi package add` / `get-schema` makes."""
+    servicer = ProviderServicer(provider, [], engine_address="")
+    return json.loads(_run(servicer.GetSchema(provider_pb2.GetSchemaRequest(version=0), None)).schema)
+
+
+def _run(coro: Any) -> Any:
+    """Run a coroutine on a private loop (asyncio.run would unset the thread's loop the engine runs on)."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        loop.close()
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    return _get_schema(ComponentProvider(COMPONENTS, PACKAGE, version=package_version()))
+
+
+# ---------------------------------------------------------------- schema
+
+
+def test_package_identity(schema: dict[str, Any]) -> None:
+    assert schema["name"] == "inferstack"
+    assert schema["version"] == package_version() != "0.0.0"
+    assert set(schema["resources"]) == {f"{PREFIX}{c.__name__}" for c in COMPONENTS} == {PREFIX + n for n in INPUTS}
+    assert all(r["isComponent"] for r in schema["resources"].values())
+
+
+@pytest.mark.parametrize("component", sorted(INPUTS))
+def test_component_inputs_types_and_requiredness(schema: dict[str, Any], component: str) -> None:
+    res = schema["resources"][PREFIX + component]
+    props = res["inputProperties"]
+    assert set(props) == set(INPUTS[component])
+    for name, (typ, _required) in INPUTS[component].items():
+        assert shape(props[name]) == typ, name
+        assert props[name].get("description"), name
+        # Settings shape the resource graph: every argument is a plain value in every language.
+        assert props[name].get("plain") is True, name
+    assert sorted(res["requiredInputs"]) == sorted(n for n, (_, req) in INPUTS[component].items() if req)
+
+
+@pytest.mark.parametrize("component", sorted(OUTPUTS))
+def test_component_outputs(schema: dict[str, Any], component: str) -> None:
+    res = schema["resources"][PREFIX + component]
+    assert {n: shape(p) for n, p in res["properties"].items()} == OUTPUTS[component]
+    assert sorted(res["required"]) == sorted(OUTPUTS[component])
+    assert all(p.get("description") for p in res["properties"].values())
+    assert res.get("description")
+
+
+@pytest.mark.parametrize("type_name", sorted(MIRRORS))
+def test_argument_types_mirror_the_config_models(schema: dict[str, Any], type_name: str) -> None:
+    """Every field of the config model is an argument with the same camelCase name, type, requiredness and
+    description: the models validate what other languages send, so the two must not drift."""
+    model = MIRRORS[type_name]
+    spec = schema["types"][PREFIX + type_name]
+    assert spec["type"] == "object"
+    fields = {f.alias or n: f for n, f in model.model_fields.items() if (type_name, n) not in NOT_EXPOSED}
+    assert set(spec["properties"]) == set(fields)
+    for name, f in fields.items():
+        prop = spec["properties"][name]
+        assert shape(prop) == expected_shape(f.annotation), name
+        assert prop.get("description") == f.description, name
+    assert sorted(spec.get("required", [])) == sorted(n for n, f in fields.items() if f.is_required())
+
+
+@pytest.mark.parametrize("type_name", sorted(ENUMS))
+def test_enums_carry_the_config_values(schema: dict[str, Any], type_name: str) -> None:
+    spec = schema["types"][PREFIX + type_name]
+    assert spec["type"] == "string"
+    assert [(v["name"], v["value"]) for v in spec["enum"]] == [(m.name, m.value) for m in ENUMS[type_name]]
+
+
+def test_no_other_types(schema: dict[str, Any]) -> None:
+    assert set(schema["types"]) == {PREFIX + n for n in [*MIRRORS, *ENUMS]}
+
+
+# ---------------------------------------------------------------- the plugin
+
+
+def test_plugin_layout() -> None:
+    plugin = yaml.safe_load((REPO / "provider" / "PulumiPlugin.yaml").read_text())
+    assert plugin["runtime"]["name"] == "python"
+    assert plugin["runtime"]["options"]["virtualenv"] == "venv"
+    reqs = [ln for ln in (REPO / "provider" / "requirements.txt").read_text().splitlines() if ln and not ln.startswith("#")]
+    # pip runs in provider/: the plugin installs the library of the same checkout (the tag `package add` fetched).
+    assert reqs == ["-e ..[all]"]
+    assert (REPO / "provider" / ".." / "pyproject.toml").resolve() == REPO / "pyproject.toml"
+
+
+def test_plugin_process_serves_the_schema(schema: dict[str, Any]) -> None:
+    """Run the plugin as the Python language host does (`python provider <engine>`) and ask it for its schema."""
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "provider"), "127.0.0.1:1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO / "provider",
+        env={**os.environ, "PYTHONPATH": ""},
+    )
+    try:
+        port = proc.stdout.readline().decode().strip() if proc.stdout else ""
+        assert port.isdigit(), proc.stderr.read().decode() if proc.stderr and proc.poll() is not None else port
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = provider_pb2_grpc.ResourceProviderStub(channel)
+            served = json.loads(stub.GetSchema(provider_pb2.GetSchemaRequest(version=0), timeout=60).schema)
+            info = stub.GetPluginInfo(empty_pb2.Empty(), timeout=60)
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    assert served == schema
+    assert info.version == package_version()
+
+
+# ---------------------------------------------------------------- argument validation (no engine)
+
+
+def _aws_args(**extra: Any) -> dict[str, Any]:
+    return {"environment": Environment.DEV, "region": "eu-west-1", **extra}
+
+
+def test_defaults_come_from_the_config_models() -> None:
+    cfg = component_stack_config("team-a", Cloud.AWS, _aws_args(), AwsPlatformArgs.__required_keys__ | AwsPlatformArgs.__optional_keys__)
+    assert cfg.name == "team-a" and cfg.region == "eu-west-1" and cfg.settings.residency.allowed_regions == ["eu-west-1"]
+    assert cfg.settings.network == NetworkConfig() and cfg.settings.accelerator_pools == []
+
+
+def _issues(name: str, cloud: Cloud, args: dict[str, Any], allowed: Any = None) -> list[tuple[str, str]]:
+    allowed = allowed or (AwsPlatformArgs.__required_keys__ | AwsPlatformArgs.__optional_keys__)
+    with pytest.raises(InputPropertiesError) as err:
+        component_stack_config(name, cloud, args, allowed)
+    return [(e["property_path"], e["reason"]) for e in err.value.errors or []]
+
+
+def test_errors_name_the_argument_paths() -> None:
+    # Type errors (2.5 zones), then the catalog check (a TPU kind on AWS), each at the argument's path.
+    assert [p for p, _ in _issues("team-a", Cloud.AWS, _aws_args(network={"availability_zones": 2.5}))] == [
+        "network.availabilityZones"
+    ]
+    bad_pool = {"name": "gpu", "kind": "tpu-v5e", "max_nodes": 2.0}
+    (path, reason), *_ = _issues("team-a", Cloud.AWS, _aws_args(accelerator_pools=[bad_pool]))
+    assert path == "acceleratorPools[0].kind" and "nvidia-l4" in reason
+    assert _issues("team-a", Cloud.AWS, _aws_args(allowed_regions=["eu-central-1"]))[0][0] == "region"
+    gcp_allowed = GcpPlatformArgs.__required_keys__ | GcpPlatformArgs.__optional_keys__
+    gcp = _issues("team-a", Cloud.GCP, {"environment": Environment.DEV, "region": "europe-west4"}, gcp_allowed)
+    assert gcp == [("project", "required for cloud gcp: the Google Cloud project id")]
+
+
+def test_names_unknown_arguments_and_outputs_are_refused() -> None:
+    assert _issues("Team_A", Cloud.AWS, _aws_args())[0][0] == "name"
+    assert _issues("team-a", Cloud.AWS, _aws_args(models=[]))[0] == ("models", "unknown argument")
+
+    async def with_output() -> list[tuple[str, str]]:
+        return _issues("team-a", Cloud.AWS, _aws_args(region=Output.from_input("eu-west-1")))
+
+    assert _run(with_output())[0][0] == "region"
+
+
+# ---------------------------------------------------------------- construct under the offline engine
+
+PROGRAM = '''
+import json
+from pathlib import Path
+
+from inferstack.provider import component_provider
+
+spec = json.loads((Path(__file__).parent / "spec.json").read_text())
+component_provider().construct(spec["name"], spec["type"], spec["inputs"], None)
+'''
+
+
+def _wire(value: Any) -> Any:
+    """A value as it reaches the provider from another language: every number a float."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _wire(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_wire(v) for v in value]
+    return value
+
+
+def _stack_inputs(stack: str, component: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Arguments (schema names) equivalent to a reference stack file, and that file's config."""
+    config = yaml.safe_load(stack_path(stack).read_text())["config"]
+    cloud = config["inferstack:cloud"]
+    keys = set(INPUTS[component])
+    inputs = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith("inferstack:") and k.split(":", 1)[1] in keys}
+    inputs["region"] = config[f"{cloud}:region"]
+    inputs["allowedRegions"] = config["inferstack:residency"]["allowedRegions"]
+    if "cloud" in keys:
+        inputs["cloud"] = cloud
+    if cloud == "gcp":
+        inputs["project"] = config["gcp:project"]
+    return inputs, config
+
+
+def construct(tmp_path: Path, stack: str, component: str) -> Recording:
+    """Construct ``component`` named ``stack`` from the stack file's settings, through ComponentProvider.construct."""
+    inputs, config = _stack_inputs(stack, component)
+    (tmp_path / "program.py").write_text(PROGRAM)
+    spec = {"name": stack, "type": PREFIX + component, "inputs": _wire(inputs)}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    cloud = config["inferstack:cloud"]
+    return run_program(
+        stack,
+        {f"{cloud}:region": inputs["region"]},
+        region=inputs["region"],
+        project=config.get("gcp:project"),
+        program=tmp_path / "program.py",
+    )
+
+
+def _ancestors(rec: Recording, urn: str | None) -> list[str]:
+    out = []
+    while urn:
+        try:
+            urn = rec.get(urn).parent
+        except KeyError:
+            break
+        if urn:
+            out.append(urn)
+    return out
+
+
+@pytest.mark.parametrize(("stack", "component", "real"), [("dev", "AwsPlatform", "inferstack:aws:Platform"), ("gcp-dev", "GcpPlatform", "inferstack:gcp:Platform")])
+def test_platform_wrapper_declares_the_real_platform(tmp_path: Path, stack: str, component: str, real: str) -> None:
+    rec = construct(tmp_path, stack, component)
+    (wrapper,) = rec.by_type(PREFIX + component)
+    (platform,) = rec.by_type(real)
+    assert platform.parent == wrapper.urn and platform.name == stack
+    # Everything the real platform declares in the program is declared here, under the wrapper, with the same inputs.
+    program = recording(stack)
+    (program_platform,) = program.by_type(real)
+    expected = {(r.type, r.name): r.plain_inputs for r in program.resources if program_platform.urn in _ancestors(program, r.urn)}
+    got = {(r.type, r.name): r.plain_inputs for r in rec.resources if platform.urn in _ancestors(rec, r.urn)}
+    assert expected and got == expected
+
+
+def test_inference_stack_declares_platform_registry_and_serving(tmp_path: Path) -> None:
+    rec = construct(tmp_path, "dev", "InferenceStack")
+    (wrapper,) = rec.by_type(PREFIX + "InferenceStack")
+    children = {r.type for r in rec.children(wrapper.urn)}
+    assert children == {"inferstack:aws:Platform", "inferstack:registry:AwsRegistry", "inferstack:serving:Serving"}
+    # The same resources as `pulumi up` of the dev stack, but for the secret store (no secrets are arguments).
+    program = recording("dev")
+    (secrets,) = program.by_type("inferstack:secrets:AwsSecrets")
+    expected = {
+        (r.type, r.name): r.plain_inputs
+        for r in program.resources
+        if not r.synthesized and r.urn != secrets.urn and secrets.urn not in _ancestors(program, r.urn)
+    }
+    got = {(r.type, r.name): r.plain_inputs for r in rec.resources if not r.synthesized and r.urn != wrapper.urn}
+    assert got == expected
+    (isvc,) = rec.by_type("kubernetes:serving.kserve.io/v1beta1:InferenceService")
+    assert wrapper.urn in _ancestors(rec, isvc.urn)
