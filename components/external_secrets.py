@@ -48,7 +48,32 @@ def external_secret_spec(secret: SecretConfig, remote_key: str) -> dict:
 
 
 class ExternalSecrets(pulumi.ComponentResource):
-    """ESO Helm release (pinned in versions.py), a ClusterSecretStore limited to the target namespaces, ExternalSecrets."""
+    """External Secrets Operator from its pinned chart, one ClusterSecretStore, and an ExternalSecret per secret and namespace.
+
+    Provisions the ``external-secrets`` Helm release (``CHARTS["external-secrets"]``, CRDs on) whose controller
+    service account carries the cloud identity of ``store``; the ClusterSecretStore ``inferstack-secrets`` on the
+    cloud's secret store (``store.provider``), usable only from the namespaces that receive secrets; and for every
+    secret and namespace an ``ExternalSecret`` that creates the Kubernetes Secret ``<name>`` with key ``<key>``.
+
+    Args:
+        name (str): component name; children are ``<name>-eso``, ``<name>-store``, ``<name>-<secret>-<namespace>``.
+        platform (PlatformOutputs): the cluster's provider and ``ready`` resources.
+        store (SecretStoreSpec): from :class:`AwsSecrets` or :class:`GcpSecrets`: provider block, controller
+            service account annotations, remote key per secret.
+        secrets (list[SecretConfig]): ``inferstack:secrets``.
+        depends_on (list[pulumi.Resource] | None, default None): extra resources to wait for (the cloud secrets).
+        opts (pulumi.ResourceOptions | None, default None): options of the component.
+
+    Outputs:
+        release (k8s.helm.v3.Release), store (k8s.apiextensions.CustomResource), external_secrets (list of them).
+        Registered outputs: ``store``, ``externalSecrets`` (count).
+
+    Secure choices:
+        - the store holds no credentials: the controller uses workload identity (IRSA or GKE Workload Identity);
+        - the store is limited to the target namespaces; the operator runs as non-root;
+        - secret values never appear in a Kubernetes object Pulumi declares (created Secrets are owned by the
+          operator and retained when an ExternalSecret is deleted).
+    """
 
     def __init__(
         self,

@@ -45,7 +45,29 @@ def namespace_labels(namespace: str) -> dict[str, str]:
 
 
 class TeamNamespace(pulumi.ComponentResource):
-    """A team's namespace, its Role (explicit verbs and resources) and the RoleBinding to the team's group."""
+    """A team's namespace, its read-only Role and the RoleBinding of that Role to the team's group.
+
+    Provisions the Namespace ``namespace`` (Pod Security ``baseline`` enforced, ``restricted`` warned and audited),
+    the Role ``inferstack-team`` (the explicit rules of ``TEAM_RULES``: read models, Knative revisions, pods, logs,
+    events, PDBs and ExternalSecrets; port-forward to pods) and a RoleBinding of it to ``group``.
+
+    Args:
+        name (str): component name; children are ``<name>-ns``, ``<name>-role``, ``<name>-rolebinding``.
+        namespace (str): the namespace to create.
+        provider (k8s.Provider): provider of the cluster.
+        group (str | None, default None): Kubernetes group of the team; default ``inferstack:team:<namespace>``.
+        depends_on (list[pulumi.Resource] | None, default None): what the namespace waits for (the platform's ready).
+        opts (pulumi.ResourceOptions | None, default None): options of the component.
+
+    Outputs:
+        group (str), namespace (k8s.core.v1.Namespace), role (k8s.rbac.v1.Role), role_binding (k8s.rbac.v1.RoleBinding).
+        Registered outputs: ``namespace``, ``group``.
+
+    Secure choices:
+        - no ``*`` in API groups, resources or verbs; no access to Secrets; no writes to workloads (changes go
+          through Pulumi);
+        - Pod Security admission labels on the namespace.
+    """
 
     def __init__(
         self,
@@ -83,7 +105,25 @@ class TeamNamespace(pulumi.ComponentResource):
 
 
 class PlatformAdmins(pulumi.ComponentResource):
-    """``cluster-admin`` bound to the configured platform-admin group, and to no one else."""
+    """``cluster-admin`` bound to the platform-admin group, and to no one else.
+
+    Provisions one ClusterRoleBinding ``inferstack-platform-admins`` of the ``cluster-admin`` ClusterRole to
+    ``group``: the only ``cluster-admin`` binding the platform declares (the policy pack refuses others).
+
+    Args:
+        name (str): component name; the child is ``<name>-cluster-admin``.
+        group (str): the Kubernetes group, ``inferstack:policy.platformAdminGroup`` (default
+            ``inferstack:platform-admins``).
+        provider (k8s.Provider): provider of the cluster.
+        opts (pulumi.ResourceOptions | None, default None): options of the component.
+
+    Outputs:
+        binding (k8s.rbac.v1.ClusterRoleBinding). Registered outputs: ``group``.
+
+    Secure choices:
+        - a group, never users or service accounts; membership comes from the cloud identity mapping (EKS access
+          entries, Google Groups for RBAC).
+    """
 
     def __init__(self, name: str, group: str, provider: k8s.Provider, opts: pulumi.ResourceOptions | None = None):
         super().__init__("inferstack:teams:PlatformAdmins", name, None, opts)

@@ -32,7 +32,34 @@ def model_storage_uri(model: ModelConfig, registry: RegistryOutputs | None) -> p
 
 
 class Serving(pulumi.ComponentResource):
-    """Everything serving declares on the cluster for one stack."""
+    """Everything serving declares on a cluster for one stack: the serving stack, teams, service accounts and models.
+
+    Provisions :class:`ServingStack` (cert-manager, Knative Serving with Kourier, KServe); :class:`PlatformAdmins`;
+    per namespace that has models a :class:`TeamNamespace` and the ServiceAccount ``inferstack-serving`` annotated
+    with the registry's read-only identity (``eks.amazonaws.com/role-arn`` or ``iam.gke.io/gcp-service-account``);
+    and per ``inferstack:models`` entry a :class:`ModelService` placed on its accelerator pool, serving
+    ``<scheme>://<bucket>/models/<registryModel>/v<version>/`` of the version the spec serves (the canary's, if any).
+
+    Args:
+        name (str): component name; children are ``<name>-stack``, ``<name>-admins``, ``<name>-team-<ns>``,
+            ``<name>-<ns>-sa``, ``<name>-<ns>-<model>``.
+        cfg (StackConfig): the stack; uses ``settings.models``, ``settings.acceleratorPools`` and ``settings.policy``
+            (``platformAdminGroup``, ``allowPublicInference``).
+        platform (PlatformOutputs): provider, ``pools`` (node selectors and taints), workload identity and ``ready``.
+        registry (RegistryOutputs | None): bucket and reader identity; None declares models without a ``storageUri``
+            and service accounts without an identity.
+        opts (pulumi.ResourceOptions | None, default None): options of the component.
+
+    Outputs:
+        stack (ServingStack), admins (PlatformAdmins), teams (dict[str, TeamNamespace]),
+        service_accounts (dict[str, k8s.core.v1.ServiceAccount]), models (list[ModelService]).
+        Registered outputs: ``models`` (``<namespace>/<name>``).
+
+    Secure choices:
+        - models are cluster-local unless ``public`` and ``policy.allowPublicInference`` are both set;
+        - predictors run as ``inferstack-serving`` with read-only registry access and no API token mounted;
+        - teams get read-only RBAC; ``cluster-admin`` only for the platform-admin group.
+    """
 
     def __init__(
         self,

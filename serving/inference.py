@@ -105,7 +105,36 @@ def pdb_spec(model: ModelConfig) -> dict[str, Any]:
 
 
 class ModelService(pulumi.ComponentResource):
-    """A model's InferenceService and, where it applies, its PodDisruptionBudget."""
+    """One model as a KServe InferenceService (Knative mode) and, with two or more replicas, its PodDisruptionBudget.
+
+    Provisions a ``serving.kserve.io/v1beta1`` ``InferenceService`` built by :func:`inference_service` (deployment
+    mode ``Knative``, tag routing, progress deadline, ``minReplicas`` / ``maxReplicas``, scale metric and target,
+    timeout, ``canaryTrafficPercent`` while a canary runs, requests = limits, the placement's node selector,
+    tolerations and scheduler) and, when ``model.minReplicas`` >= 2, a ``policy/v1`` PodDisruptionBudget
+    ``<model>-predictor`` with ``maxUnavailable: 1``.
+
+    Args:
+        name (str): component name; children are ``<name>-isvc`` and ``<name>-pdb``.
+        model (ModelConfig): the ``inferstack:models`` entry (name, namespace, format, runtime default None,
+            version, canary default None, pool default None, accelerators default 1, cpu default ``2``, memory
+            default ``8Gi``, minReplicas default 1, maxReplicas default 2, scaleMetric default ``concurrency``,
+            scaleTarget default 4, timeoutSeconds default 120, progressDeadlineSeconds default 1800).
+        place (Placement): node selector, tolerations, device resource and scheduler for the model's pool.
+        storage_uri (pulumi.Input[str] | None): the model artifacts; None omits it (KServe then rejects the object).
+        provider (k8s.Provider): provider of the cluster.
+        public (bool, default False): reachable from outside the cluster (the caller checks the policy).
+        depends_on (list[pulumi.Resource] | None, default None): what the objects wait for (KServe, service account).
+        opts (pulumi.ResourceOptions | None, default None): options of the component.
+
+    Outputs:
+        inference_service (k8s.apiextensions.CustomResource), pdb (k8s.policy.v1.PodDisruptionBudget | None).
+        Registered outputs: ``name``, ``namespace``, ``version`` (the version the spec serves).
+
+    Secure choices:
+        - cluster-local (``networking.knative.dev/visibility: cluster-local``) unless ``public``;
+        - runs as the namespace's ``inferstack-serving`` service account (read-only registry identity, no token);
+        - CPU and memory limits equal the requests; one voluntary eviction at a time.
+    """
 
     def __init__(
         self,

@@ -79,7 +79,33 @@ def kserve_values() -> dict[str, Any]:
 
 
 class ServingStack(pulumi.ComponentResource):
-    """cert-manager, Knative Serving + Kourier and KServe, from pinned charts, in dependency order."""
+    """cert-manager, Knative Serving with Kourier, and KServe, from pinned charts, in dependency order.
+
+    Provisions Helm releases of the charts pinned in ``CHARTS``: cert-manager (CRDs on and kept) -> Knative operator
+    -> the ``knative-serving`` namespace and a ``KnativeServing`` (:func:`knative_serving_spec`: Serving
+    ``KNATIVE_SERVING_VERSION``, Kourier, pod-spec features for accelerator scheduling, revision timeouts up to
+    3,600 s, scale to zero only in dev) -> ``kserve-crd`` -> ``kserve`` (:func:`kserve_values`: Knative deployment
+    mode, Kourier gateways) -> ``kserve-runtime-configs`` (ClusterServingRuntimes). Every object waits for the
+    platform's ``ready`` resources.
+
+    Args:
+        name (str): component name; children are ``<name>-cert-manager``, ``<name>-knative-operator``,
+            ``<name>-knative-serving``, ``<name>-kserve-crd``, ``<name>-kserve``, ``<name>-kserve-runtimes``, ...
+        cfg (StackConfig): the stack; its environment (scale to zero) and whether any model is public.
+        platform (PlatformOutputs): provider and ``ready`` resources of the cluster.
+        opts (pulumi.ResourceOptions | None, default None): options of the component.
+
+    Outputs:
+        ready (list[pulumi.Resource]): what InferenceServices must wait for (KServe controller and runtimes).
+        cert_manager, knative_operator, knative_namespace, knative_serving, kserve_crd, kserve, runtimes: the children.
+        Registered outputs: ``knativeServingVersion``, ``kserveVersion``.
+
+    Secure choices:
+        - pinned chart versions, atomic releases;
+        - Kourier's gateway is ``ClusterIP`` unless a model is public (then ``LoadBalancer``, gated by the policy
+          pack); no Istio virtual hosts;
+        - on private GKE only the webhook ports in ``WEBHOOK_PORTS`` need opening, by the GCP platform's firewall rule.
+    """
 
     def __init__(self, name: str, cfg: StackConfig, platform: PlatformOutputs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("inferstack:serving:ServingStack", name, None, opts)

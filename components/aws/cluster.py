@@ -83,9 +83,41 @@ def node_launch_template_args(kms_key_arn: pulumi.Input[str], volume_gib: int) -
 
 
 class EksCluster(pulumi.ComponentResource):
-    """EKS at the pinned version: secrets encrypted with the CMK, private API endpoint, every control-plane log type,
-    API authentication mode with access entries, an IAM OIDC provider for IRSA, and an on-demand system node group
-    (AL2023, IMDSv2 required, encrypted gp3) for controllers.
+    """EKS control plane with access entries, an IAM OIDC provider for IRSA, and an on-demand system node group.
+
+    Provisions the cluster IAM role; ``aws.eks.Cluster`` ``cluster_name`` at ``cfg.version`` (STANDARD support);
+    its control-plane log group ``/aws/eks/<cluster_name>/cluster``; one STANDARD access entry per
+    ``cfg.accessEntries`` item (IAM role -> Kubernetes groups); an ``aws.iam.OpenIdConnectProvider`` (audience
+    ``sts.amazonaws.com``); a managed AL2023 ON_DEMAND node group labelled ``inferstack.io/pool=system`` through a
+    launch template (50 GiB root volume); and a Kubernetes provider (exec-based kubeconfig, server-side apply) that
+    waits for the system nodes.
+
+    Args:
+        name (str): component name; children are ``<name>-eks``, ``<name>-oidc``, ``<name>-system``, ``<name>-k8s``, ...
+        cluster_name (str): EKS cluster name.
+        cfg (ClusterConfig): ``version`` (default ``EKS_VERSION``), ``publicEndpoint`` (default False),
+            ``publicAccessCidrs`` (default []), ``logRetentionDays`` (default 90), ``accessEntries`` (default []),
+            ``systemNodeType`` (default ``m6i.large``), ``systemNodesMin`` (default 2), ``systemNodesMax`` (default 4),
+            ``deletionProtection`` (default: ``protect``).
+        region (str): region the kubeconfig's ``aws eks get-token`` uses.
+        subnet_ids (list[pulumi.Input[str]]): private subnets for the control plane's interfaces and the system nodes.
+        kms_key_arn (pulumi.Input[str]): CMK for Kubernetes secrets, the log group and the nodes' root volumes.
+        protect (bool): protect the cluster and retain it on delete (prod); default of ``deletionProtection``.
+        opts (pulumi.ResourceOptions | None, default None): options of the component.
+
+    Outputs:
+        name (pulumi.Output[str]): the cluster name. security_group_id (pulumi.Output[str]): cluster security group.
+        oidc (aws.iam.OpenIdConnectProvider), oidc_issuer_url, oidc_issuer (without ``https://``): for IRSA trusts.
+        k8s_provider (k8s.Provider), node_group (aws.eks.NodeGroup), cluster, role, log_group, access_entries.
+        Registered outputs: ``clusterName``, ``oidcProviderArn``.
+
+    Secure choices:
+        - Kubernetes secrets envelope-encrypted with the CMK; all five control-plane log types, CMK-encrypted;
+        - private endpoint; public access only with explicit CIDRs (``0.0.0.0/0`` and ``::/0`` refused);
+        - ``API`` authentication mode: access entries, no aws-auth ConfigMap (the creating identity keeps the
+          bootstrap admin entry);
+        - system nodes IMDSv2-only (hop limit 1), CMK-encrypted gp3 root volume; ECR pull-only node policy;
+        - the kubeconfig runs ``aws eks get-token``: no token is stored in state.
     """
 
     def __init__(

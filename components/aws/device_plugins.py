@@ -53,7 +53,31 @@ def neuron_values(kinds: list[str]) -> dict[str, Any]:
 
 
 class DevicePlugins(pulumi.ComponentResource):
-    """The device plugins the stack's accelerator kinds need (none for a family with no pool)."""
+    """The device plugins the stack's accelerator kinds need, from pinned charts (none for a family with no pool).
+
+    Provisions, for NVIDIA kinds, the NVIDIA device plugin and the DCGM exporter; for Neuron kinds, the Neuron chart's
+    device plugin and its scheduler extension (run as its own scheduler, on the system nodes). Each runs only on the
+    nodes labelled with its kinds and tolerates the family's taint.
+
+    Args:
+        name (str): component name; children are ``<name>-nvidia-device-plugin``, ``<name>-dcgm-exporter``,
+            ``<name>-neuron``.
+        kinds_by_family (dict[Family, list[str]]): accelerator kinds of the stack's pools, by family.
+        k8s_provider (k8s.Provider): provider of the cluster.
+        depends_on (list[pulumi.Resource]): what the releases wait for (the system node group).
+        opts (pulumi.ResourceOptions | None, default None): options of the component.
+        All arguments but ``name`` and ``opts`` are keyword-only.
+
+    Outputs:
+        releases (list[k8s.helm.v3.Release]): the Helm releases, in order.
+        device_resources (set[str]): extended resources the plugins advertise (``nvidia.com/gpu``,
+            ``aws.amazon.com/neuron``).
+        Registered outputs: ``releases`` (release names).
+
+    Secure choices:
+        - chart versions pinned in ``components/versions.py``; releases atomic;
+        - node affinity to accelerator nodes only, so nothing privileged runs on nodes that do not need it.
+    """
 
     def __init__(
         self,

@@ -156,8 +156,36 @@ def controller_policy(
 
 
 class Karpenter(pulumi.ComponentResource):
-    """Karpenter for one cluster. The node role joins the cluster through an EC2_LINUX access entry; the queue is
-    encrypted with the CMK, keeps messages 5 minutes and accepts only EventBridge/SQS over TLS.
+    """Karpenter for one cluster: node IAM role, controller role (IRSA), interruption queue and the controller.
+
+    Provisions the node role (worker, CNI, ECR pull-only, SSM core policies), its instance profile and an
+    ``EC2_LINUX`` access entry; an SQS queue ``<static_cluster_name>-karpenter`` with a queue policy and EventBridge
+    rules for spot interruption warnings, rebalance recommendations, instance state changes and AWS Health events;
+    the controller role trusted by the ``kube-system/karpenter`` service account only, with :func:`controller_policy`;
+    and the pinned Karpenter chart (``CHARTS["karpenter"]``, two replicas on the system nodes, PDB).
+
+    Args:
+        name (str): component name; children are ``<name>-node``, ``<name>-interruption``, ``<name>-controller``,
+            ``<name>-chart``, ...
+        cluster_name (pulumi.Input[str]): cluster name (output) for the access entry and the chart settings.
+        static_cluster_name (str): the same name as a plain string, for policy scoping and the queue name.
+        region (str): region of the controller and of the policy's resources.
+        oidc_provider_arn (pulumi.Input[str]), oidc_issuer (pulumi.Input[str]): the cluster's IRSA identity.
+        kms_key_arn (pulumi.Input[str]): CMK that encrypts the queue (and gives the account and partition).
+        k8s_provider (k8s.Provider): provider of the cluster.
+        depends_on (list[pulumi.Resource]): what the release waits for (the system node group).
+        opts (pulumi.ResourceOptions | None, default None): options of the component.
+        All arguments but ``name`` and ``opts`` are keyword-only.
+
+    Outputs:
+        node_role, instance_profile, node_access, queue, controller_role, controller_policy, release: the children.
+        Registered outputs: ``queueName``, ``nodeRoleArn``, ``instanceProfile``.
+
+    Secure choices:
+        - controller writes scoped to this cluster by ARN and by the ``kubernetes.io/cluster/<name>=owned`` and
+          ``karpenter.sh/nodepool`` tags; ``iam:PassRole`` on the node role only; reads limited to the region;
+        - IRSA trust on ``:sub`` and ``:aud``; the queue is CMK-encrypted, keeps messages 5 minutes and denies
+          non-TLS access; only EventBridge and SQS may send to it.
     """
 
     def __init__(

@@ -59,9 +59,30 @@ def key_policy(account_id: str, region: str, partition: str = "aws") -> dict:
 
 
 class PlatformKey(pulumi.ComponentResource):
-    """A symmetric CMK with yearly rotation and a 30-day deletion window, and its alias ``alias/inferstack-<stack>``.
+    """A customer-managed KMS key (CMK) for one stack, its key policy and the alias ``alias/inferstack-<stack>``.
 
-    ``retain`` keeps the key when the stack is destroyed (prod), since data encrypted with it outlives the stack.
+    Provisions a symmetric ``aws.kms.Key`` (automatic yearly rotation, 30-day deletion window), an
+    ``aws.kms.KeyPolicy`` built by :func:`key_policy` from the key's own account and partition, and an
+    ``aws.kms.Alias``.
+
+    Args:
+        name (str): component name; children are ``<name>-key``, ``<name>-policy``, ``<name>-alias``.
+        stack (str): stack name, used in the alias and the key description.
+        region (str): region whose CloudWatch Logs and SQS services may use the key.
+        retain (bool): protect the key and retain key and policy on delete (prod): data encrypted with the key
+            outlives the stack.
+        opts (pulumi.ResourceOptions | None, default None): options of the component.
+
+    Outputs:
+        arn (pulumi.Output[str]): the key ARN.
+        key, policy, alias: the children.
+        Registered outputs: ``arn``, ``alias``.
+
+    Secure choices:
+        - rotation on; deletion only after a 30-day window;
+        - explicit actions in the key policy (no ``kms:*``); the account's IAM policies decide who uses the key;
+        - CloudWatch Logs limited by encryption context to this account's log groups; the Auto Scaling service-linked
+          role may create grants only for AWS resources; EventBridge may use the key only through SQS.
     """
 
     def __init__(self, name: str, stack: str, region: str, retain: bool, opts: pulumi.ResourceOptions | None = None):

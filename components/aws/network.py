@@ -39,11 +39,34 @@ def plan_subnets(cidr: str, region: str, zones: int) -> SubnetPlan:
 
 
 class Network(pulumi.ComponentResource):
-    """VPC across ``availability_zones`` zones with NAT gateways (``nat_gateways``, at most one per zone).
+    """VPC for an EKS cluster: private node subnets, public load-balancer subnets, NAT gateways and flow logs.
 
-    Private subnets carry ``kubernetes.io/role/internal-elb`` and ``karpenter.sh/discovery=<cluster>`` (Karpenter's
-    subnet selector); public subnets carry ``kubernetes.io/role/elb`` and never map public IPs to instances. The
-    default security group is emptied; every flow (accepted and rejected) goes to a CMK-encrypted log group.
+    Provisions a VPC on ``cfg.cidr`` (DNS on) over the first ``cfg.availabilityZones`` zones of ``region``: per zone
+    a private subnet of one eighth of the CIDR (a /19 of a /16; default route through a NAT gateway) and a public
+    subnet of one sixty-fourth (a /22; through the internet gateway); ``cfg.natGateways`` NAT gateways with Elastic IPs (at most one per zone; private route tables share
+    them in turn); the default security group emptied; a flow log of ALL traffic (60 s aggregation) into the log
+    group ``/inferstack/<cluster_name>/vpc-flow-logs`` with an IAM role that may write to that group only.
+
+    Args:
+        name (str): component name; children are ``<name>-vpc``, ``<name>-private-<zone>``, ``<name>-public-<zone>``, ...
+        cfg (NetworkConfig): ``cidr`` (default ``10.0.0.0/16``, /21 or larger), ``availabilityZones`` (default 2),
+            ``natGateways`` (default 1), ``flowLogRetentionDays`` (default 30).
+        region (str): AWS region; zones are ``<region>a``, ``<region>b``, ``<region>c``.
+        cluster_name (str): EKS cluster name for the ``karpenter.sh/discovery`` and ``kubernetes.io/cluster/<name>``
+            subnet tags.
+        kms_key_arn (pulumi.Input[str]): CMK that encrypts the flow log group.
+        opts (pulumi.ResourceOptions | None, default None): options of the component.
+
+    Outputs:
+        plan (SubnetPlan): zones and subnet CIDRs (pure function :func:`plan_subnets`).
+        vpc, public_subnets, private_subnets, flow_log_group, flow_log: the children.
+        Registered outputs: ``vpcId``, ``privateSubnetIds``, ``publicSubnetIds``.
+
+    Secure choices:
+        - nodes only in private subnets (``kubernetes.io/role/internal-elb``); public subnets
+          (``kubernetes.io/role/elb``) are for load balancers and never map public IPs on launch;
+        - the default security group allows nothing;
+        - every flow, accepted and rejected, logged to a CMK-encrypted log group with bounded retention.
     """
 
     def __init__(

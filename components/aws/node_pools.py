@@ -144,7 +144,45 @@ def ec2_node_class_spec(
 
 
 class AcceleratorPools(pulumi.ComponentResource):
-    """One EC2NodeClass and its NodePool(s) per accelerator pool of the stack; ``pools`` describes them for serving."""
+    """One Karpenter EC2NodeClass and its NodePool(s) per accelerator pool; ``pools`` describes them for serving.
+
+    Provisions, per ``AcceleratorPoolConfig``: an ``EC2NodeClass`` (pinned AL2023 AMI alias, IMDSv2 only, 200 GiB
+    gp3 root volume encrypted with the CMK, no public IPs, subnets selected by the ``karpenter.sh/discovery`` tag,
+    the cluster security group) and the NodePools of :func:`plan_pool`: one NodePool ``<pool>`` with the pool's
+    capacity types (``spot-first``: spot and on-demand, Karpenter prefers spot; ``on-demand``; ``spot-only``) and,
+    with ``onDemandBaseline`` > 0, an on-demand NodePool ``<pool>-on-demand-baseline`` (weight 50, filled first)
+    limited to the baseline, the first one to the rest of ``maxNodes``. Templates carry the
+    labels ``inferstack.io/accelerator`` and ``inferstack.io/pool`` and the family's ``NoSchedule`` taint; limits
+    are the devices, CPU and memory of ``maxNodes`` nodes of the largest allowed shape; disruption is
+    ``WhenEmpty`` after ``consolidateAfter``, one node at a time, ``expireAfter`` with a 1 h grace period, and in
+    prod no drift replacement on weekdays 07:00-19:00 UTC.
+
+    Args:
+        name (str): component name; children are ``<name>-<pool>-nodeclass`` and ``<name>-<nodepool>``.
+        pools (list[AcceleratorPoolConfig]): ``inferstack:acceleratorPools`` (kind, devicesPerNode, capacity
+            default ``spot-first``, onDemandBaseline default 0, maxNodes default 4, consolidateAfter default 30m,
+            expireAfter default 720h).
+        zones (list[str]): zones the NodePools may use.
+        prod (bool): adds the weekday drift blackout.
+        cluster_name (str): discovery tag value of the subnets.
+        instance_profile (pulumi.Input[str]): Karpenter node instance profile.
+        security_group_id (pulumi.Input[str]): cluster security group.
+        kms_key_arn (pulumi.Input[str]): CMK of the root volumes.
+        k8s_provider (k8s.Provider): provider of the cluster.
+        depends_on (list[pulumi.Resource]): what the objects wait for (the Karpenter release and its CRDs).
+        opts (pulumi.ResourceOptions | None, default None): options of the component.
+        All arguments but ``name`` and ``opts`` are keyword-only.
+
+    Outputs:
+        pools (dict[str, PoolInfo]): per pool its kind, limits, node selector, taint key and device resource.
+        node_classes, node_pools (list[k8s.apiextensions.CustomResource]): the children.
+        Registered outputs: ``pools`` (pool names).
+
+    Secure choices:
+        - accelerator nodes IMDSv2-only with CMK-encrypted root volumes, in private subnets only;
+        - tainted so that only pods tolerating the device taint land there; hard limits bound cost;
+        - ``spot-only`` pools are allowed here but refused in prod by the policy pack.
+    """
 
     def __init__(
         self,

@@ -26,8 +26,35 @@ def cluster_name_for(stack: str) -> str:
 
 
 class AwsPlatform(pulumi.ComponentResource):
-    """EKS platform for one stack. Every AWS resource uses an explicit provider in ``cfg.region``; in prod the CMK
-    and the cluster are protected and retained on delete. ``outputs`` is what serving, registry and policy use."""
+    """EKS platform for one stack: CMK, VPC, EKS cluster, Karpenter, accelerator NodePools and device plugins.
+
+    Provisions an explicit ``aws.Provider`` in ``cfg.region`` (default tags ``inferstack:stack``,
+    ``inferstack:environment``, ``inferstack:cluster``) and, through it, :class:`PlatformKey` -> :class:`Network`
+    -> :class:`EksCluster` (``inferstack-<stack>``) -> :class:`Karpenter` -> :class:`AcceleratorPools` (one
+    EC2NodeClass and its NodePools per ``inferstack:acceleratorPools`` entry) and :class:`DevicePlugins` (NVIDIA or
+    Neuron, only for the families that have a pool).
+
+    Args:
+        name (str): component name; children are ``<name>-cmk``, ``<name>-net``, ``<name>-cluster``,
+            ``<name>-karpenter``, ``<name>-pools``, ``<name>-devices``.
+        cfg (StackConfig): the validated stack (``parse_stack_config`` / ``load_stack_file``); ``cfg.region``,
+            ``settings.network``, ``settings.cluster`` and ``settings.acceleratorPools`` drive every child.
+        opts (pulumi.ResourceOptions | None, default None): options of the component.
+
+    Outputs:
+        outputs (PlatformOutputs): what serving, registry and secrets use: ``cluster_name``, ``k8s_provider``
+            (exec-based kubeconfig, no token in state), ``kms_key`` (CMK ARN), ``identity`` (OIDC provider ARN and
+            issuer for IRSA), ``pools`` (a ``PoolInfo`` per pool), ``ready`` (system node group, Karpenter release,
+            NodePools, device plugin releases).
+        aws_provider, k8s_provider, key, network, cluster, karpenter, pools, device_plugins: the children.
+        Registered outputs: ``clusterName``, ``kmsKeyArn``, ``pools`` (pool names).
+
+    Secure choices:
+        - one customer-managed key encrypts EKS secrets, node volumes, logs, the interruption queue and the registry;
+        - private API endpoint; a public one only with ``cluster.publicAccessCidrs`` (never ``0.0.0.0/0``);
+        - every node IMDSv2-only (hop limit 1) with a CMK-encrypted gp3 root volume; nodes in private subnets only;
+        - in prod the CMK and the cluster are ``protect``ed and retained on delete, with EKS deletion protection.
+    """
 
     outputs: PlatformOutputs
 

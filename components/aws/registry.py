@@ -81,7 +81,38 @@ def tls_only_policy(bucket_arn: str) -> str:
 
 
 class AwsRegistry(pulumi.ComponentResource):
-    """S3 + DynamoDB model registry with a read-only serving role (IRSA) and a CI writer role."""
+    """Model registry on AWS: an S3 bucket and a DynamoDB table, a read-only serving role (IRSA) and a CI writer role.
+
+    Provisions an S3 bucket ``inferstack-<stack>-models-*`` in ``cfg.region`` with ownership controls
+    (``BucketOwnerEnforced``), a full public access block, versioning, SSE-KMS with the platform CMK (bucket key
+    on), a TLS-only bucket policy and a lifecycle rule (noncurrent versions expire after
+    ``registry.noncurrentVersionDays``, incomplete multipart uploads after 7 days); a DynamoDB table
+    ``inferstack-<stack>-model-versions`` (PAY_PER_REQUEST, CMK, point-in-time recovery) for version metadata; the
+    role ``inferstack-<stack>-model-reader`` and, when ``registry.writerPrincipals`` is set, the role
+    ``inferstack-<stack>-model-writer``.
+
+    Args:
+        name (str): component name; children are ``<name>-models``, ``<name>-model-versions``,
+            ``<name>-model-reader``, ``<name>-model-writer``, ...
+        cfg (StackConfig): the stack; uses ``cfg.region``, ``settings.registry`` (``noncurrentVersionDays`` default
+            90, ``writerPrincipals`` default [], ``forceDestroy`` default False) and the namespaces of
+            ``settings.models``.
+        platform (PlatformOutputs): the platform's CMK (``kms_key``) and IRSA identity.
+        opts (pulumi.ResourceOptions | None, default None): options of the component.
+
+    Outputs:
+        outputs (RegistryOutputs): ``scheme`` ``s3``, ``bucket``, ``reader_identity`` (reader role ARN) for serving.
+        bucket (aws.s3.Bucket), table (aws.dynamodb.Table), reader (aws.iam.Role), writer (aws.iam.Role | None).
+        Registered outputs: ``bucket``, ``table``, ``readerRoleArn``, ``writerRoleArn``.
+
+    Secure choices:
+        - encrypted at rest with the platform CMK (bucket and table), TLS enforced, no public access, no ACLs;
+        - the reader trusts only ``system:serviceaccount:<ns>:inferstack-serving`` of the namespaces with models
+          (``:sub`` and ``:aud``) and may only list and read ``models/*`` and decrypt;
+        - the writer may only put/get ``models/*``, use this table and this key: no ``*`` action or resource;
+        - in prod bucket and table are protected and retained on delete, the table has deletion protection and
+          ``forceDestroy`` is ignored.
+    """
 
     def __init__(self, name: str, cfg: StackConfig, platform: PlatformOutputs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("inferstack:registry:AwsRegistry", name, None, opts)

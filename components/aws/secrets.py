@@ -36,7 +36,30 @@ def eso_reader_policy(secret_arns: list[str], key_arn: str) -> str:
 
 
 class AwsSecrets(pulumi.ComponentResource):
-    """Secrets Manager entries (CMK, stack region) and the IRSA role External Secrets reads them with."""
+    """Secrets Manager entries for ``inferstack:secrets`` and the IRSA role External Secrets reads them with.
+
+    Provisions per secret an ``aws.secretsmanager.Secret`` ``inferstack/<stack>/<name>`` in ``cfg.region``,
+    encrypted with the platform CMK, and its initial version from the secure config key ``valueFrom``; the role
+    ``inferstack-<stack>-external-secrets`` trusted by the External Secrets controller's service account, with read
+    access to these secrets only; and ``store``, the ``SecretStoreSpec`` that :class:`ExternalSecrets` installs.
+
+    Args:
+        name (str): component name; children are ``<name>-<secret>``, ``<name>-<secret>-initial``, ``<name>-eso``.
+        cfg (StackConfig): the stack; uses ``cfg.region`` and ``settings.secrets`` (name, namespaces, key default
+            ``token``, valueFrom, refreshInterval default ``1h``).
+        platform (PlatformOutputs): the platform's CMK and IRSA identity.
+        opts (pulumi.ResourceOptions | None, default None): options of the component.
+
+    Outputs:
+        secrets (dict[str, aws.secretsmanager.Secret]), role (aws.iam.Role), store (SecretStoreSpec).
+        Registered outputs: ``roleArn``, ``secretArns``.
+
+    Secure choices:
+        - values only from secure Pulumi config, kept secret (``additional_secret_outputs``); later rotations outside
+          Pulumi are kept (``ignore_changes``); no Kubernetes Secret is declared by Pulumi;
+        - CMK encryption; the reader role may read these secrets only and decrypt only through Secrets Manager;
+        - recovery window 30 days in prod (7 otherwise); in prod secrets are protected and retained on delete.
+    """
 
     def __init__(self, name: str, cfg: StackConfig, platform: PlatformOutputs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("inferstack:secrets:AwsSecrets", name, None, opts)

@@ -31,7 +31,35 @@ def account_id(stack: str, role: str) -> str:
 
 
 class GcpRegistry(pulumi.ComponentResource):
-    """GCS model registry with a Workload Identity reader for serving and a CI writer service account."""
+    """Model registry on Google Cloud: a GCS bucket, a Workload Identity reader for serving, and a CI writer.
+
+    Provisions a GCS bucket ``<project>-<stack>-models`` in ``cfg.region`` (uniform bucket-level access, public
+    access prevention enforced, versioning, CMEK with the platform key, noncurrent versions deleted after
+    ``registry.noncurrentVersionDays``); a reader Google service account bound with
+    ``roles/iam.workloadIdentityUser`` to ``<project>.svc.id.goog[<ns>/inferstack-serving]`` for each namespace
+    with models, holding ``roles/storage.objectViewer`` on this bucket; a writer service account holding
+    ``roles/storage.objectUser`` on this bucket, which each of ``registry.writerPrincipals`` may impersonate
+    (``roles/iam.serviceAccountTokenCreator``).
+
+    Args:
+        name (str): component name; children are ``<name>-models``, ``<name>-model-reader``, ``<name>-model-writer``, ...
+        cfg (StackConfig): the stack; uses ``cfg.project``, ``cfg.region``, ``settings.registry``
+            (``noncurrentVersionDays`` default 90, ``writerPrincipals`` default [], ``forceDestroy`` default False)
+            and the namespaces of ``settings.models``.
+        platform (PlatformOutputs): the platform's key (``kms_key``), workload pool and ``encryption_ready``.
+        opts (pulumi.ResourceOptions | None, default None): options of the component.
+
+    Outputs:
+        outputs (RegistryOutputs): ``scheme`` ``gs``, ``bucket``, ``reader_identity`` (reader email) for serving.
+        bucket (gcp.storage.Bucket), reader, writer (gcp.serviceaccount.Account).
+        Registered outputs: ``bucket``, ``readerEmail``, ``writerEmail``.
+
+    Secure choices:
+        - CMEK, no ACLs, no public access; the bucket waits for the platform's key grants (``encryption_ready``);
+        - roles granted on this bucket only, never project-wide; the reader is usable only from the serving
+          service accounts of the namespaces with models;
+        - in prod the bucket is protected and retained on delete and ``forceDestroy`` is ignored.
+    """
 
     def __init__(self, name: str, cfg: StackConfig, platform: PlatformOutputs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("inferstack:registry:GcpRegistry", name, None, opts)

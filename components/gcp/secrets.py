@@ -23,7 +23,31 @@ from inferstack.config import StackConfig
 
 
 class GcpSecrets(pulumi.ComponentResource):
-    """Secret Manager secrets (CMEK, regional replica) and the Workload Identity service account ESO uses."""
+    """Secret Manager secrets for ``inferstack:secrets`` and the Google service account External Secrets uses.
+
+    Provisions, when the stack has secrets, the Secret Manager service agent and its
+    ``roles/cloudkms.cryptoKeyEncrypterDecrypter`` grant on the platform key; per secret a
+    ``gcp.secretmanager.Secret`` ``inferstack-<stack>-<name>`` with one user-managed replica in ``cfg.region``
+    encrypted with that key, its initial version from the secure config key ``valueFrom`` and a
+    ``roles/secretmanager.secretAccessor`` grant for the ESO service account on that secret; the service account
+    itself, bound through Workload Identity to the External Secrets controller; and ``store``, the
+    ``SecretStoreSpec`` that :class:`ExternalSecrets` installs.
+
+    Args:
+        name (str): component name; children are ``<name>-eso``, ``<name>-<secret>``, ``<name>-<secret>-initial``, ...
+        cfg (StackConfig): the stack; uses ``cfg.project``, ``cfg.region`` and ``settings.secrets``.
+        platform (PlatformOutputs): the platform's key (``kms_key``) and workload pool.
+        opts (pulumi.ResourceOptions | None, default None): options of the component.
+
+    Outputs:
+        account (gcp.serviceaccount.Account), secrets (dict[str, gcp.secretmanager.Secret]), store (SecretStoreSpec).
+        Registered outputs: ``serviceAccount``, ``secrets``.
+
+    Secure choices:
+        - one replica, in the stack's region (inside ``residency.allowedRegions``), CMEK with the platform key;
+        - values only from secure Pulumi config, kept secret; later rotations outside Pulumi are kept;
+        - ``secretAccessor`` per secret, never project-wide; in prod secrets are protected and retained on delete.
+    """
 
     def __init__(self, name: str, cfg: StackConfig, platform: PlatformOutputs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("inferstack:secrets:GcpSecrets", name, None, opts)
