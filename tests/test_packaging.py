@@ -33,6 +33,7 @@ IMPORTS = (
     "inferstack.cost.planner",
     "inferstack.cli",
     "inferstack.program",
+    "inferstack.provider",
 )
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "dist")
 
