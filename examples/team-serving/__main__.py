@@ -1,0 +1,99 @@
+"""A team's model-serving stack on the platform another stack created (``pulumi.StackReference``), with canaries.
+
+The platform stack (this repository's program, one per environment) owns the cluster, the accelerator pools, KServe,
+the model registry and the team namespaces. This stack reads the platform's outputs (kubeconfig, registry bucket,
+accelerator pools) and declares only the team's models: one InferenceService per model (with its canary split) and
+its PodDisruptionBudget, in the team's namespace.
+
+Models are ``inferstack:models`` entries, validated with the platform's pools by the same typed models and checks as
+a reference stack (``parse_stack_config``): unknown pools, autoscaling rules per environment, canary versions, and
+replicas that do not fit the pool's limits are config errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from inferstack.components import Cloud, PoolInfo, RegistryOutputs
+from inferstack.config import ConfigError, StackConfig, parse_stack_config
+from inferstack.serving import ModelService, model_storage_uri, placement, traffic
+
+#: Config namespace of this project's own inputs (kept fixed so that a renamed copy of the project still reads them).
+CONFIG_NS = "team-serving"
+#: ``inferstack:`` keys of a team stack; pools come from the platform stack.
+TEAM_KEYS = ("cloud", "environment", "residency", "models", "policy")
+#: Platform stack outputs this stack reads besides ``kubeconfig`` (a secret, used only by the provider).
+PLATFORM_OUTPUTS = ("registry_bucket", "pools")
+
+
+def team_config(stack: str, pools: dict[str, dict[str, Any]], namespace: str) -> StackConfig:
+    """This stack's ``inferstack:`` settings with the platform's pools, checked like a reference stack's."""
+    ns = pulumi.Config("inferstack")
+    values: dict[str, Any] = {f"inferstack:{key}": value for key in TEAM_KEYS if (value := ns.get(key)) is not None}
+    values["inferstack:acceleratorPools"] = [
+        {"name": name, "kind": p["kind"], "devicesPerNode": p["devicesPerNode"], "maxNodes": p["maxNodes"]}
+        for name, p in sorted(pools.items())
+    ]
+    region_key = "gcp:region" if ns.get("cloud") == "gcp" else "aws:region"
+    values[region_key] = pulumi.Config(region_key.split(":")[0]).require("region")
+    if region_key == "gcp:region":
+        values["gcp:project"] = pulumi.Config("gcp").require("project")
+    try:
+        cfg = parse_stack_config(stack, values, source=f"stack {stack} (pools from the platform stack)")
+    except ConfigError as err:
+        raise pulumi.RunError(str(err)) from None
+    outside = [f"inferstack:models[{i}].namespace" for i, m in enumerate(cfg.settings.models) if m.namespace != namespace]
+    if outside:
+        raise pulumi.RunError(f"{', '.join(outside)}: this stack deploys to {namespace} only ({CONFIG_NS}:namespace)")
+    return cfg
+
+
+def pool_info(name: str, p: dict[str, Any]) -> PoolInfo:
+    """The platform's view of a pool (its ``pools`` output entry) as serving's placement takes it."""
+    return PoolInfo(
+        name=name,
+        kind=p["kind"],
+        max_nodes=int(p["maxNodes"]),
+        devices_per_node=int(p["devicesPerNode"]),
+        node_selector=dict(p["nodeSelector"]),
+        taint_key=p["taintKey"],
+        device_resource=p["deviceResource"],
+    )
+
+
+def deploy(outputs: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Declare one ModelService per model; runs once the platform's outputs are known (they are at preview).
+    Returns, per ``namespace/name``, the version in the spec and the traffic split per version."""
+    cfg = team_config(pulumi.get_stack(), outputs["pools"], namespace)
+    registry = RegistryOutputs(
+        scheme="s3" if cfg.cloud is Cloud.AWS else "gs",
+        bucket=pulumi.Output.from_input(outputs["registry_bucket"]),
+        reader_identity=pulumi.Output.from_input(""),  # the platform's service account already carries it
+    )
+    deployed: dict[str, dict[str, Any]] = {}
+    for model in cfg.settings.models:
+        info = pool_info(model.pool, outputs["pools"][model.pool]) if model.pool else None
+        ModelService(
+            f"{model.namespace}-{model.name}",
+            model,
+            placement(model, cfg.pool(model.pool) if model.pool else None, cfg.cloud, info),
+            model_storage_uri(model, registry),
+            provider,
+            public=model.public and cfg.settings.policy.allow_public_inference,
+        )
+        t = traffic(model)
+        deployed[f"{model.namespace}/{model.name}"] = {"specVersion": t.serving_version, "traffic": t.split}
+    return deployed
+
+
+inputs = pulumi.Config(CONFIG_NS)
+namespace = inputs.require("namespace")
+platform = pulumi.StackReference("platform", stack_name=inputs.require("platformStack"))
+# Exec-based kubeconfig (short-lived token from the cloud CLI of whoever runs this stack): no credential in state.
+provider = k8s.Provider("platform-cluster", kubeconfig=platform.require_output("kubeconfig"), namespace=namespace)
+models = pulumi.Output.all(**{name: platform.require_output(name) for name in PLATFORM_OUTPUTS}).apply(deploy)
+
+pulumi.export("models", models)
