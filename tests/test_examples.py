@@ -237,3 +237,32 @@ def test_team_serving_without_platform_outputs_names_the_offline_key() -> None:
     _needs_exports("team-serving")
     with pytest.raises(ProgramError, match=r"StackReference 'acme/inferstack/prod'.*inferstack-offline:stackOutputs"):
         _run("team-serving", **{STACK_OUTPUTS_KEY: {}})
+
+
+# ---------------------------------------------------------------- the engine's StackReference answers
+
+REFERENCE_PROGRAM = """
+import pulumi
+import pulumi_kubernetes as k8s
+
+ref = pulumi.StackReference("platform", stack_name="acme/platform/dev")
+provider = k8s.Provider("cluster", kubeconfig=ref.require_output("kubeconfig"))
+k8s.core.v1.ConfigMap("pools", metadata={"name": "pools", "namespace": "default"},
+                      data=ref.require_output("pools").apply(lambda p: {"names": ",".join(sorted(p))}),
+                      opts=pulumi.ResourceOptions(provider=provider))
+"""
+
+
+def test_engine_answers_stack_references_from_config_with_secret_outputs_marked(tmp_path: Path) -> None:
+    program = tmp_path / "prog.py"
+    program.write_text(REFERENCE_PROGRAM)
+    refs = {"acme/platform/dev": {"outputs": {"kubeconfig": "{}", "pools": {"gpu-l4": {}, "inf2": {}}},
+                                  "secretOutputNames": ["kubeconfig"]}}
+    # As Pulumi passes structured config: a JSON string.
+    rec = run_program("t", {"aws:region": "eu-west-1", STACK_OUTPUTS_KEY: json.dumps(refs)}, region="eu-west-1",
+                      program=program)
+    provider = rec.find("pulumi:providers:kubernetes", "cluster")
+    assert provider.inputs["kubeconfig"].__class__.__name__ == "Secret" and unwrap_secrets(provider.inputs["kubeconfig"]) == "{}"
+    assert rec.find("kubernetes:core/v1:ConfigMap", "pools").inputs["data"] == {"names": "gpu-l4,inf2"}
+    with pytest.raises(ProgramError, match=r"StackReference 'acme/platform/dev': .* \(known: none\)"):
+        run_program("t", {"aws:region": "eu-west-1"}, region="eu-west-1", program=program)
