@@ -25,7 +25,7 @@ from inferstack.engine import REPO_ROOT, ProgramError, Recording, run_program, r
 
 POLICY_KEYS = ("cloud", "environment", "residency", "policy")
 CONFIG_DIR = REPO_ROOT / "policies" / "config"
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 
 
 class PolicySettings(StrictModel):
@@ -95,8 +95,9 @@ def _run(args: argparse.Namespace) -> tuple[str, Recording, dict[str, Any], str]
         if not region:
             raise ConfigError(str(f.path), [ConfigIssue(region_key, "required: the region the program deploys to")])
         try:
+            # An absolute path: the SDK drops the source position of a frame whose file name is relative.
             rec = run_program(f.stack, f.config, region=str(region), project=f.config.get("gcp:project"),
-                              program=program, secret_keys=f.secret_keys)
+                              program=program.resolve(), secret_keys=f.secret_keys)
         except ProgramError as err:
             raise UsageError(f"--program {args.program}: {err}") from None
         return f.stack, rec, _pack_config(cfg, str(f.path)), str(program.resolve())
@@ -112,33 +113,56 @@ def report(stack: str, findings: list) -> dict[str, Any]:
     return {"stack": stack, "findings": [f.to_json() for f in findings], "summary": summary(findings)}
 
 
-def sarif(findings: list, program_file: str) -> dict[str, Any]:
-    """A SARIF 2.1.0 log: one result per finding, located at the declaring source line when known."""
-    from inferstack.policies.pack import POLICIES
+def sarif_uri(path: str) -> str:
+    """A file's SARIF artifact URI: relative to the working directory (the repository root in CI) when inside it,
+    else an absolute ``file://`` URI."""
+    p = Path(path)
+    p = (p if p.is_absolute() else REPO_ROOT / p).resolve()  # the engine records repo files relative to the repo
+    try:
+        return p.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return p.as_uri()
 
-    rules = [{"id": p.name, "shortDescription": {"text": p.description},
-              "help": {"text": p.remediation_steps or p.description}} for p in POLICIES]
+
+def sarif(findings: list, program_file: str) -> dict[str, Any]:
+    """A SARIF 2.1.0 log: one result per finding, located at the declaring source line when known.
+
+    Mandatory findings are ``error``, advisory ones ``warning``. A finding on a resource whose declaration the
+    engine could not place, or a stack-level finding, points at the program file without a line.
+    """
+    from inferstack.policies.pack import DEV_ADVISORY, POLICIES
+
+    rules = [{"id": p.name, "name": p.name, "shortDescription": {"text": p.description},
+              "help": {"text": p.remediation_steps or p.description},
+              "defaultConfiguration": {"level": "error"},
+              "properties": {"advisoryInDev": p.name in DEV_ADVISORY}} for p in POLICIES]
     index = {r["id"]: i for i, r in enumerate(rules)}
     results = []
     for f in findings:
-        uri = f.file or program_file
-        try:
-            uri = str(Path(uri).resolve().relative_to(Path.cwd()))
-        except ValueError:
-            pass
-        loc: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": Path(uri).as_posix()}}}
-        if f.line:
+        loc: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": sarif_uri(f.file or program_file)}}}
+        if f.line and f.file:
             loc["physicalLocation"]["region"] = {"startLine": int(f.line)}
         if f.urn:
-            loc["logicalLocations"] = [{"fullyQualifiedName": f.urn, "name": f.name, "kind": "resource"}]
-        result = {"ruleId": f.policy, "level": "error" if f.enforcement_level == "mandatory" else "warning",
-                  "message": {"text": f.message}, "locations": [loc]}
+            loc["logicalLocations"] = [{"fullyQualifiedName": f.urn, "name": f.name or f.urn, "kind": "resource"}]
+        result: dict[str, Any] = {"ruleId": f.policy, "level": "error" if f.enforcement_level == "mandatory" else "warning",
+                                  "message": {"text": f.message}, "locations": [loc]}
         if f.policy in index:
             result["ruleIndex"] = index[f.policy]
+        result["properties"] = {"enforcementLevel": f.enforcement_level, **({"resourceType": f.type} if f.type else {})}
         results.append(result)
+    driver = {"name": "inferstack-policy", "version": _version(),
+              "informationUri": "https://www.pulumi.com/docs/iac/using-pulumi/crossguard/", "rules": rules}
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0",
-            "runs": [{"tool": {"driver": {"name": "inferstack-policy", "informationUri": "https://www.pulumi.com/docs/iac/using-pulumi/crossguard/",
-                                          "rules": rules}}, "results": results}]}
+            "runs": [{"tool": {"driver": driver}, "columnKind": "unicodeCodePoints", "results": results}]}
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("inferstack")
+    except PackageNotFoundError:
+        return "0.0.0"
 
 
 def _check(args: argparse.Namespace) -> int:
