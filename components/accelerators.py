@@ -18,6 +18,9 @@ from inferstack.config.base import Cloud
 ACCELERATOR_LABEL = "inferstack.io/accelerator"
 #: Node label naming the inferstack pool a node belongs to.
 POOL_LABEL = "inferstack.io/pool"
+#: GKE node labels TPU pods must select (GKE schedules TPU pods only with both).
+GKE_TPU_ACCELERATOR_LABEL = "cloud.google.com/gke-tpu-accelerator"
+GKE_TPU_TOPOLOGY_LABEL = "cloud.google.com/gke-tpu-topology"
 
 
 class Family(str, Enum):

@@ -7,6 +7,7 @@ that turns "this Kubernetes service account may use this cloud identity" into th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -28,6 +29,8 @@ class PoolInfo:
     node_selector: dict[str, str]
     taint_key: str
     device_resource: str
+    #: Tolerations beyond the device taint's (GKE: the pool's ComputeClass taint).
+    tolerations: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass
@@ -60,6 +63,8 @@ class PlatformOutputs:
     pools: dict[str, PoolInfo] = field(default_factory=dict)
     #: Resources that must exist before Kubernetes objects are declared (node groups, device plugins).
     ready: list[pulumi.Resource] = field(default_factory=list)
+    #: Resources that must exist before anything is encrypted with ``kms_key`` (GCP: the service agents' grants).
+    encryption_ready: list[pulumi.Resource] = field(default_factory=list)
 
 
 @dataclass

@@ -49,3 +49,8 @@ CHARTS: dict[str, Chart] = {
 
 #: Knative Serving release the operator installs (KnativeServing spec.version; bundled by knative-operator 1.21.4).
 KNATIVE_SERVING_VERSION = "1.21.3"
+
+#: GKE-managed NVIDIA driver of GPU node pools (``gpu_driver_installation_config.gpu_driver_version``): ``LATEST``
+#: is the newest driver GKE qualifies for the node version (vLLM's CUDA needs recent drivers). Changing it recreates
+#: the node pools.
+GKE_GPU_DRIVER_VERSION = "LATEST"

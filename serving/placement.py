@@ -18,7 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from inferstack.components import accelerators
-from inferstack.components.accelerators import ACCELERATOR_LABEL, POOL_LABEL, Family
+from inferstack.components.accelerators import (
+    ACCELERATOR_LABEL,
+    GKE_TPU_ACCELERATOR_LABEL,
+    GKE_TPU_TOPOLOGY_LABEL,
+    POOL_LABEL,
+    Family,
+)
 from inferstack.components.platform import PoolInfo
 from inferstack.config.base import Cloud
 from inferstack.config.platform import AcceleratorPoolConfig
@@ -26,9 +32,7 @@ from inferstack.config.serving import ModelConfig
 
 #: Scheduler name of the Neuron scheduler extension's own scheduler (aws-neuron/neuron-helm-charts customScheduler).
 NEURON_SCHEDULER = "my-scheduler"
-#: GKE node labels TPU pods must select.
-GKE_TPU_ACCELERATOR_LABEL = "cloud.google.com/gke-tpu-accelerator"
-GKE_TPU_TOPOLOGY_LABEL = "cloud.google.com/gke-tpu-topology"
+__all__ = ["GKE_TPU_ACCELERATOR_LABEL", "GKE_TPU_TOPOLOGY_LABEL", "NEURON_SCHEDULER", "Placement", "gke_tpu_selector", "placement"]
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,6 @@ def placement(
     return Placement(
         devices={device_resource: model.accelerators},
         node_selector=dict(sorted(selector.items())),
-        tolerations=[{"key": taint_key, "operator": "Exists", "effect": "NoSchedule"}],
+        tolerations=[{"key": taint_key, "operator": "Exists", "effect": "NoSchedule"}, *(info.tolerations if info else ())],
         scheduler_name=scheduler,
     )

@@ -91,7 +91,11 @@ def test_accelerator_scheduling_matches_the_pool(stack):
         kind = cfg.pool(m.pool).kind
         assert pred["nodeSelector"]["inferstack.io/accelerator"] == kind
         assert pred["nodeSelector"]["inferstack.io/pool"] == m.pool
-        [tol] = pred["tolerations"]
+        tol, *extra = pred["tolerations"]
+        # GKE pools also taint their nodes with the pool's ComputeClass (tolerated explicitly).
+        assert extra == ([] if cfg.cloud.value == "aws" else [
+            {"key": "cloud.google.com/compute-class", "operator": "Equal", "value": f"inferstack-{m.pool}", "effect": "NoSchedule"}
+        ])
         res = pred["model"]["resources"]
         assert res["limits"][tol["key"]] == res["requests"][tol["key"]] == m.accelerators
         if kind.startswith("tpu-"):

@@ -1,71 +1,79 @@
-"""GCP platform: the GKE cluster for inference (foundation cut: CMEK key ring, network, GKE)."""
+"""GCP platform: the CMEK, the network, the private GKE cluster and its accelerator pools, for one stack."""
 
 from __future__ import annotations
 
 import pulumi
-import pulumi_gcp as gcp
-import pulumi_kubernetes as k8s
 
+from inferstack.components.gcp.cluster import GkeCluster
+from inferstack.components.gcp.kms import GcpKey
+from inferstack.components.gcp.network import GcpNetwork
+from inferstack.components.gcp.node_pools import GkeAcceleratorPools
 from inferstack.components.platform import PlatformOutputs, WorkloadIdentity
 from inferstack.config import Cloud, StackConfig
+from inferstack.cost import planner
 
 
 class GcpPlatform(pulumi.ComponentResource):
-    """GKE platform for one stack: a CMEK key, a VPC and a private regional GKE cluster."""
+    """GKE platform for one stack: :class:`GcpKey` (CMEK, 90-day rotation) -> :class:`GcpNetwork` (VPC, subnet with
+    pod/service ranges, Cloud NAT, webhook firewall) -> :class:`GkeCluster` (private regional cluster, created
+    after the service agents may use the key) -> :class:`GkeAcceleratorPools` (spot and on-demand pools and a
+    ComputeClass per accelerator pool). Every resource is in ``gcp:project`` / ``gcp:region``; in prod the key and
+    the cluster are protected and retained on delete. ``outputs`` is what serving, registry and policy use."""
 
     outputs: PlatformOutputs
 
     def __init__(self, name: str, cfg: StackConfig, opts: pulumi.ResourceOptions | None = None):
         super().__init__("inferstack:gcp:Platform", name, None, opts)
+        s = cfg.settings
+        project = str(cfg.project)
         child = pulumi.ResourceOptions(parent=self)
-        protect = pulumi.ResourceOptions(parent=self, retain_on_delete=cfg.is_prod)
-        project = cfg.project
-        self.key_ring = gcp.kms.KeyRing(f"{name}-keyring", name=f"inferstack-{cfg.name}", location=cfg.region, project=project, opts=protect)
-        self.key = gcp.kms.CryptoKey(
-            f"{name}-cmk", name=f"inferstack-{cfg.name}", key_ring=self.key_ring.id, rotation_period="7776000s", opts=protect
+        self.key = GcpKey(f"{name}-cmk", cfg.name, project, cfg.region, retain=cfg.is_prod, opts=child)
+        self.network = GcpNetwork(
+            f"{name}-net", cfg.name, project, cfg.region, s.network, s.cluster.control_plane_cidr, opts=child
         )
-        self.network = gcp.compute.Network(f"{name}-vpc", name=f"inferstack-{cfg.name}", auto_create_subnetworks=False, project=project, opts=child)
-        pool = f"{project}.svc.id.goog"
-        self.cluster = gcp.container.Cluster(
-            f"{name}-gke",
-            name=f"inferstack-{cfg.name}",
-            location=cfg.region,
+        self.cluster = GkeCluster(
+            f"{name}-cluster",
+            cfg.name,
+            project,
+            cfg.region,
+            self.network,
+            s.network,
+            s.cluster,
+            self.key.key.id,
+            protect=cfg.is_prod,
+            depends_on=list(self.key.grants),
+            opts=child,
+        )
+        self.k8s_provider = self.cluster.k8s_provider
+        replicas = {
+            pool.name: [planner.replica_of(m) for _, m in planner.models_on(cfg, pool.name)] for pool in s.accelerator_pools
+        }
+        self.pools = GkeAcceleratorPools(
+            f"{name}-pools",
+            pools=list(s.accelerator_pools),
+            replicas=replicas,
             project=project,
-            network=self.network.id,
-            remove_default_node_pool=True,
-            initial_node_count=1,
-            deletion_protection=cfg.is_prod,
-            enable_legacy_abac=False,
-            workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(workload_pool=pool),
-            database_encryption=gcp.container.ClusterDatabaseEncryptionArgs(state="ENCRYPTED", key_name=self.key.id),
-            # Only the VPC (and any configured admin CIDRs) may reach the control plane.
-            master_authorized_networks_config=gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
-                cidr_blocks=[
-                    gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(cidr_block=c, display_name=f"allowed-{i}")
-                    for i, c in enumerate([cfg.settings.network.cidr, *cfg.settings.cluster.public_access_cidrs])
-                ],
-                gcp_public_cidrs_access_enabled=False,
-            ),
-            private_cluster_config=gcp.container.ClusterPrivateClusterConfigArgs(enable_private_nodes=True, enable_private_endpoint=not cfg.settings.cluster.public_endpoint, master_ipv4_cidr_block="172.16.0.0/28"),
-            opts=protect,
+            region=cfg.region,
+            cluster_name=self.cluster.cluster.name,
+            zones=self.cluster.zones,
+            node_service_account=self.cluster.node_account.email,
+            kms_key=self.key.key.id,
+            node_tag=self.cluster.tag,
+            k8s_provider=self.k8s_provider,
+            depends_on=[self.cluster.system_pool],
+            opts=child,
         )
-        kubeconfig = pulumi.Output.all(self.cluster.name, self.cluster.endpoint, self.cluster.master_auth).apply(
-            lambda a: (
-                "apiVersion: v1\nkind: Config\n"
-                f"clusters:\n- name: {a[0]}\n  cluster:\n    server: https://{a[1]}\n"
-                f"    certificate-authority-data: {a[2]['cluster_ca_certificate'] if isinstance(a[2], dict) and 'cluster_ca_certificate' in a[2] else (a[2].get('clusterCaCertificate') if isinstance(a[2], dict) else a[2].cluster_ca_certificate)}\n"
-                f"contexts:\n- name: {a[0]}\n  context: {{cluster: {a[0]}, user: {a[0]}}}\ncurrent-context: {a[0]}\n"
-                f"users:\n- name: {a[0]}\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n"
-                "      command: gke-gcloud-auth-plugin\n      provideClusterInfo: true\n"
-            )
-        )
-        self.k8s_provider = k8s.Provider(f"{name}-k8s", kubeconfig=kubeconfig, enable_server_side_apply=True, opts=child)
         self.outputs = PlatformOutputs(
             cloud=Cloud.GCP,
             region=cfg.region,
-            cluster_name=self.cluster.name,
+            cluster_name=self.cluster.cluster.name,
             k8s_provider=self.k8s_provider,
-            kms_key=self.key.id,
-            identity=WorkloadIdentity(cloud=Cloud.GCP, project=project, workload_pool=pool),
+            kms_key=self.key.key.id,
+            identity=WorkloadIdentity(cloud=Cloud.GCP, project=project, workload_pool=self.cluster.workload_pool),
+            pools=self.pools.pools,
+            ready=[self.cluster.system_pool, *self.pools.node_pools.values(), *self.pools.compute_classes.values()],
+            encryption_ready=list(self.key.grants),
         )
-        self.register_outputs({"clusterName": self.cluster.name, "kmsKeyId": self.key.id})
+        self.register_outputs(
+            {"clusterName": self.cluster.cluster.name, "kmsKeyId": self.key.key.id, "pools": sorted(self.pools.pools)}
+        )

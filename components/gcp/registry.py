@@ -83,7 +83,9 @@ class GcpRegistry(pulumi.ComponentResource):
             ],
             force_destroy=reg.force_destroy and not cfg.is_prod,
             labels={"inferstack-stack": cfg.name, "inferstack-role": "model-registry"},
-            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=cfg.is_prod, protect=cfg.is_prod),
+            opts=pulumi.ResourceOptions(
+                parent=self, retain_on_delete=cfg.is_prod, protect=cfg.is_prod, depends_on=platform.encryption_ready
+            ),
         )
 
         pool = platform.identity.workload_pool or f"{project}.svc.id.goog"

@@ -1,0 +1,312 @@
+"""GKE accelerator node pools: per inferstack pool a spot pool and an on-demand pool, joined by a ComputeClass.
+
+Per accelerator pool of the stack (see README "GCP platform"):
+
+- **Node pools** (``plan_pool``): ``spot-first`` gives a ``<pool>-spot`` pool (0 .. ``maxNodes - onDemandBaseline``
+  nodes, location policy ANY so the autoscaler takes spot wherever it is free) and a ``<pool>-on-demand`` pool
+  (``onDemandBaseline`` .. ``maxNodes``, BALANCED); ``on-demand`` gives the on-demand pool only, ``spot-only`` the
+  spot pool only. Each pool's limits stay within ``maxNodes``; the cluster autoscaler only adds nodes for pending
+  pods, and the capacity planner checks that the models' ``maxReplicas`` fit ``maxNodes``, so demand bounds the
+  total across both pools.
+- **ComputeClass** ``inferstack-<pool>`` (``cloud.google.com/v1``): priorities spot pool first, on-demand pool
+  second; ``whenUnsatisfiable: DoNotScaleUp`` (never a node outside these pools), no node-pool auto-creation, and
+  active migration back to spot when spot capacity returns.
+- **Nodes**: the machine type the capacity planner picks for the pool's models; GPU pools attach the GPUs as guest
+  accelerators with GKE-managed driver installation (``versions.GKE_GPU_DRIVER_VERSION``); TPU pools use the TPU
+  machine type of ``tpuTopology`` in the kind's TPU zone, and a multi-host slice gets placement policy COMPACT with
+  the topology and per-zone limits (one slice). Labels ``inferstack.io/accelerator``, ``inferstack.io/pool`` and
+  ``cloud.google.com/compute-class``; taints ``nvidia.com/gpu=present`` or ``google.com/tpu=present`` and the
+  compute-class taint, all NoSchedule. 200 GB CMEK-encrypted boot disks (Hyperdisk Balanced where the machine series
+  supports no Persistent Disk, such as TPU v6e); the shared node config of :func:`..cluster.node_config`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
+
+from inferstack.components import accelerators
+from inferstack.components.accelerators import (
+    ACCELERATOR_LABEL,
+    GKE_TPU_ACCELERATOR_LABEL,
+    GKE_TPU_TOPOLOGY_LABEL,
+    POOL_LABEL,
+    Accelerator,
+    Family,
+    Shape,
+)
+from inferstack.components.gcp.cluster import node_config
+from inferstack.components.platform import PoolInfo
+from inferstack.components.versions import GKE_GPU_DRIVER_VERSION
+from inferstack.config.base import Cloud
+from inferstack.config.platform import AcceleratorPoolConfig, Capacity
+from inferstack.cost import planner
+
+#: Node label and taint key GKE uses to bind nodes of manually created node pools to a ComputeClass.
+COMPUTE_CLASS_LABEL = "cloud.google.com/compute-class"
+#: Value of the device taint (GKE's own convention for GPU and TPU nodes).
+DEVICE_TAINT_VALUE = "present"
+#: Boot disk of accelerator nodes: model server images are large.
+BOOT_DISK_GB = 200
+#: Machine series that take no Persistent Disk boot disk (TPU v6e, A4, A3 Ultra, C4, N4): Hyperdisk Balanced.
+HYPERDISK_ONLY_SERIES = ("ct6e", "tpu7x", "a4", "a3-ultragpu", "c4", "n4")
+
+
+@dataclass(frozen=True)
+class GkeNodePoolPlan:
+    """One GKE node pool of an inferstack pool: its name suffix, capacity and node counts."""
+
+    suffix: str
+    spot: bool
+    min_nodes: int
+    max_nodes: int
+
+    @property
+    def capacity_type(self) -> str:
+        return "spot" if self.spot else "on-demand"
+
+
+@dataclass(frozen=True)
+class GkePoolPlan:
+    """What one accelerator pool becomes on GKE (pure: tested without Pulumi)."""
+
+    pool: AcceleratorPoolConfig
+    accelerator: Accelerator
+    shape: Shape
+    #: TPU slice topology (None for GPUs).
+    topology: str | None
+    #: Hosts per slice (1 for GPUs and single-host TPU slices).
+    hosts: int
+    zones: tuple[str, ...]
+    node_pools: tuple[GkeNodePoolPlan, ...]
+
+    @property
+    def multi_host(self) -> bool:
+        return self.hosts > 1
+
+    @property
+    def compute_class(self) -> str:
+        return compute_class_name(self.pool.name)
+
+    @property
+    def boot_disk_type(self) -> str:
+        return boot_disk_type(self.shape.name)
+
+    def labels(self) -> dict[str, str]:
+        """Node labels of every node of the pool."""
+        return {ACCELERATOR_LABEL: self.accelerator.kind, POOL_LABEL: self.pool.name, COMPUTE_CLASS_LABEL: self.compute_class}
+
+    def taints(self) -> list[tuple[str, str]]:
+        """(key, value) of the NoSchedule taints of every node of the pool."""
+        return [(self.accelerator.taint_key, DEVICE_TAINT_VALUE), (COMPUTE_CLASS_LABEL, self.compute_class)]
+
+    def node_selector(self) -> dict[str, str]:
+        """What a pod selects to land on the pool (TPU pods also need GKE's TPU labels)."""
+        selector = {ACCELERATOR_LABEL: self.accelerator.kind, POOL_LABEL: self.pool.name, COMPUTE_CLASS_LABEL: self.compute_class}
+        if self.topology:
+            selector[GKE_TPU_ACCELERATOR_LABEL] = self.accelerator.gcp_accelerator_type or ""
+            selector[GKE_TPU_TOPOLOGY_LABEL] = self.topology
+        return selector
+
+
+def compute_class_name(pool: str) -> str:
+    """Name of the ComputeClass of an inferstack pool."""
+    return f"inferstack-{pool}"
+
+
+def boot_disk_type(machine_type: str) -> str:
+    """``hyperdisk-balanced`` for machine series without Persistent Disk support, else ``pd-balanced``."""
+    return "hyperdisk-balanced" if machine_type.startswith(HYPERDISK_ONLY_SERIES) else "pd-balanced"
+
+
+def node_pool_plans(pool: AcceleratorPoolConfig) -> tuple[GkeNodePoolPlan, ...]:
+    """The spot and on-demand node pools of ``pool``: spot first (0 .. max - baseline), on-demand holding the
+    baseline (baseline .. max); a single pool for ``on-demand`` and ``spot-only``. ``minNodes`` beyond the baseline
+    is kept on spot."""
+    baseline = min(pool.on_demand_baseline, pool.max_nodes)
+    if pool.capacity is Capacity.ON_DEMAND:
+        return (GkeNodePoolPlan("on-demand", False, max(pool.min_nodes, baseline), pool.max_nodes),)
+    if pool.capacity is Capacity.SPOT_ONLY:
+        return (GkeNodePoolPlan("spot", True, pool.min_nodes, pool.max_nodes),)
+    plans = []
+    if pool.max_nodes - baseline > 0:
+        plans.append(GkeNodePoolPlan("spot", True, max(0, pool.min_nodes - baseline), pool.max_nodes - baseline))
+    plans.append(GkeNodePoolPlan("on-demand", False, baseline, pool.max_nodes))
+    return tuple(plans)
+
+
+def plan_pool(
+    pool: AcceleratorPoolConfig, region: str, cluster_zones: Sequence[str], replicas: Sequence[planner.Replica] = ()
+) -> GkePoolPlan:
+    """Machine shape (the planner's pick for ``replicas``), zones (TPU: the kind's TPU zones in ``region``; GPU: the
+    cluster's), topology and node pools of ``pool``. Raises ValueError when the kind has no TPU zone in ``region``."""
+    acc = accelerators.lookup(pool.kind, Cloud.GCP)
+    shape = planner.pool_shape(Cloud.GCP, pool, replicas)
+    topology: str | None = None
+    hosts = 1
+    zones = tuple(cluster_zones)
+    if acc.family is Family.TPU:
+        topology = pool.tpu_topology or shape.tpu_topology
+        hosts = accelerators.tpu_hosts(acc, topology) if topology else 1
+        zones = acc.gcp_zones.get(region, ())
+        if not zones:
+            raise ValueError(f"{pool.kind} has no TPU zone in {region}; regions: {', '.join(sorted(acc.gcp_zones))}")
+    return GkePoolPlan(
+        pool=pool, accelerator=acc, shape=shape, topology=topology, hosts=hosts, zones=zones, node_pools=node_pool_plans(pool)
+    )
+
+
+def compute_class_spec(plan: GkePoolPlan, node_pool_names: Mapping[str, str]) -> dict[str, Any]:
+    """The ComputeClass spec: the pool's node pools in plan order (spot first), only them, migrating back to spot."""
+    return {
+        "priorities": [{"nodepools": [node_pool_names[np.suffix]]} for np in plan.node_pools],
+        "nodePoolAutoCreation": {"enabled": False},
+        "whenUnsatisfiable": "DoNotScaleUp",
+        "activeMigration": {"optimizeRulePriority": True},
+    }
+
+
+def pool_info(plan: GkePoolPlan) -> PoolInfo:
+    """The pool as serving sees it (node selector with the compute class, and its taint to tolerate)."""
+    acc = plan.accelerator
+    return PoolInfo(
+        name=plan.pool.name,
+        kind=acc.kind,
+        max_nodes=plan.pool.max_nodes,
+        devices_per_node=plan.shape.devices,
+        node_selector=plan.node_selector(),
+        taint_key=acc.taint_key,
+        device_resource=acc.device_resource,
+        tolerations=({"key": COMPUTE_CLASS_LABEL, "operator": "Equal", "value": plan.compute_class, "effect": "NoSchedule"},),
+    )
+
+
+class GkeAcceleratorPools(pulumi.ComponentResource):
+    """Spot and on-demand GKE node pools plus a ComputeClass per accelerator pool (see the module docstring).
+
+    Args: ``pools`` (the stack's accelerator pools), ``replicas`` (per pool name, the replicas the planner sizes
+    the machine type for; default none: the smallest shape), ``project``, ``region``, ``cluster_name``, ``zones``
+    (the cluster's node zones, used by GPU pools), ``node_service_account`` (email), ``kms_key`` (CryptoKey id for
+    boot disks), ``node_tag`` (network tag), ``k8s_provider`` (for the ComputeClasses), ``depends_on``.
+
+    Attributes: ``plans`` (name -> :class:`GkePoolPlan`), ``node_pools`` (``<pool>-<spot|on-demand>`` ->
+    NodePool), ``compute_classes`` (name -> CustomResource), ``pools`` (name -> PoolInfo for serving).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        pools: Sequence[AcceleratorPoolConfig],
+        project: str,
+        region: str,
+        cluster_name: pulumi.Input[str],
+        zones: Sequence[str],
+        node_service_account: pulumi.Input[str],
+        kms_key: pulumi.Input[str],
+        node_tag: str,
+        k8s_provider: k8s.Provider,
+        replicas: Mapping[str, Sequence[planner.Replica]] | None = None,
+        depends_on: Sequence[pulumi.Resource] = (),
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("inferstack:gcp:AcceleratorPools", name, None, opts)
+        replicas = replicas or {}
+        self.plans = {p.name: plan_pool(p, region, zones, replicas.get(p.name, ())) for p in pools}
+        self.node_pools: dict[str, gcp.container.NodePool] = {}
+        self.compute_classes: dict[str, k8s.apiextensions.CustomResource] = {}
+        self.pools = {pool: pool_info(plan) for pool, plan in self.plans.items()}
+        for pool, plan in self.plans.items():
+            names: dict[str, str] = {}
+            created: list[pulumi.Resource] = []
+            for np in plan.node_pools:
+                np_name = f"{pool}-{np.suffix}"
+                names[np.suffix] = np_name
+                self.node_pools[np_name] = self._node_pool(
+                    f"{name}-{np_name}", np_name, plan, np, project, region, cluster_name, node_service_account,
+                    kms_key, node_tag, list(depends_on),
+                )
+                created.append(self.node_pools[np_name])
+            self.compute_classes[pool] = k8s.apiextensions.CustomResource(
+                f"{name}-{pool}-class",
+                api_version="cloud.google.com/v1",
+                kind="ComputeClass",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=plan.compute_class, labels={POOL_LABEL: pool, ACCELERATOR_LABEL: plan.accelerator.kind}
+                ),
+                spec=compute_class_spec(plan, names),
+                opts=pulumi.ResourceOptions(parent=self, provider=k8s_provider, depends_on=created),
+            )
+        self.register_outputs({"nodePools": {k: v.name for k, v in self.node_pools.items()}})
+
+    def _node_pool(
+        self,
+        resource_name: str,
+        np_name: str,
+        plan: GkePoolPlan,
+        np: GkeNodePoolPlan,
+        project: str,
+        region: str,
+        cluster_name: pulumi.Input[str],
+        node_service_account: pulumi.Input[str],
+        kms_key: pulumi.Input[str],
+        node_tag: str,
+        depends_on: list[pulumi.Resource],
+    ) -> gcp.container.NodePool:
+        acc = plan.accelerator
+        guest = None
+        if acc.family is Family.NVIDIA:
+            guest = [
+                gcp.container.NodePoolNodeConfigGuestAcceleratorArgs(
+                    type=acc.gcp_accelerator_type or "",
+                    count=plan.shape.devices,
+                    gpu_driver_installation_config=gcp.container.NodePoolNodeConfigGuestAcceleratorGpuDriverInstallationConfigArgs(
+                        gpu_driver_version=GKE_GPU_DRIVER_VERSION
+                    ),
+                )
+            ]
+        if plan.multi_host:
+            # A multi-host slice is one atomic unit in one zone: per-zone limits, compact placement.
+            autoscaling = gcp.container.NodePoolAutoscalingArgs(min_node_count=np.min_nodes, max_node_count=np.max_nodes)
+            placement = gcp.container.NodePoolPlacementPolicyArgs(type="COMPACT", tpu_topology=plan.topology)
+        else:
+            autoscaling = gcp.container.NodePoolAutoscalingArgs(
+                total_min_node_count=np.min_nodes,
+                total_max_node_count=np.max_nodes,
+                location_policy="ANY" if np.spot else "BALANCED",
+            )
+            placement = None
+        return gcp.container.NodePool(
+            resource_name,
+            name=np_name,
+            cluster=cluster_name,
+            location=region,
+            project=project,
+            node_locations=list(plan.zones),
+            initial_node_count=np.min_nodes,
+            autoscaling=autoscaling,
+            placement_policy=placement,
+            management=gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
+            # Surge one node at a time; a multi-host slice is upgraded as a whole by GKE (no surge settings).
+            upgrade_settings=None if plan.multi_host else gcp.container.NodePoolUpgradeSettingsArgs(max_surge=1, max_unavailable=0),
+            node_config=node_config(
+                machine_type=plan.shape.name,
+                service_account=node_service_account,
+                kms_key=kms_key,
+                tag=node_tag,
+                labels=plan.labels(),
+                disk_gb=BOOT_DISK_GB,
+                disk_type=plan.boot_disk_type,
+                spot=np.spot,
+                taints=[
+                    gcp.container.NodePoolNodeConfigTaintArgs(key=k, value=v, effect="NO_SCHEDULE") for k, v in plan.taints()
+                ],
+                guest_accelerators=guest,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on, ignore_changes=["initialNodeCount"]),
+        )
