@@ -25,7 +25,7 @@ _GCP = "inferstack.components.gcp"
 _ACC = "inferstack.components.accelerators"
 _CFG = "inferstack.config"
 
-#: Public name -> module that defines it.
+#: Public name -> module that defines it, or ``module:attribute`` when the public name differs.
 _EXPORTS: dict[str, str] = {
     # platforms and their parts
     "AwsPlatform": f"{_AWS}.platform",
@@ -103,10 +103,11 @@ __all__ = sorted(_EXPORTS)
 
 def __getattr__(name: str) -> Any:
     """Import the module that defines ``name`` on first use and cache the value here."""
-    module = _EXPORTS.get(name)
-    if module is None:
+    target = _EXPORTS.get(name)
+    if target is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    module, _, attr = target.partition(":")
+    value = getattr(importlib.import_module(module), attr or name)
     globals()[name] = value
     return value
 

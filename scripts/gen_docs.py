@@ -244,7 +244,7 @@ def render_api() -> str:
         for n in comps:
             out += _component_section(n, values[n])
         out += [f"### Other names of `{pkg_name}`", "", "| name | kind | module | summary |", "| --- | --- | --- | --- |"]
-        out += [_other_row(n, values[n], exports[n]) for n in others]
+        out += [_other_row(n, values[n], exports[n].replace(":", ".")) for n in others]
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 

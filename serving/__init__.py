@@ -6,7 +6,8 @@ package loads no cloud SDK). The names in ``__all__`` are the stable surface; ev
 - ``Serving`` (everything for a stack's models) composed of ``ServingStack`` (cert-manager, Knative Serving with
   Kourier, KServe from pinned charts) and one ``ModelService`` per model (InferenceService and its
   PodDisruptionBudget); ``build_serving`` is the program's step.
-- ``Placement``: node selector, tolerations and device resource of a model on its accelerator pool.
+- ``Placement`` and ``placement_for(model, pool, cloud, info)``: node selector, tolerations, device resource
+  and scheduler of a model on its accelerator pool; ``model_storage_uri``: the registry URI a model serves.
 - Canary traffic: ``Traffic``, ``traffic``, ``CANARY_STEPS``, ``next_step``.
 - Typed args: ``ModelConfig``, ``CanaryConfig``, ``CapacityPlanConfig``, ``ScaleMetric`` (``inferstack.config``);
   ``PlatformOutputs`` and ``RegistryOutputs`` come from ``inferstack.components``.
@@ -17,13 +18,16 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-#: Public name -> module that defines it.
+#: Public name -> module that defines it, or ``module:attribute`` when the public name differs.
 _EXPORTS: dict[str, str] = {
     "Serving": "inferstack.serving.deploy",
     "build_serving": "inferstack.serving.deploy",
     "ServingStack": "inferstack.serving.install",
     "ModelService": "inferstack.serving.inference",
+    "model_storage_uri": "inferstack.serving.deploy",
     "Placement": "inferstack.serving.placement",
+    # ``placement`` is also the submodule's name, which would shadow the function: exported as placement_for.
+    "placement_for": "inferstack.serving.placement:placement",
     "Traffic": "inferstack.serving.canary",
     "traffic": "inferstack.serving.canary",
     "CANARY_STEPS": "inferstack.serving.canary",
@@ -39,10 +43,11 @@ __all__ = sorted(_EXPORTS)
 
 def __getattr__(name: str) -> Any:
     """Import the module that defines ``name`` on first use and cache the value here."""
-    module = _EXPORTS.get(name)
-    if module is None:
+    target = _EXPORTS.get(name)
+    if target is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    module, _, attr = target.partition(":")
+    value = getattr(importlib.import_module(module), attr or name)
     globals()[name] = value
     return value
 

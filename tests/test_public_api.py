@@ -46,12 +46,20 @@ def test_every_exported_name_resolves_to_its_module(package: ModuleType) -> None
     assert package.__all__ == sorted(package._EXPORTS)
     for name in package.__all__:
         value = getattr(package, name)
-        module = importlib.import_module(package._EXPORTS[name])
-        assert value is getattr(module, name), name
+        module_name, _, attr = package._EXPORTS[name].partition(":")
+        module = importlib.import_module(module_name)
+        assert value is getattr(module, attr or name), name
         if inspect.isclass(value) or inspect.isfunction(value):
             # Defined where the map says (config models re-exported from inferstack.config's own modules).
             assert value.__module__ == module.__name__, (name, value.__module__)
     assert set(package.__all__) <= set(dir(package))
+
+
+@pytest.mark.parametrize("package", PACKAGES, ids=lambda p: p.__name__)
+def test_no_exported_name_is_shadowed_by_a_submodule(package: ModuleType) -> None:
+    """Importing a submodule sets the package attribute of its name, which would hide a lazy export of that name."""
+    submodules = {info.name for info in pkgutil.iter_modules(package.__path__)}
+    assert not submodules & set(package.__all__)
 
 
 @pytest.mark.parametrize("package", PACKAGES, ids=lambda p: p.__name__)
