@@ -71,6 +71,8 @@ class Accelerator:
     gcp_regions: frozenset[str] = field(default_factory=frozenset)
     #: TPU kinds: the zones offering them, per region (TPU slices are zonal); GPU kinds use the cluster's zones.
     gcp_zones: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Compute cores per device that a model server shards over (NeuronCores per Neuron device); 1 for GPUs and TPU chips.
+    cores_per_device: int = 1
 
     @property
     def device_resource(self) -> str:
@@ -185,6 +187,7 @@ CATALOG: dict[str, Accelerator] = {
                     Shape("inf2.48xlarge", 12, 192, 768),
                 ),
             },
+            cores_per_device=2,
         ),
         Accelerator(
             kind="aws-trainium1",
@@ -192,6 +195,7 @@ CATALOG: dict[str, Accelerator] = {
             description="AWS Trainium1, 32 GiB per device (2 NeuronCores)",
             device_memory_gib=32,
             offerings={Cloud.AWS: (Shape("trn1.2xlarge", 1, 8, 32), Shape("trn1.32xlarge", 16, 128, 512))},
+            cores_per_device=2,
         ),
         Accelerator(
             kind="tpu-v5e",

@@ -54,3 +54,12 @@ KNATIVE_SERVING_VERSION = "1.21.3"
 #: is the newest driver GKE qualifies for the node version (vLLM's CUDA needs recent drivers). Changing it recreates
 #: the node pools.
 GKE_GPU_DRIVER_VERSION = "LATEST"
+
+#: Model-server images of the ClusterServingRuntimes inferstack adds (serving/runtimes.py), for accelerators KServe's
+#: own runtimes do not drive.
+IMAGES: dict[str, str] = {
+    # vLLM for Cloud TPU (v5e, v6e; single host), github.com/vllm-project/tpu-inference; the tag Google's TPU guides use.
+    "vllm-tpu": "docker.io/vllm/vllm-tpu:v0.11.1",
+    # AWS Neuron Deep Learning Container with vLLM-Neuron 0.16 (SDK 2.31.1, the line covering Inf2/Trn1), github.com/aws-neuron/deep-learning-containers.
+    "vllm-neuron": "public.ecr.aws/neuron/pytorch-inference-vllm-neuronx:0.16.0-neuronx-py312-sdk2.31.1-ubuntu24.04",
+}

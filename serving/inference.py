@@ -18,11 +18,13 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from inferstack.components.accelerators import ACCELERATOR_LABEL
 from inferstack.components.platform import SERVING_SERVICE_ACCOUNT
 from inferstack.config.serving import ModelConfig, ScaleMetric
 from inferstack.serving.canary import traffic
 from inferstack.serving.checks import KPA_METRICS
 from inferstack.serving.placement import Placement
+from inferstack.serving.runtimes import model_args
 
 API_VERSION = "serving.kserve.io/v1beta1"
 KIND = "InferenceService"
@@ -65,6 +67,9 @@ def inference_service(
     model_spec: dict[str, Any] = {"modelFormat": {"name": model.format}}
     if model.runtime:
         model_spec["runtime"] = model.runtime
+    args = model_args(model, place.node_selector.get(ACCELERATOR_LABEL))
+    if args:
+        model_spec["args"] = args
     if storage_uri is not None:
         model_spec["storageUri"] = storage_uri
     model_spec["resources"] = place.resources(model.cpu, model.memory)

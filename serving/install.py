@@ -28,6 +28,9 @@ from inferstack.components.platform import PlatformOutputs
 from inferstack.components.versions import CHARTS, KNATIVE_SERVING_VERSION
 from inferstack.config import Environment, StackConfig
 from inferstack.serving.inference import DEPLOYMENT_MODE
+from inferstack.serving.runtimes import API_VERSION as RUNTIME_API_VERSION
+from inferstack.serving.runtimes import KIND as RUNTIME_KIND
+from inferstack.serving.runtimes import runtime_spec, runtimes_used
 
 KNATIVE_NAMESPACE = "knative-serving"
 KOURIER_INGRESS_CLASS = "kourier.ingress.networking.knative.dev"
@@ -85,8 +88,9 @@ class ServingStack(pulumi.ComponentResource):
     -> the ``knative-serving`` namespace and a ``KnativeServing`` (:func:`knative_serving_spec`: Serving
     ``KNATIVE_SERVING_VERSION``, Kourier, pod-spec features for accelerator scheduling, revision timeouts up to
     3,600 s, scale to zero only in dev) -> ``kserve-crd`` -> ``kserve`` (:func:`kserve_values`: Knative deployment
-    mode, Kourier gateways) -> ``kserve-runtime-configs`` (ClusterServingRuntimes). Every object waits for the
-    platform's ``ready`` resources.
+    mode, Kourier gateways) -> ``kserve-runtime-configs`` (ClusterServingRuntimes) -> the inferstack runtimes the
+    stack's models name (:mod:`~inferstack.serving.runtimes`: vLLM for TPU and for Neuron). Every object waits for
+    the platform's ``ready`` resources.
 
     Args:
         name (str): component name; children are ``<name>-cert-manager``, ``<name>-knative-operator``,
@@ -97,7 +101,8 @@ class ServingStack(pulumi.ComponentResource):
 
     Outputs:
         ready (list[pulumi.Resource]): what InferenceServices must wait for (KServe controller and runtimes).
-        cert_manager, knative_operator, knative_namespace, knative_serving, kserve_crd, kserve, runtimes: the children.
+        cert_manager, knative_operator, knative_namespace, knative_serving, kserve_crd, kserve, runtimes,
+        extra_runtimes: the children.
         Registered outputs: ``knativeServingVersion``, ``kserveVersion``.
 
     Secure choices:
@@ -150,6 +155,18 @@ class ServingStack(pulumi.ComponentResource):
         self.runtimes = release(
             "kserve-runtime-configs", "kserve-runtimes", {"kserve": {"servingruntime": {"enabled": True}}}, [self.kserve], oci=True
         )
+        #: inferstack's own ClusterServingRuntimes (TPU, Neuron), only those the stack's models use.
+        self.extra_runtimes = [
+            k8s.apiextensions.CustomResource(
+                f"{name}-runtime-{rt.name}",
+                api_version=RUNTIME_API_VERSION,
+                kind=RUNTIME_KIND,
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=rt.name, labels={"app.kubernetes.io/managed-by": "inferstack"}),
+                spec=runtime_spec(rt),
+                opts=after(self.kserve),
+            )
+            for rt in runtimes_used(cfg)
+        ]
         #: What InferenceServices must wait for (CRDs, webhook, runtimes).
-        self.ready: list[pulumi.Resource] = [self.kserve, self.runtimes]
+        self.ready: list[pulumi.Resource] = [self.kserve, self.runtimes, *self.extra_runtimes]
         self.register_outputs({"knativeServingVersion": KNATIVE_SERVING_VERSION, "kserveVersion": CHARTS["kserve"].version})

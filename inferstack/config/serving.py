@@ -43,7 +43,7 @@ class ModelConfig(StrictModel):
     name: str = Field(description="InferenceService name; lower-case letters, digits and dashes.", pattern=_NAME)
     namespace: str = Field(description="Team namespace the model runs in.", pattern=_NAME)
     format: str = Field(description="KServe model format, e.g. huggingface, pytorch, onnx, triton, sklearn.")
-    runtime: str | None = Field(None, description="ServingRuntime name; default: KServe picks one for the format.")
+    runtime: str | None = Field(None, description="ClusterServingRuntime: a KServe one, or inferstack-vllm-tpu / inferstack-vllm-neuron (required on TPU and Neuron pools); default: KServe picks one for the format.")
     registry_model: str = Field(description="Model name in the registry.")
     version: str = Field(description="Stable registry version number, e.g. '3'.", pattern=r"^[1-9][0-9]*$")
     canary: CanaryConfig | None = Field(None, description="Optional canary version and its traffic share.")

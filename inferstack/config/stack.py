@@ -250,6 +250,7 @@ def _load_checks() -> None:
     import inferstack.cost.planner  # noqa: F401
     import inferstack.registry.checks  # noqa: F401
     import inferstack.serving.checks  # noqa: F401
+    import inferstack.serving.runtimes  # noqa: F401
 
 
 @dataclass(frozen=True)
