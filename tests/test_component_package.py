@@ -25,6 +25,7 @@ from pulumi.provider.server import ProviderServicer
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from pydantic import BaseModel
 
+from inferstack.components.accelerators import ACCELERATOR_LABEL, POOL_LABEL
 from inferstack.config import Cloud, Environment
 from inferstack.config.platform import (
     AcceleratorPoolConfig,
@@ -40,7 +41,7 @@ from inferstack.engine import Recording, run_program
 from inferstack.provider import COMPONENTS, PACKAGE, package_version
 from inferstack.provider.args import AwsPlatformArgs, GcpPlatformArgs
 from inferstack.provider.config import component_stack_config
-from tests.conftest import REPO, recording, stack_path
+from tests.conftest import REPO, recording, stack_config, stack_path
 
 PREFIX = f"{PACKAGE}:index:"
 
@@ -315,10 +316,17 @@ PROGRAM = '''
 import json
 from pathlib import Path
 
+import pulumi
+
 from inferstack.provider import component_provider
 
-spec = json.loads((Path(__file__).parent / "spec.json").read_text())
-component_provider().construct(spec["name"], spec["type"], spec["inputs"], None)
+here = Path(__file__).parent
+spec = json.loads((here / "spec.json").read_text())
+result = component_provider().construct(spec["name"], spec["type"], spec["inputs"], None)
+# The state the provider returns to the calling program (its outputs, by schema name), once resolved.
+pulumi.Output.all(**{k: pulumi.Output.from_input(v) for k, v in result.state.items()}).apply(
+    lambda state: (here / "state.json").write_text(json.dumps(state))
+)
 '''
 
 
@@ -348,6 +356,11 @@ def _stack_inputs(stack: str, component: str) -> tuple[dict[str, Any], dict[str,
     if cloud == "gcp":
         inputs["project"] = config["gcp:project"]
     return inputs, config
+
+
+def state(tmp_path: Path) -> dict[str, Any]:
+    """Outputs the last :func:`construct` returned to its caller."""
+    return json.loads((tmp_path / "state.json").read_text())
 
 
 def construct(tmp_path: Path, stack: str, component: str) -> Recording:
@@ -390,6 +403,15 @@ def test_platform_wrapper_declares_the_real_platform(tmp_path: Path, stack: str,
     expected = {(r.type, r.name): r.plain_inputs for r in program.resources if program_platform.urn in _ancestors(program, r.urn)}
     got = {(r.type, r.name): r.plain_inputs for r in rec.resources if platform.urn in _ancestors(rec, r.urn)}
     assert expected and got == expected
+    # The caller gets every declared output, by its schema name.
+    out = state(tmp_path)
+    assert set(out) == set(OUTPUTS[component])
+    assert out["clusterName"] == f"inferstack-{stack}"
+    pools = stack_config(stack).settings.accelerator_pools
+    assert set(out["nodeSelectors"]) == {p.name for p in pools} == set(out["taintKeys"]) == set(out["deviceResources"])
+    for pool in pools:
+        assert out["nodeSelectors"][pool.name][POOL_LABEL] == pool.name
+        assert out["nodeSelectors"][pool.name][ACCELERATOR_LABEL] == pool.kind
 
 
 def test_inference_stack_declares_platform_registry_and_serving(tmp_path: Path) -> None:
@@ -409,3 +431,16 @@ def test_inference_stack_declares_platform_registry_and_serving(tmp_path: Path) 
     assert got == expected
     (isvc,) = rec.by_type("kubernetes:serving.kserve.io/v1beta1:InferenceService")
     assert wrapper.urn in _ancestors(rec, isvc.urn)
+    out = state(tmp_path)
+    (bucket,) = rec.by_type("aws:s3/bucket:Bucket")
+    assert out["models"] == ["team-nlp/chat"] and out["registryBucket"] == bucket.outputs["bucket"]
+    assert out["clusterName"] == "inferstack-dev" and out["kmsKey"].startswith("arn:aws:kms:eu-west-1:")
+
+
+def test_aws_kubeconfig_output_holds_no_credential(tmp_path: Path) -> None:
+    construct(tmp_path, "dev", "AwsPlatform")
+    kubeconfig = json.loads(state(tmp_path)["kubeconfig"])
+    (user,) = kubeconfig["users"]
+    assert set(user["user"]) == {"exec"} and user["user"]["exec"]["command"] == "aws"
+    assert user["user"]["exec"]["args"] == ["eks", "get-token", "--cluster-name", "inferstack-dev", "--region", "eu-west-1"]
+    assert kubeconfig["clusters"][0]["cluster"]["server"].startswith("https://")
