@@ -135,7 +135,7 @@ def _first_line(init: ast.FunctionDef, attr: str) -> int:
     return min(lines)
 
 
-def _signature(name: str, fn: Any, skip_self: bool) -> tuple[str, list[tuple[str, str, str]]]:
+def _signature(name: str, fn: Any, skip_self: bool, wrap: bool = True) -> tuple[str, list[tuple[str, str, str]]]:
     sig = inspect.signature(fn)
     params = list(sig.parameters.values())[1 if skip_self else 0 :]
     parts, rows = [], []
@@ -149,7 +149,7 @@ def _signature(name: str, fn: Any, skip_self: bool) -> tuple[str, list[tuple[str
         parts.append(text)
         rows.append((prefix + p.name, ann, default or "required"))
     one_line = f"{name}({', '.join(parts)})"
-    if len(one_line) <= 100:
+    if len(one_line) <= 100 or not wrap:
         return one_line, rows
     return f"{name}(\n" + "".join(f"    {x},\n" for x in parts) + ")", rows
 
@@ -207,8 +207,8 @@ def _other_row(name: str, value: Any, module: str) -> str:
     elif inspect.isclass(value) and issubclass(value, BaseModel):
         text = _summary(value) + " Fields: see the README's config reference."
     elif inspect.isfunction(value):
-        sig, _ = _signature(name, value, skip_self=False)
-        text = f"`{' '.join(sig.split())}`. {_summary(value)}"
+        sig, _ = _signature(name, value, skip_self=False, wrap=False)
+        text = f"`{sig}`. {_summary(value)}"
     elif inspect.isclass(value):
         text = _summary(value)
     elif isinstance(value, (str, int, float)):
