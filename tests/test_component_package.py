@@ -38,10 +38,10 @@ from inferstack.config.policy import PolicyConfig
 from inferstack.config.registry import RegistryConfig
 from inferstack.config.serving import CanaryConfig, CapacityPlanConfig, ModelConfig, ScaleMetric
 from inferstack.engine import Recording, run_program
-from inferstack.provider import COMPONENTS, PACKAGE, package_version
+from inferstack.provider import COMPONENTS, PACKAGE, generate, package_version
 from inferstack.provider.args import AwsPlatformArgs, GcpPlatformArgs
 from inferstack.provider.config import component_stack_config
-from tests.conftest import REPO, recording, stack_config, stack_path
+from tests.conftest import REFERENCE_STACKS, REPO, recording, stack_config, stack_path
 
 PREFIX = f"{PACKAGE}:index:"
 
@@ -217,6 +217,10 @@ def test_argument_types_mirror_the_config_models(schema: dict[str, Any], type_na
         assert shape(prop) == expected_shape(f.annotation), name
         assert prop.get("description") == f.description, name
     assert sorted(spec.get("required", [])) == sorted(n for n, f in fields.items() if f.is_required())
+
+
+def test_args_are_generated_from_the_config_models() -> None:
+    assert generate.update(check=True), "inferstack/provider/args.py is stale: run python -m inferstack.provider.generate"
 
 
 @pytest.mark.parametrize("type_name", sorted(ENUMS))
@@ -414,27 +418,37 @@ def test_platform_wrapper_declares_the_real_platform(tmp_path: Path, stack: str,
         assert out["nodeSelectors"][pool.name][ACCELERATOR_LABEL] == pool.kind
 
 
-def test_inference_stack_declares_platform_registry_and_serving(tmp_path: Path) -> None:
-    rec = construct(tmp_path, "dev", "InferenceStack")
+#: Components of `pulumi up` an InferenceStack leaves out: secret values come from a stack's secure config.
+SECRET_COMPONENTS = ("inferstack:secrets:AwsSecrets", "inferstack:secrets:GcpSecrets", "inferstack:secrets:ExternalSecrets")
+
+
+@pytest.mark.parametrize("stack", REFERENCE_STACKS)
+def test_inference_stack_declares_what_the_program_declares(tmp_path: Path, stack: str) -> None:
+    """InferenceStack with a reference stack's settings declares the same resources, with the same inputs, as
+    `pulumi up` of that stack, under the wrapper; only the secret store and External Secrets are left out."""
+    rec = construct(tmp_path, stack, "InferenceStack")
+    cfg = stack_config(stack)
     (wrapper,) = rec.by_type(PREFIX + "InferenceStack")
     children = {r.type for r in rec.children(wrapper.urn)}
-    assert children == {"inferstack:aws:Platform", "inferstack:registry:AwsRegistry", "inferstack:serving:Serving"}
-    # The same resources as `pulumi up` of the dev stack, but for the secret store (no secrets are arguments).
-    program = recording("dev")
-    (secrets,) = program.by_type("inferstack:secrets:AwsSecrets")
+    cloud = cfg.cloud.value
+    registry = "inferstack:registry:AwsRegistry" if cloud == "aws" else "inferstack:registry:GcpRegistry"
+    assert children == {f"inferstack:{cloud}:Platform", registry, "inferstack:serving:Serving"}
+    program = recording(stack)
+    left_out = {r.urn for r in program.resources if r.type in SECRET_COMPONENTS}
+    assert left_out
     expected = {
         (r.type, r.name): r.plain_inputs
         for r in program.resources
-        if not r.synthesized and r.urn != secrets.urn and secrets.urn not in _ancestors(program, r.urn)
+        if not r.synthesized and r.urn not in left_out and not left_out & set(_ancestors(program, r.urn))
     }
     got = {(r.type, r.name): r.plain_inputs for r in rec.resources if not r.synthesized and r.urn != wrapper.urn}
     assert got == expected
-    (isvc,) = rec.by_type("kubernetes:serving.kserve.io/v1beta1:InferenceService")
-    assert wrapper.urn in _ancestors(rec, isvc.urn)
+    assert all(wrapper.urn in _ancestors(rec, r.urn) for r in rec.resources if not r.synthesized and r.urn != wrapper.urn)
     out = state(tmp_path)
-    (bucket,) = rec.by_type("aws:s3/bucket:Bucket")
-    assert out["models"] == ["team-nlp/chat"] and out["registryBucket"] == bucket.outputs["bucket"]
-    assert out["clusterName"] == "inferstack-dev" and out["kmsKey"].startswith("arn:aws:kms:eu-west-1:")
+    (bucket,) = [r for r in rec.resources if r.type in ("aws:s3/bucket:Bucket", "gcp:storage/bucket:Bucket")]
+    assert out["models"] == [f"{m.namespace}/{m.name}" for m in cfg.settings.models]
+    assert out["registryBucket"] == bucket.outputs["bucket" if cloud == "aws" else "name"]
+    assert out["clusterName"] == f"inferstack-{stack}" and out["kmsKey"] and out["registryReader"]
 
 
 def test_aws_kubeconfig_output_holds_no_credential(tmp_path: Path) -> None:

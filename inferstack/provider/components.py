@@ -74,8 +74,9 @@ def _eks_kubeconfig(platform: Any, region: str) -> pulumi.Output[str]:
 
 
 class AwsPlatform(pulumi.ComponentResource):
-    """EKS platform for AI inference: CMK, VPC, private EKS cluster, Karpenter and accelerator node pools with spot
-    capacity and on-demand fallback, device plugins. Declares ``inferstack:aws:Platform`` as its child."""
+    """EKS platform for inference: CMK, VPC, private EKS, Karpenter, spot-first accelerator pools, device plugins."""
+
+    # One line: the docstring is the schema's description. The child is the real ``inferstack:aws:Platform``.
 
     cluster_name: pulumi.Output[str]
     """EKS cluster name (inferstack-<name>)."""
@@ -130,8 +131,9 @@ class AwsPlatform(pulumi.ComponentResource):
 
 
 class GcpPlatform(pulumi.ComponentResource):
-    """GKE platform for AI inference: CMEK key, VPC and a private regional GKE cluster with Workload Identity.
-    Declares ``inferstack:gcp:Platform`` as its child."""
+    """GKE platform for inference: CMEK, VPC, private regional GKE with Workload Identity, accelerator pools."""
+
+    # The child is the real ``inferstack:gcp:Platform``.
 
     cluster_name: pulumi.Output[str]
     """GKE cluster name (inferstack-<name>)."""
@@ -176,9 +178,11 @@ class GcpPlatform(pulumi.ComponentResource):
 
 
 class InferenceStack(pulumi.ComponentResource):
-    """A whole inference stack on AWS or GCP: the platform, the encrypted model registry, and KServe serving of the
-    models (team namespaces, RBAC, one InferenceService per model). Declares ``inferstack:aws:Platform`` or
-    ``inferstack:gcp:Platform``, the registry component and ``inferstack:serving:Serving`` as its children."""
+    """A whole inference stack on AWS or GCP: platform, encrypted model registry, KServe serving of the models."""
+
+    # Children: the real ``inferstack:aws:Platform`` or ``inferstack:gcp:Platform``, the registry component and
+    # ``inferstack:serving:Serving`` (team namespaces, RBAC, one InferenceService per model), as ``pulumi up`` of a
+    # stack declares them; the secret store is left out (secret values come from a stack's secure config).
 
     cluster_name: pulumi.Output[str]
     """Kubernetes cluster name (inferstack-<name>)."""
