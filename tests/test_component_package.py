@@ -39,7 +39,7 @@ from inferstack.config.registry import RegistryConfig
 from inferstack.config.serving import CanaryConfig, CapacityPlanConfig, ModelConfig, ScaleMetric
 from inferstack.engine import Recording, run_program
 from inferstack.provider import COMPONENTS, PACKAGE, generate, package_version
-from inferstack.provider.args import AwsPlatformArgs, GcpPlatformArgs
+from inferstack.provider.args import AwsPlatformArgs, GcpPlatformArgs, InferenceStackArgs
 from inferstack.provider.config import component_stack_config
 from tests.conftest import REFERENCE_STACKS, REPO, recording, stack_config, stack_path
 
@@ -306,7 +306,9 @@ def test_errors_name_the_argument_paths() -> None:
 
 def test_names_unknown_arguments_and_outputs_are_refused() -> None:
     assert _issues("Team_A", Cloud.AWS, _aws_args())[0][0] == "name"
-    assert _issues("team-a", Cloud.AWS, _aws_args(models=[]))[0] == ("models", "unknown argument")
+    assert _issues("team-a", Cloud.AWS, _aws_args(models=[]))[0][0] == "models"
+    stack_args = InferenceStackArgs.__required_keys__ | InferenceStackArgs.__optional_keys__
+    assert _issues("team-a", Cloud.AWS, _aws_args(cloud=Cloud.AWS, project="p1"), stack_args)[0][0] == "project"
 
     async def with_output() -> list[tuple[str, str]]:
         return _issues("team-a", Cloud.AWS, _aws_args(region=Output.from_input("eu-west-1")))

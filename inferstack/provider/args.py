@@ -1,8 +1,8 @@
 """Argument types of the cross-language components: TypedDicts the package schema is inferred from.
 
 Each nested type mirrors one ``inferstack.config`` model field for field (same names in camelCase, same
-descriptions); the components validate what they receive by building those models, so defaults and checks live in
-one place. Every argument is plain (not ``pulumi.Input``): the settings shape the resource graph, so they must be
+descriptions) and is generated from it by ``python -m inferstack.provider.generate``; the components validate what
+they receive by building those models, so defaults and checks live in one place. Every argument is plain (not ``pulumi.Input``): the settings shape the resource graph, so they must be
 known when the component is declared.
 
 No ``from __future__ import annotations`` here: Pulumi's schema analyzer reads the real annotation objects.

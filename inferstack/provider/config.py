@@ -93,10 +93,12 @@ def component_stack_config(name: str, cloud: Cloud, args: Mapping[str, Any], all
             [{"property_path": "name", "reason": "2-32 lower-case letters, digits and dashes"}],
         )
     unknown = sorted(set(args) - set(allowed))
+    if cloud is Cloud.AWS and args.get("project") is not None:
+        unknown.append("project")  # a GCP setting: refused rather than ignored on AWS
     if unknown:
         raise InputPropertiesError(
-            f"unknown arguments: {', '.join(to_camel(k) for k in unknown)}",
-            [{"property_path": to_camel(k), "reason": "unknown argument"} for k in unknown],
+            f"arguments not used by this component: {', '.join(to_camel(k) for k in unknown)}",
+            [{"property_path": to_camel(k), "reason": "not an argument of this component on this cloud"} for k in unknown],
         )
     try:
         return parse_stack_config(name, stack_values(cloud, args), source=f"component {name}")
