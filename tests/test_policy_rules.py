@@ -197,6 +197,8 @@ CASES = [
     Case("iam-deny-becomes-allow", "iam-least-privilege",
          one("aws:iam/policy:Policy", {"policy": doc(stmt(effect="Deny", action="*", resource="*"))}),
          (0, "props", "policy", "Statement", 0, "Effect"), "Allow"),
+    Case("iam-not-action", "iam-least-privilege", one("aws:iam/policy:Policy", {"policy": doc(stmt())}),
+         (0, "props", "policy", "Statement", 0, "NotAction"), ["iam:*"]),
     Case("iam-role-inline-policy", "iam-least-privilege",
          one("aws:iam/role:Role", {"assumeRolePolicy": TRUST, "inlinePolicies": [{"name": "s3", "policy": doc(stmt())}]}),
          (0, "props", "inlinePolicies", 0, "policy", "Statement", 0, "Action"), "*"),

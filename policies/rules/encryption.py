@@ -64,9 +64,9 @@ def _volumes(args: ResourceValidationArgs, report) -> None:
         for bdm in args.props.get("blockDeviceMappings") or []:
             ebs = bdm.get("ebs") or {}
             if str(ebs.get("encrypted")).lower() != "true":
-                report(f"launch template block device {bdm.get('deviceName')} must set ebs.encrypted: true with a kmsKeyId.")
+                report(f"launch template block device {bdm.get('deviceName')} must set ebs.encrypted: true (with a customer-managed kmsKeyId).")
     elif args.resource_type == "aws:ebs/volume:Volume" and args.props.get("encrypted") is not True:
-        report("EBS volume must set encrypted: true with a kmsKeyId.")
+        report("EBS volume must set encrypted: true (with a customer-managed kmsKeyId).")
 
 
 def _dynamodb(args: ResourceValidationArgs, report) -> None:

@@ -25,12 +25,14 @@ def is_write_action(action: str) -> bool:
 
 
 def statement_problems(stmt: dict) -> list[str]:
-    """Why one Allow statement is too broad: action '*' or a write action on resource '*'."""
+    """Why one Allow statement is too broad: action '*' (or NotAction) or a write action on resource '*'."""
     if stmt.get("Effect") != "Allow":
         return []
     actions = [a for a in as_list(stmt.get("Action")) if isinstance(a, str)]
     resources = as_list(stmt.get("Resource"))
     out = []
+    if stmt.get("NotAction") is not None:  # allows every action but the listed ones
+        out.append(f"NotAction {as_list(stmt.get('NotAction'))} (allows every other action)")
     if any(a == "*" or a.endswith(":*") for a in actions):
         out.append(f"action wildcard {[a for a in actions if a == '*' or a.endswith(':*')]}")
     if "*" in resources and not stmt.get("Condition"):
