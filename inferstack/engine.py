@@ -10,6 +10,7 @@ from the stack config, so every resource's region is known.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextvars
 import hashlib
@@ -508,6 +509,20 @@ def _synthesize_default_providers(stack: str, region: str, project: str | None, 
         r.provider = f"{prov.urn}::default"
 
 
+def _cancel_leftover_tasks() -> None:
+    """Drop what a failed program left behind (registrations waiting on a failed output, such as a StackReference
+    without outputs): Pulumi keeps pending outputs in a process-wide set that the next program run would await."""
+    loop = asyncio.get_event_loop()
+    with psettings.SETTINGS.lock:
+        leftover = [t for t in psettings.SETTINGS.outputs if isinstance(t, asyncio.Future)]
+        psettings.SETTINGS.outputs.clear()
+    pending = {t for t in asyncio.all_tasks(loop) if not t.done()} | set(leftover)
+    for task in pending:
+        task.cancel()
+    if pending and not loop.is_running():
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+
+
 class ProgramError(Exception):
     """The program failed under the offline engine."""
 
@@ -551,6 +566,9 @@ def _run(
         sys.path.insert(0, program_dir)
     try:
         _sync_await(run_pulumi_func(lambda: runpy.run_path(str(program), run_name="__main__")))
+    except BaseException:
+        _cancel_leftover_tasks()
+        raise
     finally:
         if added:
             sys.path.remove(program_dir)

@@ -100,3 +100,10 @@ def test_check_mode_passes_on_a_current_snapshot_and_rejects_unknown_stacks(caps
     assert f"stack {stack}: " in capsys.readouterr().out
     assert snap.main(["--check", "--stack", "no-such-stack"]) == 2
     assert "unknown stack(s) no-such-stack" in capsys.readouterr().err
+
+
+def test_added_urns_only_ask_for_a_regenerated_snapshot() -> None:
+    before = ["urn:pulumi:s::inferstack::a:b:C::one"]
+    diff = snap.difference("s", before, [*before, "urn:pulumi:s::inferstack::a:b:C::two"])
+    assert diff.startswith("stack s: URNs added (no live resource is replaced): record them with python scripts/snapshot_urns.py")
+    assert "  + urn:pulumi:s::inferstack::a:b:C::two" in diff
