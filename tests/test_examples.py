@@ -38,7 +38,7 @@ PDB = "kubernetes:policy/v1:PodDisruptionBudget"
 
 
 def _missing_public_names(example: str) -> list[str]:
-    """Names the example imports from the public API that the API does not export (yet)."""
+    """Names the example imports from the public API that the API does not export."""
     tree = ast.parse((EXAMPLES / example / "__main__.py").read_text())
     missing = []
     for node in ast.walk(tree):
@@ -46,12 +46,6 @@ def _missing_public_names(example: str) -> list[str]:
             exported = set(getattr(PUBLIC_MODULES[node.module], "__all__", ()))
             missing += [f"{node.module}.{a.name}" for a in node.names if a.name not in exported]
     return missing
-
-
-def _needs_exports(example: str) -> None:
-    missing = _missing_public_names(example)
-    if missing:
-        pytest.skip(f"examples/{example} imports names the public API does not export yet: {', '.join(missing)}")
 
 
 def _config(example: str, **changes: Any) -> tuple[str, dict[str, Any], frozenset[str]]:
@@ -100,11 +94,11 @@ def test_example_imports_only_the_public_api(example: str) -> None:
     modules += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
     ours = {m for m in modules if m.split(".")[0] == "inferstack"}
     assert ours and ours <= set(PUBLIC_MODULES), f"private imports: {sorted(ours - set(PUBLIC_MODULES))}"
+    assert _missing_public_names(example) == [], "names not in the modules' __all__"
 
 
 @pytest.mark.parametrize("example", sorted(STACKS))
 def test_example_passes_the_policy_pack(example: str, tmp_path: Path) -> None:
-    _needs_exports(example)
     d = EXAMPLES / example
     report = tmp_path / "report.json"
     cmd = [sys.executable, "-m", "inferstack", "policy", "check", "--program", str(d / "__main__.py"),
@@ -120,7 +114,6 @@ def test_example_passes_the_policy_pack(example: str, tmp_path: Path) -> None:
 
 
 def test_byo_eks_adds_pools_and_serving_to_the_given_cluster() -> None:
-    _needs_exports("byo-eks")
     rec = _recording("byo-eks")
     _, config, _ = _config("byo-eks")
     counts = _counts(rec)
@@ -149,7 +142,6 @@ def test_byo_eks_adds_pools_and_serving_to_the_given_cluster() -> None:
 
 
 def test_byo_eks_wires_the_cluster_inputs() -> None:
-    _needs_exports("byo-eks")
     rec = _recording("byo-eks")
     _, config, _ = _config("byo-eks")
     cluster = config["byo-eks:clusterName"]
@@ -177,7 +169,6 @@ def test_byo_eks_wires_the_cluster_inputs() -> None:
 
 
 def test_byo_eks_rejects_settings_of_a_cluster_it_does_not_build() -> None:
-    _needs_exports("byo-eks")
     with pytest.raises(pulumi.RunError, match=r"inferstack:network: not used with a bring-your-own cluster"):
         _run("byo-eks", **{"inferstack:network": {"cidr": "10.0.0.0/16"}})
     with pytest.raises(pulumi.RunError, match=r"inferstack:acceleratorPools\[0\]\.kind: .*tpu-v5e"):
@@ -193,7 +184,6 @@ def _platform_outputs() -> dict[str, Any]:
 
 
 def test_team_serving_deploys_its_models_with_canaries_on_the_platform() -> None:
-    _needs_exports("team-serving")
     rec = _recording("team-serving")
     counts = _counts(rec)
     # Only the team's objects: no cluster add-ons, namespaces, RBAC or cloud resources.
@@ -221,7 +211,6 @@ def test_team_serving_deploys_its_models_with_canaries_on_the_platform() -> None
 
 
 def test_team_serving_checks_models_against_the_platform_pools() -> None:
-    _needs_exports("team-serving")
     stack, config, _ = _config("team-serving")
     models = [dict(m) for m in config["inferstack:models"]]
     models[0] = {**models[0], "pool": "gpu-h100"}
@@ -234,7 +223,6 @@ def test_team_serving_checks_models_against_the_platform_pools() -> None:
 
 
 def test_team_serving_without_platform_outputs_names_the_offline_key() -> None:
-    _needs_exports("team-serving")
     with pytest.raises(ProgramError, match=r"StackReference 'acme/inferstack/prod'.*inferstack-offline:stackOutputs"):
         _run("team-serving", **{STACK_OUTPUTS_KEY: {}})
 

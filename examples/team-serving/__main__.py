@@ -19,7 +19,7 @@ import pulumi_kubernetes as k8s
 
 from inferstack.components import Cloud, PoolInfo, RegistryOutputs
 from inferstack.config import ConfigError, StackConfig, parse_stack_config
-from inferstack.serving import ModelService, model_storage_uri, placement, traffic
+from inferstack.serving import ModelService, model_storage_uri, placement_for, traffic
 
 #: Config namespace of this project's own inputs (kept fixed so that a renamed copy of the project still reads them).
 CONFIG_NS = "team-serving"
@@ -79,7 +79,7 @@ def deploy(outputs: dict[str, Any]) -> dict[str, dict[str, Any]]:
         ModelService(
             f"{model.namespace}-{model.name}",
             model,
-            placement(model, cfg.pool(model.pool) if model.pool else None, cfg.cloud, info),
+            placement_for(model, cfg.pool(model.pool) if model.pool else None, cfg.cloud, info),
             model_storage_uri(model, registry),
             provider,
             public=model.public and cfg.settings.policy.allow_public_inference,
