@@ -61,6 +61,7 @@ def pool_info(name: str, p: dict[str, Any]) -> PoolInfo:
         node_selector=dict(p["nodeSelector"]),
         taint_key=p["taintKey"],
         device_resource=p["deviceResource"],
+        tolerations=tuple(p.get("tolerations") or ()),
     )
 
 
