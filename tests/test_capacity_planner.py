@@ -200,7 +200,7 @@ def test_replica_memory_beyond_every_node_is_an_error() -> None:
 def test_tpu_replica_must_take_the_whole_slice() -> None:
     found = issues(gcp_config(
         pools=[{"name": "tpu", "kind": "tpu-v5e", "tpuTopology": "2x4", "maxNodes": 2}],
-        models=[model(pool="tpu", accelerators=4, memory="64Gi", cpu="8")],
+        models=[model(pool="tpu", accelerators=4, memory="64Gi", cpu="8", runtime="inferstack-vllm-tpu")],
     ))
     assert found == [
         "inferstack:models[0].accelerators: pool tpu runs TPU slices of topology 2x4 (8 chips); "
