@@ -6,6 +6,7 @@ that turns "this Kubernetes service account may use this cloud identity" into th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,32 @@ class PoolInfo:
     device_resource: str
     #: Tolerations beyond the device taint's (GKE: the pool's ComputeClass taint).
     tolerations: tuple[dict[str, Any], ...] = ()
+
+    def to_output(self) -> dict[str, Any]:
+        """The pool as the platform stack exports it (``pools`` output; camelCase keys), for team stacks."""
+        return {
+            "kind": self.kind,
+            "maxNodes": self.max_nodes,
+            "devicesPerNode": self.devices_per_node,
+            "nodeSelector": dict(self.node_selector),
+            "taintKey": self.taint_key,
+            "deviceResource": self.device_resource,
+            "tolerations": [dict(t) for t in self.tolerations],
+        }
+
+    @classmethod
+    def from_output(cls, name: str, out: Mapping[str, Any]) -> PoolInfo:
+        """The pool from a platform stack's ``pools`` output entry (see :meth:`to_output`)."""
+        return cls(
+            name=name,
+            kind=out["kind"],
+            max_nodes=int(out["maxNodes"]),
+            devices_per_node=int(out["devicesPerNode"]),
+            node_selector=dict(out["nodeSelector"]),
+            taint_key=out["taintKey"],
+            device_resource=out["deviceResource"],
+            tolerations=tuple(dict(t) for t in out.get("tolerations") or ()),
+        )
 
 
 @dataclass
@@ -65,6 +92,8 @@ class PlatformOutputs:
     ready: list[pulumi.Resource] = field(default_factory=list)
     #: Resources that must exist before anything is encrypted with ``kms_key`` (GCP: the service agents' grants).
     encryption_ready: list[pulumi.Resource] = field(default_factory=list)
+    #: Exec-plugin kubeconfig of the cluster (a secret output; no credential in it), for team stacks.
+    kubeconfig: pulumi.Output[str] | None = None
 
 
 @dataclass

@@ -174,6 +174,8 @@ class Recording:
 
     stack: str
     resources: list[ResourceRecord]
+    #: The program's stack outputs (``pulumi.export``), secret values marked as in resource inputs.
+    outputs: dict[str, Any] = field(default_factory=dict)
 
     def by_type(self, type_token: str) -> list[ResourceRecord]:
         return [r for r in self.resources if r.type == type_token]
@@ -523,6 +525,15 @@ def _cancel_leftover_tasks() -> None:
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
+async def _resolve_export(value: Any) -> Any:
+    """A stack output's value, wrapped in :class:`Secret` when Pulumi keeps it secret; :class:`Unknown` if unknown."""
+    out = pulumi.Output.from_input(value)
+    if not await out.is_known():
+        return Unknown()
+    resolved = await out.future()
+    return Secret(resolved) if await out.is_secret() else resolved
+
+
 class ProgramError(Exception):
     """The program failed under the offline engine."""
 
@@ -564,8 +575,16 @@ def _run(
     added = program_dir not in sys.path
     if added:
         sys.path.insert(0, program_dir)
+    exports: dict[str, Any] = {}
+
+    def run() -> None:
+        runpy.run_path(str(program), run_name="__main__")
+        # The mock runtime registers the root stack's outputs before the program runs; read the exports from it.
+        exports.update(getattr(psettings.get_root_resource(), "outputs", None) or {})
+
     try:
-        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(program), run_name="__main__")))
+        _sync_await(run_pulumi_func(run))
+        outputs = {name: _sync_await(_resolve_export(value)) for name, value in exports.items()}
     except BaseException:
         _cancel_leftover_tasks()
         raise
@@ -574,7 +593,7 @@ def _run(
             sys.path.remove(program_dir)
     records = monitor.records
     _synthesize_default_providers(stack, region, project, records)
-    return Recording(stack=stack, resources=records)
+    return Recording(stack=stack, resources=records, outputs=outputs)
 
 
 def run_stack(stack_config: Any, program: str | Path = DEFAULT_PROGRAM, secrets: Mapping[str, str] | None = None) -> Recording:

@@ -29,15 +29,20 @@ def build(cfg: StackConfig) -> None:
         from inferstack.components.gcp.platform import GcpPlatform
 
         platform = GcpPlatform(cfg.name, cfg)
-    pulumi.export("cluster_name", platform.outputs.cluster_name)
+    outputs = platform.outputs
+    # What team stacks read through a StackReference (examples/team-serving): the cluster, its exec-plugin
+    # kubeconfig (a secret output; no credential in it) and how to target each accelerator pool.
+    pulumi.export("cluster_name", outputs.cluster_name)
+    pulumi.export("kubeconfig", outputs.kubeconfig)
+    pulumi.export("pools", {name: info.to_output() for name, info in sorted(outputs.pools.items())})
 
     from inferstack.registry.deploy import build_registry
 
-    registry = build_registry(cfg, platform.outputs)
+    registry = build_registry(cfg, outputs)
 
     from inferstack.serving.deploy import build_serving
 
-    build_serving(cfg, platform.outputs, registry)
+    build_serving(cfg, outputs, registry)
 
 
 def main() -> None:

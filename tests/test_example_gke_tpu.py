@@ -93,3 +93,18 @@ def test_passes_the_policy_pack(tmp_path: Path) -> None:
     doc = json.loads(report.read_text())
     assert doc["summary"]["findings"]["mandatory"] == 0
     assert [f for f in doc["findings"] if f["enforcementLevel"] == "mandatory"] == []
+
+
+def test_policy_check_reports_the_programs_config_error_with_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "Pulumi.prod.yaml"
+    bad.write_text(STACK_FILE.read_text().replace("tpuTopology: 2x4", "tpuTopology: 2x3"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "inferstack", "policy", "check", "--program", str(EXAMPLE / "__main__.py"), "--config", str(bad)],
+        capture_output=True, text=True, cwd=REPO, timeout=300,
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    # Only the root cause: no cascade from the capacity planner.
+    assert proc.stderr.strip().splitlines()[1:] == [
+        "  inferstack:acceleratorPools[0].tpuTopology: tpu-v6e does not offer topology '2x3'; allowed: "
+        "1x1, 2x2, 2x4, 4x4, 4x8, 8x8, 8x16, 16x16"
+    ]

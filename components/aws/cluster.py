@@ -191,9 +191,11 @@ class EksCluster(pulumi.ComponentResource):
         )
 
         self.node_group = self._system_node_group(name, cfg, subnet_ids, kms_key_arn)
+        #: Exec-plugin kubeconfig (``aws eks get-token``): no credential in it.
+        self.kubeconfig: pulumi.Output[str] = pulumi.Output.secret(_kubeconfig(self.cluster, region))
         self.k8s_provider = k8s.Provider(
             f"{name}-k8s",
-            kubeconfig=_kubeconfig(self.cluster, region),
+            kubeconfig=self.kubeconfig,
             enable_server_side_apply=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.node_group]),
         )

@@ -132,5 +132,6 @@ class AwsPlatform(pulumi.ComponentResource):
             identity=WorkloadIdentity(cloud=Cloud.AWS, oidc_provider_arn=self.cluster.oidc.arn, oidc_issuer=self.cluster.oidc_issuer),
             pools=self.pools.pools,
             ready=[self.cluster.node_group, self.karpenter.release, *self.pools.node_pools, *self.device_plugins.releases],
+            kubeconfig=self.cluster.kubeconfig,
         )
         self.register_outputs({"clusterName": self.cluster.name, "kmsKeyArn": self.key.arn, "pools": sorted(self.pools.pools)})

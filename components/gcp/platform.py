@@ -73,6 +73,7 @@ class GcpPlatform(pulumi.ComponentResource):
             pools=self.pools.pools,
             ready=[self.cluster.system_pool, *self.pools.node_pools.values(), *self.pools.compute_classes.values()],
             encryption_ready=list(self.key.grants),
+            kubeconfig=self.cluster.kubeconfig,
         )
         self.register_outputs(
             {"clusterName": self.cluster.cluster.name, "kmsKeyId": self.key.key.id, "pools": sorted(self.pools.pools)}

@@ -51,20 +51,6 @@ def team_config(stack: str, pools: dict[str, dict[str, Any]], namespace: str) ->
     return cfg
 
 
-def pool_info(name: str, p: dict[str, Any]) -> PoolInfo:
-    """The platform's view of a pool (its ``pools`` output entry) as serving's placement takes it."""
-    return PoolInfo(
-        name=name,
-        kind=p["kind"],
-        max_nodes=int(p["maxNodes"]),
-        devices_per_node=int(p["devicesPerNode"]),
-        node_selector=dict(p["nodeSelector"]),
-        taint_key=p["taintKey"],
-        device_resource=p["deviceResource"],
-        tolerations=tuple(p.get("tolerations") or ()),
-    )
-
-
 def deploy(outputs: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Declare one ModelService per model; runs once the platform's outputs are known (they are at preview).
     Returns, per ``namespace/name``, the version in the spec and the traffic split per version."""
@@ -76,7 +62,7 @@ def deploy(outputs: dict[str, Any]) -> dict[str, dict[str, Any]]:
     )
     deployed: dict[str, dict[str, Any]] = {}
     for model in cfg.settings.models:
-        info = pool_info(model.pool, outputs["pools"][model.pool]) if model.pool else None
+        info = PoolInfo.from_output(model.pool, outputs["pools"][model.pool]) if model.pool else None
         ModelService(
             f"{model.namespace}-{model.name}",
             model,

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pulumi
 from pydantic import Field, ValidationError
 
 from inferstack.cli.common import UsageError, add_stack_args, load_stack, write_output
@@ -98,7 +99,8 @@ def _run(args: argparse.Namespace) -> tuple[str, Recording, dict[str, Any], str]
             # An absolute path: the SDK drops the source position of a frame whose file name is relative.
             rec = run_program(f.stack, f.config, region=str(region), project=f.config.get("gcp:project"),
                               program=program.resolve(), secret_keys=f.secret_keys)
-        except ProgramError as err:
+        except (ProgramError, pulumi.RunError, pulumi.ConfigMissingError, pulumi.ConfigTypeError) as err:
+            # The program rejected its config (missing or invalid keys): a usage error, reported without a traceback.
             raise UsageError(f"--program {args.program}: {err}") from None
         return f.stack, rec, _pack_config(cfg, str(f.path)), str(program.resolve())
     cfg = load_stack(args)

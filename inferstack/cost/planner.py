@@ -207,6 +207,8 @@ def check_replicas_fit_pools(cfg: StackConfig) -> Iterable[ConfigIssue]:
             acc = accelerators.lookup(pool.kind, cfg.cloud)
         except ValueError:
             continue  # reported by check_accelerator_pools
+        if acc.family is Family.TPU and pool.tpu_topology and pool.tpu_topology not in accelerators.tpu_topologies(acc):
+            continue  # an unoffered topology: reported by check_tpu_topology
         placed = models_on(cfg, pool.name)
         replicas = []
         bad = False
