@@ -60,6 +60,8 @@ _EXPORTS: dict[str, str] = {
     "Family": _ACC,
     "ACCELERATOR_LABEL": _ACC,
     "POOL_LABEL": _ACC,
+    "GKE_TPU_ACCELERATOR_LABEL": _ACC,
+    "GKE_TPU_TOPOLOGY_LABEL": _ACC,
     "DEVICE_RESOURCE": _ACC,
     "TAINT_KEY": _ACC,
     "lookup": _ACC,
