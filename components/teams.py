@@ -29,9 +29,23 @@ TEAM_RULES: list[dict[str, list[str]]] = [
 ]
 
 
+#: What a team's deployer (the identity running the team's serving stack, e.g. its CI) may do in the namespace:
+#: manage InferenceServices and PodDisruptionBudgets, nothing else (no Secrets, no RBAC, no pods).
+DEPLOYER_ROLE = "inferstack-team-deployer"
+DEPLOYER_RULES: list[dict[str, list[str]]] = [
+    {"apiGroups": ["serving.kserve.io"], "resources": ["inferenceservices"], "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"]},
+    {"apiGroups": ["policy"], "resources": ["poddisruptionbudgets"], "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"]},
+]
+
+
 def team_group(namespace: str) -> str:
     """The Kubernetes group of a namespace's team: ``inferstack:team:<namespace>``."""
     return f"inferstack:team:{namespace}"
+
+
+def deployer_group(namespace: str) -> str:
+    """The Kubernetes group of a namespace's deployers: ``inferstack:team:<namespace>:deployers``."""
+    return f"{team_group(namespace)}:deployers"
 
 
 def namespace_labels(namespace: str) -> dict[str, str]:
@@ -49,10 +63,13 @@ class TeamNamespace(pulumi.ComponentResource):
 
     Provisions the Namespace ``namespace`` (Pod Security ``baseline`` enforced, ``restricted`` warned and audited),
     the Role ``inferstack-team`` (the explicit rules of ``TEAM_RULES``: read models, Knative revisions, pods, logs,
-    events, PDBs and ExternalSecrets; port-forward to pods) and a RoleBinding of it to ``group``.
+    events, PDBs and ExternalSecrets; port-forward to pods) and a RoleBinding of it to ``group``, and the Role
+    ``inferstack-team-deployer`` (``DEPLOYER_RULES``: manage InferenceServices and PDBs) bound to
+    ``inferstack:team:<namespace>:deployers``, the identity a team serving stack runs as.
 
     Args:
-        name (str): component name; children are ``<name>-ns``, ``<name>-role``, ``<name>-rolebinding``.
+        name (str): component name; children are ``<name>-ns``, ``<name>-role``, ``<name>-rolebinding``,
+            ``<name>-deployer-role``, ``<name>-deployer-rolebinding``.
         namespace (str): the namespace to create.
         provider (k8s.Provider): provider of the cluster.
         group (str | None, default None): Kubernetes group of the team; default ``inferstack:team:<namespace>``.
@@ -60,12 +77,13 @@ class TeamNamespace(pulumi.ComponentResource):
         opts (pulumi.ResourceOptions | None, default None): options of the component.
 
     Outputs:
-        group (str), namespace (k8s.core.v1.Namespace), role (k8s.rbac.v1.Role), role_binding (k8s.rbac.v1.RoleBinding).
-        Registered outputs: ``namespace``, ``group``.
+        group (str), namespace (k8s.core.v1.Namespace), role (k8s.rbac.v1.Role), role_binding (k8s.rbac.v1.RoleBinding),
+        deployer_group (str), deployer_role, deployer_binding.
+        Registered outputs: ``namespace``, ``group``, ``deployerGroup``.
 
     Secure choices:
-        - no ``*`` in API groups, resources or verbs; no access to Secrets; no writes to workloads (changes go
-          through Pulumi);
+        - no ``*`` in API groups, resources or verbs; no access to Secrets; the team group cannot write workloads
+          (changes go through Pulumi); the deployer group may write InferenceServices and PDBs only;
         - Pod Security admission labels on the namespace.
     """
 
@@ -94,14 +112,32 @@ class TeamNamespace(pulumi.ComponentResource):
             ],
             opts=in_ns,
         )
-        self.role_binding = k8s.rbac.v1.RoleBinding(
-            f"{name}-rolebinding",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=TEAM_ROLE, namespace=namespace, labels=MANAGED),
-            role_ref=k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="Role", name=TEAM_ROLE),
-            subjects=[k8s.rbac.v1.SubjectArgs(kind="Group", name=self.group, api_group="rbac.authorization.k8s.io")],
-            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[self.role]),
+        self.role_binding = self._bind(name, "rolebinding", TEAM_ROLE, namespace, self.group, self.role, provider)
+        self.deployer_group = deployer_group(namespace)
+        self.deployer_role = k8s.rbac.v1.Role(
+            f"{name}-deployer-role",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=DEPLOYER_ROLE, namespace=namespace, labels=MANAGED),
+            rules=[
+                k8s.rbac.v1.PolicyRuleArgs(api_groups=r["apiGroups"], resources=r["resources"], verbs=r["verbs"])
+                for r in DEPLOYER_RULES
+            ],
+            opts=in_ns,
         )
-        self.register_outputs({"namespace": namespace, "group": self.group})
+        self.deployer_binding = self._bind(
+            name, "deployer-rolebinding", DEPLOYER_ROLE, namespace, self.deployer_group, self.deployer_role, provider
+        )
+        self.register_outputs({"namespace": namespace, "group": self.group, "deployerGroup": self.deployer_group})
+
+    def _bind(
+        self, name: str, suffix: str, role: str, namespace: str, group: str, after: pulumi.Resource, provider: k8s.Provider
+    ) -> k8s.rbac.v1.RoleBinding:
+        return k8s.rbac.v1.RoleBinding(
+            f"{name}-{suffix}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=role, namespace=namespace, labels=MANAGED),
+            role_ref=k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="Role", name=role),
+            subjects=[k8s.rbac.v1.SubjectArgs(kind="Group", name=group, api_group="rbac.authorization.k8s.io")],
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[after]),
+        )
 
 
 class PlatformAdmins(pulumi.ComponentResource):

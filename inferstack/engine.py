@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextvars
+import gc
 import hashlib
 import json
 import runpy
@@ -523,6 +524,12 @@ def _cancel_leftover_tasks() -> None:
         task.cancel()
     if pending and not loop.is_running():
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    # Mark the failed program's finished futures as retrieved: otherwise asyncio logs "exception was never
+    # retrieved" from their finalizers at a random later point (inside another test's ast.parse on CPython 3.11,
+    # which then fails with "AST constructor recursion depth mismatch").
+    for obj in gc.get_objects():
+        if isinstance(obj, asyncio.Future) and obj.done() and not obj.cancelled():
+            obj.exception()
 
 
 async def _resolve_export(value: Any) -> Any:

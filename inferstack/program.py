@@ -35,6 +35,7 @@ def build(cfg: StackConfig) -> None:
     pulumi.export("cluster_name", outputs.cluster_name)
     pulumi.export("kubeconfig", outputs.kubeconfig)
     pulumi.export("pools", {name: info.to_output() for name, info in sorted(outputs.pools.items())})
+    pulumi.export("team_namespaces", cfg.team_namespaces)
 
     from inferstack.registry.deploy import build_registry
 

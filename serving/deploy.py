@@ -78,7 +78,7 @@ class Serving(pulumi.ComponentResource):
         self.teams: dict[str, TeamNamespace] = {}
         self.service_accounts: dict[str, k8s.core.v1.ServiceAccount] = {}
         annotation_key = platform.identity.service_account_annotation_key()
-        for ns in sorted({m.namespace for m in cfg.settings.models}):
+        for ns in cfg.team_namespaces:
             team = TeamNamespace(
                 f"{name}-team-{ns}", ns, provider, depends_on=list(platform.ready), opts=pulumi.ResourceOptions(parent=self)
             )

@@ -15,7 +15,8 @@ from tests.conftest import REFERENCE_STACKS, REPO, recording, stack_config
 @pytest.mark.parametrize("stack", REFERENCE_STACKS)
 def test_platform_exports_cluster_kubeconfig_and_pools(stack: str) -> None:
     out = recording(stack).outputs
-    assert set(out) == {"cluster_name", "kubeconfig", "pools", "registry_bucket"}
+    assert set(out) == {"cluster_name", "kubeconfig", "pools", "registry_bucket", "team_namespaces"}
+    assert out["team_namespaces"] == stack_config(stack).team_namespaces
     assert out["cluster_name"] == f"inferstack-{stack}"
     # The kubeconfig is a secret output and holds no credential: the user runs the cloud's exec plugin.
     assert isinstance(out["kubeconfig"], Secret)
@@ -38,4 +39,6 @@ def test_platform_exports_cluster_kubeconfig_and_pools(stack: str) -> None:
 def test_team_serving_sample_matches_the_prod_platform_outputs() -> None:
     sample = yaml.safe_load((REPO / "examples" / "team-serving" / "Pulumi.prod.yaml").read_text())["config"]
     platform = sample["inferstack-offline:stackOutputs"][sample["team-serving:platformStack"]]["outputs"]
-    assert platform["pools"] == recording("prod").outputs["pools"]
+    prod = recording("prod").outputs
+    assert platform["pools"] == prod["pools"]
+    assert platform["team_namespaces"] == prod["team_namespaces"]

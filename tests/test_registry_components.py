@@ -81,7 +81,7 @@ def test_aws_reader_trusts_only_serving_accounts_of_model_namespaces(stack):
     cond = st["Condition"]["StringEquals"]
     sub = next(v for k, v in cond.items() if k.endswith(":sub"))
     aud = next(v for k, v in cond.items() if k.endswith(":aud"))
-    namespaces = sorted({m.namespace for m in cfg.settings.models})
+    namespaces = cfg.team_namespaces
     assert sub == [f"system:serviceaccount:{ns}:{SERVING_SERVICE_ACCOUNT}" for ns in namespaces]
     assert aud == "sts.amazonaws.com"
     (policy,) = [r for r in rec.by_type("aws:iam/rolePolicy:RolePolicy") if r.name.endswith("-registry-model-reader-policy")]
@@ -126,7 +126,7 @@ def test_gcp_reader_workload_identity_and_bucket_scope(stack):
     rec, cfg = recording(stack), stack_config(stack)
     reader = _one(rec, "gcp:serviceaccount/account:Account", "-registry-model-reader")
     wi = [r for r in rec.by_type("gcp:serviceaccount/iAMMember:IAMMember") if r.parent == reader.urn]
-    namespaces = sorted({m.namespace for m in cfg.settings.models})
+    namespaces = cfg.team_namespaces
     assert sorted(r.inputs["member"] for r in wi) == [
         f"serviceAccount:{cfg.project}.svc.id.goog[{ns}/{SERVING_SERVICE_ACCOUNT}]" for ns in namespaces
     ]

@@ -107,7 +107,7 @@ def test_service_accounts_carry_the_registry_reader_identity(stack):
     cfg = stack_config(stack)
     rec = recording(stack)
     sas = [redact(r.inputs) for r in rec.by_type("kubernetes:core/v1:ServiceAccount") if "-serving-" in r.name]
-    assert sorted(sa["metadata"]["namespace"] for sa in sas) == sorted({m.namespace for m in cfg.settings.models})
+    assert sorted(sa["metadata"]["namespace"] for sa in sas) == cfg.team_namespaces
     for sa in sas:
         assert sa["metadata"]["name"] == "inferstack-serving"
         assert sa["automountServiceAccountToken"] is False
@@ -135,7 +135,9 @@ def test_team_rbac_is_explicit_and_cluster_admin_only_for_platform_admins(stack)
             assert all("*" not in rule[k] for k in ("apiGroups", "resources", "verbs"))
             assert "secrets" not in rule["resources"]
     bindings = [redact(r.inputs) for r in rec.by_type("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")]
-    assert {b["subjects"][0]["name"] for b in bindings} == {f"inferstack:team:{m.namespace}" for m in cfg.settings.models}
+    assert {b["subjects"][0]["name"] for b in bindings} == {
+        g for ns in cfg.team_namespaces for g in (f"inferstack:team:{ns}", f"inferstack:team:{ns}:deployers")
+    }
     admins = [redact(r.inputs) for r in rec.by_type("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")
               if redact(r.inputs)["roleRef"]["name"] == "cluster-admin"]
     assert admins and all(b["subjects"] == [{"kind": "Group", "name": cfg.settings.policy.platform_admin_group,

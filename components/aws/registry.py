@@ -20,7 +20,7 @@ from inferstack.config import StackConfig
 
 def serving_subjects(cfg: StackConfig) -> list[str]:
     """``system:serviceaccount:<ns>:inferstack-serving`` for every namespace that has models, sorted."""
-    return [f"system:serviceaccount:{ns}:{SERVING_SERVICE_ACCOUNT}" for ns in sorted({m.namespace for m in cfg.settings.models})]
+    return [f"system:serviceaccount:{ns}:{SERVING_SERVICE_ACCOUNT}" for ns in cfg.team_namespaces]
 
 
 def irsa_trust(provider_arn: str, issuer: str, subjects: list[str]) -> str:

@@ -89,7 +89,7 @@ class GcpRegistry(pulumi.ComponentResource):
         )
 
         pool = platform.identity.workload_pool or f"{project}.svc.id.goog"
-        namespaces = sorted({m.namespace for m in cfg.settings.models})
+        namespaces = cfg.team_namespaces
         self.reader = gcp.serviceaccount.Account(
             f"{name}-model-reader",
             account_id=account_id(cfg.name, "model-reader"),

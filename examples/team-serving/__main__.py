@@ -17,7 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from inferstack.components import Cloud, PoolInfo, RegistryOutputs
+from inferstack.components import GKE_TPU_TOPOLOGY_LABEL, Cloud, PoolInfo, RegistryOutputs
 from inferstack.config import ConfigError, StackConfig, parse_stack_config
 from inferstack.serving import ModelService, model_storage_uri, placement_for, traffic
 
@@ -26,7 +26,7 @@ CONFIG_NS = "team-serving"
 #: ``inferstack:`` keys of a team stack; pools come from the platform stack.
 TEAM_KEYS = ("cloud", "environment", "residency", "models", "policy")
 #: Platform stack outputs this stack reads besides ``kubeconfig`` (a secret, used only by the provider).
-PLATFORM_OUTPUTS = ("registry_bucket", "pools")
+PLATFORM_OUTPUTS = ("registry_bucket", "pools", "team_namespaces")
 
 
 def team_config(stack: str, pools: dict[str, dict[str, Any]], namespace: str) -> StackConfig:
@@ -35,6 +35,7 @@ def team_config(stack: str, pools: dict[str, dict[str, Any]], namespace: str) ->
     values: dict[str, Any] = {f"inferstack:{key}": value for key in TEAM_KEYS if (value := ns.get(key)) is not None}
     values["inferstack:acceleratorPools"] = [
         {"name": name, "kind": p["kind"], "devicesPerNode": p["devicesPerNode"], "maxNodes": p["maxNodes"]}
+        | ({"tpuTopology": topology} if (topology := p["nodeSelector"].get(GKE_TPU_TOPOLOGY_LABEL)) else {})
         for name, p in sorted(pools.items())
     ]
     region_key = "gcp:region" if ns.get("cloud") == "gcp" else "aws:region"
@@ -54,6 +55,11 @@ def team_config(stack: str, pools: dict[str, dict[str, Any]], namespace: str) ->
 def deploy(outputs: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Declare one ModelService per model; runs once the platform's outputs are known (they are at preview).
     Returns, per ``namespace/name``, the version in the spec and the traffic split per version."""
+    if namespace not in outputs["team_namespaces"]:
+        raise pulumi.RunError(
+            f"{CONFIG_NS}:namespace: the platform stack does not prepare {namespace}; add it to the platform's "
+            f"inferstack:teamNamespaces (prepared: {', '.join(outputs['team_namespaces']) or 'none'})"
+        )
     cfg = team_config(pulumi.get_stack(), outputs["pools"], namespace)
     registry = RegistryOutputs(
         scheme="s3" if cfg.cloud is Cloud.AWS else "gs",

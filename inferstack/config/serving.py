@@ -9,6 +9,8 @@ from pydantic import Field, model_validator
 from inferstack.config.base import StrictModel
 
 _NAME = r"^[a-z][a-z0-9-]{0,40}[a-z0-9]$"
+#: A team namespace: a DNS label, lower-case letters, digits and dashes.
+NAMESPACE_PATTERN = _NAME
 
 
 class ScaleMetric(str, Enum):

@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field, StringConstraints, ValidationError
 
 from inferstack.config.base import Cloud, Environment, StrictModel
 from inferstack.config.platform import AcceleratorPoolConfig, ClusterConfig, NetworkConfig
 from inferstack.config.policy import PolicyConfig
 from inferstack.config.pricing import PricingConfig
 from inferstack.config.registry import RegistryConfig, SecretConfig
-from inferstack.config.serving import ModelConfig
+from inferstack.config.serving import NAMESPACE_PATTERN, ModelConfig
 
 NAMESPACE = "inferstack"
 
@@ -42,6 +42,10 @@ class InferstackConfig(StrictModel):
     cluster: ClusterConfig = Field(default_factory=ClusterConfig, description="Kubernetes control plane and system pool.")
     accelerator_pools: list[AcceleratorPoolConfig] = Field(default_factory=list, description="Accelerator node pools.")
     models: list[ModelConfig] = Field(default_factory=list, description="Models served with KServe.")
+    team_namespaces: list[typing.Annotated[str, StringConstraints(pattern=NAMESPACE_PATTERN)]] = Field(
+        default_factory=list,
+        description="Namespaces prepared for team serving stacks (namespace, RBAC with a deployer role, serving service account with registry read access) besides those of this stack's models.",
+    )
     registry: RegistryConfig = Field(default_factory=RegistryConfig, description="Model registry settings.")
     secrets: list[SecretConfig] = Field(default_factory=list, description="Secrets delivered into team namespaces (values from secure config).")
     policy: PolicyConfig = Field(default_factory=PolicyConfig, description="Policy pack settings.")
@@ -93,6 +97,11 @@ class StackConfig:
     @property
     def is_prod(self) -> bool:
         return self.settings.environment is Environment.PROD
+
+    @property
+    def team_namespaces(self) -> list[str]:
+        """Every team namespace the platform prepares: those of the stack's models and ``teamNamespaces``, sorted."""
+        return sorted({m.namespace for m in self.settings.models} | set(self.settings.team_namespaces))
 
     def pool(self, name: str) -> AcceleratorPoolConfig:
         for p in self.settings.accelerator_pools:
