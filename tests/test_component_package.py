@@ -26,7 +26,8 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from pydantic import BaseModel
 
 from inferstack.components.accelerators import ACCELERATOR_LABEL, POOL_LABEL
-from inferstack.config import Cloud, Environment
+from inferstack.components.platform import PoolInfo
+from inferstack.config import Cloud, Environment, InferstackConfig
 from inferstack.config.platform import (
     AcceleratorPoolConfig,
     AccessEntry,
@@ -37,7 +38,7 @@ from inferstack.config.platform import (
 from inferstack.config.policy import PolicyConfig
 from inferstack.config.registry import RegistryConfig
 from inferstack.config.serving import CanaryConfig, CapacityPlanConfig, ModelConfig, ScaleMetric
-from inferstack.engine import Recording, run_program
+from inferstack.engine import Recording, run_program, unwrap_secrets
 from inferstack.provider import COMPONENTS, PACKAGE, generate, package_version
 from inferstack.provider.args import AwsPlatformArgs, GcpPlatformArgs, InferenceStackArgs
 from inferstack.provider.config import component_stack_config
@@ -87,11 +88,7 @@ _PLATFORM_INPUTS = {
     "cluster": (ref("Cluster"), False),
     "acceleratorPools": (array(ref("AcceleratorPool")), False),
 }
-_POOL_OUTPUTS = {
-    "nodeSelectors": string_map(string_map(STRING)),
-    "taintKeys": string_map(STRING),
-    "deviceResources": string_map(STRING),
-}
+_PLATFORM_OUTPUTS = {"clusterName": STRING, "kubeconfig": STRING, "pools": string_map(ref("Pool"))}
 
 #: The public surface as intended: component -> inputs (schema type, required) and outputs (schema type).
 INPUTS: dict[str, dict[str, tuple[dict[str, Any], bool]]] = {
@@ -102,22 +99,16 @@ INPUTS: dict[str, dict[str, tuple[dict[str, Any], bool]]] = {
         "cloud": (ref("Cloud"), True),
         "project": (STRING, False),
         "models": (array(ref("Model")), False),
+        "teamNamespaces": (array(STRING), False),
         "registry": (ref("Registry"), False),
         "policy": (ref("Policy"), False),
     },
 }
 OUTPUTS: dict[str, dict[str, dict[str, Any]]] = {
-    "AwsPlatform": {
-        "clusterName": STRING,
-        "kubeconfig": STRING,
-        "kmsKeyArn": STRING,
-        "oidcProviderArn": STRING,
-        "oidcIssuer": STRING,
-        **_POOL_OUTPUTS,
-    },
-    "GcpPlatform": {"clusterName": STRING, "kmsKeyId": STRING, "workloadPool": STRING, **_POOL_OUTPUTS},
+    "AwsPlatform": {**_PLATFORM_OUTPUTS, "kmsKeyArn": STRING, "oidcProviderArn": STRING, "oidcIssuer": STRING},
+    "GcpPlatform": {**_PLATFORM_OUTPUTS, "kmsKeyId": STRING, "workloadPool": STRING},
     "InferenceStack": {
-        "clusterName": STRING,
+        **_PLATFORM_OUTPUTS,
         "kmsKey": STRING,
         "registryBucket": STRING,
         "registryReader": STRING,
@@ -146,6 +137,8 @@ def expected_shape(annotation: Any) -> dict[str, Any]:
         return array(expected_shape(typing.get_args(annotation)[0]))
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         return ref(annotation.__name__)
+    if origin is typing.Annotated:
+        return expected_shape(typing.get_args(annotation)[0])
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return ref(MIRROR_OF[annotation])
     return {str: STRING, int: INTEGER, float: NUMBER, bool: BOOLEAN}[annotation]
@@ -219,6 +212,26 @@ def test_argument_types_mirror_the_config_models(schema: dict[str, Any], type_na
     assert sorted(spec.get("required", [])) == sorted(n for n, f in fields.items() if f.is_required())
 
 
+#: Stack settings an InferenceStack takes in another form or not at all.
+STACK_SETTINGS_ELSEWHERE = {
+    "residency": "allowedRegions",
+    "secrets": None,  # secret values come from a stack's secure config, not from component arguments
+    "pricing": None,  # read by `inferstack cost`, not by the components
+}
+
+
+def test_inference_stack_takes_every_stack_setting(schema: dict[str, Any]) -> None:
+    """A new ``inferstack:`` setting must become an InferenceStack argument (or be listed above with its reason)."""
+    props = schema["resources"][PREFIX + "InferenceStack"]["inputProperties"]
+    for name, f in InferstackConfig.model_fields.items():
+        key = f.alias or name
+        if key in STACK_SETTINGS_ELSEWHERE:
+            assert STACK_SETTINGS_ELSEWHERE[key] is None or STACK_SETTINGS_ELSEWHERE[key] in props
+        else:
+            assert key in props, f"inferstack:{key} is not an InferenceStack argument"
+            assert shape(props[key]) == expected_shape(f.annotation), key
+
+
 def test_args_are_generated_from_the_config_models() -> None:
     assert generate.update(check=True), "inferstack/provider/args.py is stale: run python -m inferstack.provider.generate"
 
@@ -231,7 +244,23 @@ def test_enums_carry_the_config_values(schema: dict[str, Any], type_name: str) -
 
 
 def test_no_other_types(schema: dict[str, Any]) -> None:
-    assert set(schema["types"]) == {PREFIX + n for n in [*MIRRORS, *ENUMS]}
+    assert set(schema["types"]) == {PREFIX + n for n in [*MIRRORS, *ENUMS, "Pool"]}
+
+
+def test_pool_output_type_is_the_platform_stacks_pools_export(schema: dict[str, Any]) -> None:
+    """Team stacks read a platform's pools from its stack output or from these components: one shape."""
+    info = PoolInfo("gpu", "nvidia-l4", 4, 1, {"a": "b"}, "nvidia.com/gpu", "nvidia.com/gpu", ({"key": "k"},))
+    spec = schema["types"][PREFIX + "Pool"]
+    assert set(spec["properties"]) == set(info.to_output()) == set(spec["required"])
+    assert {n: shape(p) for n, p in spec["properties"].items()} == {
+        "kind": STRING,
+        "maxNodes": INTEGER,
+        "devicesPerNode": INTEGER,
+        "nodeSelector": string_map(STRING),
+        "taintKey": STRING,
+        "deviceResource": STRING,
+        "tolerations": array(string_map(STRING)),
+    }
 
 
 # ---------------------------------------------------------------- the plugin
@@ -409,15 +438,17 @@ def test_platform_wrapper_declares_the_real_platform(tmp_path: Path, stack: str,
     expected = {(r.type, r.name): r.plain_inputs for r in program.resources if program_platform.urn in _ancestors(program, r.urn)}
     got = {(r.type, r.name): r.plain_inputs for r in rec.resources if platform.urn in _ancestors(rec, r.urn)}
     assert expected and got == expected
-    # The caller gets every declared output, by its schema name.
+    # The caller gets every declared output, by its schema name, with the values the platform stack exports.
     out = state(tmp_path)
     assert set(out) == set(OUTPUTS[component])
     assert out["clusterName"] == f"inferstack-{stack}"
+    exported = unwrap_secrets(program.outputs)
+    assert out["kubeconfig"] == exported["kubeconfig"] and out["pools"] == exported["pools"]
     pools = stack_config(stack).settings.accelerator_pools
-    assert set(out["nodeSelectors"]) == {p.name for p in pools} == set(out["taintKeys"]) == set(out["deviceResources"])
+    assert set(out["pools"]) == {p.name for p in pools}
     for pool in pools:
-        assert out["nodeSelectors"][pool.name][POOL_LABEL] == pool.name
-        assert out["nodeSelectors"][pool.name][ACCELERATOR_LABEL] == pool.kind
+        assert out["pools"][pool.name]["nodeSelector"][POOL_LABEL] == pool.name
+        assert out["pools"][pool.name]["nodeSelector"][ACCELERATOR_LABEL] == pool.kind
 
 
 #: Components of `pulumi up` an InferenceStack leaves out: secret values come from a stack's secure config.
@@ -451,6 +482,8 @@ def test_inference_stack_declares_what_the_program_declares(tmp_path: Path, stac
     assert out["models"] == [f"{m.namespace}/{m.name}" for m in cfg.settings.models]
     assert out["registryBucket"] == bucket.outputs["bucket" if cloud == "aws" else "name"]
     assert out["clusterName"] == f"inferstack-{stack}" and out["kmsKey"] and out["registryReader"]
+    exported = unwrap_secrets(program.outputs)
+    assert out["kubeconfig"] == exported["kubeconfig"] and out["pools"] == exported["pools"]
 
 
 def test_aws_kubeconfig_output_holds_no_credential(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ __all__ = [
     "Model",
     "Network",
     "Policy",
+    "Pool",
     "Registry",
     "ScaleMetric",
 ]
@@ -338,8 +339,38 @@ class InferenceStackArgs(TypedDict):
     models: NotRequired[list[Model]]
     """Models served with KServe."""
 
+    team_namespaces: NotRequired[list[str]]
+    """Namespaces prepared for team serving stacks (namespace, RBAC, serving service account) besides the models'."""
+
     registry: NotRequired[Registry]
     """Model registry settings."""
 
     policy: NotRequired[Policy]
     """Policy settings the components read (admin group, public inference)."""
+
+
+class Pool(TypedDict):
+    """An accelerator pool as workloads target it (output; ``PoolInfo.to_output`` of ``inferstack.components.platform``)."""
+
+    # camelCase keys: outputs reach the caller as the component sets them (nested keys are not renamed), and these
+    # are the keys PoolInfo.to_output writes.
+    kind: str
+    """Accelerator kind, e.g. nvidia-l4."""
+
+    maxNodes: int
+    """Maximum nodes of the pool."""
+
+    devicesPerNode: int
+    """Accelerator devices per node."""
+
+    nodeSelector: dict[str, str]
+    """Node labels that select the pool's nodes: the nodeSelector of its workloads."""
+
+    taintKey: str
+    """Taint key (effect NoSchedule) on the pool's nodes; workloads tolerate it."""
+
+    deviceResource: str
+    """Extended resource name of the accelerator: nvidia.com/gpu, aws.amazon.com/neuron or google.com/tpu."""
+
+    tolerations: list[dict[str, str]]
+    """Tolerations beyond the device taint's (GKE: the pool's ComputeClass taint)."""

@@ -16,7 +16,7 @@ from pulumi.errors import InputPropertiesError
 
 from inferstack.components.platform import PlatformOutputs
 from inferstack.config import Cloud, StackConfig
-from inferstack.provider.args import AwsPlatformArgs, GcpPlatformArgs, InferenceStackArgs
+from inferstack.provider.args import AwsPlatformArgs, GcpPlatformArgs, InferenceStackArgs, Pool
 from inferstack.provider.config import component_stack_config
 
 PACKAGE = "inferstack"
@@ -36,13 +36,9 @@ def _cloud(value: Any) -> Cloud:
         ) from None
 
 
-def _pool_maps(platform: PlatformOutputs) -> tuple[dict, dict, dict]:
-    pools = platform.pools
-    return (
-        {n: dict(p.node_selector) for n, p in sorted(pools.items())},
-        {n: p.taint_key for n, p in sorted(pools.items())},
-        {n: p.device_resource for n, p in sorted(pools.items())},
-    )
+def _pools(platform: PlatformOutputs) -> dict[str, dict[str, Any]]:
+    """The pools as the platform stack exports them (``PoolInfo.to_output``: camelCase keys, the schema's names)."""
+    return {name: info.to_output() for name, info in sorted(platform.pools.items())}
 
 
 def _declare_platform(name: str, cfg: StackConfig, parent: pulumi.Resource) -> Any:
@@ -57,22 +53,6 @@ def _declare_platform(name: str, cfg: StackConfig, parent: pulumi.Resource) -> A
     return GkePlatform(name, cfg, opts=opts)
 
 
-def _eks_kubeconfig(platform: Any, region: str) -> pulumi.Output[str]:
-    """Exec-plugin kubeconfig (``aws eks get-token``) of the platform's EKS cluster: no credential in it."""
-    from inferstack.components.kubeconfig import exec_kubeconfig
-
-    cluster = platform.cluster.cluster
-    return pulumi.Output.all(cluster.name, cluster.endpoint, cluster.certificate_authority).apply(
-        lambda a: exec_kubeconfig(
-            a[0],
-            a[1],
-            a[2]["data"] if isinstance(a[2], dict) else a[2].data,
-            "aws",
-            ["eks", "get-token", "--cluster-name", a[0], "--region", region],
-        )
-    )
-
-
 class AwsPlatform(pulumi.ComponentResource):
     """EKS platform for inference: CMK, VPC, private EKS, Karpenter, spot-first accelerator pools, device plugins."""
 
@@ -82,7 +62,7 @@ class AwsPlatform(pulumi.ComponentResource):
     """EKS cluster name (inferstack-<name>)."""
 
     kubeconfig: pulumi.Output[str]
-    """Kubeconfig (JSON) authenticating with `aws eks get-token`; holds no credential."""
+    """Kubeconfig (JSON, secret) authenticating with `aws eks get-token`; holds no credential."""
 
     kms_key_arn: pulumi.Output[str]
     """ARN of the customer-managed KMS key that encrypts cluster secrets, volumes, logs and the registry."""
@@ -93,29 +73,21 @@ class AwsPlatform(pulumi.ComponentResource):
     oidc_issuer: pulumi.Output[str]
     """OIDC issuer of the cluster without https://, for IRSA trust policies."""
 
-    node_selectors: pulumi.Output[dict[str, dict[str, str]]]
-    """Node labels of each accelerator pool, by pool name: the nodeSelector of workloads for that pool."""
-
-    taint_keys: pulumi.Output[dict[str, str]]
-    """Taint key (effect NoSchedule) of each accelerator pool's nodes, by pool name."""
-
-    device_resources: pulumi.Output[dict[str, str]]
-    """Extended resource name of each pool's accelerator (nvidia.com/gpu, aws.amazon.com/neuron), by pool name."""
+    pools: pulumi.Output[dict[str, Pool]]
+    """Accelerator pools by name: how workloads target each one (the platform stack's pools export)."""
 
     def __init__(self, name: str, args: AwsPlatformArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(f"{PACKAGE}:index:AwsPlatform", name, {}, opts)
         cfg = component_stack_config(name, Cloud.AWS, args, _allowed(AwsPlatformArgs))
         self.platform = _declare_platform(name, cfg, self)
         out: PlatformOutputs = self.platform.outputs
-        selectors, taints, devices = _pool_maps(out)
+        pools = _pools(out)
         self.cluster_name = out.cluster_name
-        self.kubeconfig = _eks_kubeconfig(self.platform, cfg.region)
+        self.kubeconfig = pulumi.Output.secret(out.kubeconfig)
         self.kms_key_arn = out.kms_key
         self.oidc_provider_arn = pulumi.Output.from_input(out.identity.oidc_provider_arn)
         self.oidc_issuer = pulumi.Output.from_input(out.identity.oidc_issuer)
-        self.node_selectors = pulumi.Output.from_input(selectors)
-        self.taint_keys = pulumi.Output.from_input(taints)
-        self.device_resources = pulumi.Output.from_input(devices)
+        self.pools = pulumi.Output.from_input(pools)
         self.register_outputs(
             {
                 "clusterName": self.cluster_name,
@@ -123,9 +95,7 @@ class AwsPlatform(pulumi.ComponentResource):
                 "kmsKeyArn": self.kms_key_arn,
                 "oidcProviderArn": self.oidc_provider_arn,
                 "oidcIssuer": self.oidc_issuer,
-                "nodeSelectors": selectors,
-                "taintKeys": taints,
-                "deviceResources": devices,
+                "pools": pools,
             }
         )
 
@@ -144,35 +114,30 @@ class GcpPlatform(pulumi.ComponentResource):
     workload_pool: pulumi.Output[str]
     """Workload Identity pool of the cluster (<project>.svc.id.goog)."""
 
-    node_selectors: pulumi.Output[dict[str, dict[str, str]]]
-    """Node labels of each accelerator pool, by pool name: the nodeSelector of workloads for that pool."""
+    kubeconfig: pulumi.Output[str]
+    """Kubeconfig (JSON, secret) authenticating with gke-gcloud-auth-plugin; holds no credential."""
 
-    taint_keys: pulumi.Output[dict[str, str]]
-    """Taint key (effect NoSchedule) of each accelerator pool's nodes, by pool name."""
-
-    device_resources: pulumi.Output[dict[str, str]]
-    """Extended resource name of each pool's accelerator (nvidia.com/gpu, google.com/tpu), by pool name."""
+    pools: pulumi.Output[dict[str, Pool]]
+    """Accelerator pools by name: how workloads target each one (the platform stack's pools export)."""
 
     def __init__(self, name: str, args: GcpPlatformArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(f"{PACKAGE}:index:GcpPlatform", name, {}, opts)
         cfg = component_stack_config(name, Cloud.GCP, args, _allowed(GcpPlatformArgs))
         self.platform = _declare_platform(name, cfg, self)
         out: PlatformOutputs = self.platform.outputs
-        selectors, taints, devices = _pool_maps(out)
+        pools = _pools(out)
         self.cluster_name = out.cluster_name
+        self.kubeconfig = pulumi.Output.secret(out.kubeconfig)
         self.kms_key_id = out.kms_key
         self.workload_pool = pulumi.Output.from_input(out.identity.workload_pool or "")
-        self.node_selectors = pulumi.Output.from_input(selectors)
-        self.taint_keys = pulumi.Output.from_input(taints)
-        self.device_resources = pulumi.Output.from_input(devices)
+        self.pools = pulumi.Output.from_input(pools)
         self.register_outputs(
             {
                 "clusterName": self.cluster_name,
+                "kubeconfig": self.kubeconfig,
                 "kmsKeyId": self.kms_key_id,
                 "workloadPool": self.workload_pool,
-                "nodeSelectors": selectors,
-                "taintKeys": taints,
-                "deviceResources": devices,
+                "pools": pools,
             }
         )
 
@@ -187,8 +152,14 @@ class InferenceStack(pulumi.ComponentResource):
     cluster_name: pulumi.Output[str]
     """Kubernetes cluster name (inferstack-<name>)."""
 
+    kubeconfig: pulumi.Output[str]
+    """Kubeconfig (JSON, secret) authenticating through the cloud CLI's exec plugin; holds no credential."""
+
     kms_key: pulumi.Output[str]
     """Customer-managed key: KMS key ARN (AWS) or Cloud KMS CryptoKey id (GCP)."""
+
+    pools: pulumi.Output[dict[str, Pool]]
+    """Accelerator pools by name: how workloads target each one (the platform stack's pools export)."""
 
     registry_bucket: pulumi.Output[str]
     """Bucket of the model registry (s3 or gs)."""
@@ -218,15 +189,20 @@ class InferenceStack(pulumi.ComponentResource):
 
         self.serving = Serving(f"{name}-serving", cfg, platform, self.registry.outputs, opts=child)
         served = [f"{m.namespace}/{m.name}" for m in cfg.settings.models]
+        pools = _pools(platform)
         self.cluster_name = platform.cluster_name
+        self.kubeconfig = pulumi.Output.secret(platform.kubeconfig)
         self.kms_key = platform.kms_key
+        self.pools = pulumi.Output.from_input(pools)
         self.registry_bucket = self.registry.outputs.bucket
         self.registry_reader = self.registry.outputs.reader_identity
         self.models = pulumi.Output.from_input(served)
         self.register_outputs(
             {
                 "clusterName": self.cluster_name,
+                "kubeconfig": self.kubeconfig,
                 "kmsKey": self.kms_key,
+                "pools": pools,
                 "registryBucket": self.registry_bucket,
                 "registryReader": self.registry_reader,
                 "models": served,

@@ -21,7 +21,7 @@ from inferstack.config import Cloud, ConfigError, StackConfig, parse_stack_confi
 from inferstack.config.stack import NAMESPACE
 
 #: Arguments that are ``inferstack:`` stack keys as they are (after camelCase).
-SETTINGS_ARGS = ("network", "cluster", "accelerator_pools", "models", "registry", "policy")
+SETTINGS_ARGS = ("network", "cluster", "accelerator_pools", "models", "team_namespaces", "registry", "policy")
 
 #: Component names become the stack name in resource names (``inferstack-<name>`` clusters, buckets, KMS aliases).
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
