@@ -1,5 +1,5 @@
 """The built wheel: installs the library as ``inferstack.*`` only, holds every module of the repo's package
-directories, and imports from outside the repository with nothing of the working tree on the path."""
+directories, and imports and runs in a fresh virtualenv, outside the repository."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import site
 import subprocess
 import sys
 import zipfile
+from dataclasses import dataclass
 from email.parser import Parser
 from pathlib import Path
 
@@ -76,18 +77,41 @@ def wheel(built: tuple[Path, set[str]]) -> Path:
     return built[0]
 
 
+@dataclass(frozen=True)
+class Venv:
+    python: Path
+    site_packages: Path
+
+
 @pytest.fixture(scope="module")
-def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheel installed (no dependencies) into an empty target directory."""
-    target = tmp_path_factory.mktemp("target")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Venv:
+    """A fresh virtualenv (no system site-packages) with the wheel installed, without its dependencies.
+
+    Installing the dependencies from the index would take minutes (the cloud SDKs), so a ``.pth`` file appends this
+    interpreter's site-packages after the venv's own: the library comes from the wheel, pulumi and the SDKs from
+    here. Only the venv's own .pth files run, so the editable install of the working tree stays inactive.
+    """
+    root = tmp_path_factory.mktemp("venv")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True, timeout=120)
+    python = root / "bin" / "python"
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout.strip()
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile", "--target", str(target), str(wheel)],
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile", "--target", purelib, str(wheel)],
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return target
+    deps = [p for p in site.getsitepackages() if Path(p).is_dir()]
+    (Path(purelib) / "_inferstack_test_deps.pth").write_text("".join(f"{p}\n" for p in deps))
+    return Venv(python=python, site_packages=Path(purelib))
+
+
+def _venv_env() -> dict[str, str]:
+    return {"PATH": "/usr/bin:/bin", "PYTHONNOUSERSITE": "1", "HOME": "/nonexistent"}
 
 
 def test_wheel_holds_every_module_under_inferstack_only(built: tuple[Path, set[str]]) -> None:
@@ -120,10 +144,7 @@ def test_wheel_metadata_entry_point_and_extras(wheel: Path) -> None:
     assert any(r.startswith("pulumi-aws") for r in aws) and not any(r.startswith("pulumi-gcp") for r in aws)
 
 
-def test_installed_wheel_imports_outside_the_repo(installed: Path, tmp_path: Path) -> None:
-    # -S: no .pth files, so the editable install of the working tree (a meta path finder) is not active;
-    # the dependencies come from this interpreter's site-packages, the library only from the wheel.
-    path = [str(installed)] + [p for p in site.getsitepackages() if Path(p).is_dir()]
+def test_installed_wheel_imports_outside_the_repo(installed: Venv, tmp_path: Path) -> None:
     code = f"""
 import importlib, json, sys
 from importlib.metadata import distribution
@@ -133,17 +154,17 @@ loaded = {{n: getattr(m, "__file__", None) for n, m in sys.modules.items() if n.
 dist = distribution("inferstack")
 eps = [ep for ep in dist.entry_points if ep.group == "console_scripts" and ep.name == "inferstack"]
 fn = eps[0].load() if eps else None
-print(json.dumps({{"loaded": loaded, "entry": [ep.value for ep in eps],
+print(json.dumps({{"loaded": loaded, "entry": [ep.value for ep in eps], "prefix": sys.prefix,
                   "entry_file": sys.modules[fn.__module__].__file__ if fn else None,
                   "dist_files": str(dist.locate_file(""))}}))
 """
-    env = {"PYTHONPATH": ":".join(path), "PATH": "/usr/bin:/bin", "PYTHONNOUSERSITE": "1"}
     proc = subprocess.run(
-        [sys.executable, "-S", "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        [str(installed.python), "-c", code], cwd=tmp_path, env=_venv_env(), capture_output=True, text=True, timeout=120
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
     got = json.loads(proc.stdout.strip().splitlines()[-1])
-    root = str(installed.resolve())
+    assert Path(got["prefix"]).resolve() == installed.python.parent.parent.resolve()
+    root = str(installed.site_packages.resolve())
     outside = {n: f for n, f in got["loaded"].items() if f is None or not str(Path(f).resolve()).startswith(root)}
     assert not outside, f"modules not loaded from the installed wheel: {outside}"
     for m in IMPORTS:
@@ -151,3 +172,21 @@ print(json.dumps({{"loaded": loaded, "entry": [ep.value for ep in eps],
     assert got["entry"] == ["inferstack.cli:entrypoint"]
     assert str(Path(got["entry_file"]).resolve()).startswith(root)
     assert str(Path(got["dist_files"]).resolve()).startswith(root)
+
+
+def test_installed_cli_validates_a_stack_outside_the_repo(installed: Venv, tmp_path: Path) -> None:
+    """``config validate`` runs every semantic check (planner, registry, serving): all modules must be installed."""
+    stack = tmp_path / "Pulumi.prod.yaml"
+    shutil.copy2(REPO / "stacks" / "Pulumi.prod.yaml", stack)
+    proc = subprocess.run(
+        [str(installed.python), "-m", "inferstack", "config", "validate", "--config", str(stack)],
+        cwd=tmp_path, env=_venv_env(), capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    bad = tmp_path / "Pulumi.bad.yaml"
+    bad.write_text(stack.read_text().replace("inferstack:environment:", "inferstack:environmentt:", 1))
+    proc = subprocess.run(
+        [str(installed.python), "-m", "inferstack", "config", "validate", "--config", str(bad)],
+        cwd=tmp_path, env=_venv_env(), capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2 and "inferstack:environmentt" in proc.stderr + proc.stdout
