@@ -23,8 +23,15 @@ PACKAGE_DIRS = {
     "serving": "inferstack/serving",
     "policies": "inferstack/policies",
 }
-#: Non-Python files the installed package needs (the policy pack's project file and requirements).
-PACKAGE_DATA = ("inferstack/policies/PulumiPolicy.yaml", "inferstack/policies/requirements.txt")
+#: Non-Python files the installed package needs: the policy pack's project file and requirements, the PEP 561
+#: marker and the type stubs of the lazily exporting packages.
+PACKAGE_DATA = (
+    "inferstack/policies/PulumiPolicy.yaml",
+    "inferstack/policies/requirements.txt",
+    "inferstack/py.typed",
+    "inferstack/components/__init__.pyi",
+    "inferstack/serving/__init__.pyi",
+)
 IMPORTS = (
     "inferstack.components.aws.platform",
     "inferstack.components.gcp.platform",
