@@ -103,30 +103,24 @@ class TeamNamespace(pulumi.ComponentResource):
             f"{name}-ns", metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace, labels=namespace_labels(namespace)), opts=child
         )
         in_ns = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[self.namespace])
-        self.role = k8s.rbac.v1.Role(
-            f"{name}-role",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=TEAM_ROLE, namespace=namespace, labels=MANAGED),
-            rules=[
-                k8s.rbac.v1.PolicyRuleArgs(api_groups=r["apiGroups"], resources=r["resources"], verbs=r["verbs"])
-                for r in TEAM_RULES
-            ],
-            opts=in_ns,
-        )
+        self.role = self._role(name, "role", TEAM_ROLE, namespace, TEAM_RULES, in_ns)
         self.role_binding = self._bind(name, "rolebinding", TEAM_ROLE, namespace, self.group, self.role, provider)
         self.deployer_group = deployer_group(namespace)
-        self.deployer_role = k8s.rbac.v1.Role(
-            f"{name}-deployer-role",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=DEPLOYER_ROLE, namespace=namespace, labels=MANAGED),
-            rules=[
-                k8s.rbac.v1.PolicyRuleArgs(api_groups=r["apiGroups"], resources=r["resources"], verbs=r["verbs"])
-                for r in DEPLOYER_RULES
-            ],
-            opts=in_ns,
-        )
+        self.deployer_role = self._role(name, "deployer-role", DEPLOYER_ROLE, namespace, DEPLOYER_RULES, in_ns)
         self.deployer_binding = self._bind(
             name, "deployer-rolebinding", DEPLOYER_ROLE, namespace, self.deployer_group, self.deployer_role, provider
         )
         self.register_outputs({"namespace": namespace, "group": self.group, "deployerGroup": self.deployer_group})
+
+    def _role(
+        self, name: str, suffix: str, role: str, namespace: str, rules: list[dict[str, list[str]]], opts: pulumi.ResourceOptions
+    ) -> k8s.rbac.v1.Role:
+        return k8s.rbac.v1.Role(
+            f"{name}-{suffix}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=role, namespace=namespace, labels=MANAGED),
+            rules=[k8s.rbac.v1.PolicyRuleArgs(api_groups=r["apiGroups"], resources=r["resources"], verbs=r["verbs"]) for r in rules],
+            opts=opts,
+        )
 
     def _bind(
         self, name: str, suffix: str, role: str, namespace: str, group: str, after: pulumi.Resource, provider: k8s.Provider

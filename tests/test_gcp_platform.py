@@ -22,6 +22,7 @@ from inferstack.cost import planner
 from inferstack.engine import run_stack
 from inferstack.serving.install import WEBHOOK_PORTS
 from tests.conftest import GCP_STACKS, recording, stack_config
+from tests.test_capacity_planner import gcp_config
 
 NODEPOOL = "gcp:container/nodePool:NodePool"
 CLUSTER = "gcp:container/cluster:Cluster"
@@ -314,15 +315,7 @@ def test_schema_rejects_a_misspelled_field() -> None:
 
 
 def gcp(pools: list[dict[str, Any]], models: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {
-        "gcp:region": "europe-west4",
-        "gcp:project": "p",
-        "inferstack:cloud": "gcp",
-        "inferstack:environment": "dev",
-        "inferstack:residency": {"allowedRegions": ["europe-west4"]},
-        "inferstack:acceleratorPools": pools,
-        "inferstack:models": models or [],
-    }
+    return gcp_config(pools, models or [])
 
 
 def test_multi_host_slice_pool_is_compact_with_per_zone_limits() -> None:
