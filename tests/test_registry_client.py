@@ -213,7 +213,7 @@ def test_real_cli_process_exits_2_without_traceback(registry_env, artifact):
 def _push_worker(args: tuple[dict[str, str], str, int, object]) -> tuple[int, str, str]:
     env, path, i, barrier = args
     os.environ.update(env)
-    barrier.wait(timeout=60)  # type: ignore[attr-defined]
+    barrier.wait(timeout=300)  # type: ignore[attr-defined]  # spawned workers import slowly on small CI machines
     import contextlib
     import io
 
@@ -226,11 +226,13 @@ def _push_worker(args: tuple[dict[str, str], str, int, object]) -> tuple[int, st
 def test_50_concurrent_pushes_from_processes(registry, artifact, capsys):
     """50 processes push the same model at once: 50 distinct versions, none lost, none duplicated."""
     n = 50
-    ctx = multiprocessing.get_context("fork")
+    # spawn, not fork: this process runs threads (the moto server, gRPC), and a child forked while one of them holds
+    # a lock can hang for good. The overall timeout keeps a stuck worker from eating CI's time budget.
+    ctx = multiprocessing.get_context("spawn")
     with ctx.Manager() as manager:
         barrier = manager.Barrier(n)
         with ctx.Pool(n) as pool:
-            results = pool.map(_push_worker, [(registry, str(artifact), i, barrier) for i in range(n)])
+            results = pool.map_async(_push_worker, [(registry, str(artifact), i, barrier) for i in range(n)]).get(timeout=600)
     assert all(code == 0 for code, _, _ in results), [err for code, _, err in results if code]
     pushed = [json.loads(out) for _, out, _ in results]
     versions = sorted(p["version"] for p in pushed)
