@@ -34,7 +34,11 @@ from pulumi.runtime.sync_await import _sync_await
 PROJECT = "inferstack"
 ACCOUNT_ID = "123456789012"
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_PROGRAM = REPO_ROOT / "__main__.py"
+#: The program ``pulumi up`` runs: the project's ``__main__.py`` in a checkout; from an installed wheel (no project
+#: files), ``inferstack/program.py`` run as a script, which calls the same :func:`inferstack.program.main`.
+DEFAULT_PROGRAM = (
+    REPO_ROOT / "__main__.py" if (REPO_ROOT / "Pulumi.yaml").is_file() else Path(__file__).resolve().with_name("program.py")
+)
 
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 _RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"

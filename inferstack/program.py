@@ -53,3 +53,7 @@ def main() -> None:
         # No traceback and nothing declared: the engine reports the message and fails the update.
         raise pulumi.RunError(str(err)) from None
     build(cfg)
+
+
+if __name__ == "__main__":  # the offline engine's program when inferstack is installed without the project files
+    main()

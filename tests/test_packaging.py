@@ -197,3 +197,18 @@ def test_installed_cli_validates_a_stack_outside_the_repo(installed: Venv, tmp_p
         cwd=tmp_path, env=_venv_env(), capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 2 and "inferstack:environmentt" in proc.stderr + proc.stdout
+
+
+def test_installed_cli_previews_a_stack_outside_the_repo(installed: Venv, tmp_path: Path) -> None:
+    """The offline engine runs the installed program (no ``__main__.py`` of the project beside it)."""
+    stack = tmp_path / "Pulumi.gcp-dev.yaml"
+    shutil.copy2(REPO / "stacks" / "Pulumi.gcp-dev.yaml", stack)
+    out = tmp_path / "preview.json"
+    proc = subprocess.run(
+        [str(installed.python), "-m", "inferstack", "preview", "--config", str(stack), "--format", "json", "--out", str(out)],
+        cwd=tmp_path, env=_venv_env(), capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    doc = json.loads(out.read_text())
+    assert any(r["type"] == "gcp:container/cluster:Cluster" for r in doc["resources"])
+    assert doc["summary"]["findings"]["mandatory"] == 0
