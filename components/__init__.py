@@ -17,8 +17,7 @@ The names in ``__all__`` are the stable surface (semantic versioning); modules a
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from inferstack.lazy import lazy_exports
 
 _AWS = "inferstack.components.aws"
 _GCP = "inferstack.components.gcp"
@@ -103,16 +102,4 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    """Import the module that defines ``name`` on first use and cache the value here."""
-    target = _EXPORTS.get(name)
-    if target is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module, _, attr = target.partition(":")
-    value = getattr(importlib.import_module(module), attr or name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
