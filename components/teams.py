@@ -9,8 +9,12 @@ identity mapping (EKS access entries / Google Groups for RBAC; ``inferstack:clus
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 import pulumi_kubernetes as k8s
+
+from inferstack.config.platform import GOOGLE_PRINCIPAL_KINDS, AccessEntry
 
 TEAM_ROLE = "inferstack-team"
 MANAGED = {"app.kubernetes.io/managed-by": "inferstack"}
@@ -41,6 +45,17 @@ DEPLOYER_RULES: list[dict[str, list[str]]] = [
 def team_group(namespace: str) -> str:
     """The Kubernetes group of a namespace's team: ``inferstack:team:<namespace>``."""
     return f"inferstack:team:{namespace}"
+
+
+def google_subjects(entries: Sequence[AccessEntry], group: str) -> list[dict[str, str]]:
+    """GKE: the Google principals of ``entries`` that join ``group``, as RBAC subjects (groups as ``Group``, users and
+    service accounts as ``User``, by email). GKE has no principal-to-group mapping, so they are bound directly."""
+    out = []
+    for entry in entries:
+        kind, _, email = entry.principal.partition(":")
+        if group in entry.groups and kind in GOOGLE_PRINCIPAL_KINDS:
+            out.append({"kind": GOOGLE_PRINCIPAL_KINDS[kind], "name": email, "apiGroup": "rbac.authorization.k8s.io"})
+    return out
 
 
 def deployer_group(namespace: str) -> str:
@@ -75,6 +90,8 @@ class TeamNamespace(pulumi.ComponentResource):
         group (str | None, default None): Kubernetes group of the team; default ``inferstack:team:<namespace>``.
         depends_on (list[pulumi.Resource] | None, default None): what the namespace waits for (the platform's ready).
         opts (pulumi.ResourceOptions | None, default None): options of the component.
+        google_principals (Sequence[AccessEntry], default ()): GKE access entries; those joining the team or deployer
+            group are added to that RoleBinding as Google Group / User subjects (GKE cannot map them to groups).
 
     Outputs:
         group (str), namespace (k8s.core.v1.Namespace), role (k8s.rbac.v1.Role), role_binding (k8s.rbac.v1.RoleBinding),
@@ -95,6 +112,7 @@ class TeamNamespace(pulumi.ComponentResource):
         group: str | None = None,
         depends_on: list[pulumi.Resource] | None = None,
         opts: pulumi.ResourceOptions | None = None,
+        google_principals: Sequence[AccessEntry] = (),
     ):
         super().__init__("inferstack:teams:TeamNamespace", name, None, opts)
         self.group = group or team_group(namespace)
@@ -104,11 +122,15 @@ class TeamNamespace(pulumi.ComponentResource):
         )
         in_ns = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[self.namespace])
         self.role = self._role(name, "role", TEAM_ROLE, namespace, TEAM_RULES, in_ns)
-        self.role_binding = self._bind(name, "rolebinding", TEAM_ROLE, namespace, self.group, self.role, provider)
+        self.role_binding = self._bind(
+            name, "rolebinding", TEAM_ROLE, namespace, self.group, self.role, provider,
+            google_subjects(google_principals, self.group),
+        )
         self.deployer_group = deployer_group(namespace)
         self.deployer_role = self._role(name, "deployer-role", DEPLOYER_ROLE, namespace, DEPLOYER_RULES, in_ns)
         self.deployer_binding = self._bind(
-            name, "deployer-rolebinding", DEPLOYER_ROLE, namespace, self.deployer_group, self.deployer_role, provider
+            name, "deployer-rolebinding", DEPLOYER_ROLE, namespace, self.deployer_group, self.deployer_role, provider,
+            google_subjects(google_principals, self.deployer_group),
         )
         self.register_outputs({"namespace": namespace, "group": self.group, "deployerGroup": self.deployer_group})
 
@@ -123,13 +145,15 @@ class TeamNamespace(pulumi.ComponentResource):
         )
 
     def _bind(
-        self, name: str, suffix: str, role: str, namespace: str, group: str, after: pulumi.Resource, provider: k8s.Provider
+        self, name: str, suffix: str, role: str, namespace: str, group: str, after: pulumi.Resource, provider: k8s.Provider,
+        extra: Sequence[dict[str, str]] = (),
     ) -> k8s.rbac.v1.RoleBinding:
+        subjects = [{"kind": "Group", "name": group, "apiGroup": "rbac.authorization.k8s.io"}, *extra]
         return k8s.rbac.v1.RoleBinding(
             f"{name}-{suffix}",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=role, namespace=namespace, labels=MANAGED),
             role_ref=k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="Role", name=role),
-            subjects=[k8s.rbac.v1.SubjectArgs(kind="Group", name=group, api_group="rbac.authorization.k8s.io")],
+            subjects=[k8s.rbac.v1.SubjectArgs(kind=x["kind"], name=x["name"], api_group=x["apiGroup"]) for x in subjects],
             opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[after]),
         )
 

@@ -14,7 +14,7 @@ import pulumi_kubernetes as k8s
 
 from inferstack.components.platform import SERVING_SERVICE_ACCOUNT, PlatformOutputs, RegistryOutputs
 from inferstack.components.teams import PlatformAdmins, TeamNamespace
-from inferstack.config import StackConfig
+from inferstack.config import Cloud, StackConfig
 from inferstack.config.serving import ModelConfig
 from inferstack.registry.layout import storage_uri
 from inferstack.serving.canary import traffic
@@ -80,7 +80,9 @@ class Serving(pulumi.ComponentResource):
         annotation_key = platform.identity.service_account_annotation_key()
         for ns in cfg.team_namespaces:
             team = TeamNamespace(
-                f"{name}-team-{ns}", ns, provider, depends_on=list(platform.ready), opts=pulumi.ResourceOptions(parent=self)
+                f"{name}-team-{ns}", ns, provider, depends_on=list(platform.ready), opts=pulumi.ResourceOptions(parent=self),
+                # On EKS access entries map IAM principals to these groups; GKE binds the Google principals directly.
+                google_principals=cfg.settings.cluster.access_entries if cfg.cloud is Cloud.GCP else (),
             )
             self.teams[ns] = team
             annotations = {annotation_key: registry.reader_identity} if registry is not None else {}

@@ -382,3 +382,48 @@ def test_capacity_type_enum_covers_the_plans() -> None:
     for cap in Capacity:
         plans = gnp.node_pool_plans(pool(capacity=cap.value, maxNodes=3))
         assert len(plans) == (2 if cap is Capacity.SPOT_FIRST else 1)
+
+
+# ---------------------------------------------------------------- GKE access entries: Google principals in team RBAC
+
+
+def _with_access(entries: list[dict[str, Any]], **cluster: Any) -> dict[str, Any]:
+    cfg = gcp([{"name": "gpu", "kind": "nvidia-l4", "maxNodes": 2}])
+    cfg["inferstack:teamNamespaces"] = ["team-a"]
+    cfg["inferstack:cluster"] = {"accessEntries": entries, **cluster}
+    return cfg
+
+
+def test_gke_access_entries_bind_google_principals_in_the_team_role_bindings() -> None:
+    cfg = parse_stack_config("acc", _with_access(
+        [{"principal": "group:ml-team-a@example.com", "groups": ["inferstack:team:team-a"]},
+         {"principal": "serviceAccount:ci@p.iam.gserviceaccount.com", "groups": ["inferstack:team:team-a:deployers"]}],
+        googleGroupsSecurityGroup="gke-security-groups@example.com",
+    ))
+    rec = run_stack(cfg)
+    (cluster,) = rec.by_type(CLUSTER)
+    assert cluster.inputs["authenticatorGroupsConfig"] == {"securityGroup": "gke-security-groups@example.com"}
+    subjects = {b.inputs["roleRef"]["name"]: b.inputs["subjects"] for b in rec.by_type("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")}
+    assert subjects["inferstack-team"] == [
+        {"kind": "Group", "name": "inferstack:team:team-a", "apiGroup": "rbac.authorization.k8s.io"},
+        {"kind": "Group", "name": "ml-team-a@example.com", "apiGroup": "rbac.authorization.k8s.io"},
+    ]
+    assert subjects["inferstack-team-deployer"][1] == {"kind": "User", "name": "ci@p.iam.gserviceaccount.com", "apiGroup": "rbac.authorization.k8s.io"}
+
+
+@pytest.mark.parametrize(
+    ("entries", "cluster", "expected"),
+    [
+        ([{"principal": "arn:aws:iam::1:role/x", "groups": ["inferstack:team:team-a"]}], {},
+         "inferstack:cluster.accessEntries[0].principal: 'arn:aws:iam::1:role/x' is not a Google principal"),
+        ([{"principal": "group:g@example.com", "groups": ["inferstack:team:team-a"]}], {},
+         "inferstack:cluster.accessEntries[0].principal: group principals need Google Groups for RBAC"),
+        ([{"principal": "user:u@example.com", "groups": ["inferstack:platform-admins"]}], {},
+         "inferstack:cluster.accessEntries[0].groups[0]: 'inferstack:platform-admins' is not a team group of this stack; grant cluster-admin on GKE with IAM"),
+        ([{"principal": "user:u@example.com", "groups": ["inferstack:team:team-b"]}], {},
+         "inferstack:cluster.accessEntries[0].groups[0]: 'inferstack:team:team-b' is not a team group of this stack; allowed: inferstack:team:team-a"),
+    ],
+)
+def test_bad_gke_access_entries_are_config_errors(entries: list[dict[str, Any]], cluster: dict[str, Any], expected: str) -> None:
+    found = _issues(_with_access(entries, **cluster))
+    assert any(i.startswith(expected) for i in found), found

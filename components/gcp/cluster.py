@@ -153,6 +153,11 @@ class GkeCluster(pulumi.ComponentResource):
             deletion_protection=deletion_protection,
             enable_legacy_abac=False,
             enable_shielded_nodes=True,
+            authenticator_groups_config=(
+                gcp.container.ClusterAuthenticatorGroupsConfigArgs(security_group=cfg.google_groups_security_group)
+                if cfg.google_groups_security_group
+                else None
+            ),
             workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(workload_pool=self.workload_pool),
             database_encryption=gcp.container.ClusterDatabaseEncryptionArgs(state="ENCRYPTED", key_name=kms_key),
             master_authorized_networks_config=gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(

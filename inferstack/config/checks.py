@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from inferstack.components import accelerators
 from inferstack.config.base import Cloud
+from inferstack.config.platform import GOOGLE_PRINCIPAL_KINDS
 from inferstack.config.stack import ConfigIssue, StackConfig, semantic_check
 
 
@@ -100,3 +101,35 @@ def check_tpu_topology(cfg: StackConfig) -> Iterable[ConfigIssue]:
                         f"pool {pool.name} runs multi-host {pool.tpu_topology} slices ({hosts} hosts); a KServe predictor is one pod: "
                         f"use a single-host topology ({', '.join(t for t in allowed if accelerators.tpu_hosts(acc, t) == 1)})",
                     )
+
+
+@semantic_check
+def check_gke_access_entries(cfg: StackConfig) -> Iterable[ConfigIssue]:
+    """On GKE, access entries are Google principals bound directly in the team RoleBindings: only team groups of
+    prepared namespaces (cluster-admin goes through IAM roles/container.admin), and group: principals need Google
+    Groups for RBAC."""
+    if cfg.cloud is not Cloud.GCP:
+        return
+    teams = {g for ns in cfg.team_namespaces for g in (f"inferstack:team:{ns}", f"inferstack:team:{ns}:deployers")}
+    for i, entry in enumerate(cfg.settings.cluster.access_entries):
+        path = f"inferstack:cluster.accessEntries[{i}]"
+        kind, _, email = entry.principal.partition(":")
+        if kind not in GOOGLE_PRINCIPAL_KINDS or "@" not in email:
+            yield ConfigIssue(
+                f"{path}.principal",
+                f"{entry.principal!r} is not a Google principal; use group:<email>, user:<email> or serviceAccount:<email>",
+            )
+        elif kind == "group" and cfg.settings.cluster.google_groups_security_group is None:
+            yield ConfigIssue(
+                f"{path}.principal",
+                "group principals need Google Groups for RBAC: set inferstack:cluster.googleGroupsSecurityGroup "
+                "(gke-security-groups@<your domain>) and make the group a member of it",
+            )
+        for j, group in enumerate(entry.groups):
+            if group not in teams:
+                hint = (
+                    "grant cluster-admin on GKE with IAM (roles/container.admin)"
+                    if group == cfg.settings.policy.platform_admin_group
+                    else f"allowed: {', '.join(sorted(teams)) or '(no team namespaces)'}"
+                )
+                yield ConfigIssue(f"{path}.groups[{j}]", f"{group!r} is not a team group of this stack; {hint}")

@@ -35,11 +35,20 @@ class NetworkConfig(StrictModel):
         return v
 
 
+#: GKE access entries: Google principal prefix -> the RBAC subject kind it is bound as (by email).
+GOOGLE_PRINCIPAL_KINDS = {"group": "Group", "user": "User", "serviceAccount": "User"}
+
+
 class AccessEntry(StrictModel):
     """An IAM role (AWS) or Google group/user (GCP) mapped to Kubernetes groups."""
 
-    principal: str = Field(description="IAM role ARN (AWS) or Google principal such as group:ml@example.com (GCP).")
-    groups: list[str] = Field(description="Kubernetes groups the principal joins, bound by the team RBAC.", min_length=1)
+    principal: str = Field(
+        description="IAM role ARN (AWS), or a Google principal group:<email>, user:<email> or serviceAccount:<email> (GCP)."
+    )
+    groups: list[str] = Field(
+        description="Kubernetes groups the principal joins, bound by the team RBAC (GKE: team groups inferstack:team:<ns>[:deployers] only).",
+        min_length=1,
+    )
 
 
 class ClusterConfig(StrictModel):
@@ -59,6 +68,11 @@ class ClusterConfig(StrictModel):
     deletion_protection: bool | None = Field(None, description="Protect the cluster from deletion; default on in prod.")
     control_plane_cidr: str = Field(
         "172.16.0.0/28", description="GKE: the /28 the private control plane uses (firewalled to the webhook ports of the nodes)."
+    )
+    google_groups_security_group: str | None = Field(
+        None,
+        description="GKE: the gke-security-groups@<domain> Google Group enabling Google Groups for RBAC; needed for group: access entries.",
+        pattern=r"^gke-security-groups@[A-Za-z0-9.-]+$",
     )
 
     @field_validator("public_access_cidrs")

@@ -66,10 +66,10 @@ class AccessEntry(TypedDict):
     """An IAM role (AWS) or Google group/user (GCP) mapped to Kubernetes groups. Mirrors ``inferstack.config.platform.AccessEntry``."""
 
     principal: str
-    """IAM role ARN (AWS) or Google principal such as group:ml@example.com (GCP)."""
+    """IAM role ARN (AWS), or a Google principal group:<email>, user:<email> or serviceAccount:<email> (GCP)."""
 
     groups: list[str]
-    """Kubernetes groups the principal joins, bound by the team RBAC."""
+    """Kubernetes groups the principal joins, bound by the team RBAC (GKE: team groups inferstack:team:<ns>[:deployers] only)."""
 
 
 class Cluster(TypedDict):
@@ -107,6 +107,9 @@ class Cluster(TypedDict):
 
     control_plane_cidr: NotRequired[str]
     """GKE: the /28 the private control plane uses (firewalled to the webhook ports of the nodes)."""
+
+    google_groups_security_group: NotRequired[str]
+    """GKE: the gke-security-groups@<domain> Google Group enabling Google Groups for RBAC; needed for group: access entries."""
 
 
 class AcceleratorPool(TypedDict):
