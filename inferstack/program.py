@@ -37,13 +37,14 @@ def build(cfg: StackConfig) -> None:
     pulumi.export("pools", {name: info.to_output() for name, info in sorted(outputs.pools.items())})
     pulumi.export("team_namespaces", cfg.team_namespaces)
 
-    from inferstack.registry.deploy import build_registry
+    from inferstack.registry.deploy import build_external_secrets, build_registry
 
-    registry = build_registry(cfg, outputs)
+    registry, secrets = build_registry(cfg, outputs)
 
     from inferstack.serving.deploy import build_serving
 
-    build_serving(cfg, outputs, registry)
+    serving = build_serving(cfg, outputs, registry)
+    build_external_secrets(cfg, outputs, secrets, [team.namespace for team in serving.teams.values()])
 
 
 def main() -> None:

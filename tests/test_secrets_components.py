@@ -151,3 +151,24 @@ def test_secret_value_must_come_from_secure_config():
     with pytest.raises(ConfigError) as err:
         parse_stack_config("prod", values, secret_keys=secure)
     assert "inferstack:secrets[0].value" in str(err.value) and "unknown key" in str(err.value)
+
+
+@pytest.mark.parametrize("stack", ["prod", "gcp-prod"])
+def test_external_secrets_wait_for_the_team_namespaces_they_write_into(stack):
+    rec = recording(stack)
+    namespaces = {r.inputs["metadata"]["name"]: r.urn for r in rec.by_type("kubernetes:core/v1:Namespace")}
+    objs = rec.by_type("kubernetes:external-secrets.io/v1:ExternalSecret")
+    assert objs
+    by_urn = {r.urn: r for r in rec.resources}
+
+    def waits_for(urn: str) -> set[str]:  # Pulumi orders by dependencies transitively
+        seen, todo = set(), list(by_urn[urn].dependencies)
+        while todo:
+            u = todo.pop()
+            if u not in seen:
+                seen.add(u)
+                todo.extend(by_urn[u].dependencies if u in by_urn else [])
+        return seen
+
+    for obj in objs:
+        assert namespaces[obj.inputs["metadata"]["namespace"]] in waits_for(obj.urn)
