@@ -13,6 +13,14 @@ from inferstack.config.base import StrictModel
 _NAME = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
 
 
+def ipv4_network(value: str, example: str) -> ipaddress.IPv4Network:
+    """``value`` as an IPv4 network (host bits zero), or a ValueError that shows ``example``."""
+    try:
+        return ipaddress.IPv4Network(value, strict=True)
+    except ValueError as err:
+        raise ValueError(f"not an IPv4 network CIDR such as {example} ({err})") from None
+
+
 class NetworkConfig(StrictModel):
     """VPC layout. On AWS: public subnets only for load balancers, private subnets for nodes, NAT; on GCP: one regional subnet."""
 
@@ -26,10 +34,7 @@ class NetworkConfig(StrictModel):
     @field_validator("cidr")
     @classmethod
     def _cidr(cls, v: str) -> str:
-        try:
-            net = ipaddress.IPv4Network(v, strict=True)
-        except ValueError as err:
-            raise ValueError(f"not an IPv4 network CIDR such as 10.0.0.0/16 ({err})") from None
+        net = ipv4_network(v, "10.0.0.0/16")
         if net.prefixlen > 21:
             raise ValueError(f"{v} is too small: use a /21 or larger (a /16 is recommended)")
         return v
@@ -90,10 +95,7 @@ class ClusterConfig(StrictModel):
     @field_validator("control_plane_cidr")
     @classmethod
     def _control_plane_cidr(cls, v: str) -> str:
-        try:
-            net = ipaddress.IPv4Network(v, strict=True)
-        except ValueError as err:
-            raise ValueError(f"not an IPv4 network CIDR such as 172.16.0.0/28 ({err})") from None
+        net = ipv4_network(v, "172.16.0.0/28")
         if net.prefixlen != 28 or not net.is_private:
             raise ValueError(f"{v}: GKE needs a private /28 for the control plane, e.g. 172.16.0.0/28")
         return v
