@@ -76,6 +76,11 @@ def test_tpu_plans_single_and_multi_host() -> None:
     assert (v6e.zones, v6e.boot_disk_type) == (("europe-west4-a",), "hyperdisk-balanced")
 
 
+@pytest.mark.parametrize(("min_nodes", "zones", "per_zone"), [(0, 3, 0), (1, 3, 1), (3, 3, 1), (4, 3, 2), (2, 1, 2)])
+def test_initial_nodes_are_per_zone(min_nodes: int, zones: int, per_zone: int) -> None:
+    assert gnp.initial_nodes_per_zone(min_nodes, [f"z{i}" for i in range(zones)]) == per_zone
+
+
 def test_boot_disk_type_by_machine_series() -> None:
     assert gnp.boot_disk_type("g2-standard-8") == "pd-balanced"
     assert gnp.boot_disk_type("ct5lp-hightpu-4t") == "pd-balanced"

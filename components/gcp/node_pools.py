@@ -161,6 +161,12 @@ def plan_pool(
     )
 
 
+def initial_nodes_per_zone(min_nodes: int, zones: Sequence[str]) -> int:
+    """GKE creates ``initial_node_count`` nodes in *each* zone: the fewest per zone that reach ``min_nodes`` in total
+    (the autoscaler then trims any surplus down to the pool's total minimum)."""
+    return -(-min_nodes // max(len(zones), 1))
+
+
 def compute_class_spec(plan: GkePoolPlan, node_pool_names: Mapping[str, str]) -> dict[str, Any]:
     """The ComputeClass spec: the pool's node pools in plan order (spot first), only them, migrating back to spot."""
     return {
@@ -288,7 +294,7 @@ class GkeAcceleratorPools(pulumi.ComponentResource):
             location=region,
             project=project,
             node_locations=list(plan.zones),
-            initial_node_count=np.min_nodes,
+            initial_node_count=initial_nodes_per_zone(np.min_nodes, plan.zones),
             autoscaling=autoscaling,
             placement_policy=placement,
             management=gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
