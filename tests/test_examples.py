@@ -168,6 +168,16 @@ def test_byo_eks_wires_the_cluster_inputs() -> None:
         assert predictor["nodeSelector"]["inferstack.io/pool"] in {"gpu-l4", "inf2"}
 
 
+def test_byo_eks_runs_the_controllers_on_the_nodes_it_is_given() -> None:
+    def selectors(rec: Recording) -> tuple[dict, dict]:
+        releases = {r.inputs["name"]: r.plain_inputs["values"] for r in rec.by_type(RELEASE)}
+        return releases["karpenter"]["nodeSelector"], releases["neuron"]["scheduler"]["nodeSelector"]
+
+    assert selectors(_recording("byo-eks")) == ({"inferstack.io/pool": "system"},) * 2
+    core = {"eks.amazonaws.com/nodegroup": "core"}
+    assert selectors(_run("byo-eks", **{"byo-eks:systemNodeSelector": core})) == (core, core)
+
+
 def test_byo_eks_rejects_settings_of_a_cluster_it_does_not_build() -> None:
     with pytest.raises(pulumi.RunError, match=r"inferstack:network: not used with a bring-your-own cluster"):
         _run("byo-eks", **{"inferstack:network": {"cidr": "10.0.0.0/16"}})

@@ -3,6 +3,7 @@ plugin on Neuron nodes and the Neuron scheduler extension (as its own scheduler)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
@@ -41,10 +42,10 @@ def dcgm_exporter_values(kinds: list[str]) -> dict[str, Any]:
     }
 
 
-def neuron_values(kinds: list[str]) -> dict[str, Any]:
+def neuron_values(kinds: list[str], system_node_selector: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Device plugin on Neuron nodes only; scheduler extension with its own scheduler (EKS has no access to the
-    default scheduler's config) on system nodes; the node problem detector is left off."""
-    system = {"inferstack.io/pool": SYSTEM_POOL}
+    default scheduler's config) on system nodes (default ``inferstack.io/pool=system``); no node problem detector."""
+    system = dict(system_node_selector or {"inferstack.io/pool": SYSTEM_POOL})
     return {
         "devicePlugin": {"affinity": accelerator_affinity(kinds), "tolerations": [toleration(Family.NEURON)]},
         "scheduler": {"enabled": True, "nodeSelector": system, "customScheduler": {"enabled": True, "nodeSelector": system}},
@@ -65,6 +66,8 @@ class DevicePlugins(pulumi.ComponentResource):
         kinds_by_family (dict[Family, list[str]]): accelerator kinds of the stack's pools, by family.
         k8s_provider (k8s.Provider): provider of the cluster.
         depends_on (list[pulumi.Resource]): what the releases wait for (the system node group).
+        system_node_selector (Mapping[str, str] | None, default None): nodes the Neuron scheduler runs on; default
+            ``inferstack.io/pool=system``. Set it for a cluster you bring.
         opts (pulumi.ResourceOptions | None, default None): options of the component.
         All arguments but ``name`` and ``opts`` are keyword-only.
 
@@ -87,6 +90,7 @@ class DevicePlugins(pulumi.ComponentResource):
         k8s_provider: k8s.Provider,
         depends_on: list[pulumi.Resource],
         opts: pulumi.ResourceOptions | None = None,
+        system_node_selector: Mapping[str, str] | None = None,
     ):
         super().__init__("inferstack:aws:DevicePlugins", name, None, opts)
         self.releases: list[k8s.helm.v3.Release] = []
@@ -96,7 +100,7 @@ class DevicePlugins(pulumi.ComponentResource):
             self.releases.append(self._release(name, "nvidia-device-plugin", nvidia_device_plugin_values(nvidia), k8s_provider, depends_on))
             self.releases.append(self._release(name, "dcgm-exporter", dcgm_exporter_values(nvidia), k8s_provider, depends_on))
         if neuron:
-            self.releases.append(self._release(name, "neuron", neuron_values(neuron), k8s_provider, depends_on))
+            self.releases.append(self._release(name, "neuron", neuron_values(neuron, system_node_selector), k8s_provider, depends_on))
         self.device_resources = {DEVICE_RESOURCE[f] for f, kinds in kinds_by_family.items() if kinds}
         self.register_outputs({"releases": [r.name for r in self.releases]})
 

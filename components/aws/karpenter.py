@@ -4,6 +4,7 @@ and the controller itself from the pinned chart, pinned to the system node group
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 import pulumi
 import pulumi_aws as aws
@@ -175,6 +176,8 @@ class Karpenter(pulumi.ComponentResource):
         k8s_provider (k8s.Provider): provider of the cluster.
         depends_on (list[pulumi.Resource]): what the release waits for (the system node group).
         opts (pulumi.ResourceOptions | None, default None): options of the component.
+        system_node_selector (Mapping[str, str] | None, default None): nodes the controller runs on; default
+            ``inferstack.io/pool=system`` (the platform's system node group). Set it for a cluster you bring.
         All arguments but ``name`` and ``opts`` are keyword-only.
 
     Outputs:
@@ -201,6 +204,7 @@ class Karpenter(pulumi.ComponentResource):
         k8s_provider: k8s.Provider,
         depends_on: list[pulumi.Resource],
         opts: pulumi.ResourceOptions | None = None,
+        system_node_selector: Mapping[str, str] | None = None,
     ):
         super().__init__("inferstack:aws:Karpenter", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -299,7 +303,7 @@ class Karpenter(pulumi.ComponentResource):
                 "settings": {"clusterName": cluster_name, "interruptionQueue": self.queue.name},
                 "serviceAccount": {"name": SERVICE_ACCOUNT, "annotations": {"eks.amazonaws.com/role-arn": self.controller_role.arn}},
                 "replicas": 2,
-                "nodeSelector": {"inferstack.io/pool": SYSTEM_POOL},
+                "nodeSelector": dict(system_node_selector or {"inferstack.io/pool": SYSTEM_POOL}),
                 "controller": {
                     "env": [{"name": "AWS_REGION", "value": region}],
                     "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": "1Gi"}},

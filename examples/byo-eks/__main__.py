@@ -63,6 +63,8 @@ node_security_group = inputs.require("nodeSecurityGroupId")
 subnet_ids: list[str] = inputs.require_object("subnetIds")
 zones: list[str] = inputs.require_object("zones")
 kms_key_arn = inputs.require("kmsKeyArn")
+#: Nodes of your cluster the controllers (Karpenter, the Neuron scheduler) run on; default inferstack.io/pool=system.
+system_nodes: dict[str, str] | None = inputs.get_object("systemNodeSelector")
 
 # Every AWS resource through one explicit provider in the stack's region; every Kubernetes object through the kubeconfig.
 aws_provider = aws.Provider(
@@ -88,6 +90,7 @@ karpenter = Karpenter(
     k8s_provider=k8s_provider,
     depends_on=[],
     opts=on_aws,
+    system_node_selector=system_nodes,
 )
 pools = AcceleratorPools(
     "pools",
@@ -107,7 +110,9 @@ for pool in cfg.settings.accelerator_pools:
     acc = lookup(pool.kind, Cloud.AWS)
     if acc.kind not in kinds_by_family.setdefault(acc.family, []):
         kinds_by_family[acc.family].append(acc.kind)
-devices = DevicePlugins("devices", kinds_by_family=kinds_by_family, k8s_provider=k8s_provider, depends_on=[])
+devices = DevicePlugins(
+    "devices", kinds_by_family=kinds_by_family, k8s_provider=k8s_provider, depends_on=[], system_node_selector=system_nodes
+)
 
 platform = PlatformOutputs(
     cloud=Cloud.AWS,
