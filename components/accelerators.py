@@ -272,6 +272,11 @@ def tpu_host_shape(acc: Accelerator, topology: str) -> Shape:
     raise KeyError(f"{acc.kind} does not offer topology {topology}; allowed: {', '.join(tpu_topologies(acc))}")
 
 
+def gke_tpu_labels(acc: Accelerator, topology: str) -> dict[str, str]:
+    """The GKE node labels of a ``topology`` slice of TPU kind ``acc`` (what a TPU pod must select)."""
+    return {GKE_TPU_ACCELERATOR_LABEL: acc.gcp_accelerator_type or "", GKE_TPU_TOPOLOGY_LABEL: topology}
+
+
 def tpu_hosts(acc: Accelerator, topology: str) -> int:
     """Hosts (nodes) of one ``topology`` slice: 1 for single-host slices."""
     return max(1, topology_chips(topology) // tpu_host_shape(acc, topology).devices)

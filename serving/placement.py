@@ -29,6 +29,7 @@ from inferstack.components.platform import PoolInfo
 from inferstack.config.base import Cloud
 from inferstack.config.platform import AcceleratorPoolConfig
 from inferstack.config.serving import ModelConfig
+from inferstack.cost import planner
 
 #: Scheduler name of the Neuron scheduler extension's own scheduler (aws-neuron/neuron-helm-charts customScheduler).
 NEURON_SCHEDULER = "my-scheduler"
@@ -58,15 +59,9 @@ def gke_tpu_selector(pool: AcceleratorPoolConfig, cloud: Cloud) -> dict[str, str
     acc = accelerators.CATALOG.get(pool.kind)
     if cloud is not Cloud.GCP or acc is None or acc.family is not Family.TPU:
         return {}
-    topology = pool.tpu_topology
-    if topology is None:
-        shapes = acc.shapes(cloud)
-        wanted = pool.devices_per_node or shapes[0].devices
-        topology = next((s.tpu_topology for s in shapes if s.devices == wanted), shapes[0].tpu_topology)
-    out = {GKE_TPU_ACCELERATOR_LABEL: acc.gcp_accelerator_type or ""}
-    if topology:
-        out[GKE_TPU_TOPOLOGY_LABEL] = topology
-    return out
+    # The topology the GKE node pool runs (the capacity planner picks its machine type the same way).
+    topology = planner.tpu_topology(cloud, pool)
+    return accelerators.gke_tpu_labels(acc, topology) if topology else {GKE_TPU_ACCELERATOR_LABEL: acc.gcp_accelerator_type or ""}
 
 
 def placement(

@@ -12,15 +12,16 @@ import jsonschema
 import pytest
 import yaml
 
-from inferstack.components.accelerators import ACCELERATOR_LABEL, POOL_LABEL
+from inferstack.components.accelerators import ACCELERATOR_LABEL, GKE_TPU_TOPOLOGY_LABEL, POOL_LABEL
 from inferstack.components.gcp import node_pools as gnp
 from inferstack.components.gcp.cluster import NODE_ROLES
 from inferstack.components.versions import GKE_GPU_DRIVER_VERSION
-from inferstack.config import ConfigError, parse_stack_config
+from inferstack.config import Cloud, ConfigError, parse_stack_config
 from inferstack.config.platform import AcceleratorPoolConfig, Capacity
 from inferstack.cost import planner
 from inferstack.engine import run_stack
 from inferstack.serving.install import WEBHOOK_PORTS
+from inferstack.serving.placement import gke_tpu_selector
 from tests.conftest import GCP_STACKS, recording, stack_config
 from tests.test_capacity_planner import gcp_config
 
@@ -69,7 +70,7 @@ def test_tpu_plans_single_and_multi_host() -> None:
     single = gnp.plan_pool(pool(kind="tpu-v5e", tpuTopology="2x4", maxNodes=2), "europe-west4", ["europe-west4-a"])
     assert (single.shape.name, single.topology, single.hosts, single.zones) == ("ct5lp-hightpu-8t", "2x4", 1, ("europe-west4-b",))
     assert not single.multi_host
-    assert single.node_selector()[gnp.GKE_TPU_TOPOLOGY_LABEL] == "2x4"
+    assert single.node_selector()[GKE_TPU_TOPOLOGY_LABEL] == "2x4"
     multi = gnp.plan_pool(pool(kind="tpu-v5e", tpuTopology="4x4", maxNodes=4), "europe-west4", ["europe-west4-a"])
     assert (multi.shape.name, multi.hosts, multi.multi_host) == ("ct5lp-hightpu-4t", 4, True)
     v6e = gnp.plan_pool(pool(kind="tpu-v6e", maxNodes=1), "europe-west4", ["europe-west4-b"])
@@ -79,6 +80,16 @@ def test_tpu_plans_single_and_multi_host() -> None:
 @pytest.mark.parametrize(("min_nodes", "zones", "per_zone"), [(0, 3, 0), (1, 3, 1), (3, 3, 1), (4, 3, 2), (2, 1, 2)])
 def test_initial_nodes_are_per_zone(min_nodes: int, zones: int, per_zone: int) -> None:
     assert gnp.initial_nodes_per_zone(min_nodes, [f"z{i}" for i in range(zones)]) == per_zone
+
+
+def test_tpu_pool_without_topology_runs_the_slice_of_its_devices_per_node() -> None:
+    # The node pool's machine type and the topology serving selects come from the same shape.
+    tpu = pool(kind="tpu-v5e", devicesPerNode=4, maxNodes=2)
+    plan = gnp.plan_pool(tpu, "europe-west4", ["europe-west4-a"])
+    assert (plan.shape.name, plan.topology) == ("ct5lp-hightpu-4t", "2x2")
+    assert gke_tpu_selector(tpu, Cloud.GCP)[GKE_TPU_TOPOLOGY_LABEL] == plan.topology
+    default = gnp.plan_pool(pool(kind="tpu-v5e", maxNodes=2), "europe-west4", ["europe-west4-a"])
+    assert (default.shape.name, default.topology) == ("ct5lp-hightpu-1t", "1x1")
 
 
 def test_boot_disk_type_by_machine_series() -> None:

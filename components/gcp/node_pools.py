@@ -33,8 +33,6 @@ import pulumi_kubernetes as k8s
 from inferstack.components import accelerators
 from inferstack.components.accelerators import (
     ACCELERATOR_LABEL,
-    GKE_TPU_ACCELERATOR_LABEL,
-    GKE_TPU_TOPOLOGY_LABEL,
     POOL_LABEL,
     Accelerator,
     Family,
@@ -109,8 +107,7 @@ class GkePoolPlan:
         """What a pod selects to land on the pool (TPU pods also need GKE's TPU labels)."""
         selector = {ACCELERATOR_LABEL: self.accelerator.kind, POOL_LABEL: self.pool.name, COMPUTE_CLASS_LABEL: self.compute_class}
         if self.topology:
-            selector[GKE_TPU_ACCELERATOR_LABEL] = self.accelerator.gcp_accelerator_type or ""
-            selector[GKE_TPU_TOPOLOGY_LABEL] = self.topology
+            selector.update(accelerators.gke_tpu_labels(self.accelerator, self.topology))
         return selector
 
 

@@ -156,7 +156,9 @@ def candidate_shapes(cloud: Cloud, pool: AcceleratorPoolConfig) -> list[Shape]:
                 return [accelerators.tpu_host_shape(acc, pool.tpu_topology)]
             except KeyError:
                 return shapes[:1]  # an unoffered topology: reported by check_tpu_topology
-        return shapes[:1]
+        # No topology: the single-host slice with devicesPerNode chips (default the smallest).
+        wanted = pool.devices_per_node or shapes[0].devices
+        return [s for s in shapes if s.devices == wanted][:1] or shapes[:1]
     count = pool.devices_per_node if pool.devices_per_node is not None else min(s.devices for s in shapes)
     return sorted((s for s in shapes if s.devices == count), key=lambda s: (s.memory_gib, s.vcpu))
 
@@ -168,6 +170,14 @@ def pool_shape(cloud: Cloud, pool: AcceleratorPoolConfig, replicas: Sequence[Rep
         if all(fits(r, shape) for r in replicas):
             return shape
     return candidates[-1]
+
+
+def tpu_topology(cloud: Cloud, pool: AcceleratorPoolConfig) -> str | None:
+    """The slice topology a TPU pool runs: ``tpuTopology``, or its host shape's single-host topology; None otherwise."""
+    acc = accelerators.lookup(pool.kind, cloud)
+    if acc.family is not Family.TPU:
+        return None
+    return pool.tpu_topology or candidate_shapes(cloud, pool)[0].tpu_topology
 
 
 def topology_chips(cloud: Cloud, pool: AcceleratorPoolConfig) -> int | None:
