@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
-from inferstack.config.platform import GOOGLE_PRINCIPAL_KINDS, AccessEntry
+from inferstack.config.platform import GOOGLE_PRINCIPAL_KINDS, AccessEntry, deployer_group, team_group
 
 TEAM_ROLE = "inferstack-team"
 MANAGED = {"app.kubernetes.io/managed-by": "inferstack"}
@@ -42,11 +42,6 @@ DEPLOYER_RULES: list[dict[str, list[str]]] = [
 ]
 
 
-def team_group(namespace: str) -> str:
-    """The Kubernetes group of a namespace's team: ``inferstack:team:<namespace>``."""
-    return f"inferstack:team:{namespace}"
-
-
 def google_subjects(entries: Sequence[AccessEntry], group: str) -> list[dict[str, str]]:
     """GKE: the Google principals of ``entries`` that join ``group``, as RBAC subjects (groups as ``Group``, users and
     service accounts as ``User``, by email). GKE has no principal-to-group mapping, so they are bound directly."""
@@ -56,11 +51,6 @@ def google_subjects(entries: Sequence[AccessEntry], group: str) -> list[dict[str
         if group in entry.groups and kind in GOOGLE_PRINCIPAL_KINDS:
             out.append({"kind": GOOGLE_PRINCIPAL_KINDS[kind], "name": email, "apiGroup": "rbac.authorization.k8s.io"})
     return out
-
-
-def deployer_group(namespace: str) -> str:
-    """The Kubernetes group of a namespace's deployers: ``inferstack:team:<namespace>:deployers``."""
-    return f"{team_group(namespace)}:deployers"
 
 
 def namespace_labels(namespace: str) -> dict[str, str]:

@@ -35,7 +35,7 @@ class Serving(pulumi.ComponentResource):
     """Everything serving declares on a cluster for one stack: the serving stack, teams, service accounts and models.
 
     Provisions :class:`ServingStack` (cert-manager, Knative Serving with Kourier, KServe); :class:`PlatformAdmins`;
-    per namespace that has models a :class:`TeamNamespace` and the ServiceAccount ``inferstack-serving`` annotated
+    per team namespace (those of the models and ``teamNamespaces``) a :class:`TeamNamespace` and the ServiceAccount ``inferstack-serving`` annotated
     with the registry's read-only identity (``eks.amazonaws.com/role-arn`` or ``iam.gke.io/gcp-service-account``);
     and per ``inferstack:models`` entry a :class:`ModelService` placed on its accelerator pool, serving
     ``<scheme>://<bucket>/models/<registryModel>/v<version>/`` of the version the spec serves (the canary's, if any).

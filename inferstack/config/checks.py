@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from inferstack.components import accelerators
 from inferstack.config.base import Cloud
-from inferstack.config.platform import GOOGLE_PRINCIPAL_KINDS
+from inferstack.config.platform import GOOGLE_PRINCIPAL_KINDS, deployer_group, team_group
 from inferstack.config.stack import ConfigIssue, StackConfig, semantic_check
 
 
@@ -110,7 +110,7 @@ def check_gke_access_entries(cfg: StackConfig) -> Iterable[ConfigIssue]:
     Groups for RBAC."""
     if cfg.cloud is not Cloud.GCP:
         return
-    teams = {g for ns in cfg.team_namespaces for g in (f"inferstack:team:{ns}", f"inferstack:team:{ns}:deployers")}
+    teams = {g for ns in cfg.team_namespaces for g in (team_group(ns), deployer_group(ns))}
     for i, entry in enumerate(cfg.settings.cluster.access_entries):
         path = f"inferstack:cluster.accessEntries[{i}]"
         kind, _, email = entry.principal.partition(":")

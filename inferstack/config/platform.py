@@ -40,6 +40,16 @@ class NetworkConfig(StrictModel):
         return v
 
 
+def team_group(namespace: str) -> str:
+    """The Kubernetes group of a namespace's team: ``inferstack:team:<namespace>`` (bound by the team RBAC)."""
+    return f"inferstack:team:{namespace}"
+
+
+def deployer_group(namespace: str) -> str:
+    """The Kubernetes group of a namespace's deployers: ``inferstack:team:<namespace>:deployers``."""
+    return f"{team_group(namespace)}:deployers"
+
+
 #: GKE access entries: Google principal prefix -> the RBAC subject kind it is bound as (by email).
 GOOGLE_PRINCIPAL_KINDS = {"group": "Group", "user": "User", "serviceAccount": "User"}
 
