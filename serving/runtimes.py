@@ -85,7 +85,7 @@ RUNTIMES: dict[str, Runtime] = {
     )
 }
 #: The runtime a model on a pool of each family should name (KServe's runtimes cover NVIDIA and CPU).
-RUNTIME_FOR_FAMILY = {Family.TPU: "inferstack-vllm-tpu", Family.NEURON: "inferstack-vllm-neuron"}
+RUNTIME_FOR_FAMILY: dict[Family, str] = {rt.family: name for name, rt in RUNTIMES.items()}
 
 
 def runtime_spec(rt: Runtime) -> dict[str, Any]:
