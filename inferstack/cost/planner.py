@@ -181,13 +181,9 @@ def tpu_topology(cloud: Cloud, pool: AcceleratorPoolConfig) -> str | None:
 
 
 def topology_chips(cloud: Cloud, pool: AcceleratorPoolConfig) -> int | None:
-    """Chips of a TPU pool's slice (its topology, or its host shape's), None for other families."""
-    acc = accelerators.lookup(pool.kind, cloud)
-    if acc.family is not Family.TPU:
-        return None
-    if pool.tpu_topology:
-        return accelerators.topology_chips(pool.tpu_topology)
-    return candidate_shapes(cloud, pool)[0].devices
+    """Chips of a TPU pool's slice (see :func:`tpu_topology`), None for other families."""
+    topology = tpu_topology(cloud, pool)
+    return accelerators.topology_chips(topology) if topology else None
 
 
 def pool_device_capacity(pool: AcceleratorPoolConfig, shape: Shape) -> int:
