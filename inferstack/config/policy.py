@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from inferstack.config.base import StrictModel
+from inferstack.config.base import Environment, StrictModel
 
 EnforcementLevel = Literal["advisory", "mandatory", "remediate", "disabled"]
 
@@ -20,3 +20,15 @@ class PolicyConfig(StrictModel):
     enforcement: dict[str, EnforcementLevel] = Field(
         default_factory=dict, description="Per-policy enforcement level overrides, by policy name."
     )
+
+
+class PolicySettings(StrictModel):
+    """What the policy pack reads of a stack: environment, residency and the ``inferstack:policy`` settings.
+
+    Built by the config (:meth:`inferstack.config.StackConfig.policy_settings`, or from the policy keys alone of a
+    program's stack file in ``policy check --program`` mode); ``policies.pack.pack_config`` takes it.
+    """
+
+    environment: Environment = Field(description="Environment class: dev, staging or prod.")
+    allowed_regions: tuple[str, ...] = Field(min_length=1, description="Regions every resource must be in.")
+    policy: PolicyConfig = Field(default_factory=PolicyConfig, description="Policy pack settings of the stack.")

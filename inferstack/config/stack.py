@@ -18,7 +18,7 @@ from pydantic import Field, StringConstraints, ValidationError
 
 from inferstack.config.base import Cloud, Environment, StrictModel
 from inferstack.config.platform import AcceleratorPoolConfig, ClusterConfig, NetworkConfig
-from inferstack.config.policy import PolicyConfig
+from inferstack.config.policy import PolicyConfig, PolicySettings
 from inferstack.config.pricing import PricingConfig
 from inferstack.config.registry import RegistryConfig, SecretConfig
 from inferstack.config.serving import NAMESPACE_PATTERN, ModelConfig
@@ -102,6 +102,14 @@ class StackConfig:
     def team_namespaces(self) -> list[str]:
         """Every team namespace the platform prepares: those of the stack's models and ``teamNamespaces``, sorted."""
         return sorted({m.namespace for m in self.settings.models} | set(self.settings.team_namespaces))
+
+    def policy_settings(self) -> PolicySettings:
+        """What the policy pack reads of this stack (``policies.pack.pack_config`` takes it)."""
+        return PolicySettings(
+            environment=self.environment,
+            allowed_regions=tuple(self.settings.residency.allowed_regions),
+            policy=self.settings.policy,
+        )
 
     def pool(self, name: str) -> AcceleratorPoolConfig:
         for p in self.settings.accelerator_pools:
