@@ -1,8 +1,8 @@
-"""Generate the API reference (docs/api.md), the README's config reference and the public packages' type stubs.
+"""Generate the API reference (docs/api.md), the config reference (docs/config.md) and the public packages' stubs.
 
-    python scripts/gen_docs.py            # write docs/api.md, the README block between the config-reference markers,
-                                          # components/__init__.pyi and serving/__init__.pyi
-    python scripts/gen_docs.py --check    # exit 1 when either is stale (tests/test_docs.py runs this)
+    python scripts/gen_docs.py            # write docs/api.md, the docs/config.md block between the config-reference
+                                          # markers, components/__init__.pyi and serving/__init__.pyi
+    python scripts/gen_docs.py --check    # exit 1 when any is stale (tests/test_docs.py runs this)
 
 The API reference covers every name exported by ``inferstack.components`` and ``inferstack.serving``: for each
 component its type token, constructor signature, docstring, registered outputs and public attributes. The config
@@ -34,7 +34,7 @@ from pydantic.fields import FieldInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 API_DOC = Path("docs/api.md")
-README = Path("README.md")
+CONFIG_DOC = Path("docs/config.md")
 START = "<!-- config-reference:start -->"
 END = "<!-- config-reference:end -->"
 PACKAGES = ("inferstack.components", "inferstack.serving")
@@ -207,7 +207,7 @@ def _other_row(name: str, value: Any, module: str) -> str:
         doc = _summary(value)
         text = f"{doc} {text}" if doc else text
     elif inspect.isclass(value) and issubclass(value, BaseModel):
-        text = _summary(value) + " Fields: see the README's config reference."
+        text = _summary(value) + " Fields: see the [config reference](config.md)."
     elif inspect.isfunction(value):
         sig, _ = _signature(name, value, skip_self=False, wrap=False)
         text = f"`{sig}`. {_summary(value)}"
@@ -241,7 +241,7 @@ def render_api() -> str:
         comps = [n for n, v in values.items() if inspect.isclass(v) and issubclass(v, pulumi.ComponentResource)]
         others = [n for n in exports if n not in comps]
         out += [f"## `{pkg_name}`", "", f"### Components of `{pkg_name}`", ""]
-        out += [f"- [`{n}`](#{n.lower()}): {_summary(values[n])}" for n in comps]
+        out += [f"- `{n}`: {_summary(values[n])}" for n in comps]
         out.append("")
         for n in comps:
             out += _component_section(n, values[n])
@@ -383,10 +383,10 @@ def render_config_reference() -> str:
     return "\n".join(out) + "\n"
 
 
-def splice_readme(text: str, block: str) -> str:
-    """README text with ``block`` between the config-reference markers."""
+def splice_config_doc(text: str, block: str) -> str:
+    """docs/config.md text with ``block`` between the config-reference markers (text outside them is kept)."""
     if text.count(START) != 1 or text.count(END) != 1 or text.index(START) > text.index(END):
-        raise SystemExit(f"error: {README} needs exactly one {START} ... {END} pair")
+        raise SystemExit(f"error: {CONFIG_DOC} needs exactly one {START} ... {END} pair")
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
     return f"{head}{START}\n{block}{END}{tail}"
@@ -419,8 +419,8 @@ def render_stub(pkg_name: str) -> str:
 
 def outputs(root: Path) -> dict[Path, str]:
     """Each generated file and the content it should have."""
-    readme = (root / README).read_text()
-    out = {root / API_DOC: render_api(), root / README: splice_readme(readme, render_config_reference())}
+    config_doc = (root / CONFIG_DOC).read_text()
+    out = {root / API_DOC: render_api(), root / CONFIG_DOC: splice_config_doc(config_doc, render_config_reference())}
     out.update({root / path: render_stub(pkg) for pkg, path in STUBS.items()})
     return out
 

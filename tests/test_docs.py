@@ -1,9 +1,11 @@
-"""Generated docs: docs/api.md and the README's config reference match the code; `--check` catches staleness."""
+"""The docs: generated pages (docs/api.md, docs/config.md's config reference) match the code and `--check` catches
+staleness; the README stays a short index whose links, and every page's links, resolve."""
 
 from __future__ import annotations
 
 import importlib.util
 import inspect
+import re
 import shutil
 import subprocess
 import sys
@@ -20,6 +22,7 @@ from inferstack.config.schema import stack_file_schema
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "gen_docs.py"
+CONFIG_DOC = REPO / "docs" / "config.md"
 
 
 @pytest.fixture(scope="module")
@@ -37,14 +40,14 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_generated_docs_are_current() -> None:
     proc = _run("--check")
-    assert proc.returncode == 0, proc.stderr + "\nrun `make docs` and commit docs/api.md and README.md"
+    assert proc.returncode == 0, proc.stderr + "\nrun `make docs` and commit docs/api.md and docs/config.md"
 
 
 def _current_root(tmp_path: Path) -> Path:
-    """A copy of the README and the API reference, regenerated (so these tests do not depend on the repo's copy)."""
+    """A copy of the generated pages, regenerated (so these tests do not depend on the repo's copy)."""
     (tmp_path / "docs").mkdir()
-    shutil.copy2(REPO / "docs" / "api.md", tmp_path / "docs" / "api.md")
-    shutil.copy2(REPO / "README.md", tmp_path / "README.md")
+    for page in ("api.md", "config.md"):
+        shutil.copy2(REPO / "docs" / page, tmp_path / "docs" / page)
     assert _run("--root", str(tmp_path)).returncode == 0
     assert _run("--check", "--root", str(tmp_path)).returncode == 0
     return tmp_path
@@ -57,7 +60,7 @@ def test_check_fails_on_a_stale_api_reference_and_write_repairs_it(tmp_path: Pat
     api.write_text(current.replace("type token `inferstack:aws:Platform`", "type token `inferstack:aws:Old`"))
     proc = _run("--check", "--root", str(root))
     assert proc.returncode == 1
-    assert "docs/api.md" in proc.stderr and "README.md" not in proc.stderr
+    assert "docs/api.md" in proc.stderr and "docs/config.md" not in proc.stderr
     assert _run("--root", str(root)).returncode == 0
     assert api.read_text() == current
     assert _run("--check", "--root", str(root)).returncode == 0
@@ -65,20 +68,20 @@ def test_check_fails_on_a_stale_api_reference_and_write_repairs_it(tmp_path: Pat
 
 def test_check_fails_on_a_stale_config_reference_and_write_touches_only_the_block(tmp_path: Path) -> None:
     root = _current_root(tmp_path)
-    readme = root / "README.md"
-    original = readme.read_text()
+    page = root / "docs" / "config.md"
+    original = page.read_text()
     row = "| `inferstack:registry.noncurrentVersionDays` |"
     assert row in original
-    readme.write_text(original.replace(row, "| `inferstack:registry.oldKey` |") + "\nuser text outside the block\n")
+    page.write_text(original.replace(row, "| `inferstack:registry.oldKey` |") + "\nuser text outside the block\n")
     proc = _run("--check", "--root", str(root))
-    assert proc.returncode == 1 and "README.md" in proc.stderr and "docs/api.md" not in proc.stderr
+    assert proc.returncode == 1 and "docs/config.md" in proc.stderr and "docs/api.md" not in proc.stderr
     assert _run("--root", str(root)).returncode == 0
-    assert readme.read_text() == original + "\nuser text outside the block\n"
+    assert page.read_text() == original + "\nuser text outside the block\n"
 
 
 def test_missing_markers_are_an_error(gen_docs: ModuleType) -> None:
     with pytest.raises(SystemExit, match="config-reference:start"):
-        gen_docs.splice_readme("# README without markers\n", "block\n")
+        gen_docs.splice_config_doc("# Stack config without markers\n", "block\n")
 
 
 def _schema_keys(node: dict[str, Any], defs: dict[str, Any], prefix: str) -> list[str]:
@@ -108,8 +111,8 @@ def test_config_reference_lists_every_key_of_the_schema() -> None:
     config = schema["properties"]["config"]
     inferstack_props = {k: v for k, v in config["properties"].items() if k.startswith("inferstack:")}
     keys = _schema_keys({"properties": inferstack_props}, schema["$defs"], "")
-    readme = (REPO / "README.md").read_text()
-    block = readme.split("<!-- config-reference:start -->", 1)[1].split("<!-- config-reference:end -->", 1)[0]
+    text = CONFIG_DOC.read_text()
+    block = text.split("<!-- config-reference:start -->", 1)[1].split("<!-- config-reference:end -->", 1)[0]
     assert len(keys) > 50
     missing = [k for k in keys if f"| `{k}` |" not in block]
     assert not missing, missing
@@ -126,3 +129,62 @@ def test_api_reference_documents_every_export() -> None:
                 assert doc and doc in text, f"{name}: docstring missing or stale in docs/api.md"
             else:
                 assert f"| `{name}` |" in text, name
+
+
+# ---------------------------------------------------------------- the README as an index, links between pages
+
+README = REPO / "README.md"
+PAGES = sorted((REPO / "docs").glob("*.md"))
+README_MAX_LINES = 200
+_FENCE = re.compile(r"^(```|~~~).*?^\1[ \t]*$", re.M | re.S)
+_CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1", re.S)
+_INLINE_LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\[\]]*\])*\]\(\s*<?([^)\s>]*)>?(?:\s+[\"'(][^)]*)?\)")
+_REFERENCE_DEF = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s.*)?$", re.M)
+
+
+def markdown_links(text: str) -> list[str]:
+    """Targets of the inline links, images and reference definitions of Markdown text, outside code."""
+    prose = _CODE_SPAN.sub("", _FENCE.sub("", text))
+    return _INLINE_LINK.findall(prose) + _REFERENCE_DEF.findall(prose)
+
+
+def relative_links(path: Path) -> list[str]:
+    """The links of a page that point into the repository (no scheme such as https: or mailto:)."""
+    return [t for t in markdown_links(path.read_text()) if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", t)]
+
+
+def test_markdown_link_parser() -> None:
+    text = (
+        "[a](docs/a.md) and ![img](img/x.png \"title\") and [b](https://example.com)\n"
+        "`[not](a-link.md)` [x `code`](c.md)\n```\n[fenced](no.md)\n```\n[ref]: <d.md>\n"
+    )
+    assert markdown_links(text) == ["docs/a.md", "img/x.png", "https://example.com", "c.md", "d.md"]
+
+
+@pytest.mark.parametrize("path", [README, *PAGES], ids=lambda p: str(p.relative_to(REPO)))
+def test_relative_links_resolve_to_files_without_anchors(path: Path) -> None:
+    links = relative_links(path)
+    anchored = [t for t in links if "#" in t]
+    assert not anchored, f"{path.name}: link to a file, not an anchor (anchors break when headings move): {anchored}"
+    missing = [t for t in links if not t or not (path.parent / t).exists()]
+    assert not missing, f"{path.name}: links to missing files: {missing}"
+
+
+def test_readme_is_a_short_index_of_every_docs_page() -> None:
+    text = README.read_text()
+    lines = len(text.splitlines())
+    assert lines <= README_MAX_LINES, f"README.md has {lines} lines (at most {README_MAX_LINES}): move detail to docs/"
+    linked = {(README.parent / t).resolve() for t in relative_links(README)}
+    unlinked = [p.name for p in PAGES if p.resolve() not in linked]
+    assert not unlinked, f"README.md links no entry for: {unlinked}"
+    assert {"config.md", "architecture.md", "api.md"} <= {p.name for p in PAGES}
+
+
+def test_readme_quick_start_matches_the_makefile() -> None:
+    """The two set-up commands the README promises exist, and `make preview` is the dev stack's offline preview."""
+    readme = README.read_text()
+    makefile = (REPO / "Makefile").read_text()
+    for target in ("preview", "test"):
+        assert f"make {target}" in readme
+        assert re.search(rf"^{target}:.*\binstall\b", makefile, re.M), f"make {target} no longer installs first"
+    assert "inferstack preview --stack dev" in makefile
