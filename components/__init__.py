@@ -12,7 +12,11 @@ The names in ``__all__`` are the stable surface (semantic versioning); modules a
 - Contracts between layers: ``PlatformOutputs``, ``PoolInfo``, ``WorkloadIdentity``, ``RegistryOutputs``.
 - Accelerator catalog: ``CATALOG``, ``Accelerator``, ``Shape``, ``Family``, ``lookup``, ``kinds_for`` and the TPU
   topology helpers.
-- Typed args: the stack config models of ``inferstack.config`` (``StackConfig``, ``parse_stack_config``, ...).
+- Typed args: each component's ``*Args`` model (``AwsPlatformArgs``, ``GcpPlatformArgs``, ``RegistryArgs``,
+  ``SecretsArgs``) and the stack config models they reuse; ``load_stack`` / ``load_stack_file`` load a whole stack
+  (``StackConfig.platform_args()`` and its siblings build the components' args from it); ``load_config`` loads
+  the running Pulumi program's stack; ``parse_stack`` and ``prepare`` split loading where a program adds
+  settings of its own (``examples/team-serving``); ``CLOUDS``: each cloud's region key and storage scheme.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from inferstack.lazy import lazy_exports
 
 _AWS = "inferstack.components.aws"
 _GCP = "inferstack.components.gcp"
-_ACC = "inferstack.components.accelerators"
+_ACC = "inferstack.catalog.accelerators"
 _CFG = "inferstack.config"
 
 #: Public name -> module that defines it, or ``module:attribute`` when the public name differs.
@@ -70,18 +74,30 @@ _EXPORTS: dict[str, str] = {
     "tpu_host_shape": _ACC,
     "tpu_hosts": _ACC,
     # pinned versions
-    "CHARTS": "inferstack.components.versions",
-    "Chart": "inferstack.components.versions",
-    "EKS_VERSION": "inferstack.components.versions",
+    "CHARTS": "inferstack.catalog.versions",
+    "Chart": "inferstack.catalog.versions",
+    "EKS_VERSION": "inferstack.catalog.versions",
     # typed args: the stack config
     "StackConfig": f"{_CFG}.stack",
     "InferstackConfig": f"{_CFG}.stack",
     "ResidencyConfig": f"{_CFG}.stack",
     "ConfigError": f"{_CFG}.stack",
     "ConfigIssue": f"{_CFG}.stack",
-    "parse_stack_config": f"{_CFG}.stack",
-    "load_stack_file": f"{_CFG}.stack",
-    "Cloud": f"{_CFG}.base",
+    "load_stack": "inferstack.load",
+    "load_stack_file": "inferstack.load",
+    "load_config": "inferstack.load",
+    "config_values": "inferstack.load",
+    "prepare": "inferstack.load",
+    "parse_stack": f"{_CFG}.stack",
+    "CLOUDS": "inferstack.catalog.clouds",
+    "CloudInfo": "inferstack.catalog.clouds",
+    "parse_stack_config": "inferstack.load:load_stack",
+    "StackArgs": f"{_CFG}.args",
+    "AwsPlatformArgs": f"{_CFG}.args",
+    "GcpPlatformArgs": f"{_CFG}.args",
+    "RegistryArgs": f"{_CFG}.args",
+    "SecretsArgs": f"{_CFG}.args",
+    "Cloud": "inferstack.catalog.clouds",
     "Environment": f"{_CFG}.base",
     "CapacityType": f"{_CFG}.base",
     "NetworkConfig": f"{_CFG}.platform",

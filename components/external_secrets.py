@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
+from inferstack.catalog.versions import CHARTS
 from inferstack.components.platform import PlatformOutputs
-from inferstack.components.versions import CHARTS
 from inferstack.config.registry import SecretConfig
 
 ESO_NAMESPACE = CHARTS["external-secrets"].namespace

@@ -1,34 +1,24 @@
-"""The Pulumi program: parse the stack config, then declare the platform for the stack's cloud.
+"""The Pulumi program: load the stack config, then declare the platform, registry, serving and secrets.
 
-``__main__.py`` calls :func:`main`; ``pulumi up`` and the offline engine run the same code.
+``__main__.py`` calls :func:`main`; ``pulumi up`` and the offline engine run the same code. The cloud's
+components come from :data:`inferstack.clouds.PROFILES`; each takes its own typed arguments.
 """
 
 from __future__ import annotations
 
 import pulumi
-from pulumi.runtime import config as pconfig
 
-from inferstack.config import Cloud, ConfigError, StackConfig, parse_stack_config
-
-
-def load_config() -> StackConfig:
-    """The stack config as Pulumi passes it to the program, validated."""
-    values = dict(pconfig.get_config_env())
-    values.update(pconfig.CONFIG.get())
-    secret_keys = set(pconfig.get_config_secret_keys_env()) | {k for k in values if pconfig.is_config_secret(k)}
-    return parse_stack_config(pulumi.get_stack(), values, secret_keys=secret_keys)
+from inferstack.clouds import PROFILES
+from inferstack.components.external_secrets import ExternalSecrets
+from inferstack.config import ConfigError, StackConfig
+from inferstack.load import load_config
+from inferstack.serving.deploy import Serving
 
 
 def build(cfg: StackConfig) -> None:
     """Declare every resource of the stack."""
-    if cfg.cloud is Cloud.AWS:
-        from inferstack.components.aws.platform import AwsPlatform
-
-        platform = AwsPlatform(cfg.name, cfg)
-    else:
-        from inferstack.components.gcp.platform import GcpPlatform
-
-        platform = GcpPlatform(cfg.name, cfg)
+    profile = PROFILES[cfg.cloud]
+    platform = profile.platform()(cfg.name, cfg.platform_args())
     outputs = platform.outputs
     # What team stacks read through a StackReference (examples/team-serving): the cluster, its exec-plugin
     # kubeconfig (a secret output; no credential in it) and how to target each accelerator pool.
@@ -37,14 +27,18 @@ def build(cfg: StackConfig) -> None:
     pulumi.export("pools", {name: info.to_output() for name, info in sorted(outputs.pools.items())})
     pulumi.export("team_namespaces", cfg.team_namespaces)
 
-    from inferstack.registry.deploy import build_external_secrets, build_registry
+    # The registry and the secret store come before serving, which reads the registry's bucket and identity.
+    registry = profile.registry()(f"{cfg.name}-registry", cfg.registry_args(), outputs)
+    secrets = profile.secrets()(f"{cfg.name}-secrets", cfg.secrets_args(), outputs)
+    pulumi.export("registry_bucket", registry.outputs.bucket)
 
-    registry, secrets = build_registry(cfg, outputs)
-
-    from inferstack.serving.deploy import build_serving
-
-    serving = build_serving(cfg, outputs, registry)
-    build_external_secrets(cfg, outputs, secrets, [team.namespace for team in serving.teams.values()])
+    serving = Serving(f"{cfg.name}-serving", cfg.serving_args(), outputs, registry.outputs)
+    if cfg.settings.secrets:
+        # After the store and the team namespaces the secrets are written into (a first `pulumi up` could race).
+        namespaces = [team.namespace for team in serving.teams.values()]
+        ExternalSecrets(
+            f"{cfg.name}-external-secrets", outputs, secrets.store, list(cfg.settings.secrets), depends_on=[secrets, *namespaces]
+        )
 
 
 def main() -> None:

@@ -100,8 +100,8 @@ def difference(stack: str, expected: list[str], actual: list[str]) -> str:
 
 def record(stack: str) -> Recording:
     """Run the program for a reference stack under the offline engine."""
-    from inferstack.config import load_stack_file
     from inferstack.engine import run_stack
+    from inferstack.load import load_stack_file
 
     return run_stack(load_stack_file(STACKS_DIR / f"Pulumi.{stack}.yaml"))
 

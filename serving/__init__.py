@@ -1,15 +1,15 @@
 """Public API of model serving on KServe, installed as ``inferstack.serving``.
 
-Import from here: ``from inferstack.serving import Serving, build_serving``. Names resolve lazily (importing this
+Import from here: ``from inferstack.serving import Serving, ServingArgs``. Names resolve lazily (importing this
 package loads no cloud SDK). The names in ``__all__`` are the stable surface; everything else is private.
 
 - ``Serving`` (everything for a stack's models) composed of ``ServingStack`` (cert-manager, Knative Serving with
   Kourier, KServe from pinned charts) and one ``ModelService`` per model (InferenceService and its
-  PodDisruptionBudget); ``build_serving`` is the program's step.
+  PodDisruptionBudget); ``Serving`` takes ``ServingArgs`` (``StackConfig.serving_args()`` builds them).
 - ``Placement`` and ``placement_for(model, pool, cloud, info)``: node selector, tolerations, device resource
   and scheduler of a model on its accelerator pool; ``model_storage_uri``: the registry URI a model serves.
 - Canary traffic: ``Traffic``, ``traffic``, ``CANARY_STEPS``, ``next_step``.
-- Typed args: ``ModelConfig``, ``CanaryConfig``, ``CapacityPlanConfig``, ``ScaleMetric`` (``inferstack.config``);
+- Typed args: ``ServingArgs``, ``ModelConfig``, ``CanaryConfig``, ``CapacityPlanConfig``, ``ScaleMetric`` (``inferstack.config``);
   ``PlatformOutputs`` and ``RegistryOutputs`` come from ``inferstack.components``.
 """
 
@@ -20,7 +20,6 @@ from inferstack.lazy import lazy_exports
 #: Public name -> module that defines it, or ``module:attribute`` when the public name differs.
 _EXPORTS: dict[str, str] = {
     "Serving": "inferstack.serving.deploy",
-    "build_serving": "inferstack.serving.deploy",
     "ServingStack": "inferstack.serving.install",
     "ModelService": "inferstack.serving.inference",
     "model_storage_uri": "inferstack.serving.deploy",
@@ -31,6 +30,7 @@ _EXPORTS: dict[str, str] = {
     "traffic": "inferstack.serving.canary",
     "CANARY_STEPS": "inferstack.serving.canary",
     "next_step": "inferstack.serving.canary",
+    "ServingArgs": "inferstack.config.args",
     "ModelConfig": "inferstack.config.serving",
     "CanaryConfig": "inferstack.config.serving",
     "CapacityPlanConfig": "inferstack.config.serving",

@@ -14,7 +14,7 @@ import pulumi_kubernetes as k8s
 
 from inferstack.components.platform import SERVING_SERVICE_ACCOUNT, PlatformOutputs, RegistryOutputs
 from inferstack.components.teams import PlatformAdmins, TeamNamespace
-from inferstack.config import Cloud, StackConfig
+from inferstack.config import Cloud, ServingArgs
 from inferstack.config.serving import ModelConfig
 from inferstack.registry.layout import storage_uri
 from inferstack.serving.canary import traffic
@@ -43,8 +43,8 @@ class Serving(pulumi.ComponentResource):
     Args:
         name (str): component name; children are ``<name>-stack``, ``<name>-admins``, ``<name>-team-<ns>``,
             ``<name>-<ns>-sa``, ``<name>-<ns>-<model>``.
-        cfg (StackConfig): the stack; uses ``settings.models``, ``settings.acceleratorPools`` and ``settings.policy``
-            (``platformAdminGroup``, ``allowPublicInference``).
+        args (ServingArgs): ``models``, ``accelerator_pools``, ``team_namespaces``, ``access_entries`` (bound on GKE)
+            and ``policy`` (``platformAdminGroup``, ``allowPublicInference``); ``StackConfig.serving_args()``.
         platform (PlatformOutputs): provider, ``pools`` (node selectors and taints), workload identity and ``ready``.
         registry (RegistryOutputs | None): bucket and reader identity; None declares models without a ``storageUri``
             and service accounts without an identity.
@@ -64,25 +64,25 @@ class Serving(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        cfg: StackConfig,
+        args: ServingArgs,
         platform: PlatformOutputs,
         registry: RegistryOutputs | None,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("inferstack:serving:Serving", name, None, opts)
         provider = platform.k8s_provider
-        self.stack = ServingStack(f"{name}-stack", cfg, platform, opts=pulumi.ResourceOptions(parent=self))
+        self.stack = ServingStack(f"{name}-stack", args, platform, opts=pulumi.ResourceOptions(parent=self))
         self.admins = PlatformAdmins(
-            f"{name}-admins", cfg.settings.policy.platform_admin_group, provider, opts=pulumi.ResourceOptions(parent=self)
+            f"{name}-admins", args.policy.platform_admin_group, provider, opts=pulumi.ResourceOptions(parent=self)
         )
         self.teams: dict[str, TeamNamespace] = {}
         self.service_accounts: dict[str, k8s.core.v1.ServiceAccount] = {}
         annotation_key = platform.identity.service_account_annotation_key()
-        for ns in cfg.team_namespaces:
+        for ns in args.team_namespaces:
             team = TeamNamespace(
                 f"{name}-team-{ns}", ns, provider, depends_on=list(platform.ready), opts=pulumi.ResourceOptions(parent=self),
                 # On EKS access entries map IAM principals to these groups; GKE binds the Google principals directly.
-                google_principals=cfg.settings.cluster.access_entries if cfg.cloud is Cloud.GCP else (),
+                google_principals=args.access_entries if platform.cloud is Cloud.GCP else (),
             )
             self.teams[ns] = team
             annotations = {annotation_key: registry.reader_identity} if registry is not None else {}
@@ -98,24 +98,20 @@ class Serving(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[team.namespace]),
             )
         self.models: list[ModelService] = []
-        for model in cfg.settings.models:
-            pool = cfg.pool(model.pool) if model.pool else None
+        for model in args.models:
+            pool = args.pool(model.pool) if model.pool else None
             info = platform.pools.get(model.pool) if model.pool else None
             self.models.append(
                 ModelService(
                     f"{name}-{model.namespace}-{model.name}",
                     model,
-                    placement(model, pool, cfg.cloud, info),
+                    placement(model, pool, platform.cloud, info),
                     model_storage_uri(model, registry),
                     provider,
-                    public=model.public and cfg.settings.policy.allow_public_inference,
+                    public=model.public and args.policy.allow_public_inference,
                     depends_on=[*self.stack.ready, self.service_accounts[model.namespace]],
                     opts=pulumi.ResourceOptions(parent=self),
                 )
             )
-        self.register_outputs({"models": [f"{m.namespace}/{m.name}" for m in cfg.settings.models]})
+        self.register_outputs({"models": [f"{m.namespace}/{m.name}" for m in args.models]})
 
-
-def build_serving(cfg: StackConfig, platform: PlatformOutputs, registry: RegistryOutputs | None) -> Serving:
-    """Declare serving for ``cfg`` (the program's serving step)."""
-    return Serving(f"{cfg.name}-serving", cfg, platform, registry)

@@ -18,11 +18,11 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from inferstack.components.accelerators import ACCELERATOR_LABEL
+from inferstack.catalog.accelerators import ACCELERATOR_LABEL
+from inferstack.checks.models import KPA_METRICS
 from inferstack.components.platform import SERVING_SERVICE_ACCOUNT
 from inferstack.config.serving import ModelConfig, ScaleMetric
 from inferstack.serving.canary import traffic
-from inferstack.serving.checks import KPA_METRICS
 from inferstack.serving.placement import Placement
 from inferstack.serving.runtimes import model_args
 

@@ -1,6 +1,6 @@
 """The serving stack on the cluster: cert-manager, Knative Serving with Kourier, KServe (CRDs, controller, runtimes).
 
-Every add-on is a ``helm.v3.Release`` of a chart pinned in ``components/versions.py`` (``CHARTS``), installed in
+Every add-on is a ``helm.v3.Release`` of a chart pinned in ``inferstack/catalog/versions.py`` (``CHARTS``), installed in
 dependency order: cert-manager -> Knative operator -> ``KnativeServing`` (Serving ``KNATIVE_SERVING_VERSION``,
 Kourier as the networking layer) -> KServe CRDs -> KServe controller -> ClusterServingRuntimes.
 
@@ -24,9 +24,9 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from inferstack.catalog.versions import CHARTS, KNATIVE_SERVING_VERSION
 from inferstack.components.platform import PlatformOutputs
-from inferstack.components.versions import CHARTS, KNATIVE_SERVING_VERSION
-from inferstack.config import Environment, StackConfig
+from inferstack.config import Environment, ServingArgs
 from inferstack.serving.inference import DEPLOYMENT_MODE
 from inferstack.serving.runtimes import API_VERSION as RUNTIME_API_VERSION
 from inferstack.serving.runtimes import KIND as RUNTIME_KIND
@@ -36,16 +36,13 @@ KNATIVE_NAMESPACE = "knative-serving"
 KOURIER_INGRESS_CLASS = "kourier.ingress.networking.knative.dev"
 #: Kourier's cluster-local gateway (the operator installs Kourier in the KnativeServing namespace).
 KOURIER_INTERNAL_SERVICE = f"kourier-internal.{KNATIVE_NAMESPACE}.svc.cluster.local"
-#: Webhook ports the API server calls: Knative Serving and its operator (8443), KServe (9443); cert-manager's
-#: webhook listens on 10250, already open to the GKE control plane.
-WEBHOOK_PORTS: tuple[int, ...] = (8443, 9443)
 #: Longest request timeout a model may set (``ModelConfig.timeoutSeconds`` allows up to this).
 MAX_REVISION_TIMEOUT_SECONDS = 3600
 
 
-def knative_serving_spec(cfg: StackConfig) -> dict[str, Any]:
-    """The ``KnativeServing`` spec for ``cfg``: version, Kourier, feature flags, timeouts, scale to zero."""
-    public = any(m.public for m in cfg.settings.models)
+def knative_serving_spec(args: ServingArgs) -> dict[str, Any]:
+    """The ``KnativeServing`` spec for ``args``: version, Kourier, feature flags, timeouts, scale to zero."""
+    public = any(m.public for m in args.models)
     return {
         "version": KNATIVE_SERVING_VERSION,
         "ingress": {"kourier": {"enabled": True, "service-type": "LoadBalancer" if public else "ClusterIP"}},
@@ -58,7 +55,7 @@ def knative_serving_spec(cfg: StackConfig) -> dict[str, Any]:
                 "kubernetes.podspec-schedulername": "enabled",
             },
             "defaults": {"max-revision-timeout-seconds": str(MAX_REVISION_TIMEOUT_SECONDS)},
-            "autoscaler": {"enable-scale-to-zero": "true" if cfg.environment is Environment.DEV else "false"},
+            "autoscaler": {"enable-scale-to-zero": "true" if args.environment is Environment.DEV else "false"},
         },
     }
 
@@ -95,7 +92,7 @@ class ServingStack(pulumi.ComponentResource):
     Args:
         name (str): component name; children are ``<name>-cert-manager``, ``<name>-knative-operator``,
             ``<name>-knative-serving``, ``<name>-kserve-crd``, ``<name>-kserve``, ``<name>-kserve-runtimes``, ...
-        cfg (StackConfig): the stack; its environment (scale to zero) and whether any model is public.
+        args (ServingArgs): the environment (scale to zero), the models (whether any is public, the runtimes they name).
         platform (PlatformOutputs): provider and ``ready`` resources of the cluster.
         opts (pulumi.ResourceOptions | None, default None): options of the component.
 
@@ -112,7 +109,7 @@ class ServingStack(pulumi.ComponentResource):
         - on private GKE only the webhook ports in ``WEBHOOK_PORTS`` need opening, by the GCP platform's firewall rule.
     """
 
-    def __init__(self, name: str, cfg: StackConfig, platform: PlatformOutputs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: ServingArgs, platform: PlatformOutputs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("inferstack:serving:ServingStack", name, None, opts)
         provider = platform.k8s_provider
 
@@ -147,7 +144,7 @@ class ServingStack(pulumi.ComponentResource):
             api_version="operator.knative.dev/v1beta1",
             kind="KnativeServing",
             metadata={"name": "knative-serving", "namespace": KNATIVE_NAMESPACE},
-            spec=knative_serving_spec(cfg),
+            spec=knative_serving_spec(args),
             opts=after(self.knative_operator, self.knative_namespace),
         )
         self.kserve_crd = release("kserve-crd", "kserve-crd", {}, [self.cert_manager], oci=True)
@@ -165,7 +162,7 @@ class ServingStack(pulumi.ComponentResource):
                 spec=runtime_spec(rt),
                 opts=after(self.kserve),
             )
-            for rt in runtimes_used(cfg)
+            for rt in runtimes_used(args.models)
         ]
         #: What InferenceServices must wait for (CRDs, webhook, runtimes).
         self.ready: list[pulumi.Resource] = [self.kserve, self.runtimes, *self.extra_runtimes]

@@ -1,6 +1,6 @@
 """Where a model's predictor runs: device resources, node selector, tolerations and scheduler, from the catalog.
 
-Pure functions (no Pulumi). The accelerator catalog (``components/accelerators.py``) gives the extended resource
+Pure functions (no Pulumi). The accelerator catalog (``inferstack/catalog/accelerators.py``) gives the extended resource
 (``nvidia.com/gpu``, ``aws.amazon.com/neuron``, ``google.com/tpu``) and the taint of each kind; the platform's
 :class:`~inferstack.components.platform.PoolInfo`, when it knows the pool, adds or overrides node labels.
 
@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from inferstack.components import accelerators
-from inferstack.components.accelerators import (
+from inferstack import sizing
+from inferstack.catalog import accelerators
+from inferstack.catalog.accelerators import (
     ACCELERATOR_LABEL,
     GKE_TPU_ACCELERATOR_LABEL,
     GKE_TPU_TOPOLOGY_LABEL,
@@ -29,7 +30,6 @@ from inferstack.components.platform import PoolInfo
 from inferstack.config.base import Cloud
 from inferstack.config.platform import AcceleratorPoolConfig
 from inferstack.config.serving import ModelConfig
-from inferstack.cost import planner
 
 #: Scheduler name of the Neuron scheduler extension's own scheduler (aws-neuron/neuron-helm-charts customScheduler).
 NEURON_SCHEDULER = "my-scheduler"
@@ -60,7 +60,7 @@ def gke_tpu_selector(pool: AcceleratorPoolConfig, cloud: Cloud) -> dict[str, str
     if cloud is not Cloud.GCP or acc is None or acc.family is not Family.TPU:
         return {}
     # The topology the GKE node pool runs (the capacity planner picks its machine type the same way).
-    topology = planner.tpu_topology(cloud, pool)
+    topology = sizing.tpu_topology(cloud, pool)
     return accelerators.gke_tpu_labels(acc, topology) if topology else {GKE_TPU_ACCELERATOR_LABEL: acc.gcp_accelerator_type or ""}
 
 

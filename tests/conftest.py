@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from inferstack.config import StackConfig, load_stack_file
+from inferstack.config import StackConfig
 from inferstack.engine import Recording, run_stack
+from inferstack.load import load_stack_file
 
 REPO = Path(__file__).resolve().parent.parent
 STACKS_DIR = REPO / "stacks"

@@ -17,8 +17,9 @@ from inferstack.components.aws.node_pools import (
     limits,
     plan_pool,
 )
-from inferstack.config import ConfigError, parse_stack_config
+from inferstack.config import ConfigError
 from inferstack.config.platform import AcceleratorPoolConfig, Capacity, ClusterConfig
+from inferstack.load import load_stack
 
 BASE = {
     "aws:region": "eu-west-1",
@@ -92,14 +93,14 @@ def test_endpoint_private_by_default_and_never_open_to_the_internet() -> None:
 
 def test_public_endpoint_errors_name_the_key() -> None:
     with pytest.raises(ConfigError) as err:
-        parse_stack_config("t", {**BASE, "inferstack:cluster": {"publicEndpoint": True, "publicAccessCidrs": ["0.0.0.0/0"]}})
+        load_stack("t", {**BASE, "inferstack:cluster": {"publicEndpoint": True, "publicAccessCidrs": ["0.0.0.0/0"]}})
     assert any(i.path == "inferstack:cluster.publicAccessCidrs" for i in err.value.issues)
 
 
 @pytest.mark.parametrize(("kind", "message"), [("nvidia-b999", "unknown accelerator kind"), ("tpu-v5e", "not offered on aws")])
 def test_unknown_or_other_cloud_kind_is_a_config_error(kind: str, message: str) -> None:
     with pytest.raises(ConfigError) as err:
-        parse_stack_config("t", {**BASE, "inferstack:acceleratorPools": [{"name": "gpu-pool", "kind": kind}]})
+        load_stack("t", {**BASE, "inferstack:acceleratorPools": [{"name": "gpu-pool", "kind": kind}]})
     (issue,) = err.value.issues
     assert issue.path == "inferstack:acceleratorPools[0].kind" and message in issue.message and "nvidia-l4" in issue.message
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from inferstack.components.accelerators import ACCELERATOR_LABEL, CATALOG, POOL_LABEL
-from inferstack.components.versions import CHARTS, EKS_VERSION
+from inferstack.catalog.accelerators import ACCELERATOR_LABEL, CATALOG, POOL_LABEL
+from inferstack.catalog.versions import CHARTS, EKS_VERSION
 from inferstack.config.platform import Capacity
 from tests.conftest import AWS_STACKS, recording, stack_config
 
@@ -210,8 +210,8 @@ def test_platform_outputs_contract(stack: str) -> None:
 
 
 def test_access_entries_and_restricted_public_endpoint() -> None:
-    from inferstack.config import parse_stack_config
     from inferstack.engine import run_stack
+    from inferstack.load import load_stack
 
     values = dict(stack_config("dev").values)
     admins = "arn:aws:iam::123456789012:role/platform-admins"
@@ -220,7 +220,7 @@ def test_access_entries_and_restricted_public_endpoint() -> None:
         "publicAccessCidrs": ["203.0.113.0/24"],
         "accessEntries": [{"principal": admins, "groups": ["inferstack:platform-admins"]}],
     }
-    rec = run_stack(parse_stack_config("dev", values))
+    rec = run_stack(load_stack("dev", values))
     (cluster,) = rec.by_type("aws:eks/cluster:Cluster")
     assert cluster.inputs["vpcConfig"]["endpointPublicAccess"] is True
     assert cluster.inputs["vpcConfig"]["publicAccessCidrs"] == ["203.0.113.0/24"]

@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 
-from inferstack.components import accelerators
-from inferstack.components.accelerators import Shape
-from inferstack.config import Cloud, ConfigError, parse_stack_config
+from inferstack import sizing
+from inferstack.catalog import accelerators
+from inferstack.catalog.accelerators import Shape
+from inferstack.config import Cloud, ConfigError
 from inferstack.config.platform import AcceleratorPoolConfig
 from inferstack.config.serving import CapacityPlanConfig, ModelConfig
-from inferstack.cost import planner
+from inferstack.load import load_stack
 from tests.conftest import REFERENCE_STACKS, stack_config
 
 MODEL = {
@@ -57,7 +58,7 @@ def gcp_config(pools: list[dict[str, Any]], models: list[dict[str, Any]]) -> dic
 
 def issues(config: dict[str, Any]) -> list[str]:
     with pytest.raises(ConfigError) as err:
-        parse_stack_config("t", config)
+        load_stack("t", config)
     return [str(i) for i in err.value.issues]
 
 
@@ -75,33 +76,33 @@ def model(**kw: Any) -> dict[str, Any]:
     [(40, 6, 0.25, 9), (40, 6, 0.2, 8), (10, 10, 0, 1), (0.5, 10, 0.25, 1), (100, 7, 0, 15), (12, 4, 0.5, 5)],
 )
 def test_replicas_for(rps: float, replica_rps: float, headroom: float, expected: int) -> None:
-    assert planner.replicas_for(rps, replica_rps, headroom) == expected
+    assert sizing.replicas_for(rps, replica_rps, headroom) == expected
 
 
 def test_replicas_for_rejects_zero_throughput() -> None:
     with pytest.raises(ValueError):
-        planner.replicas_for(10, 0, 0.25)
+        sizing.replicas_for(10, 0, 0.25)
 
 
 def test_plan_replicas_with_and_without_base_rps() -> None:
-    assert planner.plan_replicas(CapacityPlanConfig(peak_rps=40, replica_rps=6, headroom=0.2)) == planner.ReplicaPlan(1, 8)
-    assert planner.plan_replicas(CapacityPlanConfig(peak_rps=40, replica_rps=6, headroom=0.2, base_rps=10)) == planner.ReplicaPlan(2, 8)
+    assert sizing.plan_replicas(CapacityPlanConfig(peak_rps=40, replica_rps=6, headroom=0.2)) == sizing.ReplicaPlan(1, 8)
+    assert sizing.plan_replicas(CapacityPlanConfig(peak_rps=40, replica_rps=6, headroom=0.2, base_rps=10)) == sizing.ReplicaPlan(2, 8)
 
 
 @pytest.mark.parametrize(("q", "gib"), [("24Gi", 24), ("512Mi", 0.5), ("1Ti", 1024), ("8G", 8e9 / 2**30)])
 def test_memory_gib(q: str, gib: float) -> None:
-    assert planner.memory_gib(q) == pytest.approx(gib)
+    assert sizing.memory_gib(q) == pytest.approx(gib)
 
 
 @pytest.mark.parametrize(("q", "cores"), [("4", 4), ("500m", 0.5), ("2.5", 2.5)])
 def test_cpu_cores(q: str, cores: float) -> None:
-    assert planner.cpu_cores(q) == pytest.approx(cores)
+    assert sizing.cpu_cores(q) == pytest.approx(cores)
 
 
 @pytest.mark.parametrize("bad", ["lots", "24GiB", ""])
 def test_bad_quantities_raise(bad: str) -> None:
     with pytest.raises(ValueError):
-        planner.memory_gib(bad)
+        sizing.memory_gib(bad)
 
 
 @pytest.mark.parametrize(("topology", "chips"), [("1x1", 1), ("2x4", 8), ("4x4", 16), ("2x2x4", 16)])
@@ -111,37 +112,47 @@ def test_tpu_chips(topology: str, chips: int) -> None:
 
 def test_fits() -> None:
     shape = Shape("g6.2xlarge", 1, 8, 32)
-    assert planner.fits(planner.Replica(1, 24, 4), shape)
-    assert not planner.fits(planner.Replica(2, 24, 4), shape)
-    assert not planner.fits(planner.Replica(1, 40, 4), shape)
-    assert not planner.fits(planner.Replica(1, 24, 9), shape)
+    assert sizing.fits(sizing.Replica(1, 24, 4), shape)
+    assert not sizing.fits(sizing.Replica(2, 24, 4), shape)
+    assert not sizing.fits(sizing.Replica(1, 40, 4), shape)
+    assert not sizing.fits(sizing.Replica(1, 24, 9), shape)
 
 
 def test_pool_shape_is_smallest_that_fits() -> None:
     pool = AcceleratorPoolConfig(name="gpu", kind="nvidia-l4")
-    assert planner.pool_shape(Cloud.AWS, pool, [planner.Replica(1, 8, 2)]).name == "g6.xlarge"
-    assert planner.pool_shape(Cloud.AWS, pool, [planner.Replica(1, 24, 4)]).name == "g6.2xlarge"
+    assert sizing.pool_shape(Cloud.AWS, pool, [sizing.Replica(1, 8, 2)]).name == "g6.xlarge"
+    assert sizing.pool_shape(Cloud.AWS, pool, [sizing.Replica(1, 24, 4)]).name == "g6.2xlarge"
     four = AcceleratorPoolConfig(name="gpu", kind="nvidia-l4", devices_per_node=4)
-    assert planner.pool_shape(Cloud.AWS, four, []).name == "g6.12xlarge"
+    assert sizing.pool_shape(Cloud.AWS, four, []).name == "g6.12xlarge"
 
 
 def test_tpu_pool_shape_follows_topology() -> None:
     single = AcceleratorPoolConfig(name="tpu", kind="tpu-v5e", tpu_topology="2x4")
-    assert planner.pool_shape(Cloud.GCP, single).name == "ct5lp-hightpu-8t"
+    assert sizing.pool_shape(Cloud.GCP, single).name == "ct5lp-hightpu-8t"
     multi = AcceleratorPoolConfig(name="tpu", kind="tpu-v5e", tpu_topology="4x4")
-    assert planner.pool_shape(Cloud.GCP, multi).name == "ct5lp-hightpu-4t"
-    assert planner.topology_chips(Cloud.GCP, multi) == 16
+    assert sizing.pool_shape(Cloud.GCP, multi).name == "ct5lp-hightpu-4t"
+    assert sizing.topology_chips(Cloud.GCP, multi) == 16
 
 
 # ---------------------------------------------------------------- derived replicas in the config
 
 
 def test_capacity_fills_omitted_replicas() -> None:
-    m = ModelConfig.model_validate(
+    m = sizing.derive_replicas(ModelConfig.model_validate(
         {k: v for k, v in model(capacity={"peakRps": 40, "replicaRps": 6, "baseRps": 6, "headroom": 0.2}).items()
          if k not in ("minReplicas", "maxReplicas")}
-    )
+    ))
     assert (m.min_replicas, m.max_replicas) == (2, 8)
+    # Explicit values are kept (and checked against the plan by inferstack.checks.capacity).
+    explicit = ModelConfig.model_validate(model(minReplicas=3, maxReplicas=9, capacity={"peakRps": 40, "replicaRps": 6}))
+    assert sizing.derive_replicas(explicit) is explicit
+
+
+def test_load_stack_derives_replicas_before_checking() -> None:
+    cfg = load_stack("t", aws_config(pools=[{"name": "gpu", "kind": "nvidia-l4", "maxNodes": 12}],
+                                     models=[{k: v for k, v in model(capacity={"peakRps": 40, "replicaRps": 6}).items()
+                                              if k != "maxReplicas"}]))
+    assert cfg.settings.models[0].max_replicas == 9
 
 
 def test_explicit_max_below_plan_is_an_error_with_numbers() -> None:
@@ -159,7 +170,7 @@ def test_explicit_min_below_base_rps_is_an_error() -> None:
 
 
 def test_explicit_values_above_plan_are_accepted() -> None:
-    cfg = parse_stack_config("t", aws_config(models=[model(minReplicas=2, maxReplicas=4, capacity={"peakRps": 10, "replicaRps": 6})]))
+    cfg = load_stack("t", aws_config(models=[model(minReplicas=2, maxReplicas=4, capacity={"peakRps": 10, "replicaRps": 6})]))
     assert (cfg.settings.models[0].min_replicas, cfg.settings.models[0].max_replicas) == (2, 4)
 
 
@@ -211,8 +222,8 @@ def test_tpu_replica_must_take_the_whole_slice() -> None:
 def test_multi_host_tpu_pool_runs_on_four_chip_hosts() -> None:
     # 4x4 = 16 chips on four 4-chip hosts; the pool holds one slice and serves no model.
     ok = gcp_config(pools=[{"name": "tpu", "kind": "tpu-v5e", "tpuTopology": "4x4", "maxNodes": 4}], models=[])
-    cfg = parse_stack_config("t", ok)
-    shape = planner.pool_shape(cfg.cloud, cfg.settings.accelerator_pools[0])
+    cfg = load_stack("t", ok)
+    shape = sizing.pool_shape(cfg.cloud, cfg.settings.accelerator_pools[0])
     assert (shape.name, shape.devices) == ("ct5lp-hightpu-4t", 4)
     ok["inferstack:models"] = [model(pool="tpu", accelerators=16, memory="64Gi", cpu="8", maxReplicas=1)]
     assert any("a KServe predictor is one pod" in i for i in issues(ok))
@@ -248,13 +259,13 @@ def test_gcp_machine_type_is_unknown_on_aws() -> None:
 def test_reference_stack_pools_hold_their_models(name: str) -> None:
     cfg = stack_config(name)
     for pool in cfg.settings.accelerator_pools:
-        placed = [m for _, m in planner.models_on(cfg, pool.name)]
-        shape = planner.pool_shape(cfg.cloud, pool, [planner.replica_of(m) for m in placed])
+        placed = [m for _, m in sizing.models_on(cfg.settings.models, pool.name)]
+        shape = sizing.pool_shape(cfg.cloud, pool, [sizing.replica_of(m) for m in placed])
         assert sum(m.max_replicas * m.accelerators for m in placed) <= pool.max_nodes * shape.devices
-        assert all(planner.fits(planner.replica_of(m), shape) for m in placed)
+        assert all(sizing.fits(sizing.replica_of(m), shape) for m in placed)
 
 
 def test_prod_chat_plan_matches_its_replicas() -> None:
     chat = stack_config("prod").settings.models[0]
     assert chat.capacity is not None
-    assert planner.plan_replicas(chat.capacity).max_replicas == chat.max_replicas == 8
+    assert sizing.plan_replicas(chat.capacity).max_replicas == chat.max_replicas == 8

@@ -25,7 +25,7 @@ from pulumi.provider.server import ProviderServicer
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from pydantic import BaseModel
 
-from inferstack.components.accelerators import ACCELERATOR_LABEL, POOL_LABEL
+from inferstack.catalog.accelerators import ACCELERATOR_LABEL, POOL_LABEL
 from inferstack.components.platform import PoolInfo
 from inferstack.config import Cloud, Environment, InferstackConfig
 from inferstack.config.platform import (
@@ -330,7 +330,7 @@ def test_errors_name_the_argument_paths() -> None:
     assert _issues("team-a", Cloud.AWS, _aws_args(allowed_regions=["eu-central-1"]))[0][0] == "region"
     gcp_allowed = GcpPlatformArgs.__required_keys__ | GcpPlatformArgs.__optional_keys__
     gcp = _issues("team-a", Cloud.GCP, {"environment": Environment.DEV, "region": "europe-west4"}, gcp_allowed)
-    assert gcp == [("project", "required for cloud gcp: the Google Cloud project id")]
+    assert gcp == [("project", "required: the Google Cloud project id")]
 
 
 def test_names_unknown_arguments_and_outputs_are_refused() -> None:

@@ -12,8 +12,9 @@ import pytest
 import yaml
 
 from inferstack.cli import main
-from inferstack.config import ConfigError, Environment, load_stack_file, parse_stack_config
+from inferstack.config import ConfigError, Environment
 from inferstack.config.schema import stack_file_schema
+from inferstack.load import load_stack, load_stack_file
 from tests.conftest import REFERENCE_STACKS, stack_path
 
 BASE_AWS = {
@@ -33,7 +34,7 @@ BASE_GCP = {
 
 def issues_of(config: dict) -> list[str]:
     with pytest.raises(ConfigError) as exc:
-        parse_stack_config("t", config)
+        load_stack("t", config)
     return [str(i) for i in exc.value.issues]
 
 
@@ -54,7 +55,7 @@ def test_prod_and_dev_environments() -> None:
 def test_structured_values_arrive_as_json_strings() -> None:
     # Pulumi hands structured config to programs as JSON strings; both forms parse the same.
     as_strings = {k: (json.dumps(v) if isinstance(v, dict) else v) for k, v in BASE_AWS.items()}
-    assert parse_stack_config("t", as_strings).settings == parse_stack_config("t", BASE_AWS).settings
+    assert load_stack("t", as_strings).settings == load_stack("t", BASE_AWS).settings
 
 
 def test_unknown_top_level_key_lists_allowed_keys() -> None:

@@ -8,12 +8,13 @@ import sys
 
 import pytest
 
+from inferstack.catalog.prices import NodePrice
 from inferstack.cli import main
 from inferstack.cli.preview import build_report
-from inferstack.config import Cloud, parse_stack_config
+from inferstack.config import Cloud
 from inferstack.config.platform import Capacity
 from inferstack.cost import estimate as est_mod
-from inferstack.cost.prices import NodePrice
+from inferstack.load import load_stack
 from tests.conftest import REFERENCE_STACKS, recording, stack_config, stack_path
 from tests.test_capacity_planner import aws_config
 
@@ -60,7 +61,7 @@ def test_nat_monthly_usd() -> None:
 
 def test_small_stack_by_hand() -> None:
     """One on-demand L4 pool of 1 steady node, 3 at peak: every figure recomputed by hand."""
-    cfg = parse_stack_config("t", aws_config(
+    cfg = load_stack("t", aws_config(
         pools=[{"name": "gpu", "kind": "nvidia-l4", "maxNodes": 4, "capacity": "on-demand"}],
         models=[{"name": "chat", "namespace": "team-nlp", "format": "huggingface", "registryModel": "m", "version": "1",
                  "pool": "gpu", "cpu": "2", "memory": "8Gi", "minReplicas": 1, "maxReplicas": 3}],
@@ -81,7 +82,7 @@ def test_small_stack_by_hand() -> None:
 
 
 def test_spot_first_costs_less_than_all_on_demand() -> None:
-    cfg = parse_stack_config("t", aws_config(pools=[{"name": "gpu", "kind": "nvidia-l4", "maxNodes": 4, "onDemandBaseline": 1}]))
+    cfg = load_stack("t", aws_config(pools=[{"name": "gpu", "kind": "nvidia-l4", "maxNodes": 4, "onDemandBaseline": 1}]))
     est = est_mod.estimate(cfg)
     (pool,) = est.pools
     price = pool.on_demand_hourly_usd
@@ -95,7 +96,7 @@ def test_cost_is_linear_in_the_number_of_models() -> None:
     def stack(n: int):
         models = [{"name": f"m{i}", "namespace": "team-nlp", "format": "huggingface", "registryModel": "m", "version": "1",
                    "pool": "gpu", "cpu": "2", "memory": "8Gi", "minReplicas": 1, "maxReplicas": 1} for i in range(n)]
-        return est_mod.estimate(parse_stack_config("t", aws_config(pools=[{"name": "gpu", "kind": "nvidia-l4", "maxNodes": 100}], models=models)))
+        return est_mod.estimate(load_stack("t", aws_config(pools=[{"name": "gpu", "kind": "nvidia-l4", "maxNodes": 100}], models=models)))
     one, ten = stack(1).pools[0].monthly_usd, stack(10).pools[0].monthly_usd
     assert ten == pytest.approx(10 * one)
 

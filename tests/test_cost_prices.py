@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from inferstack.components import accelerators
+from inferstack import sizing
+from inferstack.catalog import accelerators
+from inferstack.catalog.prices import NODE_PRICES, PLATFORM_PRICES, PriceNotFound, node_price, platform_prices
 from inferstack.config import Cloud
-from inferstack.cost import planner
 from inferstack.cost.estimate import DEFAULT_SYSTEM_NODE_TYPE
-from inferstack.cost.prices import NODE_PRICES, PLATFORM_PRICES, PriceNotFound, node_price, platform_prices
 from tests.conftest import REFERENCE_STACKS, stack_config
 
 
@@ -40,8 +40,8 @@ def test_every_reference_stack_node_type_has_a_price(name: str) -> None:
     cfg = stack_config(name)
     platform_prices(cfg.region)
     for pool in cfg.settings.accelerator_pools:
-        placed = [m for _, m in planner.models_on(cfg, pool.name)]
-        shape = planner.pool_shape(cfg.cloud, pool, [planner.replica_of(m) for m in placed])
+        placed = [m for _, m in sizing.models_on(cfg.settings.models, pool.name)]
+        shape = sizing.pool_shape(cfg.cloud, pool, [sizing.replica_of(m) for m in placed])
         assert node_price(cfg.region, shape.name).on_demand_hourly_usd > 0
 
 

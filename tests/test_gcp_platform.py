@@ -12,15 +12,16 @@ import jsonschema
 import pytest
 import yaml
 
-from inferstack.components.accelerators import ACCELERATOR_LABEL, GKE_TPU_TOPOLOGY_LABEL, POOL_LABEL
+from inferstack import sizing
+from inferstack.catalog.accelerators import ACCELERATOR_LABEL, GKE_TPU_TOPOLOGY_LABEL, POOL_LABEL
+from inferstack.catalog.ports import WEBHOOK_PORTS
+from inferstack.catalog.versions import GKE_GPU_DRIVER_VERSION
 from inferstack.components.gcp import node_pools as gnp
 from inferstack.components.gcp.cluster import NODE_ROLES
-from inferstack.components.versions import GKE_GPU_DRIVER_VERSION
-from inferstack.config import Cloud, ConfigError, parse_stack_config
+from inferstack.config import Cloud, ConfigError
 from inferstack.config.platform import AcceleratorPoolConfig, Capacity
-from inferstack.cost import planner
 from inferstack.engine import run_stack
-from inferstack.serving.install import WEBHOOK_PORTS
+from inferstack.load import load_stack
 from inferstack.serving.placement import gke_tpu_selector
 from tests.conftest import GCP_STACKS, recording, stack_config
 from tests.test_capacity_planner import gcp_config
@@ -56,9 +57,9 @@ def test_node_pool_plans(kw: dict[str, Any], expected: list[tuple[str, bool, int
 
 def test_gpu_plan_uses_cluster_zones_and_the_shape_that_fits() -> None:
     zones = ["europe-west4-a", "europe-west4-b"]
-    small = gnp.plan_pool(pool(maxNodes=2), "europe-west4", zones, [planner.Replica(1, 24, 4)])
+    small = gnp.plan_pool(pool(maxNodes=2), "europe-west4", zones, [sizing.Replica(1, 24, 4)])
     assert (small.shape.name, small.zones, small.topology, small.hosts) == ("g2-standard-8", tuple(zones), None, 1)
-    two = gnp.plan_pool(pool(maxNodes=2, devicesPerNode=2), "europe-west4", zones, [planner.Replica(2, 60, 12)])
+    two = gnp.plan_pool(pool(maxNodes=2, devicesPerNode=2), "europe-west4", zones, [sizing.Replica(2, 60, 12)])
     assert (two.shape.name, two.shape.devices) == ("g2-standard-24", 2)
     assert gnp.compute_class_spec(small, {"spot": "p-spot", "on-demand": "p-on-demand"})["priorities"] == [
         {"nodepools": ["p-spot"]},
@@ -335,7 +336,7 @@ def gcp(pools: list[dict[str, Any]], models: list[dict[str, Any]] | None = None)
 
 
 def test_multi_host_slice_pool_is_compact_with_per_zone_limits() -> None:
-    cfg = parse_stack_config("tpu", gcp([{"name": "slice", "kind": "tpu-v5e", "tpuTopology": "4x4", "maxNodes": 4}]))
+    cfg = load_stack("tpu", gcp([{"name": "slice", "kind": "tpu-v5e", "tpuTopology": "4x4", "maxNodes": 4}]))
     rec = run_stack(cfg)
     pools = {np.inputs["name"]: np.inputs for np in rec.by_type(NODEPOOL)}
     for name in ("slice-spot", "slice-on-demand"):
@@ -349,7 +350,7 @@ def test_multi_host_slice_pool_is_compact_with_per_zone_limits() -> None:
 
 def _issues(config: dict[str, Any]) -> list[str]:
     with pytest.raises(ConfigError) as err:
-        parse_stack_config("t", config)
+        load_stack("t", config)
     return [str(i) for i in err.value.issues]
 
 
@@ -411,7 +412,7 @@ def _with_access(entries: list[dict[str, Any]], **cluster: Any) -> dict[str, Any
 
 
 def test_gke_access_entries_bind_google_principals_in_the_team_role_bindings() -> None:
-    cfg = parse_stack_config("acc", _with_access(
+    cfg = load_stack("acc", _with_access(
         [{"principal": "group:ml-team-a@example.com", "groups": ["inferstack:team:team-a"]},
          {"principal": "serviceAccount:ci@p.iam.gserviceaccount.com", "groups": ["inferstack:team:team-a:deployers"]}],
         googleGroupsSecurityGroup="gke-security-groups@example.com",

@@ -38,7 +38,10 @@ IMPORTS = (
     "inferstack.serving",
     "inferstack.serving.deploy",
     "inferstack.policies.pack",
-    "inferstack.cost.planner",
+    "inferstack.sizing",
+    "inferstack.load",
+    "inferstack.checks",
+    "inferstack.catalog.runtimes",
     "inferstack.cli",
     "inferstack.program",
     "inferstack.provider",
@@ -182,7 +185,7 @@ print(json.dumps({{"loaded": loaded, "entry": [ep.value for ep in eps], "prefix"
 
 
 def test_installed_cli_validates_a_stack_outside_the_repo(installed: Venv, tmp_path: Path) -> None:
-    """``config validate`` runs every semantic check (planner, registry, serving): all modules must be installed."""
+    """``config validate`` runs every check of ``inferstack.checks``: all modules must be installed."""
     stack = tmp_path / "Pulumi.prod.yaml"
     shutil.copy2(REPO / "stacks" / "Pulumi.prod.yaml", stack)
     proc = subprocess.run(

@@ -149,7 +149,7 @@ def test_pure_policy_builders():
     assert not any(a.startswith(("s3:Put", "s3:Delete")) for s in read["Statement"] for a in s["Action"])
     write = json.loads(writer_policy("arn:aws:s3:::b", "arn:aws:dynamodb:eu-west-1:1:table/t", "arn:aws:kms:eu-west-1:1:key/k"))
     assert "dynamodb:DeleteItem" not in {a for s in write["Statement"] for a in s["Action"]}
-    assert serving_subjects(stack_config("prod")) == [
+    assert serving_subjects(stack_config("prod").team_namespaces) == [
         "system:serviceaccount:team-nlp:inferstack-serving", "system:serviceaccount:team-search:inferstack-serving"
     ]
 

@@ -13,7 +13,8 @@ import pytest
 
 from inferstack.cli import main
 from inferstack.cli.rollout import _yaml_for, validate_text, write_atomically
-from inferstack.config import ConfigError, load_stack_file
+from inferstack.config import ConfigError
+from inferstack.load import load_stack_file
 from tests.conftest import stack_path
 
 COMMENT = "      # canary owner: nlp on-call\n"

@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-from inferstack.components.versions import CHARTS
-from inferstack.config import ConfigError, parse_stack_config
+from inferstack.catalog.versions import CHARTS
+from inferstack.config import ConfigError
 from inferstack.engine import Secret, run_stack
+from inferstack.load import load_stack
 from tests.conftest import recording, stack_config
 
 KNOWN = "hf_KnownTokenValue_4f9c2a7e1d"
@@ -140,16 +141,16 @@ def _prod_config(**changes):
 def test_secret_value_must_come_from_secure_config():
     values, secure = _prod_config()
     with pytest.raises(ConfigError) as err:
-        parse_stack_config("prod", values, secret_keys=secure - {"inferstack-secrets:hfToken"})
+        load_stack("prod", values, secret_keys=secure - {"inferstack-secrets:hfToken"})
     assert "inferstack:secrets[0].valueFrom" in str(err.value) and "--secret" in str(err.value)
     values.pop("inferstack-secrets:hfToken")
     with pytest.raises(ConfigError) as err:
-        parse_stack_config("prod", values, secret_keys=secure)
+        load_stack("prod", values, secret_keys=secure)
     assert "is not set" in str(err.value)
     values, secure = _prod_config()
     values["inferstack:secrets"] = [{"name": "hf-token", "namespaces": ["team-nlp"], "valueFrom": "inferstack-secrets:hfToken", "value": "x"}]
     with pytest.raises(ConfigError) as err:
-        parse_stack_config("prod", values, secret_keys=secure)
+        load_stack("prod", values, secret_keys=secure)
     assert "inferstack:secrets[0].value" in str(err.value) and "unknown key" in str(err.value)
 
 

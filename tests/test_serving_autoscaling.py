@@ -6,9 +6,10 @@ import copy
 
 import pytest
 
-from inferstack.config import ConfigError, Environment, parse_stack_config, read_stack_file
+from inferstack.checks.models import autoscaling_problems, canary_problems
+from inferstack.config import ConfigError, Environment, read_stack_file
 from inferstack.config.serving import ModelConfig
-from inferstack.serving.checks import autoscaling_problems, canary_problems
+from inferstack.load import load_stack
 from tests.conftest import stack_path
 
 
@@ -58,7 +59,7 @@ def _config(stack: str) -> dict:
 
 
 def _parse(stack: str, cfg: dict):
-    return parse_stack_config(stack, cfg, secret_keys=read_stack_file(stack_path(stack)).secret_keys)
+    return load_stack(stack, cfg, secret_keys=read_stack_file(stack_path(stack)).secret_keys)
 
 
 def _issues(stack: str, edit) -> list[str]:

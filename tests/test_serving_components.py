@@ -10,8 +10,8 @@ from __future__ import annotations
 import kubernetes_validate
 import pytest
 
+from inferstack.catalog.versions import CHARTS, EKS_VERSION, KNATIVE_SERVING_VERSION
 from inferstack.cli.render import kubernetes_objects
-from inferstack.components.versions import CHARTS, EKS_VERSION, KNATIVE_SERVING_VERSION
 from inferstack.engine import redact
 from inferstack.serving.canary import traffic
 from tests.conftest import REFERENCE_STACKS, recording, stack_config

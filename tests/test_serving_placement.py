@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inferstack.components.accelerators import ACCELERATOR_LABEL, POOL_LABEL
+from inferstack.catalog.accelerators import ACCELERATOR_LABEL, POOL_LABEL
 from inferstack.components.platform import PoolInfo
 from inferstack.config.base import Cloud
 from inferstack.config.platform import AcceleratorPoolConfig

@@ -8,9 +8,12 @@ import jsonschema
 import kubernetes_validate
 import pytest
 
-from inferstack.components.versions import EKS_VERSION, IMAGES
-from inferstack.config import ConfigError, parse_stack_config
+from inferstack.catalog.runtimes import RUNTIMES
+from inferstack.catalog.versions import EKS_VERSION, IMAGES
+from inferstack.checks.runtimes import runtime_problems
+from inferstack.config import ConfigError
 from inferstack.config.serving import ModelConfig
+from inferstack.load import load_stack
 from inferstack.serving import runtimes
 from tests.conftest import recording, stack_config
 
@@ -44,11 +47,11 @@ def model(**kw: Any) -> ModelConfig:
     ],
 )
 def test_runtime_problems(kw: dict[str, Any], kind: str | None, expected: list[tuple[str, str]]) -> None:
-    assert runtimes.runtime_problems(model(**kw), kind) == expected
+    assert runtime_problems(model(**kw), kind) == expected
 
 
 def test_unknown_runtime_lists_the_allowed_ones() -> None:
-    [(key, msg)] = runtimes.runtime_problems(model(runtime="vllm-tpu"), "tpu-v5e")
+    [(key, msg)] = runtime_problems(model(runtime="vllm-tpu"), "tpu-v5e")
     assert key == "runtime"
     assert msg.startswith("unknown runtime 'vllm-tpu'; allowed: inferstack-vllm-tpu, inferstack-vllm-neuron, kserve-huggingfaceserver")
 
@@ -60,7 +63,7 @@ def test_tensor_parallel_degree_counts_chips_or_neuron_cores() -> None:
 
 
 def test_runtime_images_are_pinned_in_versions() -> None:
-    assert {rt.image for rt in runtimes.RUNTIMES.values()} == set(IMAGES.values())
+    assert {rt.image for rt in RUNTIMES.values()} == set(IMAGES.values())
     assert all(":" in image.rsplit("/", 1)[1] and not image.endswith((":latest", ":nightly")) for image in IMAGES.values())
 
 
@@ -78,12 +81,12 @@ def test_a_tpu_model_without_its_runtime_is_a_config_error() -> None:
         ],
     }
     with pytest.raises(ConfigError) as err:
-        parse_stack_config("t", config)
+        load_stack("t", config)
     assert [str(i) for i in err.value.issues] == [
         "inferstack:models[0].runtime: KServe's runtimes do not drive tpu-v5e; set runtime: inferstack-vllm-tpu"
     ]
     config["inferstack:models"][0]["runtime"] = "inferstack-vllm-tpu"
-    parse_stack_config("t", config)
+    load_stack("t", config)
 
 
 # ---------------------------------------------------------------- under the engine
@@ -136,7 +139,7 @@ def test_stacks_declare_the_runtimes_their_models_use(stack: str, name: str) -> 
            "spec": {"containers": spec["containers"], "volumes": spec["volumes"]}}
     kubernetes_validate.validate(pod, EKS_VERSION, strict=True)
     (container,) = spec["containers"]
-    assert container["image"] == runtimes.RUNTIMES[name].image
+    assert container["image"] == RUNTIMES[name].image
     assert container["securityContext"]["allowPrivilegeEscalation"] is False
     # InferenceServices wait for the runtime they name.
     runtime_urn = objs[name].urn

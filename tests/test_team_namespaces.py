@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from inferstack.components.teams import DEPLOYER_ROLE, DEPLOYER_RULES, deployer_group
-from inferstack.config import ConfigError, parse_stack_config
+from inferstack.config import ConfigError
+from inferstack.load import load_stack
 from tests.conftest import recording, stack_config
 
 ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role"
@@ -54,5 +55,5 @@ def test_a_bad_team_namespace_is_a_config_error() -> None:
         "inferstack:teamNamespaces": ["Team_Vision"],
     }
     with pytest.raises(ConfigError) as err:
-        parse_stack_config("t", config)
+        load_stack("t", config)
     assert str(err.value.issues[0]).startswith("inferstack:teamNamespaces[0]: String should match pattern")

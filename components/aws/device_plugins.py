@@ -9,9 +9,9 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from inferstack.components.accelerators import ACCELERATOR_LABEL, DEVICE_RESOURCE, TAINT_KEY, Family
+from inferstack.catalog.accelerators import ACCELERATOR_LABEL, DEVICE_RESOURCE, TAINT_KEY, Family
+from inferstack.catalog.versions import CHARTS
 from inferstack.components.aws.cluster import SYSTEM_POOL
-from inferstack.components.versions import CHARTS
 
 
 def accelerator_affinity(kinds: list[str]) -> dict[str, Any]:
@@ -78,7 +78,7 @@ class DevicePlugins(pulumi.ComponentResource):
         Registered outputs: ``releases`` (release names).
 
     Secure choices:
-        - chart versions pinned in ``components/versions.py``; releases atomic;
+        - chart versions pinned in ``inferstack/catalog/versions.py``; releases atomic;
         - node affinity to accelerator nodes only, so nothing privileged runs on nodes that do not need it.
     """
 

@@ -10,8 +10,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from inferstack.catalog.versions import CHARTS
 from inferstack.components.aws.cluster import SYSTEM_POOL, assume_role_policy, irsa_trust_policy
-from inferstack.components.versions import CHARTS
 
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "karpenter"

@@ -14,9 +14,9 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from inferstack.components.accelerators import ACCELERATOR_LABEL, POOL_LABEL, Accelerator, Shape, lookup
+from inferstack.catalog.accelerators import ACCELERATOR_LABEL, POOL_LABEL, Accelerator, Shape, lookup
+from inferstack.catalog.versions import EKS_AL2023_AMI_ALIAS
 from inferstack.components.platform import PoolInfo
-from inferstack.components.versions import EKS_AL2023_AMI_ALIAS
 from inferstack.config.base import Cloud
 from inferstack.config.platform import AcceleratorPoolConfig, Capacity
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from inferstack.components.accelerators import lookup
+from inferstack.catalog.accelerators import lookup
 from inferstack.components.aws.cluster import EksCluster
 from inferstack.components.aws.device_plugins import DevicePlugins
 from inferstack.components.aws.karpenter import Karpenter
@@ -17,7 +17,7 @@ from inferstack.components.aws.kms import PlatformKey
 from inferstack.components.aws.network import Network
 from inferstack.components.aws.node_pools import AcceleratorPools
 from inferstack.components.platform import PlatformOutputs, WorkloadIdentity
-from inferstack.config import Cloud, StackConfig
+from inferstack.config import AwsPlatformArgs, Cloud
 
 
 def cluster_name_for(stack: str) -> str:
@@ -28,7 +28,7 @@ def cluster_name_for(stack: str) -> str:
 class AwsPlatform(pulumi.ComponentResource):
     """EKS platform for one stack: CMK, VPC, EKS cluster, Karpenter, accelerator NodePools and device plugins.
 
-    Provisions an explicit ``aws.Provider`` in ``cfg.region`` (default tags ``inferstack:stack``,
+    Provisions an explicit ``aws.Provider`` in ``args.region`` (default tags ``inferstack:stack``,
     ``inferstack:environment``, ``inferstack:cluster``) and, through it, :class:`PlatformKey` -> :class:`Network`
     -> :class:`EksCluster` (``inferstack-<stack>``) -> :class:`Karpenter` -> :class:`AcceleratorPools` (one
     EC2NodeClass and its NodePools per ``inferstack:acceleratorPools`` entry) and :class:`DevicePlugins` (NVIDIA or
@@ -37,8 +37,9 @@ class AwsPlatform(pulumi.ComponentResource):
     Args:
         name (str): component name; children are ``<name>-cmk``, ``<name>-net``, ``<name>-cluster``,
             ``<name>-karpenter``, ``<name>-pools``, ``<name>-devices``.
-        cfg (StackConfig): the validated stack (``parse_stack_config`` / ``load_stack_file``); ``cfg.region``,
-            ``settings.network``, ``settings.cluster`` and ``settings.acceleratorPools`` drive every child.
+        args (AwsPlatformArgs): ``stack`` (names the cluster ``inferstack-<stack>``), ``environment`` (prod protects
+            and retains), ``region``, ``network``, ``cluster`` and ``accelerator_pools``; a checked stack builds them
+            with ``StackConfig.platform_args()``.
         opts (pulumi.ResourceOptions | None, default None): options of the component.
 
     Outputs:
@@ -58,30 +59,29 @@ class AwsPlatform(pulumi.ComponentResource):
 
     outputs: PlatformOutputs
 
-    def __init__(self, name: str, cfg: StackConfig, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: AwsPlatformArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("inferstack:aws:Platform", name, None, opts)
-        s = cfg.settings
-        cluster_name = cluster_name_for(cfg.name)
+        cluster_name = cluster_name_for(args.stack)
         self.aws_provider = aws.Provider(
             f"{name}-aws",
-            region=cfg.region,
+            region=args.region,
             default_tags=aws.ProviderDefaultTagsArgs(
-                tags={"inferstack:stack": cfg.name, "inferstack:environment": cfg.environment.value, "inferstack:cluster": cluster_name}
+                tags={"inferstack:stack": args.stack, "inferstack:environment": args.environment.value, "inferstack:cluster": cluster_name}
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         child = pulumi.ResourceOptions(parent=self, providers={"aws": self.aws_provider})
 
-        self.key = PlatformKey(f"{name}-cmk", cfg.name, cfg.region, retain=cfg.is_prod, opts=child)
-        self.network = Network(f"{name}-net", s.network, cfg.region, cluster_name, self.key.arn, opts=child)
+        self.key = PlatformKey(f"{name}-cmk", args.stack, args.region, retain=args.is_prod, opts=child)
+        self.network = Network(f"{name}-net", args.network, args.region, cluster_name, self.key.arn, opts=child)
         self.cluster = EksCluster(
             f"{name}-cluster",
             cluster_name,
-            s.cluster,
-            cfg.region,
+            args.cluster,
+            args.region,
             [sn.id for sn in self.network.private_subnets],
             self.key.arn,
-            protect=cfg.is_prod,
+            protect=args.is_prod,
             opts=child,
         )
         self.k8s_provider = self.cluster.k8s_provider
@@ -89,7 +89,7 @@ class AwsPlatform(pulumi.ComponentResource):
             f"{name}-karpenter",
             cluster_name=self.cluster.name,
             static_cluster_name=cluster_name,
-            region=cfg.region,
+            region=args.region,
             oidc_provider_arn=self.cluster.oidc.arn,
             oidc_issuer=self.cluster.oidc_issuer,
             kms_key_arn=self.key.arn,
@@ -99,9 +99,9 @@ class AwsPlatform(pulumi.ComponentResource):
         )
         self.pools = AcceleratorPools(
             f"{name}-pools",
-            pools=list(s.accelerator_pools),
+            pools=list(args.accelerator_pools),
             zones=self.network.plan.zones,
-            prod=cfg.is_prod,
+            prod=args.is_prod,
             cluster_name=cluster_name,
             instance_profile=self.karpenter.instance_profile.name,
             security_group_id=self.cluster.security_group_id,
@@ -111,7 +111,7 @@ class AwsPlatform(pulumi.ComponentResource):
             opts=child,
         )
         kinds_by_family: dict = {}
-        for pool in s.accelerator_pools:
+        for pool in args.accelerator_pools:
             acc = lookup(pool.kind, Cloud.AWS)
             kinds_by_family.setdefault(acc.family, [])
             if acc.kind not in kinds_by_family[acc.family]:
@@ -125,7 +125,7 @@ class AwsPlatform(pulumi.ComponentResource):
         )
         self.outputs = PlatformOutputs(
             cloud=Cloud.AWS,
-            region=cfg.region,
+            region=args.region,
             cluster_name=self.cluster.name,
             k8s_provider=self.k8s_provider,
             kms_key=self.key.arn,

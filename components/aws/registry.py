@@ -15,12 +15,12 @@ import pulumi
 import pulumi_aws as aws
 
 from inferstack.components.platform import SERVING_SERVICE_ACCOUNT, PlatformOutputs, RegistryOutputs
-from inferstack.config import StackConfig
+from inferstack.config import RegistryArgs
 
 
-def serving_subjects(cfg: StackConfig) -> list[str]:
+def serving_subjects(namespaces: list[str]) -> list[str]:
     """``system:serviceaccount:<ns>:inferstack-serving`` for every namespace that has models, sorted."""
-    return [f"system:serviceaccount:{ns}:{SERVING_SERVICE_ACCOUNT}" for ns in cfg.team_namespaces]
+    return [f"system:serviceaccount:{ns}:{SERVING_SERVICE_ACCOUNT}" for ns in namespaces]
 
 
 def irsa_trust(provider_arn: str, issuer: str, subjects: list[str]) -> str:
@@ -83,7 +83,7 @@ def tls_only_policy(bucket_arn: str) -> str:
 class AwsRegistry(pulumi.ComponentResource):
     """Model registry on AWS: an S3 bucket and a DynamoDB table, a read-only serving role (IRSA) and a CI writer role.
 
-    Provisions an S3 bucket ``inferstack-<stack>-models-*`` in ``cfg.region`` with ownership controls
+    Provisions an S3 bucket ``inferstack-<stack>-models-*`` in ``args.region`` with ownership controls
     (``BucketOwnerEnforced``), a full public access block, versioning, SSE-KMS with the platform CMK (bucket key
     on), a TLS-only bucket policy and a lifecycle rule (noncurrent versions expire after
     ``registry.noncurrentVersionDays``, incomplete multipart uploads after 7 days); a DynamoDB table
@@ -94,9 +94,9 @@ class AwsRegistry(pulumi.ComponentResource):
     Args:
         name (str): component name; children are ``<name>-models``, ``<name>-model-versions``,
             ``<name>-model-reader``, ``<name>-model-writer``, ...
-        cfg (StackConfig): the stack; uses ``cfg.region``, ``settings.registry`` (``noncurrentVersionDays`` default
-            90, ``writerPrincipals`` default [], ``forceDestroy`` default False) and the namespaces of
-            ``settings.models``.
+        args (RegistryArgs): uses ``args.region``, ``registry`` (``noncurrentVersionDays`` default
+            90, ``writerPrincipals`` default [], ``forceDestroy`` default False) and ``team_namespaces``
+            (whose predictors may read).
         platform (PlatformOutputs): the platform's CMK (``kms_key``) and IRSA identity.
         opts (pulumi.ResourceOptions | None, default None): options of the component.
 
@@ -114,20 +114,20 @@ class AwsRegistry(pulumi.ComponentResource):
           ``forceDestroy`` is ignored.
     """
 
-    def __init__(self, name: str, cfg: StackConfig, platform: PlatformOutputs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: RegistryArgs, platform: PlatformOutputs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("inferstack:registry:AwsRegistry", name, None, opts)
-        reg = cfg.settings.registry
-        region = cfg.region
+        reg = args.registry
+        region = args.region
         child = pulumi.ResourceOptions(parent=self)
-        keep = pulumi.ResourceOptions(parent=self, retain_on_delete=cfg.is_prod, protect=cfg.is_prod)
+        keep = pulumi.ResourceOptions(parent=self, retain_on_delete=args.is_prod, protect=args.is_prod)
         key_arn = platform.kms_key
 
         self.bucket = aws.s3.Bucket(
             f"{name}-models",
-            bucket_prefix=f"inferstack-{cfg.name}-models-",
-            force_destroy=reg.force_destroy and not cfg.is_prod,
+            bucket_prefix=f"inferstack-{args.stack}-models-",
+            force_destroy=reg.force_destroy and not args.is_prod,
             region=region,
-            tags={"inferstack.io/stack": cfg.name, "inferstack.io/role": "model-registry"},
+            tags={"inferstack.io/stack": args.stack, "inferstack.io/role": "model-registry"},
             opts=keep,
         )
         bopts = pulumi.ResourceOptions(parent=self.bucket)
@@ -171,7 +171,7 @@ class AwsRegistry(pulumi.ComponentResource):
 
         self.table = aws.dynamodb.Table(
             f"{name}-model-versions",
-            name=f"inferstack-{cfg.name}-model-versions",
+            name=f"inferstack-{args.stack}-model-versions",
             region=region,
             billing_mode="PAY_PER_REQUEST",
             hash_key="model",
@@ -179,16 +179,16 @@ class AwsRegistry(pulumi.ComponentResource):
             attributes=[{"name": "model", "type": "S"}, {"name": "item", "type": "S"}],
             server_side_encryption={"enabled": True, "kms_key_arn": key_arn},
             point_in_time_recovery={"enabled": True},
-            deletion_protection_enabled=cfg.is_prod,
-            tags={"inferstack.io/stack": cfg.name, "inferstack.io/role": "model-registry"},
+            deletion_protection_enabled=args.is_prod,
+            tags={"inferstack.io/stack": args.stack, "inferstack.io/role": "model-registry"},
             opts=keep,
         )
 
         ident = platform.identity
-        subjects = serving_subjects(cfg)
+        subjects = serving_subjects(args.team_namespaces)
         self.reader = aws.iam.Role(
             f"{name}-model-reader",
-            name=f"inferstack-{cfg.name}-model-reader",
+            name=f"inferstack-{args.stack}-model-reader",
             description="Read-only access to the model registry for KServe predictors (IRSA).",
             assume_role_policy=pulumi.Output.all(ident.oidc_provider_arn, ident.oidc_issuer).apply(
                 lambda a: irsa_trust(a[0], a[1], subjects)
@@ -206,7 +206,7 @@ class AwsRegistry(pulumi.ComponentResource):
             principals = sorted(reg.writer_principals)
             self.writer = aws.iam.Role(
                 f"{name}-model-writer",
-                name=f"inferstack-{cfg.name}-model-writer",
+                name=f"inferstack-{args.stack}-model-writer",
                 description="CI role that pushes and promotes model versions in this registry only.",
                 assume_role_policy=json.dumps({
                     "Version": "2012-10-17",

@@ -20,7 +20,7 @@ from inferstack.components.external_secrets import (
     secret_value,
 )
 from inferstack.components.platform import PlatformOutputs
-from inferstack.config import StackConfig
+from inferstack.config import SecretsArgs
 
 
 def eso_reader_policy(secret_arns: list[str], key_arn: str) -> str:
@@ -38,14 +38,14 @@ def eso_reader_policy(secret_arns: list[str], key_arn: str) -> str:
 class AwsSecrets(pulumi.ComponentResource):
     """Secrets Manager entries for ``inferstack:secrets`` and the IRSA role External Secrets reads them with.
 
-    Provisions per secret an ``aws.secretsmanager.Secret`` ``inferstack/<stack>/<name>`` in ``cfg.region``,
+    Provisions per secret an ``aws.secretsmanager.Secret`` ``inferstack/<stack>/<name>`` in ``args.region``,
     encrypted with the platform CMK, and its initial version from the secure config key ``valueFrom``; the role
     ``inferstack-<stack>-external-secrets`` trusted by the External Secrets controller's service account, with read
     access to these secrets only; and ``store``, the ``SecretStoreSpec`` that :class:`ExternalSecrets` installs.
 
     Args:
         name (str): component name; children are ``<name>-<secret>``, ``<name>-<secret>-initial``, ``<name>-eso``.
-        cfg (StackConfig): the stack; uses ``cfg.region`` and ``settings.secrets`` (name, namespaces, key default
+        args (SecretsArgs): uses ``args.region`` and ``secrets`` (name, namespaces, key default
             ``token``, valueFrom, refreshInterval default ``1h``).
         platform (PlatformOutputs): the platform's CMK and IRSA identity.
         opts (pulumi.ResourceOptions | None, default None): options of the component.
@@ -61,29 +61,29 @@ class AwsSecrets(pulumi.ComponentResource):
         - recovery window 30 days in prod (7 otherwise); in prod secrets are protected and retained on delete.
     """
 
-    def __init__(self, name: str, cfg: StackConfig, platform: PlatformOutputs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: SecretsArgs, platform: PlatformOutputs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("inferstack:secrets:AwsSecrets", name, None, opts)
-        keep = pulumi.ResourceOptions(parent=self, retain_on_delete=cfg.is_prod, protect=cfg.is_prod)
+        keep = pulumi.ResourceOptions(parent=self, retain_on_delete=args.is_prod, protect=args.is_prod)
         self.secrets: dict[str, aws.secretsmanager.Secret] = {}
-        for s in cfg.settings.secrets:
+        for s in args.secrets:
             secret = aws.secretsmanager.Secret(
                 f"{name}-{s.name}",
-                name=f"inferstack/{cfg.name}/{s.name}",
+                name=f"inferstack/{args.stack}/{s.name}",
                 description=f"{s.name} for namespaces {', '.join(s.namespaces)} (delivered by External Secrets).",
                 kms_key_id=platform.kms_key,
-                region=cfg.region,
-                recovery_window_in_days=30 if cfg.is_prod else 7,
-                tags={"inferstack.io/stack": cfg.name},
+                region=args.region,
+                recovery_window_in_days=30 if args.is_prod else 7,
+                tags={"inferstack.io/stack": args.stack},
                 opts=keep,
             )
             aws.secretsmanager.SecretVersion(
                 f"{name}-{s.name}-initial",
                 secret_id=secret.id,
                 secret_string=secret_value(s.value_from),
-                region=cfg.region,
+                region=args.region,
                 opts=pulumi.ResourceOptions(
                     parent=secret, additional_secret_outputs=["secretString"], ignore_changes=["secretString"],
-                    retain_on_delete=cfg.is_prod,
+                    retain_on_delete=args.is_prod,
                 ),
             )
             self.secrets[s.name] = secret
@@ -92,7 +92,7 @@ class AwsSecrets(pulumi.ComponentResource):
         subject = [f"system:serviceaccount:{ESO_NAMESPACE}:{ESO_SERVICE_ACCOUNT}"]
         self.role = aws.iam.Role(
             f"{name}-eso",
-            name=f"inferstack-{cfg.name}-external-secrets",
+            name=f"inferstack-{args.stack}-external-secrets",
             description="External Secrets Operator: read this stack's secrets only (IRSA).",
             assume_role_policy=pulumi.Output.all(ident.oidc_provider_arn, ident.oidc_issuer).apply(
                 lambda a: irsa_trust(a[0], a[1], subject)
@@ -108,8 +108,8 @@ class AwsSecrets(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self.role),
             )
         self.store = SecretStoreSpec(
-            provider={"aws": {"service": "SecretsManager", "region": cfg.region}},
+            provider={"aws": {"service": "SecretsManager", "region": args.region}},
             service_account_annotations={"eks.amazonaws.com/role-arn": self.role.arn},
-            remote_keys={s.name: f"inferstack/{cfg.name}/{s.name}" for s in cfg.settings.secrets},
+            remote_keys={s.name: f"inferstack/{args.stack}/{s.name}" for s in args.secrets},
         )
         self.register_outputs({"roleArn": self.role.arn, "secretArns": {k: v.arn for k, v in self.secrets.items()}})

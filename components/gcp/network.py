@@ -6,7 +6,7 @@
   IPs); flow logs at 50 % sampling with all metadata.
 - A Cloud Router and Cloud NAT for the subnet's ranges only, logging errors, so private nodes can pull images.
 - An ingress rule from the private control plane's /28 to the nodes (by network tag) on the admission-webhook ports
-  (``serving.install.WEBHOOK_PORTS``: Knative 8443, KServe 9443); GKE's own rule opens only 443 and 10250
+  (``catalog.ports.WEBHOOK_PORTS``: Knative 8443, KServe 9443); GKE's own rule opens only 443 and 10250
   (cert-manager's webhook listens on 10250).
 """
 
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
+from inferstack.catalog.ports import WEBHOOK_PORTS
 from inferstack.config.platform import NetworkConfig
-from inferstack.serving.install import WEBHOOK_PORTS
 
 #: Names of the subnet's secondary ranges (the cluster's ip_allocation_policy refers to them).
 PODS_RANGE = "pods"

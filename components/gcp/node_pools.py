@@ -30,20 +30,20 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from inferstack.components import accelerators
-from inferstack.components.accelerators import (
+from inferstack import sizing
+from inferstack.catalog import accelerators
+from inferstack.catalog.accelerators import (
     ACCELERATOR_LABEL,
     POOL_LABEL,
     Accelerator,
     Family,
     Shape,
 )
+from inferstack.catalog.versions import GKE_GPU_DRIVER_VERSION
 from inferstack.components.gcp.cluster import node_config
 from inferstack.components.platform import PoolInfo
-from inferstack.components.versions import GKE_GPU_DRIVER_VERSION
 from inferstack.config.base import Cloud
 from inferstack.config.platform import AcceleratorPoolConfig, Capacity
-from inferstack.cost import planner
 
 #: Node label and taint key GKE uses to bind nodes of manually created node pools to a ComputeClass.
 COMPUTE_CLASS_LABEL = "cloud.google.com/compute-class"
@@ -138,12 +138,12 @@ def node_pool_plans(pool: AcceleratorPoolConfig) -> tuple[GkeNodePoolPlan, ...]:
 
 
 def plan_pool(
-    pool: AcceleratorPoolConfig, region: str, cluster_zones: Sequence[str], replicas: Sequence[planner.Replica] = ()
+    pool: AcceleratorPoolConfig, region: str, cluster_zones: Sequence[str], replicas: Sequence[sizing.Replica] = ()
 ) -> GkePoolPlan:
     """Machine shape (the planner's pick for ``replicas``), zones (TPU: the kind's TPU zones in ``region``; GPU: the
     cluster's), topology and node pools of ``pool``. Raises ValueError when the kind has no TPU zone in ``region``."""
     acc = accelerators.lookup(pool.kind, Cloud.GCP)
-    shape = planner.pool_shape(Cloud.GCP, pool, replicas)
+    shape = sizing.pool_shape(Cloud.GCP, pool, replicas)
     topology: str | None = None
     hosts = 1
     zones = tuple(cluster_zones)
@@ -214,7 +214,7 @@ class GkeAcceleratorPools(pulumi.ComponentResource):
         kms_key: pulumi.Input[str],
         node_tag: str,
         k8s_provider: k8s.Provider,
-        replicas: Mapping[str, Sequence[planner.Replica]] | None = None,
+        replicas: Mapping[str, Sequence[sizing.Replica]] | None = None,
         depends_on: Sequence[pulumi.Resource] = (),
         opts: pulumi.ResourceOptions | None = None,
     ):

@@ -4,56 +4,58 @@ from __future__ import annotations
 
 import pulumi
 
+from inferstack import sizing
 from inferstack.components.gcp.cluster import GkeCluster
 from inferstack.components.gcp.kms import GcpKey
 from inferstack.components.gcp.network import GcpNetwork
 from inferstack.components.gcp.node_pools import GkeAcceleratorPools
 from inferstack.components.platform import PlatformOutputs, WorkloadIdentity
-from inferstack.config import Cloud, StackConfig
-from inferstack.cost import planner
+from inferstack.config import Cloud, GcpPlatformArgs
 
 
 class GcpPlatform(pulumi.ComponentResource):
     """GKE platform for one stack: :class:`GcpKey` (CMEK, 90-day rotation) -> :class:`GcpNetwork` (VPC, subnet with
     pod/service ranges, Cloud NAT, webhook firewall) -> :class:`GkeCluster` (private regional cluster, created
     after the service agents may use the key) -> :class:`GkeAcceleratorPools` (spot and on-demand pools and a
-    ComputeClass per accelerator pool). Every resource is in ``gcp:project`` / ``gcp:region``; in prod the key and
-    the cluster are protected and retained on delete. ``outputs`` is what serving, registry and policy use."""
+    ComputeClass per accelerator pool). Every resource is in ``args.project`` / ``args.region``; in prod the key and
+    the cluster are protected and retained on delete. ``args`` (:class:`GcpPlatformArgs`, built by
+    ``StackConfig.platform_args()``) also carries the models placed on the pools, which size each pool's machine
+    type and initial nodes. ``outputs`` is what serving, registry and policy use."""
 
     outputs: PlatformOutputs
 
-    def __init__(self, name: str, cfg: StackConfig, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: GcpPlatformArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("inferstack:gcp:Platform", name, None, opts)
-        s = cfg.settings
-        project = str(cfg.project)
+        project = args.project
         child = pulumi.ResourceOptions(parent=self)
-        self.key = GcpKey(f"{name}-cmk", cfg.name, project, cfg.region, retain=cfg.is_prod, opts=child)
+        self.key = GcpKey(f"{name}-cmk", args.stack, project, args.region, retain=args.is_prod, opts=child)
         self.network = GcpNetwork(
-            f"{name}-net", cfg.name, project, cfg.region, s.network, s.cluster.control_plane_cidr, opts=child
+            f"{name}-net", args.stack, project, args.region, args.network, args.cluster.control_plane_cidr, opts=child
         )
         self.cluster = GkeCluster(
             f"{name}-cluster",
-            cfg.name,
+            args.stack,
             project,
-            cfg.region,
+            args.region,
             self.network,
-            s.network,
-            s.cluster,
+            args.network,
+            args.cluster,
             self.key.key.id,
-            protect=cfg.is_prod,
+            protect=args.is_prod,
             depends_on=list(self.key.grants),
             opts=child,
         )
         self.k8s_provider = self.cluster.k8s_provider
         replicas = {
-            pool.name: [planner.replica_of(m) for _, m in planner.models_on(cfg, pool.name)] for pool in s.accelerator_pools
+            pool.name: [sizing.replica_of(m) for _, m in sizing.models_on(args.models, pool.name)]
+            for pool in args.accelerator_pools
         }
         self.pools = GkeAcceleratorPools(
             f"{name}-pools",
-            pools=list(s.accelerator_pools),
+            pools=list(args.accelerator_pools),
             replicas=replicas,
             project=project,
-            region=cfg.region,
+            region=args.region,
             cluster_name=self.cluster.cluster.name,
             zones=self.cluster.zones,
             node_service_account=self.cluster.node_account.email,
@@ -65,7 +67,7 @@ class GcpPlatform(pulumi.ComponentResource):
         )
         self.outputs = PlatformOutputs(
             cloud=Cloud.GCP,
-            region=cfg.region,
+            region=args.region,
             cluster_name=self.cluster.cluster.name,
             k8s_provider=self.k8s_provider,
             kms_key=self.key.key.id,

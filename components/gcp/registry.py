@@ -16,7 +16,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from inferstack.components.platform import SERVING_SERVICE_ACCOUNT, PlatformOutputs, RegistryOutputs
-from inferstack.config import StackConfig
+from inferstack.config import RegistryArgs
 
 
 def workload_members(workload_pool: str, namespaces: list[str], service_account: str) -> list[str]:
@@ -33,7 +33,7 @@ def account_id(stack: str, role: str) -> str:
 class GcpRegistry(pulumi.ComponentResource):
     """Model registry on Google Cloud: a GCS bucket, a Workload Identity reader for serving, and a CI writer.
 
-    Provisions a GCS bucket ``<project>-<stack>-models`` in ``cfg.region`` (uniform bucket-level access, public
+    Provisions a GCS bucket ``<project>-<stack>-models`` in ``args.region`` (uniform bucket-level access, public
     access prevention enforced, versioning, CMEK with the platform key, noncurrent versions deleted after
     ``registry.noncurrentVersionDays``); a reader Google service account bound with
     ``roles/iam.workloadIdentityUser`` to ``<project>.svc.id.goog[<ns>/inferstack-serving]`` for each namespace
@@ -43,9 +43,9 @@ class GcpRegistry(pulumi.ComponentResource):
 
     Args:
         name (str): component name; children are ``<name>-models``, ``<name>-model-reader``, ``<name>-model-writer``, ...
-        cfg (StackConfig): the stack; uses ``cfg.project``, ``cfg.region``, ``settings.registry``
+        args (RegistryArgs): uses ``args.project``, ``args.region``, ``registry``
             (``noncurrentVersionDays`` default 90, ``writerPrincipals`` default [], ``forceDestroy`` default False)
-            and the namespaces of ``settings.models``.
+            and ``team_namespaces`` (whose predictors may read).
         platform (PlatformOutputs): the platform's key (``kms_key``), workload pool and ``encryption_ready``.
         opts (pulumi.ResourceOptions | None, default None): options of the component.
 
@@ -61,16 +61,16 @@ class GcpRegistry(pulumi.ComponentResource):
         - in prod the bucket is protected and retained on delete and ``forceDestroy`` is ignored.
     """
 
-    def __init__(self, name: str, cfg: StackConfig, platform: PlatformOutputs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: RegistryArgs, platform: PlatformOutputs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("inferstack:registry:GcpRegistry", name, None, opts)
-        reg = cfg.settings.registry
-        project = str(cfg.project)
+        reg = args.registry
+        project = str(args.project)
         child = pulumi.ResourceOptions(parent=self)
         self.bucket = gcp.storage.Bucket(
             f"{name}-models",
-            name=f"{project}-{cfg.name}-models"[:63],
+            name=f"{project}-{args.stack}-models"[:63],
             project=project,
-            location=cfg.region,
+            location=args.region,
             uniform_bucket_level_access=True,
             public_access_prevention="enforced",
             versioning={"enabled": True},
@@ -81,18 +81,18 @@ class GcpRegistry(pulumi.ComponentResource):
                     "condition": {"days_since_noncurrent_time": reg.noncurrent_version_days, "with_state": "ARCHIVED"},
                 }
             ],
-            force_destroy=reg.force_destroy and not cfg.is_prod,
-            labels={"inferstack-stack": cfg.name, "inferstack-role": "model-registry"},
+            force_destroy=reg.force_destroy and not args.is_prod,
+            labels={"inferstack-stack": args.stack, "inferstack-role": "model-registry"},
             opts=pulumi.ResourceOptions(
-                parent=self, retain_on_delete=cfg.is_prod, protect=cfg.is_prod, depends_on=platform.encryption_ready
+                parent=self, retain_on_delete=args.is_prod, protect=args.is_prod, depends_on=platform.encryption_ready
             ),
         )
 
         pool = platform.identity.workload_pool or f"{project}.svc.id.goog"
-        namespaces = cfg.team_namespaces
+        namespaces = args.team_namespaces
         self.reader = gcp.serviceaccount.Account(
             f"{name}-model-reader",
-            account_id=account_id(cfg.name, "model-reader"),
+            account_id=account_id(args.stack, "model-reader"),
             display_name="inferstack model registry reader (KServe predictors)",
             project=project,
             opts=child,
@@ -115,7 +115,7 @@ class GcpRegistry(pulumi.ComponentResource):
 
         self.writer = gcp.serviceaccount.Account(
             f"{name}-model-writer",
-            account_id=account_id(cfg.name, "model-writer"),
+            account_id=account_id(args.stack, "model-writer"),
             display_name="inferstack model registry writer (CI)",
             project=project,
             opts=child,

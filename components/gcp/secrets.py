@@ -1,6 +1,6 @@
 """Secrets on Google Cloud: Secret Manager with CMEK, user-managed replication in the stack's region only.
 
-The platform key is regional (``cfg.region``, which residency allows), so each secret has one replica there,
+The platform key is regional (``args.region``, which residency allows), so each secret has one replica there,
 encrypted with that key; the Secret Manager service agent gets encrypt/decrypt on it. Initial values come only from
 the secure Pulumi config key ``valueFrom`` and stay Pulumi secrets. External Secrets reads them as a Google
 service account bound to its controller through Workload Identity, with secretAccessor on these secrets only.
@@ -19,7 +19,7 @@ from inferstack.components.external_secrets import (
 )
 from inferstack.components.gcp.registry import account_id, workload_members
 from inferstack.components.platform import PlatformOutputs
-from inferstack.config import StackConfig
+from inferstack.config import SecretsArgs
 
 
 class GcpSecrets(pulumi.ComponentResource):
@@ -27,7 +27,7 @@ class GcpSecrets(pulumi.ComponentResource):
 
     Provisions, when the stack has secrets, the Secret Manager service agent and its
     ``roles/cloudkms.cryptoKeyEncrypterDecrypter`` grant on the platform key; per secret a
-    ``gcp.secretmanager.Secret`` ``inferstack-<stack>-<name>`` with one user-managed replica in ``cfg.region``
+    ``gcp.secretmanager.Secret`` ``inferstack-<stack>-<name>`` with one user-managed replica in ``args.region``
     encrypted with that key, its initial version from the secure config key ``valueFrom`` and a
     ``roles/secretmanager.secretAccessor`` grant for the ESO service account on that secret; the service account
     itself, bound through Workload Identity to the External Secrets controller; and ``store``, the
@@ -35,7 +35,7 @@ class GcpSecrets(pulumi.ComponentResource):
 
     Args:
         name (str): component name; children are ``<name>-eso``, ``<name>-<secret>``, ``<name>-<secret>-initial``, ...
-        cfg (StackConfig): the stack; uses ``cfg.project``, ``cfg.region`` and ``settings.secrets``.
+        args (SecretsArgs): uses ``args.project``, ``args.region`` and ``secrets``.
         platform (PlatformOutputs): the platform's key (``kms_key``) and workload pool.
         opts (pulumi.ResourceOptions | None, default None): options of the component.
 
@@ -49,12 +49,12 @@ class GcpSecrets(pulumi.ComponentResource):
         - ``secretAccessor`` per secret, never project-wide; in prod secrets are protected and retained on delete.
     """
 
-    def __init__(self, name: str, cfg: StackConfig, platform: PlatformOutputs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: SecretsArgs, platform: PlatformOutputs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("inferstack:secrets:GcpSecrets", name, None, opts)
-        project = str(cfg.project)
+        project = str(args.project)
         child = pulumi.ResourceOptions(parent=self)
         deps: list[pulumi.Resource] = []
-        if cfg.settings.secrets:
+        if args.secrets:
             agent = gcp.projects.ServiceIdentity(
                 f"{name}-secretmanager-agent", service="secretmanager.googleapis.com", project=project, opts=child
             )
@@ -67,7 +67,7 @@ class GcpSecrets(pulumi.ComponentResource):
             ))
         self.account = gcp.serviceaccount.Account(
             f"{name}-eso",
-            account_id=account_id(cfg.name, "external-secrets"),
+            account_id=account_id(args.stack, "external-secrets"),
             display_name="External Secrets Operator (reads this stack's secrets)",
             project=project,
             opts=child,
@@ -81,19 +81,19 @@ class GcpSecrets(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self.account),
         )
         self.secrets: dict[str, gcp.secretmanager.Secret] = {}
-        for s in cfg.settings.secrets:
-            secret_id = f"inferstack-{cfg.name}-{s.name}"
+        for s in args.secrets:
+            secret_id = f"inferstack-{args.stack}-{s.name}"
             secret = gcp.secretmanager.Secret(
                 f"{name}-{s.name}",
                 secret_id=secret_id,
                 project=project,
                 replication={
                     "user_managed": {
-                        "replicas": [{"location": cfg.region, "customer_managed_encryption": {"kms_key_name": platform.kms_key}}]
+                        "replicas": [{"location": args.region, "customer_managed_encryption": {"kms_key_name": platform.kms_key}}]
                     }
                 },
-                labels={"inferstack-stack": cfg.name},
-                opts=pulumi.ResourceOptions(parent=self, depends_on=deps, retain_on_delete=cfg.is_prod, protect=cfg.is_prod),
+                labels={"inferstack-stack": args.stack},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=deps, retain_on_delete=args.is_prod, protect=args.is_prod),
             )
             gcp.secretmanager.SecretVersion(
                 f"{name}-{s.name}-initial",
@@ -101,7 +101,7 @@ class GcpSecrets(pulumi.ComponentResource):
                 secret_data=secret_value(s.value_from),
                 opts=pulumi.ResourceOptions(
                     parent=secret, additional_secret_outputs=["secretData"], ignore_changes=["secretData"],
-                    retain_on_delete=cfg.is_prod,
+                    retain_on_delete=args.is_prod,
                 ),
             )
             gcp.secretmanager.SecretIamMember(
@@ -116,6 +116,6 @@ class GcpSecrets(pulumi.ComponentResource):
         self.store = SecretStoreSpec(
             provider={"gcpsm": {"projectID": project}},
             service_account_annotations={"iam.gke.io/gcp-service-account": self.account.email},
-            remote_keys={s.name: f"inferstack-{cfg.name}-{s.name}" for s in cfg.settings.secrets},
+            remote_keys={s.name: f"inferstack-{args.stack}-{s.name}" for s in args.secrets},
         )
         self.register_outputs({"serviceAccount": self.account.email, "secrets": {k: v.id for k, v in self.secrets.items()}})

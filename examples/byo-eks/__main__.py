@@ -3,7 +3,7 @@
 Inputs (config namespace ``byo-eks:``, see README.md): the cluster's name, a kubeconfig (secret), its IAM OIDC
 provider ARN and issuer URL, the node security group, the private subnets and their zones, and a KMS key ARN.
 Pools, models, registry and policy settings are the ``inferstack:`` keys of a reference stack, validated by the same
-typed models (``parse_stack_config``) before anything is declared.
+typed models and checks (``load_config``) before anything is declared.
 
 Declares: subnet discovery tags, Karpenter (IAM, interruption queue, controller), one EC2NodeClass and its
 NodePools per accelerator pool, the device plugins the pools need, the model registry (S3 + DynamoDB, CMK
@@ -24,9 +24,10 @@ from inferstack.components import (
     Karpenter,
     PlatformOutputs,
     WorkloadIdentity,
+    load_config,
     lookup,
 )
-from inferstack.config import ConfigError, InferstackConfig, StackConfig, parse_stack_config
+from inferstack.config import ConfigError, StackConfig
 from inferstack.serving import Serving
 
 #: Config namespace of this project's own inputs (kept fixed so that a renamed copy of the project still reads them).
@@ -38,19 +39,18 @@ DISCOVERY_TAG = "karpenter.sh/discovery"
 
 
 def stack_config() -> StackConfig:
-    """The ``inferstack:`` settings of this stack plus ``aws:region``, validated like a reference stack's."""
-    ns = pulumi.Config("inferstack")
-    ignored = [f.alias for f in InferstackConfig.model_fields.values() if f.alias not in INFERSTACK_KEYS and ns.get(f.alias)]
+    """The ``inferstack:`` settings of this stack plus ``aws:region``, loaded and checked like a reference stack's."""
+    try:
+        cfg = load_config()
+    except ConfigError as err:
+        raise pulumi.RunError(str(err)) from None
+    fields = type(cfg.settings).model_fields
+    ignored = sorted(fields[f].alias or f for f in cfg.settings.model_fields_set if (fields[f].alias or f) not in INFERSTACK_KEYS)
     if ignored:
         raise pulumi.RunError(
             f"inferstack:{', inferstack:'.join(ignored)}: not used with a bring-your-own cluster; remove the key(s)"
         )
-    values = {f"inferstack:{key}": value for key in INFERSTACK_KEYS if (value := ns.get(key)) is not None}
-    values["aws:region"] = pulumi.Config("aws").require("region")
-    try:
-        return parse_stack_config(pulumi.get_stack(), values)
-    except ConfigError as err:
-        raise pulumi.RunError(str(err)) from None
+    return cfg
 
 
 cfg = stack_config()
@@ -128,8 +128,8 @@ platform = PlatformOutputs(
     pools=pools.pools,
     ready=[karpenter.release, *pools.node_pools, *devices.releases],
 )
-registry = AwsRegistry("registry", cfg, platform, opts=on_aws)
-serving = Serving("serving", cfg, platform, registry.outputs)
+registry = AwsRegistry("registry", cfg.registry_args(), platform, opts=on_aws)
+serving = Serving("serving", cfg.serving_args(), platform, registry.outputs)
 
 pulumi.export("pools", {name: {"kind": p.kind, "nodeSelector": p.node_selector} for name, p in pools.pools.items()})
 pulumi.export("registry_bucket", registry.outputs.bucket)

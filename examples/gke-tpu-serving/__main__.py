@@ -17,26 +17,23 @@ kind not offered in the region, or a TPU model without a TPU runtime fails ``pul
 from __future__ import annotations
 
 import pulumi
-from pulumi.runtime import config as pconfig
 
-from inferstack.components import ConfigError, GcpPlatform, GcpRegistry, parse_stack_config
+from inferstack.components import ConfigError, GcpPlatform, GcpRegistry, load_config
 from inferstack.serving import Serving, traffic
 
 
 def stack_config():
     """This stack's config (the ``inferstack:``, ``gcp:`` keys), checked by inferstack's models and rules."""
-    values = dict(pconfig.get_config_env())
-    values.update(pconfig.CONFIG.get())
     try:
-        return parse_stack_config(pulumi.get_stack(), values, secret_keys=set(pconfig.get_config_secret_keys_env()))
+        return load_config()
     except ConfigError as err:
         raise pulumi.RunError(str(err)) from None
 
 
 cfg = stack_config()
-platform = GcpPlatform("tpu", cfg)
-registry = GcpRegistry("models", cfg, platform.outputs)
-Serving("serving", cfg, platform.outputs, registry.outputs)
+platform = GcpPlatform("tpu", cfg.platform_args())
+registry = GcpRegistry("models", cfg.registry_args(), platform.outputs)
+Serving("serving", cfg.serving_args(), platform.outputs, registry.outputs)
 
 pulumi.export("cluster_name", platform.outputs.cluster_name)
 pulumi.export("registry_bucket", registry.outputs.bucket)

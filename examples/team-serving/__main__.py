@@ -6,19 +6,28 @@ accelerator pools) and declares only the team's models: one InferenceService per
 its PodDisruptionBudget, in the team's namespace.
 
 Models are ``inferstack:models`` entries, validated with the platform's pools by the same typed models and checks as
-a reference stack (``parse_stack_config``): unknown pools, autoscaling rules per environment, canary versions, and
+a reference stack (``parse_stack`` then ``prepare``): unknown pools, autoscaling rules per environment, canary versions, and
 replicas that do not fit the pool's limits are config errors.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from inferstack.components import GKE_TPU_TOPOLOGY_LABEL, Cloud, PoolInfo, RegistryOutputs
-from inferstack.config import ConfigError, StackConfig, parse_stack_config
+from inferstack.components import (
+    CLOUDS,
+    GKE_TPU_TOPOLOGY_LABEL,
+    AcceleratorPoolConfig,
+    PoolInfo,
+    RegistryOutputs,
+    config_values,
+    prepare,
+)
+from inferstack.config import ConfigError, StackConfig, parse_stack
 from inferstack.serving import ModelService, model_storage_uri, placement_for, traffic
 
 #: Config namespace of this project's own inputs (kept fixed so that a renamed copy of the project still reads them).
@@ -31,19 +40,26 @@ PLATFORM_OUTPUTS = ("registry_bucket", "pools", "team_namespaces")
 
 def team_config(stack: str, pools: dict[str, dict[str, Any]], namespace: str) -> StackConfig:
     """This stack's ``inferstack:`` settings with the platform's pools, checked like a reference stack's."""
-    ns = pulumi.Config("inferstack")
-    values: dict[str, Any] = {f"inferstack:{key}": value for key in TEAM_KEYS if (value := ns.get(key)) is not None}
-    values["inferstack:acceleratorPools"] = [
-        {"name": name, "kind": p["kind"], "devicesPerNode": p["devicesPerNode"], "maxNodes": p["maxNodes"]}
-        | ({"tpuTopology": topology} if (topology := p["nodeSelector"].get(GKE_TPU_TOPOLOGY_LABEL)) else {})
-        for name, p in sorted(pools.items())
-    ]
-    region_key = "gcp:region" if ns.get("cloud") == "gcp" else "aws:region"
-    values[region_key] = pulumi.Config(region_key.split(":")[0]).require("region")
-    if region_key == "gcp:region":
-        values["gcp:project"] = pulumi.Config("gcp").require("project")
+    values, secret_keys = config_values()
+    source = f"stack {stack} (pools from the platform stack)"
     try:
-        cfg = parse_stack_config(stack, values, source=f"stack {stack} (pools from the platform stack)")
+        cfg = parse_stack(stack, values, source=source, secret_keys=secret_keys)
+        fields = type(cfg.settings).model_fields
+        extra = sorted(fields[f].alias or f for f in cfg.settings.model_fields_set if (fields[f].alias or f) not in TEAM_KEYS)
+        if extra:
+            raise pulumi.RunError(f"inferstack:{', inferstack:'.join(extra)}: set in the platform stack, not in a team stack")
+        platform_pools = [
+            AcceleratorPoolConfig(
+                name=name,
+                kind=p["kind"],
+                devices_per_node=p["devicesPerNode"],
+                max_nodes=p["maxNodes"],
+                tpu_topology=p["nodeSelector"].get(GKE_TPU_TOPOLOGY_LABEL),
+            )
+            for name, p in sorted(pools.items())
+        ]
+        settings = cfg.settings.model_copy(update={"accelerator_pools": platform_pools})
+        cfg = prepare(dataclasses.replace(cfg, settings=settings), source)
     except ConfigError as err:
         raise pulumi.RunError(str(err)) from None
     outside = [f"inferstack:models[{i}].namespace" for i, m in enumerate(cfg.settings.models) if m.namespace != namespace]
@@ -62,7 +78,7 @@ def deploy(outputs: dict[str, Any]) -> dict[str, dict[str, Any]]:
         )
     cfg = team_config(pulumi.get_stack(), outputs["pools"], namespace)
     registry = RegistryOutputs(
-        scheme="s3" if cfg.cloud is Cloud.AWS else "gs",
+        scheme=CLOUDS[cfg.cloud].storage_scheme,
         bucket=pulumi.Output.from_input(outputs["registry_bucket"]),
         reader_identity=pulumi.Output.from_input(""),  # the platform's service account already carries it
     )

@@ -7,8 +7,9 @@ import os
 import sys
 from pathlib import Path
 
-from inferstack.config import ConfigError, ConfigIssue, StackConfig, load_stack_file
+from inferstack.config import ConfigError, StackConfig, file_issue
 from inferstack.engine import REPO_ROOT
+from inferstack.load import load_stack_file
 
 
 class UsageError(Exception):
@@ -47,7 +48,7 @@ def stack_file(args: argparse.Namespace) -> Path:
     path = stacks_dir() / f"Pulumi.{name}.yaml"
     if not path.exists():
         raise ConfigError(
-            f"stack {name}", [ConfigIssue("--stack", f"no stack {name!r}; available: {', '.join(available_stacks())}")]
+            f"stack {name}", [file_issue("--stack", f"no stack {name!r}; available: {', '.join(available_stacks())}")]
         )
     return path
 

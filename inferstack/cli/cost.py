@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
+from inferstack.catalog.prices import PriceNotFound
 from inferstack.cli.common import UsageError, add_stack_args, load_stack, write_output
 from inferstack.cost.estimate import estimate, render_text
-from inferstack.cost.prices import PriceNotFound
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -20,8 +20,9 @@ from pydantic import Field, ValidationError
 from inferstack.cli.common import UsageError, add_stack_args, load_stack, write_output
 from inferstack.config import ConfigError, ConfigIssue, Environment
 from inferstack.config.base import Cloud, StrictModel
+from inferstack.config.files import read_stack_file
 from inferstack.config.policy import PolicyConfig
-from inferstack.config.stack import _decode, issues_from_validation, read_stack_file
+from inferstack.config.stack import _decode, issues_from_validation
 from inferstack.engine import REPO_ROOT, ProgramError, Recording, run_program, run_stack
 
 POLICY_KEYS = ("cloud", "environment", "residency", "policy")
@@ -67,8 +68,7 @@ def policy_settings(config: dict[str, Any], source: str) -> SimpleNamespace:
     try:
         residency = ResidencyConfig.model_validate(s.residency)
     except ValidationError as err:
-        raise ConfigError(source, [ConfigIssue(f"inferstack:residency.{i.path.split(':', 1)[-1]}", i.message)
-                                   for i in issues_from_validation(err)]) from None
+        raise ConfigError(source, issues_from_validation(err, ResidencyConfig, ("residency",))) from None
     settings = SimpleNamespace(policy=s.policy, residency=residency, cloud=s.cloud)
     return SimpleNamespace(settings=settings, environment=s.environment, cloud=s.cloud)
 
@@ -79,7 +79,7 @@ def _pack_config(cfg: Any, source: str) -> dict[str, Any]:
     try:
         return pack_config(cfg)
     except ValueError as err:
-        raise ConfigError(source, [ConfigIssue("inferstack:policy.enforcement", str(err).split(": ", 1)[-1])]) from None
+        raise ConfigError(source, [ConfigIssue(("policy", "enforcement"), str(err).split(": ", 1)[-1])]) from None
 
 
 def _run(args: argparse.Namespace) -> tuple[str, Recording, dict[str, Any], str]:

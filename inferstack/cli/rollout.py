@@ -29,8 +29,9 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from ruamel.yaml.util import load_yaml_guess_indent
 
 from inferstack.cli.common import UsageError, add_stack_args, stack_file
-from inferstack.config import ConfigError, StackConfig, load_stack_file
+from inferstack.config import ConfigError, StackConfig
 from inferstack.engine import Recording, redact, run_stack
+from inferstack.load import load_stack_file
 from inferstack.serving import canary as rollout
 
 MODELS_KEY = "inferstack:models"

@@ -7,6 +7,10 @@ from enum import Enum
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
+from inferstack.catalog.clouds import Cloud
+
+__all__ = ["CapacityType", "Cloud", "Environment", "StrictModel"]
+
 
 class StrictModel(BaseModel):
     """Base of every config model: camelCase keys in YAML, unknown keys rejected, frozen after parsing."""
@@ -19,13 +23,6 @@ class StrictModel(BaseModel):
         use_enum_values=False,
         validate_default=True,
     )
-
-
-class Cloud(str, Enum):
-    """The cloud a stack runs on."""
-
-    AWS = "aws"
-    GCP = "gcp"
 
 
 class Environment(str, Enum):

@@ -7,7 +7,7 @@ from enum import Enum
 
 from pydantic import Field, field_validator, model_validator
 
-from inferstack.components.versions import EKS_VERSION
+from inferstack.catalog.versions import EKS_VERSION
 from inferstack.config.base import StrictModel
 
 _NAME = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
@@ -69,7 +69,7 @@ class AccessEntry(StrictModel):
 class ClusterConfig(StrictModel):
     """The Kubernetes control plane and its small on-demand system node pool."""
 
-    version: str = Field(EKS_VERSION, description="Kubernetes minor version of EKS (pinned in components/versions.py); GKE follows the release channel.")
+    version: str = Field(EKS_VERSION, description="Kubernetes minor version of EKS (pinned in inferstack/catalog/versions.py); GKE follows the release channel.")
     release_channel: str = Field("REGULAR", description="GKE release channel: RAPID, REGULAR or STABLE.", pattern="^(RAPID|REGULAR|STABLE)$")
     public_endpoint: bool = Field(False, description="Expose the API endpoint publicly (never to 0.0.0.0/0).")
     public_access_cidrs: list[str] = Field(

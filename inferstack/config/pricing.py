@@ -1,6 +1,6 @@
 """Price overrides (negotiated prices) and the usage assumptions of the monthly cost estimate.
 
-Prices default to the public catalog in ``inferstack/cost/prices.py``; a stack may replace them per instance or
+Prices default to the public catalog in ``inferstack/catalog/prices.py``; a stack may replace them per instance or
 machine type. Unknown types and discounts outside 0..1 are config errors.
 """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from inferstack.config.base import StrictModel
 
@@ -64,16 +64,3 @@ class ModelConfig(StrictModel):
     progress_deadline_seconds: int = Field(1800, ge=60, le=7200, description="How long a new revision may take to become ready.")
     public: bool = Field(False, description="Expose outside the cluster; also needs policy.allowPublicInference.")
     capacity: CapacityPlanConfig | None = Field(None, description="Traffic plan; when set, the planner derives and checks replicas.")
-
-    @model_validator(mode="after")
-    def _derive_replicas(self) -> ModelConfig:
-        """With a ``capacity`` plan, minReplicas/maxReplicas the entry omits are the planner's (explicit ones are checked)."""
-        if self.capacity is not None:
-            from inferstack.cost.planner import plan_replicas
-
-            plan = plan_replicas(self.capacity)
-            if "min_replicas" not in self.model_fields_set:
-                object.__setattr__(self, "min_replicas", plan.min_replicas)
-            if "max_replicas" not in self.model_fields_set:
-                object.__setattr__(self, "max_replicas", max(plan.max_replicas, self.min_replicas))
-        return self

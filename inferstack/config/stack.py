@@ -1,21 +1,29 @@
-"""The root of a stack's config: the ``inferstack:`` namespace plus the provider's region, parsed and checked.
+"""The root of a stack's config: the ``inferstack:`` namespace plus the provider's region, parsed.
 
-One source of truth: `pulumi up` (through ``pulumi.Config``), the offline engine and every CLI command build a
-:class:`StackConfig` with :func:`parse_stack_config`; nothing is declared before it succeeds.
+:func:`parse_stack` turns a stack's config values into a :class:`StackConfig` (pydantic validation and the
+region); ``inferstack.load.load_stack`` then derives replicas from capacity plans and runs the cross-field checks
+of ``inferstack.checks``. Components take the narrow ``*Args`` models :class:`StackConfig` builds
+(:meth:`StackConfig.platform_args`, ...), never the stack config itself.
 """
 
 from __future__ import annotations
 
 import json
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import Field, StringConstraints, ValidationError
 
+from inferstack.catalog.clouds import CLOUDS
+from inferstack.config.args import (
+    AwsPlatformArgs,
+    GcpPlatformArgs,
+    RegistryArgs,
+    SecretsArgs,
+    ServingArgs,
+)
 from inferstack.config.base import Cloud, Environment, StrictModel
 from inferstack.config.platform import AcceleratorPoolConfig, ClusterConfig, NetworkConfig
 from inferstack.config.policy import PolicyConfig, PolicySettings
@@ -52,15 +60,46 @@ class InferstackConfig(StrictModel):
     pricing: PricingConfig = Field(default_factory=PricingConfig, description="Negotiated price overrides.")
 
 
+Loc = tuple[str | int, ...]
+
+
+def format_loc(loc: Loc) -> str:
+    """``("models", 0, "pool")`` as ``models[0].pool``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
 @dataclass(frozen=True)
 class ConfigIssue:
-    """One problem in a stack's config: the key path (``inferstack:models[0].pool``) and what is wrong or allowed."""
+    """One problem in a stack's config: where (a structured key path) and what is wrong or allowed.
 
-    path: str
+    ``loc`` is relative to the ``inferstack:`` namespace (``("models", 0, "pool")`` is
+    ``inferstack:models[0].pool``); with ``namespace=None`` its first part is a whole stack-file key of another
+    namespace (``("aws:region",)``) or a part of the file itself (``("file",)``). Callers render it for their
+    audience: :attr:`path` for stack files, argument paths in the component package.
+    """
+
+    loc: Loc
     message: str
+    namespace: str | None = NAMESPACE
+
+    @property
+    def path(self) -> str:
+        """The key as a stack file names it: ``inferstack:models[0].pool``, ``aws:region``, ``file``."""
+        return f"{self.namespace}:{format_loc(self.loc)}" if self.namespace else format_loc(self.loc)
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
+
+
+def file_issue(key: str, message: str) -> ConfigIssue:
+    """An issue about a whole stack-file key (``aws:region``) or the file itself (``file``, ``config``)."""
+    return ConfigIssue((key,), message, namespace=None)
 
 
 class ConfigError(Exception):
@@ -117,31 +156,42 @@ class StackConfig:
                 return p
         raise KeyError(name)
 
+    def _scope(self) -> dict[str, Any]:
+        return {"stack": self.name, "environment": self.environment, "region": self.region}
 
-#: Cross-field checks run after parsing; each yields ConfigIssues. Modules append to it at import time.
-SemanticCheck = Callable[[StackConfig], Iterable[ConfigIssue]]
-SEMANTIC_CHECKS: list[SemanticCheck] = []
+    def platform_args(self) -> AwsPlatformArgs | GcpPlatformArgs:
+        """Arguments of the stack's platform component (``AwsPlatform`` or ``GcpPlatform``)."""
+        s = self.settings
+        common = {**self._scope(), "network": s.network, "cluster": s.cluster, "accelerator_pools": s.accelerator_pools}
+        if self.cloud is Cloud.AWS:
+            return AwsPlatformArgs(**common)
+        return GcpPlatformArgs(**common, project=str(self.project), models=s.models)
 
+    def registry_args(self) -> RegistryArgs:
+        """Arguments of the stack's model registry component (``AwsRegistry`` or ``GcpRegistry``)."""
+        return RegistryArgs(
+            **self._scope(), project=self.project, registry=self.settings.registry, team_namespaces=self.team_namespaces
+        )
 
-def semantic_check(fn: SemanticCheck) -> SemanticCheck:
-    """Register a cross-field check (decorator)."""
-    SEMANTIC_CHECKS.append(fn)
-    return fn
+    def secrets_args(self) -> SecretsArgs:
+        """Arguments of the stack's secret store component (``AwsSecrets`` or ``GcpSecrets``)."""
+        return SecretsArgs(**self._scope(), project=self.project, secrets=self.settings.secrets)
+
+    def serving_args(self) -> ServingArgs:
+        """Arguments of ``Serving``: the models, the pools they run on, team namespaces and access settings."""
+        s = self.settings
+        return ServingArgs(
+            stack=self.name,
+            environment=self.environment,
+            models=s.models,
+            accelerator_pools=s.accelerator_pools,
+            team_namespaces=self.team_namespaces,
+            access_entries=s.cluster.access_entries,
+            policy=s.policy,
+        )
 
 
 # ---------------------------------------------------------------- error formatting
-
-
-def _loc_path(loc: tuple[Any, ...]) -> str:
-    out = NAMESPACE
-    for i, part in enumerate(loc):
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif i == 0:
-            out += f":{part}"
-        else:
-            out += f".{part}"
-    return out
 
 
 def _unwrap(tp: Any) -> Any:
@@ -180,19 +230,22 @@ def allowed_keys(loc: tuple[Any, ...], root: type[StrictModel] = InferstackConfi
     return []
 
 
-def issues_from_validation(err: ValidationError) -> list[ConfigIssue]:
+def issues_from_validation(
+    err: ValidationError, root: type[StrictModel] = InferstackConfig, prefix: Loc = ()
+) -> list[ConfigIssue]:
+    """One :class:`ConfigIssue` per pydantic error of validating ``root``; ``prefix`` is where ``root`` sits."""
     issues = []
     for e in err.errors(include_url=False):
         loc = tuple(e["loc"])
         if e["type"] == "extra_forbidden":
-            allowed = allowed_keys(loc[:-1])
-            issues.append(ConfigIssue(_loc_path(loc), f"unknown key; allowed: {', '.join(allowed)}"))
+            allowed = allowed_keys(loc[:-1], root)
+            issues.append(ConfigIssue(prefix + loc, f"unknown key; allowed: {', '.join(allowed)}"))
         elif e["type"] == "missing":
-            issues.append(ConfigIssue(_loc_path(loc), "required key is missing"))
+            issues.append(ConfigIssue(prefix + loc, "required key is missing"))
         else:
             got = e.get("input")
             shown = json.dumps(got) if isinstance(got, (str, int, float, bool)) else type(got).__name__
-            issues.append(ConfigIssue(_loc_path(loc), f"{e['msg']} (got {shown})"))
+            issues.append(ConfigIssue(prefix + loc, f"{e['msg']} (got {shown})"))
     return issues
 
 
@@ -209,12 +262,14 @@ def _decode(value: Any) -> Any:
     return value
 
 
-def parse_stack_config(
+def parse_stack(
     stack: str, config: Mapping[str, Any], source: str | None = None, secret_keys: Iterable[str] = ()
 ) -> StackConfig:
-    """Validate a stack's config (keys ``namespace:key``, values as Pulumi passes them or already decoded).
+    """Validate a stack's config (keys ``namespace:key``, values as Pulumi passes them or already decoded) and find
+    its region (and project) in the cloud's namespace.
 
-    Raises :class:`ConfigError` naming every bad key; declares nothing.
+    Raises :class:`ConfigError` naming every bad key; declares nothing. Cross-field checks are
+    ``inferstack.load.load_stack``'s.
     """
     source = source or f"stack {stack}"
     ns: dict[str, Any] = {}
@@ -227,25 +282,18 @@ def parse_stack_config(
     except ValidationError as err:
         raise ConfigError(source, issues_from_validation(err)) from None
 
+    cloud = CLOUDS[settings.cloud]
     issues: list[ConfigIssue] = []
-    allowed = ", ".join(settings.residency.allowed_regions)
-    project = None
-    if settings.cloud is Cloud.AWS:
-        region_key = "aws:region"
-    else:
-        region_key = "gcp:region"
-        project = config.get("gcp:project")
-        if not project:
-            issues.append(ConfigIssue("gcp:project", "required for cloud gcp: the Google Cloud project id"))
-    region = config.get(region_key)
+    project = config.get(cloud.project_key) if cloud.project_key else None
+    if cloud.project_key and not project:
+        issues.append(file_issue(cloud.project_key, f"required for cloud {cloud.cloud.value}: the Google Cloud project id"))
+    region = config.get(cloud.region_key)
     if not region:
-        issues.append(ConfigIssue(region_key, f"required for cloud {settings.cloud.value}; allowed: {allowed}"))
-    elif region not in settings.residency.allowed_regions:
-        issues.append(ConfigIssue(region_key, f"{region!r} is not in inferstack:residency.allowedRegions; allowed: {allowed}"))
+        allowed = ", ".join(settings.residency.allowed_regions)
+        issues.append(file_issue(cloud.region_key, f"required for cloud {cloud.cloud.value}; allowed: {allowed}"))
     if issues:
         raise ConfigError(source, issues)
-
-    cfg = StackConfig(
+    return StackConfig(
         name=stack,
         settings=settings,
         region=str(region),
@@ -253,66 +301,3 @@ def parse_stack_config(
         values=dict(config),
         secret_keys=frozenset(secret_keys),
     )
-    _load_checks()
-    for check in SEMANTIC_CHECKS:
-        issues.extend(check(cfg))
-    if issues:
-        raise ConfigError(source, issues)
-    return cfg
-
-
-def _load_checks() -> None:
-    """Import the modules that register semantic checks (kept lazy to avoid import cycles)."""
-    import inferstack.config.checks  # noqa: F401
-    import inferstack.cost.planner  # noqa: F401
-    import inferstack.registry.checks  # noqa: F401
-    import inferstack.serving.checks  # noqa: F401
-    import inferstack.serving.runtimes  # noqa: F401
-
-
-@dataclass(frozen=True)
-class StackFile:
-    """A ``Pulumi.<stack>.yaml`` file as read from disk: config values and which keys are secure."""
-
-    path: Path
-    stack: str
-    config: dict[str, Any]
-    secret_keys: frozenset[str]
-
-
-def read_stack_file(path: str | Path) -> StackFile:
-    """Read ``Pulumi.<name>.yaml``; the stack name comes from the file name. Raises ConfigError on unreadable YAML."""
-    p = Path(path)
-    name = p.name
-    if not (name.startswith("Pulumi.") and name.endswith((".yaml", ".yml"))) or name.count(".") < 2:
-        raise ConfigError(str(p), [ConfigIssue("file", "stack config files are named Pulumi.<stack>.yaml")])
-    stack = name[len("Pulumi.") : name.rindex(".")]
-    try:
-        doc = yaml.safe_load(p.read_text()) or {}
-    except FileNotFoundError:
-        raise ConfigError(str(p), [ConfigIssue("file", "no such file")]) from None
-    except yaml.YAMLError as err:
-        raise ConfigError(str(p), [ConfigIssue("file", f"not valid YAML: {err}")]) from None
-    if not isinstance(doc, dict):
-        raise ConfigError(str(p), [ConfigIssue("file", "expected a mapping with a 'config' key")])
-    extra = sorted(set(doc) - {"config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"})
-    if extra:
-        raise ConfigError(str(p), [ConfigIssue(k, "unknown top-level key; allowed: config, secretsprovider, encryptedkey, encryptionsalt, environment") for k in extra])
-    config = doc.get("config") or {}
-    if not isinstance(config, dict):
-        raise ConfigError(str(p), [ConfigIssue("config", "expected a mapping of namespace:key to values")])
-    secret_keys = set()
-    values: dict[str, Any] = {}
-    for key, value in config.items():
-        if ":" not in str(key):
-            raise ConfigError(str(p), [ConfigIssue(str(key), "config keys are namespaced, e.g. inferstack:cloud or aws:region")])
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            secret_keys.add(key)
-        values[str(key)] = value
-    return StackFile(path=p, stack=stack, config=values, secret_keys=frozenset(secret_keys))
-
-
-def load_stack_file(path: str | Path) -> StackConfig:
-    """Read and validate a stack config file."""
-    f = read_stack_file(path)
-    return parse_stack_config(f.stack, f.config, source=str(f.path), secret_keys=f.secret_keys)

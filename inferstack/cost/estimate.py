@@ -22,12 +22,12 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from inferstack.components import accelerators
+from inferstack import sizing
+from inferstack.catalog import accelerators
+from inferstack.catalog.prices import NodePrice, node_price, platform_prices
 from inferstack.config.base import Cloud
 from inferstack.config.platform import Capacity
 from inferstack.config.stack import StackConfig
-from inferstack.cost import planner
-from inferstack.cost.prices import NodePrice, node_price, platform_prices
 
 HOURS_PER_MONTH = 730
 DEFAULT_SYSTEM_NODE_TYPE = {Cloud.AWS: "m6i.large", Cloud.GCP: "e2-standard-4"}
@@ -202,8 +202,8 @@ def estimate(cfg: StackConfig) -> CostEstimate:
     )
     total_avg_nodes = 0.0
     for pool in s.accelerator_pools:
-        placed = [m for _, m in planner.models_on(cfg, pool.name)]
-        shape = planner.pool_shape(cfg.cloud, pool, [planner.replica_of(m) for m in placed])
+        placed = [m for _, m in sizing.models_on(cfg.settings.models, pool.name)]
+        shape = sizing.pool_shape(cfg.cloud, pool, [sizing.replica_of(m) for m in placed])
         per_node = shape.devices
         min_devices = sum(m.min_replicas * m.accelerators for m in placed)
         max_devices = sum(m.max_replicas * m.accelerators for m in placed)
@@ -284,14 +284,14 @@ def render_text(est: CostEstimate) -> str:
         f"assumptions: peak {est.assumptions['peak_hours_fraction']:g} of the month at maxReplicas, spot share "
         f"{est.assumptions['spot_share']:g} of spot-first node-hours, NAT {est.assumptions['nat_processed_gb_per_month']:g} GB, "
         f"registry {est.assumptions['registry_storage_gb']:g} GB; overrides: {', '.join(est.assumptions['overrides']) or 'none'}",
-        "prices: public list prices (see inferstack/cost/prices.py for source, date and basis of each figure)",
+        "prices: public list prices (see inferstack/catalog/prices.py for source, date and basis of each figure)",
     ]
     return "\n".join(out) + "\n"
 
 
 def monthly_totals(cfg: StackConfig) -> tuple[float, float] | None:
     """(estimate, all-on-demand equivalent) in USD per month, rounded to cents; None when a node type has no price."""
-    from inferstack.cost.prices import PriceNotFound
+    from inferstack.catalog.prices import PriceNotFound
 
     try:
         est = estimate(cfg)

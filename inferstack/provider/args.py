@@ -76,7 +76,7 @@ class Cluster(TypedDict):
     """The Kubernetes control plane and its small on-demand system node pool. Mirrors ``inferstack.config.platform.ClusterConfig``."""
 
     version: NotRequired[str]
-    """Kubernetes minor version of EKS (pinned in components/versions.py); GKE follows the release channel."""
+    """Kubernetes minor version of EKS (pinned in inferstack/catalog/versions.py); GKE follows the release channel."""
 
     release_channel: NotRequired[str]
     """GKE release channel: RAPID, REGULAR or STABLE."""

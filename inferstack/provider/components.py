@@ -1,7 +1,7 @@
 """The components of the ``inferstack`` Pulumi package, for programs in any Pulumi language.
 
 Each one validates its arguments as a stack config (:func:`~inferstack.provider.config.component_stack_config`) and
-declares the real Python component as its child: ``inferstack:index:AwsPlatform`` wraps
+declares the real Python component, with the typed ``*Args`` that config builds, as its child: ``inferstack:index:AwsPlatform`` wraps
 ``inferstack:aws:Platform``, and so on. The package schema is inferred from the annotations here and in
 :mod:`inferstack.provider.args` by ``pulumi.provider.experimental``.
 
@@ -14,10 +14,12 @@ from typing import Any
 import pulumi
 from pulumi.errors import InputPropertiesError
 
+from inferstack.clouds import PROFILES
 from inferstack.components.platform import PlatformOutputs
 from inferstack.config import Cloud, StackConfig
 from inferstack.provider.args import AwsPlatformArgs, GcpPlatformArgs, InferenceStackArgs, Pool
 from inferstack.provider.config import component_stack_config
+from inferstack.serving.deploy import Serving
 
 PACKAGE = "inferstack"
 
@@ -43,14 +45,7 @@ def _pools(platform: PlatformOutputs) -> dict[str, dict[str, Any]]:
 
 def _declare_platform(name: str, cfg: StackConfig, parent: pulumi.Resource) -> Any:
     """The real platform component of ``cfg.cloud``, as a child of ``parent``."""
-    opts = pulumi.ResourceOptions(parent=parent)
-    if cfg.cloud is Cloud.AWS:
-        from inferstack.components.aws.platform import AwsPlatform as EksPlatform
-
-        return EksPlatform(name, cfg, opts=opts)
-    from inferstack.components.gcp.platform import GcpPlatform as GkePlatform
-
-    return GkePlatform(name, cfg, opts=opts)
+    return PROFILES[cfg.cloud].platform()(name, cfg.platform_args(), opts=pulumi.ResourceOptions(parent=parent))
 
 
 class AwsPlatform(pulumi.ComponentResource):
@@ -177,17 +172,8 @@ class InferenceStack(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.platform = _declare_platform(name, cfg, self)
         platform: PlatformOutputs = self.platform.outputs
-        if cloud is Cloud.AWS:
-            from inferstack.components.aws.registry import AwsRegistry
-
-            self.registry: Any = AwsRegistry(f"{name}-registry", cfg, platform, opts=child)
-        else:
-            from inferstack.components.gcp.registry import GcpRegistry
-
-            self.registry = GcpRegistry(f"{name}-registry", cfg, platform, opts=child)
-        from inferstack.serving.deploy import Serving
-
-        self.serving = Serving(f"{name}-serving", cfg, platform, self.registry.outputs, opts=child)
+        self.registry: Any = PROFILES[cloud].registry()(f"{name}-registry", cfg.registry_args(), platform, opts=child)
+        self.serving = Serving(f"{name}-serving", cfg.serving_args(), platform, self.registry.outputs, opts=child)
         served = [f"{m.namespace}/{m.name}" for m in cfg.settings.models]
         pools = _pools(platform)
         self.cluster_name = platform.cluster_name

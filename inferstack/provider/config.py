@@ -1,9 +1,9 @@
 """Turn a cross-language component's arguments into the validated :class:`~inferstack.config.StackConfig`.
 
 Pure functions, no Pulumi engine: the arguments (Python names, as ``ComponentProvider.construct`` maps them, or as a
-Python caller writes them) become the ``inferstack:`` stack keys plus the provider's region, and
-:func:`~inferstack.config.parse_stack_config` checks them exactly as it checks a stack file. Errors name the
-component's argument paths (``acceleratorPools[0].kind``), not stack keys.
+Python caller writes them) build the typed :class:`~inferstack.config.InferstackConfig` directly, and
+:func:`inferstack.load.prepare` derives and checks it exactly as it checks a stack file. Errors name the
+component's argument paths (``acceleratorPools[0].kind``), rendered from each issue's structured key path.
 """
 
 from __future__ import annotations
@@ -15,16 +15,20 @@ from typing import Any
 
 from pulumi import Output
 from pulumi.errors import InputPropertiesError
+from pydantic import ValidationError
 from pydantic.alias_generators import to_camel
 
-from inferstack.config import Cloud, ConfigError, StackConfig, parse_stack_config
-from inferstack.config.stack import NAMESPACE
+from inferstack.catalog.clouds import CLOUDS, REGION_KEYS
+from inferstack.config import Cloud, ConfigError, ConfigIssue, InferstackConfig, StackConfig
+from inferstack.config.args import STACK_NAME_PATTERN
+from inferstack.config.stack import NAMESPACE, format_loc, issues_from_validation
+from inferstack.load import prepare
 
-#: Arguments that are ``inferstack:`` stack keys as they are (after camelCase).
+#: Arguments that are :class:`InferstackConfig` fields as they are.
 SETTINGS_ARGS = ("network", "cluster", "accelerator_pools", "models", "team_namespaces", "registry", "policy")
 
 #: Component names become the stack name in resource names (``inferstack-<name>`` clusters, buckets, KMS aliases).
-NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
+NAME_PATTERN = re.compile(STACK_NAME_PATTERN)
 
 
 def _plain(value: Any, path: str) -> Any:
@@ -45,41 +49,26 @@ def _plain(value: Any, path: str) -> Any:
     return value
 
 
-def argument_path(config_path: str) -> str:
-    """The component argument a stack-config issue path refers to (``inferstack:models[0].pool`` -> ``models[0].pool``)."""
-    if config_path in ("aws:region", "gcp:region"):
-        return "region"
-    if config_path == "gcp:project":
-        return "project"
-    if config_path.startswith(f"{NAMESPACE}:"):
-        rest = config_path[len(NAMESPACE) + 1 :]
-        if rest.startswith("residency.allowedRegions"):
-            return "allowedRegions" + rest[len("residency.allowedRegions") :]
-        if rest == "residency":
+def argument_path(issue: ConfigIssue) -> str:
+    """The component argument an issue refers to (``models[0].pool``, ``allowedRegions[0]``, ``region``)."""
+    if issue.namespace == NAMESPACE:
+        if issue.loc[:2] == ("residency", "allowedRegions"):
+            return format_loc(("allowedRegions", *issue.loc[2:]))
+        if issue.loc[:1] == ("residency",):
             return "allowedRegions"
-        return rest
-    return config_path
+        return format_loc(issue.loc)
+    key = str(issue.loc[0]) if issue.loc else ""
+    if key in REGION_KEYS:
+        return "region"
+    if key in {info.project_key for info in CLOUDS.values()}:
+        return "project"
+    return issue.path
 
 
-def stack_values(cloud: Cloud, args: Mapping[str, Any]) -> dict[str, Any]:
-    """The stack config (``namespace:key`` -> value) the arguments stand for."""
-    region = _plain(args.get("region"), "region")
-    allowed = args.get("allowed_regions")
-    values: dict[str, Any] = {
-        f"{NAMESPACE}:cloud": cloud.value,
-        f"{NAMESPACE}:environment": _plain(args.get("environment"), "environment"),
-        f"{NAMESPACE}:residency": {"allowedRegions": _plain(allowed, "allowedRegions") if allowed else [region]},
-    }
-    for key in SETTINGS_ARGS:
-        if args.get(key) is not None:
-            values[f"{NAMESPACE}:{to_camel(key)}"] = _plain(args[key], to_camel(key))
-    if cloud is Cloud.AWS:
-        values["aws:region"] = region
-    else:
-        values["gcp:region"] = region
-        if args.get("project") is not None:
-            values["gcp:project"] = _plain(args["project"], "project")
-    return values
+def _invalid(name: str, issues: list[ConfigIssue]) -> InputPropertiesError:
+    details = [{"property_path": argument_path(i), "reason": i.message} for i in issues]
+    lines = [f"invalid arguments of component {name}:"] + [f"  {d['property_path']}: {d['reason']}" for d in details]
+    return InputPropertiesError("\n".join(lines), details)  # type: ignore[arg-type]
 
 
 def component_stack_config(name: str, cloud: Cloud, args: Mapping[str, Any], allowed: Collection[str]) -> StackConfig:
@@ -93,16 +82,36 @@ def component_stack_config(name: str, cloud: Cloud, args: Mapping[str, Any], all
             [{"property_path": "name", "reason": "2-32 lower-case letters, digits and dashes"}],
         )
     unknown = sorted(set(args) - set(allowed))
-    if cloud is Cloud.AWS and args.get("project") is not None:
+    info = CLOUDS[cloud]
+    if not info.needs_project and args.get("project") is not None:
         unknown.append("project")  # a GCP setting: refused rather than ignored on AWS
     if unknown:
         raise InputPropertiesError(
             f"arguments not used by this component: {', '.join(to_camel(k) for k in unknown)}",
             [{"property_path": to_camel(k), "reason": "not an argument of this component on this cloud"} for k in unknown],
         )
+    region = _plain(args.get("region"), "region")
+    allowed_regions = args.get("allowed_regions")
+    settings_input: dict[str, Any] = {
+        "cloud": cloud.value,
+        "environment": _plain(args.get("environment"), "environment"),
+        "residency": {"allowedRegions": _plain(allowed_regions, "allowedRegions") if allowed_regions else [region]},
+    }
+    for key in SETTINGS_ARGS:
+        if args.get(key) is not None:
+            settings_input[to_camel(key)] = _plain(args[key], to_camel(key))
     try:
-        return parse_stack_config(name, stack_values(cloud, args), source=f"component {name}")
+        settings = InferstackConfig.model_validate(settings_input)
+    except ValidationError as err:
+        raise _invalid(name, issues_from_validation(err)) from None
+    project = _plain(args.get("project"), "project")
+    missing = [ConfigIssue((info.region_key,), "required: the region of every resource", namespace=None)] if not region else []
+    if info.needs_project and not project:
+        missing.append(ConfigIssue((info.project_key or "",), "required: the Google Cloud project id", namespace=None))
+    if missing:
+        raise _invalid(name, missing)
+    cfg = StackConfig(name=name, settings=settings, region=str(region), project=str(project) if project else None)
+    try:
+        return prepare(cfg, f"component {name}")
     except ConfigError as err:
-        details = [{"property_path": argument_path(i.path), "reason": i.message} for i in err.issues]
-        lines = [f"invalid arguments of component {name}:"] + [f"  {d['property_path']}: {d['reason']}" for d in details]
-        raise InputPropertiesError("\n".join(lines), details) from None  # type: ignore[arg-type]
+        raise _invalid(name, err.issues) from None

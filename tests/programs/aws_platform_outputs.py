@@ -9,7 +9,7 @@ from inferstack.components.aws.platform import AwsPlatform
 from inferstack.program import load_config
 
 cfg = load_config()
-platform = AwsPlatform(cfg.name, cfg)
+platform = AwsPlatform(cfg.name, cfg.platform_args())
 out = platform.outputs
 pools = {n: {"kind": p.kind, "nodeSelector": p.node_selector, "taint": p.taint_key, "devices": p.devices_per_node} for n, p in out.pools.items()}
 data = pulumi.Output.all(out.cluster_name, out.kms_key, out.identity.oidc_provider_arn, out.identity.oidc_issuer).apply(

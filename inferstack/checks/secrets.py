@@ -1,34 +1,33 @@
-"""Cross-field checks of the registry and secrets config (registered with ``@semantic_check``)."""
+"""Checks of the secrets delivered into team namespaces: unique names, values only from secure config."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from inferstack.config.stack import ConfigIssue, StackConfig, semantic_check
+from inferstack.config.stack import ConfigIssue, StackConfig
 
 
-@semantic_check
 def check_secrets(cfg: StackConfig) -> Iterable[ConfigIssue]:
     """Secret names are unique; each ``valueFrom`` is a config key of the stack set as a secret (never plaintext)."""
     seen: set[str] = set()
     for i, s in enumerate(cfg.settings.secrets):
-        path = f"inferstack:secrets[{i}]"
+        loc = ("secrets", i)
         if s.name in seen:
-            yield ConfigIssue(f"{path}.name", f"duplicate secret name {s.name!r}; secret names must be unique")
+            yield ConfigIssue((*loc, "name"), f"duplicate secret name {s.name!r}; secret names must be unique")
         seen.add(s.name)
         if s.value_from.startswith("inferstack:"):
             yield ConfigIssue(
-                f"{path}.valueFrom",
+                (*loc, "valueFrom"),
                 f"{s.value_from!r} is in the inferstack: namespace (typed settings); use another namespace, e.g. inferstack-secrets:hfToken",
             )
         elif s.value_from not in cfg.values:
             yield ConfigIssue(
-                f"{path}.valueFrom", f"config key {s.value_from!r} is not set; run: pulumi config set --secret {s.value_from} <value>"
+                (*loc, "valueFrom"), f"config key {s.value_from!r} is not set; run: pulumi config set --secret {s.value_from} <value>"
             )
         elif s.value_from not in cfg.secret_keys:
             yield ConfigIssue(
-                f"{path}.valueFrom",
+                (*loc, "valueFrom"),
                 f"config key {s.value_from!r} is plaintext; secret values must be set with: pulumi config set --secret {s.value_from} <value>",
             )
         if len(set(s.namespaces)) != len(s.namespaces):
-            yield ConfigIssue(f"{path}.namespaces", "duplicate namespace")
+            yield ConfigIssue((*loc, "namespaces"), "duplicate namespace")

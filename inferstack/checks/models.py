@@ -1,8 +1,8 @@
-"""Config rules of served models: autoscaling per environment, canaries, exposure.
+"""Checks of served models: references, autoscaling per environment, canaries, exposure.
 
-Pure rule functions first (a model and the environment in, messages out), then the ``@semantic_check`` functions
-that turn them into config errors with the key path. Pool limits (max replicas x devices within ``maxNodes``) are
-the capacity planner's check (``inferstack/cost/planner.py``), not repeated here.
+Pure rule functions first (a model and the environment in, messages out), then the ``check_*`` functions that
+turn them into config errors with the key path. Pool limits (max replicas x devices within ``maxNodes``) are
+``inferstack.checks.capacity``'s, not repeated here.
 
 Rules:
 
@@ -21,7 +21,7 @@ from collections.abc import Iterable
 
 from inferstack.config.base import Environment
 from inferstack.config.serving import ModelConfig, ScaleMetric
-from inferstack.config.stack import ConfigIssue, StackConfig, semantic_check
+from inferstack.config.stack import ConfigIssue, StackConfig
 
 #: Scale metrics Knative's default autoscaler (KPA) handles; the others need the HPA class.
 KPA_METRICS = frozenset({ScaleMetric.CONCURRENCY, ScaleMetric.RPS})
@@ -62,23 +62,20 @@ def canary_problems(model: ModelConfig) -> list[tuple[str, str]]:
     return []
 
 
-@semantic_check
 def check_model_autoscaling(cfg: StackConfig) -> Iterable[ConfigIssue]:
     """Autoscaling rules per environment (scale to zero only in dev; prod accelerator models keep a replica)."""
     for i, model in enumerate(cfg.settings.models):
         for key, msg in autoscaling_problems(model, cfg.environment):
-            yield ConfigIssue(f"inferstack:models[{i}].{key}", msg)
+            yield ConfigIssue(("models", i, key), msg)
 
 
-@semantic_check
 def check_model_canaries(cfg: StackConfig) -> Iterable[ConfigIssue]:
     """A canary's version differs from the stable one."""
     for i, model in enumerate(cfg.settings.models):
         for key, msg in canary_problems(model):
-            yield ConfigIssue(f"inferstack:models[{i}].{key}", msg)
+            yield ConfigIssue(("models", i, key), msg)
 
 
-@semantic_check
 def check_model_exposure(cfg: StackConfig) -> Iterable[ConfigIssue]:
     """Public models need the stack's policy to allow public inference."""
     if cfg.settings.policy.allow_public_inference:
@@ -86,6 +83,19 @@ def check_model_exposure(cfg: StackConfig) -> Iterable[ConfigIssue]:
     for i, model in enumerate(cfg.settings.models):
         if model.public:
             yield ConfigIssue(
-                f"inferstack:models[{i}].public",
+                ("models", i, "public"),
                 "true needs inferstack:policy.allowPublicInference: true; models are cluster-local by default",
             )
+
+
+def check_model_references(cfg: StackConfig) -> Iterable[ConfigIssue]:
+    """Model names are unique per namespace and each model's pool exists."""
+    pools = [p.name for p in cfg.settings.accelerator_pools]
+    seen: set[tuple[str, str]] = set()
+    for i, model in enumerate(cfg.settings.models):
+        loc = ("models", i)
+        if (model.namespace, model.name) in seen:
+            yield ConfigIssue((*loc, "name"), f"duplicate model {model.namespace}/{model.name}")
+        seen.add((model.namespace, model.name))
+        if model.pool is not None and model.pool not in pools:
+            yield ConfigIssue((*loc, "pool"), f"unknown pool {model.pool!r}; pools: {', '.join(pools) or '(none)'}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from inferstack.config.base import Cloud
+from inferstack.catalog.clouds import Cloud
 
 #: Node label set on every accelerator node, on both clouds; serving's nodeSelector uses it.
 ACCELERATOR_LABEL = "inferstack.io/accelerator"

@@ -1,0 +1,48 @@
+"""Cross-field checks of a stack config that pydantic's per-field validation cannot express.
+
+Each check is a plain function ``check_*(cfg: StackConfig) -> Iterable[ConfigIssue]``; :data:`CHECKS` lists every
+one, in report order, and :func:`run_checks` runs them all. ``inferstack.load.load_stack`` calls it after parsing
+and deriving; nothing registers itself at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from inferstack.checks.access import check_gke_access_entries
+from inferstack.checks.capacity import check_capacity_plans, check_pricing_overrides, check_replicas_fit_pools
+from inferstack.checks.models import (
+    check_model_autoscaling,
+    check_model_canaries,
+    check_model_exposure,
+    check_model_references,
+)
+from inferstack.checks.pools import check_accelerator_pools, check_tpu_topology
+from inferstack.checks.residency import check_region
+from inferstack.checks.runtimes import check_runtimes
+from inferstack.checks.secrets import check_secrets
+from inferstack.config.stack import ConfigIssue, StackConfig
+
+Check = Callable[[StackConfig], Iterable[ConfigIssue]]
+
+#: Every cross-field check, in the order its issues are reported.
+CHECKS: tuple[Check, ...] = (
+    check_region,
+    check_accelerator_pools,
+    check_model_references,
+    check_tpu_topology,
+    check_gke_access_entries,
+    check_capacity_plans,
+    check_replicas_fit_pools,
+    check_pricing_overrides,
+    check_secrets,
+    check_model_autoscaling,
+    check_model_canaries,
+    check_model_exposure,
+    check_runtimes,
+)
+
+
+def run_checks(cfg: StackConfig) -> list[ConfigIssue]:
+    """Every issue :data:`CHECKS` find in ``cfg``."""
+    return [issue for check in CHECKS for issue in check(cfg)]
