@@ -1,0 +1,416 @@
+"""The fake provider side of the offline engine: outputs and invoke results shaped like the real providers'.
+
+One table per cloud maps a type token (or token) to the function that fills in what the provider would return
+(ids, ARNs, endpoints, OIDC issuers, kubeconfig material), so program code downstream of those outputs runs too:
+
+- AWS: :data:`AWS_RESOURCES` (exact type tokens) and :data:`AWS_RESOURCE_PREFIXES` (``aws:ec2/`` ...);
+- Google Cloud: :data:`GCP_RESOURCES` and :data:`GCP_RESOURCE_SUFFIXES`;
+- Kubernetes: :func:`kubernetes_outputs` (metadata name and uid, Helm release status);
+- invokes: :data:`INVOKES` (``getCallerIdentity``, ``getProject``, ...).
+
+:class:`OfflineMocks` dispatches a registration to its package's outputs and answers ``StackReference`` reads from
+the stack config's :data:`STACK_OUTPUTS_KEY`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pulumi.runtime import mocks as pmocks
+
+from inferstack.engine.errors import ProgramError
+
+ACCOUNT_ID = "123456789012"
+
+#: Config key (offline engine only) holding the outputs of stacks a program reads with ``pulumi.StackReference``:
+#: ``{<org/project/stack>: {outputs: {...}, secretOutputNames: [...]}}``. ``pulumi up`` ignores it.
+STACK_OUTPUTS_KEY = "inferstack-offline:stackOutputs"
+
+
+def _h(*parts: str, n: int = 8) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:n]
+
+
+def _fake_pem(seed: str) -> str:
+    body = base64.b64encode(hashlib.sha512(seed.encode()).digest() * 4).decode()
+    return "-----BEGIN CERTIFICATE-----\n" + body + "\n-----END CERTIFICATE-----\n"
+
+
+@dataclass
+class Registration:
+    """One custom resource being registered: what an output function reads (inputs) and fills in (``out``)."""
+
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    #: The outputs, starting as a copy of the inputs; output functions update it in place.
+    out: dict[str, Any]
+    #: The resource's region: its ``region`` input, else the stack's.
+    region: str
+    #: The Google Cloud project of the stack (GCP resources use their ``project`` input first).
+    project: str
+
+    @property
+    def kind(self) -> str:
+        """The resource class of the type token (``aws:iam/role:Role`` -> ``Role``)."""
+        return self.type.rsplit(":", 1)[1]
+
+    def input_name(self, default: str | None = None) -> str:
+        """The ``name`` input, else ``default``, else the logical name with a hash suffix (a provider autoname)."""
+        return self.inputs.get("name") or default or f"{self.name}-{_h(self.name, n=7)}"
+
+
+#: An output function: fills ``reg.out`` and returns the resource id (None: the package's default id).
+Outputs = Callable[[Registration], "str | None"]
+
+
+# ---------------------------------------------------------------- AWS
+
+
+def _aws_service(type_token: str) -> str:
+    module = type_token.split(":")[1].split("/")[0]
+    return {"cloudwatch": "logs"}.get(module, module)
+
+
+def _aws_arn(reg: Registration, resource: str, service: str | None = None) -> str:
+    return f"arn:aws:{service or _aws_service(reg.type)}:{reg.region}:{ACCOUNT_ID}:{resource}"
+
+
+def _eks_cluster(reg: Registration) -> str:
+    cname = reg.inputs.get("name") or reg.name
+    oidc = _h("oidc", cname, n=32).upper()
+    region = reg.region
+    reg.out.update(
+        name=cname,
+        arn=_aws_arn(reg, f"cluster/{cname}"),
+        endpoint=f"https://{oidc}.gr7.{region}.eks.amazonaws.com",
+        certificateAuthority={"data": base64.b64encode(_fake_pem(cname).encode()).decode()},
+        identities=[{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{oidc}"}]}],
+        status="ACTIVE",
+        version=reg.inputs.get("version", "1.33"),
+        clusterSecurityGroupId=f"sg-{_h('csg', cname, n=17)}",
+        vpcConfig={**(reg.inputs.get("vpcConfig") or {}), "clusterSecurityGroupId": f"sg-{_h('csg', cname, n=17)}"},
+    )
+    return cname
+
+
+def _eks_node_group(reg: Registration) -> None:
+    reg.out.update(arn=_aws_arn(reg, f"nodegroup/{reg.inputs.get('clusterName', 'cluster')}/{reg.name}"))
+
+
+def _iam_role(reg: Registration) -> str:
+    rname = reg.input_name()
+    reg.out.update(name=rname, arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{rname}", uniqueId=f"AROA{_h(rname, n=17).upper()}")
+    return rname
+
+
+def _iam_policy(reg: Registration) -> str:
+    pname = reg.input_name()
+    reg.out.update(name=pname, arn=f"arn:aws:iam::{ACCOUNT_ID}:policy/{pname}")
+    return reg.out["arn"]
+
+
+def _iam_instance_profile(reg: Registration) -> str:
+    pname = reg.input_name()
+    reg.out.update(name=pname, arn=f"arn:aws:iam::{ACCOUNT_ID}:instance-profile/{pname}")
+    return pname
+
+
+def _iam_oidc_provider(reg: Registration) -> str:
+    url = str(reg.inputs.get("url", "")).replace("https://", "")
+    reg.out.update(arn=f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{url}")
+    return reg.out["arn"]
+
+
+def _kms_key(reg: Registration) -> str:
+    name = reg.name
+    key_id = f"{_h('kms', name, n=8)}-{_h('k1', name, n=4)}-{_h('k2', name, n=4)}-{_h('k3', name, n=4)}-{_h('k4', name, n=12)}"
+    reg.out.update(keyId=key_id, arn=_aws_arn(reg, f"key/{key_id}"))
+    return key_id
+
+
+def _kms_alias(reg: Registration) -> None:
+    reg.out.update(arn=_aws_arn(reg, reg.inputs.get("name", "alias/" + reg.name)))
+
+
+def _s3_bucket(reg: Registration) -> str:
+    b = reg.inputs.get("bucket") or f"{reg.name}-{_h(reg.name, n=7)}"
+    reg.out.update(bucket=b, arn=f"arn:aws:s3:::{b}", bucketRegionalDomainName=f"{b}.s3.{reg.region}.amazonaws.com")
+    return b
+
+
+def _dynamodb_table(reg: Registration) -> str:
+    tn = reg.input_name(reg.name)
+    reg.out.update(name=tn, arn=_aws_arn(reg, f"table/{tn}"))
+    return tn
+
+
+def _sqs_queue(reg: Registration) -> str:
+    qn = reg.input_name()
+    reg.out.update(name=qn, arn=_aws_arn(reg, qn), url=f"https://sqs.{reg.region}.amazonaws.com/{ACCOUNT_ID}/{qn}")
+    return reg.out["url"]
+
+
+def _secretsmanager_secret(reg: Registration) -> str:
+    sn = reg.input_name(reg.name)
+    reg.out.update(arn=_aws_arn(reg, f"secret:{sn}-{_h(sn, n=6)}"), name=sn)
+    return reg.out["arn"]
+
+
+def _log_group(reg: Registration) -> str:
+    ln = reg.input_name(reg.name)
+    reg.out.update(name=ln, arn=_aws_arn(reg, f"log-group:{ln}"))
+    return ln
+
+
+#: EC2 resource class -> the id prefix the EC2 API gives it (others: the lower-cased class).
+EC2_ID_PREFIXES = {
+    "Vpc": "vpc", "Subnet": "subnet", "SecurityGroup": "sg", "InternetGateway": "igw", "NatGateway": "nat",
+    "Eip": "eipalloc", "RouteTable": "rtb", "LaunchTemplate": "lt", "FlowLog": "fl", "VpcEndpoint": "vpce",
+}
+
+
+def _ec2(reg: Registration) -> str:
+    kind = reg.kind
+    prefix = EC2_ID_PREFIXES.get(kind, kind.lower())
+    rid = f"{prefix}-{_h(reg.type, reg.name, n=17)}"
+    reg.out.setdefault("arn", _aws_arn(reg, f"{prefix}/{rid}"))
+    if kind == "Eip":
+        reg.out.setdefault("publicIp", "203.0.113." + str(int(_h(reg.name, n=2), 16) % 250 + 1))
+    if kind == "LaunchTemplate":
+        reg.out.setdefault("latestVersion", 1)
+    return rid
+
+
+AWS_RESOURCES: dict[str, Outputs] = {
+    "aws:eks/cluster:Cluster": _eks_cluster,
+    "aws:eks/nodeGroup:NodeGroup": _eks_node_group,
+    "aws:iam/role:Role": _iam_role,
+    "aws:iam/policy:Policy": _iam_policy,
+    "aws:iam/instanceProfile:InstanceProfile": _iam_instance_profile,
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _iam_oidc_provider,
+    "aws:kms/key:Key": _kms_key,
+    "aws:kms/alias:Alias": _kms_alias,
+    "aws:s3/bucket:Bucket": _s3_bucket,
+    "aws:dynamodb/table:Table": _dynamodb_table,
+    "aws:sqs/queue:Queue": _sqs_queue,
+    "aws:secretsmanager/secret:Secret": _secretsmanager_secret,
+    "aws:cloudwatch/logGroup:LogGroup": _log_group,
+}
+#: Type-token prefixes answered by one function, for types not in :data:`AWS_RESOURCES`.
+AWS_RESOURCE_PREFIXES: dict[str, Outputs] = {"aws:ec2/": _ec2}
+
+
+def aws_outputs(reg: Registration) -> str | None:
+    """Outputs of an AWS resource; every one gets an ``arn`` (``arn:aws:<service>:<region>:<account>:<kind>/<name>``
+    unless its function gave a better one)."""
+    fn = AWS_RESOURCES.get(reg.type) or next((f for p, f in AWS_RESOURCE_PREFIXES.items() if reg.type.startswith(p)), None)
+    rid = fn(reg) if fn else None
+    reg.out.setdefault("arn", _aws_arn(reg, f"{reg.kind.lower()}/{reg.inputs.get('name', reg.name)}"))
+    return rid
+
+
+# ---------------------------------------------------------------- Google Cloud
+
+
+@dataclass
+class _GcpNames:
+    project: str
+    location: str
+    name: str
+
+
+def _gcp_names(reg: Registration) -> _GcpNames:
+    return _GcpNames(
+        project=reg.inputs.get("project") or reg.project,
+        location=reg.inputs.get("location") or reg.inputs.get("region") or reg.region,
+        name=reg.input_name(),
+    )
+
+
+def _gke_cluster(reg: Registration) -> None:
+    g = _gcp_names(reg)
+    reg.out.update(
+        endpoint="10.128.0." + str(int(_h(g.name, n=2), 16) % 250 + 2),
+        masterAuth={"clusterCaCertificate": base64.b64encode(_fake_pem(g.name).encode()).decode()},
+        selfLink=f"https://container.googleapis.com/v1/projects/{g.project}/locations/{g.location}/clusters/{g.name}",
+        location=g.location,
+    )
+
+
+def _kms_key_ring(reg: Registration) -> str:
+    g = _gcp_names(reg)
+    return f"projects/{g.project}/locations/{g.location}/keyRings/{g.name}"
+
+
+def _kms_crypto_key(reg: Registration) -> str:
+    return f"{reg.inputs.get('keyRing', 'keyring')}/cryptoKeys/{_gcp_names(reg).name}"
+
+
+def _service_account(reg: Registration) -> str:
+    g = _gcp_names(reg)
+    acct = reg.inputs.get("accountId", g.name)
+    email = f"{acct}@{g.project}.iam.gserviceaccount.com"
+    reg.out.update(email=email, member=f"serviceAccount:{email}")
+    return f"projects/{g.project}/serviceAccounts/{email}"
+
+
+def _gcs_bucket(reg: Registration) -> str:
+    name = _gcp_names(reg).name
+    reg.out.update(url=f"gs://{name}", selfLink=f"https://www.googleapis.com/storage/v1/b/{name}")
+    return name
+
+
+def _network(reg: Registration) -> str:
+    g = _gcp_names(reg)
+    reg.out.setdefault("selfLink", f"https://www.googleapis.com/compute/v1/projects/{g.project}/global/networks/{g.name}")
+    return f"projects/{g.project}/global/networks/{g.name}"
+
+
+def _subnetwork(reg: Registration) -> str:
+    g = _gcp_names(reg)
+    path = f"projects/{g.project}/regions/{g.location}/subnetworks/{g.name}"
+    reg.out.setdefault("selfLink", f"https://www.googleapis.com/compute/v1/{path}")
+    return path
+
+
+def _secret_manager_secret(reg: Registration) -> str:
+    g = _gcp_names(reg)
+    return f"projects/{g.project}/secrets/{reg.inputs.get('secretId', g.name)}"
+
+
+def _service_identity(reg: Registration) -> None:
+    project = _gcp_names(reg).project
+    service = reg.inputs.get("service", "svc").split(".")[0]
+    reg.out.setdefault("email", f"service-{_h(project, n=12)}@gcp-sa-{service}.iam.gserviceaccount.com")
+    reg.out.setdefault("member", "serviceAccount:" + reg.out["email"])
+
+
+GCP_RESOURCES: dict[str, Outputs] = {
+    "gcp:container/cluster:Cluster": _gke_cluster,
+    "gcp:kms/keyRing:KeyRing": _kms_key_ring,
+    "gcp:kms/cryptoKey:CryptoKey": _kms_crypto_key,
+    "gcp:serviceaccount/account:Account": _service_account,
+    "gcp:storage/bucket:Bucket": _gcs_bucket,
+    "gcp:compute/network:Network": _network,
+    "gcp:compute/subnetwork:Subnetwork": _subnetwork,
+    "gcp:secretmanager/secret:Secret": _secret_manager_secret,
+    "gcp:projects/serviceIdentity:ServiceIdentity": _service_identity,
+}
+#: Type-token suffixes answered by one function, for types not in :data:`GCP_RESOURCES` (beta service identities).
+GCP_RESOURCE_SUFFIXES: dict[str, Outputs] = {"ServiceIdentity": _service_identity}
+
+
+def gcp_outputs(reg: Registration) -> str | None:
+    """Outputs of a Google Cloud resource: every one gets ``name`` and ``project``, and by default the id
+    ``projects/<project>/locations/<location>/<kind>s/<name>``."""
+    g = _gcp_names(reg)
+    reg.out.setdefault("name", g.name)
+    reg.out.setdefault("project", g.project)
+    rid = f"projects/{g.project}/locations/{g.location}/{reg.kind.lower()}s/{g.name}"
+    fn = GCP_RESOURCES.get(reg.type) or next((f for s, f in GCP_RESOURCE_SUFFIXES.items() if reg.type.endswith(s)), None)
+    return (fn(reg) if fn else None) or rid
+
+
+# ---------------------------------------------------------------- Kubernetes
+
+
+def kubernetes_outputs(reg: Registration) -> str:
+    """Outputs of a Kubernetes object: ``metadata.name`` (autonamed when the program gave metadata without a name)
+    and ``metadata.uid``; a Helm release is ``deployed``. The id is ``<namespace>/<name>`` (or ``<name>``)."""
+    t, name, inputs = reg.type, reg.name, reg.inputs
+    meta = dict(inputs.get("metadata") or {})
+    meta.setdefault("name", f"{name}-{_h(name, n=6)}" if "metadata" in inputs else name)
+    meta.setdefault("uid", _h("uid", t, name, n=32))
+    reg.out["metadata"] = meta
+    if t == "kubernetes:helm.sh/v3:Release":
+        reg.out.setdefault("status", {"status": "deployed", "name": inputs.get("name", name)})
+    ns = meta.get("namespace")
+    return f"{ns}/{meta['name']}" if ns else meta["name"]
+
+
+#: Provider package -> the function giving its resources' outputs (other packages: inputs echoed back).
+PACKAGE_OUTPUTS: dict[str, Outputs] = {"aws": aws_outputs, "gcp": gcp_outputs, "kubernetes": kubernetes_outputs}
+
+
+# ---------------------------------------------------------------- invokes
+
+
+def _zones(m: OfflineMocks) -> dict[str, Any]:
+    return {"names": [f"{m.region}{s}" for s in "abc"], "zoneIds": [f"{m.region[:3]}-az{i}" for i in (1, 2, 3)], "id": m.region}
+
+
+def _project_number(m: OfflineMocks) -> str:
+    return str(int(_h(m.project, n=8), 16))
+
+
+def _gcs_service_account(m: OfflineMocks) -> dict[str, Any]:
+    email = f"service-{_project_number(m)}@gs-project-accounts.iam.gserviceaccount.com"
+    return {"project": m.project, "emailAddress": email, "member": f"serviceAccount:{email}", "id": email}
+
+
+#: Invoke token -> its result (other invokes: an empty result).
+INVOKES: dict[str, Callable[[OfflineMocks], dict[str, Any]]] = {
+    "aws:index/getCallerIdentity:getCallerIdentity": lambda m: {
+        "accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline", "userId": "AIDAOFFLINE", "id": ACCOUNT_ID,
+    },
+    "aws:index/getPartition:getPartition": lambda m: {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"},
+    "aws:index/getRegion:getRegion": lambda m: {"name": m.region, "region": m.region, "id": m.region},
+    "aws:index/getAvailabilityZones:getAvailabilityZones": _zones,
+    "gcp:organizations/getProject:getProject": lambda m: {
+        "projectId": m.project, "number": _project_number(m), "name": m.project,
+    },
+    "gcp:storage/getProjectServiceAccount:getProjectServiceAccount": _gcs_service_account,
+    "gcp:organizations/getClientConfig:getClientConfig": lambda m: {
+        "project": m.project, "region": m.region, "accessToken": "offline",
+    },
+}
+
+
+# ---------------------------------------------------------------- the mocks
+
+
+class OfflineMocks(pmocks.Mocks):
+    """Answers resource registrations and invokes with outputs shaped like the real providers'."""
+
+    def __init__(
+        self, region: str, project: str | None, stack: str, stack_outputs: Mapping[str, Mapping[str, Any]] | None = None
+    ):
+        self.region = region
+        self.project = project or "inferstack-offline"
+        self.stack = stack
+        #: Referenced stack name -> {"outputs": {...}, "secretOutputNames": [...]}, answered to StackReferences.
+        self.stack_outputs = dict(stack_outputs or {})
+
+    def _stack_reference(self, target: str) -> dict[str, Any]:
+        if target not in self.stack_outputs:
+            known = ", ".join(sorted(self.stack_outputs)) or "none"
+            raise ProgramError(
+                f"StackReference {target!r}: the offline engine has no outputs for it; give them under "
+                f"{STACK_OUTPUTS_KEY} in the stack config (known: {known})"
+            )
+        ref = self.stack_outputs[target]
+        return {"name": target, "outputs": dict(ref.get("outputs") or {}), "secretOutputNames": list(ref.get("secretOutputNames") or [])}
+
+    def new_resource(self, args: pmocks.MockResourceArgs) -> tuple[str, dict]:
+        t, name, inputs = args.typ, args.name, dict(args.inputs)
+        if t == "pulumi:pulumi:StackReference":
+            target = inputs.get("name") or args.resource_id or name
+            return target, self._stack_reference(target)
+        if not args.custom:
+            return "", inputs
+        outputs: dict[str, Any] = dict(inputs)
+        fn = PACKAGE_OUTPUTS.get(t.split(":", 1)[0])
+        rid = None
+        if fn is not None:
+            reg = Registration(t, name, inputs, outputs, inputs.get("region") or self.region, self.project)
+            rid = fn(reg)
+        return rid or f"{name}-{_h(t, name)}", outputs
+
+    def call(self, args: pmocks.MockCallArgs) -> tuple[dict, list]:
+        fn = INVOKES.get(args.token)
+        return (fn(self) if fn else {}), []

@@ -1,0 +1,323 @@
+"""Running a Pulumi program under Pulumi's mock runtime with a monitor that records every registration.
+
+:class:`RecordingMonitor` (a :class:`pulumi.runtime.mocks.MockMonitor`) keeps the whole ``RegisterResource``
+request of every resource; :func:`run_program` runs a program file with a stack's config and returns the
+:class:`~inferstack.engine.recording.Recording`; resources on default providers then get a provider synthesized
+from the stack config, so every resource's region is known.
+
+A run is a short-lived batch of allocations that are almost all alive until it ends: the cyclic garbage collector
+is kept from scanning them over and over (:func:`batch_gc`), and a declaring frame's file is resolved once per file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import functools
+import gc
+import hashlib
+import json
+import runpy
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import pulumi
+from pulumi.runtime import mocks as pmocks
+from pulumi.runtime import settings as psettings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from inferstack.engine.errors import ProgramError
+from inferstack.engine.mocks import STACK_OUTPUTS_KEY, OfflineMocks
+from inferstack.engine.recording import Recording, ResourceRecord, SourcePosition
+from inferstack.engine.wire import Secret, Unknown, from_struct
+
+__all__ = [
+    "DEFAULT_PROGRAM",
+    "PROJECT",
+    "REPO_ROOT",
+    "STACK_OUTPUTS_KEY",
+    "ProgramError",
+    "RecordingMonitor",
+    "batch_gc",
+    "run_program",
+    "run_stack",
+]
+
+PROJECT = "inferstack"
+#: The repository root in a checkout (``inferstack/engine/runner.py`` is two packages below it); in an installed
+#: wheel, the directory holding the ``inferstack`` package.
+REPO_ROOT = Path(__file__).resolve().parents[2]
+#: The program ``pulumi up`` runs: the project's ``__main__.py`` in a checkout; from an installed wheel (no project
+#: files), ``inferstack/program.py`` run as a script, which calls the same :func:`inferstack.program.main`.
+DEFAULT_PROGRAM = (
+    REPO_ROOT / "__main__.py"
+    if (REPO_ROOT / "Pulumi.yaml").is_file()
+    else Path(__file__).resolve().parents[1] / "program.py"
+)
+
+#: Generation-0 threshold of the cyclic GC during a run (CPython's default is 700).
+BATCH_GC_THRESHOLD = 100_000
+_gc_depth = 0
+
+
+@contextlib.contextmanager
+def batch_gc() -> Iterator[None]:
+    """Run a batch (a program run, a policy evaluation) without the cyclic GC rescanning what it builds.
+
+    Objects alive on entry (modules, SDKs, earlier recordings) are frozen out of collections and the generation-0
+    threshold is raised; both are restored on exit. Nested uses keep the outermost one's settings.
+    """
+    global _gc_depth
+    if _gc_depth:
+        _gc_depth += 1
+        try:
+            yield
+        finally:
+            _gc_depth -= 1
+        return
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(BATCH_GC_THRESHOLD, thresholds[1], thresholds[2])
+    _gc_depth = 1
+    try:
+        yield
+    finally:
+        _gc_depth = 0
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
+# ---------------------------------------------------------------- the recording monitor
+
+
+@functools.cache
+def _frame_file(uri: str) -> str | None:
+    """The file of a stack frame's URI as recorded (relative to the repository when inside it); None for SDK
+    frames. Cached by URI: each file is resolved once per process."""
+    path = unquote(urlparse(uri).path)
+    if "site-packages" in path or "/pulumi/" in path:
+        return None
+    try:
+        return str(Path(path).resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return path
+
+
+def _source_of(request: Any) -> SourcePosition | None:
+    """The first frame of the user's code that declared the resource (SDK frames skipped)."""
+    if request.HasField("sourcePosition") and request.sourcePosition.uri:
+        pos = request.sourcePosition
+        file = _frame_file(pos.uri)
+        if file is not None:
+            return SourcePosition(file=file, line=pos.line)
+    if request.HasField("stackTrace"):
+        for frame in request.stackTrace.frames:
+            pos = frame.pc
+            if pos.uri:
+                file = _frame_file(pos.uri)
+                if file is not None:
+                    return SourcePosition(file=file, line=pos.line)
+    return None
+
+
+class RecordingMonitor(pmocks.MockMonitor):
+    """A MockMonitor that keeps the whole RegisterResource request of every resource."""
+
+    def __init__(self, mocks: OfflineMocks):
+        super().__init__(mocks)
+        self.records: list[ResourceRecord] = []
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # Like the real engine: children of the root stack carry no parent type in their URN.
+        if parent and parent.split("::")[2] == "pulumi:pulumi:Stack":
+            parent = ""
+        return super().make_urn(parent, type_, name)
+
+    def RegisterResource(self, request: Any) -> Any:
+        resp = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return resp
+        inputs = from_struct(request.object)
+        outputs = from_struct(resp.object) if resp.HasField("object") else {}
+        self.records.append(
+            ResourceRecord(
+                urn=resp.urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                parent=request.parent or None,
+                provider=request.provider or None,
+                protect=bool(request.protect) if request.HasField("protect") else False,
+                retain_on_delete=bool(request.retainOnDelete) if request.HasField("retainOnDelete") else False,
+                dependencies=list(request.dependencies),
+                property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                inputs=inputs,
+                outputs=outputs,
+                id=resp.id or None,
+                source=_source_of(request),
+                additional_secret_outputs=list(request.additionalSecretOutputs),
+                aliases=[a.urn for a in request.aliases if a.urn] if hasattr(request, "aliases") else [],
+            )
+        )
+        return resp
+
+
+# ---------------------------------------------------------------- config, default providers, exports
+
+
+def _h(*parts: str, n: int = 8) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:n]
+
+
+def _config_strings(config: Mapping[str, Any], secrets: Mapping[str, str]) -> tuple[dict[str, str], set[str]]:
+    """Stack config as Pulumi passes it to a program: strings, JSON for objects, secure values substituted."""
+    out: dict[str, str] = {}
+    secret_keys: set[str] = set()
+    for key, value in config.items():
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            secret_keys.add(key)
+            # Ciphertext cannot be decrypted offline: the value is given by the caller or a marked placeholder.
+            value = secrets.get(key, f"offline-secret-{_h(key, n=12)}")
+        out[key] = value if isinstance(value, str) else json.dumps(value)
+    return out, secret_keys
+
+
+#: Provider packages whose default provider is synthesized, and the stack settings it carries.
+DEFAULT_PROVIDER_PACKAGES = ("aws", "gcp", "kubernetes")
+
+
+def _default_provider_inputs(package: str, region: str, project: str | None) -> dict[str, Any]:
+    if package == "aws":
+        return {"region": region}
+    if package == "gcp":
+        return {"region": region, "project": project}
+    return {}
+
+
+def _synthesize_default_providers(stack: str, region: str, project: str | None, records: list[ResourceRecord]) -> None:
+    """Give every resource on a default provider a provider record carrying the stack's region."""
+    defaults: dict[str, ResourceRecord] = {}
+    for r in list(records):
+        if not r.custom or r.provider or r.is_provider or r.package not in DEFAULT_PROVIDER_PACKAGES:
+            continue
+        prov = defaults.get(r.package)
+        if prov is None:
+            prov = ResourceRecord(
+                urn=f"urn:pulumi:{stack}::{PROJECT}::pulumi:providers:{r.package}::default",
+                type=f"pulumi:providers:{r.package}", name="default", custom=True, parent=None, provider=None,
+                protect=False, retain_on_delete=False, dependencies=[], property_dependencies={},
+                inputs=_default_provider_inputs(r.package, region, project), id="default", synthesized=True,
+            )
+            defaults[r.package] = prov
+            records.insert(0, prov)
+        r.provider = f"{prov.urn}::default"
+
+
+def _cancel_leftover_tasks() -> None:
+    """Drop what a failed program left behind (registrations waiting on a failed output, such as a StackReference
+    without outputs): Pulumi keeps pending outputs in a process-wide set that the next program run would await."""
+    loop = asyncio.get_event_loop()
+    with psettings.SETTINGS.lock:
+        leftover = [t for t in psettings.SETTINGS.outputs if isinstance(t, asyncio.Future)]
+        psettings.SETTINGS.outputs.clear()
+    pending = {t for t in asyncio.all_tasks(loop) if not t.done()} | set(leftover)
+    for task in pending:
+        task.cancel()
+    if pending and not loop.is_running():
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    # Mark the failed program's finished futures as retrieved: otherwise asyncio logs "exception was never
+    # retrieved" from their finalizers at a random later point (inside another test's ast.parse on CPython 3.11,
+    # which then fails with "AST constructor recursion depth mismatch").
+    for obj in gc.get_objects():
+        if isinstance(obj, asyncio.Future) and obj.done() and not obj.cancelled():
+            obj.exception()
+
+
+async def _resolve_export(value: Any) -> Any:
+    """A stack output's value, wrapped in :class:`Secret` when Pulumi keeps it secret; :class:`Unknown` if unknown."""
+    out = pulumi.Output.from_input(value)
+    if not await out.is_known():
+        return Unknown()
+    resolved = await out.future()
+    return Secret(resolved) if await out.is_secret() else resolved
+
+
+# ---------------------------------------------------------------- running a program
+
+
+def run_program(
+    stack: str,
+    config: Mapping[str, Any],
+    *,
+    region: str,
+    project: str | None = None,
+    program: str | Path = DEFAULT_PROGRAM,
+    secrets: Mapping[str, str] | None = None,
+    secret_keys: Iterable[str] = (),
+) -> Recording:
+    """Run ``program`` (a Pulumi Python program) for ``stack`` with ``config`` and return what it declared.
+
+    ``config`` maps ``namespace:key`` to values as in ``Pulumi.<stack>.yaml``; ``{secure: ...}`` values are
+    replaced by ``secrets[key]`` or a placeholder, and passed to the program as secrets. ``StackReference``s are
+    answered from the config's :data:`STACK_OUTPUTS_KEY`.
+    """
+    cfg, secure = _config_strings(config, secrets or {})
+    secure |= set(secret_keys)
+    refs = config.get(STACK_OUTPUTS_KEY) or {}
+    if isinstance(refs, str):
+        refs = json.loads(refs)
+    ctx = contextvars.copy_context()
+    return ctx.run(_run, stack, cfg, secure, region, project, Path(program), refs)
+
+
+def _run(
+    stack: str, cfg: dict[str, str], secure: set[str], region: str, project: str | None, program: Path,
+    stack_outputs: Mapping[str, Mapping[str, Any]],
+) -> Recording:
+    psettings.ROOT.set(None)
+    pulumi.runtime.set_all_config(cfg, sorted(secure))
+    monitor = RecordingMonitor(OfflineMocks(region, project, stack, stack_outputs))
+    pmocks.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
+    program_dir = str(program.resolve().parent)
+    added = program_dir not in sys.path
+    if added:
+        sys.path.insert(0, program_dir)
+    exports: dict[str, Any] = {}
+
+    def run() -> None:
+        runpy.run_path(str(program), run_name="__main__")
+        # The mock runtime registers the root stack's outputs before the program runs; read the exports from it.
+        exports.update(getattr(psettings.get_root_resource(), "outputs", None) or {})
+
+    try:
+        try:
+            with batch_gc():
+                _sync_await(run_pulumi_func(run))
+                outputs = {name: _sync_await(_resolve_export(value)) for name, value in exports.items()}
+        except BaseException:
+            _cancel_leftover_tasks()
+            raise
+    finally:
+        if added:
+            sys.path.remove(program_dir)
+    records = monitor.records
+    _synthesize_default_providers(stack, region, project, records)
+    return Recording(stack=stack, resources=records, outputs=outputs)
+
+
+def run_stack(stack_config: Any, program: str | Path = DEFAULT_PROGRAM, secrets: Mapping[str, str] | None = None) -> Recording:
+    """Run the program for a validated :class:`inferstack.config.StackConfig`."""
+    return run_program(
+        stack_config.name,
+        dict(stack_config.values),
+        region=stack_config.region,
+        project=stack_config.project,
+        program=program,
+        secrets=secrets,
+        secret_keys=stack_config.secret_keys,
+    )
