@@ -13,6 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from inferstack.catalog.versions import CHARTS
+from inferstack.components.helm import chart_release
 from inferstack.components.platform import PlatformOutputs
 from inferstack.config.registry import SecretConfig
 
@@ -85,23 +86,17 @@ class ExternalSecrets(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("inferstack:secrets:ExternalSecrets", name, None, opts)
-        chart = CHARTS["external-secrets"]
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=platform.k8s_provider, depends_on=[*platform.ready, *(depends_on or [])])
-        self.release = k8s.helm.v3.Release(
+        self.release = chart_release(
             f"{name}-eso",
-            name="external-secrets",
-            chart=chart.chart,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo),
-            version=chart.version,
-            namespace=chart.namespace,
-            create_namespace=True,
-            atomic=True,
-            values={
+            "external-secrets",
+            {
                 "installCRDs": True,
                 "serviceAccount": {"create": True, "name": ESO_SERVICE_ACCOUNT, "annotations": store.service_account_annotations},
                 "securityContext": {"runAsNonRoot": True},
             },
-            opts=k8s_opts,
+            k8s_opts,
+            create_namespace=True,
         )
         after = pulumi.ResourceOptions(parent=self, provider=platform.k8s_provider, depends_on=[self.release])
         namespaces = sorted({ns for s in secrets for ns in s.namespaces})

@@ -25,6 +25,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from inferstack.catalog.versions import CHARTS, KNATIVE_SERVING_VERSION
+from inferstack.components.helm import chart_release
 from inferstack.components.platform import PlatformOutputs
 from inferstack.config import Environment, ServingArgs
 from inferstack.serving.inference import DEPLOYMENT_MODE
@@ -116,24 +117,11 @@ class ServingStack(pulumi.ComponentResource):
         def after(*deps: pulumi.Resource) -> pulumi.ResourceOptions:
             return pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[*platform.ready, *deps])
 
-        def release(key: str, suffix: str, values: dict[str, Any], deps: list[pulumi.Resource], oci: bool) -> k8s.helm.v3.Release:
-            chart = CHARTS[key]
-            return k8s.helm.v3.Release(
-                f"{name}-{suffix}",
-                name=key,
-                chart=f"{chart.repo}/{chart.chart}" if oci else chart.chart,
-                repository_opts=None if oci else k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo),
-                version=chart.version,
-                namespace=chart.namespace,
-                create_namespace=True,
-                atomic=True,
-                timeout=900,
-                values=values,
-                opts=after(*deps),
-            )
+        def release(key: str, suffix: str, values: dict[str, Any], deps: list[pulumi.Resource]) -> k8s.helm.v3.Release:
+            return chart_release(f"{name}-{suffix}", key, values, after(*deps), create_namespace=True, timeout=900)
 
-        self.cert_manager = release("cert-manager", "cert-manager", {"crds": {"enabled": True, "keep": True}}, [], oci=False)
-        self.knative_operator = release("knative-operator", "knative-operator", {}, [], oci=False)
+        self.cert_manager = release("cert-manager", "cert-manager", {"crds": {"enabled": True, "keep": True}}, [])
+        self.knative_operator = release("knative-operator", "knative-operator", {}, [])
         self.knative_namespace = k8s.core.v1.Namespace(
             f"{name}-knative-ns",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=KNATIVE_NAMESPACE, labels={"app.kubernetes.io/managed-by": "inferstack"}),
@@ -147,10 +135,10 @@ class ServingStack(pulumi.ComponentResource):
             spec=knative_serving_spec(args),
             opts=after(self.knative_operator, self.knative_namespace),
         )
-        self.kserve_crd = release("kserve-crd", "kserve-crd", {}, [self.cert_manager], oci=True)
-        self.kserve = release("kserve", "kserve", kserve_values(), [self.kserve_crd, self.knative_serving], oci=True)
+        self.kserve_crd = release("kserve-crd", "kserve-crd", {}, [self.cert_manager])
+        self.kserve = release("kserve", "kserve", kserve_values(), [self.kserve_crd, self.knative_serving])
         self.runtimes = release(
-            "kserve-runtime-configs", "kserve-runtimes", {"kserve": {"servingruntime": {"enabled": True}}}, [self.kserve], oci=True
+            "kserve-runtime-configs", "kserve-runtimes", {"kserve": {"servingruntime": {"enabled": True}}}, [self.kserve]
         )
         #: inferstack's own ClusterServingRuntimes (TPU, Neuron), only those the stack's models use.
         self.extra_runtimes = [

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from inferstack.components.aws.registry import irsa_trust, reader_policy, serving_subjects, writer_policy
+from inferstack.components.aws.identity import irsa_trust
+from inferstack.components.aws.registry import reader_policy, serving_subjects, writer_policy
 from inferstack.components.platform import SERVING_SERVICE_ACCOUNT
 from inferstack.engine import Recording
 from tests.conftest import AWS_STACKS, GCP_STACKS, recording, stack_config

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from inferstack.components.aws.identity import assume_role_policy
 from inferstack.components.kubeconfig import exec_kubeconfig
 from inferstack.config.platform import ClusterConfig
 
@@ -17,38 +16,6 @@ CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager", "sch
 DEFAULT_SYSTEM_NODE_TYPE = "m6i.large"
 #: Node label of the system node group; Karpenter and the cluster controllers are pinned to it.
 SYSTEM_POOL = "system"
-
-
-def assume_role_policy(service: str) -> str:
-    """Trust policy letting one AWS service assume a role."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": ["sts:AssumeRole", "sts:TagSession"]}],
-        }
-    )
-
-
-def irsa_trust_policy(oidc_provider_arn: str, issuer: str, namespace: str, service_account: str) -> str:
-    """Trust policy letting exactly one Kubernetes service account assume a role through the cluster's OIDC provider."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Federated": oidc_provider_arn},
-                    "Action": "sts:AssumeRoleWithWebIdentity",
-                    "Condition": {
-                        "StringEquals": {
-                            f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
-                            f"{issuer}:aud": "sts.amazonaws.com",
-                        }
-                    },
-                }
-            ],
-        }
-    )
 
 
 def endpoint_access(cfg: ClusterConfig) -> tuple[bool, list[str] | None]:

@@ -10,8 +10,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from inferstack.catalog.accelerators import ACCELERATOR_LABEL, DEVICE_RESOURCE, TAINT_KEY, Family
-from inferstack.catalog.versions import CHARTS
 from inferstack.components.aws.cluster import SYSTEM_POOL
+from inferstack.components.helm import chart_release
 
 
 def accelerator_affinity(kinds: list[str]) -> dict[str, Any]:
@@ -105,16 +105,6 @@ class DevicePlugins(pulumi.ComponentResource):
         self.register_outputs({"releases": [r.name for r in self.releases]})
 
     def _release(self, name: str, key: str, values: dict, provider: k8s.Provider, depends_on: list) -> k8s.helm.v3.Release:
-        chart = CHARTS[key]
-        oci = chart.repo.startswith("oci://")
-        return k8s.helm.v3.Release(
-            f"{name}-{key}",
-            name=key,
-            chart=f"{chart.repo}/{chart.chart}" if oci else chart.chart,
-            repository_opts=None if oci else k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo),
-            version=chart.version,
-            namespace=chart.namespace,
-            atomic=True,
-            values=values,
-            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on),
+        return chart_release(
+            f"{name}-{key}", key, values, pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on)
         )

@@ -10,8 +10,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from inferstack.catalog.versions import CHARTS
-from inferstack.components.aws.cluster import SYSTEM_POOL, assume_role_policy, irsa_trust_policy
+from inferstack.components.aws.cluster import SYSTEM_POOL
+from inferstack.components.aws.identity import assume_role_policy, irsa_trust, service_account_subject
+from inferstack.components.helm import chart_release
 
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "karpenter"
@@ -274,7 +275,7 @@ class Karpenter(pulumi.ComponentResource):
         self.controller_role = aws.iam.Role(
             f"{name}-controller",
             assume_role_policy=pulumi.Output.all(oidc_provider_arn, oidc_issuer).apply(
-                lambda a: irsa_trust_policy(a[0], a[1], NAMESPACE, SERVICE_ACCOUNT)
+                lambda a: irsa_trust(a[0], a[1], service_account_subject(NAMESPACE, SERVICE_ACCOUNT))
             ),
             opts=child,
         )
@@ -290,16 +291,10 @@ class Karpenter(pulumi.ComponentResource):
         )  # fmt: skip
         self.controller_policy = aws.iam.RolePolicy(f"{name}-controller", role=self.controller_role.id, policy=policy_doc, opts=child)
 
-        chart = CHARTS["karpenter"]
-        self.release = k8s.helm.v3.Release(
+        self.release = chart_release(
             f"{name}-chart",
-            name="karpenter",
-            chart=f"{chart.repo}/{chart.chart}",
-            version=chart.version,
-            namespace=chart.namespace,
-            atomic=True,
-            timeout=900,
-            values={
+            "karpenter",
+            {
                 "settings": {"clusterName": cluster_name, "interruptionQueue": self.queue.name},
                 "serviceAccount": {"name": SERVICE_ACCOUNT, "annotations": {"eks.amazonaws.com/role-arn": self.controller_role.arn}},
                 "replicas": 2,
@@ -310,6 +305,7 @@ class Karpenter(pulumi.ComponentResource):
                 },
                 "podDisruptionBudget": {"name": "karpenter", "maxUnavailable": 1},
             },
-            opts=pulumi.ResourceOptions(parent=self, provider=k8s_provider, depends_on=[self.controller_policy, self.node_access, *depends_on]),
+            pulumi.ResourceOptions(parent=self, provider=k8s_provider, depends_on=[self.controller_policy, self.node_access, *depends_on]),
+            timeout=900,
         )
         self.register_outputs({"queueName": self.queue.name, "nodeRoleArn": self.node_role.arn, "instanceProfile": self.instance_profile.name})

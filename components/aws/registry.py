@@ -14,26 +14,14 @@ import json
 import pulumi
 import pulumi_aws as aws
 
+from inferstack.components.aws.identity import irsa_trust, service_account_subject
 from inferstack.components.platform import SERVING_SERVICE_ACCOUNT, PlatformOutputs, RegistryOutputs
 from inferstack.config import RegistryArgs
 
 
 def serving_subjects(namespaces: list[str]) -> list[str]:
     """``system:serviceaccount:<ns>:inferstack-serving`` for every namespace that has models, sorted."""
-    return [f"system:serviceaccount:{ns}:{SERVING_SERVICE_ACCOUNT}" for ns in namespaces]
-
-
-def irsa_trust(provider_arn: str, issuer: str, subjects: list[str]) -> str:
-    """Trust policy letting only ``subjects`` (service accounts) assume a role through the cluster's OIDC provider."""
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"Federated": provider_arn},
-            "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {"StringEquals": {f"{issuer}:sub": subjects, f"{issuer}:aud": "sts.amazonaws.com"}},
-        }],
-    })
+    return [service_account_subject(ns, SERVING_SERVICE_ACCOUNT) for ns in namespaces]
 
 
 def reader_policy(bucket_arn: str, key_arn: str) -> str:

@@ -12,7 +12,7 @@ import json
 import pulumi
 import pulumi_aws as aws
 
-from inferstack.components.aws.registry import irsa_trust
+from inferstack.components.aws.identity import irsa_trust, service_account_subject
 from inferstack.components.external_secrets import (
     ESO_NAMESPACE,
     ESO_SERVICE_ACCOUNT,
@@ -89,7 +89,7 @@ class AwsSecrets(pulumi.ComponentResource):
             self.secrets[s.name] = secret
 
         ident = platform.identity
-        subject = [f"system:serviceaccount:{ESO_NAMESPACE}:{ESO_SERVICE_ACCOUNT}"]
+        subject = [service_account_subject(ESO_NAMESPACE, ESO_SERVICE_ACCOUNT)]
         self.role = aws.iam.Role(
             f"{name}-eso",
             name=f"inferstack-{args.stack}-external-secrets",

@@ -15,19 +15,9 @@ from __future__ import annotations
 import pulumi
 import pulumi_gcp as gcp
 
+from inferstack.components.gcp.identity import account_id, bind_workload_identity
 from inferstack.components.platform import SERVING_SERVICE_ACCOUNT, PlatformOutputs, RegistryOutputs
 from inferstack.config import RegistryArgs
-
-
-def workload_members(workload_pool: str, namespaces: list[str], service_account: str) -> list[str]:
-    """``serviceAccount:<pool>[<ns>/<sa>]`` for each namespace."""
-    return [f"serviceAccount:{workload_pool}[{ns}/{service_account}]" for ns in namespaces]
-
-
-def account_id(stack: str, role: str) -> str:
-    """A service account id (6-30 chars, lower-case) for ``stack`` and ``role``."""
-    base = f"{stack}-{role}"
-    return base[:30].rstrip("-")
 
 
 class GcpRegistry(pulumi.ComponentResource):
@@ -97,14 +87,8 @@ class GcpRegistry(pulumi.ComponentResource):
             project=project,
             opts=child,
         )
-        for ns, member in zip(namespaces, workload_members(pool, namespaces, SERVING_SERVICE_ACCOUNT), strict=True):
-            gcp.serviceaccount.IAMMember(
-                f"{name}-model-reader-wi-{ns}",
-                service_account_id=self.reader.name,
-                role="roles/iam.workloadIdentityUser",
-                member=member,
-                opts=pulumi.ResourceOptions(parent=self.reader),
-            )
+        for ns in namespaces:
+            bind_workload_identity(f"{name}-model-reader-wi-{ns}", self.reader, pool, ns, SERVING_SERVICE_ACCOUNT)
         gcp.storage.BucketIAMMember(
             f"{name}-model-reader-objects",
             bucket=self.bucket.name,

@@ -17,7 +17,7 @@ from inferstack.components.external_secrets import (
     SecretStoreSpec,
     secret_value,
 )
-from inferstack.components.gcp.registry import account_id, workload_members
+from inferstack.components.gcp.identity import account_id, bind_workload_identity
 from inferstack.components.platform import PlatformOutputs
 from inferstack.config import SecretsArgs
 
@@ -73,13 +73,7 @@ class GcpSecrets(pulumi.ComponentResource):
             opts=child,
         )
         pool = platform.identity.workload_pool or f"{project}.svc.id.goog"
-        gcp.serviceaccount.IAMMember(
-            f"{name}-eso-wi",
-            service_account_id=self.account.name,
-            role="roles/iam.workloadIdentityUser",
-            member=workload_members(pool, [ESO_NAMESPACE], ESO_SERVICE_ACCOUNT)[0],
-            opts=pulumi.ResourceOptions(parent=self.account),
-        )
+        bind_workload_identity(f"{name}-eso-wi", self.account, pool, ESO_NAMESPACE, ESO_SERVICE_ACCOUNT)
         self.secrets: dict[str, gcp.secretmanager.Secret] = {}
         for s in args.secrets:
             secret_id = f"inferstack-{args.stack}-{s.name}"
