@@ -8,10 +8,10 @@ under ``TYPE_CHECKING``, so a function-local import cannot hide an upward edge o
 from __future__ import annotations
 
 import ast
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 REPO = Path(__file__).resolve().parents[1]
 
