@@ -24,7 +24,7 @@ def endpoint_access(cfg: ClusterConfig) -> tuple[bool, list[str] | None]:
         return False, None
     cidrs = list(cfg.public_access_cidrs)
     if not cidrs or any(c.strip() in ("0.0.0.0/0", "::/0") for c in cidrs):
-        raise ValueError("inferstack:cluster.publicAccessCidrs: a public endpoint needs explicit CIDRs other than 0.0.0.0/0")
+        raise ValueError("cluster.publicAccessCidrs: a public endpoint needs explicit CIDRs other than 0.0.0.0/0")
     return True, cidrs
 
 

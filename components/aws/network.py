@@ -28,7 +28,7 @@ def plan_subnets(cidr: str, region: str, zones: int) -> SubnetPlan:
     """
     net = ipaddress.ip_network(cidr, strict=True)
     if net.prefixlen > 21:
-        raise ValueError(f"inferstack:network.cidr {cidr} is too small; use a /21 or larger (a /16 is recommended)")
+        raise ValueError(f"network.cidr {cidr} is too small; use a /21 or larger (a /16 is recommended)")
     eighths = list(net.subnets(prefixlen_diff=3))
     public = list(eighths[-1].subnets(prefixlen_diff=3))
     return SubnetPlan(

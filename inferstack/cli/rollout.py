@@ -30,11 +30,12 @@ from ruamel.yaml.util import load_yaml_guess_indent
 
 from inferstack.cli.common import UsageError, add_stack_args, stack_file
 from inferstack.config import ConfigError, StackConfig
+from inferstack.config.stack import stack_key
 from inferstack.engine import Recording, redact, run_stack
 from inferstack.load import load_stack_file
 from inferstack.serving import canary as rollout
 
-MODELS_KEY = "inferstack:models"
+MODELS_KEY = stack_key("models")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

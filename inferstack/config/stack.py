@@ -63,6 +63,11 @@ class InferstackConfig(StrictModel):
 Loc = tuple[str | int, ...]
 
 
+def stack_key(field: str) -> str:
+    """The stack-file key of an ``InferstackConfig`` field (``models`` -> ``inferstack:models``)."""
+    return f"{NAMESPACE}:{field}"
+
+
 def format_loc(loc: Loc) -> str:
     """``("models", 0, "pool")`` as ``models[0].pool``."""
     out = ""
