@@ -4,6 +4,11 @@ Semantics copied from pulumi-policy's analyzer: enforcement level from the pack 
 the pack's > advisory (config for a policy without a level makes it advisory); ``disabled`` skips the policy;
 remediations run first, only at level ``remediate``, and a violation left afterwards is reported as mandatory;
 an unknown value read by a rule is reported as an advisory "can't run policy" finding, as in a real preview.
+
+Cost: each resource's policy view (:class:`ResourceView`: props, options, provider, and the ``PolicyResource`` stack
+policies see) is built once, whatever the number of policies; a provider's view once per provider; a resource
+policy runs only on the resources of the types its pack entry names. The time is linear in resources x the
+policies that apply to their type.
 """
 
 from __future__ import annotations
@@ -23,9 +28,11 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
+from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
-from inferstack.engine import Recording, ResourceRecord, Unknown
+from inferstack.engine import Recording, ResourceRecord, batch_gc
+from inferstack.engine.wire import UNKNOWN_SENTINEL, Secret, Unknown
+from inferstack.policies.pack import POLICIES, entry_of
 
 
 @dataclass
@@ -44,13 +51,16 @@ class Finding:
         return {"policy": self.policy, "enforcementLevel": self.enforcement_level, "resource": res, "message": self.message}
 
 
-def _sentinels(value: Any) -> Any:
+def policy_props(value: Any) -> Any:
+    """A recorded value as a policy sees it, in one pass: secrets as plaintext, unknowns as Pulumi's sentinel."""
+    if isinstance(value, Secret):
+        return policy_props(value.value)
     if isinstance(value, Unknown):
-        return UNKNOWN_STRING_VALUE
+        return UNKNOWN_SENTINEL
     if isinstance(value, dict):
-        return {k: _sentinels(v) for k, v in value.items()}
+        return {k: policy_props(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_sentinels(v) for v in value]
+        return [policy_props(v) for v in value]
     return value
 
 
@@ -74,47 +84,126 @@ def _policy_config(pack_config: Mapping[str, Any], name: str) -> dict[str, Any] 
     return {k: v for k, v in entry.items() if k != "enforcementLevel"} if isinstance(entry, dict) and entry else None
 
 
-def _opts(r: ResourceRecord) -> PolicyResourceOptions:
-    opts = PolicyResourceOptions(r.protect, [], None, list(r.aliases), PolicyCustomTimeouts(0, 0, 0),
-                                 list(r.additional_secret_outputs), r.parent)
-    opts.retain_on_delete = r.retain_on_delete  # not in pulumi-policy's options; protection rules accept either
-    return opts
+class ResourceView:
+    """One resource as policies see it, built once per evaluation and shared by every policy."""
+
+    __slots__ = ("record", "_props", "_checked", "opts", "provider", "stack_resource")
+
+    def __init__(self, record: ResourceRecord, provider: PolicyProviderResource | None):
+        self.record = record
+        self._props: dict[str, Any] = policy_props(record.inputs)
+        self._checked: Mapping[str, Any] | None = None
+        opts = PolicyResourceOptions(record.protect, [], None, list(record.aliases), PolicyCustomTimeouts(0, 0, 0),
+                                     list(record.additional_secret_outputs), record.parent)
+        opts.retain_on_delete = record.retain_on_delete  # not in pulumi-policy's options; protection rules accept either
+        self.opts = opts
+        self.provider = provider
+        #: The PolicyResource of stack policies (linked to its parent and dependencies by :func:`_stack_resources`).
+        self.stack_resource: PolicyResource | None = None
+
+    @property
+    def props(self) -> dict[str, Any]:
+        return self._props
+
+    @props.setter
+    def props(self, value: dict[str, Any]) -> None:  # a remediation's new properties
+        self._props = value
+        self._checked = None
+
+    @property
+    def checked_props(self) -> Mapping[str, Any]:
+        """The props wrapped to raise on an unknown value (what a resource policy's ``args.props`` is)."""
+        if self._checked is None:
+            self._checked = unknown_checking_proxy(self._props)
+        return self._checked
+
+    def args(self, config: Mapping[str, Any] | None, checked: bool = True) -> ResourceValidationArgs:
+        """The validation args of one policy call: the shared view plus that policy's config."""
+        r = self.record
+        props = self.checked_props if checked else self._props
+        return ResourceValidationArgs(r.type, props, r.urn, r.name, self.opts, self.provider, config)
 
 
-def _provider(rec: Recording, r: ResourceRecord) -> PolicyProviderResource | None:
-    p = rec.provider_of(r)
-    return PolicyProviderResource(p.type, _sentinels(p.plain_inputs), p.urn, p.name) if p else None
+def _views(rec: Recording) -> list[ResourceView]:
+    """The view of every custom, non-provider resource, in registration order; one provider view per provider."""
+    providers: dict[str, PolicyProviderResource | None] = {}
+
+    def provider_view(r: ResourceRecord) -> PolicyProviderResource | None:
+        if not r.provider:
+            return None
+        if r.provider not in providers:
+            p = rec.provider_of(r)  # an index lookup
+            providers[r.provider] = PolicyProviderResource(p.type, policy_props(p.inputs), p.urn, p.name) if p else None
+        return providers[r.provider]
+
+    return [ResourceView(r, provider_view(r)) for r in rec.resources if r.custom and not r.is_provider]
+
+
+def _stack_resources(views: list[ResourceView]) -> list[PolicyResource]:
+    """The resources stack policies see (built once, after remediations), linked to parents and dependencies."""
+    by_urn: dict[str, PolicyResource] = {}
+    for v in views:
+        r = v.record
+        v.stack_resource = by_urn[r.urn] = PolicyResource(r.type, v.props, r.urn, r.name, v.opts, v.provider, None, [], {})
+    for v in views:
+        r, pr = v.record, v.stack_resource
+        pr.parent = by_urn.get(r.parent) if r.parent else None
+        pr.dependencies = [by_urn[d] for d in r.dependencies if d in by_urn]
+        pr.property_dependencies = {k: [by_urn[d] for d in deps if d in by_urn] for k, deps in r.property_dependencies.items()}
+    return list(by_urn.values())
+
+
+def _targets(policies: list, views: list[ResourceView]) -> dict[int, list[ResourceView]]:
+    """Resource policy (by id) -> the views of the resources it applies to, in registration order.
+
+    A policy of the pack applies to the types its entry names; any other policy to every resource. The policies of
+    each type are worked out once per type, so the cost is the resources plus the (policy, resource) pairs that apply.
+    """
+    applies = {id(p): (e.applies_to if (e := entry_of(p)) is not None else None) for p in policies}
+    per_type: dict[str, list[Any]] = {}
+    out: dict[int, list[ResourceView]] = {id(p): [] for p in policies}
+    for v in views:
+        t = v.record.type
+        ps = per_type.get(t)
+        if ps is None:
+            ps = per_type[t] = [p for p in policies if applies[id(p)] is None or applies[id(p)](t)]
+        for p in ps:
+            out[id(p)].append(v)
+    return out
 
 
 def evaluate(rec: Recording, pack_config: Mapping[str, Any], policies: list | None = None,
              pack_level: str | None = "mandatory") -> list[Finding]:
     """All findings of ``policies`` (default: the whole pack) over the resources of ``rec``."""
-    if policies is None:
-        from inferstack.policies.pack import POLICIES as policies  # noqa: N811
+    with batch_gc():
+        return _evaluate(rec, pack_config, POLICIES if policies is None else policies, pack_level)
+
+
+def _evaluate(rec: Recording, pack_config: Mapping[str, Any], policies: list, pack_level: str | None) -> list[Finding]:
     levels = _levels(policies, pack_config, pack_level)
-    records = [r for r in rec.resources if r.custom and not r.is_provider]
-    by_urn = {r.urn: r for r in rec.resources}
-    props = {r.urn: _sentinels(r.plain_inputs) for r in records}
+    views = _views(rec)
+    resource_policies = [p for p in policies if isinstance(p, ResourceValidationPolicy) and levels[p.name] != "disabled"]
+    targets = _targets(resource_policies, views)
     findings: list[Finding] = []
 
     def reporter(policy: str, level: str, default: ResourceRecord | None):
         def report(message: str, urn: str | None = None) -> None:
-            r = by_urn.get(urn) if urn else default
+            r = rec.by_urn(urn) if urn else default
             src = r.source if r else None
             findings.append(Finding(policy, level, f"{message}", r.urn if r else None, r.type if r else None,
                                     r.name if r else None, src.file if src else None, src.line if src else None))
         return report
 
     # Remediations first, only at level remediate; they rewrite the properties later policies see.
-    for p in policies:
-        if isinstance(p, ResourceValidationPolicy) and levels[p.name] == "remediate" and p.remediate is not None:
-            for r in records:
-                args = ResourceValidationArgs(r.type, props[r.urn], r.urn, r.name, _opts(r), _provider(rec, r),
-                                              _policy_config(pack_config, p.name))
-                new = p.remediate(args)
+    for p in resource_policies:
+        if levels[p.name] == "remediate" and p.remediate is not None:
+            cfg = _policy_config(pack_config, p.name)
+            for v in targets[id(p)]:
+                new = p.remediate(v.args(cfg, checked=False))
                 if new is not None:
-                    props[r.urn] = dict(new)
+                    v.props = dict(new)
 
+    stack_resources: list[PolicyResource] | None = None
     for p in policies:
         level = levels[p.name]
         if level == "disabled":
@@ -122,20 +211,12 @@ def evaluate(rec: Recording, pack_config: Mapping[str, Any], policies: list | No
         shown = "mandatory" if level == "remediate" else level
         cfg = _policy_config(pack_config, p.name)
         if isinstance(p, ResourceValidationPolicy):
-            for r in records:
-                args = ResourceValidationArgs(r.type, unknown_checking_proxy(props[r.urn]), r.urn, r.name, _opts(r),
-                                              _provider(rec, r), cfg)
-                _run(p, args, reporter(p.name, shown, r), findings, r)
+            for v in targets[id(p)]:
+                _run(p, v.args(cfg), reporter(p.name, shown, v.record), findings, v.record)
         elif isinstance(p, StackValidationPolicy):
-            prs: dict[str, PolicyResource] = {}
-            for r in records:
-                prs[r.urn] = PolicyResource(r.type, props[r.urn], r.urn, r.name, _opts(r), _provider(rec, r), None, [], {})
-            for r in records:
-                pr = prs[r.urn]
-                pr.parent = prs.get(r.parent) if r.parent else None
-                pr.dependencies = [prs[d] for d in r.dependencies if d in prs]
-                pr.property_dependencies = {k: [prs[d] for d in v if d in prs] for k, v in r.property_dependencies.items()}
-            args = StackValidationArgs(list(prs.values()), cfg)
+            if stack_resources is None:
+                stack_resources = _stack_resources(views)
+            args = StackValidationArgs(list(stack_resources), cfg)
             _run(p, args, reporter(p.name, shown, None), findings, None)
     return findings
 

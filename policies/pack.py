@@ -1,69 +1,61 @@
-"""Every policy of the pack, its default level per environment, and the pack config generated from a stack.
+"""Every policy of the pack, gathered from the rule modules' entries, and the pack config generated from a stack.
 
-The pack config (``policies/config/<stack>.json``) is the single place a stack's policy settings reach the pack:
-``pack_config(stack_config)`` builds it from ``inferstack:environment``, ``inferstack:residency`` and
-``inferstack:policy``; ``inferstack policy config --stack S --write`` writes it; a test fails on drift.
+Each rule module (``policies/rules/*.py``) exports ``ENTRIES``: its policies with their level per environment and
+the settings they read (:class:`~inferstack.policies.entry.PolicyEntry`). This module only gathers them, in report
+order. The pack config (``policies/config/<stack>.json``) is the single place a stack's policy settings reach the
+pack: :func:`pack_config` builds it from the stack's :class:`~inferstack.config.policy.PolicySettings`;
+``inferstack policy config --stack S --write`` writes it; a test fails on drift.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from inferstack.config.base import Environment
+from inferstack.config.policy import EnforcementLevel, PolicySettings
+from inferstack.config.stack import StackConfig
+from inferstack.policies.entry import PolicyEntry
 from inferstack.policies.rules import accelerators, encryption, exposure, iam, protection, rbac, residency
 
 PACK_NAME = "inferstack"
 
+#: The rule modules, in report order.
+RULE_MODULES = (encryption, iam, rbac, residency, exposure, protection, accelerators)
+
+#: Every policy's entry, in report order.
+ENTRIES: tuple[PolicyEntry, ...] = tuple(entry for module in RULE_MODULES for entry in module.ENTRIES)
 #: All policies, in report order.
-POLICIES = [
-    *encryption.POLICIES,
-    *iam.POLICIES,
-    *rbac.POLICIES,
-    *residency.POLICIES,
-    *exposure.POLICIES,
-    *protection.POLICIES,
-    *accelerators.POLICIES,
-]
-POLICY_NAMES = [p.name for p in POLICIES]
-
-#: Policies that are advisory in dev (mandatory in staging and prod); every other policy is mandatory everywhere.
-DEV_ADVISORY = frozenset(
-    {
-        "prod-stateful-protected",
-        "prod-accelerators-not-spot-only",
-        "no-public-load-balancers",
-        "inference-cluster-local",
-        "accelerator-pools-tainted",
-    }
-)
-
-#: Extra settings each policy reads from its config, by policy name.
-def _settings(cfg: Any) -> dict[str, dict[str, Any]]:
-    s = cfg.settings
-    env = cfg.environment.value
-    return {
-        "rbac-bindings": {"platformAdminGroup": s.policy.platform_admin_group},
-        "region-residency": {"allowedRegions": list(s.residency.allowed_regions)},
-        "no-public-load-balancers": {"allowPublicLoadBalancers": s.policy.allow_public_load_balancers},
-        "inference-cluster-local": {"allowPublicInference": s.policy.allow_public_inference},
-        "prod-stateful-protected": {"environment": env},
-        "prod-accelerators-not-spot-only": {"environment": env},
-    }
+POLICIES = [e.policy for e in ENTRIES]
+POLICY_NAMES = [e.name for e in ENTRIES]
+ENTRY_BY_NAME: dict[str, PolicyEntry] = {e.name: e for e in ENTRIES}
+if len(ENTRY_BY_NAME) != len(ENTRIES):
+    raise ValueError(f"policy names registered twice: {sorted({n for n in POLICY_NAMES if POLICY_NAMES.count(n) > 1})}")
 
 
-def default_level(policy: str, environment: str) -> str:
+def entry_of(policy: Any) -> PolicyEntry | None:
+    """The pack's entry of a policy object (None for a policy that is not the pack's own)."""
+    entry = ENTRY_BY_NAME.get(getattr(policy, "name", None))
+    return entry if entry is not None and entry.policy is policy else None
+
+
+def default_level(policy: str, environment: Environment | str) -> EnforcementLevel:
     """The enforcement level of ``policy`` in an environment before per-stack overrides."""
-    return "advisory" if environment == "dev" and policy in DEV_ADVISORY else "mandatory"
+    return ENTRY_BY_NAME[policy].level(environment)
 
 
-def pack_config(cfg: Any) -> dict[str, dict[str, Any]]:
-    """The ``--policy-pack-config`` document of a stack: every policy with its level and settings."""
-    env = cfg.environment.value
-    overrides = cfg.settings.policy.enforcement
+def pack_config(settings: PolicySettings | StackConfig) -> dict[str, dict[str, Any]]:
+    """The ``--policy-pack-config`` document of a stack: every policy with its level and settings.
+
+    Takes the stack's :class:`PolicySettings` (a :class:`StackConfig` stands for its ``policy_settings()``).
+    Raises ValueError naming the unknown policies of ``inferstack:policy.enforcement``.
+    """
+    if isinstance(settings, StackConfig):
+        settings = settings.policy_settings()
+    overrides = settings.policy.enforcement
     unknown = sorted(set(overrides) - set(POLICY_NAMES))
     if unknown:
         raise ValueError(f"inferstack:policy.enforcement: unknown policies {unknown}; allowed: {', '.join(POLICY_NAMES)}")
-    settings = _settings(cfg)
     return {
-        name: {"enforcementLevel": overrides.get(name, default_level(name, env)), **settings.get(name, {})}
-        for name in POLICY_NAMES
+        e.name: {"enforcementLevel": overrides.get(e.name, e.level(settings.environment)), **e.settings(settings)}
+        for e in ENTRIES
     }

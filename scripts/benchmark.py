@@ -22,9 +22,9 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from inferstack.config import load_stack_file  # noqa: E402
 from inferstack.cost.estimate import estimate  # noqa: E402
 from inferstack.engine import run_stack  # noqa: E402
+from inferstack.load import load_stack_file  # noqa: E402
 from inferstack.policies.evaluate import evaluate  # noqa: E402
 from inferstack.policies.pack import pack_config  # noqa: E402
 
@@ -81,7 +81,7 @@ def measure(path: Path, repeat: int) -> dict[str, Any]:
         t1 = time.perf_counter()
         estimate(cfg)
         t2 = time.perf_counter()
-        findings = len(evaluate(rec, pack_config(cfg)))
+        findings = len(evaluate(rec, pack_config(cfg.policy_settings())))
         t3 = time.perf_counter()
         for k, v in {"preview": t1 - t0, "cost": t2 - t1, "policy": t3 - t2}.items():
             best[k] = min(v, best.get(k, v))

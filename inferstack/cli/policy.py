@@ -10,33 +10,32 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pulumi
-from pydantic import Field, ValidationError
+from pydantic import ValidationError
 
+from inferstack.catalog.clouds import CLOUDS, Cloud
 from inferstack.cli.common import UsageError, add_stack_args, load_stack, write_output
-from inferstack.config import ConfigError, ConfigIssue, Environment
-from inferstack.config.base import Cloud, StrictModel
-from inferstack.config.files import read_stack_file
-from inferstack.config.policy import PolicyConfig
-from inferstack.config.stack import _decode, issues_from_validation
-from inferstack.engine import REPO_ROOT, ProgramError, Recording, run_program, run_stack
+from inferstack.config import (
+    ConfigError,
+    ConfigIssue,
+    Environment,
+    InferstackConfig,
+    PolicySettings,
+    read_stack_file,
+)
+from inferstack.config.stack import NAMESPACE, _decode, file_issue, issues_from_validation
+from inferstack.engine import DEFAULT_PROGRAM, REPO_ROOT, ProgramError, Recording, run_program, run_stack
+from inferstack.policies.evaluate import Finding, evaluate, summary
+from inferstack.policies.pack import ENTRIES, pack_config
 
+#: The keys of the ``inferstack:`` namespace read in ``--program`` mode; the program owns every other key.
 POLICY_KEYS = ("cloud", "environment", "residency", "policy")
 CONFIG_DIR = REPO_ROOT / "policies" / "config"
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-
-
-class PolicySettings(StrictModel):
-    """The policy settings of a stack read in --program mode."""
-
-    cloud: Cloud = Field(description="Cloud the program targets.")
-    environment: Environment = Field(description="Environment class: dev, staging or prod.")
-    residency: dict[str, Any] = Field(description="Region residency: allowedRegions.")
-    policy: PolicyConfig = Field(default_factory=PolicyConfig, description="Policy pack settings.")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -55,29 +54,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.set_defaults(func=_config)
 
 
-def policy_settings(config: dict[str, Any], source: str) -> SimpleNamespace:
-    """Validate only the policy keys of the inferstack: namespace; ConfigError names the bad key."""
-    ns = {k.split(":", 1)[1]: (v if k.endswith((":cloud", ":environment")) else _decode(v))
-          for k, v in config.items() if k.split(":", 1)[0] == "inferstack" and k.split(":", 1)[1] in POLICY_KEYS}
+def program_policy_settings(config: Mapping[str, Any], source: str) -> tuple[Cloud, PolicySettings]:
+    """The cloud and policy settings of a ``--program`` stack file: only ``inferstack:cloud``, ``environment``,
+    ``residency`` and ``policy`` are read, validated by the models a full stack uses (so the same errors);
+    :class:`ConfigError` names every bad key."""
+    ns = {}
+    for key, value in config.items():
+        prefix, _, name = key.partition(":")
+        if prefix == NAMESPACE and name in POLICY_KEYS:
+            ns[name] = value if name in ("cloud", "environment") else _decode(value)
     try:
-        s = PolicySettings.model_validate(ns)
+        # Every other field of InferstackConfig has a default: validating the policy keys alone is exact.
+        s = InferstackConfig.model_validate(ns)
     except ValidationError as err:
         raise ConfigError(source, issues_from_validation(err)) from None
-    from inferstack.config.stack import ResidencyConfig
+    return s.cloud, PolicySettings(
+        environment=s.environment, allowed_regions=tuple(s.residency.allowed_regions), policy=s.policy
+    )
 
+
+def _pack_config(settings: PolicySettings, source: str) -> dict[str, Any]:
     try:
-        residency = ResidencyConfig.model_validate(s.residency)
-    except ValidationError as err:
-        raise ConfigError(source, issues_from_validation(err, ResidencyConfig, ("residency",))) from None
-    settings = SimpleNamespace(policy=s.policy, residency=residency, cloud=s.cloud)
-    return SimpleNamespace(settings=settings, environment=s.environment, cloud=s.cloud)
-
-
-def _pack_config(cfg: Any, source: str) -> dict[str, Any]:
-    from inferstack.policies.pack import pack_config
-
-    try:
-        return pack_config(cfg)
+        return pack_config(settings)
     except ValueError as err:
         raise ConfigError(source, [ConfigIssue(("policy", "enforcement"), str(err).split(": ", 1)[-1])]) from None
 
@@ -90,28 +88,25 @@ def _run(args: argparse.Namespace) -> tuple[str, Recording, dict[str, Any], str]
         if not program.is_file():
             raise UsageError(f"--program {args.program}: no such file")
         f = read_stack_file(args.config)
-        cfg = policy_settings(f.config, str(f.path))
-        region_key = "aws:region" if cfg.cloud is Cloud.AWS else "gcp:region"
-        region = f.config.get(region_key)
+        cloud, settings = program_policy_settings(f.config, str(f.path))
+        info = CLOUDS[cloud]
+        region = f.config.get(info.region_key)
         if not region:
-            raise ConfigError(str(f.path), [ConfigIssue(region_key, "required: the region the program deploys to")])
+            raise ConfigError(str(f.path), [file_issue(info.region_key, "required: the region the program deploys to")])
+        project = f.config.get(info.project_key) if info.project_key else None
         try:
             # An absolute path: the SDK drops the source position of a frame whose file name is relative.
-            rec = run_program(f.stack, f.config, region=str(region), project=f.config.get("gcp:project"),
+            rec = run_program(f.stack, f.config, region=str(region), project=project,
                               program=program.resolve(), secret_keys=f.secret_keys)
         except (ProgramError, pulumi.RunError, pulumi.ConfigMissingError, pulumi.ConfigTypeError) as err:
             # The program rejected its config (missing or invalid keys): a usage error, reported without a traceback.
             raise UsageError(f"--program {args.program}: {err}") from None
-        return f.stack, rec, _pack_config(cfg, str(f.path)), str(program.resolve())
+        return f.stack, rec, _pack_config(settings, str(f.path)), str(program.resolve())
     cfg = load_stack(args)
-    from inferstack.engine import DEFAULT_PROGRAM
-
-    return cfg.name, run_stack(cfg), _pack_config(cfg, cfg.name), str(Path(DEFAULT_PROGRAM).resolve())
+    return cfg.name, run_stack(cfg), _pack_config(cfg.policy_settings(), cfg.name), str(Path(DEFAULT_PROGRAM).resolve())
 
 
-def report(stack: str, findings: list) -> dict[str, Any]:
-    from inferstack.policies.evaluate import summary
-
+def report(stack: str, findings: list[Finding]) -> dict[str, Any]:
     return {"stack": stack, "findings": [f.to_json() for f in findings], "summary": summary(findings)}
 
 
@@ -126,18 +121,16 @@ def sarif_uri(path: str) -> str:
         return p.as_uri()
 
 
-def sarif(findings: list, program_file: str) -> dict[str, Any]:
+def sarif(findings: list[Finding], program_file: str) -> dict[str, Any]:
     """A SARIF 2.1.0 log: one result per finding, located at the declaring source line when known.
 
     Mandatory findings are ``error``, advisory ones ``warning``. A finding on a resource whose declaration the
     engine could not place, or a stack-level finding, points at the program file without a line.
     """
-    from inferstack.policies.pack import DEV_ADVISORY, POLICIES
-
-    rules = [{"id": p.name, "name": p.name, "shortDescription": {"text": p.description},
-              "help": {"text": p.remediation_steps or p.description},
+    rules = [{"id": e.name, "name": e.name, "shortDescription": {"text": e.policy.description},
+              "help": {"text": e.policy.remediation_steps or e.policy.description},
               "defaultConfiguration": {"level": "error"},
-              "properties": {"advisoryInDev": p.name in DEV_ADVISORY}} for p in POLICIES]
+              "properties": {"advisoryInDev": e.level(Environment.DEV) == "advisory"}} for e in ENTRIES]
     index = {r["id"]: i for i, r in enumerate(rules)}
     results = []
     for f in findings:
@@ -168,8 +161,6 @@ def _version() -> str:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from inferstack.policies.evaluate import evaluate
-
     stack, rec, pack_cfg, program_file = _run(args)
     findings = evaluate(rec, pack_cfg)
     doc = report(stack, findings)
@@ -187,7 +178,7 @@ def _check(args: argparse.Namespace) -> int:
 
 def _config(args: argparse.Namespace) -> int:
     cfg = load_stack(args)
-    text = json.dumps(_pack_config(cfg, cfg.name), indent=2, sort_keys=True) + "\n"
+    text = json.dumps(_pack_config(cfg.policy_settings(), cfg.name), indent=2, sort_keys=True) + "\n"
     if args.write:
         write_output(text, str(CONFIG_DIR / f"{cfg.name}.json"))
         print(f"wrote {CONFIG_DIR / f'{cfg.name}.json'}")

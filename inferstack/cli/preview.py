@@ -9,7 +9,10 @@ from typing import Any
 
 from inferstack.cli.common import add_stack_args, load_stack, write_output
 from inferstack.config import StackConfig
+from inferstack.cost.estimate import monthly_totals
 from inferstack.engine import Recording, ResourceRecord, run_stack
+from inferstack.policies.evaluate import evaluate
+from inferstack.policies.pack import pack_config
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -60,16 +63,11 @@ def build_report(cfg: StackConfig, rec: Recording) -> dict[str, Any]:
 
 def _policy_findings(cfg: StackConfig, rec: Recording) -> list[dict[str, Any]]:
     """The policy pack's findings, exactly as ``inferstack policy check`` reports them."""
-    from inferstack.policies.evaluate import evaluate
-    from inferstack.policies.pack import pack_config
-
-    return [f.to_json() for f in evaluate(rec, pack_config(cfg))]
+    return [f.to_json() for f in evaluate(rec, pack_config(cfg.policy_settings()))]
 
 
 def _cost_summary(cfg: StackConfig) -> dict[str, Any]:
     """summary.monthlyCostUsd and summary.allOnDemandMonthlyCostUsd (null when a node type has no price)."""
-    from inferstack.cost.estimate import monthly_totals
-
     totals = monthly_totals(cfg)
     return {"monthlyCostUsd": totals[0] if totals else None, "allOnDemandMonthlyCostUsd": totals[1] if totals else None}
 

@@ -10,6 +10,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from inferstack.policies.entry import ADVISORY_IN_DEV, PolicyEntry, environment_setting
 from inferstack.policies.rules.common import get
 
 NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool"
@@ -78,18 +79,18 @@ def _spot_only(args: StackValidationArgs, report) -> None:
             report(f"{r.name}: spot-only accelerator capacity without an on-demand fallback in prod.", r.urn)
 
 
-POLICIES = [
-    ResourceValidationPolicy(
+ENTRIES = [
+    PolicyEntry(ResourceValidationPolicy(
         name="accelerator-pools-tainted",
         description="GPU, TPU and Neuron node pools are tainted.",
         validate=_tainted,
         remediation_steps="Taint accelerator pools (e.g. nvidia.com/gpu=true:NoSchedule) and tolerate it in model pods.",
-    ),
-    StackValidationPolicy(
+    ), ADVISORY_IN_DEV, types=(NODEPOOL, GKE_POOL)),
+    PolicyEntry(StackValidationPolicy(
         name="prod-accelerators-not-spot-only",
         description="In prod, accelerator capacity has an on-demand fallback.",
         validate=_spot_only,
         config_schema=PolicyConfigSchema(properties={"environment": {"type": "string"}}),
         remediation_steps="Use capacity spot-first (spot with on-demand fallback) or on-demand in prod.",
-    ),
+    ), ADVISORY_IN_DEV, environment_setting),
 ]

@@ -6,6 +6,10 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from inferstack.engine.wire import is_unknown
+
+__all__ = ["UNKNOWN_NOTE", "as_list", "get", "is_aws_managed_key", "is_unknown", "parse_json", "refers_to"]
+
 UNKNOWN_NOTE = "value unknown at preview time; the rule decides only on known values"
 
 
@@ -21,11 +25,6 @@ def get(obj: Any, *path: Any) -> Any:
         if obj is None:
             return None
     return obj
-
-
-def is_unknown(value: Any) -> bool:
-    """True for the engine's Unknown marker or Pulumi's unknown sentinel string."""
-    return type(value).__name__ == "Unknown" or value == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
 def is_aws_managed_key(key: Any) -> bool:

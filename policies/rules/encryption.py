@@ -9,14 +9,26 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from inferstack.policies.entry import MANDATORY, PolicyEntry
 from inferstack.policies.rules.common import get, is_aws_managed_key, is_unknown, refers_to
 
 BUCKET = "aws:s3/bucket:Bucket"
 BUCKET_SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+KMS_KEY = "aws:kms/key:Key"
+CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
+EKS_CLUSTER = "aws:eks/cluster:Cluster"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+EBS_VOLUME = "aws:ebs/volume:Volume"
+DYNAMODB_TABLE = "aws:dynamodb/table:Table"
+AWS_SECRET = "aws:secretsmanager/secret:Secret"
+GCS_BUCKET = "gcp:storage/bucket:Bucket"
+GKE_CLUSTER = "gcp:container/cluster:Cluster"
+GCP_SECRET = "gcp:secretmanager/secret:Secret"
 
 
 def _s3_sse_kms(args: StackValidationArgs, report) -> None:
     configured: dict[str, bool] = {}
+    buckets = [b for b in args.resources if b.resource_type == BUCKET]
     for r in args.resources:
         if r.resource_type != BUCKET_SSE:
             continue
@@ -29,11 +41,11 @@ def _s3_sse_kms(args: StackValidationArgs, report) -> None:
         )
         if not ok:
             report(f"{r.name}: S3 encryption must be SSE-KMS with a customer-managed key (kmsMasterKeyId set, not alias/aws/s3).", r.urn)
-        for b in args.resources:
-            if b.resource_type == BUCKET and refers_to(r, b):
+        for b in buckets:
+            if refers_to(r, b):
                 configured[b.urn] = configured.get(b.urn, False) or ok
-    for b in args.resources:
-        if b.resource_type == BUCKET and b.urn not in configured:
+    for b in buckets:
+        if b.urn not in configured:
             report(
                 f"S3 bucket {b.name} has no BucketServerSideEncryptionConfiguration; add one with sseAlgorithm "
                 "aws:kms and a customer-managed kmsMasterKeyId.",
@@ -42,17 +54,17 @@ def _s3_sse_kms(args: StackValidationArgs, report) -> None:
 
 
 def _kms_rotation(args: ResourceValidationArgs, report) -> None:
-    if args.resource_type == "aws:kms/key:Key":
+    if args.resource_type == KMS_KEY:
         if args.props.get("customerMasterKeySpec", "SYMMETRIC_DEFAULT") in (None, "SYMMETRIC_DEFAULT") and args.props.get(
             "keySpec", "SYMMETRIC_DEFAULT"
         ) in (None, "SYMMETRIC_DEFAULT") and args.props.get("enableKeyRotation") is not True:
             report("KMS key must set enableKeyRotation: true.")
-    elif args.resource_type == "gcp:kms/cryptoKey:CryptoKey" and not args.props.get("rotationPeriod"):
+    elif args.resource_type == CRYPTO_KEY and not args.props.get("rotationPeriod"):
         report("Cloud KMS CryptoKey must set rotationPeriod (e.g. 7776000s).")
 
 
 def _eks_secrets(args: ResourceValidationArgs, report) -> None:
-    if args.resource_type != "aws:eks/cluster:Cluster":
+    if args.resource_type != EKS_CLUSTER:
         return
     enc = args.props.get("encryptionConfig")
     if "secrets" not in (get(enc, "resources") or []) or not get(enc, "provider", "keyArn"):
@@ -60,17 +72,17 @@ def _eks_secrets(args: ResourceValidationArgs, report) -> None:
 
 
 def _volumes(args: ResourceValidationArgs, report) -> None:
-    if args.resource_type == "aws:ec2/launchTemplate:LaunchTemplate":
+    if args.resource_type == LAUNCH_TEMPLATE:
         for bdm in args.props.get("blockDeviceMappings") or []:
             ebs = bdm.get("ebs") or {}
             if str(ebs.get("encrypted")).lower() != "true":
                 report(f"launch template block device {bdm.get('deviceName')} must set ebs.encrypted: true (with a customer-managed kmsKeyId).")
-    elif args.resource_type == "aws:ebs/volume:Volume" and args.props.get("encrypted") is not True:
+    elif args.resource_type == EBS_VOLUME and args.props.get("encrypted") is not True:
         report("EBS volume must set encrypted: true (with a customer-managed kmsKeyId).")
 
 
 def _dynamodb(args: ResourceValidationArgs, report) -> None:
-    if args.resource_type != "aws:dynamodb/table:Table":
+    if args.resource_type != DYNAMODB_TABLE:
         return
     sse = args.props.get("serverSideEncryption") or {}
     if not sse.get("enabled") or not sse.get("kmsKeyArn"):
@@ -78,7 +90,7 @@ def _dynamodb(args: ResourceValidationArgs, report) -> None:
 
 
 def _secretsmanager(args: ResourceValidationArgs, report) -> None:
-    if args.resource_type != "aws:secretsmanager/secret:Secret":
+    if args.resource_type != AWS_SECRET:
         return
     key = args.props.get("kmsKeyId")
     if not key or is_aws_managed_key(key):
@@ -86,12 +98,12 @@ def _secretsmanager(args: ResourceValidationArgs, report) -> None:
 
 
 def _gcs(args: ResourceValidationArgs, report) -> None:
-    if args.resource_type == "gcp:storage/bucket:Bucket" and not get(args.props, "encryption", "defaultKmsKeyName"):
+    if args.resource_type == GCS_BUCKET and not get(args.props, "encryption", "defaultKmsKeyName"):
         report("GCS bucket must set encryption.defaultKmsKeyName (CMEK).")
 
 
 def _gke_db(args: ResourceValidationArgs, report) -> None:
-    if args.resource_type != "gcp:container/cluster:Cluster":
+    if args.resource_type != GKE_CLUSTER:
         return
     state = get(args.props, "databaseEncryption", "state")
     if is_unknown(state):
@@ -101,7 +113,7 @@ def _gke_db(args: ResourceValidationArgs, report) -> None:
 
 
 def _secret_manager(args: ResourceValidationArgs, report) -> None:
-    if args.resource_type != "gcp:secretmanager/secret:Secret":
+    if args.resource_type != GCP_SECRET:
         return
     rep = args.props.get("replication") or {}
     auto_key = get(rep, "auto", "customerManagedEncryption", "kmsKeyName")
@@ -111,59 +123,59 @@ def _secret_manager(args: ResourceValidationArgs, report) -> None:
         report("Secret Manager secret must use CMEK: replication.userManaged.replicas[].customerManagedEncryption.kmsKeyName.")
 
 
-POLICIES = [
-    StackValidationPolicy(
+ENTRIES = [
+    PolicyEntry(StackValidationPolicy(
         name="s3-bucket-sse-kms",
         description="S3 buckets are encrypted with SSE-KMS under a customer-managed key.",
         validate=_s3_sse_kms,
         remediation_steps="Declare aws.s3.BucketServerSideEncryptionConfiguration for the bucket with sse_algorithm aws:kms and kms_master_key_id.",
-    ),
-    ResourceValidationPolicy(
+    ), MANDATORY),
+    PolicyEntry(ResourceValidationPolicy(
         name="kms-key-rotation",
         description="Customer-managed keys rotate (AWS enableKeyRotation, Cloud KMS rotationPeriod).",
         validate=_kms_rotation,
         remediation_steps="Set enable_key_rotation=True (AWS) or rotation_period (GCP).",
-    ),
-    ResourceValidationPolicy(
+    ), MANDATORY, types=(KMS_KEY, CRYPTO_KEY)),
+    PolicyEntry(ResourceValidationPolicy(
         name="eks-secrets-encryption",
         description="EKS secrets are envelope-encrypted with a customer-managed key.",
         validate=_eks_secrets,
         remediation_steps="Set encryption_config with resources=['secrets'] and provider.key_arn.",
-    ),
-    ResourceValidationPolicy(
+    ), MANDATORY, types=(EKS_CLUSTER,)),
+    PolicyEntry(ResourceValidationPolicy(
         name="ebs-encryption",
         description="Launch template block devices and EBS volumes are encrypted.",
         validate=_volumes,
         remediation_steps="Set ebs.encrypted='true' and kms_key_id on every block device mapping.",
-    ),
-    ResourceValidationPolicy(
+    ), MANDATORY, types=(LAUNCH_TEMPLATE, EBS_VOLUME)),
+    PolicyEntry(ResourceValidationPolicy(
         name="dynamodb-cmk",
         description="DynamoDB tables are encrypted with a customer-managed key.",
         validate=_dynamodb,
         remediation_steps="Set server_side_encryption enabled=True with kms_key_arn.",
-    ),
-    ResourceValidationPolicy(
+    ), MANDATORY, types=(DYNAMODB_TABLE,)),
+    PolicyEntry(ResourceValidationPolicy(
         name="secretsmanager-cmk",
         description="Secrets Manager secrets use a customer-managed key.",
         validate=_secretsmanager,
         remediation_steps="Set kms_key_id on the secret.",
-    ),
-    ResourceValidationPolicy(
+    ), MANDATORY, types=(AWS_SECRET,)),
+    PolicyEntry(ResourceValidationPolicy(
         name="gcs-cmek",
         description="GCS buckets use CMEK.",
         validate=_gcs,
         remediation_steps="Set encryption.default_kms_key_name on the bucket.",
-    ),
-    ResourceValidationPolicy(
+    ), MANDATORY, types=(GCS_BUCKET,)),
+    PolicyEntry(ResourceValidationPolicy(
         name="gke-database-encryption",
         description="GKE encrypts Kubernetes secrets with Cloud KMS.",
         validate=_gke_db,
         remediation_steps="Set database_encryption state=ENCRYPTED and key_name.",
-    ),
-    ResourceValidationPolicy(
+    ), MANDATORY, types=(GKE_CLUSTER,)),
+    PolicyEntry(ResourceValidationPolicy(
         name="secret-manager-cmek",
         description="Secret Manager secrets use CMEK.",
         validate=_secret_manager,
         remediation_steps="Use user-managed replication with customer_managed_encryption.kms_key_name per replica.",
-    ),
+    ), MANDATORY, types=(GCP_SECRET,)),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from pulumi_policy import (
     PolicyConfigSchema,
@@ -12,6 +13,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from inferstack.config.policy import PolicySettings
+from inferstack.policies.entry import ADVISORY_IN_DEV, MANDATORY, PolicyEntry
 from inferstack.policies.rules.common import get, refers_to
 
 OPEN = ("0.0.0.0/0", "::/0")
@@ -27,10 +30,18 @@ BUCKET_PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 ACCOUNT_PAB = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
 PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 K8S_SECRET_TYPES = ("kubernetes:core/v1:Secret", "kubernetes:core/v1:SecretPatch")
+EKS_CLUSTER = "aws:eks/cluster:Cluster"
+GKE_CLUSTER = "gcp:container/cluster:Cluster"
+GCS_BUCKET = "gcp:storage/bucket:Bucket"
+SERVICE_TYPES = ("kubernetes:core/v1:Service", "kubernetes:core/v1:ServicePatch")
+INFERENCE_SERVICE = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+EC2_INSTANCE = "aws:ec2/instance:Instance"
+EC2_NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 
 
 def _eks_endpoint(args: ResourceValidationArgs, report) -> None:
-    if args.resource_type != "aws:eks/cluster:Cluster":
+    if args.resource_type != EKS_CLUSTER:
         return
     vpc = args.props.get("vpcConfig") or {}
     if vpc.get("endpointPublicAccess") is False:
@@ -41,7 +52,7 @@ def _eks_endpoint(args: ResourceValidationArgs, report) -> None:
 
 
 def _gke_private(args: ResourceValidationArgs, report) -> None:
-    if args.resource_type != "gcp:container/cluster:Cluster":
+    if args.resource_type != GKE_CLUSTER:
         return
     if get(args.props, "privateClusterConfig", "enablePrivateNodes") is not True:
         report("GKE nodes must be private (privateClusterConfig.enablePrivateNodes: true).")
@@ -75,7 +86,7 @@ def _s3_public_block(args: StackValidationArgs, report) -> None:
 
 
 def _gcs_public(args: ResourceValidationArgs, report) -> None:
-    if args.resource_type != "gcp:storage/bucket:Bucket":
+    if args.resource_type != GCS_BUCKET:
         return
     if args.props.get("publicAccessPrevention") != "enforced":
         report("GCS bucket must set publicAccessPrevention: enforced.")
@@ -84,7 +95,7 @@ def _gcs_public(args: ResourceValidationArgs, report) -> None:
 
 
 def _load_balancers(args: ResourceValidationArgs, report) -> None:
-    if args.resource_type not in ("kubernetes:core/v1:Service", "kubernetes:core/v1:ServicePatch"):
+    if args.resource_type not in SERVICE_TYPES:
         return
     if get(args.props, "spec", "type") != "LoadBalancer" or (args.get_config() or {}).get("allowPublicLoadBalancers"):
         return
@@ -94,7 +105,7 @@ def _load_balancers(args: ResourceValidationArgs, report) -> None:
 
 
 def _inference_visibility(args: ResourceValidationArgs, report) -> None:
-    if args.resource_type != "kubernetes:serving.kserve.io/v1beta1:InferenceService":
+    if args.resource_type != INFERENCE_SERVICE:
         return
     if (args.get_config() or {}).get("allowPublicInference"):
         return
@@ -104,13 +115,13 @@ def _inference_visibility(args: ResourceValidationArgs, report) -> None:
 
 
 def _imdsv2(args: ResourceValidationArgs, report) -> None:
-    if args.resource_type == "aws:ec2/launchTemplate:LaunchTemplate":
+    if args.resource_type == LAUNCH_TEMPLATE:
         if get(args.props, "metadataOptions", "httpTokens") != "required":
             report("launch template must require IMDSv2 (metadataOptions.httpTokens: required).")
-    elif args.resource_type == "aws:ec2/instance:Instance":
+    elif args.resource_type == EC2_INSTANCE:
         if get(args.props, "metadataOptions", "httpTokens") != "required":
             report("EC2 instance must require IMDSv2 (metadataOptions.httpTokens: required).")
-    elif args.resource_type == "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass":
+    elif args.resource_type == EC2_NODE_CLASS:
         if get(args.props, "spec", "metadataOptions", "httpTokens") not in (None, "required"):
             report("EC2NodeClass must require IMDSv2 (spec.metadataOptions.httpTokens: required).")
 
@@ -155,31 +166,57 @@ def _k8s_secret_values(args: ResourceValidationArgs, report) -> None:
                "Pulumi state as plain values. Deliver them with an ExternalSecret from the cloud secret store.")
 
 
-POLICIES = [
-    ResourceValidationPolicy(name="eks-endpoint-not-public", description="No EKS endpoint open to 0.0.0.0/0.", validate=_eks_endpoint,
-                             remediation_steps="Use a private endpoint or list the CIDRs allowed."),
-    ResourceValidationPolicy(name="gke-private-cluster", description="GKE private nodes with authorized networks.", validate=_gke_private,
-                             remediation_steps="Set private_cluster_config.enable_private_nodes and master_authorized_networks_config."),
-    StackValidationPolicy(name="s3-no-public-access",
-                          description="Every S3 bucket has a public access block with all four flags on.",
-                          validate=_s3_public_block,
-                          remediation_steps="Declare aws.s3.BucketPublicAccessBlock for the bucket with all four flags True."),
-    ResourceValidationPolicy(name="gcs-no-public-access", description="GCS public access prevention and uniform access.", validate=_gcs_public,
-                             remediation_steps="Set public_access_prevention='enforced' and uniform_bucket_level_access=True."),
-    ResourceValidationPolicy(name="no-public-load-balancers", description="LoadBalancer Services are internal unless allowed.",
-                             validate=_load_balancers,
-                             config_schema=PolicyConfigSchema(properties={"allowPublicLoadBalancers": {"type": "boolean"}}),
-                             remediation_steps="Add the cloud's internal load balancer annotation, or set inferstack:policy.allowPublicLoadBalancers."),
-    ResourceValidationPolicy(name="inference-cluster-local", description="InferenceServices are cluster-local unless allowed.",
-                             validate=_inference_visibility,
-                             config_schema=PolicyConfigSchema(properties={"allowPublicInference": {"type": "boolean"}}),
-                             remediation_steps="Label the InferenceService cluster-local, or set inferstack:policy.allowPublicInference."),
-    ResourceValidationPolicy(name="imdsv2-required", description="Instances require IMDSv2.", validate=_imdsv2,
-                             remediation_steps="Set metadata_options http_tokens='required'."),
-    ResourceValidationPolicy(name="no-privileged-workloads", description="No privileged containers, hostNetwork, hostPID or hostPath.",
-                             validate=_workloads, remediation_steps="Drop privileged, host namespaces and hostPath volumes."),
-    ResourceValidationPolicy(name="k8s-secrets-not-plaintext",
-                             description="No Kubernetes Secret carries plaintext values in stringData or data.",
-                             validate=_k8s_secret_values,
-                             remediation_steps="Create the Secret with an ExternalSecret (inferstack:secrets) from the cloud secret store."),
+def _allow_public_load_balancers(settings: PolicySettings) -> dict[str, Any]:
+    return {"allowPublicLoadBalancers": settings.policy.allow_public_load_balancers}
+
+
+def _allow_public_inference(settings: PolicySettings) -> dict[str, Any]:
+    return {"allowPublicInference": settings.policy.allow_public_inference}
+
+
+ENTRIES = [
+    PolicyEntry(ResourceValidationPolicy(
+        name="eks-endpoint-not-public", description="No EKS endpoint open to 0.0.0.0/0.", validate=_eks_endpoint,
+        remediation_steps="Use a private endpoint or list the CIDRs allowed.",
+    ), MANDATORY, types=(EKS_CLUSTER,)),
+    PolicyEntry(ResourceValidationPolicy(
+        name="gke-private-cluster", description="GKE private nodes with authorized networks.", validate=_gke_private,
+        remediation_steps="Set private_cluster_config.enable_private_nodes and master_authorized_networks_config.",
+    ), MANDATORY, types=(GKE_CLUSTER,)),
+    PolicyEntry(StackValidationPolicy(
+        name="s3-no-public-access",
+        description="Every S3 bucket has a public access block with all four flags on.",
+        validate=_s3_public_block,
+        remediation_steps="Declare aws.s3.BucketPublicAccessBlock for the bucket with all four flags True.",
+    ), MANDATORY),
+    PolicyEntry(ResourceValidationPolicy(
+        name="gcs-no-public-access", description="GCS public access prevention and uniform access.", validate=_gcs_public,
+        remediation_steps="Set public_access_prevention='enforced' and uniform_bucket_level_access=True.",
+    ), MANDATORY, types=(GCS_BUCKET,)),
+    PolicyEntry(ResourceValidationPolicy(
+        name="no-public-load-balancers", description="LoadBalancer Services are internal unless allowed.",
+        validate=_load_balancers,
+        config_schema=PolicyConfigSchema(properties={"allowPublicLoadBalancers": {"type": "boolean"}}),
+        remediation_steps="Add the cloud's internal load balancer annotation, or set inferstack:policy.allowPublicLoadBalancers.",
+    ), ADVISORY_IN_DEV, _allow_public_load_balancers, types=SERVICE_TYPES),
+    PolicyEntry(ResourceValidationPolicy(
+        name="inference-cluster-local", description="InferenceServices are cluster-local unless allowed.",
+        validate=_inference_visibility,
+        config_schema=PolicyConfigSchema(properties={"allowPublicInference": {"type": "boolean"}}),
+        remediation_steps="Label the InferenceService cluster-local, or set inferstack:policy.allowPublicInference.",
+    ), ADVISORY_IN_DEV, _allow_public_inference, types=(INFERENCE_SERVICE,)),
+    PolicyEntry(ResourceValidationPolicy(
+        name="imdsv2-required", description="Instances require IMDSv2.", validate=_imdsv2,
+        remediation_steps="Set metadata_options http_tokens='required'.",
+    ), MANDATORY, types=(LAUNCH_TEMPLATE, EC2_INSTANCE, EC2_NODE_CLASS)),
+    PolicyEntry(ResourceValidationPolicy(
+        name="no-privileged-workloads", description="No privileged containers, hostNetwork, hostPID or hostPath.",
+        validate=_workloads, remediation_steps="Drop privileged, host namespaces and hostPath volumes.",
+    ), MANDATORY, types=("kubernetes:",)),
+    PolicyEntry(ResourceValidationPolicy(
+        name="k8s-secrets-not-plaintext",
+        description="No Kubernetes Secret carries plaintext values in stringData or data.",
+        validate=_k8s_secret_values,
+        remediation_steps="Create the Secret with an ExternalSecret (inferstack:secrets) from the cloud secret store.",
+    ), MANDATORY, types=K8S_SECRET_TYPES),
 ]

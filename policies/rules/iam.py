@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from pulumi_policy import ResourceValidationArgs, ResourceValidationPolicy
 
+from inferstack.policies.entry import MANDATORY, PolicyEntry
 from inferstack.policies.rules.common import as_list, get, parse_json
 
 POLICY_DOC_FIELDS = {
@@ -16,6 +17,8 @@ POLICY_DOC_FIELDS = {
     "aws:kms/key:Key": None,  # key policies grant on "*" (the key itself) by design
 }
 READ_PREFIXES = ("Describe", "Get", "List", "Read", "View")
+ROLE = "aws:iam/role:Role"
+GKE_CLUSTER = "gcp:container/cluster:Cluster"
 
 
 def is_write_action(action: str) -> bool:
@@ -56,7 +59,7 @@ def _check_document(value, where: str, report) -> None:
 
 
 def _iam_policies(args: ResourceValidationArgs, report) -> None:
-    if args.resource_type == "aws:iam/role:Role":  # inline policies declared on the role itself
+    if args.resource_type == ROLE:  # inline policies declared on the role itself
         for p in args.props.get("inlinePolicies") or []:
             _check_document(get(p, "policy"), f"inline policy {get(p, 'name')}: ", report)
         return
@@ -66,7 +69,7 @@ def _iam_policies(args: ResourceValidationArgs, report) -> None:
 
 
 def _trust(args: ResourceValidationArgs, report) -> None:
-    if args.resource_type != "aws:iam/role:Role":
+    if args.resource_type != ROLE:
         return
     doc = parse_json(args.props.get("assumeRolePolicy"))
     if not isinstance(doc, Mapping):
@@ -81,7 +84,7 @@ def _trust(args: ResourceValidationArgs, report) -> None:
 
 
 def _gke_access(args: ResourceValidationArgs, report) -> None:
-    if args.resource_type != "gcp:container/cluster:Cluster":
+    if args.resource_type != GKE_CLUSTER:
         return
     if get(args.props, "enableLegacyAbac") is True:
         report("GKE legacy ABAC must be off (enableLegacyAbac: false).")
@@ -89,23 +92,23 @@ def _gke_access(args: ResourceValidationArgs, report) -> None:
         report("GKE Workload Identity must be on (workloadIdentityConfig.workloadPool: <project>.svc.id.goog).")
 
 
-POLICIES = [
-    ResourceValidationPolicy(
+ENTRIES = [
+    PolicyEntry(ResourceValidationPolicy(
         name="iam-least-privilege",
         description="No IAM statement allows action '*' or a write action on resource '*'.",
         validate=_iam_policies,
         remediation_steps="List explicit actions and scope resources to ARNs (or add a Condition).",
-    ),
-    ResourceValidationPolicy(
+    ), MANDATORY, types=(ROLE, *(t for t, f in POLICY_DOC_FIELDS.items() if f))),
+    PolicyEntry(ResourceValidationPolicy(
         name="iam-trust-not-public",
         description="No role trust policy is open to '*'.",
         validate=_trust,
         remediation_steps="Name the trusted principal (account, service or OIDC provider) explicitly.",
-    ),
-    ResourceValidationPolicy(
+    ), MANDATORY, types=(ROLE,)),
+    PolicyEntry(ResourceValidationPolicy(
         name="gke-access-control",
         description="GKE legacy ABAC off and Workload Identity on.",
         validate=_gke_access,
         remediation_steps="Set enable_legacy_abac=False and workload_identity_config.workload_pool.",
-    ),
+    ), MANDATORY, types=(GKE_CLUSTER,)),
 ]

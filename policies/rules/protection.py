@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pulumi_policy import PolicyConfigSchema, ResourceValidationArgs, ResourceValidationPolicy
 
+from inferstack.policies.entry import ADVISORY_IN_DEV, PolicyEntry, environment_setting
+
 STATEFUL_TYPES = frozenset(
     {
         "aws:kms/key:Key",
@@ -32,12 +34,12 @@ def _protect(args: ResourceValidationArgs, report) -> None:
         report("stateful resource in prod must set protect=True or retain_on_delete=True.")
 
 
-POLICIES = [
-    ResourceValidationPolicy(
+ENTRIES = [
+    PolicyEntry(ResourceValidationPolicy(
         name="prod-stateful-protected",
         description="In prod, KMS keys, buckets, tables, databases, secrets and clusters have protect or retainOnDelete.",
         validate=_protect,
         config_schema=PolicyConfigSchema(properties={"environment": {"type": "string"}}),
         remediation_steps="Pass opts=ResourceOptions(protect=True) or retain_on_delete=True for this resource in prod.",
-    ),
+    ), ADVISORY_IN_DEV, environment_setting, types=tuple(sorted(STATEFUL_TYPES))),
 ]

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pulumi_policy import PolicyConfigSchema, ResourceValidationArgs, ResourceValidationPolicy
+
+from inferstack.config.policy import PolicySettings
+from inferstack.policies.entry import MANDATORY, PolicyEntry
 
 K8S_RBAC = "kubernetes:rbac.authorization.k8s.io/v1:"
 ROLE_TYPES = {K8S_RBAC + k for k in ("Role", "ClusterRole", "RolePatch", "ClusterRolePatch")}
@@ -38,18 +43,24 @@ def _bindings(args: ResourceValidationArgs, report) -> None:
                 report(f"cluster-admin may only be bound to the group {admin!r}; found {s.get('kind')} {s.get('name')!r}.")
 
 
-POLICIES = [
-    ResourceValidationPolicy(
+
+
+def _admin_group(settings: PolicySettings) -> dict[str, Any]:
+    return {"platformAdminGroup": settings.policy.platform_admin_group}
+
+
+ENTRIES = [
+    PolicyEntry(ResourceValidationPolicy(
         name="rbac-no-wildcards",
         description="No '*' in verbs, resources or apiGroups of any Role or ClusterRole rule.",
         validate=_wildcards,
         remediation_steps="Enumerate the verbs, resources and API groups the workload needs.",
-    ),
-    ResourceValidationPolicy(
+    ), MANDATORY, types=tuple(sorted(ROLE_TYPES))),
+    PolicyEntry(ResourceValidationPolicy(
         name="rbac-bindings",
         description="cluster-admin only for the platform-admin group; no bindings to system:anonymous/unauthenticated/authenticated.",
         validate=_bindings,
         config_schema=PolicyConfigSchema(properties={"platformAdminGroup": {"type": "string"}}),
         remediation_steps="Bind a narrower role, or bind cluster-admin to the configured platform-admin group only.",
-    ),
+    ), MANDATORY, _admin_group, types=tuple(sorted(BINDING_TYPES))),
 ]

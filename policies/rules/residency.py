@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from pulumi_policy import PolicyConfigSchema, PolicyResource, StackValidationArgs, StackValidationPolicy
 
+from inferstack.config.policy import PolicySettings
+from inferstack.policies.entry import MANDATORY, PolicyEntry
 from inferstack.policies.rules.common import get, is_unknown
 
 #: Type prefixes of services without a region (global control planes) or of no cloud at all.
@@ -71,8 +74,14 @@ def _residency(args: StackValidationArgs, report) -> None:
                 report(f"{res.name} ({res.resource_type}): location {loc!r} is outside allowedRegions {sorted(allowed)}.", res.urn)
 
 
-POLICIES = [
-    StackValidationPolicy(
+
+
+def _allowed_regions(settings: PolicySettings) -> dict[str, Any]:
+    return {"allowedRegions": list(settings.allowed_regions)}
+
+
+ENTRIES = [
+    PolicyEntry(StackValidationPolicy(
         name="region-residency",
         description="Every regional resource is in an allowed region; unknown regions are violations.",
         validate=_residency,
@@ -83,5 +92,5 @@ POLICIES = [
             }
         ),
         remediation_steps="Use a provider/region/location from inferstack:residency.allowedRegions.",
-    ),
+    ), MANDATORY, _allowed_regions),
 ]
