@@ -188,3 +188,22 @@ def test_readme_quick_start_matches_the_makefile() -> None:
         assert f"make {target}" in readme
         assert re.search(rf"^{target}:.*\binstall\b", makefile, re.M), f"make {target} no longer installs first"
     assert "inferstack preview --stack dev" in makefile
+
+
+def test_policy_table_lists_every_policy_with_its_levels() -> None:
+    """docs/policies.md's table (hand-written checks) names every policy of the pack with its levels per environment."""
+    from inferstack.config.base import Environment
+    from inferstack.policies.pack import ENTRIES
+
+    text = (REPO / "docs" / "policies.md").read_text()
+    rows = {}
+    for line in text.splitlines():
+        m = re.match(r"^\| `([a-z0-9-]+)` \|.*\| (\w+) \| (\w+) \|$", line)
+        if m:
+            rows[m.group(1)] = (m.group(2), m.group(3))
+    expected = {}
+    for e in ENTRIES:
+        staging, prod = e.levels[Environment.STAGING], e.levels[Environment.PROD]
+        assert staging == prod, f"{e.name}: staging and prod differ; the table's last column joins them"
+        expected[e.name] = (e.levels[Environment.DEV], prod)
+    assert rows == expected
