@@ -170,6 +170,19 @@ def test_relative_links_resolve_to_files_without_anchors(path: Path) -> None:
     assert not missing, f"{path.name}: links to missing files: {missing}"
 
 
+_REPO_FILE = re.compile(
+    r"`((?:components|serving|policies|inferstack|tests|scripts|stacks|examples|provider|docs|\.github|\.ci)/[\w./-]*\.\w+)`"
+)
+
+
+@pytest.mark.parametrize("path", [README, *PAGES], ids=lambda p: str(p.relative_to(REPO)))
+def test_files_named_in_code_spans_exist(path: Path) -> None:
+    """A repository file a page names (`tests/test_x.py`, `components/aws/platform.py`, ...) exists: moves update docs."""
+    named = sorted(set(_REPO_FILE.findall(path.read_text())))
+    missing = [f for f in named if not (REPO / f).exists()]
+    assert not missing, f"{path.name} names files that do not exist (moved?): {missing}"
+
+
 def test_readme_is_a_short_index_of_every_docs_page() -> None:
     text = README.read_text()
     lines = len(text.splitlines())
