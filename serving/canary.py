@@ -6,11 +6,15 @@ revision that had all the traffic (the stable one). So an entry ``version: 3, ca
 declares ``storageUri`` of v5 with ``canaryTrafficPercent: 10``; v3 must be the revision rolled out before.
 
 - **set**: start a canary (``--version``) or move its share (``--percent``, default the next step of
-  :data:`CANARY_STEPS`).
+  :data:`CANARY_STEPS`). Replacing the version of an existing canary needs an explicit ``--percent``: the new
+  version must not silently inherit the old one's share.
 - **promote**: the canary becomes the stable version; ``canaryTrafficPercent`` is dropped, so the latest revision
-  (already running) takes 100% without a new rollout.
+  (already running) takes 100% without a new rollout. A canary at 0% (rolled back) is refused unless forced: it
+  would jump from no traffic to all of it.
 - **rollback**: the canary's share goes to 0: all traffic back on the stable revision at once, the canary revision
-  kept for inspection (``latest-`` tag URL). Removing the canary entry later rolls the stable version out again.
+  kept for inspection (``latest-`` tag URL).
+- **drop**: the canary entry is removed; the spec serves the stable version again (a new revision of it takes all
+  traffic), so the canary's share, if any, goes back to the stable version.
 """
 
 from __future__ import annotations
@@ -112,31 +116,52 @@ def _get(entry: Any, key: str) -> Any:
 
 
 def set_canary(entry: MutableMapping[str, Any], percent: int | None = None, version: str | None = None) -> None:
-    """Start a canary of ``version`` or change its percent (default: the next step)."""
+    """Start a canary of ``version`` or change its percent (default: the next step).
+
+    Replacing the version of an existing canary requires ``percent`` (the share the new version starts with): a
+    canary at 50% replaced by an untested version must not keep 50%. ``version`` equal to the canary's version is
+    not a replacement (only ``percent``, if given, changes). Nothing is changed when a RolloutError is raised.
+    """
     canary = entry.get("canary")
     if version is not None:
         version = check_version(version)
         if version == str(entry["version"]):
             raise RolloutError("--version", f"{version} is already the stable version of {entry['name']}")
+    if percent is not None:
+        check_percent(percent)
     if canary is None:
         if version is None:
             raise RolloutError("--version", f"{entry['name']} has no canary; give --version to start one")
-        pct = check_percent(percent) if percent is not None else CANARY_STEPS[0]
-        entry["canary"] = {"version": version, "percent": pct}
+        entry["canary"] = {"version": version, "percent": percent if percent is not None else CANARY_STEPS[0]}
         return
-    if percent is None and version is None:
-        percent = next_step(int(canary.get("percent", 10)))
-    if version is not None:
+    t = traffic(entry)
+    if version is not None and version != t.canary:
+        if percent is None:
+            raise RolloutError(
+                "--percent",
+                f"{entry['name']}'s canary is v{t.canary} at {t.percent}%; replacing it with v{version} needs --percent "
+                f"(the share v{version} starts with, e.g. --percent {CANARY_STEPS[0]})",
+            )
         canary["version"] = version
+    if percent is None and version is None:
+        percent = next_step(int(t.percent or 0))
     if percent is not None:
-        canary["percent"] = check_percent(percent)
+        canary["percent"] = percent
 
 
-def promote(entry: MutableMapping[str, Any]) -> None:
-    """The canary becomes the stable version at 100%."""
+def promote(entry: MutableMapping[str, Any], force: bool = False) -> None:
+    """The canary becomes the stable version at 100%. A canary at 0% (rolled back) only with ``force``."""
     canary = entry.get("canary")
     if not canary:
         raise RolloutError("--model", f"{entry['name']} has no canary to promote")
+    t = traffic(entry)
+    if t.percent == 0 and not force:
+        raise RolloutError(
+            "--model",
+            f"{entry['name']}'s canary v{t.canary} is at 0% (rolled back); promoting it would send it all traffic at "
+            "once; give --force to promote it anyway, `rollout set` to send it traffic again, or `rollout drop` to "
+            "remove it",
+        )
     entry["version"] = str(canary["version"])
     del entry["canary"]
 
@@ -147,3 +172,10 @@ def rollback(entry: MutableMapping[str, Any]) -> None:
     if not canary:
         raise RolloutError("--model", f"{entry['name']} has no canary to roll back")
     canary["percent"] = 0
+
+
+def drop(entry: MutableMapping[str, Any]) -> None:
+    """Remove the canary: the stable version is the spec again, with all traffic."""
+    if not entry.get("canary"):
+        raise RolloutError("--model", f"{entry['name']} has no canary to drop")
+    del entry["canary"]

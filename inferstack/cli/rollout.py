@@ -1,31 +1,43 @@
 """``inferstack rollout``: canary status and edits of a model's traffic in the stack config file.
 
 ``status`` shows each model's versions and traffic split. ``set`` starts a canary (``--version``) or moves its share
-(``--percent``, default the next step 5 -> 10 -> 25 -> 50 -> 75 -> 100); ``promote`` makes the canary the stable
-version at 100%; ``rollback`` sends all traffic back to the stable version. Edits keep the file's comments, quoting
-and layout (ruamel.yaml round trip), are validated with the config models before anything is written, are written
-atomically (temporary file + rename), and print the file diff plus what ``pulumi up`` will change (the offline
-engine run on the old and the new config). ``--dry-run`` prints without writing. Bad input exits 2 naming the
-argument, and leaves the file untouched.
+(``--percent``, default the next step 5 -> 10 -> 25 -> 50 -> 75 -> 100; replacing an existing canary's version needs
+``--percent``); ``promote`` makes the canary the stable version at 100% (a canary at 0% only with ``--force``);
+``rollback`` sends all traffic back to the stable version; ``drop`` removes the canary. Every edit prints the traffic
+before and after. Edits keep the file's comments, quoting and layout (ruamel.yaml round trip), are validated with
+the config models before anything is written, and print the file diff plus what ``pulumi up`` will change (the
+offline engine run on the old and the new config). ``--dry-run`` prints without writing.
+
+Writing is safe against faults and concurrent rollouts: the read-edit-write runs under an exclusive ``flock`` on
+``<stack file>.lock`` (waiting up to ``--lock-timeout`` seconds, then exit 2 "locked"), the file is replaced
+atomically (temporary file in the same directory, fsync, ``os.replace``, directory fsync), and a file changed by a
+program that ignores the lock while the rollout ran is not overwritten. Bad input exits 2 with one ``error:`` line
+naming the argument, and leaves the file untouched.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
+import fcntl
+import glob
 import io
 import json
 import os
 import re
 import stat
 import tempfile
-from collections.abc import Callable, MutableMapping
+import time
+from collections.abc import Callable, Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import CommentMark
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+from ruamel.yaml.tokens import CommentToken
 from ruamel.yaml.util import load_yaml_guess_indent
 
 from inferstack.cli.common import UsageError, add_stack_args, stack_file
@@ -37,9 +49,12 @@ from inferstack.serving import canary as rollout
 
 MODELS_KEY = stack_key("models")
 
+#: Default seconds an edit waits for another rollout of the same stack file to finish.
+LOCK_TIMEOUT = 30.0
+
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("rollout", help="canary routes: status, set, promote, rollback (edits the stack config file)")
+    p = sub.add_parser("rollout", help="canary routes: status, set, promote, rollback, drop (edits the stack config file)")
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     actions.required = True
 
@@ -54,15 +69,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     status.set_defaults(func=_status)
     for name, help_text in (
         ("set", "start a canary (--version) or set its traffic share (--percent, default the next step)"),
-        ("promote", "the canary becomes the stable version at 100%%"),
+        ("promote", "the canary becomes the stable version at 100%% (a canary at 0%% only with --force)"),
         ("rollback", "all traffic back to the stable version (canary share 0)"),
+        ("drop", "remove the canary: the stable version serves all traffic"),
     ):
         a = action(name, help_text)
         if name == "set":
-            a.add_argument("--percent", metavar="P", type=int, help="canary traffic share, 0..100")
+            a.add_argument("--percent", metavar="P", type=int, help="canary traffic share, 0..100 (required to replace a canary's version)")
             a.add_argument("--version", metavar="V", help="registry version number of a new canary")
+        if name == "promote":
+            a.add_argument("--force", action="store_true", help="promote a canary that was rolled back to 0%%")
         a.add_argument("--dry-run", action="store_true", help="print the changes without writing the file")
+        a.add_argument(
+            "--lock-timeout", metavar="S", type=_seconds, default=LOCK_TIMEOUT,
+            help=f"seconds to wait for another rollout of the same file (default {LOCK_TIMEOUT:g}; 0: fail at once)",
+        )
         a.set_defaults(func=_edit)
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
+    if not 0 <= seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 or more seconds; got {value}")
+    return seconds
 
 
 # ---------------------------------------------------------------- YAML round trip
@@ -94,11 +126,65 @@ def edit_text(text: str, path: Path, model_ref: str, edit: Callable[[MutableMapp
     models = _models_of(doc, path)
     index = rollout.find_model(models, model_ref)
     entry = models[index]
+    keys_before = list(entry)
+    trailing = _trailing_comment_lines(entry, "canary")
     edit(entry)
+    if "canary" in keys_before and "canary" not in entry and trailing:
+        _keep_comments(entry, keys_before, "canary", trailing)
     _quote_versions(entry)
     buf = io.StringIO()
     y.dump(doc, buf)
     return buf.getvalue(), index
+
+
+# A full-line comment after a block is stored by ruamel.yaml on the block's last scalar (after its end-of-line
+# comment, in the same token). Deleting the canary mapping would take with it the comments below it, which belong to
+# what follows (the next key, or the next model); they move to the key before the canary instead.
+
+
+def _eol_slot(container: Any, key: Any) -> int:
+    return 0 if isinstance(container, CommentedSeq) else 2
+
+
+def _last_scalar(container: Any, key: Any) -> tuple[Any, Any]:
+    """The container and key holding the last scalar written under ``container[key]`` (block collections nest)."""
+    value = container[key]
+    while isinstance(value, (CommentedMap, CommentedSeq)) and len(value) and not value.fa.flow_style():
+        last = list(value)[-1] if isinstance(value, CommentedMap) else len(value) - 1
+        container, key, value = value, last, value[last]
+    return container, key
+
+
+def _trailing_comment_lines(entry: Any, key: str) -> str:
+    """The full-line comments (and blank lines) right after ``entry[key]``'s block, '' when none."""
+    if not isinstance(entry, CommentedMap) or key not in entry:
+        return ""
+    container, last = _last_scalar(entry, key)
+    slots = container.ca.items.get(last) if isinstance(container, (CommentedMap, CommentedSeq)) else None
+    token = slots[_eol_slot(container, last)] if slots else None
+    if token is None and key in entry.ca.items:  # a flow-style block: the comment is on the key itself
+        token = entry.ca.items[key][2]
+    if not isinstance(token, CommentToken):
+        return ""
+    _, _, rest = token.value.partition("\n")
+    return rest if rest.strip() else ""
+
+
+def _keep_comments(entry: CommentedMap, keys_before: list[Any], removed: str, lines: str) -> None:
+    """Put ``lines`` (full-line comments) after the key that came before ``removed``."""
+    i = keys_before.index(removed)
+    prev = next((k for k in reversed(keys_before[:i]) if k in entry), None)
+    if prev is None:  # the removed block was the entry's first key: nothing above to hang them on
+        return
+    container, last = _last_scalar(entry, prev)
+    slot = _eol_slot(container, last)
+    slots = container.ca.items.setdefault(last, [None, None, None, None])
+    token = slots[slot]
+    if isinstance(token, CommentToken):
+        token.value = token.value if token.value.endswith("\n") else token.value + "\n"
+        token.value += lines
+    else:
+        slots[slot] = CommentToken("\n" + lines, CommentMark(0), None)
 
 
 def _quote_versions(entry: MutableMapping[str, Any]) -> None:
@@ -228,14 +314,28 @@ def _status(args: argparse.Namespace) -> int:
 
 def _edit(args: argparse.Namespace) -> int:
     path = stack_file(args)
+    if args.dry_run:
+        return _apply(args, path)
+    with stack_lock(path, args.lock_timeout):
+        _remove_stale_temp_files(path)
+        return _apply(args, path)
+
+
+def _apply(args: argparse.Namespace, path: Path) -> int:
+    """Read, edit, validate, print and (unless ``--dry-run``) write; the caller holds the lock."""
+    try:
+        text = path.read_text()
+    except OSError as err:
+        raise UsageError(f"{path}: cannot read: {err.strerror or err}") from None
     before = load_stack_file(path)
-    text = path.read_text()
 
     def edit(entry: MutableMapping[str, Any]) -> None:
         if args.action == "set":
             rollout.set_canary(entry, percent=args.percent, version=args.version)
         elif args.action == "promote":
-            rollout.promote(entry)
+            rollout.promote(entry, force=args.force)
+        elif args.action == "drop":
+            rollout.drop(entry)
         else:
             rollout.rollback(entry)
 
@@ -243,9 +343,13 @@ def _edit(args: argparse.Namespace) -> int:
         new_text, index = edit_text(text, path, args.model, edit)
     except rollout.RolloutError as err:
         raise UsageError(str(err)) from None
+    old_d = describe(before, index)
+    if new_text == text:
+        print(f"{old_d['model']}: traffic {_split_text(old_d)} unchanged; file not written")
+        return 0
     after = validate_text(new_text, path)
 
-    old_d, new_d = describe(before, index), describe(after, index)
+    new_d = describe(after, index)
     print(f"{new_d['model']} in {path}: traffic {_split_text(old_d)} -> {_split_text(new_d)}")
     diff = difflib.unified_diff(text.splitlines(True), new_text.splitlines(True), f"{path}", f"{path} (new)")
     print("".join(diff), end="")
@@ -253,13 +357,80 @@ def _edit(args: argparse.Namespace) -> int:
     if args.dry_run:
         print("dry run: file not written")
         return 0
-    write_atomically(path, new_text)
+    if path.read_text() != text:
+        raise UsageError(
+            f"{path} changed while this rollout ran (another program wrote it); nothing written, run the command again"
+        )
+    try:
+        write_atomically(path, new_text)
+    except OSError as err:
+        raise UsageError(f"{path}: cannot write: {err.strerror or err}; file left unchanged") from None
     print(f"wrote {path}; run `pulumi up` to apply")
     return 0
 
 
+def lock_path(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
+
+
+@contextlib.contextmanager
+def stack_lock(path: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``<path>.lock`` (waiting up to ``timeout`` s); UsageError "locked" otherwise.
+
+    The lock file holds the owner's pid and is removed on release (while still locked). A waiter that then gets the
+    lock of the removed file sees that the path no longer names its file and starts over, so two processes never
+    both hold the lock. A killed owner leaves the file behind but not the lock (the kernel releases it).
+    """
+    lock = lock_path(path)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:
+            raise UsageError(f"{path}: cannot create the lock file {lock}: {err.strerror or err}; file left unchanged") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            os.close(fd)
+            if time.monotonic() >= deadline:
+                owner = f"pid {holder}, " if holder.isdigit() else ""
+                raise UsageError(
+                    f"{path} is locked by another rollout ({owner}lock file {lock}); waited {timeout:g}s; "
+                    "run the command again when it has finished"
+                ) from None
+            time.sleep(0.05)
+            continue
+        except BaseException:
+            os.close(fd)
+            raise
+        try:
+            current = os.stat(lock)
+        except FileNotFoundError:
+            current = None
+        mine = os.fstat(fd)
+        if current is not None and (current.st_dev, current.st_ino) == (mine.st_dev, mine.st_ino):
+            break
+        os.close(fd)  # locked a lock file its owner has just removed: try the one at the path now
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(lock)
+        os.close(fd)
+
+
+def _remove_stale_temp_files(path: Path) -> None:
+    """Temporary files of a rollout killed before its rename (only called under the lock: none is in flight)."""
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        tmp.unlink(missing_ok=True)
+
+
 def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, fsync it, then rename it over ``path`` (mode kept)."""
+    """Write ``text`` to a temporary file beside ``path``, fsync it, rename it over ``path`` (mode kept), fsync the
+    directory: a reader (or a crash) sees the old file or the new one, never part of one."""
     mode = stat.S_IMODE(path.stat().st_mode)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -272,3 +443,9 @@ def write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    with contextlib.suppress(OSError):  # not every filesystem lets a directory be opened and synced
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
