@@ -25,8 +25,10 @@ class PolicyConfig(StrictModel):
 class PolicySettings(StrictModel):
     """What the policy pack reads of a stack: environment, residency and the ``inferstack:policy`` settings.
 
-    Built by the config (:meth:`inferstack.config.StackConfig.policy_settings`, or from the policy keys alone of a
-    program's stack file in ``policy check --program`` mode); ``policies.pack.pack_config`` takes it.
+    Built by :meth:`inferstack.config.StackConfig.policy_settings` for a stack, or, in ``policy check --program``
+    mode, from the policy keys alone of a program's stack file (``inferstack.cli.policy.program_policy_settings``,
+    which validates them with the full stack's models); ``policies.pack.pack_config`` takes it, and each policy's
+    entry turns it into that policy's settings.
     """
 
     environment: Environment = Field(description="Environment class: dev, staging or prod.")
