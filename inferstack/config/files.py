@@ -1,4 +1,9 @@
-"""Reading ``Pulumi.<stack>.yaml`` files: the config values and which keys are secure, before any validation."""
+"""Reading ``Pulumi.<stack>.yaml`` files: the config values and which keys are secure, before any validation.
+
+The file is read with :func:`inferstack.config.yaml_data.load_yaml_data` (UTF-8 only, bounded size, depth and
+alias expansion, JSON types only, duplicate keys refused), so every command that reads a stack file fails the
+same way on hostile input: one ``error:`` line naming the file, exit 2.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from inferstack.config.stack import ConfigError, file_issue
+from inferstack.config.yaml_data import MAX_BYTES, YamlDataError, decode_text, load_yaml_data
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,20 @@ class StackFile:
     secret_keys: frozenset[str]
 
 
+def read_yaml_file(path: Path) -> Any:
+    """The YAML document of ``path`` as plain data; YamlDataError when it is missing, unreadable or unsafe."""
+    try:
+        with path.open("rb") as f:
+            data = f.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise YamlDataError("no such file") from None
+    except IsADirectoryError:
+        raise YamlDataError("is a directory, not a stack file") from None
+    except OSError as err:
+        raise YamlDataError(f"cannot read: {err.strerror}") from None
+    return load_yaml_data(decode_text(data))
+
+
 def read_stack_file(path: str | Path) -> StackFile:
     """Read ``Pulumi.<name>.yaml``; the stack name comes from the file name. Raises ConfigError on unreadable YAML."""
     p = Path(path)
@@ -29,11 +47,11 @@ def read_stack_file(path: str | Path) -> StackFile:
         raise ConfigError(str(p), [file_issue("file", "stack config files are named Pulumi.<stack>.yaml")])
     stack = name[len("Pulumi.") : name.rindex(".")]
     try:
-        doc = yaml.safe_load(p.read_text()) or {}
-    except FileNotFoundError:
-        raise ConfigError(str(p), [file_issue("file", "no such file")]) from None
-    except yaml.YAMLError as err:
-        raise ConfigError(str(p), [file_issue("file", f"not valid YAML: {err}")]) from None
+        doc = read_yaml_file(p)
+    except YamlDataError as err:
+        raise ConfigError(str(p), [file_issue("file", str(err))]) from None
+    if doc is None:
+        doc = {}
     if not isinstance(doc, dict):
         raise ConfigError(str(p), [file_issue("file", "expected a mapping with a 'config' key")])
     extra = sorted(set(doc) - {"config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"})

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
 
 from inferstack.config.base import StrictModel
+from inferstack.config.serving import NAMESPACE_PATTERN
 
 
 class RegistryConfig(StrictModel):
@@ -27,10 +30,12 @@ class SecretConfig(StrictModel):
         description="Secret name: the store entry inferstack/<stack>/<name> and the Kubernetes Secret in each namespace.",
         pattern=r"^[a-z][a-z0-9-]{0,40}[a-z0-9]$",
     )
-    namespaces: list[str] = Field(min_length=1, description="Team namespaces that receive the secret.")
+    namespaces: list[Annotated[str, StringConstraints(pattern=NAMESPACE_PATTERN)]] = Field(
+        min_length=1, description="Team namespaces that receive the secret."
+    )
     key: str = Field("token", description="Key of the value inside the Kubernetes Secret, e.g. HF_TOKEN.", pattern=r"^[-._a-zA-Z0-9]+$")
     value_from: str = Field(
         description="Pulumi config key holding the initial value, set with `pulumi config set --secret`, e.g. inferstack:hfToken.",
         pattern=r"^[a-zA-Z0-9_-]+:[a-zA-Z0-9_.-]+$",
     )
-    refresh_interval: str = Field("1h", description="How often External Secrets re-reads the store.", pattern=r"^\d+[smh]$")
+    refresh_interval: str = Field("1h", description="How often External Secrets re-reads the store.", pattern=r"^[0-9]+[smh]$")

@@ -11,6 +11,8 @@ from inferstack.config.base import StrictModel
 _NAME = r"^[a-z][a-z0-9-]{0,40}[a-z0-9]$"
 #: A team namespace: a DNS label, lower-case letters, digits and dashes.
 NAMESPACE_PATTERN = _NAME
+#: A model name in the registry (``inferstack registry push NAME``); it is a path segment of the bucket's keys.
+REGISTRY_MODEL_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,127}$"
 
 
 class ScaleMetric(str, Enum):
@@ -46,7 +48,10 @@ class ModelConfig(StrictModel):
     namespace: str = Field(description="Team namespace the model runs in.", pattern=_NAME)
     format: str = Field(description="KServe model format, e.g. huggingface, pytorch, onnx, triton, sklearn.")
     runtime: str | None = Field(None, description="ClusterServingRuntime: a KServe one, or inferstack-vllm-tpu / inferstack-vllm-neuron (required on TPU and Neuron pools); default: KServe picks one for the format.")
-    registry_model: str = Field(description="Model name in the registry.")
+    registry_model: str = Field(
+        description="Model name in the registry: lower-case letters, digits, '.', '_' and '-', at most 128.",
+        pattern=REGISTRY_MODEL_PATTERN,
+    )
     version: str = Field(description="Stable registry version number, e.g. '3'.", pattern=r"^[1-9][0-9]*$")
     canary: CanaryConfig | None = Field(None, description="Optional canary version and its traffic share.")
     pool: str | None = Field(None, description="Accelerator pool to run on; none for CPU-only models.")

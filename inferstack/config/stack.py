@@ -8,6 +8,7 @@ of ``inferstack.checks``. Components take the narrow ``*Args`` models :class:`St
 
 from __future__ import annotations
 
+import difflib
 import json
 import typing
 from collections.abc import Iterable, Mapping
@@ -113,7 +114,11 @@ class ConfigError(Exception):
     def __init__(self, source: str, issues: list[ConfigIssue]):
         self.source = source
         self.issues = issues
-        lines = [f"invalid stack config {source}:"] + [f"  {i}" for i in issues]
+        # One issue: one line (``error: invalid stack config F: key: message``); several: one line each below.
+        if len(issues) == 1:
+            lines = [f"invalid stack config {source}: {issues[0]}"]
+        else:
+            lines = [f"invalid stack config {source}:"] + [f"  {i}" for i in issues]
         super().__init__("\n".join(lines))
 
 
@@ -250,8 +255,19 @@ def issues_from_validation(
         else:
             got = e.get("input")
             shown = json.dumps(got) if isinstance(got, (str, int, float, bool)) else type(got).__name__
-            issues.append(ConfigIssue(prefix + loc, f"{e['msg']} (got {shown})"))
+            issues.append(ConfigIssue(prefix + loc, f"{e['msg']} (got {shown}){_type_hint(e['type'], loc, got)}"))
     return issues
+
+
+def _type_hint(error: str, loc: Loc, got: Any) -> str:
+    """The fix for a value of the wrong JSON type. One rule everywhere: no value is coerced between strings and
+    numbers or booleans, so ``version: 3`` and ``maxNodes: "3"`` are both errors, each with the spelling to use."""
+    key = next((str(p) for p in reversed(loc) if isinstance(p, str)), "value")
+    if error == "string_type" and isinstance(got, (int, float)) and not isinstance(got, bool):
+        return f"; quote it: {key}: '{got}'"
+    if error in ("int_type", "float_type", "bool_type") and isinstance(got, str):
+        return f"; write it without quotes: {key}: {got}"
+    return ""
 
 
 # ---------------------------------------------------------------- parsing
@@ -265,6 +281,23 @@ def _decode(value: Any) -> Any:
         except ValueError:
             return value
     return value
+
+
+#: Config namespaces a stack file may use besides ``inferstack``: never reported as a misspelling of it.
+_OTHER_NAMESPACES_HINT = "inferstack-"
+
+
+def _namespace_issues(config: Mapping[str, Any]) -> list[ConfigIssue]:
+    """Keys whose namespace looks like a misspelling of ``inferstack`` (``inferstak:``, ``Inferstack:``): their
+    settings would otherwise be dropped silently."""
+    issues = []
+    for key in config:
+        prefix, sep, name = str(key).partition(":")
+        if not sep or prefix == NAMESPACE or prefix.startswith(_OTHER_NAMESPACES_HINT):
+            continue
+        if prefix.lower() == NAMESPACE or difflib.SequenceMatcher(None, prefix.lower(), NAMESPACE).ratio() >= 0.85:
+            issues.append(file_issue(str(key), f"unknown namespace {prefix!r}; did you mean {stack_key(name)}?"))
+    return issues
 
 
 def parse_stack(
@@ -282,10 +315,17 @@ def parse_stack(
         prefix, _, name = key.partition(":")
         if prefix == NAMESPACE:
             ns[name] = value if name in ("cloud", "environment") else _decode(value)
+    issues = _namespace_issues(config)
     try:
-        settings = InferstackConfig.model_validate(ns)
+        # Strict JSON validation: the types the stack file wrote are the types the program gets (no string<->number
+        # coercion, see _type_hint); enums and literals still read their string values.
+        settings = InferstackConfig.model_validate_json(json.dumps(ns), strict=True)
     except ValidationError as err:
-        raise ConfigError(source, issues_from_validation(err)) from None
+        raise ConfigError(source, issues + issues_from_validation(err)) from None
+    except (TypeError, ValueError) as err:  # a value JSON cannot hold (only from callers passing Python objects)
+        raise ConfigError(source, [*issues, ConfigIssue((), f"not JSON data: {err}")]) from None
+    if issues:
+        raise ConfigError(source, issues)
 
     cloud = CLOUDS[settings.cloud]
     issues: list[ConfigIssue] = []

@@ -191,7 +191,7 @@ class Model(TypedDict):
     """ClusterServingRuntime: a KServe one, or inferstack-vllm-tpu / inferstack-vllm-neuron (required on TPU and Neuron pools); default: KServe picks one for the format."""
 
     registry_model: str
-    """Model name in the registry."""
+    """Model name in the registry: lower-case letters, digits, '.', '_' and '-', at most 128."""
 
     version: str
     """Stable registry version number, e.g. '3'."""
