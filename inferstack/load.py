@@ -17,9 +17,6 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pulumi import get_stack
-from pulumi.runtime import config as pconfig
-
 from inferstack.checks import run_checks
 from inferstack.config import ConfigError, StackConfig, parse_stack, read_stack_file
 from inferstack.sizing import derive_replicas
@@ -58,6 +55,9 @@ def load_stack_file(path: str | Path) -> StackConfig:
 
 def config_values() -> tuple[dict[str, Any], set[str]]:
     """Every config value Pulumi passes to the running program (``namespace:key`` -> value) and the secret keys."""
+    # Imported here: only a running program needs the Pulumi SDK; CLI commands that load stack files do not.
+    from pulumi.runtime import config as pconfig
+
     values = dict(pconfig.get_config_env())
     values.update(pconfig.CONFIG.get())
     secret_keys = set(pconfig.get_config_secret_keys_env()) | {k for k in values if pconfig.is_config_secret(k)}
@@ -66,5 +66,7 @@ def config_values() -> tuple[dict[str, Any], set[str]]:
 
 def load_config() -> StackConfig:
     """The running program's stack (``pulumi up`` or the offline engine), loaded: parsed, derived, checked."""
+    from pulumi import get_stack
+
     values, secret_keys = config_values()
     return load_stack(get_stack(), values, secret_keys=secret_keys)
