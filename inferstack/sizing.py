@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from inferstack.catalog import accelerators
 from inferstack.catalog.accelerators import Family, Shape
 from inferstack.config.base import Cloud
-from inferstack.config.platform import AcceleratorPoolConfig
+from inferstack.config.platform import AcceleratorPoolConfig, Capacity
 from inferstack.config.serving import CapacityPlanConfig, ModelConfig
 
 # ---------------------------------------------------------------- quantities
@@ -166,3 +166,116 @@ def pool_device_capacity(pool: AcceleratorPoolConfig, shape: Shape) -> int:
 def models_on(models: Sequence[ModelConfig], pool_name: str) -> list[tuple[int, ModelConfig]]:
     """The models placed on ``pool_name``, with their index in ``models``."""
     return [(i, m) for i, m in enumerate(models) if m.pool == pool_name]
+
+
+# ---------------------------------------------------------------- the capacity plan of a pool
+
+#: Purchase options, in the vocabulary of Karpenter's ``karpenter.sh/capacity-type`` (GKE: spot or standard VMs).
+ON_DEMAND = "on-demand"
+SPOT = "spot"
+
+
+@dataclass(frozen=True)
+class CapacityTier:
+    """One slice of a pool's nodes bought one way, in the order the pool takes capacity.
+
+    ``purchase`` lists the options in preference order: ``("on-demand",)``, ``("spot",)``, or
+    ``("spot", "on-demand")`` for spot with an on-demand fallback."""
+
+    name: str
+    purchase: tuple[str, ...]
+    min_nodes: int
+    max_nodes: int
+
+    @property
+    def fallback(self) -> bool:
+        """Spot first, falling back to on-demand when spot is unavailable."""
+        return self.purchase == (SPOT, ON_DEMAND)
+
+
+@dataclass(frozen=True)
+class PoolPlan:
+    """Everything the clouds and the cost estimate derive from one accelerator pool, computed once.
+
+    AWS turns each tier into a Karpenter NodePool, GKE turns the tiers into a spot and an on-demand node pool joined
+    by a ComputeClass, placement reads ``topology``, and the cost estimate splits node-hours by the same tiers."""
+
+    pool: AcceleratorPoolConfig
+    cloud: Cloud
+    #: Shapes the pool may launch (AWS: every instance type with the pool's devices per node).
+    shapes: tuple[Shape, ...]
+    #: The shape sized for the pool's replicas (GKE's machine type, the cost estimate's price).
+    shape: Shape
+    #: TPU slice topology (None for other families) and hosts per slice.
+    topology: str | None
+    hosts: int
+    tiers: tuple[CapacityTier, ...]
+
+    @property
+    def baseline(self) -> int:
+        """Nodes always bought on demand (the on-demand-only tiers' minimum)."""
+        return sum(t.min_nodes for t in self.tiers if t.purchase == (ON_DEMAND,)) if self.pool.capacity is not Capacity.ON_DEMAND else 0
+
+    @property
+    def devices_per_node(self) -> int:
+        return self.shape.devices
+
+    def on_demand_range(self) -> tuple[int, int] | None:
+        """(min, max) nodes of on-demand VMs: the on-demand tiers, plus every node of a tier that falls back to
+        on-demand; None when the pool never buys on demand."""
+        if not any(ON_DEMAND in t.purchase for t in self.tiers):
+            return None
+        low = sum(t.min_nodes for t in self.tiers if t.purchase == (ON_DEMAND,))
+        high = sum(t.max_nodes for t in self.tiers if ON_DEMAND in t.purchase)
+        return low, high
+
+    def spot_range(self) -> tuple[int, int] | None:
+        """(min, max) nodes of spot VMs, or None when the pool never buys spot."""
+        tiers = [t for t in self.tiers if SPOT in t.purchase]
+        return (sum(t.min_nodes for t in tiers), sum(t.max_nodes for t in tiers)) if tiers else None
+
+    def split(self, avg_nodes: float, spot_share: float) -> tuple[float, float]:
+        """(on-demand, spot) nodes on average when the pool runs ``avg_nodes``: the on-demand tiers first, then spot
+        tiers (a tier with fallback gets spot for ``spot_share`` of its node-hours)."""
+        on_demand = spot = 0.0
+        left = avg_nodes
+        for tier in self.tiers:
+            take = min(left, float(tier.max_nodes)) if tier is not self.tiers[-1] else left
+            left -= take
+            if tier.purchase == (ON_DEMAND,):
+                on_demand += take
+            elif tier.purchase == (SPOT,):
+                spot += take
+            else:
+                spot += take * spot_share
+                on_demand += take * (1 - spot_share)
+        return on_demand, spot
+
+
+def capacity_tiers(pool: AcceleratorPoolConfig) -> tuple[CapacityTier, ...]:
+    """The purchase tiers of ``pool`` (``maxNodes`` N, ``minNodes`` M, ``onDemandBaseline`` B):
+
+    - ``on-demand``: one on-demand tier, max(M, B) .. N;
+    - ``spot-first``: B on-demand nodes (``baseline``), then N - B spot nodes falling back to on-demand;
+    - ``spot-only``: B on-demand nodes (``baseline``), then N - B spot nodes with no fallback.
+
+    ``minNodes`` beyond the baseline is kept on the spot tier. The tiers never hold more than N nodes together."""
+    n, m = pool.max_nodes, pool.min_nodes
+    if pool.capacity is Capacity.ON_DEMAND:
+        return (CapacityTier("on-demand", (ON_DEMAND,), min(n, max(m, pool.on_demand_baseline)), n),)
+    b = min(pool.on_demand_baseline, n)
+    purchase = (SPOT, ON_DEMAND) if pool.capacity is Capacity.SPOT_FIRST else (SPOT,)
+    tiers = [CapacityTier("baseline", (ON_DEMAND,), b, b)] if b else []
+    if n - b > 0:
+        tiers.append(CapacityTier(pool.capacity.value, purchase, max(0, m - b), n - b))
+    return tuple(tiers)
+
+
+def plan_pool(cloud: Cloud, pool: AcceleratorPoolConfig, replicas: Sequence[Replica] = ()) -> PoolPlan:
+    """The capacity plan of ``pool`` on ``cloud`` for the replicas placed on it."""
+    acc = accelerators.lookup(pool.kind, cloud)
+    candidates = candidate_shapes(cloud, pool)
+    shape = pool_shape(cloud, pool, replicas)
+    topology = tpu_topology(cloud, pool)
+    hosts = accelerators.tpu_hosts(acc, topology) if topology else 1
+    return PoolPlan(pool, cloud, tuple(candidates), shape, topology, hosts, capacity_tiers(pool))

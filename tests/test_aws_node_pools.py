@@ -11,14 +11,13 @@ from inferstack.components.aws.karpenter import controller_policy
 from inferstack.components.aws.kms import key_policy
 from inferstack.components.aws.network import plan_subnets
 from inferstack.components.aws.node_pools import (
-    capacity_types,
     disruption,
     ec2_node_class_spec,
     limits,
     plan_pool,
 )
 from inferstack.config import ConfigError
-from inferstack.config.platform import AcceleratorPoolConfig, Capacity, ClusterConfig
+from inferstack.config.platform import AcceleratorPoolConfig, ClusterConfig
 from inferstack.load import load_stack
 
 BASE = {
@@ -48,8 +47,9 @@ def test_on_demand_baseline_is_a_heavier_on_demand_pool_within_max_nodes() -> No
 
 
 def test_capacity_modes() -> None:
-    assert capacity_types(Capacity.ON_DEMAND) == ("on-demand",)
-    assert capacity_types(Capacity.SPOT_ONLY) == ("spot",)
+    assert plan_pool(pool(capacity="spot-only", maxNodes=3)).node_pools == (("gpu", ("spot",), 3, None),)
+    assert plan_pool(pool(capacity="spot-only", maxNodes=3, onDemandBaseline=1)).node_pools == (
+        ("gpu-on-demand-baseline", ("on-demand",), 1, 50), ("gpu", ("spot",), 2, None))
     assert plan_pool(pool(capacity="on-demand", onDemandBaseline=2, maxNodes=3)).node_pools == (("gpu", ("on-demand",), 3, None),)
 
 

@@ -8,11 +8,12 @@ import sys
 
 import pytest
 
+from inferstack import sizing
 from inferstack.catalog.prices import NodePrice
 from inferstack.cli import main
 from inferstack.cli.preview import build_report
 from inferstack.config import Cloud
-from inferstack.config.platform import Capacity
+from inferstack.config.platform import AcceleratorPoolConfig, Capacity
 from inferstack.cost import estimate as est_mod
 from inferstack.load import load_stack
 from tests.conftest import REFERENCE_STACKS, recording, stack_config, stack_path
@@ -37,12 +38,19 @@ def test_average() -> None:
     assert est_mod.average(2, 8, 1) == 8
 
 
+def _split(avg: float, baseline: int, capacity: Capacity, share: float = 0.8) -> tuple[float, float]:
+    pool = AcceleratorPoolConfig(name="gpu", kind="nvidia-l4", max_nodes=4, on_demand_baseline=baseline, capacity=capacity)
+    return sizing.plan_pool(Cloud.AWS, pool).split(avg, share)
+
+
 def test_purchase_split() -> None:
-    assert est_mod.purchase_split(4, 1, Capacity.SPOT_FIRST, 0.8) == pytest.approx((1 + 3 * 0.2, 3 * 0.8))
-    assert est_mod.purchase_split(4, 1, Capacity.ON_DEMAND, 0.8) == (4, 0)
-    assert est_mod.purchase_split(4, 1, Capacity.SPOT_ONLY, 0.8) == (0, 4)
+    assert _split(4, 1, Capacity.SPOT_FIRST) == pytest.approx((1 + 3 * 0.2, 3 * 0.8))
+    assert _split(4, 1, Capacity.ON_DEMAND) == (4, 0)
+    assert _split(4, 0, Capacity.SPOT_ONLY) == (0, 4)
+    # A spot-only pool's baseline is on-demand (as its NodePools and GKE node pools are); the rest has no fallback.
+    assert _split(4, 1, Capacity.SPOT_ONLY) == (1, 3)
     # The baseline never exceeds the nodes that run.
-    assert est_mod.purchase_split(0.5, 2, Capacity.SPOT_FIRST, 0.8) == (0.5, 0)
+    assert _split(0.5, 2, Capacity.SPOT_FIRST) == (0.5, 0)
 
 
 def test_monthly_usd() -> None:
@@ -86,7 +94,7 @@ def test_spot_first_costs_less_than_all_on_demand() -> None:
     est = est_mod.estimate(cfg)
     (pool,) = est.pools
     price = pool.on_demand_hourly_usd
-    od, spot = est_mod.purchase_split(pool.average_nodes, 1, Capacity.SPOT_FIRST, 0.8)
+    od, spot = _split(pool.average_nodes, 1, Capacity.SPOT_FIRST)
     assert pool.monthly_usd == pytest.approx(730 * price * (od + spot * (1 - pool.spot_discount)))
     assert est.spot_savings_usd == pytest.approx(pool.all_on_demand_monthly_usd - pool.monthly_usd)
     assert est.spot_savings_usd > 0

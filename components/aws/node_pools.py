@@ -1,9 +1,10 @@
 """Karpenter EC2NodeClass and NodePools per accelerator pool: spot first with on-demand fallback, tainted, limited.
 
-Shape (see README "AWS platform"): one NodePool allowing both ``spot`` and ``on-demand`` (Karpenter launches spot
-and falls back to on-demand when spot is unavailable), plus, when ``onDemandBaseline`` > 0, a heavier-weighted
-on-demand-only NodePool limited to the baseline, which Karpenter fills first. The spot-first pool is limited to
-the rest of ``maxNodes``, so the pool's total never exceeds ``maxNodes``.
+Shape (see docs/aws.md), from the pool's capacity plan (``inferstack.sizing``): one NodePool for the spot tier
+(``spot`` and ``on-demand`` for spot-first: Karpenter launches spot and falls back to on-demand when spot is
+unavailable; ``spot`` alone for spot-only; ``on-demand`` for on-demand pools), plus, when ``onDemandBaseline`` > 0,
+a heavier-weighted on-demand-only NodePool limited to the baseline, which Karpenter fills first. The tiers are
+limited to ``maxNodes`` together.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from inferstack import sizing
 from inferstack.catalog.accelerators import ACCELERATOR_LABEL, POOL_LABEL, Accelerator, Shape, lookup
 from inferstack.catalog.versions import EKS_AL2023_AMI_ALIAS
 from inferstack.components.platform import PoolInfo
 from inferstack.config.base import Cloud
-from inferstack.config.platform import AcceleratorPoolConfig, Capacity
+from inferstack.config.platform import AcceleratorPoolConfig
 
 #: Root volume of accelerator nodes: container images of model servers are large.
 ROOT_VOLUME = "200Gi"
@@ -43,26 +45,19 @@ class PoolPlan:
         return self.shapes[0].devices
 
 
-def capacity_types(capacity: Capacity) -> tuple[str, ...]:
-    """Karpenter capacity types for a pool's capacity mode; spot first: both, Karpenter prefers spot."""
-    return {Capacity.SPOT_FIRST: ("spot", "on-demand"), Capacity.ON_DEMAND: ("on-demand",), Capacity.SPOT_ONLY: ("spot",)}[capacity]
-
-
 def plan_pool(pool: AcceleratorPoolConfig) -> PoolPlan:
-    """Shapes carrying ``devicesPerNode`` devices (default: the smallest count) and the NodePools of the pool."""
-    acc = lookup(pool.kind, Cloud.AWS)
-    shapes_all = acc.shapes(Cloud.AWS)
-    devices = pool.devices_per_node or min(s.devices for s in shapes_all)
-    shapes = tuple(s for s in shapes_all if s.devices == devices)
-    if not shapes:
-        raise ValueError(f"{pool.kind} has no AWS shape with {devices} devices")
-    baseline = min(pool.on_demand_baseline, pool.max_nodes) if pool.capacity is not Capacity.ON_DEMAND else 0
-    nps: list[tuple[str, tuple[str, ...], int, int | None]] = []
-    if baseline:
-        nps.append((f"{pool.name}-on-demand-baseline", ("on-demand",), baseline, BASELINE_WEIGHT))
-    if pool.max_nodes - baseline > 0:
-        nps.append((pool.name, capacity_types(pool.capacity), pool.max_nodes - baseline, None))
-    return PoolPlan(pool=pool, accelerator=acc, shapes=shapes, node_pools=tuple(nps))
+    """The pool's NodePools from its capacity plan (``sizing.plan_pool``): the ``baseline`` tier becomes an on-demand
+    NodePool ``<pool>-on-demand-baseline`` weighted to fill first; the other tier the NodePool ``<pool>`` with the
+    tier's capacity types (``spot`` and ``on-demand``: Karpenter prefers spot and falls back). Instance types: every
+    shape with the pool's devices per node (Karpenter launches the cheapest that fits)."""
+    plan = sizing.plan_pool(Cloud.AWS, pool)
+    nps = tuple(
+        (f"{pool.name}-on-demand-baseline", tier.purchase, tier.max_nodes, BASELINE_WEIGHT)
+        if tier.name == "baseline"
+        else (pool.name, tier.purchase, tier.max_nodes, None)
+        for tier in plan.tiers
+    )
+    return PoolPlan(pool=pool, accelerator=lookup(pool.kind, Cloud.AWS), shapes=plan.shapes, node_pools=nps)
 
 
 def limits(shapes: tuple[Shape, ...], device_resource: str, nodes: int) -> dict[str, str]:

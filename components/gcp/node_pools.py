@@ -2,10 +2,11 @@
 
 Per accelerator pool of the stack (see README "GCP platform"):
 
-- **Node pools** (``plan_pool``): ``spot-first`` gives a ``<pool>-spot`` pool (0 .. ``maxNodes - onDemandBaseline``
-  nodes, location policy ANY so the autoscaler takes spot wherever it is free) and a ``<pool>-on-demand`` pool
-  (``onDemandBaseline`` .. ``maxNodes``, BALANCED); ``on-demand`` gives the on-demand pool only, ``spot-only`` the
-  spot pool only. Each pool's limits stay within ``maxNodes``; the cluster autoscaler only adds nodes for pending
+- **Node pools** (``plan_pool``, from the pool's capacity tiers in ``inferstack.sizing``): ``spot-first`` gives a
+  ``<pool>-spot`` pool (0 .. ``maxNodes - onDemandBaseline`` nodes, location policy ANY so the autoscaler takes spot
+  wherever it is free) and a ``<pool>-on-demand`` pool (``onDemandBaseline`` .. ``maxNodes``, BALANCED: baseline and
+  fallback); ``on-demand`` gives the on-demand pool only; ``spot-only`` the spot pool, plus an on-demand pool of
+  exactly ``onDemandBaseline`` nodes when it is set. Each pool's limits stay within ``maxNodes``; the cluster autoscaler only adds nodes for pending
   pods, and the capacity planner checks that the models' ``maxReplicas`` fit ``maxNodes``, so demand bounds the
   total across both pools.
 - **ComputeClass** ``inferstack-<pool>`` (``cloud.google.com/v1``): priorities spot pool first, on-demand pool
@@ -43,7 +44,7 @@ from inferstack.catalog.versions import GKE_GPU_DRIVER_VERSION
 from inferstack.components.gcp.cluster import node_config
 from inferstack.components.platform import PoolInfo
 from inferstack.config.base import Cloud
-from inferstack.config.platform import AcceleratorPoolConfig, Capacity
+from inferstack.config.platform import AcceleratorPoolConfig
 
 #: Node label and taint key GKE uses to bind nodes of manually created node pools to a ComputeClass.
 COMPUTE_CLASS_LABEL = "cloud.google.com/compute-class"
@@ -122,39 +123,37 @@ def boot_disk_type(machine_type: str) -> str:
 
 
 def node_pool_plans(pool: AcceleratorPoolConfig) -> tuple[GkeNodePoolPlan, ...]:
-    """The spot and on-demand node pools of ``pool``: spot first (0 .. max - baseline), on-demand holding the
-    baseline (baseline .. max); a single pool for ``on-demand`` and ``spot-only``. ``minNodes`` beyond the baseline
-    is kept on spot."""
-    baseline = min(pool.on_demand_baseline, pool.max_nodes)
-    if pool.capacity is Capacity.ON_DEMAND:
-        return (GkeNodePoolPlan("on-demand", False, max(pool.min_nodes, baseline), pool.max_nodes),)
-    if pool.capacity is Capacity.SPOT_ONLY:
-        return (GkeNodePoolPlan("spot", True, pool.min_nodes, pool.max_nodes),)
+    """The spot and on-demand node pools of ``pool``, from its capacity tiers (``sizing.capacity_tiers``): a
+    ``spot`` pool holding the spot tier, then an ``on-demand`` pool holding the on-demand tiers (the baseline) and,
+    for spot-first, the on-demand fallback (up to the tier's size). Spot comes first in the ComputeClass."""
+    tiers = sizing.capacity_tiers(pool)
     plans = []
-    if pool.max_nodes - baseline > 0:
-        plans.append(GkeNodePoolPlan("spot", True, max(0, pool.min_nodes - baseline), pool.max_nodes - baseline))
-    plans.append(GkeNodePoolPlan("on-demand", False, baseline, pool.max_nodes))
+    spot = [t for t in tiers if sizing.SPOT in t.purchase]
+    if spot:
+        plans.append(GkeNodePoolPlan("spot", True, sum(t.min_nodes for t in spot), sum(t.max_nodes for t in spot)))
+    on_demand = [t for t in tiers if sizing.ON_DEMAND in t.purchase]
+    if on_demand:
+        low = sum(t.min_nodes for t in tiers if t.purchase == (sizing.ON_DEMAND,))
+        plans.append(GkeNodePoolPlan("on-demand", False, low, sum(t.max_nodes for t in on_demand)))
     return tuple(plans)
 
 
 def plan_pool(
     pool: AcceleratorPoolConfig, region: str, cluster_zones: Sequence[str], replicas: Sequence[sizing.Replica] = ()
 ) -> GkePoolPlan:
-    """Machine shape (the planner's pick for ``replicas``), zones (TPU: the kind's TPU zones in ``region``; GPU: the
-    cluster's), topology and node pools of ``pool``. Raises ValueError when the kind has no TPU zone in ``region``."""
+    """Machine shape, topology and hosts (the capacity plan's, ``sizing.plan_pool``, sized for ``replicas``), zones
+    (TPU: the kind's TPU zones in ``region``; GPU: the cluster's) and node pools of ``pool``. Raises ValueError when
+    the kind has no TPU zone in ``region``."""
     acc = accelerators.lookup(pool.kind, Cloud.GCP)
-    shape = sizing.pool_shape(Cloud.GCP, pool, replicas)
-    topology: str | None = None
-    hosts = 1
+    capacity = sizing.plan_pool(Cloud.GCP, pool, replicas)
     zones = tuple(cluster_zones)
     if acc.family is Family.TPU:
-        topology = pool.tpu_topology or shape.tpu_topology
-        hosts = accelerators.tpu_hosts(acc, topology) if topology else 1
         zones = acc.gcp_zones.get(region, ())
         if not zones:
             raise ValueError(f"{pool.kind} has no TPU zone in {region}; regions: {', '.join(sorted(acc.gcp_zones))}")
     return GkePoolPlan(
-        pool=pool, accelerator=acc, shape=shape, topology=topology, hosts=hosts, zones=zones, node_pools=node_pool_plans(pool)
+        pool=pool, accelerator=acc, shape=capacity.shape, topology=capacity.topology, hosts=capacity.hosts, zones=zones,
+        node_pools=node_pool_plans(pool),
     )
 
 

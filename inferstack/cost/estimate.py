@@ -6,7 +6,8 @@ Assumptions (each one a knob in ``inferstack:pricing``):
   for ``peakHoursFraction`` (default 0.25); a pool's nodes follow: steady nodes = max(minNodes, onDemandBaseline,
   devices the min replicas need / devices per node), peak nodes = devices the max replicas need / devices per node
   (never below steady, never above maxNodes), average = steady + peakHoursFraction x (peak - steady).
-- Purchase options: ``onDemandBaseline`` nodes are always on-demand; of the rest, a spot-first pool gets spot for
+- Purchase options follow the pool's capacity tiers (``inferstack.sizing``, the plan the node pools are built
+  from): ``onDemandBaseline`` nodes are always on-demand; of the rest, a spot-first pool gets spot for
   ``spotShare`` of its node-hours (default 0.8: the rest falls back to on-demand), spot-only pools all spot,
   on-demand pools none. Spot costs on-demand x (1 - the type's typical discount).
 - Per model: the pool's cost per device-hour times the model's average device use (average replicas x accelerators);
@@ -26,7 +27,6 @@ from inferstack import sizing
 from inferstack.catalog import accelerators
 from inferstack.catalog.prices import NodePrice, node_price, platform_prices
 from inferstack.config.base import Cloud
-from inferstack.config.platform import Capacity
 from inferstack.config.stack import StackConfig
 
 HOURS_PER_MONTH = 730
@@ -43,17 +43,6 @@ def nodes_for(devices: int, devices_per_node: int) -> int:
 def average(steady: float, peak: float, peak_fraction: float) -> float:
     """Time-weighted average of a quantity at ``steady`` most of the month and ``peak`` for ``peak_fraction`` of it."""
     return steady + peak_fraction * (peak - steady)
-
-
-def purchase_split(avg_nodes: float, baseline: int, capacity: Capacity, spot_share: float) -> tuple[float, float]:
-    """(on-demand nodes, spot nodes) on average for a pool of ``capacity`` with ``baseline`` on-demand nodes."""
-    if capacity is Capacity.ON_DEMAND:
-        return avg_nodes, 0.0
-    if capacity is Capacity.SPOT_ONLY:
-        return 0.0, avg_nodes
-    base = min(float(baseline), avg_nodes)
-    flexible = avg_nodes - base
-    return base + flexible * (1 - spot_share), flexible * spot_share
 
 
 def monthly_usd(on_demand_nodes: float, spot_nodes: float, price: NodePrice, hours: float = HOURS_PER_MONTH) -> float:
@@ -203,14 +192,15 @@ def estimate(cfg: StackConfig) -> CostEstimate:
     total_avg_nodes = 0.0
     for pool in s.accelerator_pools:
         placed = [m for _, m in sizing.models_on(cfg.settings.models, pool.name)]
-        shape = sizing.pool_shape(cfg.cloud, pool, [sizing.replica_of(m) for m in placed])
+        plan = sizing.plan_pool(cfg.cloud, pool, [sizing.replica_of(m) for m in placed])
+        shape = plan.shape
         per_node = shape.devices
         min_devices = sum(m.min_replicas * m.accelerators for m in placed)
         max_devices = sum(m.max_replicas * m.accelerators for m in placed)
         steady = min(pool.max_nodes, max(pool.min_nodes, pool.on_demand_baseline, nodes_for(min_devices, per_node)))
         peak = min(pool.max_nodes, max(steady, nodes_for(max_devices, per_node)))
         avg = average(steady, peak, pf)
-        od, spot = purchase_split(avg, pool.on_demand_baseline, pool.capacity, pricing.spot_share)
+        od, spot = plan.split(avg, pricing.spot_share)
         price = _price(cfg, shape.name)
         cost = monthly_usd(od, spot, price)
         all_od = monthly_usd(avg, 0.0, price)
