@@ -19,8 +19,8 @@ import pytest
 import yaml
 
 from inferstack.config import ConfigError, StackConfig, read_stack_file
-from inferstack.engine import run_stack
 from inferstack.config.yaml_data import MAX_BYTES, YamlDataError, load_yaml_data
+from inferstack.engine import run_stack
 from inferstack.load import load_stack, load_stack_file
 from tests.conftest import REFERENCE_STACKS, stack_path
 
