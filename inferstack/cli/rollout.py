@@ -142,7 +142,7 @@ def edit_text(text: str, path: Path, model_ref: str, edit: Callable[[MutableMapp
 # what follows (the next key, or the next model); they move to the key before the canary instead.
 
 
-def _eol_slot(container: Any, key: Any) -> int:
+def _eol_slot(container: Any) -> int:
     return 0 if isinstance(container, CommentedSeq) else 2
 
 
@@ -161,7 +161,7 @@ def _trailing_comment_lines(entry: Any, key: str) -> str:
         return ""
     container, last = _last_scalar(entry, key)
     slots = container.ca.items.get(last) if isinstance(container, (CommentedMap, CommentedSeq)) else None
-    token = slots[_eol_slot(container, last)] if slots else None
+    token = slots[_eol_slot(container)] if slots else None
     if token is None and key in entry.ca.items:  # a flow-style block: the comment is on the key itself
         token = entry.ca.items[key][2]
     if not isinstance(token, CommentToken):
@@ -177,7 +177,7 @@ def _keep_comments(entry: CommentedMap, keys_before: list[Any], removed: str, li
     if prev is None:  # the removed block was the entry's first key: nothing above to hang them on
         return
     container, last = _last_scalar(entry, prev)
-    slot = _eol_slot(container, last)
+    slot = _eol_slot(container)
     slots = container.ca.items.setdefault(last, [None, None, None, None])
     token = slots[slot]
     if isinstance(token, CommentToken):
