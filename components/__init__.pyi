@@ -48,9 +48,21 @@ from inferstack.config.stack import InferstackConfig as InferstackConfig
 from inferstack.config.stack import ResidencyConfig as ResidencyConfig
 from inferstack.config.stack import ConfigError as ConfigError
 from inferstack.config.stack import ConfigIssue as ConfigIssue
-from inferstack.config.stack import parse_stack_config as parse_stack_config
-from inferstack.config.stack import load_stack_file as load_stack_file
-from inferstack.config.base import Cloud as Cloud
+from inferstack.load import load_stack as load_stack
+from inferstack.load import load_stack_file as load_stack_file
+from inferstack.load import load_config as load_config
+from inferstack.load import config_values as config_values
+from inferstack.load import prepare as prepare
+from inferstack.config.stack import parse_stack as parse_stack
+from inferstack.catalog.clouds import CLOUDS as CLOUDS
+from inferstack.catalog.clouds import CloudInfo as CloudInfo
+from inferstack.load import load_stack as parse_stack_config
+from inferstack.config.args import StackArgs as StackArgs
+from inferstack.config.args import AwsPlatformArgs as AwsPlatformArgs
+from inferstack.config.args import GcpPlatformArgs as GcpPlatformArgs
+from inferstack.config.args import RegistryArgs as RegistryArgs
+from inferstack.config.args import SecretsArgs as SecretsArgs
+from inferstack.catalog.clouds import Cloud as Cloud
 from inferstack.config.base import Environment as Environment
 from inferstack.config.base import CapacityType as CapacityType
 from inferstack.config.platform import NetworkConfig as NetworkConfig
@@ -74,16 +86,19 @@ __all__ = [
     "AcceleratorPools",
     "AccessEntry",
     "AwsPlatform",
+    "AwsPlatformArgs",
     "AwsRegistry",
     "AwsSecrets",
     "CATALOG",
     "CHARTS",
+    "CLOUDS",
     "CanaryConfig",
     "Capacity",
     "CapacityPlanConfig",
     "CapacityType",
     "Chart",
     "Cloud",
+    "CloudInfo",
     "ClusterConfig",
     "ConfigError",
     "ConfigIssue",
@@ -99,6 +114,7 @@ __all__ = [
     "GcpKey",
     "GcpNetwork",
     "GcpPlatform",
+    "GcpPlatformArgs",
     "GcpRegistry",
     "GcpSecrets",
     "GkeAcceleratorPools",
@@ -115,20 +131,28 @@ __all__ = [
     "PolicyConfig",
     "PoolInfo",
     "PricingConfig",
+    "RegistryArgs",
     "RegistryConfig",
     "RegistryOutputs",
     "ResidencyConfig",
     "ScaleMetric",
     "SecretConfig",
+    "SecretsArgs",
     "Shape",
+    "StackArgs",
     "StackConfig",
     "TAINT_KEY",
     "TeamNamespace",
     "WorkloadIdentity",
+    "config_values",
     "kinds_for",
+    "load_config",
+    "load_stack",
     "load_stack_file",
     "lookup",
+    "parse_stack",
     "parse_stack_config",
+    "prepare",
     "topology_chips",
     "tpu_host_shape",
     "tpu_hosts",

@@ -15,7 +15,9 @@ Rules:
   the pool (Karpenter launches the cheapest instance type that fits; GKE node pools get that machine type). TPU pools:
   the single-host shape of ``tpuTopology``, or the 4-chip host shape for multi-host topologies.
 - **A replica fits a node**: accelerators <= devices per node (TPU: accelerators == chips of the topology),
-  memory and CPU requests <= the node's capacity.
+  memory and CPU requests plus the serving sidecars <= the node's *allocatable* resources (capacity less the
+  kubelet and system reservations of EKS / GKE, eviction headroom and the pool's DaemonSets:
+  ``catalog.node_overhead``).
 - **Pool limits**: sum over the pool's models of ``maxReplicas x accelerators`` <= ``maxNodes x devicesPerNode``.
 """
 
@@ -28,6 +30,15 @@ from dataclasses import dataclass
 
 from inferstack.catalog import accelerators
 from inferstack.catalog.accelerators import Family, Shape
+from inferstack.catalog.node_overhead import (
+    CPU_RESERVATION,
+    DEVICE_DAEMONSETS,
+    EKS_MAX_PODS,
+    EVICTION_MEMORY_GIB,
+    GKE_MEMORY_RESERVATION,
+    SERVING_SIDECARS,
+    SYSTEM_DAEMONSETS,
+)
 from inferstack.config.base import Cloud
 from inferstack.config.platform import AcceleratorPoolConfig, Capacity
 from inferstack.config.serving import CapacityPlanConfig, ModelConfig
@@ -110,12 +121,57 @@ class Replica:
 
 
 def replica_of(model: ModelConfig) -> Replica:
-    return Replica(model.accelerators, memory_gib(model.memory), cpu_cores(model.cpu))
+    """What one replica of ``model`` requests: its accelerators, and its CPU and memory plus the serving sidecars."""
+    return Replica(
+        model.accelerators,
+        memory_gib(model.memory) + SERVING_SIDECARS.memory_gib,
+        cpu_cores(model.cpu) + SERVING_SIDECARS.cpu,
+    )
 
 
-def fits(replica: Replica, shape: Shape) -> bool:
-    """Whether one replica fits one node of ``shape`` (devices, memory and CPU within capacity)."""
-    return replica.accelerators <= shape.devices and replica.memory_gib <= shape.memory_gib and replica.cpu <= shape.vcpu
+def _bracketed(amount: float, brackets: Sequence[tuple[float, float]]) -> float:
+    reserved, left = 0.0, amount
+    for size, fraction in brackets:
+        part = min(left, size)
+        reserved += part * fraction
+        left -= part
+        if left <= 0:
+            break
+    return reserved
+
+
+@dataclass(frozen=True)
+class Allocatable:
+    """What pods may request on one node of a shape: devices, CPU cores and memory (GiB)."""
+
+    devices: int
+    cpu: float
+    memory_gib: float
+
+
+def allocatable(cloud: Cloud, family: Family, shape: Shape) -> Allocatable:
+    """Allocatable resources of a ``shape`` node for model pods: capacity less the kubelet's and the system's
+    reservations and eviction headroom (EKS / GKE formulas), less the DaemonSets every pool node runs
+    (``catalog.node_overhead``)."""
+    cpu_reserved = _bracketed(shape.vcpu, CPU_RESERVATION)
+    if cloud is Cloud.AWS:
+        max_pods = next(pods for below, pods in EKS_MAX_PODS if shape.vcpu < below)
+        memory_reserved = (255 + 11 * max_pods) / 1024
+    elif shape.memory_gib < 1:
+        memory_reserved = 255 / 1024
+    else:
+        memory_reserved = _bracketed(shape.memory_gib, GKE_MEMORY_RESERVATION)
+    daemons = (SYSTEM_DAEMONSETS[cloud], DEVICE_DAEMONSETS[family])
+    return Allocatable(
+        devices=shape.devices,
+        cpu=shape.vcpu - cpu_reserved - sum(d.cpu for d in daemons),
+        memory_gib=shape.memory_gib - memory_reserved - EVICTION_MEMORY_GIB - sum(d.memory_gib for d in daemons),
+    )
+
+
+def fits(replica: Replica, node: Allocatable) -> bool:
+    """Whether one replica fits one node (devices, memory and CPU within what the node can allocate)."""
+    return replica.accelerators <= node.devices and replica.memory_gib <= node.memory_gib and replica.cpu <= node.cpu
 
 
 def candidate_shapes(cloud: Cloud, pool: AcceleratorPoolConfig) -> list[Shape]:
@@ -136,10 +192,13 @@ def candidate_shapes(cloud: Cloud, pool: AcceleratorPoolConfig) -> list[Shape]:
 
 
 def pool_shape(cloud: Cloud, pool: AcceleratorPoolConfig, replicas: Sequence[Replica] = ()) -> Shape:
-    """The node shape of a pool: the smallest candidate that holds every replica; the largest candidate if none does."""
+    """The node shape of a pool: the smallest candidate whose allocatable resources hold every replica; the largest
+    candidate if none does."""
+    family = accelerators.lookup(pool.kind, cloud).family
     candidates = candidate_shapes(cloud, pool)
     for shape in candidates:
-        if all(fits(r, shape) for r in replicas):
+        node = allocatable(cloud, family, shape)
+        if all(fits(r, node) for r in replicas):
             return shape
     return candidates[-1]
 

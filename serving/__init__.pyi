@@ -2,7 +2,6 @@
 # ruff: noqa: I001  (imports follow _EXPORTS)
 
 from inferstack.serving.deploy import Serving as Serving
-from inferstack.serving.deploy import build_serving as build_serving
 from inferstack.serving.install import ServingStack as ServingStack
 from inferstack.serving.inference import ModelService as ModelService
 from inferstack.serving.deploy import model_storage_uri as model_storage_uri
@@ -12,6 +11,7 @@ from inferstack.serving.canary import Traffic as Traffic
 from inferstack.serving.canary import traffic as traffic
 from inferstack.serving.canary import CANARY_STEPS as CANARY_STEPS
 from inferstack.serving.canary import next_step as next_step
+from inferstack.config.args import ServingArgs as ServingArgs
 from inferstack.config.serving import ModelConfig as ModelConfig
 from inferstack.config.serving import CanaryConfig as CanaryConfig
 from inferstack.config.serving import CapacityPlanConfig as CapacityPlanConfig
@@ -26,9 +26,9 @@ __all__ = [
     "Placement",
     "ScaleMetric",
     "Serving",
+    "ServingArgs",
     "ServingStack",
     "Traffic",
-    "build_serving",
     "model_storage_uri",
     "next_step",
     "placement_for",

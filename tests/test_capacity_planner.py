@@ -9,7 +9,7 @@ import pytest
 
 from inferstack import sizing
 from inferstack.catalog import accelerators
-from inferstack.catalog.accelerators import Shape
+from inferstack.catalog.accelerators import Family, Shape, lookup
 from inferstack.config import Cloud, ConfigError
 from inferstack.config.platform import AcceleratorPoolConfig
 from inferstack.config.serving import CapacityPlanConfig, ModelConfig
@@ -111,11 +111,32 @@ def test_tpu_chips(topology: str, chips: int) -> None:
 
 
 def test_fits() -> None:
-    shape = Shape("g6.2xlarge", 1, 8, 32)
-    assert sizing.fits(sizing.Replica(1, 24, 4), shape)
-    assert not sizing.fits(sizing.Replica(2, 24, 4), shape)
-    assert not sizing.fits(sizing.Replica(1, 40, 4), shape)
-    assert not sizing.fits(sizing.Replica(1, 24, 9), shape)
+    node = sizing.allocatable(Cloud.AWS, Family.NVIDIA, Shape("g6.2xlarge", 1, 8, 32))
+    assert sizing.fits(sizing.Replica(1, 24, 4), node)
+    assert not sizing.fits(sizing.Replica(2, 24, 4), node)
+    assert not sizing.fits(sizing.Replica(1, 40, 4), node)
+    assert not sizing.fits(sizing.Replica(1, 24, 8), node)  # 8 vCPU node: less than 8 cores are allocatable
+
+
+def test_allocatable_follows_the_eks_and_gke_reservations() -> None:
+    # EKS: CPU 6% + 1% + 2 x 0.5% + 4 x 0.25% of 8 cores; memory 255 MiB + 11 MiB x 110 pods, 100 MiB eviction;
+    # then the system and NVIDIA DaemonSets (0.25 + 0.2 CPU, 0.5 + 0.5 GiB).
+    eks = sizing.allocatable(Cloud.AWS, Family.NVIDIA, Shape("g6.2xlarge", 1, 8, 32))
+    assert eks.cpu == pytest.approx(8 - 0.09 - 0.45)
+    assert eks.memory_gib == pytest.approx(32 - 1465 / 1024 - 100 / 1024 - 1.0)
+    # GKE: memory 25% of 4 + 20% of 4 + 10% of 8 + 6% of the next 16 GiB; DaemonSets 0.75 + 0.5 GiB.
+    gke = sizing.allocatable(Cloud.GCP, Family.NVIDIA, Shape("g2-standard-8", 1, 8, 32))
+    assert gke.memory_gib == pytest.approx(32 - (1 + 0.8 + 0.8 + 0.96) - 100 / 1024 - 1.25)
+    # Replicas carry the serving sidecars.
+    m = ModelConfig.model_validate(model(cpu="4", memory="8Gi"))
+    assert sizing.replica_of(m) == sizing.Replica(1, 8 + 0.0625, 4 + 0.025)
+
+
+def test_a_request_of_the_whole_instance_never_fits() -> None:
+    found = issues(aws_config(pools=[{"name": "gpu", "kind": "nvidia-l4", "maxNodes": 4, "devicesPerNode": 1}],
+                              models=[model(cpu="8", memory="16Gi")]))
+    assert len(found) == 1 and found[0].startswith("inferstack:models[0].cpu: a replica requests 16Gi memory and 8 CPU")
+    assert "can give a replica at most 29.4Gi memory and 7.4 CPU" in found[0]
 
 
 def test_pool_shape_is_smallest_that_fits() -> None:
@@ -204,7 +225,8 @@ def test_replica_memory_beyond_every_node_is_an_error() -> None:
     found = issues(aws_config(models=[model(memory="300Gi")]))
     assert found == [
         "inferstack:models[0].memory: a replica requests 300Gi memory and 4 CPU; the largest node of pool gpu "
-        "(g6.2xlarge) has 32 GiB and 8 vCPU"
+        "(g6.2xlarge: 32 GiB, 8 vCPU) can give a replica at most 29.4Gi memory and 7.4 CPU after the kubelet, "
+        "system, DaemonSet and sidecar reservations"
     ]
 
 
@@ -262,7 +284,8 @@ def test_reference_stack_pools_hold_their_models(name: str) -> None:
         placed = [m for _, m in sizing.models_on(cfg.settings.models, pool.name)]
         shape = sizing.pool_shape(cfg.cloud, pool, [sizing.replica_of(m) for m in placed])
         assert sum(m.max_replicas * m.accelerators for m in placed) <= pool.max_nodes * shape.devices
-        assert all(sizing.fits(sizing.replica_of(m), shape) for m in placed)
+        node = sizing.allocatable(cfg.cloud, lookup(pool.kind, cfg.cloud).family, shape)
+        assert all(sizing.fits(sizing.replica_of(m), node) for m in placed)
 
 
 def test_prod_chat_plan_matches_its_replicas() -> None:

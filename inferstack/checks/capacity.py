@@ -8,13 +8,16 @@ from collections.abc import Iterable
 
 from inferstack.catalog import accelerators
 from inferstack.catalog.accelerators import Family
+from inferstack.catalog.node_overhead import SERVING_SIDECARS
 from inferstack.catalog.prices import known_node_types
 from inferstack.config.base import Cloud
 from inferstack.config.serving import ModelConfig
 from inferstack.config.stack import ConfigIssue, Loc, StackConfig
 from inferstack.sizing import (
+    allocatable,
     candidate_shapes,
     cpu_cores,
+    fits,
     memory_gib,
     models_on,
     plan_replicas,
@@ -118,12 +121,20 @@ def check_replicas_fit_pools(cfg: StackConfig) -> Iterable[ConfigIssue]:
                     f"({shape.name}: {shape.devices} per node); set the pool's devicesPerNode to at least {model.accelerators}",
                 )
                 continue
-            if rep.memory_gib > shape.memory_gib or rep.cpu > shape.vcpu:
-                biggest = max(candidates, key=lambda s: (s.memory_gib, s.vcpu))
+            node = allocatable(cfg.cloud, acc.family, shape)
+            if not fits(rep, node):
+                # The largest request that fits: the biggest candidate's allocatable less the serving sidecars.
+                best = max((allocatable(cfg.cloud, acc.family, c) for c in candidates), key=lambda a: (a.memory_gib, a.cpu))
+                biggest = max(candidates, key=lambda c: (c.memory_gib, c.vcpu))
+                mem_fit = math.floor((best.memory_gib - SERVING_SIDECARS.memory_gib) * 10) / 10
+                cpu_fit = math.floor((best.cpu - SERVING_SIDECARS.cpu) * 10) / 10
+                key = "memory" if rep.memory_gib > node.memory_gib else "cpu"
                 yield ConfigIssue(
-                    (*loc, "memory"),
+                    (*loc, key),
                     f"a replica requests {model.memory} memory and {model.cpu} CPU; the largest node of pool {pool.name} "
-                    f"({biggest.name}) has {biggest.memory_gib} GiB and {biggest.vcpu} vCPU",
+                    f"({biggest.name}: {biggest.memory_gib} GiB, {biggest.vcpu} vCPU) can give a replica at most "
+                    f"{mem_fit:g}Gi memory and {cpu_fit:g} CPU after the kubelet, system, DaemonSet and sidecar "
+                    f"reservations",
                 )
         if not placed:
             continue
