@@ -33,7 +33,7 @@ conformance: install
 benchmark: install
 	$(BIN)/python scripts/benchmark.py
 
-# docs/api.md and the README's config reference, generated from the code (tests/test_docs.py fails when stale).
+# docs/api.md and docs/config.md (the config reference), generated from the code (tests/test_docs.py fails when stale).
 docs: install
 	$(BIN)/python scripts/gen_docs.py
 

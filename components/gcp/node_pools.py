@@ -1,6 +1,6 @@
 """GKE accelerator node pools: per inferstack pool a spot pool and an on-demand pool, joined by a ComputeClass.
 
-Per accelerator pool of the stack (see README "GCP platform"):
+Per accelerator pool of the stack (see docs/gcp.md):
 
 - **Node pools** (``plan_pool``, from the pool's capacity tiers in ``inferstack.sizing``): ``spot-first`` gives a
   ``<pool>-spot`` pool (0 .. ``maxNodes - onDemandBaseline`` nodes, location policy ANY so the autoscaler takes spot
