@@ -18,12 +18,24 @@ class Chart:
     namespace: str
 
 
-#: Kubernetes version of EKS clusters (AWS); GKE follows its release channel.
-EKS_VERSION = "1.33"
+#: Kubernetes version of EKS clusters (AWS); GKE follows its release channel. 1.35 is in EKS standard support
+#: until 2027-03-27 (checked 2026-12-01; 1.33 left it on 2026-07-29 and 1.34 leaves it on 2026-12-02).
+EKS_VERSION = "1.35"
+
+#: End of EKS standard support per Kubernetes minor version (docs.aws.amazon.com/eks kubernetes-versions; EKS
+#: releases a version, then supports it 14 months, then 12 months of billed extended support). Checked 2026-12-01.
+EKS_STANDARD_SUPPORT_END: dict[str, str] = {
+    "1.31": "2025-11-26",
+    "1.32": "2026-03-23",
+    "1.33": "2026-07-29",
+    "1.34": "2026-12-02",
+    "1.35": "2027-03-27",
+}
 
 #: EKS-optimized Amazon Linux 2023 AMI release picked by Karpenter's EC2NodeClass alias; Karpenter selects the
 #: standard, NVIDIA or Neuron variant of this release per instance type (github.com/awslabs/amazon-eks-ami/releases).
-EKS_AL2023_AMI_ALIAS = "al2023@v20251110"
+#: The September 2026 release carries kubelets for every version in standard support, 1.35 included.
+EKS_AL2023_AMI_ALIAS = "al2023@v20260903"
 
 CHARTS: dict[str, Chart] = {
     # Filled by the components that install each add-on (Karpenter, device plugins, cert-manager, Knative, KServe, ESO).

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 
 from inferstack.checks.access import check_gke_access_entries
 from inferstack.checks.capacity import check_capacity_plans, check_pricing_overrides, check_replicas_fit_pools
+from inferstack.checks.cluster import check_cluster_version
 from inferstack.checks.models import (
     check_model_autoscaling,
     check_model_canaries,
@@ -28,6 +29,7 @@ Check = Callable[[StackConfig], Iterable[ConfigIssue]]
 #: Every cross-field check, in the order its issues are reported.
 CHECKS: tuple[Check, ...] = (
     check_region,
+    check_cluster_version,
     check_accelerator_pools,
     check_model_references,
     check_tpu_topology,

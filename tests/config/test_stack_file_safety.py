@@ -190,3 +190,9 @@ def test_fuzzed_stack_files_load_or_fail_with_config_errors(tmp_path: Path, stac
     assert valid, "no mutation kept the stack valid: the fuzz no longer exercises the program"
     for cfg in valid[:2]:
         run_stack(cfg)
+
+
+def test_eks_version_must_be_one_eks_offers(tmp_path: Path) -> None:
+    path = _write(tmp_path, (BASE + "  inferstack:cluster:\n    version: '1.19'\n").encode())
+    with pytest.raises(ConfigError, match=r"inferstack:cluster.version: EKS does not offer Kubernetes '1.19'; known: .*1.35"):
+        load_stack_file(path)
