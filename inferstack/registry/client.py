@@ -384,7 +384,11 @@ class Registry:
         session = session or boto3.session.Session(region_name=region or region_from_env())
         self.region = region or session.region_name
         cfg = Config(retries={"max_attempts": _max_attempts(), "mode": "standard"})
-        self.s3 = session.client("s3", config=cfg, region_name=self.region)
+        # Every PUT carries a signed x-amz-checksum-sha256 header that S3 verifies, so the body need not be hashed
+        # again for the signature: botocore already skips it over HTTPS; this also skips it over plain-HTTP
+        # endpoints (local S3), where it would read every file twice and make the progress line jump.
+        s3_cfg = cfg.merge(Config(s3={"payload_signing_enabled": False}))
+        self.s3 = session.client("s3", config=s3_cfg, region_name=self.region)
         self.ddb = session.client("dynamodb", config=cfg, region_name=self.region)
         self.sts = session.client("sts", config=cfg, region_name=self.region)
         # Bookkeeping after a push failed: short timeouts and one retry, so an interrupted push exits promptly.
