@@ -77,7 +77,8 @@ def test_check_command_of_the_workflow_runs(tmp_path: Path, monkeypatch: pytest.
     run = check_step(workflow()["jobs"]["policy-check"])["run"]
     argv = shlex.split(run.replace("${{ matrix.stack }}", "dev"))
     assert argv[:3] == ["inferstack", "policy", "check"]
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)  # the SARIF lands here; the stacks are the repository's (the workflow runs at its root)
+    monkeypatch.setenv("INFERSTACK_STACKS_DIR", str(REPO / "stacks"))
     assert main(argv[1:]) == 0
     assert (tmp_path / "policy-dev.sarif").is_file()
 

@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 #: The layers, lowest first: a module may import its own layer and the layers below it (docs/architecture.md).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("inferstack", "inferstack.lazy", "inferstack.catalog"),
+    ("inferstack", "inferstack.lazy", "inferstack.errors", "inferstack.catalog"),
     ("inferstack.config",),
     ("inferstack.sizing",),
     ("inferstack.checks",),

@@ -8,8 +8,10 @@ import sys
 from pathlib import Path
 
 from inferstack.config import ConfigError, StackConfig, file_issue
-from inferstack.engine import REPO_ROOT
 from inferstack.load import load_stack_file
+
+#: The stack a command runs when given neither ``--stack`` nor ``--config`` (it says so on stderr).
+DEFAULT_STACK = "dev"
 
 
 class UsageError(Exception):
@@ -22,12 +24,9 @@ def fail(message: str, code: int = 2) -> int:
 
 
 def stacks_dir() -> Path:
-    """``./stacks`` when run from a project, else the repository's own ``stacks/``."""
+    """Where ``--stack NAME`` looks: ``$INFERSTACK_STACKS_DIR``, else ``./stacks`` of the current project."""
     env = os.environ.get("INFERSTACK_STACKS_DIR")
-    if env:
-        return Path(env)
-    local = Path.cwd() / "stacks"
-    return local if local.is_dir() else REPO_ROOT / "stacks"
+    return Path(env) if env else Path.cwd() / "stacks"
 
 
 def available_stacks() -> list[str]:
@@ -42,13 +41,26 @@ def add_stack_args(parser: argparse.ArgumentParser, required: bool = False) -> N
 
 
 def stack_file(args: argparse.Namespace) -> Path:
+    """The stack file ``--config`` names, or ``<stacks dir>/Pulumi.<--stack>.yaml``. Without either, the default
+    stack, announced on stderr (never a silent choice); never another project's or the package's own stacks."""
     if getattr(args, "config", None):
         return Path(args.config)
-    name = getattr(args, "stack", None) or "dev"
-    path = stacks_dir() / f"Pulumi.{name}.yaml"
+    name = getattr(args, "stack", None)
+    if name is None:
+        name = DEFAULT_STACK
+        print(f"inferstack: no --stack or --config given; using stack {name} ({stacks_dir() / f'Pulumi.{name}.yaml'})",
+              file=sys.stderr)
+    directory = stacks_dir()
+    path = directory / f"Pulumi.{name}.yaml"
+    if not directory.is_dir():
+        raise ConfigError(
+            f"stack {name}",
+            [file_issue("--stack", f"no stacks directory {directory} here; run from a project with stacks/, set "
+                                   "INFERSTACK_STACKS_DIR, or name the file with --config Pulumi.<stack>.yaml")],
+        )
     if not path.exists():
         raise ConfigError(
-            f"stack {name}", [file_issue("--stack", f"no stack {name!r}; available: {', '.join(available_stacks())}")]
+            f"stack {name}", [file_issue("--stack", f"no stack {name!r} in {directory}; available: {', '.join(available_stacks()) or 'none'}")]
         )
     return path
 
@@ -59,6 +71,8 @@ def load_stack(args: argparse.Namespace) -> StackConfig:
 
 
 def write_output(text: str, out: str | None) -> None:
+    """``text`` to ``--out`` (parent directories created), or to stdout. An unwritable ``--out`` raises the
+    ``OSError``, which the CLI reports in one line (exit 3)."""
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(text)
