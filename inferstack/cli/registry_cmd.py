@@ -145,16 +145,25 @@ def _run(args: argparse.Namespace) -> int:
         return fail(f"{what}: terminated{_abandoned_note(reg)}", 143)
     except RegistryError as err:
         return fail(f"registry: {err}{_abandoned_note(reg)}", err.exit_code)
-    except ClientError as err:
-        e = err.response.get("Error", {})
-        return fail(f"registry: {e.get('Code', 'error')}: {e.get('Message', err)}{_abandoned_note(reg)}", 3)
-    except BotoCoreError as err:
-        return fail(f"registry: {err}{_abandoned_note(reg)}", 3)
+    except (ClientError, BotoCoreError, OSError) as err:
+        if getattr(args, "debug", False):
+            raise
+        return _cloud_or_io_failure(err, reg)
     except ValueError as err:  # invalid model name or version from the layout rules
         return fail(f"registry: {err}")
-    except OSError as err:  # local I/O
+
+
+def _cloud_or_io_failure(err: Exception, reg: Any) -> int:
+    """One line, exit 3: a cloud call or local I/O failed."""
+    from botocore.exceptions import ClientError
+
+    if isinstance(err, ClientError):
+        e = err.response.get("Error", {})
+        return fail(f"registry: {e.get('Code', 'error')}: {e.get('Message', err)}{_abandoned_note(reg)}", 3)
+    if isinstance(err, OSError):  # local I/O
         name = f" {err.filename!r}" if err.filename else ""
         return fail(f"registry: {err.strerror or err}{name}{_abandoned_note(reg)}", 3)
+    return fail(f"registry: {err}{_abandoned_note(reg)}", 3)
 
 
 def _init(args: argparse.Namespace, reg: Any) -> int:
