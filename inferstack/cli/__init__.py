@@ -30,7 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("inferstack.cli.config_cmd", "stack config: print the JSON Schema, or validate a stack"),
     "render": ("inferstack.cli.render", "write every Kubernetes object of a stack as YAML (one file per object)"),
     "cost": ("inferstack.cli.cost", "monthly cost estimate: pools, models, platform, spot vs. all on-demand"),
-    "registry": ("inferstack.cli.registry_cmd", "model registry: push, list, promote, resolve, pull, gc"),
+    "registry": ("inferstack.cli.registry_cmd", "model registry: init, push, pull, list, promote, resolve, gc"),
     "policy": ("inferstack.cli.policy", "policy pack: offline check, generated pack config"),
     "rollout": ("inferstack.cli.rollout", "canary routes: status, set, promote, rollback, drop (edits the stack config file)"),
 }

@@ -308,7 +308,9 @@ def _run(
     finally:
         if added:
             sys.path.remove(program_dir)
-    records = monitor.records
+    # Registration order depends on how the program's outputs resolve (asyncio), so it differs between runs; every
+    # report reads the records in URN order instead, which makes preview, render and policy output byte-stable.
+    records = sorted(monitor.records, key=lambda r: r.urn)
     _synthesize_default_providers(stack, region, project, records)
     return Recording(stack=stack, resources=records, outputs=outputs)
 
