@@ -353,11 +353,11 @@ def test_gc_leaves_a_live_push_alone(registry, artifact):
 
     reg = Registry.from_env()
     reg.heartbeat_seconds = 0.2
-    slow = _SlowUpload(1.5)
+    slow = _SlowUpload(2.0)
     result = _push_in_thread(reg, "live", artifact, slow)
     assert slow.uploading.wait(60)
-    time.sleep(2.0)  # longer than the grace period below since the version was created
-    report = Registry.from_env().gc(grace_seconds=1.0)
+    time.sleep(3.5)  # longer than the grace period below since the version was created
+    report = Registry.from_env().gc(grace_seconds=2.5)
     result["thread"].join(60)
     assert "error" not in result, result.get("error")
     assert [(e["model"], e["version"]) for e in report["in_progress"]] == [("live", 1)]
@@ -391,6 +391,8 @@ def test_gc_deletes_objects_under_a_prefix_without_a_version_item(registry, caps
     boto3.client("s3").put_object(Bucket=bucket, Key="models/ghost/v7/weights.bin", Body=b"x")
     boto3.client("s3").put_object(Bucket=bucket, Key="notes/readme.txt", Body=b"not the registry's")
     code, out, _ = run(capsys, "gc", "--format", "json")  # younger than the grace period: kept
+    assert code == 0 and json.loads(out)["deleted"] == []
+    code, out, _ = run(capsys, "gc", "other", "--grace", "0s", "--format", "json")  # another model only
     assert code == 0 and json.loads(out)["deleted"] == []
     code, out, _ = run(capsys, "gc", "--grace", "0s", "--format", "json")
     deleted = json.loads(out)["deleted"]
