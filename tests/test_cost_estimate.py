@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ from inferstack import sizing
 from inferstack.catalog.prices import NodePrice
 from inferstack.cli import main
 from inferstack.cli.preview import build_report
+from inferstack.cli.target import Target
 from inferstack.config import Cloud
 from inferstack.config.platform import AcceleratorPoolConfig, Capacity
 from inferstack.cost import estimate as est_mod
@@ -177,7 +179,8 @@ def test_cost_command_missing_price_exits_2(tmp_path, capsys: pytest.CaptureFixt
 
 @pytest.mark.parametrize("name", ["prod", "gcp-prod"])
 def test_preview_summary_carries_the_monthly_cost(name: str) -> None:
-    report = build_report(stack_config(name), recording(name))
+    cfg = stack_config(name)
+    report = build_report(Target(cfg.name, cfg.cloud, cfg.region, cfg.policy_settings(), recording(name), Path(), cfg))
     est = est_mod.estimate(stack_config(name))
     assert report["summary"]["monthlyCostUsd"] == round(est.monthly_usd, 2)
     assert report["summary"]["allOnDemandMonthlyCostUsd"] == round(est.all_on_demand_monthly_usd, 2)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from inferstack.catalog.clouds import Cloud
-from inferstack.cli.policy import program_policy_settings
 from inferstack.config import ConfigError, Environment, PolicySettings
 from inferstack.config.policy import PolicyConfig
+from inferstack.config.stack import parse_policy_settings as program_policy_settings
 from inferstack.policies.pack import pack_config
 from tests.conftest import stack_config
 

@@ -10,30 +10,17 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import pulumi
-from pydantic import ValidationError
-
-from inferstack.catalog.clouds import CLOUDS, Cloud
-from inferstack.cli.common import UsageError, add_stack_args, load_stack, write_output
-from inferstack.config import (
-    ConfigError,
-    ConfigIssue,
-    Environment,
-    InferstackConfig,
-    PolicySettings,
-    read_stack_file,
-)
-from inferstack.config.stack import NAMESPACE, _decode, file_issue, issues_from_validation
-from inferstack.engine import DEFAULT_PROGRAM, REPO_ROOT, ProgramError, Recording, run_program, run_stack
+from inferstack.cli import version
+from inferstack.cli.common import add_stack_args, load_stack, write_output
+from inferstack.cli.target import add_target_args, load_target
+from inferstack.config import ConfigError, ConfigIssue, Environment, PolicySettings
+from inferstack.engine import REPO_ROOT, Recording
 from inferstack.policies.evaluate import Finding, evaluate, summary
 from inferstack.policies.pack import ENTRIES, pack_config
 
-#: The keys of the ``inferstack:`` namespace read in ``--program`` mode; the program owns every other key.
-POLICY_KEYS = ("cloud", "environment", "residency", "policy")
 CONFIG_DIR = REPO_ROOT / "policies" / "config"
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 
@@ -43,8 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     psub = p.add_subparsers(dest="policy_command", metavar="SUBCOMMAND")
     psub.required = True
     c = psub.add_parser("check", help="evaluate the policy pack over a stack or program, offline")
-    add_stack_args(c)
-    c.add_argument("--program", metavar="FILE.py", help="any Pulumi Python program (config from --config)")
+    add_target_args(c)
     c.add_argument("--json", metavar="FILE", help="write the JSON report to FILE")
     c.add_argument("--sarif", metavar="FILE", help="write a SARIF 2.1.0 log to FILE")
     c.set_defaults(func=_check)
@@ -52,25 +38,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_stack_args(g)
     g.add_argument("--write", action="store_true", help="write policies/config/<stack>.json")
     g.set_defaults(func=_config)
-
-
-def program_policy_settings(config: Mapping[str, Any], source: str) -> tuple[Cloud, PolicySettings]:
-    """The cloud and policy settings of a ``--program`` stack file: only ``inferstack:cloud``, ``environment``,
-    ``residency`` and ``policy`` are read, validated by the models a full stack uses (so the same errors);
-    :class:`ConfigError` names every bad key."""
-    ns = {}
-    for key, value in config.items():
-        prefix, _, name = key.partition(":")
-        if prefix == NAMESPACE and name in POLICY_KEYS:
-            ns[name] = value if name in ("cloud", "environment") else _decode(value)
-    try:
-        # Every other field of InferstackConfig has a default: validating the policy keys alone is exact.
-        s = InferstackConfig.model_validate(ns)
-    except ValidationError as err:
-        raise ConfigError(source, issues_from_validation(err)) from None
-    return s.cloud, PolicySettings(
-        environment=s.environment, allowed_regions=tuple(s.residency.allowed_regions), policy=s.policy
-    )
 
 
 def _pack_config(settings: PolicySettings, source: str) -> dict[str, Any]:
@@ -81,29 +48,8 @@ def _pack_config(settings: PolicySettings, source: str) -> dict[str, Any]:
 
 
 def _run(args: argparse.Namespace) -> tuple[str, Recording, dict[str, Any], str]:
-    if args.program:
-        if not args.config:
-            raise UsageError("--program needs --config FILE (the program's stack config)")
-        program = Path(args.program)
-        if not program.is_file():
-            raise UsageError(f"--program {args.program}: no such file")
-        f = read_stack_file(args.config)
-        cloud, settings = program_policy_settings(f.config, str(f.path))
-        info = CLOUDS[cloud]
-        region = f.config.get(info.region_key)
-        if not region:
-            raise ConfigError(str(f.path), [file_issue(info.region_key, "required: the region the program deploys to")])
-        project = f.config.get(info.project_key) if info.project_key else None
-        try:
-            # An absolute path: the SDK drops the source position of a frame whose file name is relative.
-            rec = run_program(f.stack, f.config, region=str(region), project=project,
-                              program=program.resolve(), secret_keys=f.secret_keys)
-        except (ProgramError, pulumi.RunError, pulumi.ConfigMissingError, pulumi.ConfigTypeError) as err:
-            # The program rejected its config (missing or invalid keys): a usage error, reported without a traceback.
-            raise UsageError(f"--program {args.program}: {err}") from None
-        return f.stack, rec, _pack_config(settings, str(f.path)), str(program.resolve())
-    cfg = load_stack(args)
-    return cfg.name, run_stack(cfg), _pack_config(cfg.policy_settings(), cfg.name), str(Path(DEFAULT_PROGRAM).resolve())
+    target = load_target(args)
+    return target.stack, target.recording, _pack_config(target.settings, target.stack), str(target.program)
 
 
 def report(stack: str, findings: list[Finding]) -> dict[str, Any]:
@@ -152,12 +98,7 @@ def sarif(findings: list[Finding], program_file: str) -> dict[str, Any]:
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("inferstack")
-    except PackageNotFoundError:
-        return "0.0.0"
+    return version()
 
 
 def _check(args: argparse.Namespace) -> int:

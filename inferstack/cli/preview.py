@@ -7,24 +7,27 @@ import json
 from collections import Counter
 from typing import Any
 
-from inferstack.cli.common import add_stack_args, load_stack, write_output
+from inferstack.cli.common import write_output
+from inferstack.cli.target import Target, add_target_args, load_target
 from inferstack.config import StackConfig
 from inferstack.cost.estimate import monthly_totals
-from inferstack.engine import Recording, ResourceRecord, run_stack
+from inferstack.engine import Recording, ResourceRecord
 from inferstack.policies.evaluate import evaluate
 from inferstack.policies.pack import pack_config
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("preview", help="offline preview of a stack: resource tree, counts, policy findings")
-    add_stack_args(p)
+    add_target_args(p)
     p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
     p.add_argument("--out", metavar="FILE", help="write the report to FILE instead of stdout")
     p.set_defaults(func=_preview)
 
 
-def build_report(cfg: StackConfig, rec: Recording) -> dict[str, Any]:
-    """The JSON preview report: stack, resources (engine camelCase inputs, secrets redacted), findings, summary."""
+def build_report(target: Target) -> dict[str, Any]:
+    """The JSON preview report: stack, resources (engine camelCase inputs, secrets redacted), findings, summary
+    (the cost estimate when the stack file is a complete inferstack stack, else null)."""
+    rec = target.recording
     by_type = Counter(r.type for r in rec.resources if not r.synthesized)
     resources = [
         {
@@ -41,34 +44,31 @@ def build_report(cfg: StackConfig, rec: Recording) -> dict[str, Any]:
         for r in rec.resources
         if not r.synthesized
     ]
-    findings = _policy_findings(cfg, rec)
+    findings = [f.to_json() for f in evaluate(rec, pack_config(target.settings))]
     counts = {"mandatory": 0, "advisory": 0}
     for f in findings:
         counts[f["enforcementLevel"]] = counts.get(f["enforcementLevel"], 0) + 1
     return {
-        "stack": cfg.name,
-        "cloud": cfg.cloud.value,
-        "environment": cfg.environment.value,
-        "region": cfg.region,
+        "stack": target.stack,
+        "cloud": target.cloud.value,
+        "environment": target.settings.environment.value,
+        "region": target.region,
+        **({"program": str(target.program)} if target.external else {}),
         "resources": resources,
         "findings": findings,
         "summary": {
             "resources": len(resources),
             "byType": dict(sorted(by_type.items())),
             "findings": counts,
-            **_cost_summary(cfg),
+            **_cost_summary(target.config),
         },
     }
 
 
-def _policy_findings(cfg: StackConfig, rec: Recording) -> list[dict[str, Any]]:
-    """The policy pack's findings, exactly as ``inferstack policy check`` reports them."""
-    return [f.to_json() for f in evaluate(rec, pack_config(cfg.policy_settings()))]
-
-
-def _cost_summary(cfg: StackConfig) -> dict[str, Any]:
-    """summary.monthlyCostUsd and summary.allOnDemandMonthlyCostUsd (null when a node type has no price)."""
-    totals = monthly_totals(cfg)
+def _cost_summary(cfg: StackConfig | None) -> dict[str, Any]:
+    """summary.monthlyCostUsd and summary.allOnDemandMonthlyCostUsd (null when a node type has no price, or when a
+    program's stack file is not a complete inferstack stack)."""
+    totals = monthly_totals(cfg) if cfg is not None else None
     return {"monthlyCostUsd": totals[0] if totals else None, "allOnDemandMonthlyCostUsd": totals[1] if totals else None}
 
 
@@ -96,9 +96,9 @@ def _tree(rec: Recording) -> list[str]:
     return lines
 
 
-def render_text(cfg: StackConfig, rec: Recording, report: dict[str, Any]) -> str:
-    out = [f"Previewing stack {cfg.name} ({cfg.cloud.value}, {cfg.environment.value}, {cfg.region}) offline", ""]
-    out += _tree(rec)
+def render_text(target: Target, report: dict[str, Any]) -> str:
+    out = [f"Previewing {target.describe()} offline", ""]
+    out += _tree(target.recording)
     out += ["", "Resources:", f"    + {report['summary']['resources']} to create", "", "By type:"]
     for t, n in sorted(report["summary"]["byType"].items(), key=lambda kv: (-kv[1], kv[0])):
         out.append(f"    {n:>4}  {t}")
@@ -114,9 +114,8 @@ def render_text(cfg: StackConfig, rec: Recording, report: dict[str, Any]) -> str
 
 
 def _preview(args: argparse.Namespace) -> int:
-    cfg = load_stack(args)
-    rec = run_stack(cfg)
-    report = build_report(cfg, rec)
-    text = json.dumps(report, indent=2) + "\n" if args.format == "json" else render_text(cfg, rec, report)
+    target = load_target(args)
+    report = build_report(target)
+    text = json.dumps(report, indent=2) + "\n" if args.format == "json" else render_text(target, report)
     write_output(text, args.out)
     return 1 if report["summary"]["findings"]["mandatory"] else 0

@@ -346,3 +346,26 @@ def parse_stack(
         values=dict(config),
         secret_keys=frozenset(secret_keys),
     )
+
+
+#: The ``inferstack:`` keys the policy pack reads of any program's stack file (``policy check --program``).
+POLICY_KEYS = ("cloud", "environment", "residency", "policy")
+
+
+def parse_policy_settings(config: Mapping[str, Any], source: str) -> tuple[Cloud, PolicySettings]:
+    """The cloud and policy settings of a program's stack file: only ``inferstack:cloud``, ``environment``,
+    ``residency`` and ``policy`` are read, with the same strict models, hints and namespace check as a full stack
+    (every other field of :class:`InferstackConfig` has a default); :class:`ConfigError` names every bad key."""
+    ns = {}
+    for key, value in config.items():
+        prefix, _, name = key.partition(":")
+        if prefix == NAMESPACE and name in POLICY_KEYS:
+            ns[name] = value if name in ("cloud", "environment") else _decode(value)
+    issues = _namespace_issues(config)
+    try:
+        s = InferstackConfig.model_validate_json(json.dumps(ns), strict=True)
+    except ValidationError as err:
+        raise ConfigError(source, issues + issues_from_validation(err)) from None
+    if issues:
+        raise ConfigError(source, issues)
+    return s.cloud, PolicySettings(environment=s.environment, allowed_regions=tuple(s.residency.allowed_regions), policy=s.policy)

@@ -202,7 +202,9 @@ def _default_provider_inputs(package: str, region: str, project: str | None) -> 
     return {}
 
 
-def _synthesize_default_providers(stack: str, region: str, project: str | None, records: list[ResourceRecord]) -> None:
+def _synthesize_default_providers(
+    stack: str, region: str, project: str | None, records: list[ResourceRecord], pulumi_project: str = PROJECT
+) -> None:
     """Give every resource on a default provider a provider record carrying the stack's region."""
     defaults: dict[str, ResourceRecord] = {}
     for r in list(records):
@@ -211,7 +213,7 @@ def _synthesize_default_providers(stack: str, region: str, project: str | None, 
         prov = defaults.get(r.package)
         if prov is None:
             prov = ResourceRecord(
-                urn=f"urn:pulumi:{stack}::{PROJECT}::pulumi:providers:{r.package}::default",
+                urn=f"urn:pulumi:{stack}::{pulumi_project}::pulumi:providers:{r.package}::default",
                 type=f"pulumi:providers:{r.package}", name="default", custom=True, parent=None, provider=None,
                 protect=False, retain_on_delete=False, dependencies=[], property_dependencies={},
                 inputs=_default_provider_inputs(r.package, region, project), id="default", synthesized=True,
@@ -262,8 +264,12 @@ def run_program(
     program: str | Path = DEFAULT_PROGRAM,
     secrets: Mapping[str, str] | None = None,
     secret_keys: Iterable[str] = (),
+    pulumi_project: str = PROJECT,
 ) -> Recording:
     """Run ``program`` (a Pulumi Python program) for ``stack`` with ``config`` and return what it declared.
+
+    ``pulumi_project`` is the Pulumi project name the URNs carry (the ``name`` of the program's ``Pulumi.yaml``);
+    ``project`` is the Google Cloud project of a GCP stack.
 
     ``config`` maps ``namespace:key`` to values as in ``Pulumi.<stack>.yaml``; ``{secure: ...}`` values are
     replaced by ``secrets[key]`` or a placeholder, and passed to the program as secrets. ``StackReference``s are
@@ -275,17 +281,17 @@ def run_program(
     if isinstance(refs, str):
         refs = json.loads(refs)
     ctx = contextvars.copy_context()
-    return ctx.run(_run, stack, cfg, secure, region, project, Path(program), refs)
+    return ctx.run(_run, stack, cfg, secure, region, project, Path(program), refs, pulumi_project)
 
 
 def _run(
     stack: str, cfg: dict[str, str], secure: set[str], region: str, project: str | None, program: Path,
-    stack_outputs: Mapping[str, Mapping[str, Any]],
+    stack_outputs: Mapping[str, Mapping[str, Any]], pulumi_project: str = PROJECT,
 ) -> Recording:
     psettings.ROOT.set(None)
     pulumi.runtime.set_all_config(cfg, sorted(secure))
     monitor = RecordingMonitor(OfflineMocks(region, project, stack, stack_outputs))
-    pmocks.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
+    pmocks.set_mocks(monitor.mocks, project=pulumi_project, stack=stack, preview=True, monitor=monitor)
     program_dir = str(program.resolve().parent)
     added = program_dir not in sys.path
     if added:
@@ -311,7 +317,7 @@ def _run(
     # Registration order depends on how the program's outputs resolve (asyncio), so it differs between runs; every
     # report reads the records in URN order instead, which makes preview, render and policy output byte-stable.
     records = sorted(monitor.records, key=lambda r: r.urn)
-    _synthesize_default_providers(stack, region, project, records)
+    _synthesize_default_providers(stack, region, project, records, pulumi_project)
     return Recording(stack=stack, resources=records, outputs=outputs)
 
 

@@ -134,3 +134,29 @@ def test_render_and_policy_reports_are_byte_identical_across_runs(tmp_path: Path
         assert _run("policy", "check", "--stack", "prod", "--json", str(report)).returncode == 0
         reports.append(report.read_bytes())
     assert trees[0] == trees[1] and reports[0] == reports[1]
+
+
+BYO = REPO / "examples" / "byo-eks"
+
+
+def test_preview_render_and_cost_run_any_program(tmp_path: Path) -> None:
+    """``--program`` works like ``policy check``'s: the program runs with its stack file, URNs carry the project
+    name of its Pulumi.yaml, and the header says which program ran."""
+    args = ["--program", str(BYO / "__main__.py"), "--config", str(BYO / "Pulumi.prod.yaml")]
+    out = tmp_path / "preview.json"
+    proc = _run("preview", *args, "--format", "json", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(out.read_text())
+    assert report["program"] == str(BYO / "__main__.py")
+    assert report["resources"] and all(r["urn"].startswith("urn:pulumi:prod::byo-eks::") for r in report["resources"])
+    text = _run("preview", *args)
+    assert text.stdout.startswith(f"Previewing stack prod (aws, prod, eu-west-1), program {BYO / '__main__.py'} offline")
+    rendered = _run("render", *args, "--out", str(tmp_path / "manifests"))
+    assert rendered.returncode == 0 and any((tmp_path / "manifests").rglob("NodePool.karpenter.sh.*.yaml"))
+    cost = _run("cost", *args, "--format", "json")
+    assert cost.returncode == 0 and json.loads(cost.stdout)["stack"] == "prod"
+
+
+def test_program_needs_its_config_file() -> None:
+    proc = _run("preview", "--program", str(BYO / "__main__.py"))
+    assert proc.returncode == 2 and "--program needs --config FILE" in proc.stderr and "Traceback" not in proc.stderr
