@@ -1,5 +1,5 @@
 """``python -m inferstack``: the CLI."""
 
-from inferstack.cli import entrypoint
+from inferstack.console import entrypoint
 
 entrypoint()

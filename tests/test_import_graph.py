@@ -31,7 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("inferstack.clouds",),
     ("inferstack.program",),
     ("inferstack.provider",),
-    ("inferstack.cli", "inferstack.__main__"),
+    ("inferstack.cli", "inferstack.console", "inferstack.__main__"),
 )
 
 

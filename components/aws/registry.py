@@ -38,16 +38,19 @@ def reader_policy(bucket_arn: str, key_arn: str) -> str:
 
 
 def writer_policy(bucket_arn: str, table_arn: str, key_arn: str) -> str:
-    """What ``inferstack registry push/promote`` needs on this bucket, table and key only."""
+    """What ``inferstack registry push/promote/gc`` needs on this bucket, table and key only: ``gc`` lists object
+    versions and deletes those of failed pushes (under ``models/`` only) and scans the table for pending versions."""
     return json.dumps({
         "Version": "2012-10-17",
         "Statement": [
-            {"Sid": "Bucket", "Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"], "Resource": bucket_arn},
-            {"Sid": "Objects", "Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"],
+            {"Sid": "Bucket", "Effect": "Allow", "Action": ["s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation"],
+             "Resource": bucket_arn},
+            {"Sid": "Objects", "Effect": "Allow",
+             "Action": ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload", "s3:DeleteObject", "s3:DeleteObjectVersion"],
              "Resource": f"{bucket_arn}/models/*"},
             {"Sid": "Metadata", "Effect": "Allow",
              "Action": ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-                        "dynamodb:Query", "dynamodb:ConditionCheckItem"],
+                        "dynamodb:Query", "dynamodb:Scan", "dynamodb:ConditionCheckItem"],
              "Resource": table_arn},
             {"Sid": "Key", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], "Resource": key_arn},
         ],

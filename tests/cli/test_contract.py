@@ -160,3 +160,19 @@ def test_preview_render_and_cost_run_any_program(tmp_path: Path) -> None:
 def test_program_needs_its_config_file() -> None:
     proc = _run("preview", "--program", str(BYO / "__main__.py"))
     assert proc.returncode == 2 and "--program needs --config FILE" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.3, 1.5])
+def test_ctrl_c_at_any_moment_exits_130_with_one_line(delay: float) -> None:
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "inferstack", "preview", "--stack", "prod"], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    if proc.returncode == 0:
+        pytest.skip("the preview finished before the signal")
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and err.strip().splitlines() == ["error: interrupted"]
