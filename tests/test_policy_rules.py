@@ -14,23 +14,24 @@ from typing import Any
 
 import pytest
 
+from inferstack.config import Environment, PolicySettings
+from inferstack.config.policy import PolicyConfig
 from inferstack.engine import UNKNOWN, Recording, ResourceRecord
 from inferstack.policies.evaluate import Finding, evaluate
-from inferstack.policies.pack import POLICIES, POLICY_NAMES
+from inferstack.policies.pack import POLICIES, POLICY_NAMES, pack_config
 
 STACK = "fixture"
 REGIONS = {"aws": "eu-west-1", "gcp": "europe-west4"}
 KEY = "arn:aws:kms:eu-west-1:111122223333:key/0f7e2a4b-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
 GCP_KEY = "projects/p/locations/europe-west4/keyRings/inferstack/cryptoKeys/data"
 ADMINS = "inferstack:platform-admins"
-#: Settings each policy reads from its pack config (what ``pack_config`` writes for a prod stack).
+#: Settings each policy reads from its pack config: what ``pack_config`` writes for a prod stack.
 SETTINGS: dict[str, dict[str, Any]] = {
-    "rbac-bindings": {"platformAdminGroup": ADMINS},
-    "region-residency": {"allowedRegions": ["eu-west-1", "europe-west4"]},
-    "no-public-load-balancers": {"allowPublicLoadBalancers": False},
-    "inference-cluster-local": {"allowPublicInference": False},
-    "prod-stateful-protected": {"environment": "prod"},
-    "prod-accelerators-not-spot-only": {"environment": "prod"},
+    name: {k: v for k, v in entry.items() if k != "enforcementLevel"}
+    for name, entry in pack_config(
+        PolicySettings(environment=Environment.PROD, allowed_regions=("eu-west-1", "europe-west4"),
+                       policy=PolicyConfig(platform_admin_group=ADMINS))
+    ).items()
 }
 #: Props that Pulumi programs pass as JSON strings (policy documents).
 JSON_FIELDS = ("policy", "assumeRolePolicy")

@@ -17,9 +17,11 @@ import contextvars
 import functools
 import gc
 import hashlib
+import inspect
 import json
 import runpy
 import sys
+import types
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -235,12 +237,16 @@ def _cancel_leftover_tasks() -> None:
         task.cancel()
     if pending and not loop.is_running():
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-    # Mark the failed program's finished futures as retrieved: otherwise asyncio logs "exception was never
-    # retrieved" from their finalizers at a random later point (inside another test's ast.parse on CPython 3.11,
+    # Mark the failed program's finished futures as retrieved, and close the SDK coroutines it created but never
+    # started (Output.future, Output.is_known): otherwise their finalizers log "exception was never retrieved" or
+    # "coroutine ... was never awaited" at a random later point (inside another test's ast.parse on CPython 3.11,
     # which then fails with "AST constructor recursion depth mismatch").
     for obj in gc.get_objects():
         if isinstance(obj, asyncio.Future) and obj.done() and not obj.cancelled():
             obj.exception()
+        elif (isinstance(obj, types.CoroutineType) and "/pulumi/" in obj.cr_code.co_filename
+              and inspect.getcoroutinestate(obj) == inspect.CORO_CREATED):
+            obj.close()
 
 
 async def _resolve_export(value: Any) -> Any:
