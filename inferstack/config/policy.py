@@ -26,7 +26,7 @@ class PolicySettings(StrictModel):
     """What the policy pack reads of a stack: environment, residency and the ``inferstack:policy`` settings.
 
     Built by :meth:`inferstack.config.StackConfig.policy_settings` for a stack, or, in ``policy check --program``
-    mode, from the policy keys alone of a program's stack file (``inferstack.cli.policy.program_policy_settings``,
+    mode, from the policy keys alone of a program's stack file (:func:`inferstack.config.stack.parse_policy_settings`,
     which validates them with the full stack's models); ``policies.pack.pack_config`` takes it, and each policy's
     entry turns it into that policy's settings.
     """
