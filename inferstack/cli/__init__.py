@@ -15,7 +15,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from importlib import metadata
 
@@ -37,6 +39,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 #: Exit codes.
 OK, FINDINGS, USAGE, FAILED, INTERRUPTED = 0, 1, 2, 3, 130
+#: Commands that handle Ctrl-C themselves (a push marks its version failed, a rollout releases its lock): they get
+#: Python's KeyboardInterrupt; every other command stops at once with exit 130 (``inferstack.console``).
+GRACEFUL = frozenset({"registry", "rollout"})
 
 
 def version() -> str:
@@ -86,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
+    if args.command in GRACEFUL and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         code = args.func(args)
     except ConfigError as err:

@@ -162,7 +162,7 @@ def test_program_needs_its_config_file() -> None:
     assert proc.returncode == 2 and "--program needs --config FILE" in proc.stderr and "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("delay", [0.05, 0.3, 1.5])
+@pytest.mark.parametrize("delay", [0.15, 0.3, 0.8, 1.5, 3.0])
 def test_ctrl_c_at_any_moment_exits_130_with_one_line(delay: float) -> None:
     import signal
     import time
