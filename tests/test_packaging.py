@@ -142,7 +142,7 @@ def test_wheel_metadata_entry_point_and_extras(wheel: Path) -> None:
     zf = zipfile.ZipFile(wheel)
     (dist_info,) = {n.split("/", 1)[0] for n in zf.namelist() if n.split("/", 1)[0].endswith(".dist-info")}
     eps = zf.read(f"{dist_info}/entry_points.txt").decode()
-    assert "[console_scripts]" in eps and "inferstack = inferstack.cli:entrypoint" in eps
+    assert "[console_scripts]" in eps and "inferstack = inferstack.console:entrypoint" in eps
     meta = Parser().parsestr(zf.read(f"{dist_info}/METADATA").decode())
     requires = meta.get_all("Requires-Dist") or []
     base = [r for r in requires if "extra ==" not in r]
@@ -179,7 +179,7 @@ print(json.dumps({{"loaded": loaded, "entry": [ep.value for ep in eps], "prefix"
     assert not outside, f"modules not loaded from the installed wheel: {outside}"
     for m in IMPORTS:
         assert m in got["loaded"], m
-    assert got["entry"] == ["inferstack.cli:entrypoint"]
+    assert got["entry"] == ["inferstack.console:entrypoint"]
     assert str(Path(got["entry_file"]).resolve()).startswith(root)
     assert str(Path(got["dist_files"]).resolve()).startswith(root)
 
