@@ -38,6 +38,31 @@ def entry_of(policy: Any) -> PolicyEntry | None:
     return entry if entry is not None and entry.policy is policy else None
 
 
+def catalogue() -> list[dict[str, Any]]:
+    """Every policy as ``inferstack policy list`` prints it: id, description, clouds, controls, severity, level per
+    environment, remediation."""
+    return [e.catalogue_row() for e in ENTRIES]
+
+
+def _cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def catalogue_markdown() -> str:
+    """The rule table of docs/policies.md (``inferstack policy list --format markdown``; a test fails on drift).
+
+    The last two columns are the level in dev and the level in staging and prod (the same in both for every policy).
+    """
+    lines = ["| Policy | Clouds | Controls | Severity | Checks | dev | staging, prod |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for e in ENTRIES:
+        staging, prod = e.level(Environment.STAGING), e.level(Environment.PROD)
+        last = prod if staging == prod else f"{staging}/{prod}"
+        lines.append(f"| `{e.name}` | {', '.join(sorted(e.clouds))} | {_cell('; '.join(e.controls)) or '-'} | "
+                     f"{e.severity_name} | {_cell(e.description)} | {e.level(Environment.DEV)} | {last} |")
+    return "\n".join(lines) + "\n"
+
+
 def default_level(policy: str, environment: Environment | str) -> EnforcementLevel:
     """The enforcement level of ``policy`` in an environment before per-stack overrides."""
     return ENTRY_BY_NAME[policy].level(environment)

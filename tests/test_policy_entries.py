@@ -87,7 +87,7 @@ def test_an_entry_needs_every_environment_and_types_only_on_resource_policies() 
     e = PolicyEntry(rp, ADVISORY_IN_DEV, types=("aws:s3/bucket:Bucket", "kubernetes:", "gcp:kms/"))
     assert e.applies_to("aws:s3/bucket:Bucket") and e.applies_to("kubernetes:core/v1:Secret")
     assert e.applies_to("gcp:kms/keyRing:KeyRing") and not e.applies_to("aws:s3/bucketV2:BucketV2")
-    assert not e.applies_to("gcp:storage/bucket:Bucket") and PolicyEntry(rp, MANDATORY).applies_to("anything:x:Y")
+    assert not e.applies_to("gcp:storage/bucket:Bucket") and PolicyEntry(rp, MANDATORY, clouds=frozenset({"aws"})).applies_to("anything:x:Y")
 
 
 # ---------------------------------------------------------------- declared types are complete

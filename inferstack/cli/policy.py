@@ -19,7 +19,7 @@ from inferstack.cli.target import add_target_args, load_target
 from inferstack.config import ConfigError, ConfigIssue, Environment, PolicySettings
 from inferstack.engine import REPO_ROOT, Recording
 from inferstack.policies.evaluate import Finding, evaluate, summary
-from inferstack.policies.pack import ENTRIES, pack_config
+from inferstack.policies.pack import ENTRIES, catalogue, catalogue_markdown, pack_config
 
 CONFIG_DIR = REPO_ROOT / "policies" / "config"
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -34,6 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--json", metavar="FILE", help="write the JSON report to FILE")
     c.add_argument("--sarif", metavar="FILE", help="write a SARIF 2.1.0 log to FILE")
     c.set_defaults(func=_check)
+    lst = psub.add_parser("list", help="print the policy catalogue: id, clouds, controls, severity, levels, remediation")
+    lst.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="output format (default text)")
+    lst.set_defaults(func=_list)
     g = psub.add_parser("config", help="print (or --write) the --policy-pack-config document of a stack")
     add_stack_args(g)
     g.add_argument("--write", action="store_true", help="write policies/config/<stack>.json")
@@ -115,6 +118,24 @@ def _check(args: argparse.Namespace) -> int:
     c = doc["summary"]["findings"]
     print(f"{stack}: {c['mandatory']} mandatory, {c['advisory']} advisory finding(s)")
     return 1 if c["mandatory"] else 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    if args.format == "json":
+        print(json.dumps(catalogue(), indent=2))
+    elif args.format == "markdown":
+        print(catalogue_markdown(), end="")
+    else:
+        rows = catalogue()
+        for row in rows:
+            levels = ", ".join(f"{env} {level}" for env, level in row["levels"].items())
+            print(f"{row['id']} [{row['kind']}; {', '.join(row['clouds'])}; severity {row['severity']}]")
+            print(f"  {row['description']}")
+            print(f"  controls: {', '.join(row['controls']) or '-'}")
+            print(f"  levels: {levels}")
+            print(f"  remediation: {row['remediation']}")
+        print(f"{len(rows)} policies")
+    return 0
 
 
 def _config(args: argparse.Namespace) -> int:

@@ -85,12 +85,14 @@ ENTRIES = [
         description="GPU, TPU and Neuron node pools are tainted.",
         validate=_tainted,
         remediation_steps="Taint accelerator pools (e.g. nvidia.com/gpu=true:NoSchedule) and tolerate it in model pods.",
-    ), ADVISORY_IN_DEV, types=(NODEPOOL, GKE_POOL)),
+    ), ADVISORY_IN_DEV, types=(NODEPOOL, GKE_POOL),
+       controls=("NIST 800-53 SC-6",)),
     PolicyEntry(StackValidationPolicy(
         name="prod-accelerators-not-spot-only",
         description="In prod, accelerator capacity has an on-demand fallback.",
         validate=_spot_only,
         config_schema=PolicyConfigSchema(properties={"environment": {"type": "string"}}),
         remediation_steps="Use capacity spot-first (spot with on-demand fallback) or on-demand in prod.",
-    ), ADVISORY_IN_DEV, environment_setting),
+    ), ADVISORY_IN_DEV, environment_setting,
+       controls=("NIST 800-53 CP-10",), clouds={"aws", "gcp"}),
 ]

@@ -98,17 +98,20 @@ ENTRIES = [
         description="No IAM statement allows action '*' or a write action on resource '*'.",
         validate=_iam_policies,
         remediation_steps="List explicit actions and scope resources to ARNs (or add a Condition).",
-    ), MANDATORY, types=(ROLE, *(t for t, f in POLICY_DOC_FIELDS.items() if f))),
+    ), MANDATORY, types=(ROLE, *(t for t, f in POLICY_DOC_FIELDS.items() if f)),
+       controls=("CIS AWS 1.16", "FSBP IAM.1", "FSBP IAM.21")),
     PolicyEntry(ResourceValidationPolicy(
         name="iam-trust-not-public",
         description="No role trust policy is open to '*'.",
         validate=_trust,
         remediation_steps="Name the trusted principal (account, service or OIDC provider) explicitly.",
-    ), MANDATORY, types=(ROLE,)),
+    ), MANDATORY, types=(ROLE,),
+       controls=("NIST 800-53 AC-3", "FSBP IAM.1")),
     PolicyEntry(ResourceValidationPolicy(
         name="gke-access-control",
         description="GKE legacy ABAC off and Workload Identity on.",
         validate=_gke_access,
         remediation_steps="Set enable_legacy_abac=False and workload_identity_config.workload_pool.",
-    ), MANDATORY, types=(GKE_CLUSTER,)),
+    ), MANDATORY, types=(GKE_CLUSTER,),
+       controls=("CIS GKE 5.8.4", "CIS GKE 5.2.2")),
 ]

@@ -41,5 +41,6 @@ ENTRIES = [
         validate=_protect,
         config_schema=PolicyConfigSchema(properties={"environment": {"type": "string"}}),
         remediation_steps="Pass opts=ResourceOptions(protect=True) or retain_on_delete=True for this resource in prod.",
-    ), ADVISORY_IN_DEV, environment_setting, types=tuple(sorted(STATEFUL_TYPES))),
+    ), ADVISORY_IN_DEV, environment_setting, types=tuple(sorted(STATEFUL_TYPES)),
+       controls=("NIST 800-53 CP-9",)),
 ]

@@ -92,5 +92,6 @@ ENTRIES = [
             }
         ),
         remediation_steps="Use a provider/region/location from inferstack:residency.allowedRegions.",
-    ), MANDATORY, _allowed_regions),
+    ), MANDATORY, _allowed_regions,
+       controls=("NIST 800-53 SA-9(5)",), clouds={"aws", "gcp"}),
 ]
