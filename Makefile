@@ -31,6 +31,7 @@ conformance: install
 	$(BIN)/python $(SHARED)/tools/crd_validate.py out/manifests
 
 benchmark: install
+	$(BIN)/python -m pip install --quiet -e '.[all,bench]'
 	$(BIN)/python scripts/benchmark.py
 
 # docs/api.md and docs/config.md (the config reference), generated from the code (tests/test_docs.py fails when stale).
