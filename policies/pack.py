@@ -15,12 +15,22 @@ from inferstack.config.base import Environment
 from inferstack.config.policy import EnforcementLevel, PolicySettings
 from inferstack.config.stack import StackConfig
 from inferstack.policies.entry import PolicyEntry
-from inferstack.policies.rules import accelerators, encryption, exposure, iam, protection, rbac, residency
+from inferstack.policies.rules import (
+    accelerators,
+    encryption,
+    exposure,
+    iam,
+    kubernetes,
+    pod_security,
+    protection,
+    rbac,
+    residency,
+)
 
 PACK_NAME = "inferstack"
 
 #: The rule modules, in report order.
-RULE_MODULES = (encryption, iam, rbac, residency, exposure, protection, accelerators)
+RULE_MODULES = (encryption, iam, rbac, residency, exposure, protection, accelerators, pod_security, kubernetes)
 
 #: Every policy's entry, in report order.
 ENTRIES: tuple[PolicyEntry, ...] = tuple(entry for module in RULE_MODULES for entry in module.ENTRIES)

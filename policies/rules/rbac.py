@@ -1,53 +1,164 @@
-"""Kubernetes RBAC: no wildcards, no cluster-admin outside the platform group, no anonymous bindings."""
+"""Kubernetes RBAC: no wildcards, no privilege-escalation verbs, no cluster-wide Secret reads, cluster-admin only for
+the platform group, no anonymous bindings, no admin roles for default service accounts.
+
+Every policy is mandatory in every environment: an RBAC grant is cluster state, and dev clusters hold the same
+cloud credentials (IRSA / Workload Identity) as the workloads they run. Roles and bindings are judged wherever the
+program declares them: as objects, ``*Patch`` objects, items of ``RoleList`` / ``ClusterRoleBindingList`` ... and
+objects of a yaml/v2 ConfigGroup or ConfigFile (see :mod:`inferstack.policies.rules.k8s_objects`).
+
+* ``rbac-no-wildcards``: no ``*`` in verbs, resources or apiGroups (CIS Kubernetes 5.1.3).
+* ``rbac-no-escalation-verbs``: no ``escalate``, ``bind`` or ``impersonate`` verb (CIS Kubernetes 5.1.8): they let
+  the holder grant itself any permission or act as any user.
+* ``rbac-no-cluster-secret-read``: no ClusterRole rule granting get/list/watch on Secrets, and no
+  ClusterRoleBinding of the built-in ``admin`` / ``edit`` roles (which read Secrets) cluster-wide, except to the
+  platform-admin group (CIS Kubernetes 5.1.2). Namespaced Roles reading their namespace's Secrets are allowed.
+* ``rbac-bindings``: cluster-admin only for the platform-admin group; nothing bound to system:anonymous,
+  system:unauthenticated or system:authenticated, whatever the role (CIS Kubernetes 5.1.1, 5.1.7).
+* ``rbac-no-admin-to-service-accounts``: ``admin``, ``edit`` or ``cluster-admin`` are not bound to a ``default``
+  service account or to the ``system:serviceaccounts[:<namespace>]`` groups (CIS Kubernetes 5.1.5): every pod of
+  the namespace (or cluster) would hold the role. (system:authenticated is refused by ``rbac-bindings``.)
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from pulumi_policy import PolicyConfigSchema, ResourceValidationArgs, ResourceValidationPolicy
 
 from inferstack.config.policy import PolicySettings
 from inferstack.policies.entry import MANDATORY, PolicyEntry
+from inferstack.policies.rules.k8s_objects import CONTAINER_TYPES, K8sObject, is_map, objects, seq
 
 K8S_RBAC = "kubernetes:rbac.authorization.k8s.io/v1:"
-ROLE_TYPES = {K8S_RBAC + k for k in ("Role", "ClusterRole", "RolePatch", "ClusterRolePatch")}
-BINDING_TYPES = {K8S_RBAC + k for k in ("RoleBinding", "ClusterRoleBinding", "RoleBindingPatch", "ClusterRoleBindingPatch")}
+ROLE_KINDS = ("Role", "ClusterRole")
+BINDING_KINDS = ("RoleBinding", "ClusterRoleBinding")
+ROLE_TYPES = {K8S_RBAC + k for k in ("Role", "ClusterRole", "RolePatch", "ClusterRolePatch", "RoleList", "ClusterRoleList")}
+BINDING_TYPES = {K8S_RBAC + k for k in ("RoleBinding", "ClusterRoleBinding", "RoleBindingPatch", "ClusterRoleBindingPatch",
+                                        "RoleBindingList", "ClusterRoleBindingList")}
 FORBIDDEN_SUBJECTS = {"system:anonymous", "system:unauthenticated", "system:authenticated"}
 DEFAULT_ADMIN_GROUP = "inferstack:platform-admins"
+ESCALATION_VERBS = ("escalate", "bind", "impersonate")
+READ_VERBS = {"get", "list", "watch", "*"}
+#: Built-in ClusterRoles that read Secrets.
+SECRET_READING_ROLES = ("admin", "edit", "cluster-admin")
+ADMIN_ROLES = ("admin", "edit", "cluster-admin")
+KUBERNETES = frozenset({"kubernetes"})
 
 
 def rule_wildcards(rule: dict) -> list[str]:
     return [f for f in ("verbs", "resources", "apiGroups") if "*" in (rule.get(f) or [])]
 
 
-def _wildcards(args: ResourceValidationArgs, report) -> None:
-    if args.resource_type not in ROLE_TYPES:
+def _of(args: ResourceValidationArgs, kinds: tuple[str, ...], types: set[str]) -> Iterator[K8sObject]:
+    if args.resource_type not in types and args.resource_type not in CONTAINER_TYPES:
         return
-    for i, rule in enumerate(args.props.get("rules") or []):
-        bad = rule_wildcards(rule)
-        if bad:
-            report(f"rules[{i}] has '*' in {', '.join(bad)}; list verbs, resources and apiGroups explicitly.")
+    for obj in objects(args.resource_type, args.props):
+        if obj.kind in kinds:
+            yield obj
+
+
+def _prefix(obj: K8sObject) -> str:
+    return f"{obj.label}: " if obj.where else ""
+
+
+def _rules(obj: K8sObject) -> Iterator[tuple[int, Any]]:
+    for i, rule in enumerate(seq(obj.props.get("rules"))):
+        if is_map(rule):
+            yield i, rule
+
+
+def _wildcards(args: ResourceValidationArgs, report) -> None:
+    for obj in _of(args, ROLE_KINDS, ROLE_TYPES):
+        for i, rule in _rules(obj):
+            bad = rule_wildcards(rule)
+            if bad:
+                report(f"{_prefix(obj)}rules[{i}] has '*' in {', '.join(bad)}; list verbs, resources and apiGroups explicitly.")
+
+
+def _escalation_verbs(args: ResourceValidationArgs, report) -> None:
+    for obj in _of(args, ROLE_KINDS, ROLE_TYPES):
+        for i, rule in _rules(obj):
+            bad = [v for v in ESCALATION_VERBS if v in seq(rule.get("verbs"))]
+            if bad:
+                report(f"{_prefix(obj)}rules[{i}] grants {', '.join(bad)}: the holder can grant itself any permission "
+                       "or act as another user.")
+
+
+def _admin_group_of(args: ResourceValidationArgs) -> str:
+    return (args.get_config() or {}).get("platformAdminGroup", DEFAULT_ADMIN_GROUP)
+
+
+def _is_admin_group(subject: Any, admin: str) -> bool:
+    return is_map(subject) and subject.get("kind") == "Group" and subject.get("name") == admin
+
+
+def _cluster_secret_read(args: ResourceValidationArgs, report) -> None:
+    for obj in _of(args, ("ClusterRole",), ROLE_TYPES):
+        for i, rule in _rules(obj):
+            groups, resources, verbs = seq(rule.get("apiGroups")), seq(rule.get("resources")), seq(rule.get("verbs"))
+            if ({"", "*"} & set(groups) and {"secrets", "*"} & set(resources) and READ_VERBS & set(verbs)
+                    and not seq(rule.get("resourceNames"))):
+                report(f"{_prefix(obj)}ClusterRole rules[{i}] reads Secrets ({', '.join(sorted(READ_VERBS & set(verbs)))}) "
+                       "in every namespace once bound cluster-wide.")
+    admin = _admin_group_of(args)
+    for obj in _of(args, ("ClusterRoleBinding",), BINDING_TYPES):
+        role = (obj.props.get("roleRef") or {}).get("name")
+        if role not in SECRET_READING_ROLES or role == "cluster-admin":  # cluster-admin: rbac-bindings
+            continue
+        for s in seq(obj.props.get("subjects")):
+            if not _is_admin_group(s, admin):
+                report(f"{_prefix(obj)}ClusterRoleBinding of {role} gives {s.get('kind')} {s.get('name')!r} read access "
+                       "to Secrets in every namespace; bind it with a RoleBinding in the namespaces needed.")
 
 
 def _bindings(args: ResourceValidationArgs, report) -> None:
-    if args.resource_type not in BINDING_TYPES:
-        return
-    admin = (args.get_config() or {}).get("platformAdminGroup", DEFAULT_ADMIN_GROUP)
-    subjects = args.props.get("subjects") or []
-    for s in subjects:
-        if s.get("name") in FORBIDDEN_SUBJECTS:
-            report(f"binding to {s.get('name')} grants access to every (or any unauthenticated) caller.")
-    if (args.props.get("roleRef") or {}).get("name") == "cluster-admin":
+    admin = _admin_group_of(args)
+    for obj in _of(args, BINDING_KINDS, BINDING_TYPES):
+        subjects = [s for s in seq(obj.props.get("subjects")) if is_map(s)]
         for s in subjects:
-            if not (s.get("kind") == "Group" and s.get("name") == admin):
-                report(f"cluster-admin may only be bound to the group {admin!r}; found {s.get('kind')} {s.get('name')!r}.")
+            if s.get("name") in FORBIDDEN_SUBJECTS:
+                report(f"{_prefix(obj)}binding to {s.get('name')} grants access to every (or any unauthenticated) caller.")
+        if (obj.props.get("roleRef") or {}).get("name") == "cluster-admin":
+            for s in subjects:
+                if not _is_admin_group(s, admin):
+                    report(f"{_prefix(obj)}cluster-admin may only be bound to the group {admin!r}; found "
+                           f"{s.get('kind')} {s.get('name')!r}.")
 
 
+def _service_account_subject(s: Any) -> str | None:
+    if not is_map(s):
+        return None
+    name = s.get("name")
+    if s.get("kind") == "ServiceAccount" and name == "default":
+        return f"the default service account of {s.get('namespace') or 'the binding namespace'}"
+    if s.get("kind") == "Group" and isinstance(name, str) and (name == "system:serviceaccounts"
+                                                                or name.startswith("system:serviceaccounts:")):
+        return f"the group {name}"
+    if s.get("kind") == "User" and isinstance(name, str) and name.startswith("system:serviceaccount:") and name.endswith(":default"):
+        return f"the default service account (user {name})"
+    return None
+
+
+def _admin_to_service_accounts(args: ResourceValidationArgs, report) -> None:
+    for obj in _of(args, BINDING_KINDS, BINDING_TYPES):
+        role = (obj.props.get("roleRef") or {}).get("name")
+        if role not in ADMIN_ROLES:
+            continue
+        for s in seq(obj.props.get("subjects")):
+            who = _service_account_subject(s)
+            if who:
+                report(f"{_prefix(obj)}{role} is bound to {who}: every pod using it holds the role. Create a "
+                       "dedicated service account with a narrow Role.")
 
 
 def _admin_group(settings: PolicySettings) -> dict[str, Any]:
     return {"platformAdminGroup": settings.policy.platform_admin_group}
 
+
+_ADMIN_SCHEMA = PolicyConfigSchema(properties={"platformAdminGroup": {"type": "string"}})
+_ROLES = tuple(sorted(ROLE_TYPES)) + CONTAINER_TYPES
+_BINDINGS = tuple(sorted(BINDING_TYPES)) + CONTAINER_TYPES
 
 ENTRIES = [
     PolicyEntry(ResourceValidationPolicy(
@@ -55,12 +166,38 @@ ENTRIES = [
         description="No '*' in verbs, resources or apiGroups of any Role or ClusterRole rule.",
         validate=_wildcards,
         remediation_steps="Enumerate the verbs, resources and API groups the workload needs.",
-    ), MANDATORY, types=tuple(sorted(ROLE_TYPES))),
+    ), MANDATORY, types=_ROLES, controls=("CIS Kubernetes 5.1.3",), clouds=KUBERNETES),
+    PolicyEntry(ResourceValidationPolicy(
+        name="rbac-no-escalation-verbs",
+        description="No Role or ClusterRole grants the escalate, bind or impersonate verbs.",
+        validate=_escalation_verbs,
+        remediation_steps="Remove escalate, bind and impersonate from the rule; controllers that manage RBAC get "
+                          "them from the platform's own charts, not from stack-declared roles.",
+    ), MANDATORY, types=_ROLES, controls=("CIS Kubernetes 5.1.8",), clouds=KUBERNETES),
+    PolicyEntry(ResourceValidationPolicy(
+        name="rbac-no-cluster-secret-read",
+        description="No ClusterRole reads Secrets (get/list/watch) and no ClusterRoleBinding of admin/edit outside the "
+                    "platform-admin group.",
+        validate=_cluster_secret_read,
+        config_schema=_ADMIN_SCHEMA,
+        remediation_steps="Grant Secret reads in a namespaced Role (with resourceNames where possible), and bind "
+                          "admin/edit with RoleBindings in the namespaces needed.",
+    ), MANDATORY, _admin_group, types=(*_ROLES, *sorted(BINDING_TYPES)), controls=("CIS Kubernetes 5.1.2",),
+        clouds=KUBERNETES),
     PolicyEntry(ResourceValidationPolicy(
         name="rbac-bindings",
         description="cluster-admin only for the platform-admin group; no bindings to system:anonymous/unauthenticated/authenticated.",
         validate=_bindings,
-        config_schema=PolicyConfigSchema(properties={"platformAdminGroup": {"type": "string"}}),
+        config_schema=_ADMIN_SCHEMA,
         remediation_steps="Bind a narrower role, or bind cluster-admin to the configured platform-admin group only.",
-    ), MANDATORY, _admin_group, types=tuple(sorted(BINDING_TYPES))),
+    ), MANDATORY, _admin_group, types=_BINDINGS, controls=("CIS Kubernetes 5.1.1", "CIS Kubernetes 5.1.7"),
+        clouds=KUBERNETES),
+    PolicyEntry(ResourceValidationPolicy(
+        name="rbac-no-admin-to-service-accounts",
+        description="admin, edit and cluster-admin are not bound to default service accounts or to the "
+                    "system:serviceaccounts groups.",
+        validate=_admin_to_service_accounts,
+        remediation_steps="Bind the role to a dedicated service account (with automountServiceAccountToken only "
+                          "where needed) and narrow the role to what the workload does.",
+    ), MANDATORY, types=_BINDINGS, controls=("CIS Kubernetes 5.1.5",), clouds=KUBERNETES),
 ]

@@ -1,0 +1,454 @@
+"""Kubernetes policies (Pod Security Standards, namespaces, RBAC, env secrets, lists, ConfigGroups, Helm values):
+a compliant fixture passes and a one-field change fails, through the real policy objects and the offline evaluator
+(the harness of ``tests/test_policy_rules.py``).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from pulumi_policy import PolicyResourceOptions, ResourceValidationArgs
+
+from inferstack.policies.pack import ENTRY_BY_NAME, POLICY_NAMES
+from inferstack.policies.rules import kubernetes as k8s_rules
+from inferstack.policies.rules import pod_security, rbac
+from inferstack.policies.rules.k8s_objects import objects, pod_specs
+from tests.conftest import recording as stack_recording
+from tests.test_policy_rules import DELETE, Case, Res, _findings, one, run
+
+K8S_MODULES = (pod_security, k8s_rules, rbac)
+K8S_POLICIES = [e.name for m in K8S_MODULES for e in m.ENTRIES]
+
+# ---------------------------------------------------------------- fixtures
+
+#: A pod spec compliant with PSS restricted (hence baseline).
+RESTRICTED_POD: dict[str, Any] = {
+    "securityContext": {"runAsNonRoot": True, "runAsUser": 1000, "seccompProfile": {"type": "RuntimeDefault"},
+                        "sysctls": [{"name": "net.ipv4.ip_local_port_range", "value": "1024 65535"}],
+                        "seLinuxOptions": {"type": "container_t"}},
+    "containers": [{
+        "name": "app", "image": "registry.example/app:1",
+        "ports": [{"containerPort": 8080}],
+        "env": [{"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf", "key": "token"}}},
+                {"name": "TOKEN_PATH", "value": "/var/run/token"}, {"name": "LOG_LEVEL", "value": "info"}],
+        "securityContext": {"allowPrivilegeEscalation": False, "privileged": False, "procMount": "Default",
+                            "capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]},
+                            "appArmorProfile": {"type": "RuntimeDefault"}},
+    }],
+    "initContainers": [{
+        "name": "init", "image": "registry.example/init:1",
+        "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+    }],
+    "volumes": [{"name": "cache", "emptyDir": {}}, {"name": "cfg", "configMap": {"name": "cfg"}},
+                {"name": "models", "persistentVolumeClaim": {"claimName": "models"}}],
+}
+APPS = "kubernetes:apps/v1:"
+BATCH = "kubernetes:batch/v1:"
+CORE = "kubernetes:core/v1:"
+KSERVE = "kubernetes:serving.kserve.io/"
+
+
+def template(pod: dict) -> dict:
+    return {"spec": {"template": {"metadata": {"annotations": {}}, "spec": copy.deepcopy(pod)}}}
+
+
+#: Every pod-bearing kind: (type token, props, path to the pod spec inside props).
+WORKLOADS: list[tuple[str, dict, tuple]] = [
+    (CORE + "Pod", {"metadata": {"name": "p", "annotations": {}}, "spec": copy.deepcopy(RESTRICTED_POD)}, ("spec",)),
+    (CORE + "PodTemplate", {"template": {"spec": copy.deepcopy(RESTRICTED_POD)}}, ("template", "spec")),
+    *[(APPS + k, template(RESTRICTED_POD), ("spec", "template", "spec"))
+      for k in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")],
+    (CORE + "ReplicationController", template(RESTRICTED_POD), ("spec", "template", "spec")),
+    (BATCH + "Job", template(RESTRICTED_POD), ("spec", "template", "spec")),
+    (BATCH + "CronJob", {"spec": {"jobTemplate": template(RESTRICTED_POD)}}, ("spec", "jobTemplate", "spec", "template", "spec")),
+    (APPS + "DeploymentPatch", template(RESTRICTED_POD), ("spec", "template", "spec")),
+    (CORE + "PodList", {"items": [{"metadata": {"name": "p"}, "spec": copy.deepcopy(RESTRICTED_POD)}]}, ("items", 0, "spec")),
+    (KSERVE + "v1beta1:InferenceService",
+     {"metadata": {"name": "llm"}, "spec": {"predictor": {**copy.deepcopy(RESTRICTED_POD), "minReplicas": 1}}},
+     ("spec", "predictor")),
+    (KSERVE + "v1beta1:InferenceService",
+     {"metadata": {"name": "llm"}, "spec": {"predictor": {"model": {"modelFormat": {"name": "huggingface"}}},
+                                            "transformer": copy.deepcopy(RESTRICTED_POD)}},
+     ("spec", "transformer")),
+    (KSERVE + "v1alpha1:ClusterServingRuntime",
+     {"metadata": {"name": "rt"}, "spec": {"supportedModelFormats": [{"name": "huggingface"}], **copy.deepcopy(RESTRICTED_POD)}},
+     ("spec",)),
+    (KSERVE + "v1alpha1:ServingRuntime",
+     {"metadata": {"name": "rt"}, "spec": {"supportedModelFormats": [{"name": "huggingface"}], **copy.deepcopy(RESTRICTED_POD)}},
+     ("spec",)),
+]
+
+
+def _wid(t: str, path: tuple) -> str:
+    return f"{t.rsplit(':', 1)[-1]}{'-' + path[1] if path[:1] == ('spec',) and len(path) == 2 else ''}"
+
+
+#: (id, policy, path inside the pod spec, violating value)
+PSS_VIOLATIONS: list[tuple[str, str, tuple, Any]] = [
+    ("host-process-pod", "pss-host-process", ("securityContext", "windowsOptions"), {"hostProcess": True}),
+    ("host-process-container", "pss-host-process", ("containers", 0, "securityContext", "windowsOptions"), {"hostProcess": True}),
+    ("host-network", "pss-host-namespaces", ("hostNetwork",), True),
+    ("host-pid", "pss-host-namespaces", ("hostPID",), True),
+    ("host-ipc", "pss-host-namespaces", ("hostIPC",), True),
+    ("privileged", "pss-privileged", ("containers", 0, "securityContext", "privileged"), True),
+    ("privileged-init", "pss-privileged", ("initContainers", 0, "securityContext", "privileged"), True),
+    ("cap-sys-admin", "pss-capabilities", ("containers", 0, "securityContext", "capabilities", "add"), ["SYS_ADMIN"]),
+    ("cap-net-raw", "pss-capabilities", ("containers", 0, "securityContext", "capabilities", "add"), ["CAP_NET_RAW"]),
+    ("host-path", "pss-host-path", ("volumes", 0), {"name": "root", "hostPath": {"path": "/"}}),
+    ("host-port", "pss-host-ports", ("containers", 0, "ports", 0, "hostPort"), 8080),
+    ("apparmor-unconfined", "pss-apparmor", ("containers", 0, "securityContext", "appArmorProfile", "type"), "Unconfined"),
+    ("apparmor-pod-unconfined", "pss-apparmor", ("securityContext", "appArmorProfile"), {"type": "Unconfined"}),
+    ("selinux-type", "pss-selinux", ("securityContext", "seLinuxOptions", "type"), "spc_t"),
+    ("selinux-user", "pss-selinux", ("containers", 0, "securityContext", "seLinuxOptions"), {"user": "system_u"}),
+    ("selinux-role", "pss-selinux", ("securityContext", "seLinuxOptions", "role"), "sysadm_r"),
+    ("proc-mount", "pss-proc-mount", ("containers", 0, "securityContext", "procMount"), "Unmasked"),
+    ("seccomp-unconfined-pod", "pss-seccomp", ("securityContext", "seccompProfile", "type"), "Unconfined"),
+    ("seccomp-unconfined-container", "pss-seccomp", ("containers", 0, "securityContext", "seccompProfile"), {"type": "Unconfined"}),
+    ("sysctl-unsafe", "pss-sysctls", ("securityContext", "sysctls", 0, "name"), "kernel.msgmax"),
+    ("volume-nfs", "pss-volume-types", ("volumes", 0), {"name": "nfs", "nfs": {"server": "n", "path": "/"}}),
+    ("volume-ebs", "pss-volume-types", ("volumes", 2), {"name": "ebs", "awsElasticBlockStore": {"volumeID": "vol-1"}}),
+    ("ape-true", "pss-privilege-escalation", ("containers", 0, "securityContext", "allowPrivilegeEscalation"), True),
+    ("ape-unset", "pss-privilege-escalation", ("initContainers", 0, "securityContext", "allowPrivilegeEscalation"), DELETE),
+    ("non-root-unset", "pss-run-as-non-root", ("securityContext", "runAsNonRoot"), DELETE),
+    ("non-root-false-container", "pss-run-as-non-root", ("containers", 0, "securityContext", "runAsNonRoot"), False),
+    ("run-as-root-pod", "pss-run-as-non-root-user", ("securityContext", "runAsUser"), 0),
+    ("run-as-root-container", "pss-run-as-non-root-user", ("containers", 0, "securityContext", "runAsUser"), 0),
+    ("seccomp-unset", "pss-seccomp-strict", ("securityContext", "seccompProfile"), DELETE),
+    ("seccomp-unconfined-strict", "pss-seccomp-strict", ("securityContext", "seccompProfile", "type"), "Unconfined"),
+    ("caps-no-drop", "pss-capabilities-strict", ("containers", 0, "securityContext", "capabilities", "drop"), ["NET_RAW"]),
+    ("caps-drop-unset", "pss-capabilities-strict", ("initContainers", 0, "securityContext", "capabilities"), DELETE),
+    ("caps-add-chown", "pss-capabilities-strict", ("containers", 0, "securityContext", "capabilities", "add"), ["CHOWN"]),
+]
+#: Checks a patch does not make: it leaves unset fields as the live object has them.
+REQUIRES_SET = {"ape-unset", "non-root-unset", "seccomp-unset", "caps-drop-unset"}
+
+CASES: list[Case] = [
+    Case(f"{vid}-{_wid(t, path)}-{i}", policy_name, one(t, props), (0, "props", *path, *vpath), bad)
+    for i, (t, props, path) in enumerate(WORKLOADS)
+    for vid, policy_name, vpath, bad in PSS_VIOLATIONS
+    if not (t.endswith("Patch") and vid in REQUIRES_SET)
+]
+
+# AppArmor annotations (pod metadata / template metadata)
+CASES += [
+    Case("apparmor-annotation-pod", "pss-apparmor", one(*WORKLOADS[0][:2]),
+         (0, "props", "metadata", "annotations", "container.apparmor.security.beta.kubernetes.io/app"), "unconfined"),
+    Case("apparmor-annotation-template", "pss-apparmor", one(*WORKLOADS[2][:2]),
+         (0, "props", "spec", "template", "metadata", "annotations", "container.apparmor.security.beta.kubernetes.io/app"),
+         "unconfined"),
+]
+
+# KServe model containers: merged with their runtime, so unset fields pass; explicit bad values fail.
+ISVC_MODEL = {"metadata": {"name": "llm"}, "spec": {"predictor": {
+    "model": {"modelFormat": {"name": "huggingface"}, "storageUri": "s3://models/llm/v1/",
+              "env": [{"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf", "key": "token"}}}]}}}}
+ISVC = KSERVE + "v1beta1:InferenceService"
+MODEL = (0, "props", "spec", "predictor", "model")
+CASES += [
+    Case("isvc-model-privileged", "pss-privileged", one(ISVC, ISVC_MODEL), (*MODEL, "securityContext"), {"privileged": True}),
+    Case("isvc-model-ape-true", "pss-privilege-escalation", one(ISVC, ISVC_MODEL), (*MODEL, "securityContext"),
+         {"allowPrivilegeEscalation": True}),
+    Case("isvc-model-root", "pss-run-as-non-root-user", one(ISVC, ISVC_MODEL), (*MODEL, "securityContext"), {"runAsUser": 0}),
+    Case("isvc-model-non-root-false", "pss-run-as-non-root", one(ISVC, ISVC_MODEL), (*MODEL, "securityContext"),
+         {"runAsNonRoot": False}),
+    Case("isvc-model-caps-add", "pss-capabilities", one(ISVC, ISVC_MODEL), (*MODEL, "securityContext"),
+         {"capabilities": {"add": ["SYS_ADMIN"]}}),
+    Case("isvc-predictor-host-network", "pss-host-namespaces", one(ISVC, ISVC_MODEL), (0, "props", "spec", "predictor", "hostNetwork"), True),
+    Case("isvc-model-literal-token", "k8s-no-literal-secret-env", one(ISVC, ISVC_MODEL), (*MODEL, "env", 0),
+         {"name": "HF_TOKEN", "value": "hf_abc"}),
+]
+
+# Namespaces
+NS = {"metadata": {"name": "team-a", "labels": {"pod-security.kubernetes.io/enforce": "baseline",
+                                                 "pod-security.kubernetes.io/warn": "restricted"}}}
+NS_LABEL = (0, "props", "metadata", "labels", "pod-security.kubernetes.io/enforce")
+CASES += [
+    Case("ns-no-psa", "k8s-namespace-pod-security", one(CORE + "Namespace", NS), NS_LABEL, DELETE),
+    Case("ns-privileged", "k8s-namespace-pod-security", one(CORE + "Namespace", NS), NS_LABEL, "privileged"),
+    Case("ns-restricted-to-privileged", "k8s-namespace-pod-security",
+         one(CORE + "Namespace", {"metadata": {"name": "x", "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}}),
+         NS_LABEL, "privileged"),
+    Case("ns-patch-privileged", "k8s-namespace-pod-security", one(CORE + "NamespacePatch", NS), NS_LABEL, "privileged"),
+    Case("ns-list-no-psa", "k8s-namespace-pod-security", one(CORE + "NamespaceList", {"items": [NS]}),
+         (0, "props", "items", 0, "metadata", "labels"), {}),
+]
+
+# Literal secrets in env
+DEPLOY_ENV = (0, "props", "spec", "template", "spec", "containers", 0, "env")
+CASES += [
+    *[Case(f"env-literal-{name.lower()}", "k8s-no-literal-secret-env", one(APPS + "Deployment", template(RESTRICTED_POD)),
+           (*DEPLOY_ENV, 0), {"name": name, "value": "s3cr3t"})
+      for name in ("HF_TOKEN", "DB_PASSWORD", "API_KEY", "AWS_SECRET_ACCESS_KEY", "OPENAI_API_KEY", "apiKey", "GITHUB_PAT_TOKEN")],
+    Case("env-literal-init", "k8s-no-literal-secret-env", one(BATCH + "CronJob", {"spec": {"jobTemplate": template(RESTRICTED_POD)}}),
+         (0, "props", "spec", "jobTemplate", "spec", "template", "spec", "initContainers", 0, "env"),
+         [{"name": "REDIS_PASSWORD", "value": "x"}]),
+    Case("env-literal-runtime", "k8s-no-literal-secret-env", one(*WORKLOADS[13][:2]),
+         (0, "props", "spec", "containers", 0, "env", 0, "value"), "hf_abc"),
+]
+
+# Secrets in lists and ConfigGroups
+SECRET_ITEM = {"metadata": {"name": "hf"}, "type": "Opaque"}
+CG = "kubernetes:yaml/v2:ConfigGroup"
+CASES += [
+    Case("secretlist-string-data", "k8s-contained-secrets-not-plaintext", one(CORE + "SecretList", {"items": [SECRET_ITEM]}),
+         (0, "props", "items", 0, "stringData"), {"token": "hunter2"}),
+    Case("list-secret-data", "k8s-contained-secrets-not-plaintext",
+         one(CORE + "List", {"items": [{"apiVersion": "v1", "kind": "Secret", **SECRET_ITEM}]}),
+         (0, "props", "items", 0, "data"), {"token": "aHVudGVyMg=="}),
+]
+
+# RBAC
+ROLE = "kubernetes:rbac.authorization.k8s.io/v1:"
+READ = {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}
+SECRETS_READ_NS = {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"], "resourceNames": ["hf"]}
+CLUSTER_VIEW = {"roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+                "subjects": [{"kind": "Group", "name": "team-a"}]}
+NS_EDIT = {"metadata": {"namespace": "team-a"},
+           "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"},
+           "subjects": [{"kind": "ServiceAccount", "name": "deployer", "namespace": "team-a"}]}
+CASES += [
+    *[Case(f"rbac-{verb}-{kind}", "rbac-no-escalation-verbs", one(ROLE + kind, {"rules": [READ]}),
+           (0, "props", "rules", 0, "verbs"), ["get", verb])
+      for kind in ("Role", "ClusterRole", "ClusterRolePatch") for verb in ("escalate", "bind", "impersonate")],
+    Case("rbac-escalate-in-list", "rbac-no-escalation-verbs", one(ROLE + "ClusterRoleList", {"items": [{"rules": [READ]}]}),
+         (0, "props", "items", 0, "rules", 0, "verbs"), ["escalate"]),
+    Case("rbac-wildcard-in-list", "rbac-no-wildcards", one(ROLE + "RoleList", {"items": [{"rules": [READ]}]}),
+         (0, "props", "items", 0, "rules", 0, "resources"), ["*"]),
+    Case("clusterrole-reads-secrets", "rbac-no-cluster-secret-read", one(ROLE + "ClusterRole", {"rules": [READ]}),
+         (0, "props", "rules", 0, "resources"), ["pods", "secrets"]),
+    Case("clusterrole-secrets-list", "rbac-no-cluster-secret-read",
+         one(ROLE + "ClusterRole", {"rules": [{**READ, "resources": ["secrets"], "verbs": ["create"]}]}),
+         (0, "props", "rules", 0, "verbs"), ["list"]),
+    Case("clusterrole-secrets-all-names", "rbac-no-cluster-secret-read", one(ROLE + "ClusterRole", {"rules": [SECRETS_READ_NS]}),
+         (0, "props", "rules", 0, "resourceNames"), DELETE),
+    Case("crb-view-to-edit", "rbac-no-cluster-secret-read", one(ROLE + "ClusterRoleBinding", CLUSTER_VIEW),
+         (0, "props", "roleRef", "name"), "edit"),
+    Case("crb-view-to-admin", "rbac-no-cluster-secret-read", one(ROLE + "ClusterRoleBinding", CLUSTER_VIEW),
+         (0, "props", "roleRef", "name"), "admin"),
+    Case("edit-to-default-sa", "rbac-no-admin-to-service-accounts", one(ROLE + "RoleBinding", NS_EDIT),
+         (0, "props", "subjects", 0, "name"), "default"),
+    Case("edit-to-sa-group", "rbac-no-admin-to-service-accounts", one(ROLE + "RoleBinding", NS_EDIT),
+         (0, "props", "subjects", 0), {"kind": "Group", "name": "system:serviceaccounts:team-a"}),
+    Case("cluster-admin-to-all-sas", "rbac-no-admin-to-service-accounts",
+         one(ROLE + "ClusterRoleBinding", {"roleRef": {"kind": "ClusterRole", "name": "cluster-admin"},
+                                           "subjects": [{"kind": "Group", "name": "inferstack:platform-admins"}]}),
+         (0, "props", "subjects", 0, "name"), "system:serviceaccounts"),
+    Case("view-made-cluster-admin-for-default", "rbac-no-admin-to-service-accounts",
+         one(ROLE + "RoleBinding", {**NS_EDIT, "subjects": [{"kind": "ServiceAccount", "name": "default", "namespace": "team-a"}],
+                                    "roleRef": {"kind": "ClusterRole", "name": "view"}}),
+         (0, "props", "roleRef", "name"), "cluster-admin"),
+    Case("admin-to-default-sa-user", "rbac-no-admin-to-service-accounts", one(ROLE + "RoleBinding", NS_EDIT),
+         (0, "props", "subjects", 0), {"kind": "User", "name": "system:serviceaccount:team-a:default"}),
+    Case("crb-list-anonymous", "rbac-bindings", one(ROLE + "ClusterRoleBindingList", {"items": [CLUSTER_VIEW]}),
+         (0, "props", "items", 0, "subjects", 0, "name"), "system:anonymous"),
+]
+
+# Helm values
+RELEASE = "kubernetes:helm.sh/v3:Release"
+VALUES = {"name": "ingress", "chart": "ingress-nginx", "values": {
+    "controller": {"securityContext": {"privileged": False, "runAsNonRoot": True}, "hostNetwork": False,
+                   "service": {"type": "LoadBalancer",
+                               "annotations": {"service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"}}},
+    "podSecurityContext": {"runAsNonRoot": True},
+    "service": {"type": "ClusterIP"},
+}}
+V = (0, "props", "values")
+CASES += [
+    Case("helm-privileged", "helm-values-no-privileged", one(RELEASE, VALUES), (*V, "controller", "securityContext", "privileged"), True),
+    Case("helm-container-sc-privileged", "helm-values-no-privileged", one(RELEASE, VALUES),
+         (*V, "containerSecurityContext"), {"privileged": True}),
+    Case("helm-ape", "helm-values-no-privileged", one(RELEASE, VALUES),
+         (*V, "controller", "securityContext", "allowPrivilegeEscalation"), True),
+    Case("helm-host-network", "helm-values-no-privileged", one(RELEASE, VALUES), (*V, "controller", "hostNetwork"), True),
+    Case("helm-host-pid-nested", "helm-values-no-privileged", one(RELEASE, VALUES), (*V, "daemonset"), {"hostPID": True}),
+    Case("helm-v4-chart-privileged", "helm-values-no-privileged", one("kubernetes:helm.sh/v4:Chart", VALUES),
+         (*V, "controller", "securityContext", "privileged"), True),
+    Case("helm-service-lb", "helm-values-no-public-load-balancers", one(RELEASE, VALUES), (*V, "service", "type"), "LoadBalancer"),
+    Case("helm-controller-lb-public", "helm-values-no-public-load-balancers", one(RELEASE, VALUES),
+         (*V, "controller", "service", "annotations"), DELETE),
+    Case("helm-service-type-key", "helm-values-no-public-load-balancers", one(RELEASE, VALUES), (*V, "serviceType"), "LoadBalancer"),
+    Case("helm-proxy-service-lb", "helm-values-no-public-load-balancers", one(RELEASE, VALUES),
+         (*V, "proxyService"), {"type": "LoadBalancer"}),
+]
+
+
+# ---------------------------------------------------------------- the cases
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_compliant_fixture_passes(case: Case) -> None:
+    findings, _ = run(case, None)
+    assert findings == [], [f.message for f in findings]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_one_field_change_violates(case: Case) -> None:
+    findings, urns = run(case, case.path, case.bad)
+    assert findings, f"{case.id}: changing {case.path} to {case.bad!r} was not reported"
+    assert {f.policy for f in findings} == {case.policy}
+    assert not any(f.message.startswith(("can't run policy", "policy raised")) for f in findings), findings
+    assert urns[case.flagged] in {f.urn for f in findings}
+    assert "s3cr3t" not in " ".join(f.message for f in findings) and "hf_abc" not in " ".join(f.message for f in findings)
+
+
+def test_compliant_workloads_pass_every_k8s_policy() -> None:
+    """The compliant fixtures pass the whole Kubernetes family at once (not only the policy each case is about)."""
+    for t, props, _ in WORKLOADS:
+        for name in K8S_POLICIES:
+            assert _findings(one(t, props), name) == [], (t, name)
+
+
+def test_every_k8s_policy_has_fixtures_controls_and_remediation() -> None:
+    covered = {c.policy for c in CASES}
+    assert set(K8S_POLICIES) - covered == set()
+    assert set(K8S_POLICIES) <= set(POLICY_NAMES)
+    assert len({c.id for c in CASES}) == len(CASES)
+    for name in K8S_POLICIES:
+        e = ENTRY_BY_NAME[name]
+        assert e.policy.description and e.policy.remediation_steps, name
+        assert e.controls and e.clouds == {"kubernetes"}, name
+
+
+def test_levels_baseline_mandatory_restricted_advisory_in_dev() -> None:
+    for name, profile, *_ in pod_security.PSS_CONTROLS:
+        levels = {env.value: lvl for env, lvl in ENTRY_BY_NAME[name].levels.items()}
+        dev = "mandatory" if profile == "baseline" else "advisory"
+        assert levels == {"dev": dev, "staging": "mandatory", "prod": "mandatory"}, name
+    assert len(pod_security.PSS_CONTROLS) == 17
+
+
+# ---------------------------------------------------------------- edges
+
+
+def test_kserve_model_container_leaves_restricted_fields_to_its_runtime() -> None:
+    for name in ("pss-privilege-escalation", "pss-run-as-non-root", "pss-seccomp-strict", "pss-capabilities-strict"):
+        assert _findings(one(ISVC, ISVC_MODEL), name) == [], name
+    custom = {"spec": {"predictor": {"containers": [{"name": "c", "image": "x"}]}}}
+    for name in ("pss-privilege-escalation", "pss-run-as-non-root", "pss-seccomp-strict", "pss-capabilities-strict"):
+        assert _findings(one(ISVC, custom), name), name
+
+
+def test_windows_pods_are_exempt_from_linux_only_restricted_controls() -> None:
+    pod = {"spec": {"os": {"name": "windows"}, "securityContext": {"runAsNonRoot": True},
+                    "containers": [{"name": "w", "image": "mcr.microsoft.com/windows/nanoserver"}]}}
+    for name in ("pss-privilege-escalation", "pss-seccomp-strict", "pss-capabilities-strict", "pss-run-as-non-root"):
+        assert _findings(one(CORE + "Pod", pod), name) == [], name
+
+
+def test_non_secret_env_names_are_not_flagged() -> None:
+    for name in ("TOKEN_PATH", "SSH_KEY_FILE", "KEYCLOAK_URL", "SECRET_NAME", "AWS_ACCESS_KEY_ID", "MONKEY", "KEYSPACE",
+                 "HF_HUB_CACHE", "PUBLIC_KEY_URI", "LOG_LEVEL"):
+        assert not k8s_rules.secret_like(name), name
+    for name in ("HF_TOKEN", "hfToken", "DB_PASSWORD", "API_KEY", "SECRET", "client-secret", "PRIVATE_KEY", "AUTHTOKEN"):
+        assert k8s_rules.secret_like(name), name
+
+
+def test_pod_security_messages_name_the_object_and_field() -> None:
+    bad = copy.deepcopy(WORKLOADS[10][1])
+    bad["items"][0]["spec"]["containers"][0]["securityContext"]["privileged"] = True
+    msgs = [f.message for f in _findings(one(CORE + "PodList", bad), "pss-privileged")]
+    assert msgs == ["items[0] (Pod p): items[0].spec.containers[app] is privileged."]
+
+
+def test_cluster_admin_group_may_read_secrets_and_namespaced_secret_reads_are_allowed() -> None:
+    admins = {"roleRef": {"kind": "ClusterRole", "name": "admin"}, "subjects": [{"kind": "Group", "name": "corp:admins"}]}
+    assert _findings(one(ROLE + "ClusterRoleBinding", admins), "rbac-no-cluster-secret-read",
+                     platformAdminGroup="corp:admins") == []
+    assert _findings(one(ROLE + "ClusterRoleBinding", admins), "rbac-no-cluster-secret-read")
+    ns_role = {"rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}]}
+    assert _findings(one(ROLE + "Role", ns_role), "rbac-no-cluster-secret-read") == []
+    assert _findings(one(ROLE + "RoleBinding", NS_EDIT), "rbac-no-cluster-secret-read") == []
+
+
+def test_helm_load_balancers_allowed_by_setting() -> None:
+    public = {"values": {"service": {"type": "LoadBalancer"}}}
+    assert _findings(one(RELEASE, public), "helm-values-no-public-load-balancers", allowPublicLoadBalancers=True) == []
+    assert _findings(one(RELEASE, public), "helm-values-no-public-load-balancers")
+    gke = {"values": {"service": {"type": "LoadBalancer", "annotations": {"networking.gke.io/load-balancer-type": "Internal"}}}}
+    assert _findings(one(RELEASE, gke), "helm-values-no-public-load-balancers") == []
+
+
+# ---------------------------------------------------------------- ConfigGroup / ConfigFile (remote components)
+
+PRIV_POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bad"},
+            "spec": {"containers": [{"name": "c", "image": "x", "securityContext": {"privileged": True}}]}}
+PRIV_YAML = """apiVersion: v1
+kind: Namespace
+metadata: {name: open}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: bad}
+spec: {containers: [{name: c, image: x, securityContext: {privileged: true}}]}
+"""
+
+
+def _validate(name: str, type_: str, props: dict, config: dict | None = None) -> list[str]:
+    """A policy called the way the Pulumi CLI calls it for a component resource (the offline evaluator views custom
+    resources only: remote components such as yaml/v2 ConfigGroup never reach it)."""
+    out: list[str] = []
+    opts = PolicyResourceOptions(False, [], None, [], None, [], None)
+    args = ResourceValidationArgs(type_, props, f"urn:{type_}", "cg", opts, None, config or {})
+    ENTRY_BY_NAME[name].policy.validate(args, lambda message, urn=None: out.append(message))
+    return out
+
+
+def test_config_group_objects_and_yaml_are_judged(tmp_path) -> None:
+    assert _validate("pss-privileged", CG, {"objs": [PRIV_POD]}) == ["objs[0] (Pod bad): objs[0].spec.containers[c] is privileged."]
+    assert len(_validate("pss-privileged", CG, {"yaml": [PRIV_YAML]})) == 1
+    assert _validate("pss-privileged", CG, {"yaml": PRIV_YAML})
+    assert _validate("k8s-namespace-pod-security", CG, {"yaml": [PRIV_YAML]}) == []  # Namespace types only
+    f = tmp_path / "app.yaml"
+    f.write_text(PRIV_YAML)
+    assert _validate("pss-privileged", "kubernetes:yaml/v2:ConfigFile", {"file": str(f)})
+    assert _validate("pss-privileged", CG, {"files": [str(f), "https://example.com/x.yaml"]})
+    assert _validate("pss-privileged", CG, {"objs": [{**PRIV_POD, "spec": {"containers": [{"name": "c", "image": "x"}]}}]}) == []
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "stringData": {"k": "v"}}
+    assert _validate("k8s-contained-secrets-not-plaintext", CG, {"objs": [secret]})
+    binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", **CLUSTER_VIEW}
+    binding["subjects"] = [{"kind": "Group", "name": "system:unauthenticated"}]
+    assert _validate("rbac-bindings", CG, {"objs": [binding]}, {"platformAdminGroup": "g"})
+    assert _validate("rbac-no-escalation-verbs", CG,
+                     {"objs": [{"apiVersion": "v1", "kind": "List", "items": [{"kind": "Role", "rules": [{"verbs": ["bind"]}]}]}]})
+
+
+def test_recorded_objects_expand_like_the_engine_records_them() -> None:
+    """Shapes the mock runtime records (pulumi-kubernetes 4): list items without kind, ConfigGroup objs/yaml."""
+    items = list(objects(CORE + "PodList", {"kind": "PodList", "items": [{"metadata": {"name": "q"}, "spec": {"containers": []}}]}))
+    assert [(o.kind, o.where) for o in items] == [("Pod", "items[0]")]
+    assert [len(pod_specs(o)) for o in items] == [1]
+    assert list(objects("aws:s3/bucket:Bucket", {})) == []
+
+
+# ---------------------------------------------------------------- the platform's own objects
+
+
+def _recorded(stack: str, type_suffix: str) -> list[Res]:
+    from inferstack.policies.evaluate import policy_props
+
+    return [Res(r.type, policy_props(r.inputs), name=r.name) for r in stack_recording(stack).resources
+            if r.type.endswith(type_suffix)]
+
+
+@pytest.mark.parametrize("stack", ["prod", "gcp-prod"])
+def test_platform_runtime_passes_restricted_with_the_recommended_security_context(stack: str) -> None:
+    """The change recommended for serving/runtimes.py makes the platform's ClusterServingRuntime restricted-clean."""
+    runtimes = _recorded(stack, ":ClusterServingRuntime")
+    assert runtimes
+    for rt in runtimes:
+        props = copy.deepcopy(rt.props)
+        for c in props["spec"]["containers"]:
+            c["securityContext"].update({"runAsNonRoot": True, "runAsUser": 1000, "seccompProfile": {"type": "RuntimeDefault"}})
+        for name in K8S_POLICIES:
+            assert _findings((Res(rt.type, props),), name) == [], (stack, name)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod", "gcp-prod"])
+def test_platform_knative_namespace_passes_with_the_recommended_labels(stack: str) -> None:
+    for ns in _recorded(stack, ":Namespace"):
+        props = copy.deepcopy(ns.props)
+        labels = props["metadata"].setdefault("labels", {})
+        labels.setdefault("pod-security.kubernetes.io/enforce", "baseline")
+        assert _findings((Res(ns.type, props),), "k8s-namespace-pod-security") == []
