@@ -235,6 +235,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4), dpi=100)
     for command in COMMANDS:
@@ -250,9 +251,13 @@ def plot(result: dict[str, Any], path: Path) -> None:
     ax1.set(xscale="log", yscale="log", xlabel="resources", ylabel="seconds (best warm run)",
             title="Time against resources (labels: models)")
     ax2.set(xscale="log", yscale="log", xlabel="resources", ylabel="ms per resource", title="Time per resource")
+    ticks = sorted({r["resources"] for r in result["synthetic"]})
     for ax in (ax1, ax2):
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xticks(ticks, [str(x) for x in ticks])
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}"))
     fig.suptitle(f"inferstack offline commands, synthetic stacks ({result['date'][:10]}, {result['machine']['cpus']} CPUs)",
                  fontsize=10)
     fig.tight_layout()
