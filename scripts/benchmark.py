@@ -9,8 +9,9 @@
 3. Start-up: ``inferstack --help`` and ``inferstack config validate`` as subprocesses, best of 5.
 
 Times are the best of ``--repeat`` warm runs in one process, after one untimed run (which loads the provider SDKs;
-its time is kept in the JSON as ``coldSeconds``); the peak RSS is the worker process's own (``ru_maxrss``), one
-process per command and size. Results go to ``out/benchmark/benchmark.json`` and ``benchmark.png``.
+its time is kept in the JSON as ``coldSeconds``): wall time and the process's CPU time. The targets' ratios use CPU
+time, which other load on a shared machine barely moves (wall time is printed beside). The peak RSS is the worker
+process's own (``ru_maxrss``), one process per command and size. Results go to ``out/benchmark/benchmark.json`` and ``benchmark.png``.
 
 Usage: ``python scripts/benchmark.py [--quick] [--sizes 10,100,300,1000] [--repeat N] [--out DIR]``.
 """
@@ -112,11 +113,12 @@ def worker_command(command: str, config: Path, repeat: int) -> dict[str, Any]:
 
     def timed(name: str, fn: Any) -> Any:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             try:
                 return fn(*args, **kwargs)
             finally:
                 phases[name] = phases.get(name, 0.0) + time.perf_counter() - t0
+                phases[name + "Cpu"] = phases.get(name + "Cpu", 0.0) + time.process_time() - c0
         return wrapper
 
     module = {"preview": "inferstack.cli.preview", "policy": "inferstack.cli.policy"}.get(command)
@@ -135,13 +137,14 @@ def worker_command(command: str, config: Path, repeat: int) -> dict[str, Any]:
     for _ in range(repeat + 1):
         phases.clear()
         gc.collect()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         with contextlib.redirect_stdout(io.StringIO()):
             code = cli.main(argv)
-        runs.append({"seconds": time.perf_counter() - t0, **phases})
+        runs.append({"seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0, **phases})
         if code not in (0, 1):
             raise SystemExit(f"inferstack {' '.join(argv)} exited {code}")
     best = min(runs[1:], key=lambda r: r["seconds"])
+    best_cpu = min(runs[1:], key=lambda r: r["cpu"])
     if command == "cost":  # the estimate runs no program: count the resources the stack declares
         from inferstack.engine import run_stack as run
         from inferstack.load import load_stack_file
@@ -149,6 +152,7 @@ def worker_command(command: str, config: Path, repeat: int) -> dict[str, Any]:
         counted["resources"] = sum(1 for r in run(load_stack_file(config)).resources if not r.synthesized)
     return {"command": command, "resources": counted.get("resources", 0), "seconds": best["seconds"],
             "programSeconds": best.get("program"), "policySeconds": best.get("policy"),
+            "cpuSeconds": best_cpu["cpu"], "policyCpuSeconds": best_cpu.get("policyCpu"),
             "coldSeconds": runs[0]["seconds"], "runs": len(runs) - 1, "peakRssMiB": _peak_rss_mib()}
 
 
@@ -170,15 +174,19 @@ def worker_compare(stack: str, repeat: int) -> dict[str, Any]:
 
     raw()
     best = {"inferstack": float("inf"), "raw": float("inf")}
+    cpu = dict(best)
     for _ in range(repeat):
         for name, fn in (("inferstack", lambda: run_stack(cfg)), ("raw", raw)):
             gc.collect()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             fn()
             best[name] = min(best[name], time.perf_counter() - t0)
+            cpu[name] = min(cpu[name], time.process_time() - c0)
     resources = sum(1 for r in rec.resources if not r.synthesized)
     return {"stack": stack, "resources": resources, "inferstackSeconds": best["inferstack"],
-            "rawSeconds": best["raw"], "ratio": best["inferstack"] / best["raw"], "runs": repeat}
+            "rawSeconds": best["raw"], "wallRatio": best["inferstack"] / best["raw"],
+            "inferstackCpuSeconds": cpu["inferstack"], "rawCpuSeconds": cpu["raw"],
+            "ratio": cpu["inferstack"] / cpu["raw"], "runs": repeat}
 
 
 def _spawn(args: list[str]) -> dict[str, Any]:
@@ -217,8 +225,8 @@ def targets(result: dict[str, Any]) -> dict[str, Any]:
     out["prodRawRatio"] = {"target": TARGET_RAW_RATIO, "value": prod and prod["ratio"]}
     pre = {r["models"]: r for r in result["synthetic"] if r["command"] == "preview"}
     if 100 in pre and 1000 in pre:
-        lin = (pre[1000]["seconds"] / pre[1000]["resources"]) / (pre[100]["seconds"] / pre[100]["resources"])
-        share = (pre[1000]["policySeconds"] or 0.0) / pre[1000]["seconds"]
+        lin = (pre[1000]["cpuSeconds"] / pre[1000]["resources"]) / (pre[100]["cpuSeconds"] / pre[100]["resources"])
+        share = pre[1000]["policyShare"]
     else:
         lin = share = None
     out["previewPerResource1000vs100"] = {"target": TARGET_LINEARITY, "value": lin}
@@ -244,13 +252,14 @@ def plot(result: dict[str, Any], path: Path) -> None:
             continue
         xs = [r["resources"] for r in rows]
         ax1.plot(xs, [r["seconds"] for r in rows], marker="o", label=command)
-        ax2.plot(xs, [1000 * r["seconds"] / r["resources"] for r in rows], marker="o", label=command)
+        ax2.plot(xs, [1000 * r["cpuSeconds"] / r["resources"] for r in rows], marker="o", label=command)
         for r in rows:
             ax1.annotate(f"{r['models']}", (r["resources"], r["seconds"]), textcoords="offset points",
                          xytext=(4, -10), fontsize=7, color="grey")
     ax1.set(xscale="log", yscale="log", xlabel="resources", ylabel="seconds (best warm run)",
             title="Time against resources (labels: models)")
-    ax2.set(xscale="log", yscale="log", xlabel="resources", ylabel="ms per resource", title="Time per resource")
+    ax2.set(xscale="log", yscale="log", xlabel="resources", ylabel="CPU ms per resource",
+            title="CPU time per resource (flat = linear)")
     ticks = sorted({r["resources"] for r in result["synthetic"]})
     for ax in (ax1, ax2):
         ax.grid(True, which="both", alpha=0.3)
@@ -289,23 +298,26 @@ def main(argv: list[str] | None = None) -> int:
         "commit": commit or None,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "repeat": args.repeat, "sizes": sizes, "reference": [], "synthetic": [],
+        "loadAverageAtStart": os.getloadavg()[0],
     }
     print(f"inferstack benchmark {result['date']} commit {commit} ({os.cpu_count()} CPUs, Python "
           f"{platform.python_version()}); best of {args.repeat} warm run(s), one process per measurement\n")
 
     compare_runs = max(args.repeat, 2) if args.quick else max(args.repeat, 5)
     print(f"1. Preview: inferstack program vs. a raw Pulumi program of the same resources (best of {compare_runs})")
-    print(f"{'stack':<10} {'resources':>9} {'inferstack s':>12} {'raw s':>8} {'ratio':>6}")
+    print(f"{'stack':<10} {'resources':>9} {'inferstack s':>12} {'raw s':>8} {'ratio':>6}   {'inferstack cpu':>14}"
+          f" {'raw cpu':>8} {'cpu ratio':>9}")
     for stack in REFERENCE_STACKS:
         c = _spawn(["compare", stack, "--repeat", str(compare_runs)])
         result["reference"].append(c)
-        print(f"{stack:<10} {c['resources']:>9} {c['inferstackSeconds']:>12.3f} {c['rawSeconds']:>8.3f} {c['ratio']:>6.2f}",
+        print(f"{stack:<10} {c['resources']:>9} {c['inferstackSeconds']:>12.3f} {c['rawSeconds']:>8.3f}"
+              f" {c['wallRatio']:>6.2f}   {c['inferstackCpuSeconds']:>14.3f} {c['rawCpuSeconds']:>8.3f} {c['ratio']:>9.2f}",
               flush=True)
     print()
 
     print("2. Synthetic stacks: each command in a fresh process")
-    print(f"{'command':<8} {'models':>6} {'resources':>9} {'seconds':>8} {'ms/res':>7} {'peak MiB':>8} {'policy s':>8}"
-          f" {'policy %':>8} {'cold s':>7}")
+    print(f"{'command':<8} {'models':>6} {'resources':>9} {'seconds':>8} {'cpu s':>7} {'cpu ms/res':>10} {'peak MiB':>8}"
+          f" {'policy s':>8} {'policy %':>8} {'cold s':>7}")
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             path = synthetic_stack(n, Path(tmp))
@@ -313,26 +325,31 @@ def main(argv: list[str] | None = None) -> int:
                 m = _spawn([command, str(path), "--repeat", str(args.repeat)])
                 m["models"] = n
                 m["msPerResource"] = 1000 * m["seconds"] / m["resources"] if m["resources"] else None
-                m["policyShare"] = m["policySeconds"] / m["seconds"] if m["policySeconds"] is not None else None
+                m["cpuMsPerResource"] = 1000 * m["cpuSeconds"] / m["resources"] if m["resources"] else None
+                # The policy share in CPU time (the phase and its run both measured as the process's CPU time).
+                m["policyShare"] = (m["policyCpuSeconds"] / m["cpuSeconds"]) if m["policyCpuSeconds"] is not None else None
                 result["synthetic"].append(m)
-                pol = f"{m['policySeconds']:>8.3f} {100 * m['policyShare']:>7.1f}%" if m["policySeconds"] is not None else f"{'-':>8} {'-':>8}"
-                print(f"{command:<8} {n:>6} {m['resources']:>9} {m['seconds']:>8.3f} {m['msPerResource']:>7.2f}"
-                      f" {m['peakRssMiB']:>8.0f} {pol} {m['coldSeconds']:>7.2f}", flush=True)
+                pol = (f"{m['policyCpuSeconds']:>8.3f} {100 * m['policyShare']:>7.1f}%" if m["policyShare"] is not None
+                       else f"{'-':>8} {'-':>8}")
+                print(f"{command:<8} {n:>6} {m['resources']:>9} {m['seconds']:>8.3f} {m['cpuSeconds']:>7.3f}"
+                      f" {m['cpuMsPerResource']:>10.2f} {m['peakRssMiB']:>8.0f} {pol} {m['coldSeconds']:>7.2f}", flush=True)
     print()
 
     result["startup"] = {"help": startup(["--help"]), "configValidate": startup(["config", "validate", "--stack", "dev"])}
     print(f"3. Start-up (subprocess, best of 5): inferstack --help {result['startup']['help']:.3f} s,"
           f" inferstack config validate --stack dev {result['startup']['configValidate']:.3f} s\n")
 
+    result["loadAverageAtEnd"] = os.getloadavg()[0]
     result["targets"] = t = targets(result)
     labels = {
-        "prodRawRatio": ("prod preview, inferstack / raw program", ""),
-        "previewPerResource1000vs100": ("preview s/resource, 1,000 models / 100 models", ""),
-        "policyShareAt1000": ("policy evaluation / preview at 1,000 models", ""),
+        "prodRawRatio": ("prod preview CPU, inferstack / raw program", ""),
+        "previewPerResource1000vs100": ("preview CPU/resource, 1,000 models / 100", ""),
+        "policyShareAt1000": ("policy evaluation / preview (CPU) at 1,000", ""),
         "helpSeconds": ("inferstack --help", " s"),
         "configValidateSeconds": ("inferstack config validate", " s"),
     }
-    print("Targets:")
+    print(f"Targets (ratios on CPU time: the machine may be shared; load average {result['loadAverageAtStart']:.1f}"
+          f" at start, {result['loadAverageAtEnd']:.1f} at end):")
     for key, (label, unit) in labels.items():
         v = t[key]
         text = "not measured in this run" if v["value"] is None else _verdict(v["value"], v["target"], unit)

@@ -27,7 +27,8 @@ def test_synthetic_stack_is_a_valid_stack(tmp_path: Path) -> None:
 
 
 def _preview(models: int, resources: int, seconds: float, policy: float) -> dict:
-    return {"command": "preview", "models": models, "resources": resources, "seconds": seconds, "policySeconds": policy}
+    return {"command": "preview", "models": models, "resources": resources, "seconds": seconds + 0.5,
+            "cpuSeconds": seconds, "policySeconds": policy, "policyShare": policy / seconds}
 
 
 def test_targets_are_computed_from_their_figures() -> None:
