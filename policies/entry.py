@@ -93,6 +93,7 @@ class PolicyEntry:
                 raise ValueError(f"policy {self.name}: types apply to resource policies only")
             object.__setattr__(self, "_exact", frozenset(t for t in self.types if not t.endswith((":", "/"))))
             object.__setattr__(self, "_prefixes", tuple(t for t in self.types if t.endswith((":", "/"))))
+            self._guard_types()
         object.__setattr__(self, "controls", tuple(self.controls))
         clouds = frozenset(self.clouds) or frozenset(
             _PACKAGE_CLOUD[t.split(":", 1)[0]] for t in self.types or () if t.split(":", 1)[0] in _PACKAGE_CLOUD)
@@ -102,6 +103,22 @@ class PolicyEntry:
             raise ValueError(f"policy {self.name}: unknown clouds {sorted(clouds - CLOUDS)}; allowed: {sorted(CLOUDS)}")
         object.__setattr__(self, "clouds", clouds)
         self._set_policy_metadata()
+
+    def _guard_types(self) -> None:
+        """Pulumi calls every resource policy for every resource: the policy's validate returns at once on a type
+        outside ``types``, so a rule never reads another type's props (whatever the evaluator)."""
+        attr = "_ResourceValidationPolicy__validate"
+        inner = getattr(self.policy, attr, None)
+        if not callable(inner) or getattr(inner, "_inferstack_guarded", False):
+            return
+
+        def guarded(args, report, _inner=inner, _applies=self.applies_to):
+            if _applies(args.resource_type):
+                return _inner(args, report)
+            return None
+
+        guarded._inferstack_guarded = True  # type: ignore[attr-defined]
+        setattr(self.policy, attr, guarded)
 
     def _set_policy_metadata(self) -> None:
         """pulumi-policy's own metadata on the policy object (kept when the rule set it)."""

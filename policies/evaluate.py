@@ -45,10 +45,15 @@ class Finding:
     name: str | None = None
     file: str | None = None
     line: int | None = None
+    #: The rule could not decide (a value unknown at preview time): advisory, mandatory under ``--strict``.
+    not_evaluated: bool = False
 
     def to_json(self) -> dict[str, Any]:
         res = {"urn": self.urn, "type": self.type, "name": self.name} if self.urn else None
-        return {"policy": self.policy, "enforcementLevel": self.enforcement_level, "resource": res, "message": self.message}
+        out = {"policy": self.policy, "enforcementLevel": self.enforcement_level, "resource": res, "message": self.message}
+        if self.not_evaluated:
+            out["notEvaluated"] = True
+        return out
 
 
 def policy_props(value: Any) -> Any:
@@ -144,7 +149,10 @@ def _stack_resources(views: list[ResourceView]) -> list[PolicyResource]:
     by_urn: dict[str, PolicyResource] = {}
     for v in views:
         r = v.record
-        v.stack_resource = by_urn[r.urn] = PolicyResource(r.type, v.props, r.urn, r.name, v.opts, v.provider, None, [], {})
+        # Stack policies see a resource's outputs in Pulumi (the physical name an S3 sub-resource refers to, ...):
+        # the recorded outputs fill in what the inputs do not say.
+        props = {**policy_props(r.outputs), **v.props} if r.outputs else v.props
+        v.stack_resource = by_urn[r.urn] = PolicyResource(r.type, props, r.urn, r.name, v.opts, v.provider, None, [], {})
     for v in views:
         r, pr = v.record, v.stack_resource
         pr.parent = by_urn.get(r.parent) if r.parent else None
@@ -226,12 +234,20 @@ def _run(policy, args, report, findings: list[Finding], r: ResourceRecord | None
         policy.validate(args, report)
     except UnknownValueError as e:
         findings.append(Finding(policy.name, "advisory", f"can't run policy '{policy.name}' during preview: {e.message}",
-                                r.urn if r else None, r.type if r else None, r.name if r else None))
+                                r.urn if r else None, r.type if r else None, r.name if r else None, not_evaluated=True))
     except Exception as e:  # a rule error must not hide the rest of the report
         if type(e).__name__ == "_NotApplicableError":
             return
         findings.append(Finding(policy.name, "mandatory", f"policy raised {type(e).__name__}: {e}",
                                 r.urn if r else None, r.type if r else None, r.name if r else None))
+
+
+def strict(findings: list[Finding]) -> list[Finding]:
+    """``policy check --strict``: a finding the rule could not evaluate (unknown at preview) becomes mandatory."""
+    for f in findings:
+        if f.not_evaluated:
+            f.enforcement_level = "mandatory"
+    return findings
 
 
 def summary(findings: list[Finding]) -> dict[str, Any]:

@@ -17,11 +17,14 @@ from inferstack.config.stack import StackConfig
 from inferstack.policies.entry import PolicyEntry
 from inferstack.policies.rules import (
     accelerators,
+    aws_iam,
     encryption,
     exposure,
+    gke_nodes,
     iam,
-    kubernetes,
-    pod_security,
+    lifecycle,
+    logging,
+    network,
     protection,
     rbac,
     residency,
@@ -30,7 +33,8 @@ from inferstack.policies.rules import (
 PACK_NAME = "inferstack"
 
 #: The rule modules, in report order.
-RULE_MODULES = (encryption, iam, rbac, residency, exposure, protection, accelerators, pod_security, kubernetes)
+RULE_MODULES = (encryption, logging, iam, aws_iam, rbac, residency, exposure, network, gke_nodes, protection, accelerators,
+                lifecycle)
 
 #: Every policy's entry, in report order.
 ENTRIES: tuple[PolicyEntry, ...] = tuple(entry for module in RULE_MODULES for entry in module.ENTRIES)

@@ -18,7 +18,7 @@ DOCS = REPO_ROOT / "docs" / "policies.md"
 MODULE_OF = {e.name: m.__name__.rsplit(".", 1)[-1] for m in pack.RULE_MODULES for e in m.ENTRIES}
 #: Rule modules another engineer is rewriting: their controls arrive with that change.
 CONTROLS_PENDING = {"rbac"}
-CONTROL = re.compile(r"^(CIS (EKS|GKE|AWS|GCP|Kubernetes) [\d.]+|FSBP [A-Za-z0-9]+\.\d+|PSS (baseline|restricted): \w+"
+CONTROL = re.compile(r"^(CIS (EKS|GKE|AWS|GCP|Kubernetes) [\d.]+|FSBP [A-Za-z0-9]+\.\d+|PSS( baseline| restricted)?: [\w ./()-]+"
                      r"|NIST 800-53 [A-Z]{2}-\d+(\(\d+\))?)$")
 
 

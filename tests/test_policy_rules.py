@@ -80,11 +80,11 @@ def doc(*statements: dict) -> dict:
 
 
 SSE_RULE = {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY}, "bucketKeyEnabled": True}
-BUCKET = Res("aws:s3/bucket:Bucket", {"bucketPrefix": "inferstack-models-", "region": "eu-west-1"}, name="models")
+BUCKET = Res("aws:s3/bucket:Bucket", {"bucket": "inferstack-models-1a2b", "region": "eu-west-1"}, name="models")
 SSE = Res("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-          {"bucket": "models", "region": "eu-west-1", "rules": [SSE_RULE]}, name="models-sse")
+          {"bucket": "inferstack-models-1a2b", "region": "eu-west-1", "rules": [SSE_RULE]}, name="models-sse")
 PAB = Res("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-          {"bucket": "models", "region": "eu-west-1", "blockPublicAcls": True, "blockPublicPolicy": True,
+          {"bucket": "inferstack-models-1a2b", "region": "eu-west-1", "blockPublicAcls": True, "blockPublicPolicy": True,
            "ignorePublicAcls": True, "restrictPublicBuckets": True}, name="models-public-access")
 ROLE = "kubernetes:rbac.authorization.k8s.io/v1:"
 READ_RULE = {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}
@@ -432,11 +432,35 @@ def test_one_field_change_violates(case: Case) -> None:
         assert urns[case.flagged] in {f.urn for f in findings}, [(f.urn, f.message) for f in findings]
 
 
+#: Rule modules whose policies are covered by tests/test_policy_k8s_*.py.
+K8S_OWNED_MODULES = {"pod_security", "kubernetes"}
+
+
+def all_cases() -> list[Case]:
+    """The cases of every tests/test_policy_*.py module that builds them with this harness."""
+    import importlib
+    import pkgutil
+
+    import tests
+
+    out = list(CASES)
+    for info in pkgutil.iter_modules(tests.__path__):
+        if info.name.startswith("test_policy_") and info.name != "test_policy_rules":
+            module = importlib.import_module(f"tests.{info.name}")
+            out += [c for c in getattr(module, "CASES", []) if isinstance(c, Case)]
+    return out
+
+
 def test_every_policy_has_fixtures() -> None:
-    covered = {c.policy for c in CASES}
-    assert set(POLICY_NAMES) - covered == set(), "add compliant/violating fixtures for these policies"
+    cases = all_cases()
+    covered = {c.policy for c in cases}
+    from inferstack.policies.pack import RULE_MODULES
+
+    # the Kubernetes rule modules' own tests (tests/test_policy_k8s_*.py) cover them with their own harness
+    required = {e.name for m in RULE_MODULES if m.__name__.rsplit(".", 1)[-1] not in K8S_OWNED_MODULES for e in m.ENTRIES}
+    assert required - covered == set(), "add compliant/violating fixtures for these policies"
     assert covered <= set(POLICY_NAMES)
-    assert len({c.id for c in CASES}) == len(CASES)
+    assert len({c.id for c in cases}) == len(cases)
 
 
 def test_every_policy_has_message_and_remediation() -> None:
@@ -489,11 +513,18 @@ def test_global_services_are_exempt_from_residency_but_unknown_regions_fail_clos
                      exemptTypes=["aws:sqs/"]) == []
 
 
-def test_s3_encryption_linked_by_dependency_when_the_bucket_id_is_unknown() -> None:
-    sse = Res(SSE.type, {**SSE.props, "bucket": UNKNOWN}, name="models-sse", depends_on=(0,))
-    assert _findings((BUCKET, sse), "s3-bucket-sse-kms") == []
-    unlinked = Res(SSE.type, {**SSE.props, "bucket": UNKNOWN}, name="models-sse")
-    assert [f.name for f in _findings((BUCKET, unlinked), "s3-bucket-sse-kms")] == ["models"]
+def test_s3_encryption_must_name_the_bucket_a_dependency_does_not_count() -> None:
+    """Evasion: an SSE config that depends on the bucket but names another one (or its logical name) covers nothing;
+    one whose bucket is unknown at preview is "not evaluated" (advisory), never passed."""
+    other = Res(SSE.type, {**SSE.props, "bucket": "some-other-bucket"}, name="models-sse", depends_on=(0,))
+    assert [(f.name, f.enforcement_level) for f in _findings((BUCKET, other), "s3-bucket-sse-kms")] == [("models", "mandatory")]
+    logical = Res(SSE.type, {**SSE.props, "bucket": "models"}, name="models-sse", depends_on=(0,))
+    assert [f.name for f in _findings((BUCKET, logical), "s3-bucket-sse-kms")] == ["models"]
+    unknown = Res(SSE.type, {**SSE.props, "bucket": UNKNOWN}, name="models-sse", depends_on=(0,))
+    found = _findings((BUCKET, unknown), "s3-bucket-sse-kms")
+    assert [(f.enforcement_level, f.not_evaluated) for f in found] == [("advisory", True)], found
+    pab = Res(PAB.type, {**PAB.props, "bucket": "models"}, name="pab", depends_on=(0,))
+    assert [f.name for f in _findings((BUCKET, pab), "s3-no-public-access")] == ["models"]
 
 
 def test_account_public_access_block_covers_every_bucket() -> None:

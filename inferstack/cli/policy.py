@@ -18,7 +18,7 @@ from inferstack.cli.common import add_stack_args, load_stack, write_output
 from inferstack.cli.target import add_target_args, load_target
 from inferstack.config import ConfigError, ConfigIssue, Environment, PolicySettings
 from inferstack.engine import REPO_ROOT, Recording
-from inferstack.policies.evaluate import Finding, evaluate, summary
+from inferstack.policies.evaluate import Finding, evaluate, strict, summary
 from inferstack.policies.pack import ENTRIES, catalogue, catalogue_markdown, pack_config
 
 CONFIG_DIR = REPO_ROOT / "policies" / "config"
@@ -33,6 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_target_args(c)
     c.add_argument("--json", metavar="FILE", help="write the JSON report to FILE")
     c.add_argument("--sarif", metavar="FILE", help="write a SARIF 2.1.0 log to FILE")
+    c.add_argument("--strict", action="store_true",
+                   help="findings a rule could not evaluate (values unknown at preview) are mandatory")
     c.set_defaults(func=_check)
     lst = psub.add_parser("list", help="print the policy catalogue: id, clouds, controls, severity, levels, remediation")
     lst.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="output format (default text)")
@@ -107,6 +109,8 @@ def _version() -> str:
 def _check(args: argparse.Namespace) -> int:
     stack, rec, pack_cfg, program_file = _run(args)
     findings = evaluate(rec, pack_cfg)
+    if args.strict:
+        strict(findings)
     doc = report(stack, findings)
     if args.json:
         write_output(json.dumps(doc, indent=2) + "\n", args.json)

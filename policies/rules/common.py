@@ -8,7 +8,7 @@ from typing import Any
 
 from inferstack.engine.wire import is_unknown
 
-__all__ = ["UNKNOWN_NOTE", "as_list", "get", "is_aws_managed_key", "is_unknown", "parse_json", "refers_to"]
+__all__ = ["names_unknown", "not_evaluated", "UNKNOWN_NOTE", "as_list", "get", "is_aws_managed_key", "is_unknown", "parse_json", "refers_to"]
 
 UNKNOWN_NOTE = "value unknown at preview time; the rule decides only on known values"
 
@@ -49,11 +49,27 @@ def parse_json(value: Any) -> Any:
 
 
 def refers_to(res: Any, target: Any, field: str = "bucket") -> bool:
-    """True when ``res`` (e.g. an S3 bucket sub-resource) names ``target`` in ``field`` or depends on it.
+    """True when ``res`` (e.g. an S3 bucket sub-resource) names ``target`` by its physical id or name in ``field``.
 
-    A new bucket's id is unknown at preview time, so a dependency on the bucket counts as a reference too.
+    Only real ids count (the target's ``field``, ``id`` or ``arn`` property); a dependency edge or the Pulumi logical
+    name does not: a sub-resource that depends on a bucket but configures another one must not cover it.
     """
     value = res.props.get(field)
-    if value is not None and not is_unknown(value) and value in (target.props.get(field), target.name, target.urn):
-        return True
-    return any(getattr(d, "urn", None) == target.urn for d in getattr(res, "dependencies", None) or [])
+    if value is None or is_unknown(value):
+        return False
+    names = {target.props.get(k) for k in (field, "id", "arn", "name")} - {None}
+    return value in {n for n in names if not is_unknown(n)}
+
+
+def names_unknown(res: Any, field: str = "bucket") -> bool:
+    """True when ``res`` names its target through a value unknown at preview time."""
+    return is_unknown(res.props.get(field))
+
+
+def not_evaluated(what: str) -> None:
+    """Stop the rule: ``what`` is unknown at preview time, so it is not evaluated (an advisory finding)."""
+    from pulumi_policy.proxy import UnknownValueError
+
+    err = UnknownValueError("04da6b54-80e4-46f7-96ec-b56ff0331ba9", [])
+    err.message = f"{what}: not evaluated (unknown at preview time)"
+    raise err

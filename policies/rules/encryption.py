@@ -10,7 +10,14 @@ from pulumi_policy import (
 )
 
 from inferstack.policies.entry import MANDATORY, PolicyEntry
-from inferstack.policies.rules.common import get, is_aws_managed_key, is_unknown, refers_to
+from inferstack.policies.rules.common import (
+    get,
+    is_aws_managed_key,
+    is_unknown,
+    names_unknown,
+    not_evaluated,
+    refers_to,
+)
 
 BUCKET = "aws:s3/bucket:Bucket"
 BUCKET_SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
@@ -24,10 +31,12 @@ AWS_SECRET = "aws:secretsmanager/secret:Secret"
 GCS_BUCKET = "gcp:storage/bucket:Bucket"
 GKE_CLUSTER = "gcp:container/cluster:Cluster"
 GCP_SECRET = "gcp:secretmanager/secret:Secret"
+MAX_GCP_ROTATION_SECONDS = 90 * 86400
 
 
 def _s3_sse_kms(args: StackValidationArgs, report) -> None:
     configured: dict[str, bool] = {}
+    unknown = False
     buckets = [b for b in args.resources if b.resource_type == BUCKET]
     for r in args.resources:
         if r.resource_type != BUCKET_SSE:
@@ -41,9 +50,12 @@ def _s3_sse_kms(args: StackValidationArgs, report) -> None:
         )
         if not ok:
             report(f"{r.name}: S3 encryption must be SSE-KMS with a customer-managed key (kmsMasterKeyId set, not alias/aws/s3).", r.urn)
+        unknown = unknown or names_unknown(r)
         for b in buckets:
             if refers_to(r, b):
                 configured[b.urn] = configured.get(b.urn, False) or ok
+    if unknown and any(b.urn not in configured for b in buckets):
+        not_evaluated("a BucketServerSideEncryptionConfiguration's bucket")
     for b in buckets:
         if b.urn not in configured:
             report(
@@ -59,8 +71,18 @@ def _kms_rotation(args: ResourceValidationArgs, report) -> None:
             "keySpec", "SYMMETRIC_DEFAULT"
         ) in (None, "SYMMETRIC_DEFAULT") and args.props.get("enableKeyRotation") is not True:
             report("KMS key must set enableKeyRotation: true.")
-    elif args.resource_type == CRYPTO_KEY and not args.props.get("rotationPeriod"):
-        report("Cloud KMS CryptoKey must set rotationPeriod (e.g. 7776000s).")
+    elif args.resource_type == CRYPTO_KEY:
+        period = args.props.get("rotationPeriod")
+        if not period:
+            report("Cloud KMS CryptoKey must set rotationPeriod (at most 7776000s, 90 days).")
+            return
+        try:
+            seconds = float(str(period).removesuffix("s"))
+        except ValueError:
+            report(f"Cloud KMS rotationPeriod {period!r} is not a duration in seconds.")
+            return
+        if seconds > MAX_GCP_ROTATION_SECONDS:
+            report(f"Cloud KMS rotationPeriod {period} exceeds 90 days (7776000s).")
 
 
 def _eks_secrets(args: ResourceValidationArgs, report) -> None:

@@ -15,7 +15,7 @@ from pulumi_policy import (
 
 from inferstack.config.policy import PolicySettings
 from inferstack.policies.entry import ADVISORY_IN_DEV, MANDATORY, PolicyEntry
-from inferstack.policies.rules.common import get, refers_to
+from inferstack.policies.rules.common import get, names_unknown, not_evaluated, refers_to
 
 OPEN = ("0.0.0.0/0", "::/0")
 INTERNAL_LB_ANNOTATIONS = {
@@ -67,6 +67,7 @@ def _s3_public_block(args: StackValidationArgs, report) -> None:
     buckets = [r for r in args.resources if r.resource_type == BUCKET]
     covered: set[str] = set()
     account_wide = False
+    unknown = False
     for r in args.resources:
         if r.resource_type not in (BUCKET_PAB, ACCOUNT_PAB):
             continue
@@ -76,9 +77,12 @@ def _s3_public_block(args: StackValidationArgs, report) -> None:
         if r.resource_type == ACCOUNT_PAB:
             account_wide = account_wide or not off
         else:
+            unknown = unknown or names_unknown(r)
             covered.update(b.urn for b in buckets if refers_to(r, b))
     if account_wide:
         return
+    if unknown and any(b.urn not in covered for b in buckets):
+        not_evaluated("a BucketPublicAccessBlock's bucket")
     for b in buckets:
         if b.urn not in covered:
             report(f"S3 bucket {b.name} has no BucketPublicAccessBlock with all four flags true "

@@ -76,6 +76,55 @@ def _residency(args: StackValidationArgs, report) -> None:
 
 
 
+S3_REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
+S3_BUCKET = "aws:s3/bucket:Bucket"
+DYNAMODB_TABLE = "aws:dynamodb/table:Table"
+AWS_SECRET = "aws:secretsmanager/secret:Secret"
+GCS_BUCKET = "gcp:storage/bucket:Bucket"
+
+
+def _region_of(res: PolicyResource) -> object:
+    region = res.props.get("region")
+    if region is None and res.provider is not None:
+        region = res.provider.props.get("region")
+    return region
+
+
+def _replicas(args: StackValidationArgs) -> list[tuple[PolicyResource, str, object]]:
+    """(resource, what, location) of every replica the stack declares; an unresolvable location is None."""
+    buckets: dict[str, PolicyResource] = {}
+    for r in args.resources:
+        if r.resource_type == S3_BUCKET:
+            for key in ("bucket", "arn"):
+                v = r.props.get(key)
+                if isinstance(v, str) and not is_unknown(v):
+                    buckets[v] = buckets[f"arn:aws:s3:::{v}" if key == "bucket" else v] = r
+    out: list[tuple[PolicyResource, str, object]] = []
+    for r in args.resources:
+        p = r.props
+        if r.resource_type == S3_REPLICATION:
+            for rule in p.get("rules") or []:
+                dest = get(rule, "destination", "bucket")
+                target = buckets.get(dest) if isinstance(dest, str) else None
+                out.append((r, f"replication destination {dest}", _region_of(target) if target is not None else None))
+        elif r.resource_type == DYNAMODB_TABLE:
+            out += [(r, "global table replica", get(x, "regionName")) for x in p.get("replicas") or []]
+        elif r.resource_type == AWS_SECRET:
+            out += [(r, "secret replica", get(x, "region")) for x in p.get("replicas") or []]
+        elif r.resource_type == GCS_BUCKET:
+            out += [(r, "dual-region data location", x) for x in get(p, "customPlacementConfig", "dataLocations") or []]
+    return out
+
+
+def _replica_residency(args: StackValidationArgs, report) -> None:
+    allowed = {r.lower() for r in (args.get_config() or {}).get("allowedRegions") or []}
+    for res, what, loc in _replicas(args):
+        if loc is None or is_unknown(loc):
+            report(f"{res.name}: {what}: region unknown (not a bucket of this stack, or not known); residency fails closed.", res.urn)
+        elif normalize(str(loc)) not in allowed:
+            report(f"{res.name}: {what} in {loc!r} is outside allowedRegions {sorted(allowed)}.", res.urn)
+
+
 def _allowed_regions(settings: PolicySettings) -> dict[str, Any]:
     return {"allowedRegions": list(settings.allowed_regions)}
 
@@ -95,3 +144,11 @@ ENTRIES = [
     ), MANDATORY, _allowed_regions,
        controls=("NIST 800-53 SA-9(5)",), clouds={"aws", "gcp"}),
 ]
+ENTRIES.append(PolicyEntry(StackValidationPolicy(
+    name="replica-residency",
+    description="Replicas stay in allowed regions: S3 replication destinations, DynamoDB global table replicas, "
+                "Secrets Manager replicas, GCS dual-region locations; an unresolvable destination fails closed.",
+    validate=_replica_residency,
+    config_schema=PolicyConfigSchema(properties={"allowedRegions": {"type": "array", "items": {"type": "string"}}}),
+    remediation_steps="Replicate only to regions of inferstack:residency.allowedRegions, to buckets declared in the stack.",
+), MANDATORY, _allowed_regions, clouds={"aws", "gcp"}, controls=("NIST 800-53 SA-9(5)", "NIST 800-53 CP-6")))

@@ -1,0 +1,270 @@
+"""AWS IAM depth: NotAction/NotResource, wildcard-equivalent actions, privilege escalation, managed admin policies,
+OIDC trust scoping and resource policies open to anyone or to foreign accounts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from fnmatch import fnmatchcase
+from typing import Any
+
+from pulumi_policy import (
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from inferstack.policies.entry import MANDATORY, PolicyEntry
+from inferstack.policies.rules.common import as_list, get, not_evaluated, parse_json
+
+ROLE = "aws:iam/role:Role"
+#: Identity policy documents: type -> field.
+IDENTITY_DOCS = {
+    "aws:iam/policy:Policy": "policy",
+    "aws:iam/rolePolicy:RolePolicy": "policy",
+    "aws:iam/userPolicy:UserPolicy": "policy",
+    "aws:iam/groupPolicy:GroupPolicy": "policy",
+}
+#: Resource policy documents: type -> field.
+RESOURCE_DOCS = {
+    "aws:s3/bucketPolicy:BucketPolicy": "policy",
+    "aws:kms/key:Key": "policy",
+    "aws:kms/keyPolicy:KeyPolicy": "policy",
+    "aws:secretsmanager/secretPolicy:SecretPolicy": "policy",
+    "aws:secretsmanager/secret:Secret": "policy",
+    "aws:sqs/queuePolicy:QueuePolicy": "policy",
+    "aws:sqs/queue:Queue": "policy",
+    "aws:sns/topicPolicy:TopicPolicy": "policy",
+    "aws:sns/topic:Topic": "policy",
+    "aws:ecr/repositoryPolicy:RepositoryPolicy": "policy",
+}
+ATTACHMENTS = (
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:iam/policyAttachment:PolicyAttachment",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+)
+#: Services whose wildcard grants amount to administration of the account or of its data.
+SENSITIVE_SERVICES = frozenset({"iam", "sts", "kms", "s3", "ec2", "eks", "secretsmanager", "organizations", "lambda",
+                                "ssm", "dynamodb", "cloudtrail", "logs", "ecr", "sso", "account"})
+#: Actions that let a principal raise its own privileges (Rhino Security's IAM escalation paths and friends).
+ESCALATION_ACTIONS = (
+    "iam:PassRole", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:AttachUserPolicy",
+    "iam:AttachGroupPolicy", "iam:AttachRolePolicy", "iam:PutUserPolicy", "iam:PutGroupPolicy", "iam:PutRolePolicy",
+    "iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile", "iam:UpdateAssumeRolePolicy",
+    "iam:AddUserToGroup", "iam:CreatePolicy", "iam:CreateRole", "iam:CreateUser", "iam:PutRolePermissionsBoundary",
+    "iam:DeleteRolePermissionsBoundary", "sts:AssumeRole", "lambda:UpdateFunctionCode", "lambda:CreateFunction",
+    "ec2:RunInstances", "ssm:SendCommand", "ssm:StartSession", "cloudformation:CreateStack",
+)
+ADMIN_MANAGED_POLICIES = frozenset({
+    "AdministratorAccess", "PowerUserAccess", "IAMFullAccess", "AWSOrganizationsFullAccess",
+    "AdministratorAccess-Amplify", "AdministratorAccess-AWSElasticBeanstalk", "AmazonS3FullAccess",
+    "SecretsManagerReadWrite", "AWSKeyManagementServicePowerUser", "AmazonEC2FullAccess", "AWSLambda_FullAccess",
+    "SystemAdministrator", "NetworkAdministrator", "DatabaseAdministrator",
+})
+MANAGED_ARN = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(?:[\w+=,.@-]+/)*([\w+=,.@-]+)$")
+ACCOUNT_IN_ARN = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:(\d{12}):")
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+
+
+def _statements(value: Any, report, what: str) -> Iterator[tuple[str, Mapping]]:
+    doc = parse_json(value)
+    if not isinstance(doc, Mapping):
+        if value is not None:
+            not_evaluated(f"{what} is unknown or not JSON")
+        return
+    for i, stmt in enumerate(as_list(doc.get("Statement"))):
+        if isinstance(stmt, Mapping):
+            yield str(stmt.get("Sid") or i), stmt
+
+
+def _identity_docs(args: ResourceValidationArgs) -> Iterator[tuple[str, Any]]:
+    if args.resource_type == ROLE:
+        for p in args.props.get("inlinePolicies") or []:
+            yield f"inline policy {get(p, 'name')}", get(p, "policy")
+    elif args.resource_type in IDENTITY_DOCS:
+        yield "policy", args.props.get(IDENTITY_DOCS[args.resource_type])
+
+
+def _allows(args: ResourceValidationArgs, report) -> Iterator[tuple[str, Mapping]]:
+    for where, value in _identity_docs(args):
+        for sid, stmt in _statements(value, report, where):
+            if stmt.get("Effect") == "Allow":
+                yield f"{where} statement {sid}", stmt
+
+
+def _not_action(args: ResourceValidationArgs, report) -> None:
+    for where, stmt in _allows(args, report):
+        for key in ("NotAction", "NotResource"):
+            if stmt.get(key) is not None:
+                report(f"{where}: Allow with {key} {as_list(stmt.get(key))} grants everything else; list what is allowed.")
+
+
+def wildcard_equivalent(action: str) -> bool:
+    """`*`, `?*`, `*:*`, a wildcard in the service part, or `service:*`/`service:?*` on a sensitive service."""
+    if "*" not in action and "?" not in action:
+        return False
+    service, _, verb = action.partition(":")
+    if not verb or any(ch in service for ch in "*?"):
+        return True
+    return service.lower() in SENSITIVE_SERVICES and verb.strip("*?") == ""
+
+
+def _wildcards(args: ResourceValidationArgs, report) -> None:
+    for where, stmt in _allows(args, report):
+        bad = [a for a in as_list(stmt.get("Action")) if isinstance(a, str) and wildcard_equivalent(a)]
+        if bad:
+            report(f"{where}: wildcard-equivalent actions {bad}; name the actions.")
+
+
+def _escalation(args: ResourceValidationArgs, report) -> None:
+    for where, stmt in _allows(args, report):
+        if not any(r == "*" for r in as_list(stmt.get("Resource"))):
+            continue
+        actions = [a for a in as_list(stmt.get("Action")) if isinstance(a, str)]
+        hits = sorted({e for e in ESCALATION_ACTIONS for a in actions if fnmatchcase(e.lower(), a.lower())})
+        if hits:
+            report(f"{where}: privilege-escalation actions {hits} on Resource '*' (conditions do not make this safe); "
+                   "scope them to ARNs.")
+
+
+def _managed_admin(args: ResourceValidationArgs, report) -> None:
+    arns = as_list(args.props.get("managedPolicyArns")) if args.resource_type == ROLE else [args.props.get("policyArn")]
+    for arn in arns:
+        m = MANAGED_ARN.match(arn) if isinstance(arn, str) else None
+        if m and m.group(1) in ADMIN_MANAGED_POLICIES:
+            report(f"AWS-managed policy {m.group(1)} grants administration; attach a scoped customer-managed policy.")
+
+
+def _oidc_trust(args: ResourceValidationArgs, report) -> None:
+    for sid, stmt in _statements(args.props.get("assumeRolePolicy"), report, "assumeRolePolicy"):
+        principal = stmt.get("Principal")
+        federated = as_list(principal.get("Federated")) if isinstance(principal, Mapping) else []
+        actions = [a for a in as_list(stmt.get("Action")) if isinstance(a, str)]
+        if stmt.get("Effect") != "Allow" or not federated or not any("WebIdentity" in a or a == "*" for a in actions) \
+                and not any("oidc" in str(f) for f in federated):
+            continue
+        keys: dict[str, list] = {}
+        for op, conds in (stmt.get("Condition") or {}).items():
+            for k, v in (conds or {}).items():
+                keys.setdefault(k.rsplit(":", 1)[-1], []).append((op, as_list(v)))
+        missing = [k for k in ("sub", "aud") if k not in keys]
+        if missing:
+            report(f"trust statement {sid}: OIDC federation without a {'/'.join(missing)} condition lets any identity "
+                   "of the provider assume the role.")
+        elif any("*" in str(v) for _, vs in keys["sub"] for v in vs) and any(op.startswith("StringLike") for op, _ in keys["sub"]):
+            report(f"trust statement {sid}: OIDC sub condition is a wildcard; name the service accounts.")
+
+
+def _open_principals(stmt: Mapping) -> list[str]:
+    principal = stmt.get("Principal")
+    if principal == "*":
+        return ["*"]
+    if isinstance(principal, Mapping):
+        return [str(p) for k, v in principal.items() if k in ("AWS", "*") for p in as_list(v)]
+    return []
+
+
+def _resource_policy_public(args: ResourceValidationArgs, report) -> None:
+    field = RESOURCE_DOCS.get(args.resource_type)
+    value = args.props.get(field) if field else None
+    if value is None:
+        return
+    for sid, stmt in _statements(value, report, field):
+        if stmt.get("Effect") == "Allow" and "*" in _open_principals(stmt) and not stmt.get("Condition"):
+            report(f"resource policy statement {sid} allows principal '*' without a Condition: the resource is public.")
+
+
+def _account_of(principal: str) -> str | None:
+    if ACCOUNT_ID.match(principal):
+        return principal
+    m = ACCOUNT_IN_ARN.match(principal + ":") if principal.startswith("arn:") else None
+    if m:
+        return m.group(1)
+    m = re.match(r"^arn:aws[a-z-]*:iam::(\d{12}):", principal)
+    return m.group(1) if m else None
+
+
+def _stack_accounts(args: StackValidationArgs) -> set[str]:
+    found: set[str] = set()
+
+    def walk(v: Any) -> None:
+        if isinstance(v, str):
+            found.update(ACCOUNT_IN_ARN.findall(v))
+        elif isinstance(v, Mapping):
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+    for r in args.resources:
+        if r.resource_type.startswith("aws:") and r.resource_type not in RESOURCE_DOCS:
+            walk(dict(r.props))
+        if r.provider is not None and r.resource_type.startswith("aws:"):
+            found.update(str(a) for a in as_list(r.provider.props.get("allowedAccountIds")))
+    return found
+
+
+def _foreign_accounts(args: StackValidationArgs, report) -> None:
+    own = _stack_accounts(args)
+    for r in args.resources:
+        field = RESOURCE_DOCS.get(r.resource_type)
+        value = r.props.get(field) if field else None
+        if value is None:
+            continue
+        doc = parse_json(value)
+        if not isinstance(doc, Mapping):
+            continue
+        for i, stmt in enumerate(as_list(doc.get("Statement"))):
+            if not isinstance(stmt, Mapping) or stmt.get("Effect") != "Allow" or stmt.get("Condition"):
+                continue
+            here = own | set(ACCOUNT_IN_ARN.findall(" ".join(str(x) + ":" for x in as_list(stmt.get("Resource")))))
+            foreign = sorted({a for p in _open_principals(stmt) if (a := _account_of(p)) and a not in here})
+            if foreign and not here:
+                not_evaluated(f"{r.name}: the stack's own AWS account (no ARN or provider allowedAccountIds names it)")
+            if foreign:
+                report(f"{r.name}: resource policy statement {stmt.get('Sid') or i} grants foreign accounts {foreign} "
+                       "without a Condition (aws:PrincipalOrgID, aws:SourceAccount, ...).", r.urn)
+
+
+IDENTITY_TYPES = (ROLE, *IDENTITY_DOCS)
+ENTRIES = [
+    PolicyEntry(ResourceValidationPolicy(
+        name="iam-no-not-action", description="No Allow statement uses NotAction or NotResource.",
+        validate=_not_action, remediation_steps="Replace NotAction/NotResource with the explicit actions and resources allowed.",
+    ), MANDATORY, types=IDENTITY_TYPES, controls=("FSBP IAM.1", "CIS AWS 1.16")),
+    PolicyEntry(ResourceValidationPolicy(
+        name="iam-no-wildcard-actions",
+        description="No Allow statement grants '*', '?*', a wildcard service, or 'service:*' on a sensitive service.",
+        validate=_wildcards, remediation_steps="Name the actions (iam:GetRole, s3:GetObject, ...) instead of wildcards.",
+    ), MANDATORY, types=IDENTITY_TYPES, controls=("FSBP IAM.21", "CIS AWS 1.16")),
+    PolicyEntry(ResourceValidationPolicy(
+        name="iam-no-privilege-escalation",
+        description="No privilege-escalation action (iam:PassRole, iam:CreatePolicyVersion, iam:Attach*/Put*Policy, "
+                    "sts:AssumeRole, ...) on Resource '*', whatever the conditions.",
+        validate=_escalation, remediation_steps="Scope escalation-capable actions to the role/policy ARNs they need.",
+    ), MANDATORY, types=IDENTITY_TYPES, controls=("FSBP IAM.21", "NIST 800-53 AC-6"), severity="critical"),
+    PolicyEntry(ResourceValidationPolicy(
+        name="iam-no-admin-managed-policies",
+        description="No AWS-managed admin or power-user policy (AdministratorAccess, PowerUserAccess, IAMFullAccess, "
+                    "...) attached to a role, user or group.",
+        validate=_managed_admin, remediation_steps="Attach a customer-managed policy listing the actions needed.",
+    ), MANDATORY, types=(ROLE, *ATTACHMENTS), controls=("CIS AWS 1.16", "FSBP IAM.1"), severity="critical"),
+    PolicyEntry(ResourceValidationPolicy(
+        name="iam-oidc-trust-scoped",
+        description="An OIDC-federated trust policy conditions on both the token's sub and aud.",
+        validate=_oidc_trust,
+        remediation_steps="Add StringEquals conditions on <provider>:sub (system:serviceaccount:ns:name) and <provider>:aud (sts.amazonaws.com).",
+    ), MANDATORY, types=(ROLE,), controls=("CIS EKS 5.2.1", "NIST 800-53 AC-3")),
+    PolicyEntry(ResourceValidationPolicy(
+        name="resource-policy-not-public",
+        description="No S3, KMS, Secrets Manager, SQS, SNS or ECR resource policy allows principal '*' without a Condition.",
+        validate=_resource_policy_public, remediation_steps="Name the principals, or add a Condition (aws:PrincipalOrgID, aws:SourceArn).",
+    ), MANDATORY, types=tuple(RESOURCE_DOCS), controls=("FSBP S3.2", "FSBP S3.3", "FSBP SQS.3", "FSBP KMS.5")),
+    PolicyEntry(StackValidationPolicy(
+        name="resource-policy-no-foreign-accounts",
+        description="No resource policy grants an account outside the stack's accounts without a Condition.",
+        validate=_foreign_accounts, remediation_steps="Grant only the stack's accounts, or condition on aws:PrincipalOrgID.",
+    ), MANDATORY, clouds={"aws"}, controls=("FSBP S3.6", "NIST 800-53 AC-3")),
+]

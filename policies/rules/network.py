@@ -1,0 +1,132 @@
+"""Network exposure depth: security groups and GCP firewalls open to the world, GKE public endpoints, Ingresses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pulumi_policy import ResourceValidationArgs, ResourceValidationPolicy
+
+from inferstack.policies.entry import ADVISORY_IN_DEV, MANDATORY, PolicyEntry
+from inferstack.policies.rules.common import as_list, get
+
+WORLD = ("0.0.0.0/0", "::/0")
+SG = "aws:ec2/securityGroup:SecurityGroup"
+DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+SG_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+FIREWALL = "gcp:compute/firewall:Firewall"
+GKE_CLUSTER = "gcp:container/cluster:Cluster"
+INGRESS_TYPES = ("kubernetes:networking.k8s.io/v1:Ingress", "kubernetes:networking.k8s.io/v1:IngressPatch")
+#: Ingress classes that provision an internet-facing load balancer by default.
+PUBLIC_INGRESS_CLASSES = frozenset({"gce", "alb", "nginx", "traefik", "kong", "haproxy"})
+INTERNAL_INGRESS_ANNOTATIONS = {
+    "alb.ingress.kubernetes.io/scheme": "internal",
+    "kubernetes.io/ingress.class": "gce-internal",
+}
+
+
+def _only_https(protocol: Any, from_port: Any, to_port: Any) -> bool:
+    return str(protocol).lower() in ("tcp", "6") and from_port == 443 and to_port == 443
+
+
+def _sg_rules(args: ResourceValidationArgs) -> list[tuple[list, Any, Any, Any]]:
+    p, t = args.props, args.resource_type
+    if t in (SG, DEFAULT_SG):
+        return [([*as_list(r.get("cidrBlocks")), *as_list(r.get("ipv6CidrBlocks"))], r.get("protocol"),
+                 r.get("fromPort"), r.get("toPort")) for r in p.get("ingress") or []]
+    if t == SG_RULE:
+        if p.get("type") != "ingress":
+            return []
+        return [([*as_list(p.get("cidrBlocks")), *as_list(p.get("ipv6CidrBlocks"))], p.get("protocol"),
+                 p.get("fromPort"), p.get("toPort"))]
+    return [([c for c in (p.get("cidrIpv4"), p.get("cidrIpv6")) if c], p.get("ipProtocol"), p.get("fromPort"), p.get("toPort"))]
+
+
+def _security_groups(args: ResourceValidationArgs, report) -> None:
+    for cidrs, protocol, lo, hi in _sg_rules(args):
+        open_to = [c for c in cidrs if c in WORLD]
+        if open_to and not _only_https(protocol, lo, hi):
+            report(f"ingress from {open_to} on protocol {protocol} ports {lo}-{hi}: only tcp/443 may be open to the world.")
+
+
+def _firewalls(args: ResourceValidationArgs, report) -> None:
+    p = args.props
+    if (p.get("direction") or "INGRESS") != "INGRESS" or p.get("disabled") is True:
+        return
+    ranges = as_list(p.get("sourceRanges"))
+    world = [r for r in ranges if r in WORLD]
+    if not ranges and not p.get("sourceTags") and not p.get("sourceServiceAccounts"):
+        world = ["0.0.0.0/0 (no source given)"]
+    if not world:
+        return
+    for allow in p.get("allows") or []:
+        ports = as_list(allow.get("ports"))
+        if not (str(allow.get("protocol")).lower() == "tcp" and ports and all(str(x) == "443" for x in ports)):
+            report(f"firewall allows {allow.get('protocol')} {ports or 'all ports'} from {world}; only tcp/443 may be open.")
+
+
+def _gke_public_endpoint(args: ResourceValidationArgs, report) -> None:
+    p = args.props
+    if get(p, "privateClusterConfig", "enablePrivateEndpoint") is True:
+        return
+    blocks = get(p, "masterAuthorizedNetworksConfig", "cidrBlocks") or []
+    if not blocks:
+        report("GKE control plane has a public endpoint without master authorized networks (cidrBlocks).")
+    elif any(get(b, "cidrBlock") in WORLD for b in blocks):
+        report("GKE master authorized networks include the whole internet.")
+    if get(p, "masterAuthorizedNetworksConfig", "gcpPublicCidrsAccessEnabled") is True:
+        report("GKE master authorized networks admit every Google Cloud public IP (gcpPublicCidrsAccessEnabled).")
+
+
+def _ingress_tls(args: ResourceValidationArgs, report) -> None:
+    tls = get(args.props, "spec", "tls") or []
+    hosts = {h for rule in get(args.props, "spec", "rules") or [] if (h := get(rule, "host"))}
+    covered = {h for t in tls for h in as_list(get(t, "hosts"))}
+    if not tls:
+        report("Ingress has no spec.tls: traffic would be plaintext HTTP.")
+    elif hosts - covered and not any(get(t, "hosts") is None for t in tls):
+        report(f"Ingress hosts {sorted(hosts - covered)} are not covered by spec.tls.")
+
+
+def _ingress_public(args: ResourceValidationArgs, report) -> None:
+    if (args.get_config() or {}).get("allowPublicLoadBalancers"):
+        return
+    ann = get(args.props, "metadata", "annotations") or {}
+    cls = get(args.props, "spec", "ingressClassName") or ann.get("kubernetes.io/ingress.class")
+    internal = any(str(ann.get(k)) == v for k, v in INTERNAL_INGRESS_ANNOTATIONS.items())
+    if cls is None or (str(cls) in PUBLIC_INGRESS_CLASSES and not internal):
+        report(f"Ingress class {cls!r} provisions an internet-facing load balancer; use an internal class "
+               "(gce-internal, alb with alb.ingress.kubernetes.io/scheme: internal).")
+
+
+def _allow_public(settings) -> dict[str, Any]:
+    return {"allowPublicLoadBalancers": settings.policy.allow_public_load_balancers}
+
+
+ENTRIES = [
+    PolicyEntry(ResourceValidationPolicy(
+        name="sg-no-world-ingress",
+        description="No security group (or ingress rule) admits 0.0.0.0/0 or ::/0 on anything but tcp/443.",
+        validate=_security_groups, remediation_steps="Restrict the source CIDRs, or open tcp/443 only.",
+    ), MANDATORY, types=(SG, DEFAULT_SG, SG_RULE, SG_INGRESS), controls=("CIS AWS 5.2", "CIS AWS 5.3", "FSBP EC2.19", "FSBP EC2.18")),
+    PolicyEntry(ResourceValidationPolicy(
+        name="gcp-firewall-no-world-ingress",
+        description="No GCP ingress firewall admits 0.0.0.0/0 or ::/0 (or no source at all) on anything but tcp/443.",
+        validate=_firewalls, remediation_steps="Set sourceRanges to known CIDRs, or allow tcp/443 only.",
+    ), MANDATORY, types=(FIREWALL,), controls=("CIS GCP 3.6", "CIS GCP 3.7")),
+    PolicyEntry(ResourceValidationPolicy(
+        name="gke-public-endpoint-restricted",
+        description="A GKE public control-plane endpoint is restricted by master authorized networks.",
+        validate=_gke_public_endpoint,
+        remediation_steps="Set private_cluster_config.enable_private_endpoint, or master_authorized_networks_config.cidr_blocks.",
+    ), MANDATORY, types=(GKE_CLUSTER,), controls=("CIS GKE 5.6.3", "CIS GKE 5.6.4")),
+    PolicyEntry(ResourceValidationPolicy(
+        name="ingress-tls", description="Every Ingress terminates TLS for all its hosts.", validate=_ingress_tls,
+        remediation_steps="Add spec.tls with the hosts and a certificate secret (cert-manager).",
+    ), MANDATORY, types=INGRESS_TYPES, controls=("CIS EKS 5.4.5", "NIST 800-53 SC-8")),
+    PolicyEntry(ResourceValidationPolicy(
+        name="ingress-not-public",
+        description="No Ingress uses a public class (gce, alb internet-facing, nginx, ...) unless allowed.",
+        validate=_ingress_public, remediation_steps="Use an internal ingress class, or set inferstack:policy.allowPublicLoadBalancers.",
+    ), ADVISORY_IN_DEV, _allow_public, types=INGRESS_TYPES, controls=("NIST 800-53 SC-7",)),
+]
