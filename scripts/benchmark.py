@@ -253,9 +253,9 @@ def plot(result: dict[str, Any], path: Path) -> None:
         xs = [r["resources"] for r in rows]
         ax1.plot(xs, [r["seconds"] for r in rows], marker="o", label=command)
         ax2.plot(xs, [1000 * r["cpuSeconds"] / r["resources"] for r in rows], marker="o", label=command)
-        for r in rows:
+        for r in rows if command == "cost" else ():  # one label per size, on the line apart from the others
             ax1.annotate(f"{r['models']}", (r["resources"], r["seconds"]), textcoords="offset points",
-                         xytext=(4, -10), fontsize=7, color="grey")
+                         xytext=(0, 6), fontsize=7, color="grey", ha="center")
     ax1.set(xscale="log", yscale="log", xlabel="resources", ylabel="seconds (best warm run)",
             title="Time against resources (labels: models)")
     ax2.set(xscale="log", yscale="log", xlabel="resources", ylabel="CPU ms per resource",

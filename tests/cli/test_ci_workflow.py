@@ -11,7 +11,7 @@ import yaml
 
 from inferstack.cli import main
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 WORKFLOW = REPO / ".github" / "workflows" / "policy.yml"
 #: Inputs of pulumi/actions v6 (action.yml of v6.6.1).
 PULUMI_ACTION_INPUTS = {

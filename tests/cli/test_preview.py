@@ -31,7 +31,7 @@ def test_preview_json(name: str, tmp_path: Path) -> None:
 
 
 def test_preview_text_tree_via_config_file(capsys: pytest.CaptureFixture[str]) -> None:
-    stack_file = Path(__file__).resolve().parent.parent / "stacks" / "Pulumi.gcp-dev.yaml"
+    stack_file = Path(__file__).resolve().parents[2] / "stacks" / "Pulumi.gcp-dev.yaml"
     assert main(["preview", "--config", str(stack_file)]) == 0
     text = capsys.readouterr().out
     assert text.startswith("Previewing stack gcp-dev (gcp, dev, europe-west4) offline")
@@ -43,7 +43,7 @@ def test_preview_text_tree_via_config_file(capsys: pytest.CaptureFixture[str]) -
 def test_preview_reports_policy_findings_and_exits_1(tmp_path: Path) -> None:
     import yaml
 
-    stack_file = Path(__file__).resolve().parent.parent / "stacks" / "Pulumi.prod.yaml"
+    stack_file = Path(__file__).resolve().parents[2] / "stacks" / "Pulumi.prod.yaml"
     doc = yaml.safe_load(stack_file.read_text())
     # Config allows a spot-only pool; the policy pack forbids it in prod (mandatory).
     doc["config"]["inferstack:acceleratorPools"][0]["capacity"] = "spot-only"

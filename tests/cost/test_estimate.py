@@ -19,7 +19,7 @@ from inferstack.config.platform import AcceleratorPoolConfig, Capacity
 from inferstack.cost import estimate as est_mod
 from inferstack.load import load_stack
 from tests.conftest import REFERENCE_STACKS, recording, stack_config, stack_path
-from tests.test_capacity_planner import aws_config
+from tests.sizing.test_capacity_planner import aws_config
 
 PRICE = NodePrice("r", "t", 2.0, 0.6, "https://example.invalid")
 

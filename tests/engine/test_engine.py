@@ -10,7 +10,7 @@ import pytest
 from inferstack.engine import Secret, redact, run_program
 from tests.conftest import REFERENCE_STACKS, recording
 
-PROGRAM = Path(__file__).parent / "programs" / "secret_program.py"
+PROGRAM = Path(__file__).resolve().parents[1] / "programs" / "secret_program.py"
 CONFIG = {"aws:region": "eu-west-1", "app:token": {"secure": "v1:ciphertext"}}
 
 

@@ -13,7 +13,7 @@ from inferstack.engine import DEFAULT_PROGRAM, REPO_ROOT, OfflineMocks, batch_gc
 from inferstack.engine import runner as runner_module
 from inferstack.engine.mocks import AWS_RESOURCES, GCP_RESOURCES, INVOKES
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_repo_root_and_default_program() -> None:

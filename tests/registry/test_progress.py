@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import tests.test_registry_client as base
+import tests.registry.test_client as base
 
 # the moto server and registry fixtures of test_registry_client
 moto_endpoint, registry_env, registry, artifact = base.moto_endpoint, base.registry_env, base.registry, base.artifact

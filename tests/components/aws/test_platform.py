@@ -193,7 +193,7 @@ def test_platform_outputs_contract(stack: str) -> None:
     from inferstack.engine import run_stack
 
     cfg = stack_config(stack)
-    rec = run_stack(cfg, program=Path(__file__).parent / "programs" / "aws_platform_outputs.py")
+    rec = run_stack(cfg, program=Path(__file__).resolve().parents[2] / "programs" / "aws_platform_outputs.py")
     data = rec.find("kubernetes:core/v1:ConfigMap", "platform-outputs").inputs["data"]
     assert data["clusterName"] == f"inferstack-{stack}"
     assert data["kmsKey"].startswith("arn:aws:kms:eu-west-1:")

@@ -24,7 +24,7 @@ from inferstack.engine import run_stack
 from inferstack.load import load_stack
 from inferstack.serving.placement import gke_tpu_selector
 from tests.conftest import GCP_STACKS, recording, stack_config
-from tests.test_capacity_planner import gcp_config
+from tests.sizing.test_capacity_planner import gcp_config
 
 NODEPOOL = "gcp:container/nodePool:NodePool"
 CLUSTER = "gcp:container/cluster:Cluster"
