@@ -145,11 +145,6 @@ def worker_command(command: str, config: Path, repeat: int) -> dict[str, Any]:
             raise SystemExit(f"inferstack {' '.join(argv)} exited {code}")
     best = min(runs[1:], key=lambda r: r["seconds"])
     best_cpu = min(runs[1:], key=lambda r: r["cpu"])
-    if command == "cost":  # the estimate runs no program: count the resources the stack declares
-        from inferstack.engine import run_stack as run
-        from inferstack.load import load_stack_file
-
-        counted["resources"] = sum(1 for r in run(load_stack_file(config)).resources if not r.synthesized)
     return {"command": command, "resources": counted.get("resources", 0), "seconds": best["seconds"],
             "programSeconds": best.get("program"), "policySeconds": best.get("policy"),
             "cpuSeconds": best_cpu["cpu"], "policyCpuSeconds": best_cpu.get("policyCpu"),
@@ -324,6 +319,9 @@ def main(argv: list[str] | None = None) -> int:
             for command in COMMANDS:
                 m = _spawn([command, str(path), "--repeat", str(args.repeat)])
                 m["models"] = n
+                if command == "cost":  # the estimate runs no program: the resources the stack's preview counted
+                    m["resources"] = next((r["resources"] for r in result["synthetic"]
+                                           if r["models"] == n and r["resources"]), 0)
                 m["msPerResource"] = 1000 * m["seconds"] / m["resources"] if m["resources"] else None
                 m["cpuMsPerResource"] = 1000 * m["cpuSeconds"] / m["resources"] if m["resources"] else None
                 # The policy share in CPU time (the phase and its run both measured as the process's CPU time).
