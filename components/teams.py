@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
+from inferstack.catalog.labels import POD_SECURITY_LABELS
 from inferstack.config.platform import GOOGLE_PRINCIPAL_KINDS, AccessEntry, deployer_group, team_group
 
 TEAM_ROLE = "inferstack-team"
@@ -57,9 +58,7 @@ def namespace_labels(namespace: str) -> dict[str, str]:
     return {
         **MANAGED,
         "inferstack.io/team": namespace,
-        "pod-security.kubernetes.io/enforce": "baseline",
-        "pod-security.kubernetes.io/warn": "restricted",
-        "pod-security.kubernetes.io/audit": "restricted",
+        **POD_SECURITY_LABELS,
     }
 
 

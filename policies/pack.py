@@ -22,9 +22,11 @@ from inferstack.policies.rules import (
     exposure,
     gke_nodes,
     iam,
+    kubernetes,
     lifecycle,
     logging,
     network,
+    pod_security,
     protection,
     rbac,
     residency,
@@ -34,7 +36,7 @@ PACK_NAME = "inferstack"
 
 #: The rule modules, in report order.
 RULE_MODULES = (encryption, logging, iam, aws_iam, rbac, residency, exposure, network, gke_nodes, protection, accelerators,
-                lifecycle)
+                lifecycle, pod_security, kubernetes)
 
 #: Every policy's entry, in report order.
 ENTRIES: tuple[PolicyEntry, ...] = tuple(entry for module in RULE_MODULES for entry in module.ENTRIES)

@@ -24,6 +24,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from inferstack.catalog.labels import POD_SECURITY_LABELS
 from inferstack.catalog.versions import CHARTS, KNATIVE_SERVING_VERSION
 from inferstack.components.helm import chart_release
 from inferstack.components.platform import PlatformOutputs
@@ -124,7 +125,7 @@ class ServingStack(pulumi.ComponentResource):
         self.knative_operator = release("knative-operator", "knative-operator", {}, [])
         self.knative_namespace = k8s.core.v1.Namespace(
             f"{name}-knative-ns",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=KNATIVE_NAMESPACE, labels={"app.kubernetes.io/managed-by": "inferstack"}),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=KNATIVE_NAMESPACE, labels={"app.kubernetes.io/managed-by": "inferstack", **POD_SECURITY_LABELS}),
             opts=after(),
         )
         self.knative_serving = k8s.apiextensions.CustomResource(

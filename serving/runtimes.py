@@ -30,6 +30,9 @@ from inferstack.config.serving import ModelConfig
 
 API_VERSION = "serving.kserve.io/v1alpha1"
 KIND = "ClusterServingRuntime"
+#: Unprivileged user the model server runs as (Pod Security "restricted"), and its writable cache directory.
+RUNTIME_USER = 1000
+CACHE_DIR = "/var/cache/inferstack"
 
 
 def runtime_spec(rt: Runtime) -> dict[str, Any]:
@@ -44,11 +47,25 @@ def runtime_spec(rt: Runtime) -> dict[str, Any]:
                 "command": ["python3", "-m", "vllm.entrypoints.openai.api_server"],
                 "args": [f"--model={MODEL_DIR}", "--served-model-name={{.Name}}", "--host=0.0.0.0", f"--port={PORT}"],
                 "ports": [{"containerPort": PORT, "protocol": "TCP"}],
-                "securityContext": {"allowPrivilegeEscalation": False, "privileged": False, "capabilities": {"drop": ["ALL"]}},
-                "volumeMounts": [{"name": "devshm", "mountPath": "/dev/shm"}],
+                # Pod Security "restricted": no root, no escalation, no capabilities, the runtime's seccomp profile.
+                # vLLM's caches go to an emptyDir (the images' home directories belong to root).
+                "securityContext": {
+                    "allowPrivilegeEscalation": False,
+                    "privileged": False,
+                    "capabilities": {"drop": ["ALL"]},
+                    "runAsNonRoot": True,
+                    "runAsUser": RUNTIME_USER,
+                    "seccompProfile": {"type": "RuntimeDefault"},
+                },
+                "env": [
+                    {"name": "HOME", "value": CACHE_DIR},
+                    {"name": "HF_HOME", "value": f"{CACHE_DIR}/huggingface"},
+                    {"name": "VLLM_CACHE_ROOT", "value": f"{CACHE_DIR}/vllm"},
+                ],
+                "volumeMounts": [{"name": "devshm", "mountPath": "/dev/shm"}, {"name": "cache", "mountPath": CACHE_DIR}],
             }
         ],
-        "volumes": [{"name": "devshm", "emptyDir": {"medium": "Memory"}}],
+        "volumes": [{"name": "devshm", "emptyDir": {"medium": "Memory"}}, {"name": "cache", "emptyDir": {}}],
         "hostIPC": False,
     }
 

@@ -8,7 +8,7 @@ Every figure carries its public source and the date it was taken, and a ``basis`
 
 Figures could not be re-checked against the live price pages from this offline environment: confirm them before
 you sign a budget, and put negotiated prices in ``inferstack:pricing`` (they replace the catalog's). To update the
-catalog, edit the rows below; ``tests/test_cost_prices.py`` checks that every shape of every reference stack has
+catalog, edit the rows below; ``tests/catalog/test_prices.py`` checks that every shape of every reference stack has
 a price and that every figure is sane.
 """
 

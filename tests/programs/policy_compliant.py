@@ -1,4 +1,4 @@
-"""A Pulumi program every policy of the pack accepts: a rotated CMK and a private, SSE-KMS bucket, both protected."""
+"""A Pulumi program every policy of the pack accepts: a rotated CMK and a private, TLS-only, SSE-KMS bucket, both protected."""
 
 import pulumi
 import pulumi_aws as aws
@@ -13,4 +13,15 @@ aws.s3.BucketServerSideEncryptionConfiguration(
 aws.s3.BucketPublicAccessBlock(
     "models-public-access", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
     ignore_public_acls=True, restrict_public_buckets=True,
+)
+aws.s3.BucketPolicy(
+    "models-tls-only",
+    bucket=bucket.id,
+    policy=bucket.arn.apply(lambda arn: pulumi.Output.json_dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": [arn, f"{arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }],
+    })),
 )
