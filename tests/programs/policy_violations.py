@@ -1,4 +1,4 @@
-"""A Pulumi program with known policy violations, each on a marked line (tests/test_policy_sarif.py reads the markers)."""
+"""A Pulumi program with known policy violations, each on a marked line (tests/policies/test_sarif.py reads the markers)."""
 
 import json
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-PROGRAM = Path(__file__).parent / "programs" / "secret_program.py"
+PROGRAM = Path(__file__).resolve().parents[1] / "programs" / "secret_program.py"
 CONFIG = """config:
   aws:region: eu-west-1
   app:token: {secure: v1:abc}

@@ -23,7 +23,7 @@ import inferstack.serving
 from inferstack.config import read_stack_file
 from inferstack.engine import STACK_OUTPUTS_KEY, ProgramError, Recording, run_program, unwrap_secrets
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
 #: example -> its sample stack
 STACKS = {"byo-eks": "prod", "team-serving": "prod"}

@@ -432,21 +432,21 @@ def test_one_field_change_violates(case: Case) -> None:
         assert urns[case.flagged] in {f.urn for f in findings}, [(f.urn, f.message) for f in findings]
 
 
-#: Rule modules whose policies are covered by tests/test_policy_k8s_*.py.
+#: Rule modules whose policies are covered by tests/policies/test_k8s_*.py.
 K8S_OWNED_MODULES = {"pod_security", "kubernetes"}
 
 
 def all_cases() -> list[Case]:
-    """The cases of every tests/test_policy_*.py module that builds them with this harness."""
+    """The cases of every tests/policies/test_*.py module that builds them with this harness."""
     import importlib
     import pkgutil
 
-    import tests
+    import tests.policies
 
     out = list(CASES)
-    for info in pkgutil.iter_modules(tests.__path__):
-        if info.name.startswith("test_policy_") and info.name != "test_policy_rules":
-            module = importlib.import_module(f"tests.{info.name}")
+    for info in pkgutil.iter_modules(tests.policies.__path__):
+        if info.name.startswith("test_") and info.name != "test_rules":
+            module = importlib.import_module(f"tests.policies.{info.name}")
             out += [c for c in getattr(module, "CASES", []) if isinstance(c, Case)]
     return out
 
@@ -456,7 +456,7 @@ def test_every_policy_has_fixtures() -> None:
     covered = {c.policy for c in cases}
     from inferstack.policies.pack import RULE_MODULES
 
-    # the Kubernetes rule modules' own tests (tests/test_policy_k8s_*.py) cover them with their own harness
+    # the Kubernetes rule modules' own tests (tests/policies/test_k8s_*.py) cover them with their own harness
     required = {e.name for m in RULE_MODULES if m.__name__.rsplit(".", 1)[-1] not in K8S_OWNED_MODULES for e in m.ENTRIES}
     assert required - covered == set(), "add compliant/violating fixtures for these policies"
     assert covered <= set(POLICY_NAMES)

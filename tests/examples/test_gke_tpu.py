@@ -20,7 +20,7 @@ import inferstack.serving
 from inferstack.config import read_stack_file
 from inferstack.engine import Recording, run_program
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "gke-tpu-serving"
 STACK_FILE = EXAMPLE / "Pulumi.prod.yaml"
 NODEPOOL = "gcp:container/nodePool:NodePool"

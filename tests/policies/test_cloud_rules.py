@@ -1,4 +1,4 @@
-"""AWS and GCP depth policies: a compliant fixture passes and one changed field violates (harness of test_policy_rules)."""
+"""AWS and GCP depth policies: a compliant fixture passes and one changed field violates (harness of tests/policies/test_rules.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 
 from inferstack.engine import UNKNOWN
 from inferstack.policies.rules import lifecycle
-from tests import test_policy_rules as harness
-from tests.test_policy_rules import DELETE, GCP_KEY, KEY, Case, Res, _findings, doc, one, run, stmt
+from tests.policies import test_rules as harness
+from tests.policies.test_rules import DELETE, GCP_KEY, KEY, Case, Res, _findings, doc, one, run, stmt
 
 ACCOUNT = "111122223333"
 OIDC = "oidc.eks.eu-west-1.amazonaws.com/id/ABC"

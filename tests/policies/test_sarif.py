@@ -20,7 +20,7 @@ from jsonschema import Draft4Validator
 
 from inferstack.policies.pack import POLICY_NAMES
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 PROGRAMS = REPO / "tests" / "programs"
 VIOLATIONS = PROGRAMS / "policy_violations.py"
 COMPLIANT = PROGRAMS / "policy_compliant.py"

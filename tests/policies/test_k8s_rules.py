@@ -1,6 +1,6 @@
 """Kubernetes policies (Pod Security Standards, namespaces, RBAC, env secrets, lists, ConfigGroups, Helm values):
 a compliant fixture passes and a one-field change fails, through the real policy objects and the offline evaluator
-(the harness of ``tests/test_policy_rules.py``).
+(the harness of ``tests/policies/test_rules.py``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from inferstack.policies.rules import kubernetes as k8s_rules
 from inferstack.policies.rules import pod_security, rbac
 from inferstack.policies.rules.k8s_objects import objects, pod_specs
 from tests.conftest import recording as stack_recording
-from tests.test_policy_rules import DELETE, Case, Res, _findings, one, run
+from tests.policies.test_rules import DELETE, Case, Res, _findings, one, run
 
 K8S_MODULES = (pod_security, k8s_rules, rbac)
 K8S_POLICIES = [e.name for m in K8S_MODULES for e in m.ENTRIES]
