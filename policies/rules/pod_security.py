@@ -259,12 +259,29 @@ def capabilities_strict(obj: K8sObject, spec: PodSpec) -> Iterable[str]:
 # ---------------------------------------------------------------- policies
 
 
+#: The pod specs of a resource's properties, shared by the PSS policies (17 of them read the same specs). Keyed by the
+#: properties object's id; the entry holds the object itself, so the id cannot be reused while it is cached.
+_SPECS: dict[int, tuple[Any, list[tuple[Any, list[Any]]]]] = {}
+_SPECS_MAX = 20_000
+
+
+def _specs_of(resource_type: str, props: Any) -> list[tuple[Any, list[Any]]]:
+    hit = _SPECS.get(id(props))
+    if hit is not None and hit[0] is props:
+        return hit[1]
+    specs = [(obj, pod_specs(obj)) for obj in objects(resource_type, props)]
+    if len(_SPECS) >= _SPECS_MAX:
+        _SPECS.clear()
+    _SPECS[id(props)] = (props, specs)
+    return specs
+
+
 def pss_validate(check: Check) -> Callable[[ResourceValidationArgs, Any], None]:
     def validate(args: ResourceValidationArgs, report) -> None:
         if not args.resource_type.startswith("kubernetes:"):
             return
-        for obj in objects(args.resource_type, args.props):
-            for spec in pod_specs(obj):
+        for obj, specs in _specs_of(args.resource_type, args.props):
+            for spec in specs:
                 for problem in check(obj, spec):
                     report(f"{obj.label}: {obj.at(problem) if obj.where else problem}.")
     return validate
