@@ -39,6 +39,8 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from inferstack.config.stack import stack_key  # noqa: E402
+
 REFERENCE_STACKS = ["dev", "staging", "prod", "gcp-dev", "gcp-prod"]
 POOLS = [("gpu-l4", "nvidia-l4"), ("gpu-l40s", "nvidia-l40s"), ("inf2", "aws-inferentia2"), ("gpu-t4", "nvidia-t4")]
 COMMANDS = ["preview", "policy", "render", "cost"]
@@ -72,17 +74,17 @@ def synthetic_stack(n_models: int, directory: Path) -> Path:
                 "maxReplicas": 1,
             }
         )
-    config = {
-        "aws:region": "eu-west-1",
-        "inferstack:cloud": "aws",
-        "inferstack:environment": "staging",
-        "inferstack:residency": {"allowedRegions": ["eu-west-1"]},
-        "inferstack:network": {"cidr": "10.60.0.0/16", "availabilityZones": 2, "natGateways": 2},
-        "inferstack:acceleratorPools": [
+    settings = {
+        "cloud": "aws",
+        "environment": "staging",
+        "residency": {"allowedRegions": ["eu-west-1"]},
+        "network": {"cidr": "10.60.0.0/16", "availabilityZones": 2, "natGateways": 2},
+        "acceleratorPools": [
             {"name": name, "kind": kind, "capacity": "spot-first", "maxNodes": max(per_pool, 1)} for name, kind in POOLS
         ],
-        "inferstack:models": models,
+        "models": models,
     }
+    config = {"aws:region": "eu-west-1", **{stack_key(k): v for k, v in settings.items()}}
     path = directory / f"Pulumi.synth-{n_models}.yaml"
     path.write_text(yaml.safe_dump({"config": config}, sort_keys=False))
     return path
