@@ -129,8 +129,14 @@ class ResourceView:
         return ResourceValidationArgs(r.type, props, r.urn, r.name, self.opts, self.provider, config)
 
 
+#: Remote components whose children only a real engine registers (the provider expands them): offline, the rules
+#: judge their inputs (the objects they hold), which is what Pulumi's analyzer sees as their children.
+OPAQUE_COMPONENTS = frozenset({"kubernetes:yaml/v2:ConfigGroup", "kubernetes:yaml/v2:ConfigFile"})
+
+
 def _views(rec: Recording) -> list[ResourceView]:
-    """The view of every custom, non-provider resource, in registration order; one provider view per provider."""
+    """The view of every custom, non-provider resource and of every opaque remote component (:data:`OPAQUE_COMPONENTS`),
+    in recording order; one provider view per provider."""
     providers: dict[str, PolicyProviderResource | None] = {}
 
     def provider_view(r: ResourceRecord) -> PolicyProviderResource | None:
@@ -141,7 +147,11 @@ def _views(rec: Recording) -> list[ResourceView]:
             providers[r.provider] = PolicyProviderResource(p.type, policy_props(p.inputs), p.urn, p.name) if p else None
         return providers[r.provider]
 
-    return [ResourceView(r, provider_view(r)) for r in rec.resources if r.custom and not r.is_provider]
+    return [
+        ResourceView(r, provider_view(r))
+        for r in rec.resources
+        if (r.custom and not r.is_provider) or r.type in OPAQUE_COMPONENTS
+    ]
 
 
 def _stack_resources(views: list[ResourceView]) -> list[PolicyResource]:

@@ -452,3 +452,23 @@ def test_platform_knative_namespace_passes_with_the_recommended_labels(stack: st
         labels = props["metadata"].setdefault("labels", {})
         labels.setdefault("pod-security.kubernetes.io/enforce", "baseline")
         assert _findings((Res(ns.type, props),), "k8s-namespace-pod-security") == []
+
+
+def test_config_group_of_a_program_is_judged_offline(tmp_path) -> None:
+    """The offline evaluator judges a remote ConfigGroup by the objects it holds (the engine never registers its
+    children): a privileged Pod inside one is a mandatory finding of ``policy check --program``."""
+    import subprocess
+    import sys
+
+    program = tmp_path / "__main__.py"
+    program.write_text(
+        "import pulumi_kubernetes as k8s\n"
+        f"k8s.yaml.v2.ConfigGroup('apps', objs=[{PRIV_POD!r}])\n"
+    )
+    config = tmp_path / "Pulumi.cg.yaml"
+    config.write_text("config:\n  aws:region: eu-west-1\n  inferstack:cloud: aws\n  inferstack:environment: prod\n"
+                      "  inferstack:residency:\n    allowedRegions: [eu-west-1]\n")
+    proc = subprocess.run([sys.executable, "-m", "inferstack", "policy", "check", "--program", str(program), "--config",
+                           str(config)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "pss-privileged: kubernetes:yaml/v2:ConfigGroup apps: objs[0] (Pod bad)" in proc.stdout
