@@ -300,20 +300,14 @@ def _namespace_issues(config: Mapping[str, Any]) -> list[ConfigIssue]:
     return issues
 
 
-def parse_stack(
-    stack: str, config: Mapping[str, Any], source: str | None = None, secret_keys: Iterable[str] = ()
-) -> StackConfig:
-    """Validate a stack's config (keys ``namespace:key``, values as Pulumi passes them or already decoded) and find
-    its region (and project) in the cloud's namespace.
-
-    Raises :class:`ConfigError` naming every bad key; declares nothing. Cross-field checks are
-    ``inferstack.load.load_stack``'s.
-    """
-    source = source or f"stack {stack}"
+def _settings(config: Mapping[str, Any], source: str, keys: Iterable[str] | None = None) -> InferstackConfig:
+    """The ``inferstack:`` namespace of ``config`` (only ``keys`` of it, when given) as :class:`InferstackConfig`,
+    validated strictly, with misspelt namespaces reported too; ConfigError names every bad key."""
+    wanted = None if keys is None else set(keys)
     ns: dict[str, Any] = {}
     for key, value in config.items():
         prefix, _, name = key.partition(":")
-        if prefix == NAMESPACE:
+        if prefix == NAMESPACE and (wanted is None or name in wanted):
             ns[name] = value if name in ("cloud", "environment") else _decode(value)
     issues = _namespace_issues(config)
     try:
@@ -326,7 +320,20 @@ def parse_stack(
         raise ConfigError(source, [*issues, ConfigIssue((), f"not JSON data: {err}")]) from None
     if issues:
         raise ConfigError(source, issues)
+    return settings
 
+
+def parse_stack(
+    stack: str, config: Mapping[str, Any], source: str | None = None, secret_keys: Iterable[str] = ()
+) -> StackConfig:
+    """Validate a stack's config (keys ``namespace:key``, values as Pulumi passes them or already decoded) and find
+    its region (and project) in the cloud's namespace.
+
+    Raises :class:`ConfigError` naming every bad key; declares nothing. Cross-field checks are
+    ``inferstack.load.load_stack``'s.
+    """
+    source = source or f"stack {stack}"
+    settings = _settings(config, source)
     cloud = CLOUDS[settings.cloud]
     issues: list[ConfigIssue] = []
     project = config.get(cloud.project_key) if cloud.project_key else None
@@ -356,16 +363,5 @@ def parse_policy_settings(config: Mapping[str, Any], source: str) -> tuple[Cloud
     """The cloud and policy settings of a program's stack file: only ``inferstack:cloud``, ``environment``,
     ``residency`` and ``policy`` are read, with the same strict models, hints and namespace check as a full stack
     (every other field of :class:`InferstackConfig` has a default); :class:`ConfigError` names every bad key."""
-    ns = {}
-    for key, value in config.items():
-        prefix, _, name = key.partition(":")
-        if prefix == NAMESPACE and name in POLICY_KEYS:
-            ns[name] = value if name in ("cloud", "environment") else _decode(value)
-    issues = _namespace_issues(config)
-    try:
-        s = InferstackConfig.model_validate_json(json.dumps(ns), strict=True)
-    except ValidationError as err:
-        raise ConfigError(source, issues + issues_from_validation(err)) from None
-    if issues:
-        raise ConfigError(source, issues)
+    s = _settings(config, source, POLICY_KEYS)
     return s.cloud, PolicySettings(environment=s.environment, allowed_regions=tuple(s.residency.allowed_regions), policy=s.policy)
