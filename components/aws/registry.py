@@ -14,6 +14,7 @@ import json
 import pulumi
 import pulumi_aws as aws
 
+from inferstack.checks.names import bucket_prefix, iam_role_name
 from inferstack.components.aws.identity import irsa_trust, service_account_subject
 from inferstack.components.platform import SERVING_SERVICE_ACCOUNT, PlatformOutputs, RegistryOutputs
 from inferstack.config import RegistryArgs
@@ -115,7 +116,7 @@ class AwsRegistry(pulumi.ComponentResource):
 
         self.bucket = aws.s3.Bucket(
             f"{name}-models",
-            bucket_prefix=f"inferstack-{args.stack}-models-",
+            bucket_prefix=bucket_prefix(args.stack),
             force_destroy=reg.force_destroy and not args.is_prod,
             region=region,
             tags={"inferstack.io/stack": args.stack, "inferstack.io/role": "model-registry"},
@@ -179,7 +180,7 @@ class AwsRegistry(pulumi.ComponentResource):
         subjects = serving_subjects(args.team_namespaces)
         self.reader = aws.iam.Role(
             f"{name}-model-reader",
-            name=f"inferstack-{args.stack}-model-reader",
+            name=iam_role_name(args.stack, "model-reader"),
             description="Read-only access to the model registry for KServe predictors (IRSA).",
             assume_role_policy=pulumi.Output.all(ident.oidc_provider_arn, ident.oidc_issuer).apply(
                 lambda a: irsa_trust(a[0], a[1], subjects)
@@ -197,7 +198,7 @@ class AwsRegistry(pulumi.ComponentResource):
             principals = sorted(reg.writer_principals)
             self.writer = aws.iam.Role(
                 f"{name}-model-writer",
-                name=f"inferstack-{args.stack}-model-writer",
+                name=iam_role_name(args.stack, "model-writer"),
                 description="CI role that pushes and promotes model versions in this registry only.",
                 assume_role_policy=json.dumps({
                     "Version": "2012-10-17",

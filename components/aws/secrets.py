@@ -12,6 +12,7 @@ import json
 import pulumi
 import pulumi_aws as aws
 
+from inferstack.checks.names import iam_role_name
 from inferstack.components.aws.identity import irsa_trust, service_account_subject
 from inferstack.components.external_secrets import (
     ESO_NAMESPACE,
@@ -92,7 +93,7 @@ class AwsSecrets(pulumi.ComponentResource):
         subject = [service_account_subject(ESO_NAMESPACE, ESO_SERVICE_ACCOUNT)]
         self.role = aws.iam.Role(
             f"{name}-eso",
-            name=f"inferstack-{args.stack}-external-secrets",
+            name=iam_role_name(args.stack, "external-secrets"),
             description="External Secrets Operator: read this stack's secrets only (IRSA).",
             assume_role_policy=pulumi.Output.all(ident.oidc_provider_arn, ident.oidc_issuer).apply(
                 lambda a: irsa_trust(a[0], a[1], subject)

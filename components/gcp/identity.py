@@ -10,11 +10,13 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_gcp as gcp
 
+from inferstack.checks.names import gcp_account_id
+
 
 def account_id(stack: str, role: str) -> str:
-    """A service account id (6-30 chars, lower-case) for ``stack`` and ``role``."""
-    base = f"{stack}-{role}"
-    return base[:30].rstrip("-")
+    """A service account id (6-30 chars, lower-case) for ``stack`` and ``role``: ``<stack>-<role>``, shortened with
+    a hash suffix when longer (:func:`inferstack.checks.names.gcp_account_id`, which config checks too)."""
+    return gcp_account_id(stack, role)
 
 
 def workload_members(workload_pool: str, namespaces: Sequence[str], service_account: str) -> list[str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_gcp as gcp
 
+from inferstack.checks.names import gcs_bucket_name
 from inferstack.components.gcp.identity import account_id, bind_workload_identity
 from inferstack.components.platform import SERVING_SERVICE_ACCOUNT, PlatformOutputs, RegistryOutputs
 from inferstack.config import RegistryArgs
@@ -58,7 +59,7 @@ class GcpRegistry(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.bucket = gcp.storage.Bucket(
             f"{name}-models",
-            name=f"{project}-{args.stack}-models"[:63],
+            name=gcs_bucket_name(project, args.stack),
             project=project,
             location=args.region,
             uniform_bucket_level_access=True,

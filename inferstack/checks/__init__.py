@@ -18,6 +18,7 @@ from inferstack.checks.models import (
     check_model_exposure,
     check_model_references,
 )
+from inferstack.checks.names import check_names
 from inferstack.checks.pools import check_accelerator_pools, check_tpu_topology
 from inferstack.checks.residency import check_region
 from inferstack.checks.runtimes import check_runtimes
@@ -42,6 +43,7 @@ CHECKS: tuple[Check, ...] = (
     check_model_canaries,
     check_model_exposure,
     check_runtimes,
+    check_names,
 )
 
 

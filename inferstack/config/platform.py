@@ -7,10 +7,19 @@ from enum import Enum
 
 from pydantic import Field, field_validator, model_validator
 
+from inferstack.catalog.limits import CLOUDWATCH_RETENTION_DAYS, GKE_RELEASE_CHANNELS
 from inferstack.catalog.versions import EKS_VERSION
 from inferstack.config.base import StrictModel
 
 _NAME = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
+
+
+def cloudwatch_retention(days: int) -> int:
+    """``days`` if CloudWatch Logs accepts it as a retention period, else a ValueError listing the allowed values."""
+    if days not in CLOUDWATCH_RETENTION_DAYS:
+        allowed = ", ".join(map(str, CLOUDWATCH_RETENTION_DAYS))
+        raise ValueError(f"CloudWatch Logs does not accept a retention of {days} days; allowed: {allowed}")
+    return days
 
 
 def ipv4_network(value: str, example: str) -> ipaddress.IPv4Network:
@@ -27,7 +36,9 @@ class NetworkConfig(StrictModel):
     cidr: str = Field("10.0.0.0/16", description="Primary CIDR block of the VPC (AWS) or node subnet (GCP).")
     availability_zones: int = Field(2, ge=2, le=3, description="Number of zones the nodes span (at least 2; 3 in prod).")
     nat_gateways: int = Field(1, ge=1, le=3, description="NAT gateways (AWS): 1 for dev, one per zone for prod.")
-    flow_log_retention_days: int = Field(30, ge=1, le=3653, description="Retention of VPC flow logs, in days.")
+    flow_log_retention_days: int = Field(
+        30, ge=1, le=3653, description="Retention of VPC flow logs, in days: a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ..., 3653)."
+    )
     pods_cidr: str = Field("10.16.0.0/14", description="GKE secondary range for pods.")
     services_cidr: str = Field("10.20.0.0/20", description="GKE secondary range for services.")
 
@@ -38,6 +49,11 @@ class NetworkConfig(StrictModel):
         if net.prefixlen > 21:
             raise ValueError(f"{v} is too small: use a /21 or larger (a /16 is recommended)")
         return v
+
+    @field_validator("flow_log_retention_days")
+    @classmethod
+    def _flow_log_retention(cls, v: int) -> int:
+        return cloudwatch_retention(v)
 
 
 def team_group(namespace: str) -> str:
@@ -70,12 +86,16 @@ class ClusterConfig(StrictModel):
     """The Kubernetes control plane and its small on-demand system node pool."""
 
     version: str = Field(EKS_VERSION, description="Kubernetes minor version of EKS (pinned in inferstack/catalog/versions.py); GKE follows the release channel.")
-    release_channel: str = Field("REGULAR", description="GKE release channel: RAPID, REGULAR or STABLE.", pattern="^(RAPID|REGULAR|STABLE)$")
+    release_channel: str = Field(
+        "REGULAR", description="GKE release channel: RAPID, REGULAR, STABLE or EXTENDED.", pattern=f"^({'|'.join(GKE_RELEASE_CHANNELS)})$"
+    )
     public_endpoint: bool = Field(False, description="Expose the API endpoint publicly (never to 0.0.0.0/0).")
     public_access_cidrs: list[str] = Field(
         default_factory=list, description="CIDRs allowed to reach a public endpoint, or GKE master authorized networks."
     )
-    log_retention_days: int = Field(90, ge=1, le=3653, description="Retention of control-plane logs, in days.")
+    log_retention_days: int = Field(
+        90, ge=1, le=3653, description="Retention of control-plane logs, in days: a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ..., 3653)."
+    )
     access_entries: list[AccessEntry] = Field(default_factory=list, description="Principals mapped to Kubernetes groups.")
     system_node_type: str = Field("", description="Instance / machine type of the system pool; empty: m6i.large or e2-standard-4.")
     system_nodes_min: int = Field(2, ge=1, le=10, description="Minimum size of the on-demand system pool.")
@@ -101,6 +121,11 @@ class ClusterConfig(StrictModel):
             if net.prefixlen == 0:
                 raise ValueError(f"{c} opens the API endpoint to the whole internet; list the CIDRs of your networks")
         return v
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _log_retention(cls, v: int) -> int:
+        return cloudwatch_retention(v)
 
     @field_validator("control_plane_cidr")
     @classmethod

@@ -53,7 +53,7 @@ class Network(TypedDict):
     """NAT gateways (AWS): 1 for dev, one per zone for prod."""
 
     flow_log_retention_days: NotRequired[int]
-    """Retention of VPC flow logs, in days."""
+    """Retention of VPC flow logs, in days: a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ..., 3653)."""
 
     pods_cidr: NotRequired[str]
     """GKE secondary range for pods."""
@@ -79,7 +79,7 @@ class Cluster(TypedDict):
     """Kubernetes minor version of EKS (pinned in inferstack/catalog/versions.py); GKE follows the release channel."""
 
     release_channel: NotRequired[str]
-    """GKE release channel: RAPID, REGULAR or STABLE."""
+    """GKE release channel: RAPID, REGULAR, STABLE or EXTENDED."""
 
     public_endpoint: NotRequired[bool]
     """Expose the API endpoint publicly (never to 0.0.0.0/0)."""
@@ -88,7 +88,7 @@ class Cluster(TypedDict):
     """CIDRs allowed to reach a public endpoint, or GKE master authorized networks."""
 
     log_retention_days: NotRequired[int]
-    """Retention of control-plane logs, in days."""
+    """Retention of control-plane logs, in days: a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ..., 3653)."""
 
     access_entries: NotRequired[list[AccessEntry]]
     """Principals mapped to Kubernetes groups."""

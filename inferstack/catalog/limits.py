@@ -1,0 +1,98 @@
+"""Provider limits on the names inferstack derives, and the values enum-like settings accept (pure data, with sources).
+
+:mod:`inferstack.checks.names` checks every derived name against these at config time; the components derive the
+names with the same functions, so what is checked is what is created.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class NameLimit:
+    """A provider's rule for one kind of name: length bounds, an allowed pattern, and where it is documented."""
+
+    what: str
+    max_len: int
+    min_len: int = 1
+    pattern: str | None = None
+    source: str = ""
+
+    def problem(self, name: str) -> str | None:
+        """Why ``name`` breaks this rule, or None."""
+        if not self.min_len <= len(name) <= self.max_len:
+            return f"{self.what} {name!r} has {len(name)} characters; allowed {self.min_len}-{self.max_len} ({self.source})"
+        if self.pattern and not re.fullmatch(self.pattern, name):
+            return f"{self.what} {name!r} does not match {self.pattern} ({self.source})"
+        return None
+
+
+_DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+
+#: S3 ``bucketPrefix``: the provider appends a 26-character unique suffix to a 63-character bucket name.
+S3_BUCKET_PREFIX = NameLimit(
+    "S3 bucketPrefix", 37, 1, r"[a-z0-9][a-z0-9.-]*",
+    "registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/s3_bucket#bucket_prefix",
+)
+IAM_ROLE = NameLimit(
+    "IAM role name", 64, 1, r"[\w+=,.@-]+",
+    "docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html",
+)
+DYNAMODB_TABLE = NameLimit(
+    "DynamoDB table name", 255, 3, r"[a-zA-Z0-9_.-]+",
+    "docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html",
+)
+KMS_ALIAS = NameLimit(
+    "KMS alias", 256, 1, r"alias/[a-zA-Z0-9/_-]+",
+    "docs.aws.amazon.com/kms/latest/APIReference/API_CreateAlias.html",
+)
+SECRETS_MANAGER_NAME = NameLimit(
+    "Secrets Manager secret name", 512, 1, r"[a-zA-Z0-9/_+=.@-]+",
+    "docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html",
+)
+SQS_QUEUE = NameLimit(
+    "SQS queue name", 80, 1, r"[a-zA-Z0-9_-]+",
+    "docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html",
+)
+GKE_NODE_POOL = NameLimit(
+    "GKE node pool name", 40, 1, r"[a-z]([-a-z0-9]*[a-z0-9])?",
+    "cloud.google.com/kubernetes-engine/docs/reference/rest/v1/projects.locations.clusters.nodePools",
+)
+GCP_SERVICE_ACCOUNT_ID = NameLimit(
+    "GCP service account id", 30, 6, r"[a-z](?:[-a-z0-9]{4,28}[a-z0-9])",
+    "cloud.google.com/iam/docs/reference/rest/v1/projects.serviceAccounts/create",
+)
+GCS_BUCKET = NameLimit(
+    "GCS bucket name", 63, 3, r"[a-z0-9][a-z0-9_.-]*[a-z0-9]",
+    "cloud.google.com/storage/docs/buckets#naming",
+)
+CLOUD_KMS_NAME = NameLimit(
+    "Cloud KMS key ring / key name", 63, 1, r"[a-zA-Z0-9_-]+",
+    "cloud.google.com/kms/docs/reference/rest/v1/projects.locations.keyRings/create",
+)
+GCP_SECRET_ID = NameLimit(
+    "Secret Manager secret id", 255, 1, r"[a-zA-Z0-9_-]+",
+    "cloud.google.com/secret-manager/docs/reference/rest/v1/projects.secrets/create",
+)
+K8S_SUBDOMAIN = NameLimit(
+    "Kubernetes object name", 253, 1, r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?",
+    "kubernetes.io/docs/concepts/overview/working-with-objects/names/#dns-subdomain-names",
+)
+K8S_LABEL_VALUE = NameLimit(
+    "Kubernetes label value / DNS-1123 label", 63, 1, _DNS_LABEL,
+    "kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set",
+)
+
+#: Suffix KServe appends to an InferenceService's name for its predictor (Deployment / Knative Service).
+KSERVE_PREDICTOR_SUFFIX = "-predictor"
+
+#: Retention periods CloudWatch Logs accepts, in days
+#: (docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html).
+CLOUDWATCH_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)
+
+#: GKE release channels (cloud.google.com/kubernetes-engine/docs/reference/rest/v1/projects.locations.clusters#channel).
+GKE_RELEASE_CHANNELS: tuple[str, ...] = ("RAPID", "REGULAR", "STABLE", "EXTENDED")
