@@ -60,6 +60,10 @@ GKE_NODE_POOL = NameLimit(
     "GKE node pool name", 40, 1, r"[a-z]([-a-z0-9]*[a-z0-9])?",
     "cloud.google.com/kubernetes-engine/docs/reference/rest/v1/projects.locations.clusters.nodePools",
 )
+GKE_CLUSTER = NameLimit(
+    "GKE cluster name", 40, 1, r"[a-z]([-a-z0-9]*[a-z0-9])?",
+    "cloud.google.com/kubernetes-engine/docs/reference/rest/v1/projects.locations.clusters#Cluster",
+)
 GCP_SERVICE_ACCOUNT_ID = NameLimit(
     "GCP service account id", 30, 6, r"[a-z](?:[-a-z0-9]{4,28}[a-z0-9])",
     "cloud.google.com/iam/docs/reference/rest/v1/projects.serviceAccounts/create",
@@ -83,6 +87,13 @@ K8S_SUBDOMAIN = NameLimit(
 K8S_LABEL_VALUE = NameLimit(
     "Kubernetes label value / DNS-1123 label", 63, 1, _DNS_LABEL,
     "kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set",
+)
+
+#: The first DNS label of a predictor's host: KServe's default ``domainTemplate`` ``{{ .Name }}-{{ .Namespace }}``
+#: with Name ``<model>-predictor`` (kserve.github.io/website/docs/admin-guide/configurations, ingress domainTemplate).
+KSERVE_HOST_LABEL = NameLimit(
+    "KServe predictor host label <model>-predictor-<namespace>", 63, 1, _DNS_LABEL,
+    "RFC 1123 DNS label; KServe ingress domainTemplate",
 )
 
 #: Suffix KServe appends to an InferenceService's name for its predictor (Deployment / Knative Service).

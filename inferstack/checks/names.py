@@ -12,9 +12,10 @@ Per name, shorten or refuse:
   the GCS bucket ``<project>-<stack>-models`` (≤ 63; before, a plain cut).
 - **Refused** (exit 2, naming the key): names people type or read back — the pool name (GKE node pools
   ``<pool>-on-demand`` ≤ 40, Karpenter NodePool ``<pool>-on-demand-baseline``, also a label value ≤ 63), the model
-  name (InferenceService name plus KServe's ``-predictor`` ≤ 63), the secret name (Secrets Manager / Secret Manager
+  name (InferenceService name plus KServe's ``-predictor`` ≤ 63, and the host label ``<model>-predictor-<namespace>``
+  ≤ 63), the secret name (Secrets Manager / Secret Manager
   ids) — and names that are immutable or cannot be deleted: Cloud KMS key rings and keys ``inferstack-<stack>``,
-  the KMS alias, the DynamoDB table. A stack name whose characters a name cannot hold is refused too (key ``stack``).
+  the KMS alias, the DynamoDB table, and the GKE cluster ``inferstack-<stack>`` (≤ 40). A stack name whose characters a name cannot hold is refused too (key ``stack``).
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def _derived(cfg: StackConfig) -> Iterable[tuple[tuple, NameLimit, str]]:
             yield stack, limits.GCP_SERVICE_ACCOUNT_ID, gcp_account_id(s, role)
         if cfg.project:
             yield stack, limits.GCS_BUCKET, gcs_bucket_name(cfg.project, s)
+        yield stack, limits.GKE_CLUSTER, f"inferstack-{s}"
         yield stack, limits.CLOUD_KMS_NAME, f"inferstack-{s}"
         for i, sec in enumerate(cfg.settings.secrets):
             yield ("secrets", i, "name"), limits.GCP_SECRET_ID, f"inferstack-{s}-{sec.name}"
@@ -91,7 +93,9 @@ def _derived(cfg: StackConfig) -> Iterable[tuple[tuple, NameLimit, str]]:
                 yield ("acceleratorPools", i, "name"), limits.GKE_NODE_POOL, f"{pool.name}-{suffix}"
             yield ("acceleratorPools", i, "name"), limits.K8S_LABEL_VALUE, f"inferstack-{pool.name}"
     for i, model in enumerate(cfg.settings.models):
-        yield ("models", i, "name"), limits.K8S_LABEL_VALUE, f"{model.name}{limits.KSERVE_PREDICTOR_SUFFIX}"
+        predictor = f"{model.name}{limits.KSERVE_PREDICTOR_SUFFIX}"
+        yield ("models", i, "name"), limits.K8S_LABEL_VALUE, predictor
+        yield ("models", i, "name"), limits.KSERVE_HOST_LABEL, f"{predictor}-{model.namespace}"
 
 
 def check_names(cfg: StackConfig) -> Iterable[ConfigIssue]:
