@@ -75,12 +75,6 @@ def test_stack_name_with_upper_case_is_a_config_error_on_gcp():
     assert any(i.startswith("stack: GCP service account id 'GcpDev-model-reader'") for i in issues), issues
 
 
-def test_long_aws_stack_name_is_shortened_not_refused():
-    f = read_stack_file(stack_path("dev"))
-    cfg = load_stack("dev-" + "x" * 40, copy.deepcopy(f.config), secret_keys=f.secret_keys)
-    assert len(bucket_prefix(cfg.name)) == 37
-
-
 def test_long_gke_pool_name_is_a_config_error_naming_the_pool():
     long = "gpu-l4-" + "p" * 24  # 31 characters: allowed by the pattern, but <pool>-on-demand has 41
 
