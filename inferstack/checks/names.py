@@ -21,10 +21,12 @@ Per name, shorten or refuse:
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 
 from inferstack.catalog import limits
 from inferstack.catalog.limits import NameLimit
+from inferstack.config.args import STACK_NAME_PATTERN
 from inferstack.config.base import Cloud
 from inferstack.config.stack import NAMESPACE, ConfigIssue, StackConfig
 
@@ -99,7 +101,16 @@ def _derived(cfg: StackConfig) -> Iterable[tuple[tuple, NameLimit, str]]:
 
 
 def check_names(cfg: StackConfig) -> Iterable[ConfigIssue]:
-    """Every name derived from the stack, pool, secret and model names is within its provider's limits."""
+    """The stack name is one the components accept (``StackArgs.stack``: 1-32 lower-case letters, digits and
+    dashes), and every name derived from the stack, pool, secret and model names is within its provider's limits."""
+    if not re.fullmatch(STACK_NAME_PATTERN, cfg.name):
+        yield ConfigIssue(
+            ("stack",),
+            f"stack name {cfg.name!r}: use 1-32 lower-case letters, digits and dashes, starting with a letter "
+            "(it names the cluster, buckets, roles and keys)",
+            namespace=None,
+        )
+        return
     seen: set[tuple[tuple, str]] = set()
     for loc, limit, name in _derived(cfg):
         problem = limit.problem(name)

@@ -18,7 +18,7 @@ from inferstack.config.registry import RegistryConfig, SecretConfig
 from inferstack.config.serving import NAMESPACE_PATTERN, ModelConfig
 
 #: A stack name as it appears in resource names (clusters, buckets, KMS aliases, service accounts).
-STACK_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
+STACK_NAME_PATTERN = r"^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$"
 #: A team namespace name.
 Namespace = Annotated[str, StringConstraints(pattern=NAMESPACE_PATTERN)]
 

@@ -78,8 +78,8 @@ def component_stack_config(name: str, cloud: Cloud, args: Mapping[str, Any], all
     """
     if not NAME_PATTERN.match(name):
         raise InputPropertiesError(
-            f"component name {name!r}: use 2-32 lower-case letters, digits and dashes (it names the cluster, buckets and keys)",
-            [{"property_path": "name", "reason": "2-32 lower-case letters, digits and dashes"}],
+            f"component name {name!r}: use 1-32 lower-case letters, digits and dashes (it names the cluster, buckets and keys)",
+            [{"property_path": "name", "reason": "1-32 lower-case letters, digits and dashes"}],
         )
     unknown = sorted(set(args) - set(allowed))
     info = CLOUDS[cloud]

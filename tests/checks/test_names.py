@@ -66,13 +66,16 @@ def _issues(ref: str, edit, stack: str | None = None) -> list[str]:
 
 
 def test_long_gcp_stack_name_is_a_config_error_naming_the_stack():
-    issues = _issues("gcp-dev", lambda c: None, stack="gcp-dev-" + "x" * 30)
+    issues = _issues("gcp-dev", lambda c: None, stack="gcp-dev-" + "x" * 22)  # 30 characters: a valid stack name
     assert any(i.startswith("stack: GKE cluster name 'inferstack-gcp-dev-x") and "1-40" in i for i in issues), issues
+    too_long = _issues("gcp-dev", lambda c: None, stack="gcp-dev-" + "x" * 30)
+    assert too_long == [f"stack: stack name 'gcp-dev-{'x' * 30}': use 1-32 lower-case letters, digits and dashes, "
+                        "starting with a letter (it names the cluster, buckets, roles and keys)"]
 
 
 def test_stack_name_with_upper_case_is_a_config_error_on_gcp():
     issues = _issues("gcp-dev", lambda c: None, stack="GcpDev")
-    assert any(i.startswith("stack: GCP service account id 'GcpDev-model-reader'") for i in issues), issues
+    assert len(issues) == 1 and issues[0].startswith("stack: stack name 'GcpDev': use 1-32 lower-case"), issues
 
 
 def test_long_gke_pool_name_is_a_config_error_naming_the_pool():
