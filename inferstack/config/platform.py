@@ -150,6 +150,65 @@ class Capacity(str, Enum):
     SPOT_ONLY = "spot-only"  # spot only: no fallback (never allowed in prod by policy)
 
 
+class LadderTierKind(str, Enum):
+    """A way of buying accelerator nodes, one rung of a capacity ladder."""
+
+    RESERVED = "reserved"  # capacity already paid for: EC2 On-Demand Capacity Reservations / Capacity Blocks, GCE reservations
+    ON_DEMAND = "on-demand"
+    FLEX_START = "flex-start"  # GKE flex-start (Dynamic Workload Scheduler): queued on-demand capacity, up to 7 days a node
+    SPOT = "spot"
+
+
+class WorkloadClass(str, Enum):
+    """How a pool's models tolerate waiting and interruption; it decides which ladders the policy pack accepts."""
+
+    LATENCY_CRITICAL = "latency-critical"  # user-facing: never starts on spot in prod
+    STANDARD = "standard"
+    BATCH = "batch"  # batch or offline: spot first is the point
+
+
+class ReservationConfig(StrictModel):
+    """Reserved capacity a ``reserved`` tier consumes."""
+
+    id: str = Field(
+        description="AWS: a capacity reservation id (cr-0123456789abcdef0); GCP: a GCE reservation name.",
+        pattern=r"^(cr-[0-9a-f]{8,17}|[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?)$",
+    )
+    zone: str | None = Field(None, description="Zone the reservation is in, e.g. eu-west-1a or europe-west4-b; checked against the pool's zones.")
+    capacity_block: bool = Field(False, description="AWS Capacity Block for ML: a fixed term; nodes are drained before it ends.")
+    ends_at: str | None = Field(
+        None, description="End of the reservation's term (UTC, YYYY-MM-DDTHH:MM:SSZ); required for capacity blocks.",
+        pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$",
+    )
+
+    @model_validator(mode="after")
+    def _block(self) -> ReservationConfig:
+        if self.capacity_block and self.ends_at is None:
+            raise ValueError("capacityBlock: true needs endsAt, the end of the block's term (e.g. 2027-01-15T11:30:00Z)")
+        return self
+
+
+class LadderTierConfig(StrictModel):
+    """One rung of a pool's capacity ladder: how its nodes are bought and how many at most."""
+
+    tier: LadderTierKind = Field(description="reserved, on-demand, flex-start (GKE) or spot.")
+    max_nodes: int = Field(ge=1, le=1000, description="Nodes this tier may hold at most.")
+    min_nodes: int = Field(0, ge=0, description="Nodes this tier always keeps (reserved and on-demand tiers).")
+    reservations: list[ReservationConfig] = Field(default_factory=list, description="The reservations a reserved tier consumes.")
+
+    @model_validator(mode="after")
+    def _tier(self) -> LadderTierConfig:
+        if self.min_nodes > self.max_nodes:
+            raise ValueError(f"minNodes {self.min_nodes} exceeds maxNodes {self.max_nodes}")
+        if self.tier is LadderTierKind.RESERVED and not self.reservations:
+            raise ValueError("a reserved tier lists its reservations (ids, zones, capacity blocks)")
+        if self.tier is not LadderTierKind.RESERVED and self.reservations:
+            raise ValueError(f"reservations belong to a reserved tier, not {self.tier.value}")
+        if self.tier in (LadderTierKind.SPOT, LadderTierKind.FLEX_START) and self.min_nodes:
+            raise ValueError(f"a {self.tier.value} tier cannot keep minNodes: its capacity is never guaranteed")
+        return self
+
+
 class AcceleratorPoolConfig(StrictModel):
     """A pool of accelerator nodes of one kind (Karpenter NodePools on AWS, GKE node pools + ComputeClass on GCP)."""
 
@@ -163,3 +222,37 @@ class AcceleratorPoolConfig(StrictModel):
     tpu_topology: str | None = Field(None, description="TPU slice topology, e.g. 2x4 or 4x4 (multi-host); TPU kinds only.")
     consolidate_after: str = Field("30m", description="How long a node stays empty before Karpenter removes it.", pattern=r"^\d+[smh]$")
     expire_after: str = Field("720h", description="Maximum node lifetime before Karpenter replaces it (drift, patches).", pattern=r"^(\d+[smh]|Never)$")
+    ladder: list[LadderTierConfig] | None = Field(
+        None,
+        min_length=1,
+        description="Capacity ladder, in preference order (e.g. reserved, on-demand, spot); replaces capacity and onDemandBaseline.",
+    )
+    workload: WorkloadClass = Field(
+        WorkloadClass.STANDARD, description="latency-critical, standard or batch: the policy pack refuses spot first for latency-critical pools in prod."
+    )
+    spot_interruptions_per_node_day: float | None = Field(
+        None, ge=0, le=48, description="Expected spot interruptions per node per day; default the accelerator family's (cost estimate)."
+    )
+
+    @field_validator("ladder")
+    @classmethod
+    def _ladder(cls, v: list[LadderTierConfig] | None) -> list[LadderTierConfig] | None:
+        if v is not None:
+            kinds = [t.tier.value for t in v]
+            dup = sorted({k for k in kinds if kinds.count(k) > 1})
+            if dup:
+                raise ValueError(f"tier {', '.join(dup)} appears more than once; each tier is one rung of the ladder")
+        return v
+
+    @model_validator(mode="after")
+    def _ladder_totals(self) -> AcceleratorPoolConfig:
+        if self.ladder is None:
+            return self
+        clash = sorted({"capacity", "on_demand_baseline"} & self.model_fields_set)
+        if clash:
+            keys = " and ".join({"capacity": "capacity", "on_demand_baseline": "onDemandBaseline"}[k] for k in clash)
+            raise ValueError(f"ladder replaces {keys}: give the tiers (e.g. on-demand with minNodes) instead")
+        floor = sum(t.min_nodes for t in self.ladder)
+        if floor > self.max_nodes:
+            raise ValueError(f"the ladder's minNodes add up to {floor}, above the pool's maxNodes {self.max_nodes}")
+        return self

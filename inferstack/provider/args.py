@@ -13,8 +13,8 @@ from typing import TypedDict
 from typing_extensions import NotRequired
 
 from inferstack.config.base import Cloud, Environment
-from inferstack.config.platform import Capacity
-from inferstack.config.serving import ScaleMetric
+from inferstack.config.platform import Capacity, LadderTierKind, WorkloadClass
+from inferstack.config.serving import DeploymentMode, KvCacheDtype, Quantization, ScaleMetric
 
 __all__ = [
     "AcceleratorPool",
@@ -112,6 +112,38 @@ class Cluster(TypedDict):
     """GKE: the gke-security-groups@<domain> Google Group enabling Google Groups for RBAC; needed for group: access entries."""
 
 
+class Reservation(TypedDict):
+    """Reserved capacity a ``reserved`` tier consumes. Mirrors ``inferstack.config.platform.ReservationConfig``."""
+
+    id: str
+    """AWS: a capacity reservation id (cr-0123456789abcdef0); GCP: a GCE reservation name."""
+
+    zone: NotRequired[str]
+    """Zone the reservation is in, e.g. eu-west-1a or europe-west4-b; checked against the pool's zones."""
+
+    capacity_block: NotRequired[bool]
+    """AWS Capacity Block for ML: a fixed term; nodes are drained before it ends."""
+
+    ends_at: NotRequired[str]
+    """End of the reservation's term (UTC, YYYY-MM-DDTHH:MM:SSZ); required for capacity blocks."""
+
+
+class LadderTier(TypedDict):
+    """One rung of a pool's capacity ladder: how its nodes are bought and how many at most. Mirrors ``inferstack.config.platform.LadderTierConfig``."""
+
+    tier: LadderTierKind
+    """reserved, on-demand, flex-start (GKE) or spot."""
+
+    max_nodes: int
+    """Nodes this tier may hold at most."""
+
+    min_nodes: NotRequired[int]
+    """Nodes this tier always keeps (reserved and on-demand tiers)."""
+
+    reservations: NotRequired[list[Reservation]]
+    """The reservations a reserved tier consumes."""
+
+
 class AcceleratorPool(TypedDict):
     """A pool of accelerator nodes of one kind (Karpenter NodePools on AWS, GKE node pools + ComputeClass on GCP). Mirrors ``inferstack.config.platform.AcceleratorPoolConfig``."""
 
@@ -145,6 +177,28 @@ class AcceleratorPool(TypedDict):
     expire_after: NotRequired[str]
     """Maximum node lifetime before Karpenter replaces it (drift, patches)."""
 
+    ladder: NotRequired[list[LadderTier]]
+    """Capacity ladder, in preference order (e.g. reserved, on-demand, spot); replaces capacity and onDemandBaseline."""
+
+    workload: NotRequired[WorkloadClass]
+    """latency-critical, standard or batch: the policy pack refuses spot first for latency-critical pools in prod."""
+
+    spot_interruptions_per_node_day: NotRequired[float]
+    """Expected spot interruptions per node per day; default the accelerator family's (cost estimate)."""
+
+
+class CanaryAnalysis(TypedDict):
+    """How ``inferstack rollout analyze`` judges a canary against the model's SLO. Mirrors ``inferstack.config.serving.CanaryAnalysis``."""
+
+    window: NotRequired[str]
+    """Prometheus range the percentiles and error rate are computed over."""
+
+    min_requests: NotRequired[int]
+    """Fewer canary requests than this in the window: hold (too little traffic to judge)."""
+
+    max_latency_ratio: NotRequired[float]
+    """Hold when the canary's p95 exceeds the stable one's by more than this factor (but meets the SLO)."""
+
 
 class Canary(TypedDict):
     """A canary version receiving part of the traffic. Mirrors ``inferstack.config.serving.CanaryConfig``."""
@@ -154,6 +208,155 @@ class Canary(TypedDict):
 
     percent: NotRequired[int]
     """Share of traffic sent to the canary, in percent (0: rolled back)."""
+
+    steps: NotRequired[list[int]]
+    """Traffic shares `rollout set`/`advance` step through, ascending, each 1-100, ending at 100."""
+
+    analysis: NotRequired[CanaryAnalysis]
+    """Thresholds of `rollout analyze`."""
+
+
+class Slo(TypedDict):
+    """Service-level objectives of a model; they become burn-rate alerts (PrometheusRule) and gate canaries. Mirrors ``inferstack.config.serving.SloConfig``."""
+
+    availability: NotRequired[float]
+    """Objective share of requests served without a server error (5xx), e.g. 0.999."""
+
+    latency_p95_ms: NotRequired[int]
+    """p95 request latency objective, in ms: 95% of requests faster (LLMs: end-to-end)."""
+
+    latency_p99_ms: NotRequired[int]
+    """p99 request latency objective, in ms: 99% of requests faster."""
+
+    time_to_first_token_p95_ms: NotRequired[int]
+    """LLMs: p95 time to first token objective, in ms."""
+
+    window_days: NotRequired[int]
+    """SLO window the error budget is spent over, in days."""
+
+
+class Batcher(TypedDict):
+    """KServe's request batcher in front of a predictive model (``predictor.batcher``). Mirrors ``inferstack.config.serving.BatcherConfig``."""
+
+    max_batch_size: NotRequired[int]
+    """Requests per batch at most."""
+
+    max_latency_ms: NotRequired[int]
+    """Longest a request waits for its batch to fill, in ms."""
+
+    timeout_seconds: NotRequired[int]
+    """Batcher timeout of a batch, in seconds."""
+
+
+class ModelShape(TypedDict):
+    """Size of an LLM, for the memory-fit check (weights + KV cache within the devices of a replica). Mirrors ``inferstack.config.serving.ModelShapeConfig``."""
+
+    parameters_b: float
+    """Parameters, in billions (e.g. 8 for Llama 3 8B)."""
+
+    layers: int
+    """Transformer layers (num_hidden_layers)."""
+
+    kv_heads: int
+    """Key/value heads (num_key_value_heads; GQA models have fewer than attention heads)."""
+
+    head_dim: NotRequired[int]
+    """Dimension of one attention head."""
+
+    dtype_bytes: NotRequired[int]
+    """Bytes per weight before quantization (2 for bf16/fp16)."""
+
+
+class Vllm(TypedDict):
+    """vLLM engine settings: continuous batching, memory and parallelism (also honoured by the Neuron and TPU vLLM runtimes). Mirrors ``inferstack.config.serving.VllmConfig``."""
+
+    max_model_len: NotRequired[int]
+    """Context length: prompt + generated tokens per sequence."""
+
+    max_num_seqs: NotRequired[int]
+    """Sequences batched at once (continuous batching)."""
+
+    max_num_batched_tokens: NotRequired[int]
+    """Tokens per engine step; default vLLM's (chunked prefill)."""
+
+    gpu_memory_utilization: NotRequired[float]
+    """Fraction of device memory vLLM may use (weights + KV cache)."""
+
+    enable_prefix_caching: NotRequired[bool]
+    """Reuse the KV cache of shared prompt prefixes."""
+
+    kv_cache_dtype: NotRequired[KvCacheDtype]
+    """KV-cache dtype: auto (model dtype) or fp8 variants (half the memory)."""
+
+    quantization: NotRequired[Quantization]
+    """Weight quantization: none, awq, gptq, fp8 or bitsandbytes."""
+
+    tensor_parallel_size: NotRequired[int]
+    """Devices a replica's layers are split across (within a node)."""
+
+    pipeline_parallel_size: NotRequired[int]
+    """Pipeline stages; above 1 with multiNode, one stage per node."""
+
+
+class PrefillDecode(TypedDict):
+    """Disaggregated serving: separate prefill replicas hand their KV cache to the decode replicas. Mirrors ``inferstack.config.serving.PrefillDecodeConfig``."""
+
+    prefill_replicas: NotRequired[int]
+    """Prefill replicas (the decode replicas are minReplicas..maxReplicas)."""
+
+    prefill_accelerators: NotRequired[int]
+    """Devices per prefill replica; default the model's accelerators."""
+
+
+class LoraAdapter(TypedDict):
+    """A LoRA adapter served by the same base model replicas. Mirrors ``inferstack.config.serving.LoraAdapterConfig``."""
+
+    name: str
+    """Adapter name clients select (the OpenAI `model` field)."""
+
+    registry_model: str
+    """Adapter name in the registry."""
+
+    version: str
+    """Registry version of the adapter."""
+
+
+class Llm(TypedDict):
+    """Serve the model as a KServe LLMInferenceService (vLLM) behind the Gateway API Inference Extension. Mirrors ``inferstack.config.serving.LlmConfig``."""
+
+    shape: ModelShape
+    """Model size, for the memory-fit check."""
+
+    vllm: NotRequired[Vllm]
+    """Engine, batching, memory and parallelism settings."""
+
+    nodes_per_replica: NotRequired[int]
+    """Nodes per replica; above 1 runs each replica as a LeaderWorkerSet group (pipeline stages across nodes)."""
+
+    prefill_decode: NotRequired[PrefillDecode]
+    """Disaggregate prefill and decode; default off."""
+
+    lora_adapters: NotRequired[list[LoraAdapter]]
+    """LoRA adapters loaded beside the base model."""
+
+    max_lora_rank: NotRequired[int]
+    """Largest adapter rank (vLLM --max-lora-rank); used only with loraAdapters."""
+
+
+class Throughput(TypedDict):
+    """Measured throughput of one replica on one accelerator kind at the model's SLO latency (cost per inference). Mirrors ``inferstack.config.serving.ThroughputConfig``."""
+
+    kind: str
+    """Accelerator kind from the catalog the measurement was taken on, e.g. nvidia-l4."""
+
+    requests_per_second: NotRequired[float]
+    """Requests per second one replica sustains at the SLO."""
+
+    tokens_per_second: NotRequired[float]
+    """Generated tokens per second one replica sustains at the SLO (LLMs)."""
+
+    accelerators: NotRequired[int]
+    """Devices per replica in the measurement; default the model's accelerators."""
 
 
 class CapacityPlan(TypedDict):
@@ -234,6 +437,24 @@ class Model(TypedDict):
 
     capacity: NotRequired[CapacityPlan]
     """Traffic plan; when set, the planner derives and checks replicas."""
+
+    deployment_mode: NotRequired[DeploymentMode]
+    """Predictive models: knative (revisions, canary split, scale to zero) or standard (Deployment, KEDA)."""
+
+    batcher: NotRequired[Batcher]
+    """Predictive models: KServe's request batcher; default off."""
+
+    llm: NotRequired[Llm]
+    """Serve as an LLMInferenceService (LLM track) with these settings; default: InferenceService."""
+
+    slo: NotRequired[Slo]
+    """Service-level objectives: burn-rate alerts and the canary gate."""
+
+    throughput: NotRequired[list[Throughput]]
+    """Measured replica throughput per accelerator kind at the SLO; prices the model per 1M requests/tokens."""
+
+    model_load_seconds: NotRequired[int]
+    """Time a new replica takes to load the model and become ready (interruption cost estimate)."""
 
 
 class Registry(TypedDict):

@@ -29,40 +29,34 @@ from inferstack.catalog.accelerators import ACCELERATOR_LABEL, POOL_LABEL
 from inferstack.components.platform import PoolInfo
 from inferstack.config import Cloud, Environment, InferstackConfig
 from inferstack.config.platform import (
-    AcceleratorPoolConfig,
-    AccessEntry,
     Capacity,
-    ClusterConfig,
+    LadderTierKind,
     NetworkConfig,
+    WorkloadClass,
 )
-from inferstack.config.policy import PolicyConfig
-from inferstack.config.registry import RegistryConfig
-from inferstack.config.serving import CanaryConfig, CapacityPlanConfig, ModelConfig, ScaleMetric
+from inferstack.config.serving import DeploymentMode, KvCacheDtype, Quantization, ScaleMetric
 from inferstack.engine import Recording, run_program, unwrap_secrets
 from inferstack.provider import COMPONENTS, PACKAGE, generate, package_version
 from inferstack.provider.args import AwsPlatformArgs, GcpPlatformArgs, InferenceStackArgs
 from inferstack.provider.config import component_stack_config
+from inferstack.provider.generate import MIRRORED
 from tests.conftest import REFERENCE_STACKS, REPO, recording, stack_config, stack_path
 
 PREFIX = f"{PACKAGE}:index:"
 
 #: Schema type of each nested argument type -> the config model it mirrors field for field.
-MIRRORS: dict[str, type[BaseModel]] = {
-    "Network": NetworkConfig,
-    "Cluster": ClusterConfig,
-    "AccessEntry": AccessEntry,
-    "AcceleratorPool": AcceleratorPoolConfig,
-    "Model": ModelConfig,
-    "Canary": CanaryConfig,
-    "CapacityPlan": CapacityPlanConfig,
-    "Registry": RegistryConfig,
-    "Policy": PolicyConfig,
-}
+#: Every config model the package mirrors (the generator's table; args.py is drift-tested against it).
+MIRRORS: dict[str, type[BaseModel]] = dict(MIRRORED)
 MIRROR_OF = {model: name for name, model in MIRRORS.items()}
 #: Config fields deliberately left out of the cross-language surface.
 NOT_EXPOSED = {("Policy", "enforcement")}  # per-policy levels belong to the policy pack's config, not a component
 
-ENUMS: dict[str, type[Enum]] = {"Environment": Environment, "Cloud": Cloud, "Capacity": Capacity, "ScaleMetric": ScaleMetric}
+ENUMS: dict[str, type[Enum]] = {
+    e.__name__: e
+    for e in (
+        Environment, Cloud, Capacity, ScaleMetric, LadderTierKind, WorkloadClass, DeploymentMode, KvCacheDtype, Quantization
+    )
+}
 
 
 def ref(name: str) -> dict[str, Any]:
