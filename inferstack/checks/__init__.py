@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from inferstack.checks.access import check_gke_access_entries
 from inferstack.checks.capacity import check_capacity_plans, check_pricing_overrides, check_replicas_fit_pools
 from inferstack.checks.cluster import check_cluster_version
+from inferstack.checks.llm import check_llm_models, check_predictive_settings
 from inferstack.checks.models import (
     check_model_autoscaling,
     check_model_canaries,
@@ -43,6 +44,8 @@ CHECKS: tuple[Check, ...] = (
     check_model_canaries,
     check_model_exposure,
     check_runtimes,
+    check_llm_models,
+    check_predictive_settings,
     check_names,
 )
 
