@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from inferstack.catalog.accelerators import Family
+
 AS_OF = "2026-11-22"
 
 AWS_EC2 = "https://aws.amazon.com/ec2/pricing/on-demand/"
@@ -194,6 +196,104 @@ def node_price(region: str, node_type: str, on_demand_override: float | None = N
         basis="override",
         note="negotiated price from the stack config",
     )
+
+
+# ---------------------------------------------------------------- purchase options beyond on-demand and spot
+
+#: The date the reserved, flex-start and interruption figures below were checked.
+TIERS_AS_OF = "2026-12-01"
+
+AWS_ODCR = "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/capacity-reservations-pricing-billing.html"
+AWS_CAPACITY_BLOCKS = "https://aws.amazon.com/ec2/capacityblocks/pricing/"
+GCE_RESERVATIONS = "https://cloud.google.com/compute/docs/instances/reservations-overview"
+GKE_FLEX_START = "https://cloud.google.com/kubernetes-engine/docs/concepts/dws"
+GCE_FLEX_START_VMS = "https://cloud.google.com/compute/docs/instances/about-flex-start-vms"
+GCP_SPOT_VMS = "https://cloud.google.com/compute/docs/instances/spot"
+
+#: Reserved capacity. EC2 On-Demand Capacity Reservations "are charged at the equivalent On-Demand rate whether you
+#: run instances in reserved capacity or not" (AWS_ODCR); GCE reservations are "charged at the same on-demand rates as
+#: running VMs, including any applicable discounts" (GCE_RESERVATIONS), so a committed use discount lowers them. EC2
+#: Capacity Blocks for ML are paid up front per block at a price AWS updates with supply and demand
+#: (AWS_CAPACITY_BLOCKS); the catalog cannot know the block you bought, so it prices a block like a reservation: the
+#: on-demand rate for every reserved node for the whole month. Either way a reserved tier is billed for all of its
+#: nodes, used or not. ``inferstack:pricing.reservedDiscount`` (0..1 off on-demand) carries a CUD, a Savings Plan or a
+#: Capacity Block's effective rate.
+RESERVED_BASIS = (
+    f"reserved nodes bill at the on-demand rate whether used or not ({AWS_ODCR}; {GCE_RESERVATIONS}); Capacity Blocks "
+    f"are priced per block at purchase ({AWS_CAPACITY_BLOCKS}) and are counted at the on-demand rate unless "
+    "inferstack:pricing.reservedDiscount says otherwise"
+)
+
+#: GKE flex-start (Dynamic Workload Scheduler) is "billed at Dynamic Workload Scheduler pricing: discounts (up to 53%)
+#: for vCPUs, GPUs and TPUs" (GKE_FLEX_START, checked 2026-12-01). Compute Engine names the machine series whose
+#: flex-start vCPUs, memory and GPUs are discounted: A4, A3, A2 and H4D (GCE_FLEX_START_VMS); G2 (L4) and N1 (T4)
+#: machines are not in that list and are priced at on-demand. The per-SKU figures could not be read offline: the
+#: catalog takes the documented maximum, 53 %, for A2/A3 and TPU slices. It is an upper bound: put the figure of your
+#: SKU in ``inferstack:pricing.flexStartDiscount``.
+FLEX_START_MAX_DISCOUNT = 0.53
+#: Machine-type prefixes whose flex-start price is discounted (A2, A3 GPUs; ct* TPU hosts).
+FLEX_START_DISCOUNTED = ("a2-", "a3-", "ct")
+#: Flex-start nodes run for at most seven days, then GKE removes them (GKE_FLEX_START): one reload per node-week.
+FLEX_START_MAX_RUN_DAYS = 7
+
+
+def flex_start_discount(node_type: str, override: float | None = None) -> float | None:
+    """Flex-start discount off on-demand of a GCE machine type (see ``FLEX_START_MAX_DISCOUNT``); ``override`` wins;
+    None for an EC2 instance type (flex-start is a GKE purchase option)."""
+    if override is not None:
+        return override
+    if "-" not in node_type:  # EC2 types are family.size; GCE types have dashes
+        return None
+    return FLEX_START_MAX_DISCOUNT if node_type.startswith(FLEX_START_DISCOUNTED) else 0.0
+
+
+@dataclass(frozen=True)
+class TierPrices:
+    """USD per node-hour of one node type under each purchase option of a capacity ladder."""
+
+    node_type: str
+    on_demand: float
+    spot: float
+    reserved: float
+    #: None where flex-start is not offered (EC2).
+    flex_start: float | None
+
+    def hourly(self, purchase: str) -> float:
+        """USD per node-hour bought as ``purchase`` (reserved, on-demand, flex-start or spot)."""
+        if purchase == "flex-start":
+            if self.flex_start is None:
+                raise PriceNotFound(f"flex-start is a GKE purchase option; {self.node_type} has no flex-start price")
+            return self.flex_start
+        return {"on-demand": self.on_demand, "spot": self.spot, "reserved": self.reserved}[purchase]
+
+
+def tier_prices(price: NodePrice, reserved_discount: float = 0.0, flex_override: float | None = None) -> TierPrices:
+    """Per purchase option prices of ``price``'s node type: reserved at on-demand less ``reserved_discount``,
+    flex-start at on-demand less :func:`flex_start_discount`."""
+    flex = flex_start_discount(price.node_type, flex_override)
+    od = price.on_demand_hourly_usd
+    return TierPrices(price.node_type, od, price.spot_hourly_usd, od * (1 - reserved_discount),
+                      None if flex is None else od * (1 - flex))
+
+
+#: Expected spot interruptions per node per day, by accelerator family, when a pool does not set
+#: ``spotInterruptionsPerNodeDay``. Neither cloud publishes a rate: AWS's Spot Instance Advisor gives the share of
+#: instances interrupted over the trailing month in bands (<5 %, 5-10 %, 10-15 %, 15-20 %, >20 %), and GCP Spot VMs
+#: "might be preempted at any time" with 30 s notice (GCP_SPOT_VMS). These are planning assumptions, chosen above the
+#: Advisor's top band (>20 %/month, about 0.007 per node-day) because accelerator types are the contended end of both
+#: spot markets: NVIDIA GPUs 0.05 (1.5 per node-month), Neuron 0.02 (0.6 per node-month: inf2/trn1 spot is less
+#: contended), TPU 0.1 (3 per node-month: small spot pools, and a multi-host slice fails with any one host). Measure
+#: yours (Karpenter's interruption events, GKE's preemption logs) and set the pool's value.
+SPOT_INTERRUPTIONS_PER_NODE_DAY: dict[Family, float] = {Family.NVIDIA: 0.05, Family.NEURON: 0.02, Family.TPU: 0.1}
+SPOT_INTERRUPTIONS_BASIS = (
+    "planning assumption per accelerator family (no published rate; above the AWS Spot Instance Advisor's top band, "
+    f"{AWS_SPOT}); override with the pool's spotInterruptionsPerNodeDay"
+)
+
+
+def spot_interruptions_per_node_day(family: Family, override: float | None = None) -> float:
+    """The pool's ``spotInterruptionsPerNodeDay`` when set, else the family's default."""
+    return override if override is not None else SPOT_INTERRUPTIONS_PER_NODE_DAY[family]
 
 
 def platform_prices(region: str) -> PlatformPrices:

@@ -31,5 +31,11 @@ class PricingConfig(StrictModel):
     peak_hours_fraction: Fraction = Field(
         0.25, description="Share of the month models run at maxReplicas; the rest at minReplicas."
     )
+    reserved_discount: Fraction = Field(
+        0.0, description="Discount (0..1 off on-demand) of reserved tiers: a committed use discount, Savings Plan or Capacity Block rate; default none."
+    )
+    flex_start_discount: Fraction | None = Field(
+        None, description="Flex-start discount (0..1 off on-demand); default the catalog's (53% for A2/A3 and TPUs, the documented maximum; 0 for G2/N1)."
+    )
     nat_processed_gb_per_month: float = Field(500, ge=0, description="Data processed by NAT per month, in GB.")
     registry_storage_gb: float = Field(200, ge=0, description="Model registry size (all versions), in GB.")
