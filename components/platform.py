@@ -17,6 +17,10 @@ from inferstack.config.base import Cloud
 
 #: Service account every model's predictor runs under, in its team namespace.
 SERVING_SERVICE_ACCOUNT = "inferstack-serving"
+#: Namespace of the metrics stack (prometheus-operator, Prometheus, Grafana) and the service account its Prometheus
+#: runs as: the per-cloud metrics components bind their long-term store's write identity to it.
+MONITORING_NAMESPACE = "monitoring"
+PROMETHEUS_SERVICE_ACCOUNT = "inferstack-prometheus"
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,19 @@ class WorkloadIdentity:
 
 
 @dataclass
+class MetricsOutputs:
+    """Where the in-cluster Prometheus keeps its series long-term: the cloud's managed Prometheus."""
+
+    #: ``amp`` (Amazon Managed Service for Prometheus, remote write) or ``gmp`` (Google Managed Prometheus, export).
+    store: str
+    #: Values merged into the kube-prometheus-stack chart's ``prometheus`` key: service account identity annotation,
+    #: and remote write (AWS) or the GMP drop-in image (GCP).
+    prometheus_values: pulumi.Output[dict[str, Any]]
+    #: The store: AMP workspace ARN, or the Cloud Monitoring project (``projects/<id>``).
+    store_id: pulumi.Output[str]
+
+
+@dataclass
 class PlatformOutputs:
     """The cluster as the cloud-agnostic layers use it."""
 
@@ -94,6 +111,8 @@ class PlatformOutputs:
     encryption_ready: list[pulumi.Resource] = field(default_factory=list)
     #: Exec-plugin kubeconfig of the cluster (a secret output; no credential in it), for team stacks.
     kubeconfig: pulumi.Output[str] | None = None
+    #: The managed long-term metrics store; None keeps metrics in the cluster's Prometheus only.
+    metrics: MetricsOutputs | None = None
 
 
 @dataclass

@@ -20,6 +20,7 @@ from inferstack.registry.layout import storage_uri
 from inferstack.serving.canary import traffic
 from inferstack.serving.inference import ModelService
 from inferstack.serving.install import ServingStack
+from inferstack.serving.monitoring import ModelObservability, MonitoringStack
 from inferstack.serving.placement import placement
 
 
@@ -113,5 +114,15 @@ class Serving(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=self),
                 )
             )
+        # Observability and autoscaling (serving/monitoring.py): metrics stack, then per model its PodMonitor,
+        # KEDA ScaledObject and Grafana dashboard.
+        self.monitoring = MonitoringStack(f"{name}-monitoring", args.environment, platform, opts=pulumi.ResourceOptions(parent=self))
+        self.observability = [
+            ModelObservability(
+                f"{name}-{model.namespace}-{model.name}-obs", model, args.environment, provider,
+                depends_on=[*self.monitoring.ready, self.service_accounts[model.namespace]], opts=pulumi.ResourceOptions(parent=self),
+            )
+            for model in args.models
+        ]
         self.register_outputs({"models": [f"{m.namespace}/{m.name}" for m in args.models]})
 

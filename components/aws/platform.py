@@ -14,6 +14,7 @@ from inferstack.components.aws.cluster import EksCluster
 from inferstack.components.aws.device_plugins import DevicePlugins
 from inferstack.components.aws.karpenter import Karpenter
 from inferstack.components.aws.kms import PlatformKey
+from inferstack.components.aws.metrics import AwsMetrics
 from inferstack.components.aws.network import Network
 from inferstack.components.aws.node_pools import AcceleratorPools
 from inferstack.components.platform import PlatformOutputs, WorkloadIdentity
@@ -32,11 +33,12 @@ class AwsPlatform(pulumi.ComponentResource):
     ``inferstack:environment``, ``inferstack:cluster``) and, through it, :class:`PlatformKey` -> :class:`Network`
     -> :class:`EksCluster` (``inferstack-<stack>``) -> :class:`Karpenter` -> :class:`AcceleratorPools` (one
     EC2NodeClass and its NodePools per ``inferstack:acceleratorPools`` entry) and :class:`DevicePlugins` (NVIDIA or
-    Neuron, only for the families that have a pool).
+    Neuron, only for the families that have a pool), and :class:`AwsMetrics` (AMP workspace and the Prometheus
+    remote-write role).
 
     Args:
         name (str): component name; children are ``<name>-cmk``, ``<name>-net``, ``<name>-cluster``,
-            ``<name>-karpenter``, ``<name>-pools``, ``<name>-devices``.
+            ``<name>-karpenter``, ``<name>-pools``, ``<name>-devices``, ``<name>-metrics``.
         args (AwsPlatformArgs): ``stack`` (names the cluster ``inferstack-<stack>``), ``environment`` (prod protects
             and retains), ``region``, ``network``, ``cluster`` and ``accelerator_pools``; a checked stack builds them
             with ``StackConfig.platform_args()``.
@@ -123,15 +125,18 @@ class AwsPlatform(pulumi.ComponentResource):
             depends_on=[self.cluster.node_group],
             opts=child,
         )
+        identity = WorkloadIdentity(cloud=Cloud.AWS, oidc_provider_arn=self.cluster.oidc.arn, oidc_issuer=self.cluster.oidc_issuer)
+        self.metrics = AwsMetrics(f"{name}-metrics", args.stack, args.region, self.key.arn, identity, retain=args.is_prod, opts=child)
         self.outputs = PlatformOutputs(
             cloud=Cloud.AWS,
             region=args.region,
             cluster_name=self.cluster.name,
             k8s_provider=self.k8s_provider,
             kms_key=self.key.arn,
-            identity=WorkloadIdentity(cloud=Cloud.AWS, oidc_provider_arn=self.cluster.oidc.arn, oidc_issuer=self.cluster.oidc_issuer),
+            identity=identity,
             pools=self.pools.pools,
             ready=[self.cluster.node_group, self.karpenter.release, *self.pools.node_pools, *self.device_plugins.releases],
             kubeconfig=self.cluster.kubeconfig,
+            metrics=self.metrics.outputs,
         )
         self.register_outputs({"clusterName": self.cluster.name, "kmsKeyArn": self.key.arn, "pools": sorted(self.pools.pools)})

@@ -7,6 +7,7 @@ import pulumi
 from inferstack import sizing
 from inferstack.components.gcp.cluster import GkeCluster
 from inferstack.components.gcp.kms import GcpKey
+from inferstack.components.gcp.metrics import GcpMetrics
 from inferstack.components.gcp.network import GcpNetwork
 from inferstack.components.gcp.node_pools import GkeAcceleratorPools
 from inferstack.components.platform import PlatformOutputs, WorkloadIdentity
@@ -17,7 +18,8 @@ class GcpPlatform(pulumi.ComponentResource):
     """GKE platform for one stack: :class:`GcpKey` (CMEK, 90-day rotation) -> :class:`GcpNetwork` (VPC, subnet with
     pod/service ranges, Cloud NAT, webhook firewall) -> :class:`GkeCluster` (private regional cluster, created
     after the service agents may use the key) -> :class:`GkeAcceleratorPools` (spot and on-demand pools and a
-    ComputeClass per accelerator pool). Every resource is in ``args.project`` / ``args.region``; in prod the key and
+    ComputeClass per accelerator pool) and :class:`GcpMetrics` (the Prometheus's Google Managed Prometheus
+    writer). Every resource is in ``args.project`` / ``args.region``; in prod the key and
     the cluster are protected and retained on delete. ``args`` (:class:`GcpPlatformArgs`, built by
     ``StackConfig.platform_args()``) also carries the models placed on the pools, which size each pool's machine
     type and initial nodes. ``outputs`` is what serving, registry and policy use."""
@@ -65,6 +67,7 @@ class GcpPlatform(pulumi.ComponentResource):
             depends_on=[self.cluster.system_pool],
             opts=child,
         )
+        self.metrics = GcpMetrics(f"{name}-metrics", args.stack, project, self.cluster.workload_pool, opts=child)
         self.outputs = PlatformOutputs(
             cloud=Cloud.GCP,
             region=args.region,
@@ -76,6 +79,7 @@ class GcpPlatform(pulumi.ComponentResource):
             ready=[self.cluster.system_pool, *self.pools.node_pools.values(), *self.pools.compute_classes.values()],
             encryption_ready=list(self.key.grants),
             kubeconfig=self.cluster.kubeconfig,
+            metrics=self.metrics.outputs,
         )
         self.register_outputs(
             {"clusterName": self.cluster.cluster.name, "kmsKeyId": self.key.key.id, "pools": sorted(self.pools.pools)}

@@ -57,6 +57,14 @@ CHARTS: dict[str, Chart] = {
     "kserve-crd": Chart("oci://ghcr.io/kserve/charts", "kserve-crd", "v0.20.0", "kserve"),
     "kserve": Chart("oci://ghcr.io/kserve/charts", "kserve-resources", "v0.20.0", "kserve"),
     "kserve-runtime-configs": Chart("oci://ghcr.io/kserve/charts", "kserve-runtime-configs", "v0.20.0", "kserve"),
+    # Observability (serving/monitoring.py). github.com/prometheus-community/helm-charts: kube-prometheus-stack 82.18.0
+    # ships prometheus-operator v0.89.0, the CRDs (ServiceMonitor, PodMonitor, PrometheusRule) the manifests are
+    # validated against (newer charts carry newer operators). Checked 2026-12-01.
+    "kube-prometheus-stack": Chart(
+        "https://prometheus-community.github.io/helm-charts", "kube-prometheus-stack", "82.18.0", "monitoring"
+    ),
+    # github.com/kedacore/charts keda 2.20.2 (KEDA 2.20.2, the ScaledObject schema the manifests are validated against).
+    "keda": Chart("https://kedacore.github.io/charts", "keda", "2.20.2", "keda"),
 }
 
 #: Knative Serving release the operator installs (KnativeServing spec.version; bundled by knative-operator 1.21.4).
@@ -74,4 +82,10 @@ IMAGES: dict[str, str] = {
     "vllm-tpu": "docker.io/vllm/vllm-tpu:v0.11.1",
     # AWS Neuron Deep Learning Container with vLLM-Neuron 0.16 (SDK 2.31.1, the line covering Inf2/Trn1), github.com/aws-neuron/deep-learning-containers.
     "vllm-neuron": "public.ecr.aws/neuron/pytorch-inference-vllm-neuronx:0.16.0-neuronx-py312-sdk2.31.1-ubuntu24.04",
+    # Google Cloud Managed Service for Prometheus drop-in Prometheus (self-deployed collection exports to Monarch);
+    # the tag of Google's "self-deployed collection" guide (cloud.google.com/stackdriver/docs/managed-prometheus/setup-unmanaged).
+    "prometheus-gmp": "gke.gcr.io/prometheus-engine/prometheus:v2.53.5-gmp.9-gke.0",
 }
+
+#: Prometheus version of ``IMAGES["prometheus-gmp"]`` (the operator cannot parse it from the ``-gmp`` tag).
+PROMETHEUS_GMP_VERSION = "v2.53.5"

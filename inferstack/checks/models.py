@@ -10,7 +10,11 @@ Rules:
   a GPU / Neuron / TPU model up from zero waits for a node and for the model to load, and can time out for good
   while either is still arriving (kserve #1247, #1641).
 - ``minReplicas <= maxReplicas``.
-- ``cpu`` / ``memory`` scale metrics use Knative's HPA class, which cannot scale to zero.
+- ``cpu`` / ``memory`` scale metrics use an HPA (Knative's HPA class, or KServe's in Standard mode), which cannot
+  scale to zero.
+- LLM models (``llm`` set) scale on the vLLM metrics (``waiting-requests``, ``tokens-per-second``, ``kv-cache``),
+  through KEDA; predictive models on ``concurrency``, ``rps`` (Knative's KPA, or KEDA in Standard mode), ``cpu`` or
+  ``memory``. ``kv-cache``'s ``scaleTarget`` is a percentage (1-100).
 - A canary's version differs from the stable version.
 - ``public: true`` needs ``inferstack:policy.allowPublicInference: true``; otherwise the model is cluster-local.
 """
@@ -25,6 +29,31 @@ from inferstack.config.stack import ConfigIssue, StackConfig
 
 #: Scale metrics Knative's default autoscaler (KPA) handles; the others need the HPA class.
 KPA_METRICS = frozenset({ScaleMetric.CONCURRENCY, ScaleMetric.RPS})
+#: Scale metrics scaled by an HPA (no scale to zero).
+HPA_METRICS = frozenset({ScaleMetric.CPU, ScaleMetric.MEMORY})
+#: Scale metrics of LLM models (vLLM series, scaled by KEDA).
+LLM_METRICS = frozenset({ScaleMetric.WAITING_REQUESTS, ScaleMetric.TOKENS_PER_SECOND, ScaleMetric.KV_CACHE})
+#: Scale metrics of predictive models.
+PREDICTIVE_METRICS = KPA_METRICS | HPA_METRICS
+
+
+def _names(metrics: frozenset[ScaleMetric]) -> str:
+    return ", ".join(sorted(m.value for m in metrics))
+
+
+def scale_metric_problems(model: ModelConfig) -> list[tuple[str, str]]:
+    """``(key, message)`` when the scale metric does not fit the model's track (LLM or predictive)."""
+    metric = ScaleMetric(model.scale_metric)
+    out: list[tuple[str, str]] = []
+    if model.llm is not None and metric not in LLM_METRICS:
+        out.append(("scaleMetric", f"{metric.value} is not an LLM metric; LLM models (llm set) scale with KEDA on {_names(LLM_METRICS)}"))
+    if model.llm is None and metric in LLM_METRICS:
+        out.append(
+            ("scaleMetric", f"{metric.value} is an LLM metric (vLLM) and needs llm set; predictive models scale on {_names(PREDICTIVE_METRICS)}")
+        )
+    if metric is ScaleMetric.KV_CACHE and model.scale_target > 100:
+        out.append(("scaleTarget", f"{model.scale_target} is above 100; with scaleMetric kv-cache it is a KV-cache use percentage, 1-100"))
+    return out
 
 
 def is_accelerator_model(model: ModelConfig) -> bool:
@@ -45,15 +74,15 @@ def autoscaling_problems(model: ModelConfig, environment: Environment) -> list[t
         out.append(("minReplicas", msg))
     if model.min_replicas > model.max_replicas:
         out.append(("minReplicas", f"{model.min_replicas} exceeds maxReplicas {model.max_replicas}"))
-    if model.scale_metric not in KPA_METRICS and model.min_replicas == 0:
+    if model.scale_metric in HPA_METRICS and model.min_replicas == 0:
         out.append(
             (
                 "scaleMetric",
-                f"{model.scale_metric.value} uses Knative's HPA autoscaler, which cannot scale to zero; "
-                "use concurrency or rps, or set minReplicas: 1 or more",
+                f"{model.scale_metric.value} uses an HPA (Knative's HPA class, or KServe's in Standard mode), which cannot "
+                "scale to zero; use concurrency or rps, or set minReplicas: 1 or more",
             )
         )
-    return out
+    return [*out, *scale_metric_problems(model)]
 
 
 def canary_problems(model: ModelConfig) -> list[tuple[str, str]]:
@@ -63,7 +92,8 @@ def canary_problems(model: ModelConfig) -> list[tuple[str, str]]:
 
 
 def check_model_autoscaling(cfg: StackConfig) -> Iterable[ConfigIssue]:
-    """Autoscaling rules per environment (scale to zero only in dev; prod accelerator models keep a replica)."""
+    """Autoscaling rules per environment (scale to zero only in dev; prod accelerator models keep a replica) and the
+    scale metric per track (vLLM metrics on LLM models only, predictive metrics on the others)."""
     for i, model in enumerate(cfg.settings.models):
         for key, msg in autoscaling_problems(model, cfg.environment):
             yield ConfigIssue(("models", i, key), msg)
