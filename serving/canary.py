@@ -5,8 +5,8 @@ Pure functions (no Pulumi, no files). KServe (Knative mode) keeps one spec per I
 revision that had all the traffic (the stable one). So an entry ``version: 3, canary: {version: 5, percent: 10}``
 declares ``storageUri`` of v5 with ``canaryTrafficPercent: 10``; v3 must be the revision rolled out before.
 
-- **set**: start a canary (``--version``) or move its share (``--percent``, default the next step of
-  :data:`CANARY_STEPS`). Replacing the version of an existing canary needs an explicit ``--percent``: the new
+- **set**: start a canary (``--version``) or move its share (``--percent``, default the next step of the
+  entry's ``canary.steps``, else :data:`CANARY_STEPS`). Replacing the version of an existing canary needs an explicit ``--percent``: the new
   version must not silently inherit the old one's share.
 - **promote**: the canary becomes the stable version; ``canaryTrafficPercent`` is dropped, so the latest revision
   (already running) takes 100% without a new rollout. A canary at 0% (rolled back) is refused unless forced: it
@@ -71,6 +71,13 @@ def traffic(entry: Any) -> Traffic:
 def canary_traffic_percent(entry: Any) -> int | None:
     """``canaryTrafficPercent`` of the InferenceService: the canary's percent, or None (field omitted)."""
     return traffic(entry).percent
+
+
+def steps_of(entry: Any) -> tuple[int, ...]:
+    """The canary steps of a model entry (``canary.steps``), or :data:`CANARY_STEPS` when it declares none."""
+    canary = entry.get("canary") if isinstance(entry, MutableMapping) else getattr(entry, "canary", None)
+    steps = (canary.get("steps") if isinstance(canary, MutableMapping) else getattr(canary, "steps", None)) if canary else None
+    return tuple(int(s) for s in steps) if steps else CANARY_STEPS
 
 
 def next_step(percent: int, steps: Sequence[int] = CANARY_STEPS) -> int:
@@ -140,11 +147,11 @@ def set_canary(entry: MutableMapping[str, Any], percent: int | None = None, vers
             raise RolloutError(
                 "--percent",
                 f"{entry['name']}'s canary is v{t.canary} at {t.percent}%; replacing it with v{version} needs --percent "
-                f"(the share v{version} starts with, e.g. --percent {CANARY_STEPS[0]})",
+                f"(the share v{version} starts with, e.g. --percent {steps_of(entry)[0]})",
             )
         canary["version"] = version
     if percent is None and version is None:
-        percent = next_step(int(t.percent or 0))
+        percent = next_step(int(t.percent or 0), steps_of(entry))
     if percent is not None:
         canary["percent"] = percent
 
@@ -172,6 +179,26 @@ def rollback(entry: MutableMapping[str, Any]) -> None:
     if not canary:
         raise RolloutError("--model", f"{entry['name']} has no canary to roll back")
     canary["percent"] = 0
+
+
+def advance(entry: MutableMapping[str, Any], action: str) -> str:
+    """Apply a canary-analysis decision: ``promote`` moves the canary to the next of its steps, or promotes it when
+    it already has 100%; ``rollback`` rolls back; ``hold`` changes nothing. Returns what was done."""
+    if action == "hold":
+        return "hold"
+    if action == "rollback":
+        rollback(entry)
+        return "rollback"
+    if action != "promote":
+        raise ValueError(f"{action}: not a decision (promote, hold, rollback)")
+    t = traffic(entry)
+    if t.canary is None:
+        raise RolloutError("--model", f"{entry['name']} has no canary to advance")
+    if (t.percent or 0) >= 100:
+        promote(entry)
+        return "promote"
+    set_canary(entry, percent=next_step(int(t.percent or 0), steps_of(entry)))
+    return "step"
 
 
 def drop(entry: MutableMapping[str, Any]) -> None:

@@ -13,6 +13,13 @@ Writing is safe against faults and concurrent rollouts: the read-edit-write runs
 atomically (temporary file in the same directory, fsync, ``os.replace``, directory fsync), and a file changed by a
 program that ignores the lock while the rollout ran is not overwritten. Bad input exits 2 with one ``error:`` line
 naming the argument, and leaves the file untouched.
+
+``analyze`` judges a canary against the model's ``slo`` on a Prometheus (``--prometheus URL``): stable and canary
+request count, error ratio and latency percentiles over ``--window`` (default ``canary.analysis.window``), and the
+decision promote / hold / rollback with its reasons (``--format json`` for CI; exit 0 whatever the decision, 2 for
+a model without ``slo`` or canary, 3 when Prometheus is unreachable or answers badly). ``advance`` analyzes, then
+applies the decision like the edits above: promote moves the canary to the next of its ``canary.steps`` (and
+promotes it once it has 100%), rollback rolls back, hold writes nothing.
 """
 
 from __future__ import annotations
@@ -54,7 +61,7 @@ LOCK_TIMEOUT = 30.0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("rollout", help="canary routes: status, set, promote, rollback, drop (edits the stack config file)")
+    p = sub.add_parser("rollout", help="canary routes: status, set, promote, rollback, drop, analyze, advance (edits the stack config file)")
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     actions.required = True
 
@@ -85,6 +92,24 @@ def register(sub: argparse._SubParsersAction) -> None:
             help=f"seconds to wait for another rollout of the same file (default {LOCK_TIMEOUT:g}; 0: fail at once)",
         )
         a.set_defaults(func=_edit)
+    for name, help_text in (
+        ("analyze", "compare the canary with the stable version and the model's slo on Prometheus: promote, hold or rollback"),
+        ("advance", "analyze, then apply the decision: next canary step (promote at 100%%), rollback, or nothing"),
+    ):
+        a = action(name, help_text)
+        a.add_argument("--prometheus", metavar="URL", required=True, help="Prometheus HTTP API base URL, e.g. http://localhost:9090")
+        a.add_argument("--window", metavar="W", help="range the numbers are computed over (default the model's canary.analysis.window)")
+        a.add_argument("--timeout", metavar="S", type=_seconds, default=10.0, help="seconds per Prometheus query (default 10)")
+        if name == "analyze":
+            a.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
+            a.set_defaults(func=_analyze)
+        else:
+            a.add_argument("--dry-run", action="store_true", help="print the changes without writing the file")
+            a.add_argument(
+                "--lock-timeout", metavar="S", type=_seconds, default=LOCK_TIMEOUT,
+                help=f"seconds to wait for another rollout of the same file (default {LOCK_TIMEOUT:g}; 0: fail at once)",
+            )
+            a.set_defaults(func=_advance)
 
 
 def _seconds(value: str) -> float:
@@ -321,14 +346,7 @@ def _edit(args: argparse.Namespace) -> int:
         return _apply(args, path)
 
 
-def _apply(args: argparse.Namespace, path: Path) -> int:
-    """Read, edit, validate, print and (unless ``--dry-run``) write; the caller holds the lock."""
-    try:
-        text = path.read_text()
-    except OSError as err:
-        raise UsageError(f"{path}: cannot read: {err.strerror or err}") from None
-    before = load_stack_file(path)
-
+def _cli_edit(args: argparse.Namespace) -> Callable[[MutableMapping[str, Any]], None]:
     def edit(entry: MutableMapping[str, Any]) -> None:
         if args.action == "set":
             rollout.set_canary(entry, percent=args.percent, version=args.version)
@@ -338,6 +356,26 @@ def _apply(args: argparse.Namespace, path: Path) -> int:
             rollout.drop(entry)
         else:
             rollout.rollback(entry)
+
+    return edit
+
+
+def _apply(
+    args: argparse.Namespace,
+    path: Path,
+    edit: Callable[[MutableMapping[str, Any]], None] | None = None,
+    expect: Callable[[StackConfig], None] | None = None,
+) -> int:
+    """Read, edit, validate, print and (unless ``--dry-run``) write; the caller holds the lock. ``expect`` checks the
+    config as read (UsageError when it no longer is what the edit was decided on)."""
+    try:
+        text = path.read_text()
+    except OSError as err:
+        raise UsageError(f"{path}: cannot read: {err.strerror or err}") from None
+    before = load_stack_file(path)
+    if expect is not None:
+        expect(before)
+    edit = edit or _cli_edit(args)
 
     try:
         new_text, index = edit_text(text, path, args.model, edit)
@@ -449,3 +487,112 @@ def write_atomically(path: Path, text: str) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+# ---------------------------------------------------------------- SLO-gated canary: analyze, advance
+
+
+def _analysis_target(args: argparse.Namespace) -> tuple[Path, StackConfig, Any]:
+    """The stack file, its config and the model to analyze; UsageError without a canary or an slo."""
+    path = stack_file(args)
+    cfg = load_stack_file(path)
+    models = cfg.settings.models
+    try:
+        index = rollout.find_model(models, args.model)
+    except rollout.RolloutError as err:
+        raise UsageError(str(err)) from None
+    model = models[index]
+    ref = f"{model.namespace}/{model.name}"
+    if model.slo is None:
+        raise UsageError(
+            f"--model: {ref} has no slo ({MODELS_KEY}[{index}].slo): the canary is judged against the model's SLO; "
+            "declare slo (availability, latencyP95Ms, ...) first"
+        )
+    if model.canary is None:
+        raise UsageError(f"--model: {ref} has no canary to analyze; start one with `inferstack rollout set --version V`")
+    return path, cfg, model
+
+
+def run_analysis(args: argparse.Namespace, model: Any) -> Any:
+    """Measure stable and canary on Prometheus and decide; PrometheusError when Prometheus fails."""
+    from inferstack.serving import analysis
+
+    window = args.window or model.canary.analysis.window
+    if not re.fullmatch(r"[1-9][0-9]*[smhd]", window):
+        raise UsageError(f"--window: {window!r} is not a Prometheus duration such as 10m, 1h")
+    try:
+        client = analysis.PrometheusClient(args.prometheus, timeout=args.timeout)
+    except ValueError as err:
+        raise UsageError(f"--prometheus: {err}") from None
+    stable = analysis.measure(client, model, model.version, window)
+    canary = analysis.measure(client, model, model.canary.version, window)
+    return window, analysis.decide(stable, canary, model.slo, model.canary.analysis)
+
+
+def _stats_line(label: str, s: Any) -> str:
+    def num(v: float | None, fmt: str) -> str:
+        return "-" if v is None else fmt.format(v)
+
+    return (
+        f"  {label:<7} v{s.version:<4} requests {num(s.requests, '{:.0f}'):>8}  errors {num(None if s.error_ratio is None else s.error_ratio * 100, '{:.3g}%'):>7}"
+        f"  p95 {num(s.p95_ms, '{:.0f} ms'):>9}  p99 {num(s.p99_ms, '{:.0f} ms'):>9}  ttft p95 {num(s.ttft_p95_ms, '{:.0f} ms'):>9}"
+    )
+
+
+def _print_decision(model: Any, window: str, decision: Any) -> None:
+    obj = ", ".join(f"{k} {v:g}" for k, v in decision.objectives.items())
+    print(f"{model.namespace}/{model.name} over {window} (objectives: {obj})")
+    print(_stats_line("stable", decision.stable))
+    print(_stats_line("canary", decision.canary))
+    print(f"decision: {decision.action}")
+    for reason in decision.reasons:
+        print(f"  - {reason}")
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from inferstack.cli.common import fail
+    from inferstack.serving.analysis import PrometheusError
+
+    _, cfg, model = _analysis_target(args)
+    try:
+        window, decision = run_analysis(args, model)
+    except PrometheusError as err:
+        return fail(f"inferstack rollout analyze: {err}", 3)
+    if args.format == "json":
+        print(json.dumps({"stack": cfg.name, "model": f"{model.namespace}/{model.name}", "window": window, **decision.to_dict()}, indent=2))
+    else:
+        _print_decision(model, window, decision)
+    return 0
+
+
+def _advance(args: argparse.Namespace) -> int:
+    from inferstack.cli.common import fail
+    from inferstack.serving.analysis import PrometheusError
+
+    path, _, model = _analysis_target(args)
+    try:
+        window, decision = run_analysis(args, model)  # before the lock: no network wait while holding it
+    except PrometheusError as err:
+        return fail(f"inferstack rollout advance: {err}", 3)
+    _print_decision(model, window, decision)
+    if decision.action == "hold":
+        print("hold: stack file unchanged")
+        return 0
+    analysed = rollout.traffic(model)
+
+    def expect(cfg: StackConfig) -> None:
+        now = rollout.traffic(cfg.settings.models[rollout.find_model(cfg.settings.models, args.model)])
+        if now != analysed:
+            raise UsageError(
+                f"{path}: {model.namespace}/{model.name}'s traffic changed since the analysis "
+                f"(v{analysed.canary} at {analysed.percent}% -> {now.canary and 'v' + now.canary} at {now.percent}%); nothing written"
+            )
+
+    def edit(entry: MutableMapping[str, Any]) -> None:
+        rollout.advance(entry, decision.action)
+
+    if args.dry_run:
+        return _apply(args, path, edit, expect)
+    with stack_lock(path, args.lock_timeout):
+        _remove_stale_temp_files(path)
+        return _apply(args, path, edit, expect)
