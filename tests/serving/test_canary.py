@@ -112,3 +112,39 @@ def test_find_model_by_name_or_namespace_name():
         canary.find_model(models, "chat")
     with pytest.raises(RolloutError, match="no model 'nope'.*team-nlp/chat, team-search/embed, team-search/chat"):
         canary.find_model(models, "nope")
+
+
+# ---------------------------------------------------------------- per-model steps and advance (SLO-gated canary)
+
+
+def test_steps_of_uses_the_entrys_steps_else_the_default():
+    from inferstack.serving.canary import CANARY_STEPS, steps_of
+
+    assert steps_of({"name": "m", "version": "3", "canary": {"version": "5", "percent": 10, "steps": [10, 25, 50, 100]}}) == (10, 25, 50, 100)
+    assert steps_of({"name": "m", "version": "3", "canary": {"version": "5", "percent": 10}}) == CANARY_STEPS
+    assert steps_of({"name": "m", "version": "3"}) == CANARY_STEPS
+
+
+def test_set_without_percent_moves_to_the_entrys_next_step():
+    from inferstack.serving.canary import set_canary
+
+    entry = {"name": "m", "version": "3", "canary": {"version": "5", "percent": 10, "steps": [10, 25, 50, 100]}}
+    set_canary(entry)
+    assert entry["canary"]["percent"] == 25  # the default steps would give 25 too: check the next one
+    set_canary(entry)
+    assert entry["canary"]["percent"] == 50
+    set_canary(entry)
+    assert entry["canary"]["percent"] == 100  # default steps would say 75
+
+
+def test_advance_applies_each_decision():
+    from inferstack.serving.canary import RolloutError, advance
+
+    entry = {"name": "m", "version": "3", "canary": {"version": "5", "percent": 50, "steps": [10, 25, 50, 100]}}
+    assert advance(entry, "hold") == "hold" and entry["canary"]["percent"] == 50
+    assert advance(entry, "promote") == "step" and entry["canary"]["percent"] == 100
+    assert advance(entry, "promote") == "promote" and entry["version"] == "5" and "canary" not in entry
+    with pytest.raises(RolloutError):
+        advance(entry, "promote")
+    entry = {"name": "m", "version": "3", "canary": {"version": "5", "percent": 25}}
+    assert advance(entry, "rollback") == "rollback" and entry["canary"]["percent"] == 0
