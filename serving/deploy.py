@@ -22,6 +22,7 @@ from inferstack.serving.inference import ModelService
 from inferstack.serving.install import ServingStack
 from inferstack.serving.monitoring import ModelObservability, MonitoringStack
 from inferstack.serving.placement import placement
+from inferstack.serving.slo import SloRules
 
 
 def model_storage_uri(model: ModelConfig, registry: RegistryOutputs | None) -> pulumi.Output[str] | None:
@@ -123,6 +124,16 @@ class Serving(pulumi.ComponentResource):
                 depends_on=[*self.monitoring.ready, self.service_accounts[model.namespace]], opts=pulumi.ResourceOptions(parent=self),
             )
             for model in args.models
+        ]
+        # SLO rules (serving/slo.py): a PrometheusRule per model with an ``slo``, in the model's namespace, after the
+        # metrics stack (its PrometheusRule CRD).
+        self.slo_rules: list[SloRules] = [
+            SloRules(
+                f"{name}-{m.namespace}-{m.name}-slo", m, provider,
+                depends_on=[self.teams[m.namespace].namespace, *self.monitoring.ready], opts=pulumi.ResourceOptions(parent=self),
+            )
+            for m in args.models
+            if m.slo is not None
         ]
         self.register_outputs({"models": [f"{m.namespace}/{m.name}" for m in args.models]})
 
