@@ -80,14 +80,67 @@ GCP_SECRET_ID = NameLimit(
     "Secret Manager secret id", 255, 1, r"[a-zA-Z0-9_-]+",
     "cloud.google.com/secret-manager/docs/reference/rest/v1/projects.secrets/create",
 )
+#: Compute Engine resource names (networks, subnetworks, routers, NATs, firewalls, network tags, secondary ranges):
+#: RFC 1035, ``[a-z]([-a-z0-9]{0,61}[a-z0-9])?``.
+GCE_RESOURCE_NAME = NameLimit(
+    "Compute Engine resource name", 63, 1, r"[a-z]([-a-z0-9]*[a-z0-9])?",
+    "cloud.google.com/compute/docs/naming-resources#resource-name-format",
+)
+#: Google Cloud resource labels (ASCII subset: inferstack derives no international characters).
+GCP_LABEL_KEY = NameLimit(
+    "GCP label key", 63, 1, r"[a-z][a-z0-9_-]*", "cloud.google.com/resource-manager/docs/labels-overview#requirements"
+)
+GCP_LABEL_VALUE = NameLimit(
+    "GCP label value", 63, 0, r"[a-z0-9_-]*", "cloud.google.com/resource-manager/docs/labels-overview#requirements"
+)
+#: At most 64 labels per resource (same source).
+GCP_MAX_LABELS = 64
+
 K8S_SUBDOMAIN = NameLimit(
     "Kubernetes object name", 253, 1, r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?",
     "kubernetes.io/docs/concepts/overview/working-with-objects/names/#dns-subdomain-names",
 )
+#: A DNS-1123 label: namespace names, and the stricter form inferstack keeps the label values it derives in.
 K8S_LABEL_VALUE = NameLimit(
     "Kubernetes label value / DNS-1123 label", 63, 1, _DNS_LABEL,
     "kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set",
 )
+
+#: RFC 1035 label: a DNS-1123 label that starts with a letter. Service names (and so KServe's InferenceService
+#: names, ``IsvcNameFmt`` ``[a-z]([-a-z0-9]*[a-z0-9])?`` in kserve pkg/apis/serving/v1beta1).
+K8S_DNS1035_LABEL = NameLimit(
+    "Kubernetes DNS-1035 label", 63, 1, r"[a-z]([-a-z0-9]*[a-z0-9])?",
+    "kubernetes.io/docs/concepts/overview/working-with-objects/names/#rfc-1035-label-names",
+)
+#: Names the API server checks only as path segments (RBAC objects): anything but ``.``, ``..``, ``/`` and ``%``.
+K8S_PATH_SEGMENT = NameLimit(
+    "Kubernetes path segment name", 253, 1, r"(?!\.{1,2}$)[^/%]+",
+    "kubernetes.io/docs/concepts/overview/working-with-objects/names/#path-segment-names",
+)
+#: A label value proper: empty, or up to 63 alphanumerics, ``-``, ``_`` and ``.``, beginning and ending alphanumeric.
+K8S_LABEL_VALUE_SYNTAX = NameLimit(
+    "Kubernetes label value", 63, 0, r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?",
+    "kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set",
+)
+#: The name part of a label or annotation key (``[prefix/]name``); the prefix is a DNS-1123 subdomain.
+K8S_QUALIFIED_NAME = NameLimit(
+    "Kubernetes label/annotation key name", 63, 1, r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]",
+    "kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set",
+)
+#: Total size of an object's annotations (keys and values), in bytes (apimachinery ValidateAnnotations).
+K8S_ANNOTATIONS_MAX_BYTES = 256 * 1024
+
+#: metadata.name rule per kind; every other kind (custom resources included) is a DNS-1123 subdomain
+#: (apimachinery ValidateObjectMeta; the API server validates custom resource names as subdomains).
+K8S_NAME_RULE_BY_KIND: dict[str, NameLimit] = {
+    "Namespace": K8S_LABEL_VALUE,
+    "Service": K8S_DNS1035_LABEL,
+    "InferenceService": K8S_DNS1035_LABEL,
+    "Role": K8S_PATH_SEGMENT,
+    "ClusterRole": K8S_PATH_SEGMENT,
+    "RoleBinding": K8S_PATH_SEGMENT,
+    "ClusterRoleBinding": K8S_PATH_SEGMENT,
+}
 
 #: The first DNS label of a predictor's host: KServe's default ``domainTemplate`` ``{{ .Name }}-{{ .Namespace }}``
 #: with Name ``<model>-predictor`` (kserve.github.io/website/docs/admin-guide/configurations, ingress domainTemplate).

@@ -118,3 +118,80 @@ def check_names(cfg: StackConfig) -> Iterable[ConfigIssue]:
             seen.add((loc, problem))
             hint = "use a shorter stack name" if loc == ("stack",) else "use a shorter name"
             yield ConfigIssue(loc, f"{problem}; {hint}", namespace=None if loc == ("stack",) else NAMESPACE)
+
+
+# ------------------------------------------------------------------ Kubernetes objects
+
+
+def _label_key_problem(key: str) -> str | None:
+    """Why ``key`` is not a valid label or annotation key (``[DNS-1123 subdomain/]name``), or None."""
+    prefix, slash, name = key.rpartition("/")
+    if slash and (problem := limits.K8S_SUBDOMAIN.problem(prefix)):
+        return f"key {key!r}: prefix: {problem}"
+    if problem := limits.K8S_QUALIFIED_NAME.problem(name):
+        return f"key {key!r}: {problem}"
+    return None
+
+
+def _string_map(value: object) -> dict[str, str] | None:
+    if isinstance(value, dict) and value and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        return value
+    return None
+
+
+def _walk_maps(value: object, path: str) -> Iterable[tuple[str, str, object]]:
+    """(path, key, value) of every dict entry below ``value``."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            p = f"{path}.{k}" if path else str(k)
+            yield path, str(k), v
+            yield from _walk_maps(v, p)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _walk_maps(v, f"{path}[{i}]")
+
+
+def kubernetes_object_problems(obj: dict) -> list[str]:
+    """Why the API server would refuse ``obj``'s names, labels or annotations (empty when it would not):
+    ``metadata.name`` by kind (:data:`~inferstack.catalog.limits.K8S_NAME_RULE_BY_KIND`, else a DNS-1123
+    subdomain), ``metadata.namespace`` (DNS-1123 label), and, at any depth, the keys and values of every
+    ``metadata.labels`` / ``matchLabels`` / ``nodeSelector`` / string ``selector`` map and the keys (and total size)
+    of every ``metadata.annotations`` map (``labels`` elsewhere, e.g. Prometheus rule labels, follow other rules).
+    Generic: any kind, built-in or custom."""
+    problems: list[str] = []
+    meta = obj.get("metadata") or {}
+    kind = str(obj.get("kind", "?"))
+    name = meta.get("name")
+    if not isinstance(name, str):
+        problems.append(f"{kind}: metadata.name missing")
+    elif problem := limits.K8S_NAME_RULE_BY_KIND.get(kind, limits.K8S_SUBDOMAIN).problem(name):
+        problems.append(f"{kind} metadata.name: {problem}")
+    ns = meta.get("namespace")
+    if ns is not None and (problem := limits.K8S_LABEL_VALUE.problem(str(ns))):
+        problems.append(f"{kind}/{name} metadata.namespace: {problem}")
+    for path, key, value in _walk_maps(obj, ""):
+        at = f"{kind}/{name} {path}.{key}" if path else f"{kind}/{name} {key}"
+        parent = path.rsplit(".", 1)[-1]
+        in_meta = parent == "metadata"
+        labels = (key == "labels" and in_meta) or key in ("matchLabels", "nodeSelector") or (
+            key == "selector" and _string_map(value)
+        )
+        if labels and isinstance(value, dict):
+            for k, v in value.items():
+                if problem := _label_key_problem(str(k)):
+                    problems.append(f"{at}: {problem}")
+                if not isinstance(v, str):
+                    problems.append(f"{at}[{k!r}]: label value {v!r} is not a string")
+                elif problem := limits.K8S_LABEL_VALUE_SYNTAX.problem(v):
+                    problems.append(f"{at}[{k!r}]: {problem}")
+        elif key == "annotations" and in_meta and isinstance(value, dict):
+            size = 0
+            for k, v in value.items():
+                size += len(str(k)) + len(str(v))
+                if problem := _label_key_problem(str(k)):
+                    problems.append(f"{at}: {problem}")
+                if not isinstance(v, str):
+                    problems.append(f"{at}[{k!r}]: annotation value {v!r} is not a string")
+            if size > limits.K8S_ANNOTATIONS_MAX_BYTES:
+                problems.append(f"{at}: {size} bytes, more than {limits.K8S_ANNOTATIONS_MAX_BYTES}")
+    return problems
