@@ -40,7 +40,7 @@ from inferstack.catalog.node_overhead import (
     SYSTEM_DAEMONSETS,
 )
 from inferstack.config.base import Cloud
-from inferstack.config.platform import AcceleratorPoolConfig, Capacity
+from inferstack.config.platform import AcceleratorPoolConfig, Capacity, ReservationConfig
 from inferstack.config.serving import CapacityPlanConfig, ModelConfig
 
 # ---------------------------------------------------------------- quantities
@@ -229,35 +229,48 @@ def models_on(models: Sequence[ModelConfig], pool_name: str) -> list[tuple[int, 
 
 # ---------------------------------------------------------------- the capacity plan of a pool
 
-#: Purchase options, in the vocabulary of Karpenter's ``karpenter.sh/capacity-type`` (GKE: spot or standard VMs).
+#: Purchase options, in the vocabulary of Karpenter's ``karpenter.sh/capacity-type`` (GKE: spot or standard VMs,
+#: reservations, flex-start VMs).
+RESERVED = "reserved"
 ON_DEMAND = "on-demand"
+FLEX_START = "flex-start"
 SPOT = "spot"
+#: Every purchase option, most committed first.
+PURCHASES = (RESERVED, ON_DEMAND, FLEX_START, SPOT)
 
 
 @dataclass(frozen=True)
 class CapacityTier:
     """One slice of a pool's nodes bought one way, in the order the pool takes capacity.
 
-    ``purchase`` lists the options in preference order: ``("on-demand",)``, ``("spot",)``, or
-    ``("spot", "on-demand")`` for spot with an on-demand fallback."""
+    ``purchase`` lists the options in preference order: ``("reserved",)``, ``("on-demand",)``, ``("flex-start",)``,
+    ``("spot",)``, or (a pool without a ladder) ``("spot", "on-demand")`` for spot with an on-demand fallback inside
+    the tier. ``reservations`` are the reservations a reserved tier consumes."""
 
     name: str
     purchase: tuple[str, ...]
     min_nodes: int
     max_nodes: int
+    reservations: tuple[ReservationConfig, ...] = ()
 
     @property
     def fallback(self) -> bool:
-        """Spot first, falling back to on-demand when spot is unavailable."""
+        """Spot first, falling back to on-demand when spot is unavailable (legacy ``spot-first`` tier)."""
         return self.purchase == (SPOT, ON_DEMAND)
+
+    @property
+    def capacity_blocks(self) -> tuple[ReservationConfig, ...]:
+        """The reservations of this tier that are AWS Capacity Blocks (fixed term, reclaimed at its end)."""
+        return tuple(r for r in self.reservations if r.capacity_block)
 
 
 @dataclass(frozen=True)
 class PoolPlan:
     """Everything the clouds and the cost estimate derive from one accelerator pool, computed once.
 
-    AWS turns each tier into a Karpenter NodePool, GKE turns the tiers into a spot and an on-demand node pool joined
-    by a ComputeClass, placement reads ``topology``, and the cost estimate splits node-hours by the same tiers."""
+    AWS turns each tier into a Karpenter NodePool, GKE turns each tier into a node pool joined by a ComputeClass
+    (priorities in tier order), placement reads ``topology``, and the cost estimate splits node-hours by the same
+    tiers (:meth:`nodes_by_purchase`)."""
 
     pool: AcceleratorPoolConfig
     cloud: Cloud
@@ -271,17 +284,31 @@ class PoolPlan:
     tiers: tuple[CapacityTier, ...]
 
     @property
+    def ladder(self) -> bool:
+        """Whether the tiers come from the pool's capacity ladder (else from ``capacity``/``onDemandBaseline``)."""
+        return self.pool.ladder is not None
+
+    @property
     def baseline(self) -> int:
-        """Nodes always bought on demand (the on-demand-only tiers' minimum)."""
+        """Nodes always kept on committed capacity: the on-demand-only tiers' minimum (with a ladder: the reserved
+        and on-demand tiers' minimum)."""
+        if self.ladder:
+            return sum(t.min_nodes for t in self.tiers if t.purchase in ((RESERVED,), (ON_DEMAND,)))
         return sum(t.min_nodes for t in self.tiers if t.purchase == (ON_DEMAND,)) if self.pool.capacity is not Capacity.ON_DEMAND else 0
 
     @property
     def devices_per_node(self) -> int:
         return self.shape.devices
 
+    def range_of(self, purchase: str) -> tuple[int, int] | None:
+        """(min, max) nodes of the tiers that buy only ``purchase`` (one of :data:`PURCHASES`); None when none does."""
+        tiers = [t for t in self.tiers if t.purchase == (purchase,)]
+        return (sum(t.min_nodes for t in tiers), sum(t.max_nodes for t in tiers)) if tiers else None
+
     def on_demand_range(self) -> tuple[int, int] | None:
         """(min, max) nodes of on-demand VMs: the on-demand tiers, plus every node of a tier that falls back to
-        on-demand; None when the pool never buys on demand."""
+        on-demand; None when the pool never buys on demand. Reserved and flex-start tiers are not counted
+        (:meth:`range_of`)."""
         if not any(ON_DEMAND in t.purchase for t in self.tiers):
             return None
         low = sum(t.min_nodes for t in self.tiers if t.purchase == (ON_DEMAND,))
@@ -293,32 +320,78 @@ class PoolPlan:
         tiers = [t for t in self.tiers if SPOT in t.purchase]
         return (sum(t.min_nodes for t in tiers), sum(t.max_nodes for t in tiers)) if tiers else None
 
-    def split(self, avg_nodes: float, spot_share: float) -> tuple[float, float]:
-        """(on-demand, spot) nodes on average when the pool runs ``avg_nodes``: the on-demand tiers first, then spot
-        tiers (a tier with fallback gets spot for ``spot_share`` of its node-hours)."""
-        on_demand = spot = 0.0
-        left = avg_nodes
+    def nodes_by_tier(self, avg_nodes: float) -> dict[str, float]:
+        """Average nodes on each tier (by tier name) when the pool runs ``avg_nodes`` on average.
+
+        Pools without a ladder fill their tiers in order, the last tier taking the rest (as before ladders). With a
+        ladder, every tier first holds its ``minNodes`` (always running), then the remaining nodes go to the tiers
+        in ladder order up to each tier's ``maxNodes``; nodes beyond every tier's maximum land on the last tier."""
+        out = {t.name: 0.0 for t in self.tiers}
+        left = float(avg_nodes)
+        if not self.ladder:
+            for tier in self.tiers:
+                take = min(left, float(tier.max_nodes)) if tier is not self.tiers[-1] else left
+                out[tier.name] += take
+                left -= take
+            return out
         for tier in self.tiers:
-            take = min(left, float(tier.max_nodes)) if tier is not self.tiers[-1] else left
+            take = min(left, float(tier.min_nodes))
+            out[tier.name] += take
             left -= take
-            if tier.purchase == (ON_DEMAND,):
-                on_demand += take
-            elif tier.purchase == (SPOT,):
-                spot += take
+        for tier in self.tiers:
+            take = min(left, float(tier.max_nodes) - out[tier.name])
+            if take > 0:
+                out[tier.name] += take
+                left -= take
+        if left > 0 and self.tiers:
+            out[self.tiers[-1].name] += left
+        return out
+
+    def nodes_by_purchase(self, avg_nodes: float, spot_share: float) -> dict[str, float]:
+        """Average nodes per purchase option (every key of :data:`PURCHASES`, zero when unused) when the pool runs
+        ``avg_nodes``: :meth:`nodes_by_tier`, with a legacy spot-first tier's nodes split ``spot_share`` spot and the
+        rest on-demand. This is what the cost estimate prices (reserved: pre-paid; flex-start: its own discount)."""
+        out = dict.fromkeys(PURCHASES, 0.0)
+        by_tier = self.nodes_by_tier(avg_nodes)
+        for tier in self.tiers:
+            n = by_tier[tier.name]
+            if tier.fallback:
+                out[SPOT] += n * spot_share
+                out[ON_DEMAND] += n * (1 - spot_share)
             else:
-                spot += take * spot_share
-                on_demand += take * (1 - spot_share)
-        return on_demand, spot
+                out[tier.purchase[0]] += n
+        return out
+
+    def split(self, avg_nodes: float, spot_share: float) -> tuple[float, float]:
+        """(non-spot, spot) nodes on average when the pool runs ``avg_nodes`` (:meth:`nodes_by_purchase`): without a
+        ladder exactly (on-demand, spot); with one, reserved and flex-start nodes count on the non-spot side (use
+        :meth:`nodes_by_purchase` to price them apart)."""
+        by = self.nodes_by_purchase(avg_nodes, spot_share)
+        return by[RESERVED] + by[ON_DEMAND] + by[FLEX_START], by[SPOT]
+
+
+def ladder_tiers(pool: AcceleratorPoolConfig) -> tuple[CapacityTier, ...]:
+    """The tiers of a pool's capacity ladder, in ladder order (most preferred first): one tier per rung, named and
+    bought as the rung's ``tier`` (reserved, on-demand, flex-start or spot), with its ``minNodes``, its ``maxNodes``
+    capped at the pool's ``maxNodes``, and its reservations."""
+    assert pool.ladder is not None
+    return tuple(
+        CapacityTier(t.tier.value, (t.tier.value,), min(t.min_nodes, pool.max_nodes), min(t.max_nodes, pool.max_nodes), tuple(t.reservations))
+        for t in pool.ladder
+    )
 
 
 def capacity_tiers(pool: AcceleratorPoolConfig) -> tuple[CapacityTier, ...]:
-    """The purchase tiers of ``pool`` (``maxNodes`` N, ``minNodes`` M, ``onDemandBaseline`` B):
+    """The purchase tiers of ``pool``: its ladder's (:func:`ladder_tiers`) when it has one; else, from
+    ``maxNodes`` N, ``minNodes`` M, ``onDemandBaseline`` B:
 
     - ``on-demand``: one on-demand tier, max(M, B) .. N;
     - ``spot-first``: B on-demand nodes (``baseline``), then N - B spot nodes falling back to on-demand;
     - ``spot-only``: B on-demand nodes (``baseline``), then N - B spot nodes with no fallback.
 
     ``minNodes`` beyond the baseline is kept on the spot tier. The tiers never hold more than N nodes together."""
+    if pool.ladder is not None:
+        return ladder_tiers(pool)
     n, m = pool.max_nodes, pool.min_nodes
     if pool.capacity is Capacity.ON_DEMAND:
         return (CapacityTier("on-demand", (ON_DEMAND,), min(n, max(m, pool.on_demand_baseline)), n),)

@@ -164,7 +164,8 @@ class Karpenter(pulumi.ComponentResource):
     ``EC2_LINUX`` access entry; an SQS queue ``<static_cluster_name>-karpenter`` with a queue policy and EventBridge
     rules for spot interruption warnings, rebalance recommendations, instance state changes and AWS Health events;
     the controller role trusted by the ``kube-system/karpenter`` service account only, with :func:`controller_policy`;
-    and the pinned Karpenter chart (``CHARTS["karpenter"]``, two replicas on the system nodes, PDB).
+    and the pinned Karpenter chart (``CHARTS["karpenter"]``, two replicas on the system nodes, PDB, the
+    ``reservedCapacity`` feature gate on for reserved NodePools and Capacity Blocks).
 
     Args:
         name (str): component name; children are ``<name>-node``, ``<name>-interruption``, ``<name>-controller``,
@@ -295,7 +296,9 @@ class Karpenter(pulumi.ComponentResource):
             f"{name}-chart",
             "karpenter",
             {
-                "settings": {"clusterName": cluster_name, "interruptionQueue": self.queue.name},
+                # reservedCapacity (beta, on by default in v1.14.1) is set explicitly: the capacity ladder's reserved
+                # NodePools need it (chart values.yaml settings.featureGates.reservedCapacity).
+                "settings": {"clusterName": cluster_name, "interruptionQueue": self.queue.name, "featureGates": {"reservedCapacity": True}},
                 "serviceAccount": {"name": SERVICE_ACCOUNT, "annotations": {"eks.amazonaws.com/role-arn": self.controller_role.arn}},
                 "replicas": 2,
                 "nodeSelector": dict(system_node_selector or {"inferstack.io/pool": SYSTEM_POOL}),

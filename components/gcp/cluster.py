@@ -57,6 +57,8 @@ def node_config(
     spot: bool = False,
     taints: list[gcp.container.NodePoolNodeConfigTaintArgs] | None = None,
     guest_accelerators: list[gcp.container.NodePoolNodeConfigGuestAcceleratorArgs] | None = None,
+    flex_start: bool = False,
+    reservation_affinity: gcp.container.NodePoolNodeConfigReservationAffinityArgs | None = None,
 ) -> gcp.container.NodePoolNodeConfigArgs:
     """Node config every inferstack GKE pool shares: dedicated SA, CMEK boot disk, shielded, GKE metadata server,
     COS containerd, legacy metadata endpoints off, the stack's network tag."""
@@ -78,6 +80,8 @@ def node_config(
         spot=spot,
         taints=taints or None,
         guest_accelerators=guest_accelerators or None,
+        flex_start=flex_start or None,
+        reservation_affinity=reservation_affinity,
     )
 
 
@@ -137,6 +141,8 @@ class GkeCluster(pulumi.ComponentResource):
                 cluster_secondary_range_name=PODS_RANGE, services_secondary_range_name=SERVICES_RANGE
             ),
             datapath_provider="ADVANCED_DATAPATH",
+            # GKE's Gateway controller (the inference Gateway of the LLM track; Gateway API CRDs managed by GKE).
+            gateway_api_config=gcp.container.ClusterGatewayApiConfigArgs(channel="CHANNEL_STANDARD"),
             release_channel=gcp.container.ClusterReleaseChannelArgs(channel=cfg.release_channel),
             remove_default_node_pool=True,
             initial_node_count=1,

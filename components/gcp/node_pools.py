@@ -1,8 +1,14 @@
-"""GKE accelerator node pools: per inferstack pool a spot pool and an on-demand pool, joined by a ComputeClass.
+"""GKE accelerator node pools: per inferstack pool one node pool per capacity tier, joined by a ComputeClass.
 
 Per accelerator pool of the stack (see docs/gcp.md):
 
-- **Node pools** (``plan_pool``, from the pool's capacity tiers in ``inferstack.sizing``): ``spot-first`` gives a
+- **Capacity ladder** (``ladder``): one node pool per rung, ``<pool>-reserved`` (reservation affinity
+  ``SPECIFIC_RESERVATION`` on the rung's GCE reservations, placed in their zones), ``<pool>-on-demand``,
+  ``<pool>-flex`` (flex-start VMs: ``node_config.flex_start``, no reservation, location policy ANY) and
+  ``<pool>-spot``, each limited to its rung's ``maxNodes`` and keeping its ``minNodes``; the ComputeClass lists them
+  as priorities in ladder order, and active migration moves pods back up the ladder when a preferred rung has
+  capacity again.
+- **Node pools** without a ladder (``plan_pool``, from the pool's capacity tiers in ``inferstack.sizing``): ``spot-first`` gives a
   ``<pool>-spot`` pool (0 .. ``maxNodes - onDemandBaseline`` nodes, location policy ANY so the autoscaler takes spot
   wherever it is free) and a ``<pool>-on-demand`` pool (``onDemandBaseline`` .. ``maxNodes``, BALANCED: baseline and
   fallback); ``on-demand`` gives the on-demand pool only; ``spot-only`` the spot pool, plus an on-demand pool of
@@ -44,10 +50,12 @@ from inferstack.catalog.versions import GKE_GPU_DRIVER_VERSION
 from inferstack.components.gcp.cluster import node_config
 from inferstack.components.platform import PoolInfo
 from inferstack.config.base import Cloud
-from inferstack.config.platform import AcceleratorPoolConfig
+from inferstack.config.platform import AcceleratorPoolConfig, ReservationConfig
 
 #: Node label and taint key GKE uses to bind nodes of manually created node pools to a ComputeClass.
 COMPUTE_CLASS_LABEL = "cloud.google.com/compute-class"
+#: Label on ComputeClasses naming the pool's workload class (read by the capacity-ladder policy).
+WORKLOAD_LABEL = "inferstack.io/workload"
 #: Value of the device taint (GKE's own convention for GPU and TPU nodes).
 DEVICE_TAINT_VALUE = "present"
 #: Boot disk of accelerator nodes: model server images are large.
@@ -56,18 +64,40 @@ BOOT_DISK_GB = 200
 HYPERDISK_ONLY_SERIES = ("ct6e", "tpu7x", "a4", "a3-ultragpu", "c4", "n4")
 
 
+#: Node pool name suffix per ladder tier (``-flex`` keeps ``<pool>-<suffix>`` within GKE's 40 characters, as
+#: ``-on-demand`` does).
+TIER_SUFFIX = {sizing.RESERVED: "reserved", sizing.ON_DEMAND: "on-demand", sizing.FLEX_START: "flex", sizing.SPOT: "spot"}
+#: GCE reservation label key that targets a reservation by name (pulumi-gcp ``reservation_affinity.key``).
+RESERVATION_NAME_KEY = "compute.googleapis.com/reservation-name"
+
+
 @dataclass(frozen=True)
 class GkeNodePoolPlan:
-    """One GKE node pool of an inferstack pool: its name suffix, capacity and node counts."""
+    """One GKE node pool of an inferstack pool: its name suffix, purchase option, node counts and reservations."""
 
     suffix: str
     spot: bool
     min_nodes: int
     max_nodes: int
+    #: reserved, on-demand, flex-start or spot (``sizing.PURCHASES``).
+    purchase: str = ""
+    reservations: tuple[ReservationConfig, ...] = ()
 
     @property
     def capacity_type(self) -> str:
-        return "spot" if self.spot else "on-demand"
+        return self.purchase or ("spot" if self.spot else "on-demand")
+
+    @property
+    def flex_start(self) -> bool:
+        return self.purchase == sizing.FLEX_START
+
+    def zones(self, pool_zones: Sequence[str]) -> tuple[str, ...]:
+        """Zones of this node pool: a reserved pool's reservation zones among ``pool_zones`` (when every reservation
+        names one), else ``pool_zones``."""
+        if self.reservations and all(r.zone for r in self.reservations):
+            held = [z for z in pool_zones if z in {r.zone for r in self.reservations}]
+            return tuple(held or pool_zones)
+        return tuple(pool_zones)
 
 
 @dataclass(frozen=True)
@@ -123,10 +153,16 @@ def boot_disk_type(machine_type: str) -> str:
 
 
 def node_pool_plans(pool: AcceleratorPoolConfig) -> tuple[GkeNodePoolPlan, ...]:
-    """The spot and on-demand node pools of ``pool``, from its capacity tiers (``sizing.capacity_tiers``): a
-    ``spot`` pool holding the spot tier, then an ``on-demand`` pool holding the on-demand tiers (the baseline) and,
-    for spot-first, the on-demand fallback (up to the tier's size). Spot comes first in the ComputeClass."""
+    """The node pools of ``pool``, from its capacity tiers (``sizing.capacity_tiers``), in ComputeClass priority
+    order. With a ladder: one node pool per rung, in ladder order (:data:`TIER_SUFFIX`). Without: a ``spot`` pool
+    holding the spot tier, then an ``on-demand`` pool holding the on-demand tiers (the baseline) and, for
+    spot-first, the on-demand fallback (up to the tier's size); spot comes first."""
     tiers = sizing.capacity_tiers(pool)
+    if pool.ladder is not None:
+        return tuple(
+            GkeNodePoolPlan(TIER_SUFFIX[t.name], t.name == sizing.SPOT, t.min_nodes, t.max_nodes, t.name, t.reservations)
+            for t in tiers
+        )
     plans = []
     spot = [t for t in tiers if sizing.SPOT in t.purchase]
     if spot:
@@ -164,13 +200,36 @@ def initial_nodes_per_zone(min_nodes: int, zones: Sequence[str]) -> int:
 
 
 def compute_class_spec(plan: GkePoolPlan, node_pool_names: Mapping[str, str]) -> dict[str, Any]:
-    """The ComputeClass spec: the pool's node pools in plan order (spot first), only them, migrating back to spot."""
+    """The ComputeClass spec: the pool's node pools in plan order (a ladder's order, or spot first), only them
+    (no node-pool auto-creation, never a node outside them), migrating back to the preferred ones. Each priority
+    names one node pool; the purchase option (reservation, flex-start, spot) is that node pool's own setting."""
     return {
         "priorities": [{"nodepools": [node_pool_names[np.suffix]]} for np in plan.node_pools],
         "nodePoolAutoCreation": {"enabled": False},
         "whenUnsatisfiable": "DoNotScaleUp",
         "activeMigration": {"optimizeRulePriority": True},
     }
+
+
+def compute_class_labels(plan: GkePoolPlan) -> dict[str, str]:
+    """Labels of a pool's ComputeClass: pool and accelerator, and for a ladder the workload class (which the
+    capacity-ladder policy reads)."""
+    labels = {POOL_LABEL: plan.pool.name, ACCELERATOR_LABEL: plan.accelerator.kind}
+    if plan.pool.ladder is not None:
+        labels[WORKLOAD_LABEL] = plan.pool.workload.value
+    return labels
+
+
+def reservation_affinity(np: GkeNodePoolPlan) -> gcp.container.NodePoolNodeConfigReservationAffinityArgs | None:
+    """A reserved node pool consumes exactly its reservations (``SPECIFIC_RESERVATION`` by name); a flex-start pool
+    none (``NO_RESERVATION``); other pools keep GKE's default."""
+    if np.reservations:
+        return gcp.container.NodePoolNodeConfigReservationAffinityArgs(
+            consume_reservation_type="SPECIFIC_RESERVATION", key=RESERVATION_NAME_KEY, values=[r.id for r in np.reservations]
+        )
+    if np.flex_start:
+        return gcp.container.NodePoolNodeConfigReservationAffinityArgs(consume_reservation_type="NO_RESERVATION")
+    return None
 
 
 def pool_info(plan: GkePoolPlan) -> PoolInfo:
@@ -238,9 +297,7 @@ class GkeAcceleratorPools(pulumi.ComponentResource):
                 f"{name}-{pool}-class",
                 api_version="cloud.google.com/v1",
                 kind="ComputeClass",
-                metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=plan.compute_class, labels={POOL_LABEL: pool, ACCELERATOR_LABEL: plan.accelerator.kind}
-                ),
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=plan.compute_class, labels=compute_class_labels(plan)),
                 spec=compute_class_spec(plan, names),
                 opts=pulumi.ResourceOptions(parent=self, provider=k8s_provider, depends_on=created),
             )
@@ -272,6 +329,7 @@ class GkeAcceleratorPools(pulumi.ComponentResource):
                     ),
                 )
             ]
+        zones = np.zones(plan.zones)
         if plan.multi_host:
             # A multi-host slice is one atomic unit in one zone: per-zone limits, compact placement.
             autoscaling = gcp.container.NodePoolAutoscalingArgs(min_node_count=np.min_nodes, max_node_count=np.max_nodes)
@@ -280,7 +338,7 @@ class GkeAcceleratorPools(pulumi.ComponentResource):
             autoscaling = gcp.container.NodePoolAutoscalingArgs(
                 total_min_node_count=np.min_nodes,
                 total_max_node_count=np.max_nodes,
-                location_policy="ANY" if np.spot else "BALANCED",
+                location_policy="ANY" if np.spot or np.flex_start or np.reservations else "BALANCED",
             )
             placement = None
         return gcp.container.NodePool(
@@ -289,8 +347,8 @@ class GkeAcceleratorPools(pulumi.ComponentResource):
             cluster=cluster_name,
             location=region,
             project=project,
-            node_locations=list(plan.zones),
-            initial_node_count=initial_nodes_per_zone(np.min_nodes, plan.zones),
+            node_locations=list(zones),
+            initial_node_count=initial_nodes_per_zone(np.min_nodes, zones),
             autoscaling=autoscaling,
             placement_policy=placement,
             management=gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
@@ -309,6 +367,8 @@ class GkeAcceleratorPools(pulumi.ComponentResource):
                     gcp.container.NodePoolNodeConfigTaintArgs(key=k, value=v, effect="NO_SCHEDULE") for k, v in plan.taints()
                 ],
                 guest_accelerators=guest,
+                flex_start=np.flex_start,
+                reservation_affinity=reservation_affinity(np),
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on, ignore_changes=["initialNodeCount"]),
         )
