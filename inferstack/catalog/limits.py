@@ -158,5 +158,13 @@ CLOUDWATCH_RETENTION_DAYS: tuple[int, ...] = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 )
 
+#: Shape of an instance / machine type name per cloud: EC2 ``<family>.<size>`` (``m6i.large``,
+#: docs.aws.amazon.com/ec2/latest/instancetypes/instance-type-names.html); GCE ``<series>-<type>[-<n>]`` without dots
+#: (``e2-standard-4``, cloud.google.com/compute/docs/machine-resource). Catches the other cloud's type and typos of form.
+NODE_TYPE_PATTERN: dict[str, str] = {
+    "aws": r"[a-z][a-z0-9-]*\.[0-9]*[a-z][a-z0-9-]*",
+    "gcp": r"[a-z][a-z0-9]*(-[a-z0-9]+)+",
+}
+
 #: GKE release channels (cloud.google.com/kubernetes-engine/docs/reference/rest/v1/projects.locations.clusters#channel).
 GKE_RELEASE_CHANNELS: tuple[str, ...] = ("RAPID", "REGULAR", "STABLE", "EXTENDED")

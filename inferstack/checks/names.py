@@ -102,7 +102,7 @@ def _derived(cfg: StackConfig) -> Iterable[tuple[tuple, NameLimit, str]]:
 
 def check_names(cfg: StackConfig) -> Iterable[ConfigIssue]:
     """The stack name is one the components accept (``StackArgs.stack``: 1-32 lower-case letters, digits and
-    dashes), and every name derived from the stack, pool, secret and model names is within its provider's limits."""
+    dashes), the system pool's node type has the form of the cloud's type names, and every name derived from the stack, pool, secret and model names is within its provider's limits."""
     if not re.fullmatch(STACK_NAME_PATTERN, cfg.name):
         yield ConfigIssue(
             ("stack",),
@@ -111,6 +111,14 @@ def check_names(cfg: StackConfig) -> Iterable[ConfigIssue]:
             namespace=None,
         )
         return
+    node_type = cfg.settings.cluster.system_node_type
+    pattern = limits.NODE_TYPE_PATTERN[cfg.cloud.value]
+    if node_type and not re.fullmatch(pattern, node_type):
+        example = "m6i.large" if cfg.cloud is Cloud.AWS else "e2-standard-4"
+        yield ConfigIssue(
+            ("cluster", "systemNodeType"),
+            f"{node_type!r} is not a {cfg.cloud.value} instance/machine type name (like {example}; pattern {pattern})",
+        )
     seen: set[tuple[tuple, str]] = set()
     for loc, limit, name in _derived(cfg):
         problem = limit.problem(name)
