@@ -57,6 +57,19 @@ CHARTS: dict[str, Chart] = {
     "kserve-crd": Chart("oci://ghcr.io/kserve/charts", "kserve-crd", "v0.20.0", "kserve"),
     "kserve": Chart("oci://ghcr.io/kserve/charts", "kserve-resources", "v0.20.0", "kserve"),
     "kserve-runtime-configs": Chart("oci://ghcr.io/kserve/charts", "kserve-runtime-configs", "v0.20.0", "kserve"),
+    # LLM track (serving/install.py), checked 2026-12-01. KServe v0.20.0's LLMInferenceService CRDs and controller
+    # (kserve-llmisvc-resources also installs the Gateway API Inference Extension CRDs, InferencePool v1).
+    "kserve-llmisvc-crd": Chart("oci://ghcr.io/kserve/charts", "kserve-llmisvc-crd", "v0.20.0", "kserve"),
+    "kserve-llmisvc": Chart("oci://ghcr.io/kserve/charts", "kserve-llmisvc-resources", "v0.20.0", "kserve"),
+    # github.com/kubernetes-sigs/lws v0.9.0 (the LeaderWorkerSet schema the manifests are validated against).
+    "lws": Chart("oci://registry.k8s.io/lws/charts", "lws", "0.9.0", "lws-system"),
+    # Gateway API v1.5.1 standard-channel CRDs on EKS (GKE manages its own): Envoy Gateway's gateway-crds-helm v1.8.1
+    # bundles exactly Gateway API v1.5.1 (github.com/envoyproxy/gateway charts/gateway-crds-helm; the Envoy Gateway
+    # version KServe v0.20.0's quick-install pins); only the Gateway API CRDs are enabled.
+    "gateway-api-crds": Chart("oci://docker.io/envoyproxy", "gateway-crds-helm", "v1.8.1", "gateway-system"),
+    # Istio 1.28.1 (istio.io, InferencePool v1 support since 1.28.0): the inference gateway on EKS.
+    "istio-base": Chart("https://istio-release.storage.googleapis.com/charts", "base", "1.28.1", "istio-system"),
+    "istiod": Chart("https://istio-release.storage.googleapis.com/charts", "istiod", "1.28.1", "istio-system"),
     # Observability (serving/monitoring.py). github.com/prometheus-community/helm-charts: kube-prometheus-stack 82.18.0
     # ships prometheus-operator v0.89.0, the CRDs (ServiceMonitor, PodMonitor, PrometheusRule) the manifests are
     # validated against (newer charts carry newer operators). Checked 2026-12-01.
