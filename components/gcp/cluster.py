@@ -31,7 +31,9 @@ NODE_ROLES = (
     "roles/autoscaling.metricsWriter",
 )
 LOG_COMPONENTS = ["SYSTEM_COMPONENTS", "WORKLOADS", "APISERVER", "SCHEDULER", "CONTROLLER_MANAGER"]
-MONITORING_COMPONENTS = ["SYSTEM_COMPONENTS", "APISERVER", "SCHEDULER", "CONTROLLER_MANAGER", "STORAGE", "POD", "DEPLOYMENT"]
+#: Monitoring components; ``DCGM`` is GKE's managed DCGM exporter (GPU metrics to Cloud Monitoring through managed
+#: collection; the in-cluster Prometheus does not scrape GPUs on GKE).
+MONITORING_COMPONENTS = ["SYSTEM_COMPONENTS", "APISERVER", "SCHEDULER", "CONTROLLER_MANAGER", "STORAGE", "POD", "DEPLOYMENT", "DCGM"]
 DEFAULT_SYSTEM_MACHINE = "e2-standard-4"
 
 

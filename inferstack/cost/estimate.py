@@ -7,9 +7,12 @@ Assumptions (each one a knob in ``inferstack:pricing``):
   devices the min replicas need / devices per node), peak nodes = devices the max replicas need / devices per node
   (never below steady, never above maxNodes), average = steady + peakHoursFraction x (peak - steady).
 - Purchase options follow the pool's capacity tiers (``inferstack.sizing``, the plan the node pools are built
-  from): ``onDemandBaseline`` nodes are always on-demand; of the rest, a spot-first pool gets spot for
-  ``spotShare`` of its node-hours (default 0.8: the rest falls back to on-demand), spot-only pools all spot,
-  on-demand pools none. Spot costs on-demand x (1 - the type's typical discount).
+  from), filled in order (``inferstack.cost.tiers``): a ladder's rungs (reserved, on-demand, flex-start, spot), or
+  for a ``capacity`` mode ``onDemandBaseline`` nodes on-demand and the rest spot-first (spot for ``spotShare`` of its
+  node-hours, default 0.8: the rest falls back to on-demand), spot-only or on-demand. Steady nodes are never below
+  the tiers' ``minNodes``. Spot costs on-demand x (1 - the type's typical discount); reserved nodes bill at
+  on-demand (less ``reservedDiscount``) whether used or not; flex-start at on-demand less the catalog's discount
+  (``inferstack.catalog.prices``).
 - Per model: the pool's cost per device-hour times the model's average device use (average replicas x accelerators);
   what no model uses (baseline headroom, packing) stays on the pool row as ``unallocated_usd``.
 - Platform: one control plane; the system pool's ``systemNodesMin`` nodes on-demand; NAT (AWS: per gateway-hour plus
@@ -25,9 +28,12 @@ from typing import Any
 
 from inferstack import sizing
 from inferstack.catalog import accelerators
-from inferstack.catalog.prices import NodePrice, node_price, platform_prices
+from inferstack.catalog.prices import NodePrice, TierPrices, node_price, platform_prices, tier_prices
 from inferstack.config.base import Cloud
+from inferstack.config.platform import AcceleratorPoolConfig
+from inferstack.config.serving import ModelConfig
 from inferstack.config.stack import StackConfig
+from inferstack.cost.tiers import FLEX_START, ON_DEMAND, RESERVED, SPOT, TierMix, floor_nodes, tier_mix
 
 HOURS_PER_MONTH = 730
 DEFAULT_SYSTEM_NODE_TYPE = {Cloud.AWS: "m6i.large", Cloud.GCP: "e2-standard-4"}
@@ -48,6 +54,11 @@ def average(steady: float, peak: float, peak_fraction: float) -> float:
 def monthly_usd(on_demand_nodes: float, spot_nodes: float, price: NodePrice, hours: float = HOURS_PER_MONTH) -> float:
     """Monthly cost of nodes at a price: on-demand hours at list, spot hours at the discounted rate."""
     return hours * (on_demand_nodes * price.on_demand_hourly_usd + spot_nodes * price.spot_hourly_usd)
+
+
+def mix_monthly_usd(mix: TierMix, prices: TierPrices, hours: float = HOURS_PER_MONTH) -> float:
+    """Monthly cost of a tier mix: its billed nodes at each purchase option's price."""
+    return hours * mix.hourly_usd(prices)
 
 
 def nat_monthly_usd(cloud: Cloud, gateways: int, vms: float, processed_gb: float, region: str, hours: float = HOURS_PER_MONTH) -> float:
@@ -83,6 +94,10 @@ class PoolRow:
     unallocated_usd: float = 0.0
     price_source: str = ""
     price_basis: str = ""
+    reserved_nodes: float = 0.0
+    flex_start_nodes: float = 0.0
+    #: Reserved nodes billed but not running (a reservation is paid whether used or not).
+    reserved_idle_nodes: float = 0.0
 
 
 @dataclass
@@ -165,9 +180,50 @@ def _rounded(row: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- the estimate
 
 
-def _price(cfg: StackConfig, node_type: str) -> NodePrice:
+def price_of(cfg: StackConfig, node_type: str) -> NodePrice:
+    """The catalog price of ``node_type`` in the stack's region, with the stack's overrides."""
     pricing = cfg.settings.pricing
     return node_price(cfg.region, node_type, pricing.on_demand_hourly_usd.get(node_type), pricing.spot_discount.get(node_type))
+
+
+_price = price_of
+
+
+def prices_of(cfg: StackConfig, node_type: str) -> TierPrices:
+    """Per purchase option prices of ``node_type`` with the stack's overrides (reserved and flex-start discounts)."""
+    pricing = cfg.settings.pricing
+    return tier_prices(price_of(cfg, node_type), pricing.reserved_discount, pricing.flex_start_discount)
+
+
+@dataclass(frozen=True)
+class PoolLoad:
+    """A pool's capacity plan for the models placed on it and its nodes over the month."""
+
+    pool: AcceleratorPoolConfig
+    plan: sizing.PoolPlan
+    placed: list[ModelConfig]
+    steady: int
+    peak: int
+    average: float
+
+    @property
+    def devices_per_node(self) -> int:
+        return self.plan.shape.devices
+
+
+def pool_load(cfg: StackConfig, pool: AcceleratorPoolConfig) -> PoolLoad:
+    """Steady nodes (max of minNodes, onDemandBaseline, the tiers' minNodes and what the min replicas need), peak
+    nodes (what the max replicas need), and the time-weighted average, all within maxNodes."""
+    pf = cfg.settings.pricing.peak_hours_fraction
+    placed = [m for _, m in sizing.models_on(cfg.settings.models, pool.name)]
+    plan = sizing.plan_pool(cfg.cloud, pool, [sizing.replica_of(m) for m in placed])
+    per_node = plan.shape.devices
+    min_devices = sum(m.min_replicas * m.accelerators for m in placed)
+    max_devices = sum(m.max_replicas * m.accelerators for m in placed)
+    floor = max(pool.min_nodes, pool.on_demand_baseline, floor_nodes(plan.tiers))
+    steady = min(pool.max_nodes, max(floor, nodes_for(min_devices, per_node)))
+    peak = min(pool.max_nodes, max(steady, nodes_for(max_devices, per_node)))
+    return PoolLoad(pool, plan, placed, steady, peak, average(steady, peak, pf))
 
 
 def estimate(cfg: StackConfig) -> CostEstimate:
@@ -186,23 +242,19 @@ def estimate(cfg: StackConfig) -> CostEstimate:
             "spot_share": pricing.spot_share,
             "nat_processed_gb_per_month": pricing.nat_processed_gb_per_month,
             "registry_storage_gb": pricing.registry_storage_gb,
+            "reserved_discount": pricing.reserved_discount,
+            "flex_start_discount": pricing.flex_start_discount,
             "overrides": sorted(set(pricing.on_demand_hourly_usd) | set(pricing.spot_discount)),
         },
     )
     total_avg_nodes = 0.0
     for pool in s.accelerator_pools:
-        placed = [m for _, m in sizing.models_on(cfg.settings.models, pool.name)]
-        plan = sizing.plan_pool(cfg.cloud, pool, [sizing.replica_of(m) for m in placed])
-        shape = plan.shape
+        load = pool_load(cfg, pool)
+        placed, shape, steady, peak, avg = load.placed, load.plan.shape, load.steady, load.peak, load.average
         per_node = shape.devices
-        min_devices = sum(m.min_replicas * m.accelerators for m in placed)
-        max_devices = sum(m.max_replicas * m.accelerators for m in placed)
-        steady = min(pool.max_nodes, max(pool.min_nodes, pool.on_demand_baseline, nodes_for(min_devices, per_node)))
-        peak = min(pool.max_nodes, max(steady, nodes_for(max_devices, per_node)))
-        avg = average(steady, peak, pf)
-        od, spot = plan.split(avg, pricing.spot_share)
+        mix = tier_mix(load.plan, avg, pricing.spot_share)
         price = _price(cfg, shape.name)
-        cost = monthly_usd(od, spot, price)
+        cost = mix_monthly_usd(mix, prices_of(cfg, shape.name))
         all_od = monthly_usd(avg, 0.0, price)
         per_device = (cost / (avg * per_node), all_od / (avg * per_node)) if avg else (0.0, 0.0)
         allocated = 0.0
@@ -213,9 +265,11 @@ def estimate(cfg: StackConfig) -> CostEstimate:
             allocated += row.monthly_usd
             est.models.append(row)
         est.pools.append(
-            PoolRow(pool.name, pool.kind, pool.capacity.value, shape.name, per_node, pool.max_nodes, steady, peak, avg, od, spot,
+            PoolRow(pool.name, pool.kind, "ladder" if pool.ladder else pool.capacity.value, shape.name, per_node, pool.max_nodes,
+                    steady, peak, avg, mix.running[ON_DEMAND], mix.running[SPOT],
                     price.on_demand_hourly_usd, price.spot_discount, cost, all_od, max(0.0, cost - allocated),
-                    price.source, price.basis)
+                    price.source, price.basis, mix.running[RESERVED], mix.running[FLEX_START],
+                    mix.billed[RESERVED] - mix.running[RESERVED])
         )
         total_avg_nodes += avg
         accelerators.lookup(pool.kind, cfg.cloud)  # kinds were validated; keeps the catalog the single vocabulary
@@ -248,11 +302,12 @@ def estimate(cfg: StackConfig) -> CostEstimate:
 def render_text(est: CostEstimate) -> str:
     """The estimate as tables: pools, models, platform, totals and the assumptions."""
     out = [f"Monthly cost estimate of stack {est.stack} ({est.cloud}, {est.environment}, {est.region}), USD, {HOURS_PER_MONTH} h/month", ""]
-    out.append(f"{'pool':<12} {'node type':<18} {'capacity':<10} {'nodes steady/peak/avg':>22} {'od/spot avg':>12} {'$/h od':>8} {'spot -%':>7} {'monthly':>10} {'all on-demand':>14}")
+    out.append(f"{'pool':<12} {'node type':<18} {'capacity':<10} {'nodes steady/peak/avg':>22} {'res/od/flex/spot avg':>21} {'$/h od':>8} {'spot -%':>7} {'monthly':>10} {'all on-demand':>14}")
     for p in est.pools:
+        tiers = f"{p.reserved_nodes:.2f}/{p.on_demand_nodes:.2f}/{p.flex_start_nodes:.2f}/{p.spot_nodes:.2f}"
         out.append(
             f"{p.pool:<12} {p.node_type:<18} {p.capacity:<10} {f'{p.steady_nodes}/{p.peak_nodes}/{p.average_nodes:.2f}':>22} "
-            f"{f'{p.on_demand_nodes:.2f}/{p.spot_nodes:.2f}':>12} {p.on_demand_hourly_usd:>8.3f} {p.spot_discount * 100:>6.0f}% "
+            f"{tiers:>21} {p.on_demand_hourly_usd:>8.3f} {p.spot_discount * 100:>6.0f}% "
             f"{p.monthly_usd:>10,.2f} {p.all_on_demand_monthly_usd:>14,.2f}"
         )
     out += ["", f"{'model':<24} {'pool':<12} {'replicas min/max/avg':>21} {'monthly':>10} {'all on-demand':>14}"]
@@ -269,7 +324,7 @@ def render_text(est: CostEstimate) -> str:
     out += [
         "",
         f"{'total':<61} {est.monthly_usd:>10,.2f} {est.all_on_demand_monthly_usd:>14,.2f}",
-        f"spot saves {saved:,.2f} USD/month ({share:.0f}% of the all-on-demand equivalent)",
+        f"spot saves {saved:,.2f} USD/month ({share:.0f}% of the all-on-demand equivalent; reserved and flex-start tiers included)",
         "",
         f"assumptions: peak {est.assumptions['peak_hours_fraction']:g} of the month at maxReplicas, spot share "
         f"{est.assumptions['spot_share']:g} of spot-first node-hours, NAT {est.assumptions['nat_processed_gb_per_month']:g} GB, "

@@ -122,7 +122,7 @@ def test_reference_stack_estimate_adds_up(name: str) -> None:
     assert {m.model for m in est.models} == {m.name for m in cfg.settings.models}
     for p in est.pools:
         assert p.steady_nodes <= p.peak_nodes <= p.max_nodes
-        assert p.on_demand_nodes + p.spot_nodes == pytest.approx(p.average_nodes)
+        assert p.reserved_nodes + p.on_demand_nodes + p.flex_start_nodes + p.spot_nodes == pytest.approx(p.average_nodes)
         assert p.monthly_usd <= p.all_on_demand_monthly_usd
         models = sum(m.monthly_usd for m in est.models if m.pool == p.pool)
         assert models + p.unallocated_usd == pytest.approx(p.monthly_usd)
