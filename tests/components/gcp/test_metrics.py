@@ -27,3 +27,11 @@ def test_writer_has_only_metric_writer_and_one_workload_identity(stack: str) -> 
     wi = [b for b in rec.by_type("gcp:serviceaccount/iAMMember:IAMMember") if b.parent == sa.urn]
     assert [b.inputs["member"] for b in wi] == [f"serviceAccount:{sa.inputs['project']}.svc.id.goog[{MONITORING_NAMESPACE}/{PROMETHEUS_SERVICE_ACCOUNT}]"]
     assert [b.inputs["role"] for b in wi] == ["roles/iam.workloadIdentityUser"]
+
+
+@pytest.mark.parametrize("stack", GCP_STACKS)
+def test_cluster_keeps_managed_collection_with_gke_dcgm(stack: str) -> None:
+    (cluster,) = recording(stack).by_type("gcp:container/cluster:Cluster")
+    mon = cluster.inputs["monitoringConfig"]
+    assert mon["managedPrometheus"]["enabled"] is True
+    assert "DCGM" in mon["enableComponents"]
