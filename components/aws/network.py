@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from inferstack.catalog.clouds import Cloud
+from inferstack.catalog.zones import zones_for
 from inferstack.config.platform import NetworkConfig
 
 
@@ -23,6 +25,7 @@ class SubnetPlan:
 
 def plan_subnets(cidr: str, region: str, zones: int) -> SubnetPlan:
     """Split ``cidr`` in eight: one eighth per zone for private subnets; the last eighth cut in eight for public ones.
+    The zones are the first ``zones`` of the region in the zone catalogue (``inferstack.catalog.zones``).
 
     A /16 gives /19 private subnets (8,190 addresses: VPC CNI gives pods VPC addresses) and /22 public subnets.
     """
@@ -32,7 +35,7 @@ def plan_subnets(cidr: str, region: str, zones: int) -> SubnetPlan:
     eighths = list(net.subnets(prefixlen_diff=3))
     public = list(eighths[-1].subnets(prefixlen_diff=3))
     return SubnetPlan(
-        zones=[f"{region}{letter}" for letter in "abc"[:zones]],
+        zones=zones_for(Cloud.AWS, region, zones),
         private=[str(eighths[i]) for i in range(zones)],
         public=[str(public[i]) for i in range(zones)],
     )
@@ -41,7 +44,7 @@ def plan_subnets(cidr: str, region: str, zones: int) -> SubnetPlan:
 class Network(pulumi.ComponentResource):
     """VPC for an EKS cluster: private node subnets, public load-balancer subnets, NAT gateways and flow logs.
 
-    Provisions a VPC on ``cfg.cidr`` (DNS on) over the first ``cfg.availabilityZones`` zones of ``region``: per zone
+    Provisions a VPC on ``cfg.cidr`` (DNS on) over the first ``cfg.availabilityZones`` zones of ``region`` in the zone catalogue: per zone
     a private subnet of one eighth of the CIDR (a /19 of a /16; default route through a NAT gateway) and a public
     subnet of one sixty-fourth (a /22; through the internet gateway); ``cfg.natGateways`` NAT gateways with Elastic IPs (at most one per zone; private route tables share
     them in turn); the default security group emptied; a flow log of ALL traffic (60 s aggregation) into the log
@@ -51,7 +54,8 @@ class Network(pulumi.ComponentResource):
         name (str): component name; children are ``<name>-vpc``, ``<name>-private-<zone>``, ``<name>-public-<zone>``, ...
         cfg (NetworkConfig): ``cidr`` (default ``10.0.0.0/16``, /21 or larger), ``availabilityZones`` (default 2),
             ``natGateways`` (default 1), ``flowLogRetentionDays`` (default 30).
-        region (str): AWS region; zones are ``<region>a``, ``<region>b``, ``<region>c``.
+        region (str): AWS region; its zones come from the zone catalogue (``inferstack.catalog.zones``, e.g.
+            ``eu-west-1a``, ``eu-west-1b``, ``eu-west-1c``).
         cluster_name (str): EKS cluster name for the ``karpenter.sh/discovery`` and ``kubernetes.io/cluster/<name>``
             subnet tags.
         kms_key_arn (pulumi.Input[str]): CMK that encrypts the flow log group.

@@ -18,6 +18,8 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
+from inferstack.catalog.clouds import Cloud
+from inferstack.catalog.zones import zones_for
 from inferstack.components.gcp.network import PODS_RANGE, SERVICES_RANGE, GcpNetwork, node_tag
 from inferstack.components.kubeconfig import exec_kubeconfig
 from inferstack.config.platform import ClusterConfig, NetworkConfig
@@ -38,8 +40,9 @@ DEFAULT_SYSTEM_MACHINE = "e2-standard-4"
 
 
 def zones_of(region: str, count: int) -> list[str]:
-    """The first ``count`` zones of a region (``europe-west4-a``, ``-b``, ``-c``)."""
-    return [f"{region}-{z}" for z in "abc"[:count]]
+    """The first ``count`` zones of a region in the zone catalogue (``europe-west4-a``, ``-b``, ``-c``;
+    ``europe-west1-b``, ``-c``, ``-d``: zone letters differ per region)."""
+    return zones_for(Cloud.GCP, region, count)
 
 
 def authorized_networks(network: NetworkConfig, cluster: ClusterConfig) -> list[str]:

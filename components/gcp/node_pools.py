@@ -39,6 +39,7 @@ import pulumi_kubernetes as k8s
 
 from inferstack import sizing
 from inferstack.catalog import accelerators
+from inferstack.catalog import zones as zone_catalogue
 from inferstack.catalog.accelerators import (
     ACCELERATOR_LABEL,
     POOL_LABEL,
@@ -178,11 +179,14 @@ def plan_pool(
     pool: AcceleratorPoolConfig, region: str, cluster_zones: Sequence[str], replicas: Sequence[sizing.Replica] = ()
 ) -> GkePoolPlan:
     """Machine shape, topology and hosts (the capacity plan's, ``sizing.plan_pool``, sized for ``replicas``), zones
-    (TPU: the kind's TPU zones in ``region``; GPU: the cluster's) and node pools of ``pool``. Raises ValueError when
-    the kind has no TPU zone in ``region``."""
+    (TPU: the kind's TPU zones in ``region``; GPU: the cluster's zones that offer the kind, per the zone catalogue)
+    and node pools of ``pool``. Raises ValueError when the kind has no TPU zone in ``region``."""
     acc = accelerators.lookup(pool.kind, Cloud.GCP)
     capacity = sizing.plan_pool(Cloud.GCP, pool, replicas)
-    zones = tuple(cluster_zones)
+    try:
+        zones = tuple(zone_catalogue.zones_offering(Cloud.GCP, region, pool.kind, list(cluster_zones))) or tuple(cluster_zones)
+    except KeyError:  # a region outside the catalogue: refused by inferstack.checks.zones for stacks
+        zones = tuple(cluster_zones)
     if acc.family is Family.TPU:
         zones = acc.gcp_zones.get(region, ())
         if not zones:

@@ -24,6 +24,7 @@ from inferstack.checks.pools import check_accelerator_pools, check_tpu_topology
 from inferstack.checks.residency import check_region
 from inferstack.checks.runtimes import check_runtimes
 from inferstack.checks.secrets import check_secrets
+from inferstack.checks.zones import check_capacity_ladders, check_zones
 from inferstack.config.stack import ConfigIssue, StackConfig
 
 Check = Callable[[StackConfig], Iterable[ConfigIssue]]
@@ -35,6 +36,8 @@ CHECKS: tuple[Check, ...] = (
     check_accelerator_pools,
     check_model_references,
     check_tpu_topology,
+    check_zones,
+    check_capacity_ladders,
     check_gke_access_entries,
     check_capacity_plans,
     check_replicas_fit_pools,

@@ -127,3 +127,11 @@ def test_ladder_objects_pass_the_upstream_karpenter_schemas(shape: str) -> None:
     nc = anp.ec2_node_class_spec(pool="gpu", kind="nvidia-l4", cluster_name="c", instance_profile="p", security_group_id="sg-1",
                                  kms_key_arn="arn:aws:kms:eu-west-1:111122223333:key/k", reservations=plan.reservations)
     jsonschema.validate({"apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass", "metadata": {"name": "x"}, "spec": nc}, nc_schema)
+
+
+def test_subnets_take_the_catalogue_zones() -> None:
+    from inferstack.components.aws.network import plan_subnets
+
+    assert plan_subnets("10.0.0.0/16", "eu-central-1", 3).zones == ["eu-central-1a", "eu-central-1b", "eu-central-1c"]
+    with pytest.raises(KeyError, match="not in the zone catalogue"):
+        plan_subnets("10.0.0.0/16", "ap-south-1", 2)

@@ -95,3 +95,15 @@ def test_gcp_prod_renders_its_ladders() -> None:
         assert cc["metadata"]["labels"][gnp.WORKLOAD_LABEL] == pool.workload.value
     first = {c.inputs["metadata"]["name"]: c.inputs["spec"]["priorities"][0]["nodepools"][0] for c in rec.by_type(COMPUTE_CLASS)}
     assert first == {"inferstack-gpu-l4": "gpu-l4-reserved", "inferstack-tpu-v5e": "tpu-v5e-spot"}
+
+
+def test_europe_west1_cluster_and_gpu_pools_use_catalogue_zones() -> None:
+    config = gcp_config([{"name": "gpu", "kind": "nvidia-l4", "maxNodes": 2}], [])
+    config["gcp:region"] = "europe-west1"
+    config["inferstack:residency"] = {"allowedRegions": ["europe-west1"]}
+    config["inferstack:network"] = {"availabilityZones": 3}
+    rec = run_stack(load_stack("ew1", config))
+    (cluster,) = rec.by_type("gcp:container/cluster:Cluster")
+    assert cluster.inputs["nodeLocations"] == ["europe-west1-b", "europe-west1-c", "europe-west1-d"]  # no europe-west1-a
+    gpu = [np.inputs for np in rec.by_type(NODEPOOL) if np.inputs["name"] != "system"]  # the system pool follows the cluster
+    assert len(gpu) == 2 and all(np["nodeLocations"] == ["europe-west1-b", "europe-west1-c", "europe-west1-d"] for np in gpu)

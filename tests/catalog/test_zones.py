@@ -1,0 +1,77 @@
+"""The zone catalogue: every region the stacks, examples and accelerator catalogue use is in it, zone names are
+real (europe-west1 has b/c/d), and its TPU zones agree with the accelerator catalogue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from inferstack.catalog import accelerators, zones
+from inferstack.catalog.clouds import Cloud
+from tests.conftest import REPO
+
+CLOUD_OF_KEY = {"aws:region": Cloud.AWS, "gcp:region": Cloud.GCP}
+
+
+def _stack_files() -> list[Path]:
+    return sorted((REPO / "stacks").glob("Pulumi.*.yaml")) + sorted((REPO / "examples").glob("*/Pulumi.*.yaml"))
+
+
+def test_every_region_the_stacks_and_examples_allow_is_catalogued() -> None:
+    seen = set()
+    for path in _stack_files():
+        config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+        cloud = next((c for key, c in CLOUD_OF_KEY.items() if key in config), None)
+        if cloud is None:
+            continue
+        regions = {config[next(k for k, c in CLOUD_OF_KEY.items() if c is cloud)]}
+        regions |= set((config.get("inferstack:residency") or {}).get("allowedRegions") or [])
+        for region in regions:
+            if region == "required":  # an example's placeholder (Pulumi.yaml-style), not a region
+                continue
+            assert (cloud, region) in zones.REGIONS, f"{path.name}: {region} missing from inferstack/catalog/zones.py"
+            seen.add(region)
+    assert {"eu-west-1", "eu-central-1", "europe-west4", "europe-west1"} <= seen
+
+
+def test_every_gcp_region_of_the_accelerator_catalogue_is_catalogued() -> None:
+    for acc in accelerators.CATALOG.values():
+        for region in acc.gcp_regions:
+            zones.region_zones(Cloud.GCP, region)
+
+
+def test_tpu_zones_agree_with_the_accelerator_catalogue() -> None:
+    for acc in accelerators.CATALOG.values():
+        for region, tpu_zones in acc.gcp_zones.items():
+            assert zones.region_zones(Cloud.GCP, region).offering(acc.kind) == tpu_zones, acc.kind
+
+
+def test_zone_names_come_from_the_catalogue_not_letters() -> None:
+    assert zones.zones_for(Cloud.GCP, "europe-west1", 3) == ["europe-west1-b", "europe-west1-c", "europe-west1-d"]
+    assert zones.zones_for(Cloud.GCP, "europe-west4", 2) == ["europe-west4-a", "europe-west4-b"]
+    assert zones.zones_for(Cloud.AWS, "eu-west-1", 3) == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    with pytest.raises(ValueError, match="europe-west1 has 3 zones"):
+        zones.zones_for(Cloud.GCP, "europe-west1", 4)
+    with pytest.raises(KeyError, match="catalogued gcp regions: europe-west1, europe-west4"):
+        zones.region_zones(Cloud.GCP, "us-central1")
+
+
+def test_every_entry_is_well_formed_and_sourced() -> None:
+    for (cloud, region), entry in zones.REGIONS.items():
+        assert entry.cloud is cloud and entry.region == region
+        assert entry.source and entry.checked == "2026-12-01"
+        assert len(entry.zones) >= 2 and len(set(entry.zones)) == len(entry.zones)
+        assert all(z.startswith(region) for z in entry.zones)
+        if cloud is Cloud.AWS:
+            assert len(entry.zone_ids) == len(entry.zones)
+        for kind, offered in entry.offerings.items():
+            assert kind in accelerators.CATALOG and set(offered) <= set(entry.zones), (region, kind)
+
+
+def test_zones_offering_restricts_only_known_offerings() -> None:
+    assert zones.zones_offering(Cloud.GCP, "europe-west4", "tpu-v6e") == ["europe-west4-a"]
+    assert zones.zones_offering(Cloud.GCP, "europe-west4", "tpu-v5e", ["europe-west4-a", "europe-west4-b"]) == ["europe-west4-b"]
+    # not verified at zone level: every zone of the region
+    assert zones.zones_offering(Cloud.GCP, "europe-west4", "nvidia-l4") == ["europe-west4-a", "europe-west4-b", "europe-west4-c"]
