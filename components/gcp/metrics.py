@@ -18,7 +18,7 @@ from typing import Any
 import pulumi
 import pulumi_gcp as gcp
 
-from inferstack.catalog.versions import IMAGES, PROMETHEUS_GMP_VERSION
+from inferstack.catalog.versions import PROMETHEUS_GMP_IMAGE, PROMETHEUS_GMP_VERSION
 from inferstack.components.gcp.identity import account_id, bind_workload_identity
 from inferstack.components.platform import MONITORING_NAMESPACE, PROMETHEUS_SERVICE_ACCOUNT, MetricsOutputs
 
@@ -28,7 +28,7 @@ METRIC_WRITER_ROLE = "roles/monitoring.metricWriter"
 
 def gmp_image(ref: str | None = None) -> dict[str, str]:
     """The drop-in image as kube-prometheus-stack's ``prometheusSpec.image`` (registry, repository, tag)."""
-    ref = ref or IMAGES["prometheus-gmp"]
+    ref = ref or PROMETHEUS_GMP_IMAGE
     registry, rest = ref.split("/", 1)
     repository, tag = rest.rsplit(":", 1)
     return {"registry": registry, "repository": repository, "tag": tag}

@@ -95,10 +95,11 @@ IMAGES: dict[str, str] = {
     "vllm-tpu": "docker.io/vllm/vllm-tpu:v0.11.1",
     # AWS Neuron Deep Learning Container with vLLM-Neuron 0.16 (SDK 2.31.1, the line covering Inf2/Trn1), github.com/aws-neuron/deep-learning-containers.
     "vllm-neuron": "public.ecr.aws/neuron/pytorch-inference-vllm-neuronx:0.16.0-neuronx-py312-sdk2.31.1-ubuntu24.04",
-    # Google Cloud Managed Service for Prometheus drop-in Prometheus (self-deployed collection exports to Monarch);
-    # the tag of Google's "self-deployed collection" guide (cloud.google.com/stackdriver/docs/managed-prometheus/setup-unmanaged).
-    "prometheus-gmp": "gke.gcr.io/prometheus-engine/prometheus:v2.53.5-gmp.9-gke.0",
 }
 
-#: Prometheus version of ``IMAGES["prometheus-gmp"]`` (the operator cannot parse it from the ``-gmp`` tag).
+#: Google Cloud Managed Service for Prometheus drop-in Prometheus (self-deployed collection: keeps its TSDB and exports
+#: to Monarch); the tag of Google's "self-deployed collection" guide
+#: (cloud.google.com/stackdriver/docs/managed-prometheus/setup-unmanaged), checked 2026-12-01.
+PROMETHEUS_GMP_IMAGE = "gke.gcr.io/prometheus-engine/prometheus:v2.53.5-gmp.9-gke.0"
+#: Prometheus version of ``PROMETHEUS_GMP_IMAGE`` (the operator cannot parse it from the ``-gmp`` tag).
 PROMETHEUS_GMP_VERSION = "v2.53.5"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inferstack.catalog.versions import IMAGES, PROMETHEUS_GMP_VERSION
+from inferstack.catalog.versions import PROMETHEUS_GMP_IMAGE, PROMETHEUS_GMP_VERSION
 from inferstack.components.gcp.metrics import METRIC_WRITER_ROLE, gmp_image, prometheus_values
 from inferstack.components.platform import MONITORING_NAMESPACE, PROMETHEUS_SERVICE_ACCOUNT
 from tests.conftest import GCP_STACKS, recording
@@ -12,7 +12,7 @@ from tests.conftest import GCP_STACKS, recording
 
 def test_gmp_image_split_and_values() -> None:
     img = gmp_image()
-    assert f"{img['registry']}/{img['repository']}:{img['tag']}" == IMAGES["prometheus-gmp"]
+    assert f"{img['registry']}/{img['repository']}:{img['tag']}" == PROMETHEUS_GMP_IMAGE
     v = prometheus_values("p@x.iam.gserviceaccount.com")
     assert v["prometheusSpec"]["version"] == PROMETHEUS_GMP_VERSION
     assert v["serviceAccount"]["annotations"] == {"iam.gke.io/gcp-service-account": "p@x.iam.gserviceaccount.com"}
