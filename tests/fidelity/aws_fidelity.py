@@ -575,6 +575,12 @@ def _region(base: str, region: str) -> Recording:
     stack, config, secrets = _stack(base)
     config["aws:region"] = region
     config["inferstack:residency"] = {**config.get("inferstack:residency", {}), "allowedRegions": [region]}
+    for pool in config.get("inferstack:acceleratorPools", []):  # reservations are zonal: drop the reserved rungs
+        ladder = [t for t in pool.get("ladder", []) if t.get("tier") != "reserved"]
+        if ladder:
+            pool["ladder"] = ladder
+        else:
+            pool.pop("ladder", None)
     return _run(stack, config, secrets)
 
 
