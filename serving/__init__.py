@@ -8,6 +8,8 @@ package loads no cloud SDK). The names in ``__all__`` are the stable surface; ev
   PodDisruptionBudget); ``Serving`` takes ``ServingArgs`` (``StackConfig.serving_args()`` builds them).
 - ``Placement`` and ``placement_for(model, pool, cloud, info)``: node selector, tolerations, device resource
   and scheduler of a model on its accelerator pool; ``model_storage_uri``: the registry URI a model serves.
+- ``LLMService`` and ``llm_inference_service``: a model on the LLM track, one KServe LLMInferenceService per
+  version in one routing group on the inference Gateway (``GatewayRef``).
 - Canary traffic: ``Traffic``, ``traffic``, ``CANARY_STEPS``, ``next_step``.
 - Typed args: ``ServingArgs``, ``ModelConfig``, ``CanaryConfig``, ``CapacityPlanConfig``, ``ScaleMetric`` (``inferstack.config``);
   ``PlatformOutputs`` and ``RegistryOutputs`` come from ``inferstack.components``.
@@ -22,6 +24,9 @@ _EXPORTS: dict[str, str] = {
     "Serving": "inferstack.serving.deploy",
     "ServingStack": "inferstack.serving.install",
     "ModelService": "inferstack.serving.inference",
+    "LLMService": "inferstack.serving.llm",
+    "llm_inference_service": "inferstack.serving.llm",
+    "GatewayRef": "inferstack.serving.gateway",
     "model_storage_uri": "inferstack.serving.deploy",
     "Placement": "inferstack.serving.placement",
     # ``placement`` is also the submodule's name, which would shadow the function: exported as placement_for.

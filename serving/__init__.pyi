@@ -4,6 +4,9 @@
 from inferstack.serving.deploy import Serving as Serving
 from inferstack.serving.install import ServingStack as ServingStack
 from inferstack.serving.inference import ModelService as ModelService
+from inferstack.serving.llm import LLMService as LLMService
+from inferstack.serving.llm import llm_inference_service as llm_inference_service
+from inferstack.serving.gateway import GatewayRef as GatewayRef
 from inferstack.serving.deploy import model_storage_uri as model_storage_uri
 from inferstack.serving.placement import Placement as Placement
 from inferstack.serving.placement import placement as placement_for
@@ -21,6 +24,8 @@ __all__ = [
     "CANARY_STEPS",
     "CanaryConfig",
     "CapacityPlanConfig",
+    "GatewayRef",
+    "LLMService",
     "ModelConfig",
     "ModelService",
     "Placement",
@@ -29,6 +34,7 @@ __all__ = [
     "ServingArgs",
     "ServingStack",
     "Traffic",
+    "llm_inference_service",
     "model_storage_uri",
     "next_step",
     "placement_for",

@@ -1,10 +1,11 @@
-"""The serving step of the program: the serving stack, team namespaces, service accounts and one InferenceService per model.
+"""The serving step of the program: the serving stack, team namespaces, service accounts and one component per model.
 
 :class:`Serving` composes :class:`~inferstack.serving.install.ServingStack`, a
 :class:`~inferstack.components.teams.TeamNamespace` per namespace that has models, the namespace's
 ``inferstack-serving`` service account (annotated with the registry's read-only identity: IRSA role ARN on EKS,
-Google service account on GKE; no API token mounted), :class:`~inferstack.components.teams.PlatformAdmins`, and a
-:class:`~inferstack.serving.inference.ModelService` per model entry.
+Google service account on GKE; no API token mounted), :class:`~inferstack.components.teams.PlatformAdmins`, and per
+model entry (:func:`model_component`) a :class:`~inferstack.serving.llm.LLMService` (``llm`` set) or a
+:class:`~inferstack.serving.inference.ModelService` (predictive).
 """
 
 from __future__ import annotations
@@ -20,17 +21,22 @@ from inferstack.registry.layout import storage_uri
 from inferstack.serving.canary import traffic
 from inferstack.serving.inference import ModelService
 from inferstack.serving.install import ServingStack
+from inferstack.serving.llm import LLMService, members
 from inferstack.serving.monitoring import ModelObservability, MonitoringStack
 from inferstack.serving.placement import placement
 from inferstack.serving.slo import SloRules
 
 
-def model_storage_uri(model: ModelConfig, registry: RegistryOutputs | None) -> pulumi.Output[str] | None:
-    """``<scheme>://<bucket>/models/<registryModel>/v<version>/`` of the version the spec serves (the canary's, if any)."""
+def registry_uri(registry: RegistryOutputs | None, registry_model: str, version: str) -> pulumi.Output[str] | None:
+    """``<scheme>://<bucket>/models/<registryModel>/v<version>/`` (None without a registry)."""
     if registry is None:
         return None
-    version = traffic(model).serving_version
-    return registry.bucket.apply(lambda bucket: storage_uri(registry.scheme, bucket, model.registry_model, version))
+    return registry.bucket.apply(lambda bucket: storage_uri(registry.scheme, bucket, registry_model, version))
+
+
+def model_storage_uri(model: ModelConfig, registry: RegistryOutputs | None) -> pulumi.Output[str] | None:
+    """``<scheme>://<bucket>/models/<registryModel>/v<version>/`` of the version the spec serves (the canary's, if any)."""
+    return registry_uri(registry, model.registry_model, traffic(model).serving_version)
 
 
 class Serving(pulumi.ComponentResource):
@@ -39,12 +45,13 @@ class Serving(pulumi.ComponentResource):
     Provisions :class:`ServingStack` (cert-manager, Knative Serving with Kourier, KServe); :class:`PlatformAdmins`;
     per team namespace (those of the models and ``teamNamespaces``) a :class:`TeamNamespace` and the ServiceAccount ``inferstack-serving`` annotated
     with the registry's read-only identity (``eks.amazonaws.com/role-arn`` or ``iam.gke.io/gcp-service-account``);
-    and per ``inferstack:models`` entry a :class:`ModelService` placed on its accelerator pool, serving
-    ``<scheme>://<bucket>/models/<registryModel>/v<version>/`` of the version the spec serves (the canary's, if any).
+    and per ``inferstack:models`` entry (:func:`model_component`) an :class:`LLMService` (``llm`` set: one
+    LLMInferenceService per version, weighted by the canary's percent) or a :class:`ModelService` (predictive),
+    placed on its accelerator pool, serving ``<scheme>://<bucket>/models/<registryModel>/v<version>/``.
 
     Args:
         name (str): component name; children are ``<name>-stack``, ``<name>-admins``, ``<name>-team-<ns>``,
-            ``<name>-<ns>-sa``, ``<name>-<ns>-<model>``.
+            ``<name>-<ns>-sa``, ``<name>-<ns>-<model>`` (ModelService or LLMService).
         args (ServingArgs): ``models``, ``accelerator_pools``, ``team_namespaces``, ``access_entries`` (bound on GKE)
             and ``policy`` (``platformAdminGroup``, ``allowPublicInference``); ``StackConfig.serving_args()``.
         platform (PlatformOutputs): provider, ``pools`` (node selectors and taints), workload identity and ``ready``.
@@ -54,7 +61,7 @@ class Serving(pulumi.ComponentResource):
 
     Outputs:
         stack (ServingStack), admins (PlatformAdmins), teams (dict[str, TeamNamespace]),
-        service_accounts (dict[str, k8s.core.v1.ServiceAccount]), models (list[ModelService]).
+        service_accounts (dict[str, k8s.core.v1.ServiceAccount]), models (list[ModelService | LLMService]).
         Registered outputs: ``models`` (``<namespace>/<name>``).
 
     Secure choices:
@@ -99,22 +106,10 @@ class Serving(pulumi.ComponentResource):
                 automount_service_account_token=False,
                 opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[team.namespace]),
             )
-        self.models: list[ModelService] = []
-        for model in args.models:
-            pool = args.pool(model.pool) if model.pool else None
-            info = platform.pools.get(model.pool) if model.pool else None
-            self.models.append(
-                ModelService(
-                    f"{name}-{model.namespace}-{model.name}",
-                    model,
-                    placement(model, pool, platform.cloud, info),
-                    model_storage_uri(model, registry),
-                    provider,
-                    public=model.public and args.policy.allow_public_inference,
-                    depends_on=[*self.stack.ready, self.service_accounts[model.namespace]],
-                    opts=pulumi.ResourceOptions(parent=self),
-                )
-            )
+        self.models: list[ModelService | LLMService] = [
+            model_component(f"{name}-{model.namespace}-{model.name}", model, args, platform, registry, self)
+            for model in args.models
+        ]
         # Observability and autoscaling (serving/monitoring.py): metrics stack, then per model its PodMonitor,
         # KEDA ScaledObject and Grafana dashboard.
         self.monitoring = MonitoringStack(f"{name}-monitoring", args.environment, platform, opts=pulumi.ResourceOptions(parent=self))
@@ -137,3 +132,36 @@ class Serving(pulumi.ComponentResource):
         ]
         self.register_outputs({"models": [f"{m.namespace}/{m.name}" for m in args.models]})
 
+
+def model_component(
+    name: str, model: ModelConfig, args: ServingArgs, platform: PlatformOutputs, registry: RegistryOutputs | None, serving: Serving
+) -> ModelService | LLMService:
+    """The component of one model: an :class:`LLMService` when ``llm`` is set, else a :class:`ModelService`."""
+    pool = args.pool(model.pool) if model.pool else None
+    info = platform.pools.get(model.pool) if model.pool else None
+    place = placement(model, pool, platform.cloud, info)
+    opts = pulumi.ResourceOptions(parent=serving)
+    sa = serving.service_accounts[model.namespace]
+    if model.llm is not None:
+        uris = {m.version: registry_uri(registry, model.registry_model, m.version) for m in members(model)}
+        adapters = {a.name: registry_uri(registry, a.registry_model, a.version) for a in model.llm.lora_adapters}
+        return LLMService(
+            name,
+            model,
+            place,
+            {k: v for k, v in uris.items() if v is not None},
+            platform.k8s_provider,
+            adapter_uris={k: v for k, v in adapters.items() if v is not None},
+            depends_on=[*serving.stack.ready, *serving.stack.llm_ready, sa],
+            opts=opts,
+        )
+    return ModelService(
+        name,
+        model,
+        place,
+        model_storage_uri(model, registry),
+        platform.k8s_provider,
+        public=model.public and args.policy.allow_public_inference,
+        depends_on=[*serving.stack.ready, sa],
+        opts=opts,
+    )

@@ -1,4 +1,4 @@
-"""One model served as a KServe InferenceService (Knative mode), with its PodDisruptionBudget.
+"""One predictive model served as a KServe InferenceService (Knative or Standard mode), with its PodDisruptionBudget.
 
 :func:`inference_service` builds the object (pure, tested without Pulumi); :class:`ModelService` declares it as a
 ``pulumi_kubernetes.apiextensions.CustomResource`` (``serving.kserve.io/v1beta1``) plus, for models that keep two
@@ -7,8 +7,11 @@ or more replicas, a ``policy/v1`` PodDisruptionBudget allowing one voluntary evi
 Secure and safe defaults: cluster-local (label ``networking.knative.dev/visibility: cluster-local``) unless the
 entry is ``public`` and the stack's policy allows it; runs under the namespace's ``inferstack-serving`` service
 account (read-only registry access through IRSA / Workload Identity, no API token mounted); CPU and memory limits
-equal the requests; the deployment mode is set to ``Knative`` on every InferenceService (``canaryTrafficPercent``
-is ignored in Standard mode); tag routing on (``latest-`` / ``prev-`` URLs).
+equal the requests; the deployment mode is set explicitly on every InferenceService: ``Knative`` (default: revisions,
+``canaryTrafficPercent``, tag routing with ``latest-`` / ``prev-`` URLs) or, per model, ``Standard`` (a plain
+Deployment; no canary split, which the config check refuses). Predictor pods carry ``inferstack.io/model`` and
+``inferstack.io/version`` (the version the spec serves: a canary revision carries the canary's). KServe's request
+batcher (``predictor.batcher``: ``maxBatchSize``, ``maxLatency`` in ms, ``timeout`` in s) when the model sets one.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ import pulumi_kubernetes as k8s
 from inferstack.catalog.accelerators import ACCELERATOR_LABEL
 from inferstack.checks.models import KPA_METRICS
 from inferstack.components.platform import SERVING_SERVICE_ACCOUNT
-from inferstack.config.serving import ModelConfig, ScaleMetric
+from inferstack.config.serving import DeploymentMode, ModelConfig, ScaleMetric
 from inferstack.serving.canary import traffic
+from inferstack.serving.metrics import POD_MODEL_LABEL, POD_VERSION_LABEL
 from inferstack.serving.placement import Placement
 from inferstack.serving.runtimes import model_args
 
@@ -30,15 +34,34 @@ API_VERSION = "serving.kserve.io/v1beta1"
 KIND = "InferenceService"
 DEPLOYMENT_MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
 DEPLOYMENT_MODE = "Knative"
+#: Annotation value per deployment mode (KServe v0.16+ names; the chart default is set to Knative in install.py).
+DEPLOYMENT_MODES: dict[DeploymentMode, str] = {DeploymentMode.KNATIVE: "Knative", DeploymentMode.STANDARD: "Standard"}
+#: KServe's autoscaler class annotation (Standard mode): ``hpa`` for cpu / memory, ``external`` when a KEDA
+#: ScaledObject declared beside the InferenceService scales it on Prometheus (rps, concurrency).
+KSERVE_AUTOSCALER_CLASS_ANNOTATION = "serving.kserve.io/autoscalerClass"
+HPA_METRICS = frozenset({ScaleMetric.CPU, ScaleMetric.MEMORY})
 TAG_ROUTING_ANNOTATION = "serving.kserve.io/enable-tag-routing"
 PROGRESS_DEADLINE_ANNOTATION = "serving.knative.dev/progress-deadline"
 AUTOSCALER_CLASS_ANNOTATION = "autoscaling.knative.dev/class"
 HPA_CLASS = "hpa.autoscaling.knative.dev"
 VISIBILITY_LABEL = "networking.knative.dev/visibility"
+STANDARD_VISIBILITY_LABEL = "networking.kserve.io/visibility"
 #: Label KServe puts on every predictor pod (the PDB's selector).
 ISVC_POD_LABEL = "serving.kserve.io/inferenceservice"
 STABLE_VERSION_ANNOTATION = "inferstack.io/stable-version"
 CANARY_VERSION_ANNOTATION = "inferstack.io/canary-version"
+
+
+def pod_labels(model: str, version: str) -> dict[str, str]:
+    """Labels of every serving pod (the PodMonitors and SLO queries select on them)."""
+    return {POD_MODEL_LABEL: model, POD_VERSION_LABEL: version}
+
+
+def batcher_spec(model: ModelConfig) -> dict[str, int]:
+    """``predictor.batcher``: requests per batch, longest wait in ms, batch timeout in s."""
+    assert model.batcher is not None
+    b = model.batcher
+    return {"maxBatchSize": b.max_batch_size, "maxLatency": b.max_latency_ms, "timeout": b.timeout_seconds}
 
 
 def inference_service(
@@ -52,17 +75,21 @@ def inference_service(
         "inferstack.io/registry-model": model.registry_model,
     }
     if not public:
-        labels[VISIBILITY_LABEL] = "cluster-local"
-    annotations = {
-        DEPLOYMENT_MODE_ANNOTATION: DEPLOYMENT_MODE,
-        TAG_ROUTING_ANNOTATION: "true",
-        PROGRESS_DEADLINE_ANNOTATION: f"{model.progress_deadline_seconds}s",
-        STABLE_VERSION_ANNOTATION: t.stable,
-    }
+        # Knative mode: no external Knative route; Standard mode: KServe creates no Ingress / HTTPRoute.
+        labels[VISIBILITY_LABEL if model.deployment_mode is DeploymentMode.KNATIVE else STANDARD_VISIBILITY_LABEL] = "cluster-local"
+    standard = model.deployment_mode is DeploymentMode.STANDARD
+    annotations = {DEPLOYMENT_MODE_ANNOTATION: DEPLOYMENT_MODES[model.deployment_mode]}
+    if standard:
+        hpa = model.scale_metric in HPA_METRICS
+        annotations[KSERVE_AUTOSCALER_CLASS_ANNOTATION] = "hpa" if hpa else "external"
+    else:
+        annotations[TAG_ROUTING_ANNOTATION] = "true"
+        annotations[PROGRESS_DEADLINE_ANNOTATION] = f"{model.progress_deadline_seconds}s"
+        if model.scale_metric not in KPA_METRICS:
+            annotations[AUTOSCALER_CLASS_ANNOTATION] = HPA_CLASS
+    annotations[STABLE_VERSION_ANNOTATION] = t.stable
     if t.canary:
         annotations[CANARY_VERSION_ANNOTATION] = t.canary
-    if model.scale_metric not in KPA_METRICS:
-        annotations[AUTOSCALER_CLASS_ANNOTATION] = HPA_CLASS
 
     model_spec: dict[str, Any] = {"modelFormat": {"name": model.format}}
     if model.runtime:
@@ -76,14 +103,18 @@ def inference_service(
 
     predictor: dict[str, Any] = {
         "serviceAccountName": SERVING_SERVICE_ACCOUNT,
+        "labels": pod_labels(model.name, t.serving_version),
         "minReplicas": model.min_replicas,
         "maxReplicas": model.max_replicas,
-        "scaleMetric": ScaleMetric(model.scale_metric).value,
-        "scaleTarget": model.scale_target,
-        "timeout": model.timeout_seconds,
     }
-    if t.percent is not None:
+    if not standard or model.scale_metric in HPA_METRICS:
+        predictor["scaleMetric"] = ScaleMetric(model.scale_metric).value
+        predictor["scaleTarget"] = model.scale_target
+    predictor["timeout"] = model.timeout_seconds
+    if t.percent is not None and not standard:
         predictor["canaryTrafficPercent"] = t.percent
+    if model.batcher is not None:
+        predictor["batcher"] = batcher_spec(model)
     if place.node_selector:
         predictor["nodeSelector"] = dict(place.node_selector)
     if place.tolerations:
@@ -110,12 +141,13 @@ def pdb_spec(model: ModelConfig) -> dict[str, Any]:
 
 
 class ModelService(pulumi.ComponentResource):
-    """One model as a KServe InferenceService (Knative mode) and, with two or more replicas, its PodDisruptionBudget.
+    """One predictive model as a KServe InferenceService and, with two or more replicas, its PodDisruptionBudget.
 
     Provisions a ``serving.kserve.io/v1beta1`` ``InferenceService`` built by :func:`inference_service` (deployment
-    mode ``Knative``, tag routing, progress deadline, ``minReplicas`` / ``maxReplicas``, scale metric and target,
-    timeout, ``canaryTrafficPercent`` while a canary runs, requests = limits, the placement's node selector,
-    tolerations and scheduler) and, when ``model.minReplicas`` >= 2, a ``policy/v1`` PodDisruptionBudget
+    mode ``Knative`` with tag routing, progress deadline and ``canaryTrafficPercent`` while a canary runs, or
+    ``Standard`` with KServe's HPA for cpu / memory and ``autoscalerClass: external`` otherwise; ``minReplicas`` /
+    ``maxReplicas``, timeout, the batcher if set, pod labels ``inferstack.io/model`` / ``inferstack.io/version``,
+    requests = limits, the placement's node selector, tolerations and scheduler) and, when ``model.minReplicas`` >= 2, a ``policy/v1`` PodDisruptionBudget
     ``<model>-predictor`` with ``maxUnavailable: 1``.
 
     Args:

@@ -5,6 +5,8 @@
   ``services`` (``network.servicesCidr``) for a VPC-native cluster; Private Google Access on (nodes have no public
   IPs); flow logs at 50 % sampling with all metadata.
 - A Cloud Router and Cloud NAT for the subnet's ranges only, logging errors, so private nodes can pull images.
+- A proxy-only subnet (``network.proxyOnlyCidr``, purpose ``REGIONAL_MANAGED_PROXY``, role ``ACTIVE``): the Envoy
+  proxies of regional internal Application Load Balancers, which the GKE inference Gateway (``gke-l7-rilb``) needs.
 - An ingress rule from the private control plane's /28 to the nodes (by network tag) on the admission-webhook ports
   (``catalog.ports.WEBHOOK_PORTS``: Knative 8443, KServe 9443); GKE's own rule opens only 443 and 10250
   (cert-manager's webhook listens on 10250).
@@ -45,9 +47,9 @@ def node_tag(stack: str) -> str:
 
 
 class GcpNetwork(pulumi.ComponentResource):
-    """Custom-mode VPC, regional subnet with ``pods``/``services`` ranges, Cloud Router + NAT, webhook firewall rule.
+    """Custom-mode VPC, regional subnet with ``pods``/``services`` ranges, proxy-only subnet, Cloud Router + NAT, webhook firewall rule.
 
-    Attributes: ``network``, ``subnet``, ``router``, ``nat``, ``webhook_firewall``.
+    Attributes: ``network``, ``subnet``, ``proxy_subnet``, ``router``, ``nat``, ``webhook_firewall``.
     """
 
     def __init__(
@@ -81,6 +83,17 @@ class GcpNetwork(pulumi.ComponentResource):
             log_config=gcp.compute.SubnetworkLogConfigArgs(
                 aggregation_interval="INTERVAL_5_SEC", flow_sampling=0.5, metadata="INCLUDE_ALL_METADATA"
             ),
+            opts=child,
+        )
+        self.proxy_subnet = gcp.compute.Subnetwork(
+            f"{name}-proxy-only",
+            name=f"{base}-proxy-only",
+            project=project,
+            region=region,
+            network=self.network.id,
+            ip_cidr_range=cfg.proxy_only_cidr,
+            purpose="REGIONAL_MANAGED_PROXY",
+            role="ACTIVE",
             opts=child,
         )
         self.router = gcp.compute.Router(f"{name}-router", name=f"{base}-router", project=project, region=region, network=self.network.id, opts=child)

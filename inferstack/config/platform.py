@@ -41,6 +41,9 @@ class NetworkConfig(StrictModel):
     )
     pods_cidr: str = Field("10.16.0.0/14", description="GKE secondary range for pods.")
     services_cidr: str = Field("10.20.0.0/20", description="GKE secondary range for services.")
+    proxy_only_cidr: str = Field(
+        "10.24.0.0/23", description="GCP proxy-only subnet of regional Envoy load balancers (the internal inference Gateway); /23 or larger."
+    )
 
     @field_validator("cidr")
     @classmethod

@@ -61,6 +61,9 @@ class Network(TypedDict):
     services_cidr: NotRequired[str]
     """GKE secondary range for services."""
 
+    proxy_only_cidr: NotRequired[str]
+    """GCP proxy-only subnet of regional Envoy load balancers (the internal inference Gateway); /23 or larger."""
+
 
 class AccessEntry(TypedDict):
     """An IAM role (AWS) or Google group/user (GCP) mapped to Kubernetes groups. Mirrors ``inferstack.config.platform.AccessEntry``."""

@@ -25,35 +25,37 @@ def isvcs(stack: str) -> dict[str, dict]:
     return {f"{i['metadata']['namespace']}/{i['metadata']['name']}": i for i in (redact(r.inputs) for r in recording(stack).by_type(ISVC))}
 
 
+def predictive(stack: str) -> list:
+    """The models served as InferenceServices (no ``llm``)."""
+    return [m for m in stack_config(stack).settings.models if m.llm is None]
+
+
 def serving_release(stack: str, suffix: str):
     return recording(stack).find(RELEASE, f"{stack}-serving-stack-{suffix}")
 
 
 @pytest.mark.parametrize("stack", REFERENCE_STACKS)
 def test_one_inference_service_per_model(stack):
-    cfg = stack_config(stack)
-    assert sorted(isvcs(stack)) == sorted(f"{m.namespace}/{m.name}" for m in cfg.settings.models)
+    assert sorted(isvcs(stack)) == sorted(f"{m.namespace}/{m.name}" for m in predictive(stack))
 
 
 @pytest.mark.parametrize("stack", ["prod", "gcp-prod"])
-def test_prod_stacks_serve_three_models_with_a_gpu_canary_and_inf2_or_tpu(stack):
+def test_prod_stacks_serve_predictive_models_on_gpu_and_inf2_or_tpu_and_a_batched_standard_model(stack):
     objs = isvcs(stack)
-    assert len(objs) >= 3
+    assert len(objs) >= 2
     limits = [o["spec"]["predictor"]["model"]["resources"]["limits"] for o in objs.values()]
-    gpu_canaries = [
-        o for o in objs.values()
-        if "nvidia.com/gpu" in o["spec"]["predictor"]["model"]["resources"]["limits"]
-        and 0 < o["spec"]["predictor"].get("canaryTrafficPercent", 0) < 100
-    ]
-    assert gpu_canaries
     special = "aws.amazon.com/neuron" if stack == "prod" else "google.com/tpu"
-    assert any(special in lim for lim in limits)
+    assert any(special in lim for lim in limits) and any("nvidia.com/gpu" in lim for lim in limits)
+    batched = [o for o in objs.values() if "batcher" in o["spec"]["predictor"]]
+    assert batched and all(o["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "Standard" for o in batched)
 
 
 @pytest.mark.parametrize("stack", REFERENCE_STACKS)
 def test_inference_services_are_knative_cluster_local_and_tag_routed(stack):
     for obj in isvcs(stack).values():
         meta = obj["metadata"]
+        if meta["annotations"]["serving.kserve.io/deploymentMode"] == "Standard":
+            continue  # tests/serving/test_llm.py::test_standard_mode_model_is_batched_cluster_local_and_external_scaled
         assert meta["annotations"]["serving.kserve.io/deploymentMode"] == "Knative"
         assert meta["annotations"]["serving.kserve.io/enable-tag-routing"] == "true"
         assert meta["annotations"]["serving.knative.dev/progress-deadline"].endswith("s")
@@ -68,25 +70,28 @@ def test_inference_services_are_knative_cluster_local_and_tag_routed(stack):
 def test_storage_uri_is_the_served_registry_version(stack):
     cfg = stack_config(stack)
     scheme = "s3" if cfg.cloud.value == "aws" else "gs"
-    for m in cfg.settings.models:
+    for m in predictive(stack):
         uri = isvcs(stack)[f"{m.namespace}/{m.name}"]["spec"]["predictor"]["model"]["storageUri"]
         assert uri.startswith(f"{scheme}://") and uri.endswith(f"/models/{m.registry_model}/v{traffic(m).serving_version}/")
 
 
-def test_canary_fields_follow_the_entry():
-    cfg = stack_config("prod")
-    chat = isvcs("prod")["team-nlp/chat"]
-    m = next(m for m in cfg.settings.models if m.name == "chat")
-    assert chat["spec"]["predictor"]["canaryTrafficPercent"] == m.canary.percent
-    assert chat["metadata"]["annotations"]["inferstack.io/stable-version"] == m.version
-    assert chat["metadata"]["annotations"]["inferstack.io/canary-version"] == m.canary.version
-    assert "canaryTrafficPercent" not in isvcs("prod")["team-nlp/summarize"]["spec"]["predictor"]
+@pytest.mark.parametrize("stack", REFERENCE_STACKS)
+def test_canary_fields_follow_the_entry(stack):
+    for m in predictive(stack):
+        pred = isvcs(stack)[f"{m.namespace}/{m.name}"]
+        t = traffic(m)
+        assert pred["spec"]["predictor"].get("canaryTrafficPercent") == t.percent
+        assert pred["metadata"]["annotations"]["inferstack.io/stable-version"] == m.version
+        assert pred["metadata"]["annotations"].get("inferstack.io/canary-version") == t.canary
+        assert pred["spec"]["predictor"]["labels"] == {"inferstack.io/model": m.name, "inferstack.io/version": t.serving_version}
 
 
 @pytest.mark.parametrize("stack", REFERENCE_STACKS)
 def test_accelerator_scheduling_matches_the_pool(stack):
     cfg = stack_config(stack)
-    for m in cfg.settings.models:
+    for m in predictive(stack):
+        if m.pool is None:
+            continue
         pred = isvcs(stack)[f"{m.namespace}/{m.name}"]["spec"]["predictor"]
         kind = cfg.pool(m.pool).kind
         assert pred["nodeSelector"]["inferstack.io/accelerator"] == kind
@@ -120,10 +125,15 @@ def test_service_accounts_carry_the_registry_reader_identity(stack):
 @pytest.mark.parametrize("stack", REFERENCE_STACKS)
 def test_pdb_only_for_models_keeping_two_replicas(stack):
     cfg = stack_config(stack)
-    pdbs = {redact(r.inputs)["spec"]["selector"]["matchLabels"]["serving.kserve.io/inferenceservice"]: redact(r.inputs)
-            for r in recording(stack).by_type("kubernetes:policy/v1:PodDisruptionBudget")}
-    assert sorted(pdbs) == sorted(m.name for m in cfg.settings.models if m.min_replicas >= 2)
-    assert all(p["spec"]["maxUnavailable"] == 1 for p in pdbs.values())
+    pdbs = [redact(r.inputs) for r in recording(stack).by_type("kubernetes:policy/v1:PodDisruptionBudget")]
+    isvc_pdbs = sorted(p["spec"]["selector"]["matchLabels"]["serving.kserve.io/inferenceservice"] for p in pdbs
+                       if "serving.kserve.io/inferenceservice" in p["spec"]["selector"]["matchLabels"])
+    assert isvc_pdbs == sorted(m.name for m in predictive(stack) if m.min_replicas >= 2)
+    llm_pdbs = sorted(p["metadata"]["name"] for p in pdbs if "inferstack.io/version" in p["spec"]["selector"]["matchLabels"])
+    assert llm_pdbs == sorted(
+        f"{m.name}-v{v}" for m in cfg.settings.models if m.llm is not None and m.min_replicas >= 2 for v in traffic(m).split
+    )
+    assert all(p["spec"]["maxUnavailable"] == 1 for p in pdbs)
 
 
 @pytest.mark.parametrize("stack", REFERENCE_STACKS)

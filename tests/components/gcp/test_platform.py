@@ -115,7 +115,8 @@ def stack(request: pytest.FixtureRequest) -> str:
 def test_network_subnet_ranges_nat_and_webhook_firewall(stack: str) -> None:
     rec = recording(stack)
     cfg = stack_config(stack)
-    (subnet,) = rec.by_type("gcp:compute/subnetwork:Subnetwork")
+    # The node subnet (the other one is the proxy-only subnet of the internal inference Gateway, tests/serving/test_llm.py).
+    (subnet,) = [s for s in rec.by_type("gcp:compute/subnetwork:Subnetwork") if s.inputs.get("purpose") != "REGIONAL_MANAGED_PROXY"]
     ranges = {r["rangeName"]: r["ipCidrRange"] for r in subnet.inputs["secondaryIpRanges"]}
     assert ranges == {"pods": cfg.settings.network.pods_cidr, "services": cfg.settings.network.services_cidr}
     assert subnet.inputs["privateIpGoogleAccess"] is True
@@ -230,8 +231,12 @@ def test_gpu_pools_attach_gpus_with_managed_drivers_tpu_pools_their_zone(stack: 
 def test_gke_models_select_and_tolerate_their_compute_class(stack: str) -> None:
     cfg = stack_config(stack)
     isvcs = {r.inputs["metadata"]["name"]: r.inputs for r in recording(stack).by_type("kubernetes:serving.kserve.io/v1beta1:InferenceService")}
+    # LLM-track models carry the same placement in their LLMInferenceService's pod template.
+    pods = {**{r.inputs["metadata"]["labels"]["inferstack.io/model"]: r.inputs["spec"]["template"]
+               for r in recording(stack).by_type("kubernetes:serving.kserve.io/v1alpha2:LLMInferenceService")},
+            **{name: isvc["spec"]["predictor"] for name, isvc in isvcs.items()}}
     for m in cfg.settings.models:
-        pred = isvcs[m.name]["spec"]["predictor"]
+        pred = pods[m.name]
         cc = f"inferstack-{m.pool}"
         assert pred["nodeSelector"][gnp.COMPUTE_CLASS_LABEL] == cc
         assert {"key": gnp.COMPUTE_CLASS_LABEL, "operator": "Equal", "value": cc, "effect": "NoSchedule"} in pred["tolerations"]

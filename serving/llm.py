@@ -1,0 +1,280 @@
+"""The LLM track: a model served as KServe ``LLMInferenceService`` objects (``serving.kserve.io/v1alpha2``), one per version.
+
+:func:`llm_inference_service` builds one object (pure, tested without Pulumi); :class:`LLMService` declares one per
+version the model's traffic names (:func:`~inferstack.serving.canary.traffic`): ``<model>-v<version>``.
+
+What KServe's LLMInferenceService controller makes of each object (v0.20.0, the well-known
+``LLMInferenceServiceConfig`` presets installed by ``kserve-runtime-configs``):
+
+- the vLLM workload: a Deployment of ``replicas`` pods, or with ``worker`` set a LeaderWorkerSet whose groups span
+  ``nodesPerReplica`` nodes (group size = ``parallelism.pipeline``), and with ``prefill`` set a second, prefill-only
+  workload whose KV cache the decode pods receive;
+- the scheduler (``router.scheduler: {}``): the endpoint picker (EPP, llm-d router; prefix-cache and load-aware
+  scoring) and an ``InferencePool`` (``inference.networking.k8s.io/v1``) selecting the version's pods;
+- the route (``router.route``): an ``HTTPRoute`` on the inference Gateway (``router.gateway.refs``, see
+  :mod:`~inferstack.serving.gateway`) whose backends are the InferencePools of every member of the *routing group*
+  ``<model>`` weighted by ``router.route.weight``. Stable and canary are both members: the canary's weight is
+  ``canary.percent``, the stable's ``100 - percent``; clients call ``/publishers/<namespace>/models/<model>/v1/...``
+  or send the model-routing header, never a version. ``inferstack rollout`` edits the stack file as for
+  InferenceServices; promote removes the stable object and gives the canary's (same name) the full weight.
+
+Config -> object: ``llm.vllm`` becomes vLLM flags of the ``main`` container (``--max-model-len``,
+``--max-num-seqs``, ``--max-num-batched-tokens``, ``--gpu-memory-utilization``, ``--[no-]enable-prefix-caching``,
+``--kv-cache-dtype``, ``--quantization``, ``--pipeline-parallel-size``) and ``spec.parallelism`` (KServe's template
+adds ``--tensor-parallel-size``); ``loraAdapters`` become ``spec.model.lora`` (the controller downloads them and adds
+``--enable-lora``, ``--max-lora-rank``, ``--lora-modules``). TPU and Neuron pools swap the container image for
+``IMAGES["vllm-tpu"]`` / ``IMAGES["vllm-neuron"]`` and drop flags their runtime lacks.
+
+Secure choices: pods run as the namespace's ``inferstack-serving`` service account (read-only registry identity, no
+API token mounted), non-root with the runtime's seccomp profile; requests equal limits; the Gateway is internal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from inferstack.catalog import accelerators
+from inferstack.catalog.accelerators import ACCELERATOR_LABEL, Family
+from inferstack.catalog.versions import IMAGES
+from inferstack.components.platform import SERVING_SERVICE_ACCOUNT
+from inferstack.config.serving import KvCacheDtype, LlmConfig, ModelConfig, Quantization
+from inferstack.serving.canary import traffic
+from inferstack.serving.gateway import DEFAULT_GATEWAY, GatewayRef
+from inferstack.serving.inference import CANARY_VERSION_ANNOTATION, STABLE_VERSION_ANNOTATION, pod_labels
+from inferstack.serving.placement import Placement
+
+API_VERSION = "serving.kserve.io/v1alpha2"
+KIND = "LLMInferenceService"
+#: Container of KServe's LLM workload template the engine flags go to.
+MAIN_CONTAINER = "main"
+#: vLLM images for the families KServe's default (CUDA) image does not drive.
+FAMILY_IMAGES: dict[Family, str] = {Family.TPU: IMAGES["vllm-tpu"], Family.NEURON: IMAGES["vllm-neuron"]}
+
+
+@dataclass(frozen=True)
+class Member:
+    """One version of a model on the LLM track and its share of the routing group's traffic."""
+
+    version: str
+    weight: int
+    role: str  # "stable" or "canary"
+
+
+def service_name(model: ModelConfig, version: str) -> str:
+    """``<model>-v<version>``: the LLMInferenceService of one version."""
+    return f"{model.name}-v{version}"
+
+
+def members(model: ModelConfig) -> list[Member]:
+    """The versions to run: the stable one, and the canary while one is declared (also at 0%: rolled back, kept)."""
+    t = traffic(model)
+    if t.canary is None:
+        return [Member(t.stable, 100, "stable")]
+    percent = t.percent if t.percent is not None else 0
+    return [Member(t.stable, 100 - percent, "stable"), Member(t.canary, percent, "canary")]
+
+
+def vllm_args(llm: LlmConfig, family: Family | None) -> list[str]:
+    """Engine flags of the ``main`` container (tensor parallelism comes from ``spec.parallelism``)."""
+    v = llm.vllm
+    args = [f"--max-model-len={v.max_model_len}", f"--max-num-seqs={v.max_num_seqs}"]
+    if v.max_num_batched_tokens is not None:
+        args.append(f"--max-num-batched-tokens={v.max_num_batched_tokens}")
+    if family is not Family.NEURON:
+        args.append(f"--gpu-memory-utilization={v.gpu_memory_utilization}")
+        args.append("--enable-prefix-caching" if v.enable_prefix_caching else "--no-enable-prefix-caching")
+    if v.kv_cache_dtype is not KvCacheDtype.AUTO:
+        args.append(f"--kv-cache-dtype={v.kv_cache_dtype.value}")
+    if v.quantization is not Quantization.NONE:
+        args.append(f"--quantization={v.quantization.value}")
+    if v.pipeline_parallel_size > 1:
+        args.append(f"--pipeline-parallel-size={v.pipeline_parallel_size}")
+    return args
+
+
+def pod_spec(model: ModelConfig, place: Placement, family: Family | None, args: list[str], devices: int | None = None) -> dict[str, Any]:
+    """A workload pod spec: service account without token, placement, hardened pod, the ``main`` container."""
+    if devices is not None and place.devices:
+        place = Placement({k: devices for k in place.devices}, place.node_selector, place.tolerations, place.scheduler_name)
+    container: dict[str, Any] = {
+        "name": MAIN_CONTAINER,
+        "args": args,
+        "resources": place.resources(model.cpu, model.memory),
+        # Pod Security "restricted" (KServe's preset sets the same; stated here so the object says it). The root
+        # filesystem stays writable: the NVIDIA container toolkit's CDI hook writes to it.
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "runAsNonRoot": True,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+    }
+    if family in FAMILY_IMAGES:
+        container["image"] = FAMILY_IMAGES[family]
+    spec: dict[str, Any] = {
+        "serviceAccountName": SERVING_SERVICE_ACCOUNT,
+        "automountServiceAccountToken": False,
+        "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [container],
+    }
+    if place.node_selector:
+        spec["nodeSelector"] = dict(place.node_selector)
+    if place.tolerations:
+        spec["tolerations"] = [dict(x) for x in place.tolerations]
+    if place.scheduler_name:
+        spec["schedulerName"] = place.scheduler_name
+    return spec
+
+
+def llm_inference_service(
+    model: ModelConfig,
+    member: Member,
+    place: Placement,
+    storage_uri: pulumi.Input[str] | None,
+    adapter_uris: dict[str, pulumi.Input[str]] | None = None,
+    gateway: GatewayRef = DEFAULT_GATEWAY,
+) -> dict[str, Any]:
+    """The LLMInferenceService of one version of ``model`` (``storage_uri`` None: a placeholder KServe rejects)."""
+    llm = model.llm
+    if llm is None:
+        raise ValueError(f"model {model.name} has no llm settings")
+    t = traffic(model)
+    kind = place.node_selector.get(ACCELERATOR_LABEL)
+    acc = accelerators.CATALOG.get(kind) if kind else None
+    family = acc.family if acc else None
+    labels = {
+        "app.kubernetes.io/managed-by": "inferstack",
+        "app.kubernetes.io/part-of": "inferstack-serving",
+        "inferstack.io/registry-model": model.registry_model,
+        **pod_labels(model.name, member.version),
+    }
+    annotations = {STABLE_VERSION_ANNOTATION: t.stable, "inferstack.io/role": member.role}
+    if t.canary:
+        annotations[CANARY_VERSION_ANNOTATION] = t.canary
+
+    model_spec: dict[str, Any] = {"uri": storage_uri if storage_uri is not None else "", "name": model.name}
+    if llm.lora_adapters:
+        uris = adapter_uris or {}
+        model_spec["lora"] = {
+            "adapters": [{"name": a.name, "uri": uris.get(a.name, "")} for a in llm.lora_adapters],
+            "maxRank": llm.max_lora_rank,
+            "maxAdapters": len(llm.lora_adapters),
+        }
+    args = vllm_args(llm, family)
+    parallelism: dict[str, int] = {"tensor": llm.vllm.tensor_parallel_size}
+    if llm.vllm.pipeline_parallel_size > 1:
+        parallelism["pipeline"] = llm.vllm.pipeline_parallel_size
+    spec: dict[str, Any] = {
+        "model": model_spec,
+        "replicas": model.min_replicas,
+        "parallelism": parallelism,
+        "labels": pod_labels(model.name, member.version),
+        "template": pod_spec(model, place, family, args),
+    }
+    if llm.nodes_per_replica > 1:
+        spec["worker"] = pod_spec(model, place, family, args)
+    if llm.prefill_decode is not None:
+        pd = llm.prefill_decode
+        prefill_devices = pd.prefill_accelerators or model.accelerators
+        spec["prefill"] = {
+            "replicas": pd.prefill_replicas,
+            "parallelism": {"tensor": prefill_devices * (acc.cores_per_device if acc else 1)},
+            "labels": pod_labels(model.name, member.version),
+            "template": pod_spec(model, place, family, args, devices=prefill_devices),
+        }
+    spec["router"] = {
+        "gateway": {"refs": [gateway.ref()]},
+        "route": {"group": model.name, "weight": member.weight},
+        "scheduler": {},
+    }
+    return {
+        "apiVersion": API_VERSION,
+        "kind": KIND,
+        "metadata": {
+            "name": service_name(model, member.version),
+            "namespace": model.namespace,
+            "labels": labels,
+            "annotations": annotations,
+        },
+        "spec": spec,
+    }
+
+
+class LLMService(pulumi.ComponentResource):
+    """One model on the LLM track: an LLMInferenceService per served version, in one routing group.
+
+    Provisions, per version of :func:`members` (the stable one, and the canary while declared), a
+    ``serving.kserve.io/v1alpha2`` ``LLMInferenceService`` ``<model>-v<version>`` built by
+    :func:`llm_inference_service`: vLLM engine flags and parallelism from ``llm.vllm``, LoRA adapters, optional
+    prefill/decode and multi-node (LeaderWorkerSet) workloads, the managed scheduler (EPP + InferencePool) and a
+    route on the inference Gateway in routing group ``<model>`` weighted by the canary's percent; with
+    ``minReplicas`` >= 2 a ``policy/v1`` PodDisruptionBudget ``<model>-v<version>`` (``maxUnavailable: 1``).
+
+    Args:
+        name (str): component name; children are ``<name>-v<version>`` and ``<name>-v<version>-pdb``.
+        model (ModelConfig): the ``inferstack:models`` entry with ``llm`` set (pool, accelerators, cpu, memory,
+            minReplicas default 1, version, canary default None).
+        place (Placement): node selector, tolerations and device resource on the model's pool.
+        storage_uris (dict[str, pulumi.Input[str]]): registry URI per version (missing: empty URI, KServe rejects).
+        adapter_uris (dict[str, pulumi.Input[str]] | None, default None): registry URI per LoRA adapter name.
+        provider (k8s.Provider): provider of the cluster.
+        gateway (GatewayRef, default the inference Gateway): where the routes attach.
+        depends_on (list[pulumi.Resource] | None, default None): what the objects wait for (controller, Gateway).
+        opts (pulumi.ResourceOptions | None, default None): options of the component.
+
+    Outputs:
+        services (dict[str, k8s.apiextensions.CustomResource]): per version.
+        pdbs (dict[str, k8s.policy.v1.PodDisruptionBudget]): per version, when ``minReplicas`` >= 2 (one voluntary
+        eviction at a time among the version's pods, selected by ``inferstack.io/model`` / ``inferstack.io/version``).
+        Registered outputs: ``name``, ``namespace``, ``split`` (percent per version).
+
+    Secure choices:
+        - pods run as ``inferstack-serving`` (read-only registry identity), no API token, non-root, RuntimeDefault seccomp;
+        - requests equal limits; routes only through the internal inference Gateway.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        model: ModelConfig,
+        place: Placement,
+        storage_uris: dict[str, pulumi.Input[str]],
+        provider: k8s.Provider,
+        adapter_uris: dict[str, pulumi.Input[str]] | None = None,
+        gateway: GatewayRef = DEFAULT_GATEWAY,
+        depends_on: list[pulumi.Resource] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("inferstack:serving:LLMService", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on or [])
+        self.services: dict[str, k8s.apiextensions.CustomResource] = {}
+        self.pdbs: dict[str, k8s.policy.v1.PodDisruptionBudget] = {}
+        for member in members(model):
+            obj = llm_inference_service(model, member, place, storage_uris.get(member.version), adapter_uris, gateway)
+            self.services[member.version] = k8s.apiextensions.CustomResource(
+                f"{name}-v{member.version}",
+                api_version=obj["apiVersion"],
+                kind=obj["kind"],
+                metadata=obj["metadata"],
+                spec=obj["spec"],
+                opts=child,
+            )
+            if model.min_replicas >= 2:
+                self.pdbs[member.version] = k8s.policy.v1.PodDisruptionBudget(
+                    f"{name}-v{member.version}-pdb",
+                    metadata=k8s.meta.v1.ObjectMetaArgs(
+                        name=service_name(model, member.version),
+                        namespace=model.namespace,
+                        labels={"app.kubernetes.io/managed-by": "inferstack"},
+                    ),
+                    spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+                        max_unavailable=1,
+                        selector=k8s.meta.v1.LabelSelectorArgs(match_labels=pod_labels(model.name, member.version)),
+                    ),
+                    opts=child,
+                )
+        self.register_outputs({"name": model.name, "namespace": model.namespace, "split": traffic(model).split})
