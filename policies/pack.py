@@ -18,6 +18,7 @@ from inferstack.policies.entry import PolicyEntry
 from inferstack.policies.rules import (
     accelerators,
     aws_iam,
+    capacity,
     encryption,
     exposure,
     gke_nodes,
@@ -36,7 +37,7 @@ PACK_NAME = "inferstack"
 
 #: The rule modules, in report order.
 RULE_MODULES = (encryption, logging, iam, aws_iam, rbac, residency, exposure, network, gke_nodes, protection, accelerators,
-                lifecycle, pod_security, kubernetes)
+                capacity, lifecycle, pod_security, kubernetes)
 
 #: Every policy's entry, in report order.
 ENTRIES: tuple[PolicyEntry, ...] = tuple(entry for module in RULE_MODULES for entry in module.ENTRIES)

@@ -289,7 +289,7 @@ class AcceleratorPools(pulumi.ComponentResource):
                         f"{name}-{np_name}",
                         api_version="karpenter.sh/v1",
                         kind="NodePool",
-                        metadata={"name": np_name, "labels": {**labels, WORKLOAD_LABEL: pool.workload.value} if tier else labels},
+                        metadata={"name": np_name, "labels": {**labels, WORKLOAD_LABEL: pool.workload.value}},
                         spec=node_pool_spec(plan, np_name, types, nodes, weight, zones, pool.name, prod, tier),
                         opts=pulumi.ResourceOptions(parent=self, provider=k8s_provider, depends_on=[*depends_on, node_class]),
                     )

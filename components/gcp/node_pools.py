@@ -216,12 +216,9 @@ def compute_class_spec(plan: GkePoolPlan, node_pool_names: Mapping[str, str]) ->
 
 
 def compute_class_labels(plan: GkePoolPlan) -> dict[str, str]:
-    """Labels of a pool's ComputeClass: pool and accelerator, and for a ladder the workload class (which the
-    capacity-ladder policy reads)."""
-    labels = {POOL_LABEL: plan.pool.name, ACCELERATOR_LABEL: plan.accelerator.kind}
-    if plan.pool.ladder is not None:
-        labels[WORKLOAD_LABEL] = plan.pool.workload.value
-    return labels
+    """Labels of a pool's ComputeClass: pool, accelerator and workload class (which the capacity-ladder policy
+    reads)."""
+    return {POOL_LABEL: plan.pool.name, ACCELERATOR_LABEL: plan.accelerator.kind, WORKLOAD_LABEL: plan.pool.workload.value}
 
 
 def reservation_affinity(np: GkeNodePoolPlan) -> gcp.container.NodePoolNodeConfigReservationAffinityArgs | None:
