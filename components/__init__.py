@@ -5,11 +5,13 @@ this package loads no cloud SDK; ``AwsPlatform`` loads pulumi_aws and ``GcpPlatf
 The names in ``__all__`` are the stable surface (semantic versioning); modules and names not listed are private.
 
 - Platforms: ``AwsPlatform`` (EKS) and ``GcpPlatform`` (GKE), each built from the per-concept components below.
-- AWS parts: ``PlatformKey``, ``Network``, ``EksCluster``, ``Karpenter``, ``AcceleratorPools``, ``DevicePlugins``.
-- GCP parts: ``GcpKey``, ``GcpNetwork``, ``GkeCluster``, ``GkeAcceleratorPools``.
+- AWS parts: ``PlatformKey``, ``Network``, ``EksCluster``, ``Karpenter``, ``AcceleratorPools``, ``DevicePlugins``,
+  ``AwsMetrics``.
+- GCP parts: ``GcpKey``, ``GcpNetwork``, ``GkeCluster``, ``GkeAcceleratorPools``, ``GcpMetrics``.
 - Registry and secrets: ``AwsRegistry``, ``GcpRegistry``, ``AwsSecrets``, ``GcpSecrets``, ``ExternalSecrets``.
 - Kubernetes add-ons: ``TeamNamespace``, ``PlatformAdmins``.
-- Contracts between layers: ``PlatformOutputs``, ``PoolInfo``, ``WorkloadIdentity``, ``RegistryOutputs``.
+- Contracts between layers: ``PlatformOutputs``, ``PoolInfo``, ``WorkloadIdentity``, ``RegistryOutputs``,
+  ``MetricsOutputs``.
 - Accelerator catalog: ``CATALOG``, ``Accelerator``, ``Shape``, ``Family``, ``lookup``, ``kinds_for`` and the TPU
   topology helpers.
 - Typed args: each component's ``*Args`` model (``AwsPlatformArgs``, ``GcpPlatformArgs``, ``RegistryArgs``,
@@ -38,11 +40,13 @@ _EXPORTS: dict[str, str] = {
     "Karpenter": f"{_AWS}.karpenter",
     "AcceleratorPools": f"{_AWS}.node_pools",
     "DevicePlugins": f"{_AWS}.device_plugins",
+    "AwsMetrics": f"{_AWS}.metrics",
     "GcpPlatform": f"{_GCP}.platform",
     "GcpKey": f"{_GCP}.kms",
     "GcpNetwork": f"{_GCP}.network",
     "GkeCluster": f"{_GCP}.cluster",
     "GkeAcceleratorPools": f"{_GCP}.node_pools",
+    "GcpMetrics": f"{_GCP}.metrics",
     # registry, secrets, add-ons
     "AwsRegistry": f"{_AWS}.registry",
     "AwsSecrets": f"{_AWS}.secrets",
@@ -56,6 +60,7 @@ _EXPORTS: dict[str, str] = {
     "PoolInfo": "inferstack.components.platform",
     "WorkloadIdentity": "inferstack.components.platform",
     "RegistryOutputs": "inferstack.components.platform",
+    "MetricsOutputs": "inferstack.components.platform",
     # accelerator catalog
     "CATALOG": _ACC,
     "Accelerator": _ACC,

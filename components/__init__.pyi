@@ -8,11 +8,13 @@ from inferstack.components.aws.cluster import EksCluster as EksCluster
 from inferstack.components.aws.karpenter import Karpenter as Karpenter
 from inferstack.components.aws.node_pools import AcceleratorPools as AcceleratorPools
 from inferstack.components.aws.device_plugins import DevicePlugins as DevicePlugins
+from inferstack.components.aws.metrics import AwsMetrics as AwsMetrics
 from inferstack.components.gcp.platform import GcpPlatform as GcpPlatform
 from inferstack.components.gcp.kms import GcpKey as GcpKey
 from inferstack.components.gcp.network import GcpNetwork as GcpNetwork
 from inferstack.components.gcp.cluster import GkeCluster as GkeCluster
 from inferstack.components.gcp.node_pools import GkeAcceleratorPools as GkeAcceleratorPools
+from inferstack.components.gcp.metrics import GcpMetrics as GcpMetrics
 from inferstack.components.aws.registry import AwsRegistry as AwsRegistry
 from inferstack.components.aws.secrets import AwsSecrets as AwsSecrets
 from inferstack.components.gcp.registry import GcpRegistry as GcpRegistry
@@ -24,6 +26,7 @@ from inferstack.components.platform import PlatformOutputs as PlatformOutputs
 from inferstack.components.platform import PoolInfo as PoolInfo
 from inferstack.components.platform import WorkloadIdentity as WorkloadIdentity
 from inferstack.components.platform import RegistryOutputs as RegistryOutputs
+from inferstack.components.platform import MetricsOutputs as MetricsOutputs
 from inferstack.catalog.accelerators import CATALOG as CATALOG
 from inferstack.catalog.accelerators import Accelerator as Accelerator
 from inferstack.catalog.accelerators import Shape as Shape
@@ -85,6 +88,7 @@ __all__ = [
     "AcceleratorPoolConfig",
     "AcceleratorPools",
     "AccessEntry",
+    "AwsMetrics",
     "AwsPlatform",
     "AwsPlatformArgs",
     "AwsRegistry",
@@ -112,6 +116,7 @@ __all__ = [
     "GKE_TPU_ACCELERATOR_LABEL",
     "GKE_TPU_TOPOLOGY_LABEL",
     "GcpKey",
+    "GcpMetrics",
     "GcpNetwork",
     "GcpPlatform",
     "GcpPlatformArgs",
@@ -121,6 +126,7 @@ __all__ = [
     "GkeCluster",
     "InferstackConfig",
     "Karpenter",
+    "MetricsOutputs",
     "ModelConfig",
     "Network",
     "NetworkConfig",

@@ -10,6 +10,8 @@ package loads no cloud SDK). The names in ``__all__`` are the stable surface; ev
   and scheduler of a model on its accelerator pool; ``model_storage_uri``: the registry URI a model serves.
 - ``LLMService`` and ``llm_inference_service``: a model on the LLM track, one KServe LLMInferenceService per
   version in one routing group on the inference Gateway (``GatewayRef``).
+- ``MonitoringStack`` (kube-prometheus-stack and KEDA from pinned charts, the platform's monitors) and one
+  ``ModelObservability`` per model (PodMonitor, KEDA ScaledObject, Grafana dashboard).
 - Canary traffic: ``Traffic``, ``traffic``, ``CANARY_STEPS``, ``next_step``.
 - Typed args: ``ServingArgs``, ``ModelConfig``, ``CanaryConfig``, ``CapacityPlanConfig``, ``ScaleMetric`` (``inferstack.config``);
   ``PlatformOutputs`` and ``RegistryOutputs`` come from ``inferstack.components``.
@@ -27,6 +29,8 @@ _EXPORTS: dict[str, str] = {
     "LLMService": "inferstack.serving.llm",
     "llm_inference_service": "inferstack.serving.llm",
     "GatewayRef": "inferstack.serving.gateway",
+    "MonitoringStack": "inferstack.serving.monitoring",
+    "ModelObservability": "inferstack.serving.monitoring",
     "model_storage_uri": "inferstack.serving.deploy",
     "Placement": "inferstack.serving.placement",
     # ``placement`` is also the submodule's name, which would shadow the function: exported as placement_for.

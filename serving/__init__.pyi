@@ -7,6 +7,8 @@ from inferstack.serving.inference import ModelService as ModelService
 from inferstack.serving.llm import LLMService as LLMService
 from inferstack.serving.llm import llm_inference_service as llm_inference_service
 from inferstack.serving.gateway import GatewayRef as GatewayRef
+from inferstack.serving.monitoring import MonitoringStack as MonitoringStack
+from inferstack.serving.monitoring import ModelObservability as ModelObservability
 from inferstack.serving.deploy import model_storage_uri as model_storage_uri
 from inferstack.serving.placement import Placement as Placement
 from inferstack.serving.placement import placement as placement_for
@@ -27,7 +29,9 @@ __all__ = [
     "GatewayRef",
     "LLMService",
     "ModelConfig",
+    "ModelObservability",
     "ModelService",
+    "MonitoringStack",
     "Placement",
     "ScaleMetric",
     "Serving",

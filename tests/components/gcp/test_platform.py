@@ -163,9 +163,9 @@ def test_cluster_private_encrypted_identity_shielded(stack: str) -> None:
 def test_nodes_least_privilege_account_and_hardened_config(stack: str) -> None:
     rec = recording(stack)
     (key,) = rec.by_type("gcp:kms/cryptoKey:CryptoKey")
-    members = rec.by_type("gcp:projects/iAMMember:IAMMember")
-    assert sorted(m.inputs["role"] for m in members) == sorted(NODE_ROLES)
     accounts = {a.outputs["email"] for a in rec.by_type("gcp:serviceaccount/account:Account") if a.name.endswith("-nodes")}
+    members = [m for m in rec.by_type("gcp:projects/iAMMember:IAMMember") if m.inputs["member"] in {f"serviceAccount:{a}" for a in accounts}]
+    assert sorted(m.inputs["role"] for m in members) == sorted(NODE_ROLES)
     for np in rec.by_type(NODEPOOL):
         nc = np.inputs["nodeConfig"]
         assert nc["serviceAccount"] in accounts
