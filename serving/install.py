@@ -71,6 +71,9 @@ def knative_serving_spec(args: ServingArgs) -> dict[str, Any]:
             },
             "defaults": {"max-revision-timeout-seconds": str(MAX_REVISION_TIMEOUT_SECONDS)},
             "autoscaler": {"enable-scale-to-zero": "true" if args.environment is Environment.DEV else "false"},
+            # The queue-proxy's request metrics as Prometheus on its ``http-usermetric`` port (default ``none``: none
+            # exported), which the models' PodMonitors scrape (serving/monitoring.py).
+            "observability": {"request-metrics-protocol": "prometheus"},
         },
     }
 

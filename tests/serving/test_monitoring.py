@@ -127,3 +127,9 @@ def test_gcp_prometheus_is_gmp_drop_in_with_workload_identity() -> None:
     # GKE: managed DCGM and the Google-hosted gateway report to Cloud Monitoring, not to the in-cluster Prometheus.
     names = {r.inputs["metadata"]["name"] for r in recording("gcp-prod").by_type("kubernetes:monitoring.coreos.com/v1:ServiceMonitor")}
     assert "dcgm-exporter" not in names
+
+
+@pytest.mark.parametrize("stack", ["prod", "gcp-prod"])
+def test_knative_queue_proxy_exports_prometheus_request_metrics(stack: str) -> None:
+    (ks,) = recording(stack).by_type("kubernetes:operator.knative.dev/v1beta1:KnativeServing")
+    assert ks.inputs["spec"]["config"]["observability"] == {"request-metrics-protocol": "prometheus"}
