@@ -77,6 +77,13 @@ def check_tpu_topology(cfg: StackConfig) -> Iterable[ConfigIssue]:
             for key, value in (("minNodes", pool.min_nodes), ("onDemandBaseline", pool.on_demand_baseline)):
                 if value not in (0, hosts):
                     yield ConfigIssue((*loc, key), f"a multi-host slice scales as a whole: {key} must be 0 or {hosts}, got {value}")
+            for j, rung in enumerate(pool.ladder or []):
+                for key, value in (("minNodes", rung.min_nodes), ("maxNodes", min(rung.max_nodes, pool.max_nodes))):
+                    if value not in ((0, hosts) if key == "minNodes" else (hosts,)):
+                        allowed = f"0 or {hosts}" if key == "minNodes" else str(hosts)
+                        yield ConfigIssue(
+                            (*loc, "ladder", j, key), f"a multi-host slice scales as a whole: each rung's {key} must be {allowed}, got {value}"
+                        )
             for m, model in enumerate(cfg.settings.models):
                 if model.pool == pool.name:
                     yield ConfigIssue(

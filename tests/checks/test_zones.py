@@ -108,3 +108,12 @@ def test_gpu_pool_zones_follow_the_catalogue_on_europe_west1() -> None:
     config["inferstack:residency"] = {"allowedRegions": ["europe-west1"]}
     cfg = load_stack("t", config)
     assert pool_zones(cfg, cfg.settings.accelerator_pools[0]) == ["europe-west1-b", "europe-west1-c"]
+
+
+def test_multi_host_slice_rungs_hold_whole_slices() -> None:
+    pools = [{"name": "slice", "kind": "tpu-v5e", "tpuTopology": "4x4", "maxNodes": 4,
+              "ladder": [{"tier": "spot", "maxNodes": 2}, {"tier": "on-demand", "maxNodes": 4}]}]
+    found = issues(gcp_config(pools, []))
+    assert found == ["inferstack:acceleratorPools[0].ladder[0].maxNodes: a multi-host slice scales as a whole: each rung's maxNodes must be 4, got 2"]
+    pools[0]["ladder"][0]["maxNodes"] = 4
+    load_stack("t", gcp_config(pools, []))
