@@ -4,9 +4,11 @@ Who scales what (pure rules, :func:`uses_keda`):
 
 - LLM models (LLMInferenceService): KEDA, on vLLM's queue (``waiting-requests``), generation throughput
   (``tokens-per-second``) or KV-cache use (``kv-cache``, percent). The LLMInferenceService CRD has no scale
-  subresource (KServe v0.20.0), so the ScaledObject targets the workload KServe creates for it: the Deployment
-  ``<name>-kserve`` (single node) or the LeaderWorkerSet ``<name>-kserve-mn`` (``nodesPerReplica`` > 1). KServe keeps
-  that workload's replicas when the LLMInferenceService sets none (``PreserveDeploymentReplicas``).
+  subresource (KServe v0.20.0), so each version's ScaledObject ``<model>-v<version>`` (stable and canary are
+  separate LLMInferenceServices, serving/llm.py) targets the workload KServe creates for it: the Deployment
+  ``<model>-v<version>-kserve`` (single node) or the LeaderWorkerSet ``<model>-v<version>-kserve-mn``
+  (``nodesPerReplica`` > 1), on that version's series. KServe keeps that workload's replicas only when the
+  LLMInferenceService sets no ``replicas`` (``PreserveDeploymentReplicas``).
 - Standard-mode predictive models scaled on ``rps`` or ``concurrency``: KEDA, on the model server's request
   histogram, targeting the Deployment ``<name>-predictor``; the InferenceService carries
   ``serving.kserve.io/autoscalerClass: external`` (serving/inference.py) so KServe creates no HPA of its own.
@@ -27,6 +29,7 @@ from inferstack.components.platform import MONITORING_NAMESPACE
 from inferstack.config import Environment
 from inferstack.config.serving import DeploymentMode, ModelConfig, ScaleMetric
 from inferstack.serving import metrics
+from inferstack.serving.llm import members, service_name
 
 API_VERSION = "keda.sh/v1alpha1"
 KIND = "ScaledObject"
@@ -59,49 +62,65 @@ def uses_keda(model: ModelConfig) -> bool:
     return DeploymentMode(model.deployment_mode) is DeploymentMode.STANDARD and ScaleMetric(model.scale_metric) in KEDA_PREDICTIVE_METRICS
 
 
-def scale_target_ref(model: ModelConfig) -> dict[str, str]:
-    """The workload KEDA scales (names as KServe v0.20.0 creates them)."""
+def scaled_names(model: ModelConfig) -> list[tuple[str, str | None]]:
+    """``(object name, version)`` of each workload KEDA scales: per version for LLMs (each version is its own
+    LLMInferenceService ``<model>-v<version>``, stable and canary), else the model's one (version None: all)."""
+    if model.llm is not None:
+        return [(service_name(model, m.version), m.version) for m in members(model)]
+    return [(model.name, None)]
+
+
+def scale_target_ref(model: ModelConfig, name: str | None = None) -> dict[str, str]:
+    """The workload KEDA scales (names as KServe v0.20.0 creates them from the object ``name``)."""
+    name = name or scaled_names(model)[0][0]
     if model.llm is not None:
         if model.llm.nodes_per_replica > 1:
-            return {"apiVersion": "leaderworkerset.x-k8s.io/v1", "kind": "LeaderWorkerSet", "name": f"{model.name}-kserve-mn"}
-        return {"apiVersion": "apps/v1", "kind": "Deployment", "name": f"{model.name}-kserve"}
-    return {"apiVersion": "apps/v1", "kind": "Deployment", "name": f"{model.name}-predictor"}
+            return {"apiVersion": "leaderworkerset.x-k8s.io/v1", "kind": "LeaderWorkerSet", "name": f"{name}-kserve-mn"}
+        return {"apiVersion": "apps/v1", "kind": "Deployment", "name": f"{name}-kserve"}
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "name": f"{name}-predictor"}
 
 
-def trigger_query(model: ModelConfig) -> tuple[str, str]:
-    """``(PromQL, KEDA metricType)`` of the model's scale metric, built from the metrics catalogue."""
+def trigger_query(model: ModelConfig, version: str | None = None) -> tuple[str, str]:
+    """``(PromQL, KEDA metricType)`` of the model's scale metric (of one version, or all), from the metrics catalogue."""
     track = metrics.track_of(model)
     ns, name = model.namespace, model.name
     metric = ScaleMetric(model.scale_metric)
     if metric is ScaleMetric.WAITING_REQUESTS:
-        return metrics.waiting_requests(track, ns, name), "AverageValue"
+        return metrics.waiting_requests(track, ns, name, version), "AverageValue"
     if metric is ScaleMetric.TOKENS_PER_SECOND:
-        return metrics.tokens_per_second(track, ns, name, window=RATE_WINDOW), "AverageValue"
+        return metrics.tokens_per_second(track, ns, name, version, window=RATE_WINDOW), "AverageValue"
     if metric is ScaleMetric.KV_CACHE:
-        return metrics.kv_cache_usage(track, ns, name, percent=True), "Value"
+        return metrics.kv_cache_usage(track, ns, name, version, percent=True), "Value"
     if metric is ScaleMetric.RPS:
-        return metrics.request_rate(track, ns, name, window=RATE_WINDOW), "AverageValue"
+        return metrics.request_rate(track, ns, name, version, window=RATE_WINDOW), "AverageValue"
     if metric is ScaleMetric.CONCURRENCY:
         # Little's law: requests in flight = arrival rate x time in system = the rate of the latency histogram's sum.
         hist = metrics.metrics_for(track).latency
-        return f"sum(rate({hist.name}_sum{{{metrics.matchers(ns, name)}}}[{RATE_WINDOW}]))", "AverageValue"
+        return f"sum(rate({hist.name}_sum{{{metrics.matchers(ns, name, version)}}}[{RATE_WINDOW}]))", "AverageValue"
     raise ValueError(f"{metric.value}: not a KEDA metric; KEDA scales on {', '.join(sorted(m.value for m in LLM_METRICS | KEDA_PREDICTIVE_METRICS))}")
 
 
-def scaled_object(model: ModelConfig, environment: Environment) -> dict[str, Any]:
-    """The KEDA ScaledObject of ``model`` (see :func:`uses_keda`): a Prometheus trigger, the model's replica bounds."""
-    query, metric_type = trigger_query(model)
+def scaled_objects(model: ModelConfig, environment: Environment) -> list[dict[str, Any]]:
+    """The KEDA ScaledObjects of ``model`` (see :func:`uses_keda`, :func:`scaled_names`), each with a Prometheus
+    trigger on its own version's series and the model's replica bounds."""
+    return [scaled_object(model, environment, name, version) for name, version in scaled_names(model)]
+
+
+def scaled_object(model: ModelConfig, environment: Environment, name: str | None = None, version: str | None = None) -> dict[str, Any]:
+    """One KEDA ScaledObject ``name`` (default: the model's first, see :func:`scaled_names`) for ``version``."""
+    if name is None:
+        name, version = scaled_names(model)[0]
+    query, metric_type = trigger_query(model, version)
     min_replicas = model.min_replicas if environment is Environment.DEV else max(1, model.min_replicas)
+    labels = {"app.kubernetes.io/managed-by": "inferstack", metrics.POD_MODEL_LABEL: model.name}
+    if version is not None:
+        labels[metrics.POD_VERSION_LABEL] = version
     return {
         "apiVersion": API_VERSION,
         "kind": KIND,
-        "metadata": {
-            "name": model.name,
-            "namespace": model.namespace,
-            "labels": {"app.kubernetes.io/managed-by": "inferstack", metrics.POD_MODEL_LABEL: model.name},
-        },
+        "metadata": {"name": name, "namespace": model.namespace, "labels": labels},
         "spec": {
-            "scaleTargetRef": scale_target_ref(model),
+            "scaleTargetRef": scale_target_ref(model, name),
             "minReplicaCount": min_replicas,
             "maxReplicaCount": model.max_replicas,
             "pollingInterval": POLLING_INTERVAL,

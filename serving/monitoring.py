@@ -42,7 +42,7 @@ from inferstack.components.platform import MONITORING_NAMESPACE, PROMETHEUS_SERV
 from inferstack.config import Cloud, Environment
 from inferstack.config.serving import ModelConfig
 from inferstack.serving import metrics
-from inferstack.serving.autoscaling import PROMETHEUS_ADDRESS, RELEASE_FULLNAME, scaled_object, uses_keda
+from inferstack.serving.autoscaling import PROMETHEUS_ADDRESS, RELEASE_FULLNAME, scaled_objects, uses_keda
 from inferstack.serving.dashboards import DASHBOARD_LABEL, dashboard_config_map
 
 API_VERSION = "monitoring.coreos.com/v1"
@@ -264,10 +264,12 @@ class MonitoringStack(pulumi.ComponentResource):
 
 
 class ModelObservability(pulumi.ComponentResource):
-    """Per model: its PodMonitor, its KEDA ScaledObject (when KEDA scales it) and its Grafana dashboard ConfigMap.
+    """Per model: its PodMonitor, its KEDA ScaledObjects (when KEDA scales it; one per version for LLMs) and its
+    Grafana dashboard ConfigMap.
 
     Args:
-        name (str): component name; children are ``<name>-podmonitor``, ``<name>-scaledobject``, ``<name>-dashboard``.
+        name (str): component name; children are ``<name>-podmonitor``, ``<name>-scaledobject`` (LLMs:
+            ``<name>-scaledobject-<model>-v<version>``), ``<name>-dashboard``.
         model (ModelConfig): the ``inferstack:models`` entry.
         environment (Environment): scale to zero only in dev.
         provider (k8s.Provider): provider of the cluster.
@@ -275,7 +277,7 @@ class ModelObservability(pulumi.ComponentResource):
         opts (pulumi.ResourceOptions | None, default None): options of the component.
 
     Outputs:
-        pod_monitor, scaled_object (or None), dashboard. Registered outputs: ``scaler`` (``keda`` or the native one).
+        pod_monitor, scaled_objects (list), dashboard. Registered outputs: ``scaler`` (``keda`` or the native one).
     """
 
     def __init__(
@@ -290,9 +292,12 @@ class ModelObservability(pulumi.ComponentResource):
         super().__init__("inferstack:serving:ModelObservability", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on or [])
         self.pod_monitor = _custom(f"{name}-podmonitor", model_pod_monitor(model), child)
-        self.scaled_object = (
-            _custom(f"{name}-scaledobject", scaled_object(model, environment), child) if uses_keda(model) else None
-        )
+        objs = scaled_objects(model, environment) if uses_keda(model) else []
+        # One per LLM version (``<model>-v<version>``), else one (child ``<name>-scaledobject``).
+        self.scaled_objects = [
+            _custom(f"{name}-scaledobject" if o["metadata"]["name"] == model.name else f"{name}-scaledobject-{o['metadata']['name']}", o, child)
+            for o in objs
+        ]
         cm = dashboard_config_map(model)
         self.dashboard = k8s.core.v1.ConfigMap(
             f"{name}-dashboard",
@@ -300,5 +305,5 @@ class ModelObservability(pulumi.ComponentResource):
             data=cm["data"],
             opts=child,
         )
-        self.register_outputs({"scaler": "keda" if self.scaled_object is not None else "native"})
+        self.register_outputs({"scaler": "keda" if self.scaled_objects else "native"})
 

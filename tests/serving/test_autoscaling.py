@@ -13,7 +13,9 @@ from inferstack.serving import metrics
 from inferstack.serving.autoscaling import (
     PROMETHEUS_ADDRESS,
     scale_target_ref,
+    scaled_names,
     scaled_object,
+    scaled_objects,
     trigger_query,
     uses_keda,
 )
@@ -89,9 +91,10 @@ def test_who_keda_scales() -> None:
 
 
 def test_scale_targets_are_the_workloads_kserve_creates() -> None:
-    assert scale_target_ref(model(llm=LLM, scaleMetric="kv-cache")) == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "chat-kserve"}
+    # Each LLM version is its own LLMInferenceService <model>-v<version>; KServe names its workload <that>-kserve.
+    assert scale_target_ref(model(llm=LLM, scaleMetric="kv-cache")) == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "chat-v3-kserve"}
     multi = model(llm={**LLM, "nodesPerReplica": 2}, scaleMetric="kv-cache")
-    assert scale_target_ref(multi) == {"apiVersion": "leaderworkerset.x-k8s.io/v1", "kind": "LeaderWorkerSet", "name": "chat-kserve-mn"}
+    assert scale_target_ref(multi) == {"apiVersion": "leaderworkerset.x-k8s.io/v1", "kind": "LeaderWorkerSet", "name": "chat-v3-kserve-mn"}
     assert scale_target_ref(model(deploymentMode="standard", scaleMetric="rps"))["name"] == "chat-predictor"
 
 
@@ -129,7 +132,7 @@ def test_scaled_object_bounds_and_trigger() -> None:
     m = model(llm=LLM, scaleMetric="waiting-requests", scaleTarget=8, minReplicas=2, maxReplicas=6)
     so = scaled_object(m, Environment.PROD)
     assert (so["apiVersion"], so["kind"]) == ("keda.sh/v1alpha1", "ScaledObject")
-    assert (so["metadata"]["name"], so["metadata"]["namespace"]) == ("chat", "team-nlp")
+    assert (so["metadata"]["name"], so["metadata"]["namespace"]) == ("chat-v3", "team-nlp")
     spec = so["spec"]
     assert (spec["minReplicaCount"], spec["maxReplicaCount"]) == (2, 6)
     [trig] = spec["triggers"]
@@ -144,14 +147,25 @@ def test_scale_to_zero_only_in_dev() -> None:
     assert scaled_object(m, Environment.PROD)["spec"]["minReplicaCount"] == 1
 
 
+def test_llm_canary_gets_its_own_scaled_object_on_its_own_series() -> None:
+    m = model(llm=LLM, scaleMetric="waiting-requests", canary={"version": "4", "percent": 10})
+    assert scaled_names(m) == [("chat-v3", "3"), ("chat-v4", "4")]
+    objs = scaled_objects(m, Environment.PROD)
+    assert [o["spec"]["scaleTargetRef"]["name"] for o in objs] == ["chat-v3-kserve", "chat-v4-kserve"]
+    assert ['version="3"' in o["spec"]["triggers"][0]["metadata"]["query"] for o in objs] == [True, False]
+    assert ['version="4"' in o["spec"]["triggers"][0]["metadata"]["query"] for o in objs] == [False, True]
+    # Standard-mode predictive models: one object, all versions.
+    assert scaled_names(model(deploymentMode="standard", scaleMetric="rps")) == [("chat", None)]
+
+
 @pytest.mark.parametrize(("stack", "predictive"), [("prod", "fraud-score"), ("gcp-prod", "rerank")])
 def test_reference_stacks_declare_one_scaled_object_per_keda_model(stack: str, predictive: str) -> None:
     cfg = stack_config(stack)
     objs = {r.inputs["metadata"]["name"]: r for r in recording(stack).by_type("kubernetes:keda.sh/v1alpha1:ScaledObject")}
-    assert set(objs) == {m.name for m in cfg.settings.models if uses_keda(m)}
-    assert {"chat", predictive} <= set(objs)
-    for m in cfg.settings.models:
-        if m.name in objs:
-            spec = objs[m.name].inputs["spec"]
-            assert spec["maxReplicaCount"] == m.max_replicas
-            assert spec["minReplicaCount"] >= 1  # prod: no scale to zero
+    expected = {n: m for m in cfg.settings.models if uses_keda(m) for n, _ in scaled_names(m)}
+    assert set(objs) == set(expected)
+    assert predictive in objs and any(n.startswith("chat-v") for n in objs)
+    for n, m in expected.items():
+        spec = objs[n].inputs["spec"]
+        assert spec["maxReplicaCount"] == m.max_replicas
+        assert spec["minReplicaCount"] >= 1  # prod: no scale to zero
