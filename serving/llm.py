@@ -170,7 +170,8 @@ def llm_inference_service(
         parallelism["pipeline"] = llm.vllm.pipeline_parallel_size
     spec: dict[str, Any] = {
         "model": model_spec,
-        "replicas": model.min_replicas,
+        # No ``replicas``: the version's KEDA ScaledObject (serving/autoscaling.py) owns them between minReplicas and
+        # maxReplicas; KServe keeps a workload's current replicas only while the object sets none.
         "parallelism": parallelism,
         "labels": pod_labels(model.name, member.version),
         "template": pod_spec(model, place, family, args),

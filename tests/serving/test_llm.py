@@ -98,7 +98,7 @@ def test_llm_inference_service_object():
         "uri": "s3://b/models/llama/v5/", "name": "chat",
         "lora": {"adapters": [{"name": "tone", "uri": "s3://b/models/llama-tone/v2/"}], "maxRank": 32, "maxAdapters": 1},
     }
-    assert spec["replicas"] == 2 and spec["parallelism"] == {"tensor": 1}
+    assert "replicas" not in spec and spec["parallelism"] == {"tensor": 1}  # KEDA owns the replicas
     assert spec["router"] == {
         "gateway": {"refs": [{"name": "inference", "namespace": "inferstack-gateway"}]},
         "route": {"group": "chat", "weight": 10},
