@@ -45,9 +45,11 @@ def test_preview_reports_policy_findings_and_exits_1(tmp_path: Path) -> None:
 
     stack_file = Path(__file__).resolve().parents[2] / "stacks" / "Pulumi.prod.yaml"
     doc = yaml.safe_load(stack_file.read_text())
-    # Config allows a spot-only pool; the policy pack forbids it in prod (mandatory).
-    doc["config"]["inferstack:acceleratorPools"][0]["capacity"] = "spot-only"
-    doc["config"]["inferstack:acceleratorPools"][0]["onDemandBaseline"] = 0
+    # Config allows a spot-only pool; the policy pack forbids it in prod (mandatory). inf2 is prod's pool without a
+    # capacity ladder (a ladder replaces capacity).
+    (inf2,) = [p for p in doc["config"]["inferstack:acceleratorPools"] if p["name"] == "inf2"]
+    inf2["capacity"] = "spot-only"
+    inf2["onDemandBaseline"] = 0
     bad = tmp_path / "Pulumi.prod.yaml"
     bad.write_text(yaml.safe_dump(doc))
     out = tmp_path / "r.json"
