@@ -126,7 +126,8 @@ def test_byo_eks_adds_pools_and_serving_to_the_given_cluster() -> None:
     assert counts[NODE_CLASS] == 2 and counts[NODE_POOL] == 4
     releases = sorted(r.inputs["name"] for r in rec.by_type(RELEASE))
     assert releases == sorted(["karpenter", "nvidia-device-plugin", "dcgm-exporter", "neuron", "cert-manager",
-                               "knative-operator", "kserve-crd", "kserve", "kserve-runtime-configs"])
+                               "knative-operator", "kserve-crd", "kserve", "kserve-runtime-configs",
+                               "kube-prometheus-stack", "keda"])
     assert counts[ISVC] == 2 and counts[PDB] == 2 and counts["inferstack:registry:AwsRegistry"] == 1
 
     # Every resource on the example's explicit providers (none on a default provider).
