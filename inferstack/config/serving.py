@@ -217,7 +217,10 @@ class ModelConfig(StrictModel):
     max_replicas: int = Field(2, ge=1, description="Maximum replicas; must fit the pool's limits.")
     scale_metric: ScaleMetric = Field(
         ScaleMetric.CONCURRENCY,
-        description="Autoscaling metric: concurrency or rps (Knative KPA); cpu or memory use Knative's HPA class (no scale to zero).",
+        description=(
+            "Autoscaling metric: concurrency or rps (Knative KPA, or KEDA in standard mode); cpu or memory (HPA, no scale to zero); "
+            "LLMs: waiting-requests, tokens-per-second or kv-cache (KEDA on vLLM metrics)."
+        ),
     )
     scale_target: int = Field(4, ge=1, description="Target value of the scale metric per replica.")
     timeout_seconds: int = Field(120, ge=1, le=3600, description="Request timeout, in seconds.")

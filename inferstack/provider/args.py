@@ -424,7 +424,7 @@ class Model(TypedDict):
     """Maximum replicas; must fit the pool's limits."""
 
     scale_metric: NotRequired[ScaleMetric]
-    """Autoscaling metric: concurrency or rps (Knative KPA); cpu or memory use Knative's HPA class (no scale to zero)."""
+    """Autoscaling metric: concurrency or rps (Knative KPA, or KEDA in standard mode); cpu or memory (HPA, no scale to zero); LLMs: waiting-requests, tokens-per-second or kv-cache (KEDA on vLLM metrics)."""
 
     scale_target: NotRequired[int]
     """Target value of the scale metric per replica."""
