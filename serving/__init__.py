@@ -12,6 +12,8 @@ package loads no cloud SDK). The names in ``__all__`` are the stable surface; ev
   version in one routing group on the inference Gateway (``GatewayRef``).
 - ``MonitoringStack`` (kube-prometheus-stack and KEDA from pinned charts, the platform's monitors) and one
   ``ModelObservability`` per model (PodMonitor, KEDA ScaledObject, Grafana dashboard).
+- ``SloRules`` and ``prometheus_rule``: a model's ``slo`` as a PrometheusRule (recording rules, multi-window
+  burn-rate alerts).
 - Canary traffic: ``Traffic``, ``traffic``, ``CANARY_STEPS``, ``next_step``.
 - Typed args: ``ServingArgs``, ``ModelConfig``, ``CanaryConfig``, ``CapacityPlanConfig``, ``ScaleMetric`` (``inferstack.config``);
   ``PlatformOutputs`` and ``RegistryOutputs`` come from ``inferstack.components``.
@@ -31,6 +33,8 @@ _EXPORTS: dict[str, str] = {
     "GatewayRef": "inferstack.serving.gateway",
     "MonitoringStack": "inferstack.serving.monitoring",
     "ModelObservability": "inferstack.serving.monitoring",
+    "SloRules": "inferstack.serving.slo",
+    "prometheus_rule": "inferstack.serving.slo",
     "model_storage_uri": "inferstack.serving.deploy",
     "Placement": "inferstack.serving.placement",
     # ``placement`` is also the submodule's name, which would shadow the function: exported as placement_for.

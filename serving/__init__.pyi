@@ -9,6 +9,8 @@ from inferstack.serving.llm import llm_inference_service as llm_inference_servic
 from inferstack.serving.gateway import GatewayRef as GatewayRef
 from inferstack.serving.monitoring import MonitoringStack as MonitoringStack
 from inferstack.serving.monitoring import ModelObservability as ModelObservability
+from inferstack.serving.slo import SloRules as SloRules
+from inferstack.serving.slo import prometheus_rule as prometheus_rule
 from inferstack.serving.deploy import model_storage_uri as model_storage_uri
 from inferstack.serving.placement import Placement as Placement
 from inferstack.serving.placement import placement as placement_for
@@ -37,10 +39,12 @@ __all__ = [
     "Serving",
     "ServingArgs",
     "ServingStack",
+    "SloRules",
     "Traffic",
     "llm_inference_service",
     "model_storage_uri",
     "next_step",
     "placement_for",
+    "prometheus_rule",
     "traffic",
 ]

@@ -61,7 +61,7 @@ LOCK_TIMEOUT = 30.0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("rollout", help="canary routes: status, set, promote, rollback, drop, analyze, advance (edits the stack config file)")
+    p = sub.add_parser("rollout", help="canary routes: status, set, promote, rollback, drop, SLO-gated analyze / advance (edits the stack config file)")
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     actions.required = True
 
