@@ -16,6 +16,7 @@ import pulumi_kubernetes as k8s
 from inferstack.components.platform import SERVING_SERVICE_ACCOUNT, PlatformOutputs, RegistryOutputs
 from inferstack.components.teams import PlatformAdmins, TeamNamespace
 from inferstack.config import Cloud, ServingArgs
+from inferstack.config.platform import WorkloadClass
 from inferstack.config.serving import ModelConfig
 from inferstack.registry.layout import storage_uri
 from inferstack.serving.canary import traffic
@@ -152,6 +153,7 @@ def model_component(
             {k: v for k, v in uris.items() if v is not None},
             platform.k8s_provider,
             adapter_uris={k: v for k, v in adapters.items() if v is not None},
+            workload=pool.workload if pool else WorkloadClass.STANDARD,
             depends_on=[*serving.stack.ready, *serving.stack.llm_ready, sa],
             opts=opts,
         )

@@ -11,6 +11,11 @@ What KServe's LLMInferenceService controller makes of each object (v0.20.0, the 
   workload whose KV cache the decode pods receive;
 - the scheduler (``router.scheduler: {}``): the endpoint picker (EPP, llm-d router; prefix-cache and load-aware
   scoring) and an ``InferencePool`` (``inference.networking.k8s.io/v1``) selecting the version's pods;
+- not declared here either, though the schema would let us: ``router.scheduler.pool.ref`` (a user's InferencePool)
+  makes the controller *delete* its EPP Deployment, Service, RBAC and pool (``scheduler.go``, every reconcile checks
+  ``Pool.HasRef()``), so the pool's ``endpointPickerRef`` would have nothing to point at unless we ran our own EPP;
+- what inferstack adds per version: an ``InferenceObjective`` (``llm-d.ai/v1alpha2``, see :func:`inference_objective`)
+  on KServe's pool ``kmeta.ChildName(<model>-v<version>, "-inference-pool")``, priority from the pool's workload class;
 - the route (``router.route``): an ``HTTPRoute`` on the inference Gateway (``router.gateway.refs``, see
   :mod:`~inferstack.serving.gateway`) whose backends are the InferencePools of every member of the *routing group*
   ``<model>`` weighted by ``router.route.weight``. Stable and canary are both members: the canary's weight is
@@ -31,6 +36,7 @@ API token mounted), non-root with the runtime's seccomp profile; requests equal 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +47,7 @@ from inferstack.catalog import accelerators
 from inferstack.catalog.accelerators import ACCELERATOR_LABEL, Family
 from inferstack.catalog.versions import IMAGES
 from inferstack.components.platform import SERVING_SERVICE_ACCOUNT
+from inferstack.config.platform import WorkloadClass
 from inferstack.config.serving import KvCacheDtype, LlmConfig, ModelConfig, Quantization
 from inferstack.serving.canary import traffic
 from inferstack.serving.gateway import DEFAULT_GATEWAY, GatewayRef
@@ -53,6 +60,24 @@ KIND = "LLMInferenceService"
 MAIN_CONTAINER = "main"
 #: vLLM images for the families KServe's default (CUDA) image does not drive.
 FAMILY_IMAGES: dict[Family, str] = {Family.TPU: IMAGES["vllm-tpu"], Family.NEURON: IMAGES["vllm-neuron"]}
+
+#: InferenceObjective API: KServe v0.20.0's kserve-llmisvc-resources chart installs ``inferenceobjectives.llm-d.ai``
+#: (llm-d bundle v0.9.0) and not GAIE's ``inference.networking.x-k8s.io`` one; its EPP (llm-d-router v0.9.0) reads
+#: ``llm-d.ai`` first and ignores the legacy group when both exist (``pkg/epp/server/controller_config.go``).
+#: The spec is GAIE v1.5.0's (``poolRef``, ``priority``).
+OBJECTIVE_API_VERSION = "llm-d.ai/v1alpha2"
+OBJECTIVE_KIND = "InferenceObjective"
+#: Group of the pools KServe creates and its EPP is bound to (llm-d-router ``--pool-group`` default).
+POOL_GROUP = "inference.networking.k8s.io"
+#: Request header naming the objective of a request (llm-d-router v0.9.0 ``metadata.ObjectiveKey``).
+OBJECTIVE_HEADER = "x-llm-d-inference-objective"
+#: Priority per workload class. The EPP serves higher first under flow control; unset (requests without the
+#: objective header) is 0; a negative priority is *sheddable*: dropped with 429 while the pool is saturated.
+PRIORITY: dict[WorkloadClass, int] = {
+    WorkloadClass.LATENCY_CRITICAL: 10,
+    WorkloadClass.STANDARD: 0,
+    WorkloadClass.BATCH: -10,
+}
 
 
 @dataclass(frozen=True)
@@ -76,6 +101,37 @@ def members(model: ModelConfig) -> list[Member]:
         return [Member(t.stable, 100, "stable")]
     percent = t.percent if t.percent is not None else 0
     return [Member(t.stable, 100 - percent, "stable"), Member(t.canary, percent, "canary")]
+
+
+def child_name(parent: str, suffix: str) -> str:
+    """knative ``kmeta.ChildName``, as KServe names a service's children: hashed past 63 characters."""
+    if len(parent) + len(suffix) <= 63:
+        return parent + suffix
+    return parent[: 63 - 32 - len(suffix)] + hashlib.md5(parent.encode()).hexdigest() + suffix
+
+
+def pool_name(model: ModelConfig, version: str) -> str:
+    """The InferencePool KServe creates for a version (``SchedulerSpec.InferencePoolName``, no ``pool.ref``)."""
+    return child_name(service_name(model, version), "-inference-pool")
+
+
+def inference_objective(model: ModelConfig, member: Member, workload: WorkloadClass) -> dict[str, Any]:
+    """The ``InferenceObjective`` ``<model>-v<version>`` on the version's KServe pool, priority by workload class."""
+    name = service_name(model, member.version)
+    return {
+        "apiVersion": OBJECTIVE_API_VERSION,
+        "kind": OBJECTIVE_KIND,
+        "metadata": {
+            "name": name,
+            "namespace": model.namespace,
+            "labels": {"app.kubernetes.io/managed-by": "inferstack", **pod_labels(model.name, member.version)},
+            "annotations": {"inferstack.io/workload": workload.value},
+        },
+        "spec": {
+            "poolRef": {"group": POOL_GROUP, "kind": "InferencePool", "name": pool_name(model, member.version)},
+            "priority": PRIORITY[workload],
+        },
+    }
 
 
 def vllm_args(llm: LlmConfig, family: Family | None) -> list[str]:
@@ -212,11 +268,14 @@ class LLMService(pulumi.ComponentResource):
     ``serving.kserve.io/v1alpha2`` ``LLMInferenceService`` ``<model>-v<version>`` built by
     :func:`llm_inference_service`: vLLM engine flags and parallelism from ``llm.vllm``, LoRA adapters, optional
     prefill/decode and multi-node (LeaderWorkerSet) workloads, the managed scheduler (EPP + InferencePool) and a
-    route on the inference Gateway in routing group ``<model>`` weighted by the canary's percent; with
-    ``minReplicas`` >= 2 a ``policy/v1`` PodDisruptionBudget ``<model>-v<version>`` (``maxUnavailable: 1``).
+    route on the inference Gateway in routing group ``<model>`` weighted by the canary's percent; an
+    ``llm-d.ai/v1alpha2`` ``InferenceObjective`` ``<model>-v<version>`` (:func:`inference_objective`) on the version's
+    KServe InferencePool with the priority of ``workload`` (:data:`PRIORITY`); with ``minReplicas`` >= 2 a
+    ``policy/v1`` PodDisruptionBudget ``<model>-v<version>`` (``maxUnavailable: 1``).
 
     Args:
-        name (str): component name; children are ``<name>-v<version>`` and ``<name>-v<version>-pdb``.
+        name (str): component name; children are ``<name>-v<version>``, ``<name>-v<version>-objective`` and
+            ``<name>-v<version>-pdb``.
         model (ModelConfig): the ``inferstack:models`` entry with ``llm`` set (pool, accelerators, cpu, memory,
             minReplicas default 1, version, canary default None).
         place (Placement): node selector, tolerations and device resource on the model's pool.
@@ -224,11 +283,13 @@ class LLMService(pulumi.ComponentResource):
         adapter_uris (dict[str, pulumi.Input[str]] | None, default None): registry URI per LoRA adapter name.
         provider (k8s.Provider): provider of the cluster.
         gateway (GatewayRef, default the inference Gateway): where the routes attach.
+        workload (WorkloadClass, default standard): the pool's workload class; sets the objective's priority.
         depends_on (list[pulumi.Resource] | None, default None): what the objects wait for (controller, Gateway).
         opts (pulumi.ResourceOptions | None, default None): options of the component.
 
     Outputs:
         services (dict[str, k8s.apiextensions.CustomResource]): per version.
+        objectives (dict[str, k8s.apiextensions.CustomResource]): the InferenceObjective per version.
         pdbs (dict[str, k8s.policy.v1.PodDisruptionBudget]): per version, when ``minReplicas`` >= 2 (one voluntary
         eviction at a time among the version's pods, selected by ``inferstack.io/model`` / ``inferstack.io/version``).
         Registered outputs: ``name``, ``namespace``, ``split`` (percent per version).
@@ -247,6 +308,7 @@ class LLMService(pulumi.ComponentResource):
         provider: k8s.Provider,
         adapter_uris: dict[str, pulumi.Input[str]] | None = None,
         gateway: GatewayRef = DEFAULT_GATEWAY,
+        workload: WorkloadClass = WorkloadClass.STANDARD,
         depends_on: list[pulumi.Resource] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
@@ -254,6 +316,7 @@ class LLMService(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on or [])
         self.services: dict[str, k8s.apiextensions.CustomResource] = {}
         self.pdbs: dict[str, k8s.policy.v1.PodDisruptionBudget] = {}
+        self.objectives: dict[str, k8s.apiextensions.CustomResource] = {}
         for member in members(model):
             obj = llm_inference_service(model, member, place, storage_uris.get(member.version), adapter_uris, gateway)
             self.services[member.version] = k8s.apiextensions.CustomResource(
@@ -262,6 +325,15 @@ class LLMService(pulumi.ComponentResource):
                 kind=obj["kind"],
                 metadata=obj["metadata"],
                 spec=obj["spec"],
+                opts=child,
+            )
+            objective = inference_objective(model, member, workload)
+            self.objectives[member.version] = k8s.apiextensions.CustomResource(
+                f"{name}-v{member.version}-objective",
+                api_version=objective["apiVersion"],
+                kind=objective["kind"],
+                metadata=objective["metadata"],
+                spec=objective["spec"],
                 opts=child,
             )
             if model.min_replicas >= 2:

@@ -7,25 +7,37 @@ The rendered objects are validated against KServe's and the Gateway API's CRD sc
 from __future__ import annotations
 
 import copy
+import hashlib
 
 import pytest
 
 from inferstack.catalog.accelerators import ACCELERATOR_LABEL, Family
 from inferstack.catalog.versions import CHARTS, IMAGES
 from inferstack.config import Cloud
+from inferstack.config.platform import WorkloadClass
 from inferstack.config.serving import ModelConfig
 from inferstack.engine import redact
 from inferstack.serving.canary import promote, rollback
 from inferstack.serving.gateway import gateway_object
 from inferstack.serving.inference import inference_service
 from inferstack.serving.install import ISTIOD_INFERENCE_ENV, llm_releases
-from inferstack.serving.llm import Member, llm_inference_service, members, service_name, vllm_args
+from inferstack.serving.llm import (
+    Member,
+    child_name,
+    inference_objective,
+    llm_inference_service,
+    members,
+    pool_name,
+    service_name,
+    vllm_args,
+)
 from inferstack.serving.placement import Placement
 from tests.conftest import recording, stack_config
 
 LLMISVC = "kubernetes:serving.kserve.io/v1alpha2:LLMInferenceService"
 GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
 RELEASE = "kubernetes:helm.sh/v3:Release"
+OBJECTIVE = "kubernetes:llm-d.ai/v1alpha2:InferenceObjective"
 
 CHAT = {
     "name": "chat", "namespace": "team-nlp", "format": "huggingface", "registryModel": "llama", "version": "3",
@@ -113,6 +125,30 @@ def test_llm_inference_service_object():
     assert main["resources"]["limits"] == main["resources"]["requests"] == {"cpu": "2", "memory": "8Gi", "nvidia.com/gpu": 1}
     assert main["securityContext"]["allowPrivilegeEscalation"] is False and main["securityContext"]["capabilities"] == {"drop": ["ALL"]}
     assert "worker" not in spec and "prefill" not in spec
+
+
+def test_pool_name_is_kserves_child_name():
+    # KServe names a version's pool kmeta.ChildName(<service>, "-inference-pool"): plain up to 63 characters...
+    assert pool_name(chat(), "3") == "chat-v3-inference-pool"
+    # ...past that, the first 16 characters, the md5 of the whole parent name, the suffix (63 characters).
+    long = "a" * 50 + "-v12"
+    name = child_name(long, "-inference-pool")
+    assert name == "a" * 16 + hashlib.md5(long.encode()).hexdigest() + "-inference-pool" and len(name) == 63
+
+
+@pytest.mark.parametrize(("workload", "priority"), [
+    (WorkloadClass.LATENCY_CRITICAL, 10), (WorkloadClass.STANDARD, 0), (WorkloadClass.BATCH, -10),
+])
+def test_inference_objective_sets_the_priority_of_the_pools_workload_class(workload, priority):
+    obj = inference_objective(chat(canary={"version": "5", "percent": 10}), Member("5", 10, "canary"), workload)
+    # llm-d.ai: the group KServe v0.20.0's chart installs and its EPP (llm-d-router v0.9.0) reads.
+    assert (obj["apiVersion"], obj["kind"]) == ("llm-d.ai/v1alpha2", "InferenceObjective")
+    assert (obj["metadata"]["name"], obj["metadata"]["namespace"]) == ("chat-v5", "team-nlp")
+    assert obj["metadata"]["labels"]["inferstack.io/version"] == "5"
+    assert obj["spec"] == {
+        "poolRef": {"group": "inference.networking.k8s.io", "kind": "InferencePool", "name": "chat-v5-inference-pool"},
+        "priority": priority,
+    }
 
 
 def test_multi_node_replicas_run_a_leader_worker_set_of_pipeline_stages():
@@ -209,10 +245,30 @@ def test_stack_installs_the_llm_track_before_its_services(stack):
         assert deps <= set(r.dependencies)
 
 
+@pytest.mark.parametrize("stack", ["prod", "gcp-prod"])
+def test_stack_declares_an_objective_per_llm_version_on_kserves_pool(stack):
+    rec = recording(stack)
+    objectives = {redact(r.inputs)["metadata"]["name"]: r for r in rec.by_type(OBJECTIVE)}
+    services = _llmisvcs(stack)
+    assert sorted(objectives) == sorted(services) and "chat-v5" in objectives
+    pools = {p.name: p.workload for p in stack_config(stack).settings.accelerator_pools}
+    models = {m.name: m for m in stack_config(stack).settings.models}
+    for name, r in objectives.items():
+        obj, svc = redact(r.inputs), services[name]
+        model = models[svc["metadata"]["labels"]["inferstack.io/model"]]
+        assert obj["metadata"]["namespace"] == svc["metadata"]["namespace"]
+        assert obj["spec"]["poolRef"]["name"] == f"{name}-inference-pool"
+        assert obj["spec"]["priority"] == {"latency-critical": 10, "standard": 0, "batch": -10}[pools[model.pool].value]
+        # After the LLM chart (it installs the inferenceobjectives.llm-d.ai CRD).
+        assert rec.find(RELEASE, f"{stack}-serving-stack-kserve-llmisvc").urn in r.dependencies
+    # chat runs on gpu-l4, a latency-critical pool in both stacks.
+    assert redact(objectives["chat-v3"].inputs)["spec"]["priority"] == 10
+
+
 def test_stacks_without_llms_install_no_llm_track():
     for stack in ("dev", "gcp-dev"):
         rec = recording(stack)
-        assert not rec.by_type(LLMISVC) and not rec.by_type(GATEWAY)
+        assert not rec.by_type(LLMISVC) and not rec.by_type(GATEWAY) and not rec.by_type(OBJECTIVE)
 
 
 def test_gcp_cluster_runs_gke_gateway_with_a_proxy_only_subnet():
