@@ -350,14 +350,22 @@ class PoolPlan:
     def nodes_by_purchase(self, avg_nodes: float, spot_share: float) -> dict[str, float]:
         """Average nodes per purchase option (every key of :data:`PURCHASES`, zero when unused) when the pool runs
         ``avg_nodes``: :meth:`nodes_by_tier`, with a legacy spot-first tier's nodes split ``spot_share`` spot and the
-        rest on-demand. This is what the cost estimate prices (reserved: pre-paid; flex-start: its own discount)."""
+        rest on-demand. A ladder's spot rung is obtainable for ``spot_share`` of its node-hours too: the rest falls
+        to the first later rung that is not spot (Karpenter's weights, GKE's ComputeClass priorities), or stays on
+        spot when no rung follows. This is what the cost estimate prices (reserved: pre-paid; flex-start: its own
+        discount)."""
         out = dict.fromkeys(PURCHASES, 0.0)
         by_tier = self.nodes_by_tier(avg_nodes)
-        for tier in self.tiers:
+        for i, tier in enumerate(self.tiers):
             n = by_tier[tier.name]
             if tier.fallback:
                 out[SPOT] += n * spot_share
                 out[ON_DEMAND] += n * (1 - spot_share)
+                continue
+            later = [t.purchase[0] for t in self.tiers[i + 1 :] if t.purchase[0] != SPOT] if self.ladder else []
+            if tier.purchase[0] == SPOT and later:
+                out[SPOT] += n * spot_share
+                out[later[0]] += n * (1 - spot_share)
             else:
                 out[tier.purchase[0]] += n
         return out

@@ -72,20 +72,27 @@ def test_node_hours_fill_minimums_then_ladder_order() -> None:
     batch = sizing.plan_pool(Cloud.AWS, ladder_pool(*SHAPES["spot-on-demand"][:2]))
     assert batch.nodes_by_tier(3) == {"spot": 2.0, "on-demand": 1.0}
     assert batch.nodes_by_tier(6) == {"spot": 5.0, "on-demand": 1.0}
+    # the spot rung gets spot for spot_share of its node-hours; the rest falls to the next rung (on-demand)
     by = batch.nodes_by_purchase(3, spot_share=0.7)
-    assert by == {"reserved": 0.0, "on-demand": 1.0, "flex-start": 0.0, "spot": 2.0}
-    assert batch.split(3, 0.7) == (1.0, 2.0)
+    assert by == pytest.approx({"reserved": 0.0, "on-demand": 1.0 + 0.6, "flex-start": 0.0, "spot": 1.4})
+    assert batch.split(3, 0.7) == pytest.approx((1.6, 1.4))
+    # a spot rung with no later rung stays spot (nothing to fall back to)
+    spot_only = sizing.plan_pool(Cloud.AWS, AcceleratorPoolConfig.model_validate(
+        {"name": "gpu", "kind": "nvidia-l4", "maxNodes": 4, "ladder": [{"tier": "spot", "maxNodes": 4}]}
+    ))
+    assert spot_only.nodes_by_purchase(3, 0.7)["spot"] == 3.0
     for avg in (0, 0.5, 2.2, 7.9, 20):
         assert sum(plan.nodes_by_tier(avg).values()) == pytest.approx(avg)
 
 
 def test_flex_start_and_reserved_count_on_the_non_spot_side_of_split() -> None:
     plan = sizing.plan_pool(Cloud.GCP, ladder_pool(*SHAPES["spot-flex-on-demand"][:2], kind="tpu-v5e"))
+    # spot rung: 3 nodes, 70% obtained as spot, the rest falls to the next non-spot rung (flex-start)
     by = plan.nodes_by_purchase(4.0, spot_share=0.7)
-    assert by == {"reserved": 0.0, "on-demand": 1.0, "flex-start": 0.0, "spot": 3.0}
-    assert plan.nodes_by_purchase(6.0, 0.7)["flex-start"] == 2.0
+    assert by == pytest.approx({"reserved": 0.0, "on-demand": 1.0, "flex-start": 0.9, "spot": 2.1})
+    assert plan.nodes_by_purchase(6.0, 0.7)["flex-start"] == pytest.approx(2.0 + 0.9)
     non_spot, spot = plan.split(6.0, 0.7)
-    assert (non_spot, spot) == (3.0, 3.0)
+    assert (non_spot, spot) == pytest.approx((3.9, 2.1))
 
 
 @pytest.mark.parametrize(
