@@ -18,6 +18,7 @@ from inferstack.checks.models import (
     check_model_canaries,
     check_model_exposure,
     check_model_references,
+    check_model_throughput,
 )
 from inferstack.checks.names import check_names
 from inferstack.checks.pools import check_accelerator_pools, check_tpu_topology
@@ -46,6 +47,7 @@ CHECKS: tuple[Check, ...] = (
     check_model_autoscaling,
     check_model_canaries,
     check_model_exposure,
+    check_model_throughput,
     check_runtimes,
     check_llm_models,
     check_predictive_settings,

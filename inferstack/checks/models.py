@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from inferstack.catalog import accelerators
 from inferstack.config.base import Environment
 from inferstack.config.serving import ModelConfig, ScaleMetric
 from inferstack.config.stack import ConfigIssue, StackConfig
@@ -129,3 +130,24 @@ def check_model_references(cfg: StackConfig) -> Iterable[ConfigIssue]:
         seen.add((model.namespace, model.name))
         if model.pool is not None and model.pool not in pools:
             yield ConfigIssue((*loc, "pool"), f"unknown pool {model.pool!r}; pools: {', '.join(pools) or '(none)'}")
+
+
+def throughput_problems(model: ModelConfig) -> list[tuple[tuple[str | int, ...], str]]:
+    """``(key path, message)`` for each ``throughput`` entry naming a kind the catalog does not know, or a kind twice."""
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    seen: set[str] = set()
+    for j, t in enumerate(model.throughput):
+        loc = ("throughput", j, "kind")
+        if t.kind not in accelerators.CATALOG:
+            out.append((loc, f"unknown accelerator kind {t.kind!r}; kinds: {', '.join(sorted(accelerators.CATALOG))}"))
+        elif t.kind in seen:
+            out.append((loc, f"{t.kind} is measured twice; give one entry per accelerator kind"))
+        seen.add(t.kind)
+    return out
+
+
+def check_model_throughput(cfg: StackConfig) -> Iterable[ConfigIssue]:
+    """Measured throughput names catalog accelerator kinds, one entry per kind."""
+    for i, model in enumerate(cfg.settings.models):
+        for loc, msg in throughput_problems(model):
+            yield ConfigIssue(("models", i, *loc), msg)

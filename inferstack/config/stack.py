@@ -252,6 +252,9 @@ def issues_from_validation(
             issues.append(ConfigIssue(prefix + loc, f"unknown key; allowed: {', '.join(allowed)}"))
         elif e["type"] == "missing":
             issues.append(ConfigIssue(prefix + loc, "required key is missing"))
+        elif e["type"] == "value_error":
+            # Our validators' own messages already name the value and what is allowed.
+            issues.append(ConfigIssue(prefix + loc, str(e["msg"]).removeprefix("Value error, ")))
         else:
             got = e.get("input")
             shown = json.dumps(got) if isinstance(got, (str, int, float, bool)) else type(got).__name__
