@@ -23,6 +23,7 @@ import pulumi_kubernetes as k8s
 
 from inferstack.catalog.accelerators import ACCELERATOR_LABEL
 from inferstack.checks.models import KPA_METRICS
+from inferstack.components.custom_resource import custom_resource
 from inferstack.components.platform import SERVING_SERVICE_ACCOUNT
 from inferstack.config.serving import DeploymentMode, ModelConfig, ScaleMetric
 from inferstack.serving.canary import traffic
@@ -115,12 +116,7 @@ def inference_service(
         predictor["canaryTrafficPercent"] = t.percent
     if model.batcher is not None:
         predictor["batcher"] = batcher_spec(model)
-    if place.node_selector:
-        predictor["nodeSelector"] = dict(place.node_selector)
-    if place.tolerations:
-        predictor["tolerations"] = [dict(x) for x in place.tolerations]
-    if place.scheduler_name:
-        predictor["schedulerName"] = place.scheduler_name
+    predictor.update(place.pod_fields())
     predictor["model"] = model_spec
     return {
         "apiVersion": API_VERSION,
@@ -187,14 +183,7 @@ class ModelService(pulumi.ComponentResource):
         super().__init__("inferstack:serving:ModelService", name, None, opts)
         obj = inference_service(model, place, storage_uri, public=public)
         child = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on or [])
-        self.inference_service = k8s.apiextensions.CustomResource(
-            f"{name}-isvc",
-            api_version=obj["apiVersion"],
-            kind=obj["kind"],
-            metadata=obj["metadata"],
-            spec=obj["spec"],
-            opts=child,
-        )
+        self.inference_service = custom_resource(f"{name}-isvc", obj, child)
         self.pdb: k8s.policy.v1.PodDisruptionBudget | None = None
         if needs_pdb(model):
             spec = pdb_spec(model)

@@ -38,6 +38,7 @@ import pulumi_kubernetes as k8s
 
 from inferstack.catalog.labels import POD_SECURITY_LABELS
 from inferstack.catalog.versions import CHARTS, KNATIVE_SERVING_VERSION
+from inferstack.components.custom_resource import custom_resource
 from inferstack.components.helm import chart_release
 from inferstack.components.platform import PlatformOutputs
 from inferstack.config import Cloud, Environment, ServingArgs
@@ -213,14 +214,7 @@ class ServingStack(pulumi.ComponentResource):
                 opts=after(),
             )
             obj = gw.gateway_object(platform.cloud, public=public_llm(args))
-            self.gateway = k8s.apiextensions.CustomResource(
-                f"{name}-gateway",
-                api_version=obj["apiVersion"],
-                kind=obj["kind"],
-                metadata=obj["metadata"],
-                spec=obj["spec"],
-                opts=after(self.gateway_namespace, *self.llm_releases.values()),
-            )
+            self.gateway = custom_resource(f"{name}-gateway", obj, after(self.gateway_namespace, *self.llm_releases.values()))
         self.runtimes = release(
             "kserve-runtime-configs", "kserve-runtimes", runtime_config_values(args), [self.kserve, *self.llm_releases.values()]
         )

@@ -46,6 +46,7 @@ import pulumi_kubernetes as k8s
 from inferstack.catalog import accelerators
 from inferstack.catalog.accelerators import ACCELERATOR_LABEL, Family
 from inferstack.catalog.versions import IMAGES
+from inferstack.components.custom_resource import custom_resource
 from inferstack.components.platform import SERVING_SERVICE_ACCOUNT
 from inferstack.config.platform import WorkloadClass
 from inferstack.config.serving import KvCacheDtype, LlmConfig, ModelConfig, Quantization
@@ -177,12 +178,7 @@ def pod_spec(model: ModelConfig, place: Placement, family: Family | None, args: 
         "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
         "containers": [container],
     }
-    if place.node_selector:
-        spec["nodeSelector"] = dict(place.node_selector)
-    if place.tolerations:
-        spec["tolerations"] = [dict(x) for x in place.tolerations]
-    if place.scheduler_name:
-        spec["schedulerName"] = place.scheduler_name
+    spec.update(place.pod_fields())
     return spec
 
 
@@ -319,23 +315,9 @@ class LLMService(pulumi.ComponentResource):
         self.objectives: dict[str, k8s.apiextensions.CustomResource] = {}
         for member in members(model):
             obj = llm_inference_service(model, member, place, storage_uris.get(member.version), adapter_uris, gateway)
-            self.services[member.version] = k8s.apiextensions.CustomResource(
-                f"{name}-v{member.version}",
-                api_version=obj["apiVersion"],
-                kind=obj["kind"],
-                metadata=obj["metadata"],
-                spec=obj["spec"],
-                opts=child,
-            )
+            self.services[member.version] = custom_resource(f"{name}-v{member.version}", obj, child)
             objective = inference_objective(model, member, workload)
-            self.objectives[member.version] = k8s.apiextensions.CustomResource(
-                f"{name}-v{member.version}-objective",
-                api_version=objective["apiVersion"],
-                kind=objective["kind"],
-                metadata=objective["metadata"],
-                spec=objective["spec"],
-                opts=child,
-            )
+            self.objectives[member.version] = custom_resource(f"{name}-v{member.version}-objective", objective, child)
             if model.min_replicas >= 2:
                 self.pdbs[member.version] = k8s.policy.v1.PodDisruptionBudget(
                     f"{name}-v{member.version}-pdb",

@@ -37,6 +37,7 @@ from inferstack.catalog.accelerators import DEVICE_RESOURCE, Family
 from inferstack.catalog.labels import POD_SECURITY_LABELS
 from inferstack.catalog.ports import MODEL_SERVER_PORT, WEBHOOK_PORTS
 from inferstack.catalog.versions import CHARTS
+from inferstack.components.custom_resource import custom_resource
 from inferstack.components.helm import chart_release
 from inferstack.components.platform import MONITORING_NAMESPACE, PROMETHEUS_SERVICE_ACCOUNT, PlatformOutputs
 from inferstack.config import Cloud, Environment
@@ -201,12 +202,6 @@ def _namespace(name: str, ns: str, opts: pulumi.ResourceOptions) -> k8s.core.v1.
     return k8s.core.v1.Namespace(name, metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels={**MANAGED, **POD_SECURITY_LABELS}), opts=opts)
 
 
-def _custom(name: str, obj: dict[str, Any], opts: pulumi.ResourceOptions) -> k8s.apiextensions.CustomResource:
-    return k8s.apiextensions.CustomResource(
-        name, api_version=obj["apiVersion"], kind=obj["kind"], metadata=obj["metadata"], spec=obj["spec"], opts=opts
-    )
-
-
 class MonitoringStack(pulumi.ComponentResource):
     """The cluster's metrics stack: kube-prometheus-stack and KEDA from pinned charts, and the platform's monitors.
 
@@ -259,7 +254,7 @@ class MonitoringStack(pulumi.ComponentResource):
             if any(p.device_resource == nvidia for p in platform.pools.values()):
                 objs["dcgm"] = dcgm_service_monitor()
             objs["gateway"] = gateway_pod_monitor()
-        self.monitors = {k: _custom(f"{name}-{k}", obj, after(self.prometheus)) for k, obj in objs.items()}
+        self.monitors = {k: custom_resource(f"{name}-{k}", obj, after(self.prometheus)) for k, obj in objs.items()}
         self.register_outputs({"prometheusAddress": PROMETHEUS_ADDRESS, "store": store.store if store else "in-cluster"})
 
 
@@ -291,11 +286,11 @@ class ModelObservability(pulumi.ComponentResource):
     ):
         super().__init__("inferstack:serving:ModelObservability", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on or [])
-        self.pod_monitor = _custom(f"{name}-podmonitor", model_pod_monitor(model), child)
+        self.pod_monitor = custom_resource(f"{name}-podmonitor", model_pod_monitor(model), child)
         objs = scaled_objects(model, environment) if uses_keda(model) else []
         # One per LLM version (``<model>-v<version>``), else one (child ``<name>-scaledobject``).
         self.scaled_objects = [
-            _custom(f"{name}-scaledobject" if o["metadata"]["name"] == model.name else f"{name}-scaledobject-{o['metadata']['name']}", o, child)
+            custom_resource(f"{name}-scaledobject" if o["metadata"]["name"] == model.name else f"{name}-scaledobject-{o['metadata']['name']}", o, child)
             for o in objs
         ]
         cm = dashboard_config_map(model)

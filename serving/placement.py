@@ -16,6 +16,7 @@ Pure functions (no Pulumi). The accelerator catalog (``inferstack/catalog/accele
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from inferstack import sizing
 from inferstack.catalog import accelerators
@@ -52,6 +53,17 @@ class Placement:
         base: dict[str, str | int] = {"cpu": cpu, "memory": memory}
         base.update(self.devices)
         return {"requests": dict(base), "limits": dict(base)}
+
+    def pod_fields(self) -> dict[str, Any]:
+        """The pod spec fields of this placement that are set: ``nodeSelector``, ``tolerations``, ``schedulerName``."""
+        out: dict[str, Any] = {}
+        if self.node_selector:
+            out["nodeSelector"] = dict(self.node_selector)
+        if self.tolerations:
+            out["tolerations"] = [dict(x) for x in self.tolerations]
+        if self.scheduler_name:
+            out["schedulerName"] = self.scheduler_name
+        return out
 
 
 def gke_tpu_selector(pool: AcceleratorPoolConfig, cloud: Cloud) -> dict[str, str]:

@@ -33,6 +33,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from inferstack.components.custom_resource import custom_resource
 from inferstack.config.serving import ModelConfig, SloConfig
 from inferstack.serving import metrics as m
 
@@ -214,13 +215,8 @@ class SloRules(pulumi.ComponentResource):
         obj = prometheus_rule(model)
         if obj is None:
             raise ValueError(f"{model.namespace}/{model.name}: no slo")
-        self.rule = k8s.apiextensions.CustomResource(
-            f"{name}-rule",
-            api_version=obj["apiVersion"],
-            kind=obj["kind"],
-            metadata=obj["metadata"],
-            spec=obj["spec"],
-            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on or []),
+        self.rule = custom_resource(
+            f"{name}-rule", obj, pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on or [])
         )
         alerts = sum(1 for g in obj["spec"]["groups"] for r in g["rules"] if "alert" in r)
         self.register_outputs({"name": obj["metadata"]["name"], "namespace": model.namespace, "alerts": alerts})
