@@ -183,7 +183,7 @@ class ModelService(pulumi.ComponentResource):
         super().__init__("inferstack:serving:ModelService", name, None, opts)
         obj = inference_service(model, place, storage_uri, public=public)
         child = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on or [])
-        self.inference_service = custom_resource(f"{name}-isvc", obj, child)
+        self.inference_service: k8s.apiextensions.CustomResource = custom_resource(f"{name}-isvc", obj, child)
         self.pdb: k8s.policy.v1.PodDisruptionBudget | None = None
         if needs_pdb(model):
             spec = pdb_spec(model)

@@ -214,7 +214,7 @@ class ServingStack(pulumi.ComponentResource):
                 opts=after(),
             )
             obj = gw.gateway_object(platform.cloud, public=public_llm(args))
-            self.gateway = custom_resource(f"{name}-gateway", obj, after(self.gateway_namespace, *self.llm_releases.values()))
+            self.gateway: k8s.apiextensions.CustomResource = custom_resource(f"{name}-gateway", obj, after(self.gateway_namespace, *self.llm_releases.values()))
         self.runtimes = release(
             "kserve-runtime-configs", "kserve-runtimes", runtime_config_values(args), [self.kserve, *self.llm_releases.values()]
         )

@@ -215,7 +215,7 @@ class SloRules(pulumi.ComponentResource):
         obj = prometheus_rule(model)
         if obj is None:
             raise ValueError(f"{model.namespace}/{model.name}: no slo")
-        self.rule = custom_resource(
+        self.rule: k8s.apiextensions.CustomResource = custom_resource(
             f"{name}-rule", obj, pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on or [])
         )
         alerts = sum(1 for g in obj["spec"]["groups"] for r in g["rules"] if "alert" in r)
