@@ -6,9 +6,15 @@ version the model's traffic names (:func:`~inferstack.serving.canary.traffic`): 
 What KServe's LLMInferenceService controller makes of each object (v0.20.0, the well-known
 ``LLMInferenceServiceConfig`` presets installed by ``kserve-runtime-configs``):
 
-- the vLLM workload: a Deployment of ``replicas`` pods, or with ``worker`` set a LeaderWorkerSet whose groups span
-  ``nodesPerReplica`` nodes (group size = ``parallelism.pipeline``), and with ``prefill`` set a second, prefill-only
-  workload whose KV cache the decode pods receive;
+- the vLLM workload: a Deployment of ``replicas`` pods, or with ``worker`` set a LeaderWorkerSet ``<svc>-kserve-mn``
+  whose groups span ``nodesPerReplica`` nodes (group size = ``parallelism.pipeline``), and with ``prefill`` set a
+  second, prefill-only workload whose KV cache the decode pods receive. A multi-node object (``worker`` +
+  ``parallelism.pipeline``) makes the controller resolve the well-known preset
+  ``kserve-config-llm-worker-pipeline-parallel``, which v0.20.0 does not ship (``config_merge.go``; only
+  ``...-worker-data-parallel`` presets exist): :class:`LLMService` declares it (empty) in the model's namespace, and
+  the object names ``kserve-config-llm-worker-data-parallel`` in ``baseRefs`` for image, probes and volumes and
+  carries its own leader / worker commands (:func:`multi_node_command`: vLLM native multi-node, one pipeline stage
+  per node);
 - the scheduler (``router.scheduler: {}``): the endpoint picker (EPP, llm-d router; prefix-cache and load-aware
   scoring) and an ``InferencePool`` (``inference.networking.k8s.io/v1``) selecting the version's pods;
 - not declared here either, though the schema would let us: ``router.scheduler.pool.ref`` (a user's InferencePool)
@@ -182,6 +188,69 @@ def pod_spec(model: ModelConfig, place: Placement, family: Family | None, args: 
     return spec
 
 
+#: Shipped preset (``kserve-runtime-configs``) the multi-node object names in ``baseRefs`` for the ``main``
+#: container's image, ports, probes, volumes, env and the leader/worker pod shape; its command is replaced.
+MULTI_NODE_BASE_REF = "kserve-config-llm-worker-data-parallel"
+#: Well-known preset KServe v0.20.0's controller looks up (model namespace first, then ``kserve``) for every object
+#: with ``worker`` and ``parallelism.pipeline``; ``kserve-runtime-configs`` ships none, so without it the object
+#: stays ``PresetsCombined=False`` (``ConfigNotFound``). :class:`LLMService` declares an empty one.
+PIPELINE_PARALLEL_PRESET = "kserve-config-llm-worker-pipeline-parallel"
+#: Port the ``main`` container serves on (KServe's presets: ``--port 8000``, probes on 8000).
+VLLM_PORT = 8000
+
+
+def multi_node_command(model: ModelConfig, leader: bool) -> list[str]:
+    """The ``main`` container command of one pipeline stage of a LeaderWorkerSet group (vLLM native multi-node).
+
+    Every pod resolves the group leader from ``LWS_LEADER_ADDRESS`` (set by LeaderWorkerSet) and joins as node
+    ``LWS_WORKER_INDEX`` (leader 0) of ``pipelineParallelSize`` nodes: ``--pipeline-parallel-size N --nnodes N
+    --node-rank i --master-addr <leader>``; workers add ``--headless`` (no API server). The container's ``args``
+    (the engine flags) follow as ``$@``; TLS flags follow KServe's global ``EnableTLS`` as its presets do.
+    """
+    llm = model.llm
+    assert llm is not None
+    v = llm.vllm
+    stage = "" if leader else " --headless"
+    rank = "${LWS_WORKER_INDEX:-0}" if leader else "${LWS_WORKER_INDEX}"
+    script = (
+        "for i in $(seq 1 30); do\n"
+        '  MASTER_ADDR=$(getent hosts "${LWS_LEADER_ADDRESS}" | cut -d" " -f1)\n'
+        '  [ -n "$MASTER_ADDR" ] && break; sleep 1\n'
+        "done\n"
+        'MASTER_ADDR=${MASTER_ADDR:-$LWS_LEADER_ADDRESS}\n'
+        "exec vllm serve /mnt/models"
+        f' --served-model-name "{model.name}" "publishers/{model.namespace}/models/{model.name}"'
+        f" --port {VLLM_PORT}"
+        f" --tensor-parallel-size {v.tensor_parallel_size}"
+        f" --pipeline-parallel-size {v.pipeline_parallel_size} --nnodes {v.pipeline_parallel_size}"
+        f' --node-rank {rank} --master-addr "$MASTER_ADDR"{stage}'
+        " {{ if .GlobalConfig.EnableTLS }}--enable-ssl-refresh --ssl-certfile /var/run/kserve/tls/tls.crt"
+        " --ssl-keyfile /var/run/kserve/tls/tls.key{{ end }}"
+        ' "$@"'
+    )
+    # "--" is $0: the container's args become "$@".
+    return ["/bin/bash", "-c", script, "--"]
+
+
+def pipeline_parallel_preset(namespace: str) -> dict[str, Any]:
+    """The empty ``LLMInferenceServiceConfig`` ``kserve-config-llm-worker-pipeline-parallel`` in ``namespace``.
+
+    KServe v0.20.0 resolves this well-known name for multi-node pipeline-parallel objects but ships no such preset;
+    the objects themselves carry the stage commands (:func:`multi_node_command`) over ``baseRefs``
+    :data:`MULTI_NODE_BASE_REF`, so the preset only has to exist.
+    """
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "LLMInferenceServiceConfig",
+        "metadata": {
+            "name": PIPELINE_PARALLEL_PRESET,
+            "namespace": namespace,
+            "labels": {"app.kubernetes.io/managed-by": "inferstack"},
+        },
+        "spec": {},
+    }
+
+
 def llm_inference_service(
     model: ModelConfig,
     member: Member,
@@ -229,7 +298,12 @@ def llm_inference_service(
         "template": pod_spec(model, place, family, args),
     }
     if llm.nodes_per_replica > 1:
-        spec["worker"] = pod_spec(model, place, family, args)
+        spec["baseRefs"] = [{"name": MULTI_NODE_BASE_REF}]
+        stage_args = [a for a in args if not a.startswith("--pipeline-parallel-size=")]
+        spec["template"] = pod_spec(model, place, family, stage_args)
+        spec["template"]["containers"][0]["command"] = multi_node_command(model, leader=True)
+        spec["worker"] = pod_spec(model, place, family, stage_args)
+        spec["worker"]["containers"][0]["command"] = multi_node_command(model, leader=False)
     if llm.prefill_decode is not None:
         pd = llm.prefill_decode
         prefill_devices = pd.prefill_accelerators or model.accelerators
@@ -267,7 +341,9 @@ class LLMService(pulumi.ComponentResource):
     route on the inference Gateway in routing group ``<model>`` weighted by the canary's percent; an
     ``llm-d.ai/v1alpha2`` ``InferenceObjective`` ``<model>-v<version>`` (:func:`inference_objective`) on the version's
     KServe InferencePool with the priority of ``workload`` (:data:`PRIORITY`); with ``minReplicas`` >= 2 a
-    ``policy/v1`` PodDisruptionBudget ``<model>-v<version>`` (``maxUnavailable: 1``).
+    ``policy/v1`` PodDisruptionBudget ``<model>-v<version>`` (``maxUnavailable: 1``); with ``nodesPerReplica`` > 1 the
+    empty ``LLMInferenceServiceConfig`` ``kserve-config-llm-worker-pipeline-parallel`` in the model's namespace
+    (:func:`pipeline_parallel_preset`), which KServe v0.20.0 resolves for multi-node objects and does not ship.
 
     Args:
         name (str): component name; children are ``<name>-v<version>``, ``<name>-v<version>-objective`` and
@@ -286,6 +362,8 @@ class LLMService(pulumi.ComponentResource):
     Outputs:
         services (dict[str, k8s.apiextensions.CustomResource]): per version.
         objectives (dict[str, k8s.apiextensions.CustomResource]): the InferenceObjective per version.
+        preset (k8s.apiextensions.CustomResource | None): the pipeline-parallel preset (``<name>-pipeline-parallel-preset``),
+        multi-node models only; the services depend on it.
         pdbs (dict[str, k8s.policy.v1.PodDisruptionBudget]): per version, when ``minReplicas`` >= 2 (one voluntary
         eviction at a time among the version's pods, selected by ``inferstack.io/model`` / ``inferstack.io/version``).
         Registered outputs: ``name``, ``namespace``, ``split`` (percent per version).
@@ -313,9 +391,14 @@ class LLMService(pulumi.ComponentResource):
         self.services: dict[str, k8s.apiextensions.CustomResource] = {}
         self.pdbs: dict[str, k8s.policy.v1.PodDisruptionBudget] = {}
         self.objectives: dict[str, k8s.apiextensions.CustomResource] = {}
+        self.preset: k8s.apiextensions.CustomResource | None = None
+        service_opts = child
+        if model.llm is not None and model.llm.nodes_per_replica > 1:
+            self.preset = custom_resource(f"{name}-pipeline-parallel-preset", pipeline_parallel_preset(model.namespace), child)
+            service_opts = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.preset]))
         for member in members(model):
             obj = llm_inference_service(model, member, place, storage_uris.get(member.version), adapter_uris, gateway)
-            self.services[member.version] = custom_resource(f"{name}-v{member.version}", obj, child)
+            self.services[member.version] = custom_resource(f"{name}-v{member.version}", obj, service_opts)
             objective = inference_objective(model, member, workload)
             self.objectives[member.version] = custom_resource(f"{name}-v{member.version}-objective", objective, child)
             if model.min_replicas >= 2:

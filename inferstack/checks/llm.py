@@ -274,10 +274,21 @@ def llm_problems(model: ModelConfig, cfg: StackConfig) -> list[tuple[str, str]]:
 
 
 def check_llm_models(cfg: StackConfig) -> Iterable[ConfigIssue]:
-    """LLM track: a pool, parallelism matching the devices, memory fit, runtime support, prefill/decode, LoRA."""
+    """LLM track: a pool, parallelism matching the devices, memory fit, runtime support, prefill/decode, LoRA;
+    one multi-node model per namespace (each declares the namespace's pipeline-parallel KServe preset)."""
+    multi_node: dict[str, str] = {}
     for i, model in enumerate(cfg.settings.models):
         for key, msg in llm_problems(model, cfg):
             yield ConfigIssue(("models", i, *key.split(".")), msg)
+        if model.llm is not None and model.llm.nodes_per_replica > 1:
+            first = multi_node.setdefault(model.namespace, model.name)
+            if first != model.name:
+                yield ConfigIssue(
+                    ("models", i, "llm", "nodesPerReplica"),
+                    f"is {model.llm.nodes_per_replica} like model {first} in namespace {model.namespace}; one multi-node "
+                    "LLM model per namespace (each declares the namespace's kserve-config-llm-worker-pipeline-parallel "
+                    "preset)",
+                )
 
 
 def check_predictive_settings(cfg: StackConfig) -> Iterable[ConfigIssue]:

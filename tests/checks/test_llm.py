@@ -174,3 +174,21 @@ def test_standard_mode_refuses_a_canary():
         i.startswith("inferstack:models[3].canary: is set on a deploymentMode: standard model; KServe ignores canaryTrafficPercent")
         for i in issues
     )
+
+
+def test_one_multi_node_model_per_namespace():
+    # The namespace's kserve-config-llm-worker-pipeline-parallel preset is declared once, by its multi-node model.
+    def edit(cfg):
+        for i, name in ((0, "chat"), (1, "chat-b")):
+            m = copy.deepcopy(_chat(cfg)) | {"name": name}
+            m["llm"]["nodesPerReplica"] = 2
+            m["llm"]["vllm"]["pipelineParallelSize"] = 2
+            m.pop("canary", None)
+            cfg["inferstack:models"][i] = m
+
+    issues = _issues("prod", edit)
+    assert (
+        "inferstack:models[1].llm.nodesPerReplica: is 2 like model chat in namespace team-nlp; one multi-node LLM "
+        "model per namespace (each declares the namespace's kserve-config-llm-worker-pipeline-parallel preset)"
+    ) in issues
+    assert not any(i.startswith("inferstack:models[0].llm.nodesPerReplica") for i in issues)

@@ -7,16 +7,22 @@ The rendered objects are validated against KServe's and the Gateway API's CRD sc
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 
 import pytest
 
 from inferstack.catalog.accelerators import ACCELERATOR_LABEL, Family
 from inferstack.catalog.versions import CHARTS, IMAGES
-from inferstack.config import Cloud
-from inferstack.config.platform import WorkloadClass
+from inferstack.checks.llm import devices_per_node
+from inferstack.config import Cloud, read_stack_file
+from inferstack.config.platform import AcceleratorPoolConfig, WorkloadClass
 from inferstack.config.serving import ModelConfig
 from inferstack.engine import redact
+from inferstack.engine.runner import run_stack
+from inferstack.load import load_stack
+from inferstack.policies.evaluate import evaluate, strict
+from inferstack.policies.pack import pack_config
 from inferstack.serving.canary import promote, rollback
 from inferstack.serving.gateway import gateway_object
 from inferstack.serving.inference import inference_service
@@ -27,17 +33,19 @@ from inferstack.serving.llm import (
     inference_objective,
     llm_inference_service,
     members,
+    pipeline_parallel_preset,
     pool_name,
     service_name,
     vllm_args,
 )
 from inferstack.serving.placement import Placement
-from tests.conftest import recording, stack_config
+from tests.conftest import recording, stack_config, stack_path
 
 LLMISVC = "kubernetes:serving.kserve.io/v1alpha2:LLMInferenceService"
 GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 OBJECTIVE = "kubernetes:llm-d.ai/v1alpha2:InferenceObjective"
+PRESET = "kubernetes:serving.kserve.io/v1alpha2:LLMInferenceServiceConfig"
 
 CHAT = {
     "name": "chat", "namespace": "team-nlp", "format": "huggingface", "registryModel": "llama", "version": "3",
@@ -155,10 +163,74 @@ def test_multi_node_replicas_run_a_leader_worker_set_of_pipeline_stages():
     m = chat(accelerators=4, llm={"nodesPerReplica": 2, "vllm": {"tensorParallelSize": 4, "pipelineParallelSize": 2}})
     place = Placement({"nvidia.com/gpu": 4}, GPU.node_selector, GPU.tolerations)
     spec = llm_inference_service(m, Member("3", 100, "stable"), place, "s3://b/m/")["spec"]
-    # KServe sizes the LeaderWorkerSet group from parallelism.pipeline; worker pods mirror the leader's.
+    # KServe sizes the LeaderWorkerSet group from parallelism.pipeline (ParallelismSpec.GetSize).
     assert spec["parallelism"] == {"tensor": 4, "pipeline": 2}
-    assert spec["worker"] == spec["template"]
-    assert "--pipeline-parallel-size=2" in spec["template"]["containers"][0]["args"]
+    # Image, probes, volumes from KServe's shipped multi-node preset; the command is ours.
+    assert spec["baseRefs"] == [{"name": "kserve-config-llm-worker-data-parallel"}]
+    leader, worker = spec["template"]["containers"][0], spec["worker"]["containers"][0]
+    for c in (leader, worker):
+        shell, flag, script, dollar0 = c["command"]
+        assert (shell, flag, dollar0) == ("/bin/bash", "-c", "--")
+        assert 'getent hosts "${LWS_LEADER_ADDRESS}"' in script
+        assert "exec vllm serve /mnt/models" in script and script.endswith(' "$@"')
+        assert '--served-model-name "chat" "publishers/team-nlp/models/chat" --port 8000' in script
+        assert "--tensor-parallel-size 4 --pipeline-parallel-size 2 --nnodes 2" in script
+        assert '--master-addr "$MASTER_ADDR"' in script
+        # The engine flags follow as $@, without a second --pipeline-parallel-size.
+        assert "--max-model-len=8192" in c["args"] and not any(a.startswith("--pipeline-parallel") for a in c["args"])
+        assert c["resources"]["limits"]["nvidia.com/gpu"] == 4
+        assert c["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert "--node-rank ${LWS_WORKER_INDEX:-0}" in leader["command"][2] and "--headless" not in leader["command"][2]
+    assert "--node-rank ${LWS_WORKER_INDEX} " in worker["command"][2] and "--headless" in worker["command"][2]
+    for pod in (spec["template"], spec["worker"]):
+        assert pod["serviceAccountName"] == "inferstack-serving" and pod["automountServiceAccountToken"] is False
+        assert pod["nodeSelector"] == GPU.node_selector and pod["tolerations"] == GPU.tolerations
+
+
+def test_single_node_objects_name_no_base_ref_and_keep_kserves_command():
+    spec = llm_inference_service(chat(), Member("3", 100, "stable"), GPU, "s3://b/m/")["spec"]
+    assert "baseRefs" not in spec and "worker" not in spec and "command" not in spec["template"]["containers"][0]
+
+
+def test_pipeline_parallel_preset_is_the_well_known_name_kserve_resolves():
+    obj = pipeline_parallel_preset("team-nlp")
+    assert (obj["apiVersion"], obj["kind"]) == ("serving.kserve.io/v1alpha2", "LLMInferenceServiceConfig")
+    assert obj["metadata"]["name"] == "kserve-config-llm-worker-pipeline-parallel"
+    assert obj["metadata"]["namespace"] == "team-nlp" and obj["spec"] == {}
+
+
+BIG = {
+    "name": "big", "namespace": "team-nlp", "format": "huggingface", "registryModel": "llama-70b", "version": "1",
+    "pool": "gpu-l40s", "cpu": "7", "memory": "56Gi", "minReplicas": 1, "maxReplicas": 2, "scaleMetric": "kv-cache",
+    "llm": {"shape": {"parametersB": 70, "layers": 80, "kvHeads": 8}, "nodesPerReplica": 2},
+}
+
+
+@functools.cache
+def _big_stack():
+    cfg = copy.deepcopy(read_stack_file(stack_path("prod")).config)
+    pool = next(p for p in cfg["inferstack:acceleratorPools"] if p["name"] == "gpu-l40s")
+    per_node = devices_per_node(Cloud.AWS, AcceleratorPoolConfig.model_validate(pool))
+    big = copy.deepcopy(BIG) | {"accelerators": per_node}
+    big["llm"]["vllm"] = {"tensorParallelSize": per_node, "pipelineParallelSize": 2, "maxModelLen": 4096, "quantization": "fp8"}
+    cfg["inferstack:models"].append(big)
+    stack = load_stack("prod", cfg, secret_keys=read_stack_file(stack_path("prod")).secret_keys)
+    return stack, run_stack(stack), per_node
+
+
+def test_stack_with_a_multi_node_model_declares_the_preset_before_the_service_and_passes_the_policy_pack():
+    stack, rec, per_node = _big_stack()
+    [svc] = [r for r in rec.by_type(LLMISVC) if redact(r.inputs)["metadata"]["name"] == "big-v1"]
+    spec = redact(svc.inputs)["spec"]
+    assert spec["parallelism"] == {"tensor": per_node, "pipeline": 2}
+    assert "--headless" in spec["worker"]["containers"][0]["command"][2]
+    [preset] = rec.by_type(PRESET)
+    assert redact(preset.inputs)["metadata"]["namespace"] == "team-nlp"
+    assert preset.urn in svc.dependencies
+    # chat (single node) keeps KServe's own single-node preset.
+    assert all("baseRefs" not in redact(r.inputs)["spec"] for r in rec.by_type(LLMISVC) if r is not svc)
+    findings = strict(evaluate(rec, pack_config(stack)))
+    assert findings == []
 
 
 def test_prefill_decode_adds_a_prefill_workload():
