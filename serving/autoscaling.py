@@ -17,8 +17,9 @@ Who scales what (pure rules, :func:`uses_keda`):
 
 Queries come from :mod:`inferstack.serving.metrics` (the one catalogue of serving series). Sums over replicas use
 KEDA's ``AverageValue`` (desired = ceil(sum / target)); the KV-cache mean uses ``Value`` (desired = current x
-mean / target). ``maxReplicaCount`` is the model's ``maxReplicas`` (checked against the pool plan);
-``minReplicaCount`` 0 only in dev.
+mean / target). Replica bounds (:func:`replica_bounds`): the model's ``minReplicas`` .. ``maxReplicas`` (checked
+against the pool plan), ``minReplicaCount`` 0 only in dev; during an LLM canary the versions split ``maxReplicas``
+by traffic weight, so the two never exceed the pool plan together.
 """
 
 from __future__ import annotations
@@ -100,6 +101,38 @@ def trigger_query(model: ModelConfig, version: str | None = None) -> tuple[str, 
     raise ValueError(f"{metric.value}: not a KEDA metric; KEDA scales on {', '.join(sorted(m.value for m in LLM_METRICS | KEDA_PREDICTIVE_METRICS))}")
 
 
+def replica_bounds(model: ModelConfig, environment: Environment) -> dict[str | None, tuple[int, int]]:
+    """``(minReplicaCount, maxReplicaCount)`` per scaled version (key None: the model's one workload).
+
+    One workload: ``minReplicas`` (at least 1 outside dev) .. ``maxReplicas``. An LLM canary splits ``maxReplicas``
+    between its versions by traffic weight, so stable and canary together never exceed what the pool plan sized: the
+    canary gets ``ceil(maxReplicas x percent / 100)`` (at least 1), the stable version the rest (at least 1 while it
+    has traffic); each keeps at most its share of the floor. A version with no traffic (a canary rolled back to 0%, the
+    stable one at 100%) scales down to 0 (0 .. 1)."""
+    floor = model.min_replicas if environment is Environment.DEV else max(1, model.min_replicas)
+    names = scaled_names(model)
+    if len(names) == 1 or model.llm is None:
+        return {version: (floor, model.max_replicas) for _, version in names}
+    weights = {m.version: m.weight for m in members(model)}
+    out: dict[str | None, tuple[int, int]] = {}
+    canary = next(m for m in members(model) if m.role == "canary")
+    total = model.max_replicas
+    if canary.weight <= 0:
+        canary_max, canary_min = 1, 0
+    else:
+        canary_max = max(1, -(-total * canary.weight // 100))
+        if canary.weight < 100 and total >= 2:
+            canary_max = min(canary_max, total - 1)  # the stable version keeps one while it has traffic
+        canary_min = min(floor, 1)
+    stable_max = max(1, total - canary_max)
+    for _, version in names:
+        if version == canary.version:
+            out[version] = (canary_min, canary_max)
+        else:
+            out[version] = (min(floor, stable_max) if weights[version] > 0 else 0, stable_max)
+    return out
+
+
 def scaled_objects(model: ModelConfig, environment: Environment) -> list[dict[str, Any]]:
     """The KEDA ScaledObjects of ``model`` (see :func:`uses_keda`, :func:`scaled_names`), each with a Prometheus
     trigger on its own version's series and the model's replica bounds."""
@@ -111,7 +144,7 @@ def scaled_object(model: ModelConfig, environment: Environment, name: str | None
     if name is None:
         name, version = scaled_names(model)[0]
     query, metric_type = trigger_query(model, version)
-    min_replicas = model.min_replicas if environment is Environment.DEV else max(1, model.min_replicas)
+    min_replicas, max_replicas = replica_bounds(model, environment).get(version, (model.min_replicas, model.max_replicas))
     labels = {"app.kubernetes.io/managed-by": "inferstack", metrics.POD_MODEL_LABEL: model.name}
     if version is not None:
         labels[metrics.POD_VERSION_LABEL] = version
@@ -122,7 +155,7 @@ def scaled_object(model: ModelConfig, environment: Environment, name: str | None
         "spec": {
             "scaleTargetRef": scale_target_ref(model, name),
             "minReplicaCount": min_replicas,
-            "maxReplicaCount": model.max_replicas,
+            "maxReplicaCount": max_replicas,
             "pollingInterval": POLLING_INTERVAL,
             "advanced": {"horizontalPodAutoscalerConfig": {"behavior": {"scaleDown": SCALE_DOWN}}},
             "triggers": [

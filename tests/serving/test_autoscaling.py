@@ -12,6 +12,7 @@ from inferstack.config.serving import ModelConfig
 from inferstack.serving import metrics
 from inferstack.serving.autoscaling import (
     PROMETHEUS_ADDRESS,
+    replica_bounds,
     scale_target_ref,
     scaled_names,
     scaled_object,
@@ -162,10 +163,31 @@ def test_llm_canary_gets_its_own_scaled_object_on_its_own_series() -> None:
 def test_reference_stacks_declare_one_scaled_object_per_keda_model(stack: str, predictive: str) -> None:
     cfg = stack_config(stack)
     objs = {r.inputs["metadata"]["name"]: r for r in recording(stack).by_type("kubernetes:keda.sh/v1alpha1:ScaledObject")}
-    expected = {n: m for m in cfg.settings.models if uses_keda(m) for n, _ in scaled_names(m)}
+    expected = {n: (m, v) for m in cfg.settings.models if uses_keda(m) for n, v in scaled_names(m)}
     assert set(objs) == set(expected)
     assert predictive in objs and any(n.startswith("chat-v") for n in objs)
-    for n, m in expected.items():
+    per_model: dict[str, int] = {}
+    for n, (m, version) in expected.items():
         spec = objs[n].inputs["spec"]
-        assert spec["maxReplicaCount"] == m.max_replicas
+        assert (spec["minReplicaCount"], spec["maxReplicaCount"]) == replica_bounds(m, cfg.environment)[version]
         assert spec["minReplicaCount"] >= 1  # prod: no scale to zero
+        per_model[m.name] = per_model.get(m.name, 0) + spec["maxReplicaCount"]
+    # stable + canary together stay within the model's maxReplicas (what the pool plan sized)
+    assert per_model == {m.name: m.max_replicas for m in cfg.settings.models if uses_keda(m)}
+
+
+@pytest.mark.parametrize(
+    ("percent", "stable", "canary"),
+    [(0, (2, 7), (0, 1)), (10, (2, 7), (1, 1)), (25, (2, 6), (1, 2)), (50, (2, 4), (1, 4)), (90, (1, 1), (1, 7)), (100, (0, 1), (1, 8))],
+)
+def test_llm_canary_splits_max_replicas_by_weight(percent: int, stable: tuple, canary: tuple) -> None:
+    m = model(llm=LLM, scaleMetric="waiting-requests", minReplicas=2, maxReplicas=8, canary={"version": "4", "percent": percent})
+    assert replica_bounds(m, Environment.PROD) == {"3": stable, "4": canary}
+    objs = {o["metadata"]["name"]: o["spec"] for o in scaled_objects(m, Environment.PROD)}
+    assert (objs["chat-v4"]["minReplicaCount"], objs["chat-v4"]["maxReplicaCount"]) == canary
+
+
+def test_without_a_canary_the_model_bounds_apply() -> None:
+    m = model(llm=LLM, scaleMetric="waiting-requests", minReplicas=0, maxReplicas=3)
+    assert replica_bounds(m, Environment.DEV) == {"3": (0, 3)}
+    assert replica_bounds(m, Environment.PROD) == {"3": (1, 3)}
