@@ -11,10 +11,10 @@ What KServe's LLMInferenceService controller makes of each object (v0.20.0, the 
   second, prefill-only workload whose KV cache the decode pods receive. A multi-node object (``worker`` +
   ``parallelism.pipeline``) makes the controller resolve the well-known preset
   ``kserve-config-llm-worker-pipeline-parallel``, which v0.20.0 does not ship (``config_merge.go``; only
-  ``...-worker-data-parallel`` presets exist): :class:`LLMService` declares it (empty) in the model's namespace, and
-  the object names ``kserve-config-llm-worker-data-parallel`` in ``baseRefs`` for image, probes and volumes and
-  carries its own leader / worker commands (:func:`multi_node_command`: vLLM native multi-node, one pipeline stage
-  per node);
+  ``...-worker-data-parallel`` presets exist): :class:`LLMService` declares it in the model's namespace, complete
+  and hardened (:func:`pipeline_parallel_preset`: image, port, probes, volumes, Pod Security "restricted", no added
+  capabilities), and the object carries its own leader / worker commands (:func:`multi_node_command`: vLLM native
+  multi-node, one pipeline stage per node);
 - the scheduler (``router.scheduler: {}``): the endpoint picker (EPP, llm-d router; prefix-cache and load-aware
   scoring) and an ``InferencePool`` (``inference.networking.k8s.io/v1``) selecting the version's pods;
 - not declared here either, though the schema would let us: ``router.scheduler.pool.ref`` (a user's InferencePool)
@@ -188,12 +188,9 @@ def pod_spec(model: ModelConfig, place: Placement, family: Family | None, args: 
     return spec
 
 
-#: Shipped preset (``kserve-runtime-configs``) the multi-node object names in ``baseRefs`` for the ``main``
-#: container's image, ports, probes, volumes, env and the leader/worker pod shape; its command is replaced.
-MULTI_NODE_BASE_REF = "kserve-config-llm-worker-data-parallel"
 #: Well-known preset KServe v0.20.0's controller looks up (model namespace first, then ``kserve``) for every object
 #: with ``worker`` and ``parallelism.pipeline``; ``kserve-runtime-configs`` ships none, so without it the object
-#: stays ``PresetsCombined=False`` (``ConfigNotFound``). :class:`LLMService` declares an empty one.
+#: stays ``PresetsCombined=False`` (``ConfigNotFound``). :class:`LLMService` declares it (:func:`pipeline_parallel_preset`).
 PIPELINE_PARALLEL_PRESET = "kserve-config-llm-worker-pipeline-parallel"
 #: Port the ``main`` container serves on (KServe's presets: ``--port 8000``, probes on 8000).
 VLLM_PORT = 8000
@@ -232,12 +229,80 @@ def multi_node_command(model: ModelConfig, leader: bool) -> list[str]:
     return ["/bin/bash", "-c", script, "--"]
 
 
-def pipeline_parallel_preset(namespace: str) -> dict[str, Any]:
-    """The empty ``LLMInferenceServiceConfig`` ``kserve-config-llm-worker-pipeline-parallel`` in ``namespace``.
+#: Size of the ``/dev/shm`` memory emptyDir of multi-node pods (KServe's multi-node presets: 8Gi; NCCL's intra-node
+#: transport between the tensor-parallel ranks of a stage). It counts against the pod's memory limit.
+MULTI_NODE_SHM = "8Gi"
+#: Secret KServe issues per object for the server's TLS certificate (its presets' ``tls-certs`` volume, a template
+#: the controller fills in per object).
+TLS_SECRET = "{{ ChildName .ObjectMeta.Name `-kserve-self-signed-certs` }}"
+#: Probe scheme per KServe's global ``EnableTLS`` (its presets' template).
+PROBE_SCHEME = "{{ if .GlobalConfig.EnableTLS }}HTTPS{{else}}HTTP{{- end }}"
 
-    KServe v0.20.0 resolves this well-known name for multi-node pipeline-parallel objects but ships no such preset;
-    the objects themselves carry the stage commands (:func:`multi_node_command`) over ``baseRefs``
-    :data:`MULTI_NODE_BASE_REF`, so the preset only has to exist.
+
+def _preset_pod(leader: bool) -> dict[str, Any]:
+    """One pod template of :func:`pipeline_parallel_preset`: KServe's ``kserve-config-llm-template`` shape, hardened."""
+    health = {"path": "/health", "port": VLLM_PORT, "scheme": PROBE_SCHEME}
+    container: dict[str, Any] = {
+        "name": MAIN_CONTAINER,
+        "image": IMAGES["llm-d-cuda"],
+        "imagePullPolicy": "IfNotPresent",
+        "ports": [{"containerPort": VLLM_PORT, "protocol": "TCP"}],
+        # LWS_LEADER_ADDRESS, LWS_WORKER_INDEX and LWS_GROUP_SIZE are injected into every container by the
+        # LeaderWorkerSet pod webhook (kubernetes-sigs/lws pkg/webhooks/pod_webhook.go); these are KServe's.
+        "env": [
+            {"name": "HOME", "value": "/home"},
+            {"name": "VLLM_LOGGING_LEVEL", "value": "INFO"},
+            {"name": "HF_HUB_CACHE", "value": "/models"},
+        ],
+        # Pod Security "restricted", no added capability: NCCL between nodes over TCP sockets needs none (KServe's
+        # data-parallel preset adds IPC_LOCK / SYS_RAWIO / NET_RAW for RDMA: pinned memory, raw device access).
+        # The root filesystem stays writable: the NVIDIA container toolkit's CDI hook writes to it.
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": False,
+            "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "lifecycle": {"preStop": {"exec": {"command": ["/bin/sleep", "15"]}}},
+        "terminationMessagePath": "/dev/termination-log",
+        "terminationMessagePolicy": "FallbackToLogsOnError",
+        "volumeMounts": [
+            {"mountPath": "/home", "name": "home"},
+            {"mountPath": "/tmp", "name": "tmp-dir"},
+            {"mountPath": "/dev/shm", "name": "dshm"},
+            {"mountPath": "/models", "name": "model-cache"},
+            {"mountPath": "/var/run/kserve/tls", "name": "tls-certs", "readOnly": True},
+        ],
+    }
+    if leader:
+        # Only the leader serves HTTP (workers run --headless), as in KServe's multi-node presets.
+        container["livenessProbe"] = {"httpGet": health, "periodSeconds": 10, "timeoutSeconds": 1, "failureThreshold": 10}
+        container["readinessProbe"] = {"httpGet": health, "periodSeconds": 1, "timeoutSeconds": 1, "failureThreshold": 2}
+        container["startupProbe"] = {"httpGet": health, "failureThreshold": 60, "periodSeconds": 10}
+    return {
+        "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [container],
+        "terminationGracePeriodSeconds": 60,
+        "volumes": [
+            {"name": "home", "emptyDir": {}},
+            {"name": "tmp-dir", "emptyDir": {}},
+            {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": MULTI_NODE_SHM}},
+            {"name": "model-cache", "emptyDir": {}},
+            {"name": "tls-certs", "secret": {"secretName": TLS_SECRET}},
+        ],
+    }
+
+
+def pipeline_parallel_preset(namespace: str) -> dict[str, Any]:
+    """The ``LLMInferenceServiceConfig`` ``kserve-config-llm-worker-pipeline-parallel`` in ``namespace``.
+
+    KServe v0.20.0 resolves this well-known name for multi-node pipeline-parallel objects but ships no such preset.
+    Ours is complete, so nothing of a multi-node pod comes from a preset inferstack does not declare: ``template``
+    (leader) and ``worker`` pods with the ``main`` container of KServe's presets (``IMAGES["llm-d-cuda"]``, port
+    8000, ``/health`` probes on the leader, ``/home``, ``/tmp``, ``/models`` emptyDirs, ``/dev/shm`` in memory
+    (:data:`MULTI_NODE_SHM`), the TLS secret), non-root, RuntimeDefault seccomp, every capability dropped and none
+    added. The objects carry the stage commands (:func:`multi_node_command`), engine flags and resources.
     """
     return {
         "apiVersion": API_VERSION,
@@ -247,7 +312,7 @@ def pipeline_parallel_preset(namespace: str) -> dict[str, Any]:
             "namespace": namespace,
             "labels": {"app.kubernetes.io/managed-by": "inferstack"},
         },
-        "spec": {},
+        "spec": {"template": _preset_pod(leader=True), "worker": _preset_pod(leader=False)},
     }
 
 
@@ -298,7 +363,6 @@ def llm_inference_service(
         "template": pod_spec(model, place, family, args),
     }
     if llm.nodes_per_replica > 1:
-        spec["baseRefs"] = [{"name": MULTI_NODE_BASE_REF}]
         stage_args = [a for a in args if not a.startswith("--pipeline-parallel-size=")]
         spec["template"] = pod_spec(model, place, family, stage_args)
         spec["template"]["containers"][0]["command"] = multi_node_command(model, leader=True)
@@ -342,8 +406,9 @@ class LLMService(pulumi.ComponentResource):
     ``llm-d.ai/v1alpha2`` ``InferenceObjective`` ``<model>-v<version>`` (:func:`inference_objective`) on the version's
     KServe InferencePool with the priority of ``workload`` (:data:`PRIORITY`); with ``minReplicas`` >= 2 a
     ``policy/v1`` PodDisruptionBudget ``<model>-v<version>`` (``maxUnavailable: 1``); with ``nodesPerReplica`` > 1 the
-    empty ``LLMInferenceServiceConfig`` ``kserve-config-llm-worker-pipeline-parallel`` in the model's namespace
-    (:func:`pipeline_parallel_preset`), which KServe v0.20.0 resolves for multi-node objects and does not ship.
+    ``LLMInferenceServiceConfig`` ``kserve-config-llm-worker-pipeline-parallel`` in the model's namespace
+    (:func:`pipeline_parallel_preset`: image, probes, volumes, hardened pods), which KServe v0.20.0 resolves for
+    multi-node objects and does not ship.
 
     Args:
         name (str): component name; children are ``<name>-v<version>``, ``<name>-v<version>-objective`` and

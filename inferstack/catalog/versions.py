@@ -89,12 +89,16 @@ KNATIVE_SERVING_VERSION = "1.21.3"
 GKE_GPU_DRIVER_VERSION = "LATEST"
 
 #: Model-server images of the ClusterServingRuntimes inferstack adds (serving/runtimes.py), for accelerators KServe's
-#: own runtimes do not drive.
+#: own runtimes do not drive, and of the LLMInferenceServiceConfig preset it declares (serving/llm.py).
 IMAGES: dict[str, str] = {
     # vLLM for Cloud TPU (v5e, v6e; single host), github.com/vllm-project/tpu-inference; the tag Google's TPU guides use.
     "vllm-tpu": "docker.io/vllm/vllm-tpu:v0.11.1",
     # AWS Neuron Deep Learning Container with vLLM-Neuron 0.16 (SDK 2.31.1, the line covering Inf2/Trn1), github.com/aws-neuron/deep-learning-containers.
     "vllm-neuron": "public.ecr.aws/neuron/pytorch-inference-vllm-neuronx:0.16.0-neuronx-py312-sdk2.31.1-ubuntu24.04",
+    # llm-d CUDA vLLM: the image of every LLMInferenceServiceConfig preset KServe v0.20.0 ships
+    # (charts/kserve-runtime-configs/files/llmisvcconfigs/resources.yaml), checked 2026-12-01; used by the multi-node
+    # pipeline-parallel preset inferstack declares (serving/llm.py).
+    "llm-d-cuda": "ghcr.io/llm-d/llm-d-cuda:v0.8.0",
 }
 
 #: Google Cloud Managed Service for Prometheus drop-in Prometheus (self-deployed collection: keeps its TSDB and exports

@@ -17,7 +17,8 @@ Pod specs (:func:`pod_specs`): ``Pod``; ``Deployment``, ``StatefulSet``, ``Daemo
 ``ReplicationController``, ``Job`` (``spec.template.spec``); ``CronJob`` (``spec.jobTemplate.spec.template.spec``);
 ``PodTemplate`` (``template.spec``); KServe ``InferenceService`` (``spec.predictor`` / ``transformer`` /
 ``explainer``, each a pod spec inline, plus ``workerSpec``); ``ServingRuntime`` / ``ClusterServingRuntime``
-(``spec`` and ``spec.workerSpec``); ``LLMInferenceService`` (``spec.template``, ``spec.worker``, ``spec.prefill``).
+(``spec`` and ``spec.workerSpec``); ``LLMInferenceService`` and its presets, ``LLMInferenceServiceConfig``
+(``spec.template``, ``spec.worker``, ``spec.prefill``).
 A KServe predictor's model container (``spec.predictor.model`` or a framework field such as ``sklearn``) is merged
 by KServe with its serving runtime's container: fields it leaves unset come from the runtime, which is judged on
 its own. Such a container is marked ``merged``: rules that require a field to be set accept it unset there.
@@ -42,9 +43,11 @@ KSERVE_MODEL_FIELDS = ("model", "sklearn", "xgboost", "tensorflow", "pytorch", "
                        "pmml", "lightgbm", "paddle")
 KSERVE_EXPLAINER_FIELDS = ("art", "alibi")
 SERVING_RUNTIME_KINDS = ("ServingRuntime", "ClusterServingRuntime")
+#: KServe's LLMInferenceService and its presets (same ``spec`` type; KServe merges the presets into the object).
+LLM_KINDS = ("LLMInferenceService", "LLMInferenceServiceConfig")
 #: Kinds whose objects carry a pod spec somewhere (see :func:`pod_specs`).
 POD_BEARING_KINDS = ("Pod", "PodTemplate", *WORKLOAD_TEMPLATE_KINDS, "CronJob", "InferenceService",
-                     *SERVING_RUNTIME_KINDS, "LLMInferenceService")
+                     *SERVING_RUNTIME_KINDS, *LLM_KINDS)
 
 
 def is_map(v: Any) -> bool:
@@ -238,7 +241,7 @@ def pod_specs(obj: K8sObject) -> list[PodSpec]:
     elif k in SERVING_RUNTIME_KINDS:
         found.append(_pod(spec, "spec", spec.get("annotations")))
         found.append(_pod(spec.get("workerSpec"), "spec.workerSpec"))
-    elif k == "LLMInferenceService":
+    elif k in LLM_KINDS:
         for base, part in (("spec", spec), ("spec.prefill", spec.get("prefill"))):
             if is_map(part):
                 found.append(_pod(part.get("template"), f"{base}.template"))

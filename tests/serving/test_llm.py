@@ -165,8 +165,8 @@ def test_multi_node_replicas_run_a_leader_worker_set_of_pipeline_stages():
     spec = llm_inference_service(m, Member("3", 100, "stable"), place, "s3://b/m/")["spec"]
     # KServe sizes the LeaderWorkerSet group from parallelism.pipeline (ParallelismSpec.GetSize).
     assert spec["parallelism"] == {"tensor": 4, "pipeline": 2}
-    # Image, probes, volumes from KServe's shipped multi-node preset; the command is ours.
-    assert spec["baseRefs"] == [{"name": "kserve-config-llm-worker-data-parallel"}]
+    # Image, probes, volumes from our own pipeline-parallel preset (no baseRef to KServe's data-parallel one).
+    assert "baseRefs" not in spec
     leader, worker = spec["template"]["containers"][0], spec["worker"]["containers"][0]
     for c in (leader, worker):
         shell, flag, script, dollar0 = c["command"]
@@ -196,7 +196,35 @@ def test_pipeline_parallel_preset_is_the_well_known_name_kserve_resolves():
     obj = pipeline_parallel_preset("team-nlp")
     assert (obj["apiVersion"], obj["kind"]) == ("serving.kserve.io/v1alpha2", "LLMInferenceServiceConfig")
     assert obj["metadata"]["name"] == "kserve-config-llm-worker-pipeline-parallel"
-    assert obj["metadata"]["namespace"] == "team-nlp" and obj["spec"] == {}
+    assert obj["metadata"]["namespace"] == "team-nlp" and set(obj["spec"]) == {"template", "worker"}
+
+
+def test_pipeline_parallel_preset_is_complete_and_restricted():
+    spec = pipeline_parallel_preset("team-nlp")["spec"]
+    for role in ("template", "worker"):
+        pod = spec[role]
+        [main] = pod["containers"]
+        assert main["name"] == "main" and main["image"] == IMAGES["llm-d-cuda"] == "ghcr.io/llm-d/llm-d-cuda:v0.8.0"
+        assert main["ports"] == [{"containerPort": 8000, "protocol": "TCP"}]
+        # Pod Security "restricted": nothing added, everything dropped (KServe's data-parallel preset adds
+        # IPC_LOCK / SYS_RAWIO / NET_RAW).
+        assert main["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+        assert main["securityContext"]["allowPrivilegeEscalation"] is False and main["securityContext"]["runAsNonRoot"] is True
+        assert main["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        assert pod["securityContext"] == {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        assert volumes["dshm"]["emptyDir"] == {"medium": "Memory", "sizeLimit": "8Gi"}
+        assert set(volumes) == {"home", "tmp-dir", "dshm", "model-cache", "tls-certs"}
+        assert all(set(v) - {"name"} <= {"emptyDir", "secret"} for v in pod["volumes"])
+        mounts = {m["name"]: m["mountPath"] for m in main["volumeMounts"]}
+        assert mounts == {"home": "/home", "tmp-dir": "/tmp", "dshm": "/dev/shm", "model-cache": "/models",
+                          "tls-certs": "/var/run/kserve/tls"}
+        assert {"name": "HF_HUB_CACHE", "value": "/models"} in main["env"]
+        # The object carries the stage commands, engine flags and resources.
+        assert "command" not in main and "args" not in main and "resources" not in main
+    # Only the leader serves HTTP: the headless workers have no probes.
+    assert spec["template"]["containers"][0]["readinessProbe"]["httpGet"]["path"] == "/health"
+    assert not {"livenessProbe", "readinessProbe", "startupProbe"} & set(spec["worker"]["containers"][0])
 
 
 BIG = {
@@ -226,6 +254,7 @@ def test_stack_with_a_multi_node_model_declares_the_preset_before_the_service_an
     assert "--headless" in spec["worker"]["containers"][0]["command"][2]
     [preset] = rec.by_type(PRESET)
     assert redact(preset.inputs)["metadata"]["namespace"] == "team-nlp"
+    assert redact(preset.inputs)["spec"]["worker"]["containers"][0]["image"] == IMAGES["llm-d-cuda"]
     assert preset.urn in svc.dependencies
     # chat (single node) keeps KServe's own single-node preset.
     assert all("baseRefs" not in redact(r.inputs)["spec"] for r in rec.by_type(LLMISVC) if r is not svc)
