@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from importlib import metadata
 
 from inferstack.cli.common import UsageError, fail
-from inferstack.config import ConfigError
 from inferstack.errors import ProgramError
 
 #: Subcommand -> (module that registers and runs it, its one-line help). Only the chosen module is imported, so
@@ -91,6 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
+    # After parsing: `--help` and usage errors exit above without importing the config models (pydantic).
+    from inferstack.config import ConfigError
+
     if args.command in GRACEFUL and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.default_int_handler)
     try:

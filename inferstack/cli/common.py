@@ -6,9 +6,13 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from inferstack.config import ConfigError, StackConfig, file_issue
-from inferstack.load import load_stack_file
+if TYPE_CHECKING:
+    from inferstack.config import StackConfig
+
+# The config package (pydantic models) is imported by the functions that read a stack, not here: `inferstack --help`
+# and argument errors import no model (tests/cli/test_contract.py checks the modules `--help` loads).
 
 #: The stack a command runs when given neither ``--stack`` nor ``--config`` (it says so on stderr).
 DEFAULT_STACK = "dev"
@@ -43,6 +47,8 @@ def add_stack_args(parser: argparse.ArgumentParser, required: bool = False) -> N
 def stack_file(args: argparse.Namespace) -> Path:
     """The stack file ``--config`` names, or ``<stacks dir>/Pulumi.<--stack>.yaml``. Without either, the default
     stack, announced on stderr (never a silent choice); never another project's or the package's own stacks."""
+    from inferstack.config import ConfigError, file_issue
+
     if getattr(args, "config", None):
         return Path(args.config)
     name = getattr(args, "stack", None)
@@ -67,6 +73,8 @@ def stack_file(args: argparse.Namespace) -> Path:
 
 def load_stack(args: argparse.Namespace) -> StackConfig:
     """The validated stack config named by ``--stack`` / ``--config``; ConfigError (exit 2) otherwise."""
+    from inferstack.load import load_stack_file
+
     return load_stack_file(stack_file(args))
 
 

@@ -22,6 +22,8 @@ class StrictModel(BaseModel):
         frozen=True,
         use_enum_values=False,
         validate_default=True,
+        # Build each model's validator on first use: a command validates one stack shape, not every *Args model.
+        defer_build=True,
     )
 
 
