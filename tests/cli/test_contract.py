@@ -176,3 +176,15 @@ def test_ctrl_c_at_any_moment_exits_130_with_one_line(delay: float) -> None:
         pytest.skip("the preview finished before the signal")
     assert proc.returncode == 130, err
     assert "Traceback" not in err and err.strip().splitlines() == ["error: interrupted"]
+
+
+def test_help_imports_no_config_model() -> None:
+    """`inferstack --help` parses nothing but arguments: neither pydantic nor the config models are imported."""
+    code = (
+        "import sys\n"
+        "from inferstack.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print('LOADED', sorted(m for m in sys.modules if m.split('.')[0] == 'pydantic' or m.startswith('inferstack.config')))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert "LOADED []" in proc.stdout, proc.stdout[-2000:] + proc.stderr[-2000:]
