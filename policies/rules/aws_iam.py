@@ -16,16 +16,16 @@ from pulumi_policy import (
 )
 
 from inferstack.policies.entry import MANDATORY, PolicyEntry
-from inferstack.policies.rules.common import as_list, get, not_evaluated, parse_json
+from inferstack.policies.rules.common import IAM_ROLE as ROLE
+from inferstack.policies.rules.common import (
+    IDENTITY_DOCS,
+    as_list,
+    document_statements,
+    identity_documents,
+    not_evaluated,
+    parse_json,
+)
 
-ROLE = "aws:iam/role:Role"
-#: Identity policy documents: type -> field.
-IDENTITY_DOCS = {
-    "aws:iam/policy:Policy": "policy",
-    "aws:iam/rolePolicy:RolePolicy": "policy",
-    "aws:iam/userPolicy:UserPolicy": "policy",
-    "aws:iam/groupPolicy:GroupPolicy": "policy",
-}
 #: Resource policy documents: type -> field.
 RESOURCE_DOCS = {
     "aws:s3/bucketPolicy:BucketPolicy": "policy",
@@ -69,26 +69,16 @@ ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 
 def _statements(value: Any, report, what: str) -> Iterator[tuple[str, Mapping]]:
-    doc = parse_json(value)
-    if not isinstance(doc, Mapping):
+    statements = document_statements(value)
+    if statements is None:
         if value is not None:
             not_evaluated(f"{what} is unknown or not JSON")
         return
-    for i, stmt in enumerate(as_list(doc.get("Statement"))):
-        if isinstance(stmt, Mapping):
-            yield str(stmt.get("Sid") or i), stmt
-
-
-def _identity_docs(args: ResourceValidationArgs) -> Iterator[tuple[str, Any]]:
-    if args.resource_type == ROLE:
-        for p in args.props.get("inlinePolicies") or []:
-            yield f"inline policy {get(p, 'name')}", get(p, "policy")
-    elif args.resource_type in IDENTITY_DOCS:
-        yield "policy", args.props.get(IDENTITY_DOCS[args.resource_type])
+    yield from statements
 
 
 def _allows(args: ResourceValidationArgs, report) -> Iterator[tuple[str, Mapping]]:
-    for where, value in _identity_docs(args):
+    for where, value in identity_documents(args.resource_type, args.props):
         for sid, stmt in _statements(value, report, where):
             if stmt.get("Effect") == "Allow":
                 yield f"{where} statement {sid}", stmt

@@ -73,3 +73,34 @@ def not_evaluated(what: str) -> None:
     err = UnknownValueError("04da6b54-80e4-46f7-96ec-b56ff0331ba9", [])
     err.message = f"{what}: not evaluated (unknown at preview time)"
     raise err
+
+
+# ---------------------------------------------------------------- AWS IAM policy documents
+
+IAM_ROLE = "aws:iam/role:Role"
+#: Identity policy documents: resource type -> the input holding the JSON document (roles: ``inlinePolicies``).
+IDENTITY_DOCS = {
+    "aws:iam/policy:Policy": "policy",
+    "aws:iam/rolePolicy:RolePolicy": "policy",
+    "aws:iam/userPolicy:UserPolicy": "policy",
+    "aws:iam/groupPolicy:GroupPolicy": "policy",
+}
+
+
+def document_statements(value: Any) -> list[tuple[str, Mapping]] | None:
+    """``(Sid or index, statement)`` of each statement of a JSON policy document; None when the document is unknown
+    at preview time or not JSON."""
+    doc = parse_json(value)
+    if not isinstance(doc, Mapping):
+        return None
+    return [(str(stmt.get("Sid") or i), stmt) for i, stmt in enumerate(as_list(doc.get("Statement"))) if isinstance(stmt, Mapping)]
+
+
+def identity_documents(resource_type: str, props: Mapping) -> list[tuple[str, Any]]:
+    """``(where, document)`` of each identity policy a resource declares: a role's inline policies
+    (``inline policy <name>``) or a policy resource's document (``policy``)."""
+    if resource_type == IAM_ROLE:
+        return [(f"inline policy {get(p, 'name')}", get(p, "policy")) for p in props.get("inlinePolicies") or []]
+    if resource_type in IDENTITY_DOCS:
+        return [("policy", props.get(IDENTITY_DOCS[resource_type]))]
+    return []

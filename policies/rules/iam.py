@@ -7,17 +7,17 @@ from collections.abc import Mapping
 from pulumi_policy import ResourceValidationArgs, ResourceValidationPolicy
 
 from inferstack.policies.entry import MANDATORY, PolicyEntry
-from inferstack.policies.rules.common import as_list, get, parse_json
+from inferstack.policies.rules.common import IAM_ROLE as ROLE
+from inferstack.policies.rules.common import (
+    IDENTITY_DOCS,
+    as_list,
+    document_statements,
+    get,
+    identity_documents,
+)
 
-POLICY_DOC_FIELDS = {
-    "aws:iam/policy:Policy": "policy",
-    "aws:iam/rolePolicy:RolePolicy": "policy",
-    "aws:iam/userPolicy:UserPolicy": "policy",
-    "aws:iam/groupPolicy:GroupPolicy": "policy",
-    "aws:kms/key:Key": None,  # key policies grant on "*" (the key itself) by design
-}
+# KMS key policies are not judged here: they grant on "*" (the key itself) by design.
 READ_PREFIXES = ("Describe", "Get", "List", "Read", "View")
-ROLE = "aws:iam/role:Role"
 GKE_CLUSTER = "gcp:container/cluster:Cluster"
 
 
@@ -46,41 +46,31 @@ def statement_problems(stmt: dict) -> list[str]:
 
 
 def _check_document(value, where: str, report) -> None:
-    doc = parse_json(value)
-    if not isinstance(doc, Mapping):
+    statements = document_statements(value)
+    if statements is None:
         if value is not None:
             report(f"{where or 'policy document '}is unknown or not JSON at preview time; cannot verify least privilege.")
         return
-    for i, stmt in enumerate(as_list(doc.get("Statement"))):
-        if not isinstance(stmt, Mapping):
-            continue
+    for sid, stmt in statements:
         for p in statement_problems(stmt):
-            report(f"{where}statement {stmt.get('Sid') or i}: {p}. Name explicit actions and resource ARNs.")
+            report(f"{where}statement {sid}: {p}. Name explicit actions and resource ARNs.")
 
 
 def _iam_policies(args: ResourceValidationArgs, report) -> None:
-    if args.resource_type == ROLE:  # inline policies declared on the role itself
-        for p in args.props.get("inlinePolicies") or []:
-            _check_document(get(p, "policy"), f"inline policy {get(p, 'name')}: ", report)
-        return
-    field = POLICY_DOC_FIELDS.get(args.resource_type)
-    if field:
-        _check_document(args.props.get(field), "", report)
+    for where, value in identity_documents(args.resource_type, args.props):
+        _check_document(value, "" if where == "policy" else f"{where}: ", report)
 
 
 def _trust(args: ResourceValidationArgs, report) -> None:
     if args.resource_type != ROLE:
         return
-    doc = parse_json(args.props.get("assumeRolePolicy"))
-    if not isinstance(doc, Mapping):
-        return
-    for i, stmt in enumerate(as_list(doc.get("Statement"))):
+    for sid, stmt in document_statements(args.props.get("assumeRolePolicy")) or []:
         if stmt.get("Effect") != "Allow":
             continue
         principal = stmt.get("Principal")
         named = [p for v in principal.values() for p in as_list(v)] if isinstance(principal, Mapping) else []
         if principal == "*" or "*" in named:
-            report(f"trust policy statement {stmt.get('Sid') or i} lets any principal ('*') assume the role.")
+            report(f"trust policy statement {sid} lets any principal ('*') assume the role.")
 
 
 def _gke_access(args: ResourceValidationArgs, report) -> None:
@@ -98,7 +88,7 @@ ENTRIES = [
         description="No IAM statement allows action '*' or a write action on resource '*'.",
         validate=_iam_policies,
         remediation_steps="List explicit actions and scope resources to ARNs (or add a Condition).",
-    ), MANDATORY, types=(ROLE, *(t for t, f in POLICY_DOC_FIELDS.items() if f)),
+    ), MANDATORY, types=(ROLE, *IDENTITY_DOCS),
        controls=("CIS AWS 1.16", "FSBP IAM.1", "FSBP IAM.21")),
     PolicyEntry(ResourceValidationPolicy(
         name="iam-trust-not-public",
