@@ -73,10 +73,13 @@ def manifest_filename(obj: dict[str, Any]) -> str:
     return f"{ns}/{obj.get('kind', 'Object')}.{group}.{meta.get('name')}.yaml"
 
 
-def write_manifests(objs: list[dict[str, Any]], out: Path) -> list[Path]:
+def write_manifests(objs: list[dict[str, Any]], out: Path, by_namespace: bool = True) -> list[Path]:
+    """One YAML file per object: ``<namespace>/<Kind>.<group>.<name>.yaml`` under ``out`` (``by_namespace``), or
+    ``<Kind>.<group>.<name>.yaml`` directly in ``out``."""
     paths = []
     for obj in objs:
-        path = out / manifest_filename(obj)
+        name = manifest_filename(obj)
+        path = out / (name if by_namespace else Path(name).name)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.dump(obj, Dumper=_Dumper, sort_keys=False))
         paths.append(path)
@@ -159,13 +162,8 @@ def helm_template(rel: HelmRelease, archive: Path, helm: str, kube_version: str 
 def write_chart_objects(objs: list[dict[str, Any]], out: Path) -> list[Path]:
     """One file per object, ``<Kind>.<group>.<name>.yaml``, as Helm rendered it (Helm leaves the namespace of most
     objects to ``helm install --namespace``, which is the directory's parent: ``_charts/<namespace>/<release>/``)."""
-    paths = []
     out.mkdir(parents=True, exist_ok=True)
-    for obj in objs:
-        path = out / Path(manifest_filename(obj)).name
-        path.write_text(yaml.dump(obj, Dumper=_Dumper, sort_keys=False))
-        paths.append(path)
-    return paths
+    return write_manifests(objs, out, by_namespace=False)
 
 
 @dataclass(frozen=True)
