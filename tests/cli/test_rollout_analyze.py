@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from inferstack.cli import main
 from inferstack.load import load_stack_file
 from inferstack.serving import metrics as m
+from tests.cli.test_rollout import run as _run
 from tests.conftest import stack_path
 
 PROMETHEUS = shutil.which("prometheus")
@@ -135,12 +135,6 @@ def _stack(tmp_path: Path, namespace: str, percent: int = 10) -> Path:
     path = tmp_path / "Pulumi.prod.yaml"
     path.write_text(text)
     return path
-
-
-def _run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def _analyze(capsys, tmp_path, url, namespace) -> dict:
