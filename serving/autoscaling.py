@@ -110,27 +110,19 @@ def replica_bounds(model: ModelConfig, environment: Environment) -> dict[str | N
     has traffic); each keeps at most its share of the floor. A version with no traffic (a canary rolled back to 0%, the
     stable one at 100%) scales down to 0 (0 .. 1)."""
     floor = model.min_replicas if environment is Environment.DEV else max(1, model.min_replicas)
-    names = scaled_names(model)
-    if len(names) == 1 or model.llm is None:
-        return {version: (floor, model.max_replicas) for _, version in names}
-    weights = {m.version: m.weight for m in members(model)}
-    out: dict[str | None, tuple[int, int]] = {}
-    canary = next(m for m in members(model) if m.role == "canary")
+    if model.llm is None or len(members(model)) == 1:
+        return {version: (floor, model.max_replicas) for _, version in scaled_names(model)}
+    stable, canary = members(model)
     total = model.max_replicas
     if canary.weight <= 0:
-        canary_max, canary_min = 1, 0
+        canary_bounds = (0, 1)
     else:
         canary_max = max(1, -(-total * canary.weight // 100))
         if canary.weight < 100 and total >= 2:
             canary_max = min(canary_max, total - 1)  # the stable version keeps one while it has traffic
-        canary_min = min(floor, 1)
-    stable_max = max(1, total - canary_max)
-    for _, version in names:
-        if version == canary.version:
-            out[version] = (canary_min, canary_max)
-        else:
-            out[version] = (min(floor, stable_max) if weights[version] > 0 else 0, stable_max)
-    return out
+        canary_bounds = (min(floor, 1), canary_max)
+    stable_max = max(1, total - canary_bounds[1])
+    return {stable.version: (min(floor, stable_max) if stable.weight > 0 else 0, stable_max), canary.version: canary_bounds}
 
 
 def scaled_objects(model: ModelConfig, environment: Environment) -> list[dict[str, Any]]:
