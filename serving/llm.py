@@ -43,7 +43,7 @@ API token mounted), non-root with the runtime's seccomp profile; requests equal 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pulumi
@@ -162,7 +162,7 @@ def vllm_args(llm: LlmConfig, family: Family | None) -> list[str]:
 def pod_spec(model: ModelConfig, place: Placement, family: Family | None, args: list[str], devices: int | None = None) -> dict[str, Any]:
     """A workload pod spec: service account without token, placement, hardened pod, the ``main`` container."""
     if devices is not None and place.devices:
-        place = Placement({k: devices for k in place.devices}, place.node_selector, place.tolerations, place.scheduler_name)
+        place = replace(place, devices={k: devices for k in place.devices})
     container: dict[str, Any] = {
         "name": MAIN_CONTAINER,
         "args": args,
