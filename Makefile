@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STACKS := $(patsubst stacks/Pulumi.%.yaml,%,$(wildcard stacks/Pulumi.*.yaml))
 SHARED ?= ../shared
 
-.PHONY: install preview test lint conformance benchmark docs clean
+.PHONY: install preview test lint conformance benchmark docs clean clean-tools tools e2e
 
 install: $(VENV)/.installed
 
@@ -36,6 +36,15 @@ conformance: install
 	$(BIN)/python scripts/k8s_validate.py --crd-schemas $(SHARED)/schemas \
 	  --version $$($(BIN)/python -c 'from inferstack.catalog.versions import EKS_VERSION; print(EKS_VERSION)') out/manifests
 
+# The real engine (docs/engine.md): build kube-apiserver, etcd, the Pulumi CLI, its Python language host and the
+# Kubernetes provider from Go modules into .tools/bin (skipped when present), then run tests/e2e against them:
+# server-side apply of every stack on a real API server, and real `pulumi up` / `preview` runs. Needs Go and ../shared.
+tools:
+	bash scripts/build_tools.sh
+
+e2e: install tools
+	INFERSTACK_E2E=1 INFERSTACK_SHARED=$(abspath $(SHARED)) $(BIN)/pytest tests/e2e -p no:cacheprovider
+
 benchmark: install
 	$(BIN)/python -m pip install --quiet -e '.[all,bench]'
 	$(BIN)/python scripts/benchmark.py
@@ -46,3 +55,7 @@ docs: install
 
 clean:
 	rm -rf $(VENV) out build dist *.egg-info
+
+# .tools/bin (the built e2e tools) is kept by clean: it takes minutes to rebuild. `make clean-tools` removes it.
+clean-tools:
+	rm -rf .tools
