@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from inferstack.checks import run_checks
+from inferstack.checks import run_checks, run_notices
 from inferstack.config import ConfigError, StackConfig, parse_stack, read_stack_file
 from inferstack.sizing import derive_replicas
 
@@ -36,7 +36,8 @@ def prepare(cfg: StackConfig, source: str | None = None) -> StackConfig:
     issues = run_checks(cfg)
     if issues:
         raise ConfigError(source or f"stack {cfg.name}", issues)
-    return cfg
+    warnings = tuple(run_notices(cfg))
+    return dataclasses.replace(cfg, warnings=warnings) if warnings else cfg
 
 
 def load_stack(

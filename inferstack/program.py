@@ -47,6 +47,8 @@ def main() -> None:
     except ConfigError as err:
         # No traceback and nothing declared: the engine reports the message and fails the update.
         raise pulumi.RunError(str(err)) from None
+    for warning in cfg.warnings:
+        pulumi.log.warn(str(warning))
     build(cfg)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -23,9 +24,10 @@ class SubnetPlan:
     public: list[str]
 
 
-def plan_subnets(cidr: str, region: str, zones: int) -> SubnetPlan:
+def plan_subnets(cidr: str, region: str, zones: int, listed: Sequence[str] | None = None) -> SubnetPlan:
     """Split ``cidr`` in eight: one eighth per zone for private subnets; the last eighth cut in eight for public ones.
-    The zones are the first ``zones`` of the region in the zone catalogue (``inferstack.catalog.zones``).
+    The zones are ``listed`` (``network.zones``) or else the first ``zones`` default zones of the region in the zone
+    catalogue (``inferstack.catalog.zones``).
 
     A /16 gives /19 private subnets (8,190 addresses: VPC CNI gives pods VPC addresses) and /22 public subnets.
     """
@@ -35,7 +37,7 @@ def plan_subnets(cidr: str, region: str, zones: int) -> SubnetPlan:
     eighths = list(net.subnets(prefixlen_diff=3))
     public = list(eighths[-1].subnets(prefixlen_diff=3))
     return SubnetPlan(
-        zones=zones_for(Cloud.AWS, region, zones),
+        zones=zones_for(Cloud.AWS, region, zones, listed),
         private=[str(eighths[i]) for i in range(zones)],
         public=[str(public[i]) for i in range(zones)],
     )
@@ -84,7 +86,7 @@ class Network(pulumi.ComponentResource):
     ):
         super().__init__("inferstack:aws:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.plan = plan_subnets(cfg.cidr, region, cfg.availability_zones)
+        self.plan = plan_subnets(cfg.cidr, region, cfg.availability_zones, cfg.zones)
         self.vpc = aws.ec2.Vpc(
             f"{name}-vpc", cidr_block=cfg.cidr, enable_dns_hostnames=True, enable_dns_support=True, tags={"Name": name}, opts=child
         )

@@ -14,6 +14,8 @@ COS containerd, and boot disks encrypted with the platform CMEK. The system pool
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
@@ -39,10 +41,10 @@ MONITORING_COMPONENTS = ["SYSTEM_COMPONENTS", "APISERVER", "SCHEDULER", "CONTROL
 DEFAULT_SYSTEM_MACHINE = "e2-standard-4"
 
 
-def zones_of(region: str, count: int) -> list[str]:
-    """The first ``count`` zones of a region in the zone catalogue (``europe-west4-a``, ``-b``, ``-c``;
-    ``europe-west1-b``, ``-c``, ``-d``: zone letters differ per region)."""
-    return zones_for(Cloud.GCP, region, count)
+def zones_of(region: str, count: int, listed: Sequence[str] | None = None) -> list[str]:
+    """``listed`` (``network.zones``), else the first ``count`` zones of a region in the zone catalogue
+    (``europe-west4-a``, ``-b``, ``-c``; ``europe-west1-b``, ``-c``, ``-d``: zone letters differ per region)."""
+    return zones_for(Cloud.GCP, region, count, listed)
 
 
 def authorized_networks(network: NetworkConfig, cluster: ClusterConfig) -> list[str]:
@@ -114,7 +116,7 @@ class GkeCluster(pulumi.ComponentResource):
         super().__init__("inferstack:gcp:Cluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         cluster_name = f"inferstack-{stack}"
-        self.zones = zones_of(region, network_cfg.availability_zones)
+        self.zones = zones_of(region, network_cfg.availability_zones, network_cfg.zones)
         self.workload_pool = f"{project}.svc.id.goog"
         self.tag = node_tag(stack)
         self.node_account = gcp.serviceaccount.Account(

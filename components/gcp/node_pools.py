@@ -183,11 +183,9 @@ def plan_pool(
     and node pools of ``pool``. Raises ValueError when the kind has no TPU zone in ``region``."""
     acc = accelerators.lookup(pool.kind, Cloud.GCP)
     capacity = sizing.plan_pool(Cloud.GCP, pool, replicas)
-    try:
-        zones = tuple(zone_catalogue.zones_offering(Cloud.GCP, region, pool.kind, list(cluster_zones))) or tuple(cluster_zones)
-    except KeyError:  # a region outside the catalogue: refused by inferstack.checks.zones for stacks
-        zones = tuple(cluster_zones)
-    if acc.family is Family.TPU:
+    # A region the catalogue lacks: the cluster's zones (network.zones) as listed, for GPUs and TPUs alike.
+    zones = tuple(zone_catalogue.zones_offering(Cloud.GCP, region, pool.kind, list(cluster_zones))) or tuple(cluster_zones)
+    if acc.family is Family.TPU and zone_catalogue.is_catalogued(Cloud.GCP, region):
         zones = acc.gcp_zones.get(region, ())
         if not zones:
             raise ValueError(f"{pool.kind} has no TPU zone in {region}; regions: {', '.join(sorted(acc.gcp_zones))}")

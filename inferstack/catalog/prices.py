@@ -296,11 +296,46 @@ def spot_interruptions_per_node_day(family: Family, override: float | None = Non
     return override if override is not None else SPOT_INTERRUPTIONS_PER_NODE_DAY[family]
 
 
-def platform_prices(region: str) -> PlatformPrices:
-    p = PLATFORM_PRICES.get(region)
-    if p is None:
-        raise PriceNotFound(f"no platform prices (control plane, NAT, storage) for region {region}; catalog regions: {', '.join(sorted(PLATFORM_PRICES))}")
-    return p
+#: ``PlatformPrices`` fields each cloud's estimate reads, by the config key that overrides each
+#: (``inferstack:pricing.platform.<key>``).
+PLATFORM_KEYS: dict[str, dict[str, str]] = {
+    "aws": {"controlPlaneHourlyUsd": "control_plane_hourly_usd", "natHourlyUsd": "nat_hourly_usd",
+            "natPerGbUsd": "nat_per_gb_usd", "storageGbMonthUsd": "storage_gb_month_usd"},
+    "gcp": {"controlPlaneHourlyUsd": "control_plane_hourly_usd", "natPerVmHourlyUsd": "nat_per_vm_hourly_usd",
+            "natPerGbUsd": "nat_per_gb_usd", "storageGbMonthUsd": "storage_gb_month_usd"},
+}
+#: GCP Cloud NAT bills at most this many VMs per gateway (https://cloud.google.com/nat/pricing).
+CLOUD_NAT_VM_CAP = 32
+
+
+def missing_platform_keys(region: str, cloud: str, overrides: dict[str, float | None] | None = None) -> list[str]:
+    """The ``inferstack:pricing.platform.*`` keys ``cloud``'s estimate needs in ``region`` that neither the catalog nor
+    ``overrides`` (``PlatformPricing`` field -> USD) sets: none for a catalogued region."""
+    if region in PLATFORM_PRICES:
+        return []
+    given = {k for k, v in (overrides or {}).items() if v is not None}
+    return [f"inferstack:pricing.platform.{key}" for key, name in PLATFORM_KEYS[cloud].items() if name not in given]
+
+
+def platform_prices(region: str, cloud: str = "aws", overrides: dict[str, float | None] | None = None) -> PlatformPrices:
+    """The platform prices of ``region``; ``overrides`` (``PlatformPricing`` field -> USD) replace the catalog's.
+
+    Without a catalog entry every field ``cloud``'s estimate reads must be overridden; else :class:`PriceNotFound`
+    names every missing key (:func:`missing_platform_keys`).
+    """
+    missing = missing_platform_keys(region, cloud, overrides)
+    if missing:
+        raise PriceNotFound(f"no platform prices (control plane, NAT, storage) for region {region}; set {', '.join(missing)}")
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    base = PLATFORM_PRICES.get(region)
+    if base is None:
+        src = "inferstack:pricing.platform (override)"
+        return PlatformPrices(
+            region, given["control_plane_hourly_usd"], src, given.get("nat_hourly_usd", 0.0),
+            given.get("nat_per_vm_hourly_usd", 0.0), CLOUD_NAT_VM_CAP if cloud == "gcp" else 0, given["nat_per_gb_usd"], src,
+            given["storage_gb_month_usd"], src, basis="override",
+        )
+    return PlatformPrices(**{**base.__dict__, **given, "basis": "override"}) if given else base
 
 
 def known_node_types() -> set[str]:

@@ -13,7 +13,7 @@ accelerator catalogue's ``gcp_regions``; on AWS, Karpenter launches only where E
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -35,6 +35,8 @@ class RegionZones:
     zone_ids: tuple[str, ...] = ()
     #: Accelerator kind -> the zones offering it (verified entries only; see the module docstring).
     offerings: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Zone names that newer accounts are not offered (constrained zones); never chosen by default.
+    restricted: tuple[str, ...] = ()
 
     def offering(self, kind: str) -> tuple[str, ...] | None:
         """Zones of this region offering ``kind``, or None when the catalogue does not know it at zone level."""
@@ -44,6 +46,9 @@ class RegionZones:
 _GCP_ZONES_SOURCE = "https://cloud.google.com/compute/docs/regions-zones (region table: zones per region)"
 _GCP_TPU_SOURCE = "https://cloud.google.com/tpu/docs/regions-zones (Europe: v6e in europe-west4-a)"
 _AWS_SOURCE = "AWS Regions and Availability Zones (zone names a-c and zone ids <region-code>-az1..az3 per region)"
+
+#: The date the catalogue was checked against its sources.
+CHECKED = "2026-12-01"
 
 #: Every catalogued region, by cloud and name. Checked 2026-12-01.
 REGIONS: Mapping[tuple[Cloud, str], RegionZones] = MappingProxyType(
@@ -108,34 +113,60 @@ REGIONS: Mapping[tuple[Cloud, str], RegionZones] = MappingProxyType(
 )
 
 
+#: Config key that lists a stack's zones (``inferstack.config.platform.NetworkConfig.zones``).
+ZONES_KEY = "inferstack:network.zones"
+
+
 def regions_of(cloud: Cloud) -> list[str]:
     """The catalogued regions of ``cloud``, sorted."""
     return sorted(region for c, region in REGIONS if c is cloud)
 
 
+def is_catalogued(cloud: Cloud, region: str) -> bool:
+    """Whether the zone catalogue knows ``region`` (a region launched after the catalogue's date does not)."""
+    return (cloud, region) in REGIONS
+
+
+def example_zones(cloud: Cloud, region: str, count: int = 2) -> list[str]:
+    """Zone names of the form ``region`` would have, for messages: ``ap-east-9a`` (AWS), ``me-west9-a`` (GCP)."""
+    sep = "" if cloud is Cloud.AWS else "-"
+    return [f"{region}{sep}{letter}" for letter in "abc"[:count]]
+
+
 def region_zones(cloud: Cloud, region: str) -> RegionZones:
-    """The catalogue entry of ``region``; KeyError naming the catalogued regions when it has none."""
+    """The catalogue entry of ``region``; KeyError telling the user to list the zones when it has none."""
     entry = REGIONS.get((cloud, region))
     if entry is None:
         raise KeyError(
-            f"region {region} is not in the zone catalogue (inferstack/catalog/zones.py); catalogued {cloud.value} regions: "
-            f"{', '.join(regions_of(cloud))}"
+            f"region {region} is not in the zone catalogue of {cloud.value} (inferstack/catalog/zones.py, checked "
+            f"{CHECKED}): list the zones to use in {ZONES_KEY}, e.g. [{', '.join(example_zones(cloud, region))}]"
         )
     return entry
 
 
-def zones_for(cloud: Cloud, region: str, count: int) -> list[str]:
-    """The first ``count`` zones of ``region``; ValueError naming the region's zones when it has fewer."""
-    entry = region_zones(cloud, region)
-    if count > len(entry.zones):
-        raise ValueError(f"{region} has {len(entry.zones)} zones ({', '.join(entry.zones)}); {count} requested")
-    return list(entry.zones[:count])
+def default_zones(entry: RegionZones) -> list[str]:
+    """The zones a stack uses by default, in placement order: every zone but those closed to newer accounts."""
+    return [z for z in entry.zones if z not in entry.restricted]
 
 
-def zones_offering(cloud: Cloud, region: str, kind: str, among: tuple[str, ...] | list[str] | None = None) -> list[str]:
+def zones_for(cloud: Cloud, region: str, count: int, listed: Sequence[str] | None = None) -> list[str]:
+    """The zones a stack's network spans: ``listed`` (``network.zones``) when given, else the first ``count`` default
+    zones of ``region``. KeyError for an uncatalogued region without ``listed``; ValueError naming the region's zones
+    when it has fewer than ``count``."""
+    if listed:
+        return list(listed)
+    usable = default_zones(region_zones(cloud, region))
+    if count > len(usable):
+        raise ValueError(f"{region} has {len(usable)} zones ({', '.join(usable)}); {count} requested")
+    return usable[:count]
+
+
+def zones_offering(cloud: Cloud, region: str, kind: str, among: Sequence[str] | None = None) -> list[str]:
     """The zones of ``region`` (or of ``among``, in its order) that offer ``kind``: the verified offering, or every
-    zone when the catalogue does not know ``kind`` at zone level."""
-    entry = region_zones(cloud, region)
-    candidates = list(among) if among is not None else list(entry.zones)
+    zone when the catalogue does not know ``kind`` at zone level (an uncatalogued region: ``among`` as given)."""
+    entry = REGIONS.get((cloud, region))
+    if entry is None:
+        return list(among or ())
+    candidates = list(among) if among is not None else default_zones(entry)
     offered = entry.offering(kind)
     return candidates if offered is None else [z for z in candidates if z in offered]

@@ -21,11 +21,11 @@ from inferstack.checks.models import (
     check_model_throughput,
 )
 from inferstack.checks.names import check_names
-from inferstack.checks.pools import check_accelerator_pools, check_tpu_topology
+from inferstack.checks.pools import check_accelerator_pools, check_tpu_topology, notice_accelerator_regions
 from inferstack.checks.residency import check_region
 from inferstack.checks.runtimes import check_runtimes
 from inferstack.checks.secrets import check_secrets
-from inferstack.checks.zones import check_capacity_ladders, check_zones
+from inferstack.checks.zones import check_capacity_ladders, check_zones, notice_zones
 from inferstack.config.stack import ConfigIssue, StackConfig
 
 Check = Callable[[StackConfig], Iterable[ConfigIssue]]
@@ -55,6 +55,15 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
+#: Checks whose findings are warnings: the stack is used, and the finding is printed (CLI) or logged (``pulumi up``).
+NOTICES: tuple[Check, ...] = (notice_zones, notice_accelerator_regions)
+
+
 def run_checks(cfg: StackConfig) -> list[ConfigIssue]:
     """Every issue :data:`CHECKS` find in ``cfg``."""
     return [issue for check in CHECKS for issue in check(cfg)]
+
+
+def run_notices(cfg: StackConfig) -> list[ConfigIssue]:
+    """Every warning :data:`NOTICES` find in ``cfg`` (run on a stack that passed :func:`run_checks`)."""
+    return [issue for check in NOTICES for issue in check(cfg)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from inferstack.catalog import accelerators
+from inferstack.catalog import accelerators, zones
 from inferstack.config.base import Cloud
 from inferstack.config.stack import ConfigIssue, StackConfig
 
@@ -22,7 +22,7 @@ def check_accelerator_pools(cfg: StackConfig) -> Iterable[ConfigIssue]:
         except ValueError as err:
             yield ConfigIssue((*loc, "kind"), str(err))
             continue
-        if cfg.cloud is Cloud.GCP and cfg.region not in acc.gcp_regions:
+        if cfg.cloud is Cloud.GCP and cfg.region not in acc.gcp_regions and zones.is_catalogued(cfg.cloud, cfg.region):
             yield ConfigIssue(
                 (*loc, "kind"),
                 f"{pool.kind} is not offered in {cfg.region}; regions offering it: {', '.join(sorted(acc.gcp_regions))}",
@@ -39,6 +39,19 @@ def check_accelerator_pools(cfg: StackConfig) -> Iterable[ConfigIssue]:
         if pool.on_demand_baseline > pool.max_nodes:
             yield ConfigIssue(
                 (*loc, "onDemandBaseline"), f"onDemandBaseline {pool.on_demand_baseline} exceeds maxNodes {pool.max_nodes}"
+            )
+
+
+def notice_accelerator_regions(cfg: StackConfig) -> Iterable[ConfigIssue]:
+    """A warning per GCP pool in a region the catalogue lacks: whether the region offers the kind is not known."""
+    if cfg.cloud is not Cloud.GCP or zones.is_catalogued(cfg.cloud, cfg.region):
+        return
+    for i, pool in enumerate(cfg.settings.accelerator_pools):
+        if pool.kind in accelerators.CATALOG:
+            yield ConfigIssue(
+                ("acceleratorPools", i, "kind"),
+                f"{cfg.region} is not in the catalogue: whether it offers {pool.kind} is not checked (regions known to: "
+                f"{', '.join(sorted(accelerators.CATALOG[pool.kind].gcp_regions)) or 'none'})",
             )
 
 

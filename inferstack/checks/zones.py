@@ -22,35 +22,73 @@ def _region_of_zone(cloud: Cloud, zone: str) -> str | None:
     return None
 
 
-def pool_zones(cfg: StackConfig, pool: AcceleratorPoolConfig) -> list[str] | None:
-    """Zones the pool's nodes may use: TPU kinds their TPU zones in the region; other kinds the network's zones that
-    offer the kind (zone catalogue). None when the kind or region is unknown (reported elsewhere)."""
+def network_zones(cfg: StackConfig) -> list[str] | None:
+    """The zones the stack's network spans (``network.zones``, else the catalogue's first ``availabilityZones``
+    default zones), or None when they cannot be known (reported by :func:`check_zones`)."""
+    net = cfg.settings.network
     try:
-        acc = accelerators.lookup(pool.kind, cfg.cloud)
-        network = catalogue.zones_for(cfg.cloud, cfg.region, cfg.settings.network.availability_zones)
+        return catalogue.zones_for(cfg.cloud, cfg.region, net.availability_zones, net.zones)
     except (KeyError, ValueError):
         return None
-    if cfg.cloud is Cloud.GCP and acc.family is accelerators.Family.TPU:
+
+
+def pool_zones(cfg: StackConfig, pool: AcceleratorPoolConfig) -> list[str] | None:
+    """Zones the pool's nodes may use: TPU kinds their TPU zones in the region; other kinds the network's zones that
+    offer the kind (zone catalogue). None when the kind or the network's zones are unknown (reported elsewhere)."""
+    try:
+        acc = accelerators.lookup(pool.kind, cfg.cloud)
+    except ValueError:
+        return None
+    network = network_zones(cfg)
+    if network is None:
+        return None
+    if cfg.cloud is Cloud.GCP and acc.family is accelerators.Family.TPU and catalogue.is_catalogued(cfg.cloud, cfg.region):
         return catalogue.zones_offering(cfg.cloud, cfg.region, pool.kind, list(acc.gcp_zones.get(cfg.region, ())))
     return catalogue.zones_offering(cfg.cloud, cfg.region, pool.kind, network)
 
 
+def _zone_in_region(cloud: Cloud, region: str, zone: str) -> bool:
+    """``zone`` has the form of a zone of ``region``: the region and a letter (AWS ``us-east-1a``, GCP ``us-east1-b``)."""
+    sep = "" if cloud is Cloud.AWS else "-"
+    suffix = zone.removeprefix(f"{region}{sep}")
+    return suffix != zone and len(suffix) == 1 and suffix.isascii() and suffix.isalpha()
+
+
 def check_zones(cfg: StackConfig) -> Iterable[ConfigIssue]:
-    """The stack's region is catalogued and has ``network.availabilityZones`` zones; every accelerator pool has a
-    zone among them offering its kind (else the zones that would work are named)."""
-    try:
-        entry = catalogue.region_zones(cfg.cloud, cfg.region)
-    except KeyError as err:
-        yield file_issue(CLOUDS[cfg.cloud].region_key, str(err.args[0]))
+    """The stack's zones exist: ``network.zones`` are zones of the region (any of its catalogued zones, or of the
+    region's form when the catalogue lacks the region), else the catalogued region has ``availabilityZones`` default
+    zones; an uncatalogued region without ``network.zones`` is refused naming that key. Every accelerator pool has a
+    zone among the network's offering its kind (else the zones that would work are named)."""
+    net = cfg.settings.network
+    loc: Loc = ("network", "zones")
+    if not catalogue.is_catalogued(cfg.cloud, cfg.region):
+        if net.zones is None:
+            yield ConfigIssue(loc, _uncatalogued(cfg))
+            return
+        bad = [z for z in net.zones if not _zone_in_region(cfg.cloud, cfg.region, z)]
+        if bad:
+            yield ConfigIssue(
+                loc, f"{', '.join(bad)}: not a zone of {cfg.region}; its zones are named like {', '.join(catalogue.example_zones(cfg.cloud, cfg.region))}"
+            )
         return
-    want = cfg.settings.network.availability_zones
-    if want > len(entry.zones):
-        yield ConfigIssue(
-            ("network", "availabilityZones"),
-            f"{cfg.region} has {len(entry.zones)} zones ({', '.join(entry.zones)}); set availabilityZones to at most {len(entry.zones)}",
-        )
-        return
-    network = list(entry.zones[:want])
+    entry = catalogue.region_zones(cfg.cloud, cfg.region)
+    if net.zones is not None:
+        unknown = [z for z in net.zones if z not in entry.zones]
+        if unknown:
+            yield ConfigIssue(loc, f"{', '.join(unknown)}: not a zone of {cfg.region}; its zones: {', '.join(entry.zones)}")
+            return
+        network = list(net.zones)
+    else:
+        usable = catalogue.default_zones(entry)
+        want = net.availability_zones
+        if want > len(usable):
+            yield ConfigIssue(
+                ("network", "availabilityZones"),
+                f"{cfg.region} has {len(usable)} zones open to every account ({', '.join(usable)}); set availabilityZones to at most "
+                f"{len(usable)}, or list the zones your account has in network.zones",
+            )
+            return
+        network = usable[:want]
     for i, pool in enumerate(cfg.settings.accelerator_pools):
         try:
             acc = accelerators.lookup(pool.kind, cfg.cloud)
@@ -58,13 +96,42 @@ def check_zones(cfg: StackConfig) -> Iterable[ConfigIssue]:
             continue  # reported by check_accelerator_pools
         if cfg.cloud is Cloud.GCP and acc.family is accelerators.Family.TPU:
             continue  # TPU pools use the kind's TPU zones (check_accelerator_pools reports a region without one)
-        offered = catalogue.zones_offering(cfg.cloud, cfg.region, pool.kind)
+        offered = catalogue.zones_offering(cfg.cloud, cfg.region, pool.kind, list(entry.zones))
         if not set(offered) & set(network):
+            hint = "list one of them in network.zones" if net.zones is not None else "raise network.availabilityZones or list them in network.zones"
             yield ConfigIssue(
                 ("acceleratorPools", i, "kind"),
                 f"none of the stack's zones ({', '.join(network)}) offers {pool.kind}; zones of {cfg.region} offering it: "
-                f"{', '.join(offered) or 'none'} (raise network.availabilityZones to reach them, or pick another kind)",
+                f"{', '.join(offered) or 'none'} ({hint}, or pick another kind)",
             )
+
+
+def _uncatalogued(cfg: StackConfig) -> str:
+    return (
+        f"region {cfg.region} is not in the zone catalogue (inferstack/catalog/zones.py, checked {catalogue.CHECKED}): "
+        f"set {catalogue.ZONES_KEY} to {cfg.settings.network.availability_zones} of its zones, e.g. "
+        f"[{', '.join(catalogue.example_zones(cfg.cloud, cfg.region, cfg.settings.network.availability_zones))}]"
+    )
+
+
+def notice_zones(cfg: StackConfig) -> Iterable[ConfigIssue]:
+    """Warnings, not errors: a region the catalogue lacks (its zones are used as listed; zone and accelerator offerings
+    are not checked), and listed zones that the catalogue marks closed to newer accounts."""
+    if not catalogue.is_catalogued(cfg.cloud, cfg.region):
+        if cfg.settings.network.zones is not None:
+            yield file_issue(
+                CLOUDS[cfg.cloud].region_key,
+                f"region {cfg.region} is not in the zone catalogue (checked {catalogue.CHECKED}): using network.zones as listed "
+                f"({', '.join(cfg.settings.network.zones)}); which zones offer each accelerator is not checked",
+            )
+        return
+    entry = catalogue.region_zones(cfg.cloud, cfg.region)
+    closed = [z for z in cfg.settings.network.zones or () if z in entry.restricted]
+    if closed:
+        yield ConfigIssue(
+            ("network", "zones"),
+            f"{', '.join(closed)}: not offered to newer accounts ({entry.source}); fine if your account has it",
+        )
 
 
 def _ladder_issues(cfg: StackConfig, i: int, pool: AcceleratorPoolConfig) -> Iterable[ConfigIssue]:
@@ -84,6 +151,8 @@ def _ladder_issues(cfg: StackConfig, i: int, pool: AcceleratorPoolConfig) -> Ite
             if res.zone is None:
                 continue
             region = _region_of_zone(cfg.cloud, res.zone)
+            if region is None and not catalogue.is_catalogued(cfg.cloud, cfg.region) and _zone_in_region(cfg.cloud, cfg.region, res.zone):
+                region = cfg.region
             if region != cfg.region:
                 zones = ", ".join(catalogue.region_zones(cfg.cloud, cfg.region).zones) if (cfg.cloud, cfg.region) in catalogue.REGIONS else ""
                 yield ConfigIssue(

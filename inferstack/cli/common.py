@@ -75,7 +75,14 @@ def load_stack(args: argparse.Namespace) -> StackConfig:
     """The validated stack config named by ``--stack`` / ``--config``; ConfigError (exit 2) otherwise."""
     from inferstack.load import load_stack_file
 
-    return load_stack_file(stack_file(args))
+    return warn(load_stack_file(stack_file(args)))
+
+
+def warn(cfg: StackConfig) -> StackConfig:
+    """``cfg``, after printing each of its warnings (``inferstack.checks.NOTICES``) to stderr as ``warning: ...``."""
+    for warning in cfg.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return cfg
 
 
 def write_output(text: str, out: str | None) -> None:

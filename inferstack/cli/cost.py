@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 from inferstack.catalog.prices import PriceNotFound
-from inferstack.cli.common import UsageError, add_stack_args, load_stack, write_output
+from inferstack.cli.common import UsageError, add_stack_args, load_stack, warn, write_output
 from inferstack.cost import estimate as estimate_mod
 from inferstack.cost import per_inference as per_inference_mod
 from inferstack.load import load_stack_file
@@ -40,7 +40,7 @@ def _cost(args: argparse.Namespace) -> int:
             raise UsageError("--program needs --config FILE (the program's stack config)")
         if not Path(args.program).is_file():
             raise UsageError(f"--program {args.program}: no such file")
-        cfg = load_stack_file(args.config)
+        cfg = warn(load_stack_file(args.config))
     else:
         cfg = load_stack(args)
     try:

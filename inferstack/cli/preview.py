@@ -68,8 +68,13 @@ def build_report(target: Target) -> dict[str, Any]:
 def _cost_summary(cfg: StackConfig | None) -> dict[str, Any]:
     """summary.monthlyCostUsd and summary.allOnDemandMonthlyCostUsd (null when a node type has no price, or when a
     program's stack file is not a complete inferstack stack)."""
-    totals = monthly_totals(cfg) if cfg is not None else None
-    return {"monthlyCostUsd": totals[0] if totals else None, "allOnDemandMonthlyCostUsd": totals[1] if totals else None}
+    if cfg is None:
+        return {"monthlyCostUsd": None, "allOnDemandMonthlyCostUsd": None,
+                "costUnavailable": "the program's stack file is not a complete inferstack stack"}
+    totals = monthly_totals(cfg)
+    if isinstance(totals, str):
+        return {"monthlyCostUsd": None, "allOnDemandMonthlyCostUsd": None, "costUnavailable": totals}
+    return {"monthlyCostUsd": totals[0], "allOnDemandMonthlyCostUsd": totals[1]}
 
 
 def _tree(rec: Recording) -> list[str]:
@@ -105,6 +110,8 @@ def render_text(target: Target, report: dict[str, Any]) -> str:
     if report["summary"].get("monthlyCostUsd") is not None:
         out += ["", f"Estimated cost: {report['summary']['monthlyCostUsd']:,.2f} USD/month "
                 f"(all on-demand: {report['summary']['allOnDemandMonthlyCostUsd']:,.2f}; details: inferstack cost)"]
+    elif report["summary"].get("costUnavailable"):
+        out += ["", f"Estimated cost: not available: {report['summary']['costUnavailable']}"]
     findings = report["findings"]
     out += ["", f"Policy findings: {report['summary']['findings']['mandatory']} mandatory, {report['summary']['findings']['advisory']} advisory"]
     for f in findings:

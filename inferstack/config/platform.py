@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from enum import Enum
 
 from pydantic import Field, field_validator, model_validator
@@ -12,6 +13,8 @@ from inferstack.catalog.versions import EKS_VERSION
 from inferstack.config.base import StrictModel
 
 _NAME = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
+#: A zone name of either cloud: ``us-east-1a`` (AWS), ``us-central1-a`` (GCP).
+ZONE_NAME_PATTERN = r"[a-z]{2,}(?:-[a-z0-9]+)+[a-z]"
 
 
 def cloudwatch_retention(days: int) -> int:
@@ -35,6 +38,15 @@ class NetworkConfig(StrictModel):
 
     cidr: str = Field("10.0.0.0/16", description="Primary CIDR block of the VPC (AWS) or node subnet (GCP).")
     availability_zones: int = Field(2, ge=2, le=3, description="Number of zones the nodes span (at least 2; 3 in prod).")
+    zones: list[str] | None = Field(
+        None,
+        min_length=2,
+        max_length=3,
+        description=(
+            "Zone names to use, in placement order (e.g. [ap-northeast-1a, ap-northeast-1c]); default: the first "
+            "availabilityZones zones of the region in the zone catalogue. Required for a region the catalogue lacks."
+        ),
+    )
     nat_gateways: int = Field(1, ge=1, le=3, description="NAT gateways (AWS): 1 for dev, one per zone for prod.")
     flow_log_retention_days: int = Field(
         30, ge=1, le=3653, description="Retention of VPC flow logs, in days: a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ..., 3653)."
@@ -52,6 +64,37 @@ class NetworkConfig(StrictModel):
         if net.prefixlen > 21:
             raise ValueError(f"{v} is too small: use a /21 or larger (a /16 is recommended)")
         return v
+
+    @field_validator("zones")
+    @classmethod
+    def _zones(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return v
+        for z in v:
+            if not re.fullmatch(ZONE_NAME_PATTERN, z):
+                raise ValueError(f"{z!r} is not a zone name: lower-case ASCII letters, digits and dashes ending in a zone letter, e.g. us-east-1a or us-central1-a")
+        dupes = sorted({z for z in v if v.count(z) > 1})
+        if dupes:
+            raise ValueError(f"zones must be distinct; listed more than once: {', '.join(dupes)}")
+        return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _zone_count_default(cls, data: object) -> object:
+        # Listed zones set the zone count unless availabilityZones is given too (then the two must agree, below).
+        if isinstance(data, dict) and isinstance(data.get("zones"), list) and len(data["zones"]) in (2, 3):
+            if "availabilityZones" not in data and "availability_zones" not in data:
+                return {**data, "availabilityZones": len(data["zones"])}
+        return data
+
+    @model_validator(mode="after")
+    def _zone_count(self) -> NetworkConfig:
+        if self.zones is not None and self.availability_zones != len(self.zones):
+            raise ValueError(
+                f"availabilityZones is {self.availability_zones} but zones lists {len(self.zones)}; drop availabilityZones "
+                "(zones sets the count) or make them agree"
+            )
+        return self
 
     @field_validator("flow_log_retention_days")
     @classmethod

@@ -16,6 +16,18 @@ HourlyUsd = Annotated[float, Field(gt=0, le=1000)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
 
 
+class PlatformPricing(StrictModel):
+    """Prices of what every stack pays besides nodes, replacing the catalog's for the stack's region."""
+
+    control_plane_hourly_usd: HourlyUsd | None = Field(None, description="Cluster management fee, USD per cluster-hour (EKS, GKE).")
+    nat_hourly_usd: HourlyUsd | None = Field(None, description="AWS NAT gateway, USD per gateway-hour.")
+    nat_per_vm_hourly_usd: HourlyUsd | None = Field(None, description="GCP Cloud NAT, USD per VM-hour (up to 32 VMs).")
+    nat_per_gb_usd: Annotated[float, Field(ge=0, le=10)] | None = Field(None, description="NAT data processed, USD per GB.")
+    storage_gb_month_usd: Annotated[float, Field(gt=0, le=10)] | None = Field(
+        None, description="Object storage of the model registry (S3 / GCS Standard), USD per GB-month."
+    )
+
+
 class PricingConfig(StrictModel):
     """Negotiated prices that replace the public catalog's, and the usage the estimate assumes."""
 
@@ -36,6 +48,9 @@ class PricingConfig(StrictModel):
     )
     flex_start_discount: Fraction | None = Field(
         None, description="Flex-start discount (0..1 off on-demand); default the catalog's (53% for A2/A3 and TPUs, the documented maximum; 0 for G2/N1)."
+    )
+    platform: PlatformPricing = Field(
+        default_factory=PlatformPricing, description="Platform prices (control plane, NAT, storage) replacing the catalog's."
     )
     nat_processed_gb_per_month: float = Field(500, ge=0, description="Data processed by NAT per month, in GB.")
     registry_storage_gb: float = Field(200, ge=0, description="Model registry size (all versions), in GB.")

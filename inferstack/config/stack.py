@@ -134,6 +134,9 @@ class StackConfig:
     values: Mapping[str, Any] = field(default_factory=dict)
     #: Keys whose values are secret.
     secret_keys: frozenset[str] = frozenset()
+    #: Warnings of the checks (``inferstack.checks.NOTICES``): the stack is used; the CLI prints them, ``pulumi up``
+    #: logs them.
+    warnings: tuple[ConfigIssue, ...] = ()
 
     @property
     def cloud(self) -> Cloud:

@@ -28,7 +28,17 @@ from typing import Any
 
 from inferstack import sizing
 from inferstack.catalog import accelerators
-from inferstack.catalog.prices import NodePrice, TierPrices, node_price, platform_prices, tier_prices
+from inferstack.catalog.prices import AS_OF as CATALOG_AS_OF
+from inferstack.catalog.prices import (
+    NodePrice,
+    PlatformPrices,
+    PriceNotFound,
+    TierPrices,
+    missing_platform_keys,
+    node_price,
+    platform_prices,
+    tier_prices,
+)
 from inferstack.config.base import Cloud
 from inferstack.config.platform import AcceleratorPoolConfig
 from inferstack.config.serving import ModelConfig
@@ -61,9 +71,8 @@ def mix_monthly_usd(mix: TierMix, prices: TierPrices, hours: float = HOURS_PER_M
     return hours * mix.hourly_usd(prices)
 
 
-def nat_monthly_usd(cloud: Cloud, gateways: int, vms: float, processed_gb: float, region: str, hours: float = HOURS_PER_MONTH) -> float:
-    """NAT: AWS per gateway-hour + per GB; GCP Cloud NAT per VM-hour (capped at 32 VMs) + per GB."""
-    p = platform_prices(region)
+def nat_monthly_usd(cloud: Cloud, gateways: int, vms: float, processed_gb: float, p: PlatformPrices, hours: float = HOURS_PER_MONTH) -> float:
+    """NAT: AWS per gateway-hour + per GB; GCP Cloud NAT per VM-hour (capped at 32 VMs) + per GB, at prices ``p``."""
     if cloud is Cloud.AWS:
         hourly = gateways * p.nat_hourly_usd
     else:
@@ -189,6 +198,39 @@ def price_of(cfg: StackConfig, node_type: str) -> NodePrice:
 _price = price_of
 
 
+def platform_prices_of(cfg: StackConfig) -> PlatformPrices:
+    """The platform prices of the stack's region, with the stack's ``pricing.platform`` overrides."""
+    return platform_prices(cfg.region, cfg.cloud.value, cfg.settings.pricing.platform.model_dump())
+
+
+def system_node_type(cfg: StackConfig) -> str:
+    """The system node group's instance or machine type."""
+    return cfg.settings.cluster.system_node_type or DEFAULT_SYSTEM_NODE_TYPE[cfg.cloud]
+
+
+def missing_prices(cfg: StackConfig) -> list[str]:
+    """Every ``inferstack:pricing`` key the estimate of ``cfg`` needs and neither the catalog nor the stack sets:
+    ``onDemandHourlyUsd.<type>`` per unpriced node type (pool shapes and system nodes), then the
+    ``platform.*`` keys of an uncatalogued region. Empty when the stack can be priced."""
+    keys: list[str] = []
+    types = [pool_load(cfg, pool).plan.shape.name for pool in cfg.settings.accelerator_pools] + [system_node_type(cfg)]
+    for node_type in dict.fromkeys(types):
+        try:
+            price_of(cfg, node_type)
+        except PriceNotFound:
+            keys.append(f"inferstack:pricing.onDemandHourlyUsd.{node_type}")
+    return keys + missing_platform_keys(cfg.region, cfg.cloud.value, cfg.settings.pricing.platform.model_dump())
+
+
+def require_prices(cfg: StackConfig) -> None:
+    """:class:`PriceNotFound` naming every missing price key at once (:func:`missing_prices`), else nothing."""
+    keys = missing_prices(cfg)
+    if keys:
+        raise PriceNotFound(
+            f"no catalog price for {len(keys)} item(s) in {cfg.region} (catalog as of {CATALOG_AS_OF}); set: {', '.join(keys)}"
+        )
+
+
 def prices_of(cfg: StackConfig, node_type: str) -> TierPrices:
     """Per purchase option prices of ``node_type`` with the stack's overrides (reserved and flex-start discounts)."""
     pricing = cfg.settings.pricing
@@ -227,7 +269,8 @@ def pool_load(cfg: StackConfig, pool: AcceleratorPoolConfig) -> PoolLoad:
 
 
 def estimate(cfg: StackConfig) -> CostEstimate:
-    """The monthly estimate of a validated stack; raises ``PriceNotFound`` when a node type has no price."""
+    """The monthly estimate of a validated stack; raises ``PriceNotFound`` naming every missing price key."""
+    require_prices(cfg)
     s = cfg.settings
     pricing = s.pricing
     pf = pricing.peak_hours_fraction
@@ -278,8 +321,8 @@ def estimate(cfg: StackConfig) -> CostEstimate:
             est.models.append(ModelRow(m.name, m.namespace, None, 0, m.min_replicas, m.max_replicas,
                                        average(m.min_replicas, m.max_replicas, pf), 0.0, 0.0))
 
-    plat = platform_prices(cfg.region)
-    system_type = s.cluster.system_node_type or DEFAULT_SYSTEM_NODE_TYPE[cfg.cloud]
+    plat = platform_prices_of(cfg)
+    system_type = system_node_type(cfg)
     sys_price = _price(cfg, system_type)
     sys_cost = monthly_usd(s.cluster.system_nodes_min, 0.0, sys_price)
     est.platform.append(LineRow("system nodes", f"{s.cluster.system_nodes_min} x {system_type} on-demand", sys_cost, sys_cost, sys_price.source))
@@ -287,7 +330,7 @@ def estimate(cfg: StackConfig) -> CostEstimate:
     est.platform.append(LineRow("control plane", "EKS cluster" if cfg.cloud is Cloud.AWS else "GKE cluster (regional)", cp, cp, plat.control_plane_source))
     vms = total_avg_nodes + s.cluster.system_nodes_min
     gateways = s.network.nat_gateways
-    nat = nat_monthly_usd(cfg.cloud, gateways, vms, pricing.nat_processed_gb_per_month, cfg.region)
+    nat = nat_monthly_usd(cfg.cloud, gateways, vms, pricing.nat_processed_gb_per_month, plat)
     nat_detail = (
         f"{gateways} NAT gateway(s) + {pricing.nat_processed_gb_per_month:g} GB"
         if cfg.cloud is Cloud.AWS
@@ -334,12 +377,11 @@ def render_text(est: CostEstimate) -> str:
     return "\n".join(out) + "\n"
 
 
-def monthly_totals(cfg: StackConfig) -> tuple[float, float] | None:
-    """(estimate, all-on-demand equivalent) in USD per month, rounded to cents; None when a node type has no price."""
-    from inferstack.catalog.prices import PriceNotFound
-
+def monthly_totals(cfg: StackConfig) -> tuple[float, float] | str:
+    """(estimate, all-on-demand equivalent) in USD per month, rounded to cents; or, when something has no price, the
+    message naming every missing price key."""
     try:
         est = estimate(cfg)
-    except PriceNotFound:
-        return None
+    except PriceNotFound as err:
+        return str(err)
     return _round(est.monthly_usd), _round(est.all_on_demand_monthly_usd)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from inferstack.catalog import zones as zones_catalogue
 from inferstack.config import ConfigError
 from inferstack.load import load_stack
 from tests.sizing.test_capacity_planner import gcp_config
@@ -40,10 +41,61 @@ def test_reference_ladders_are_valid() -> None:
                                       {"tier": "spot", "maxNodes": 4}])]))
 
 
-def test_region_outside_the_catalogue_is_refused_with_the_catalogued_regions() -> None:
-    config = aws([], **{"aws:region": "ap-south-1", "inferstack:residency": {"allowedRegions": ["ap-south-1"]}})
-    (issue,) = issues(config)
-    assert issue.startswith("aws:region:") and "eu-central-1, eu-west-1, us-east-1" in issue
+NEW_REGION = {"aws:region": "ap-south-9", "inferstack:residency": {"allowedRegions": ["ap-south-9"]}}
+
+
+def test_region_outside_the_catalogue_without_zones_is_refused_naming_the_key() -> None:
+    # A region launched after the catalogue: refused only until its zones are listed, and the message says where.
+    (issue,) = issues(aws([], **NEW_REGION))
+    assert issue == (
+        "inferstack:network.zones: region ap-south-9 is not in the zone catalogue (inferstack/catalog/zones.py, checked "
+        f"{zones_catalogue.CHECKED}): set inferstack:network.zones to 2 of its zones, e.g. [ap-south-9a, ap-south-9b]"
+    )
+
+
+def test_region_outside_the_catalogue_with_listed_zones_is_accepted_with_a_warning() -> None:
+    pools = [{"name": "gpu", "kind": "nvidia-l4", "maxNodes": 2}]
+    cfg = load_stack("t", aws(pools, **NEW_REGION, **{"inferstack:network": {"zones": ["ap-south-9a", "ap-south-9c"], "natGateways": 1}}))
+    assert cfg.settings.network.availability_zones == 2
+    assert [str(w) for w in cfg.warnings] == [
+        f"aws:region: region ap-south-9 is not in the zone catalogue (checked {zones_catalogue.CHECKED}): using network.zones as "
+        "listed (ap-south-9a, ap-south-9c); which zones offer each accelerator is not checked"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("region", "listed", "message"),
+    [
+        ("ap-south-9", ["ap-south-9a", "ap-south-1b"], "ap-south-1b: not a zone of ap-south-9; its zones are named like ap-south-9a, ap-south-9b"),
+        ("ap-south-9", ["ap-south-9a", "ap-south-9ab"], "ap-south-9ab: not a zone of ap-south-9; its zones are named like ap-south-9a, ap-south-9b"),
+        ("eu-west-1", ["eu-west-1a", "eu-west-1z"], "eu-west-1z: not a zone of eu-west-1; its zones: eu-west-1a, eu-west-1b, eu-west-1c"),
+    ],
+)
+def test_listed_zones_must_be_zones_of_the_region(region: str, listed: list[str], message: str) -> None:
+    extra = {"aws:region": region, "inferstack:residency": {"allowedRegions": [region]}, "inferstack:network": {"zones": listed}}
+    assert issues(aws([], **extra)) == [f"inferstack:network.zones: {message}"]
+
+
+@pytest.mark.parametrize(
+    ("network", "message"),
+    [
+        ({"zones": ["eu-west-1a", "eu-west-1a"]}, "zones must be distinct; listed more than once: eu-west-1a"),
+        ({"zones": ["eu-west-1a\n", "eu-west-1b"]}, "'eu-west-1a\\n' is not a zone name"),
+        ({"zones": ["eu-west-1a", "eu-west-1b"], "availabilityZones": 3}, "availabilityZones is 3 but zones lists 2"),
+    ],
+)
+def test_bad_zone_lists_are_refused(network: dict[str, Any], message: str) -> None:
+    (issue,) = issues(aws([], **{"inferstack:network": network}))
+    assert issue.startswith("inferstack:network") and message in issue, issue
+
+
+def test_listed_zones_place_the_network_and_the_pools() -> None:
+    from inferstack.checks.zones import network_zones, pool_zones
+
+    pools = [{"name": "gpu", "kind": "nvidia-l4", "maxNodes": 2}]
+    cfg = load_stack("t", aws(pools, **{"inferstack:network": {"zones": ["eu-west-1c", "eu-west-1b"]}}))
+    assert network_zones(cfg) == ["eu-west-1c", "eu-west-1b"]
+    assert pool_zones(cfg, cfg.settings.accelerator_pools[0]) == ["eu-west-1c", "eu-west-1b"]
 
 
 def test_more_zones_than_the_region_has_is_refused_with_its_zones(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -53,7 +105,10 @@ def test_more_zones_than_the_region_has_is_refused_with_its_zones(monkeypatch: p
     two = zones.RegionZones(zones.Cloud.AWS, "eu-west-1", ("eu-west-1a", "eu-west-1b"), source="test", checked="2026-12-01")
     monkeypatch.setattr(zones, "REGIONS", {**zones.REGIONS, (zones.Cloud.AWS, "eu-west-1"): two})
     found = issues(aws([], **{"inferstack:network": {"availabilityZones": 3, "natGateways": 1}}))
-    assert found == ["inferstack:network.availabilityZones: eu-west-1 has 2 zones (eu-west-1a, eu-west-1b); set availabilityZones to at most 2"]
+    assert found == [
+        "inferstack:network.availabilityZones: eu-west-1 has 2 zones open to every account (eu-west-1a, eu-west-1b); set "
+        "availabilityZones to at most 2, or list the zones your account has in network.zones"
+    ]
 
 
 def test_flex_start_is_gke_only() -> None:

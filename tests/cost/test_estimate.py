@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from inferstack import sizing
-from inferstack.catalog.prices import NodePrice
+from inferstack.catalog.prices import AS_OF, NodePrice, platform_prices
 from inferstack.cli import main
 from inferstack.cli.preview import build_report
 from inferstack.cli.target import Target
@@ -63,10 +63,10 @@ def test_monthly_usd() -> None:
 
 def test_nat_monthly_usd() -> None:
     # AWS: per gateway-hour + per GB.
-    assert est_mod.nat_monthly_usd(Cloud.AWS, 3, 10, 100, "eu-west-1") == pytest.approx(730 * 3 * 0.048 + 100 * 0.048)
+    assert est_mod.nat_monthly_usd(Cloud.AWS, 3, 10, 100, platform_prices("eu-west-1")) == pytest.approx(730 * 3 * 0.048 + 100 * 0.048)
     # GCP Cloud NAT: per VM-hour, capped at 32 VMs.
-    assert est_mod.nat_monthly_usd(Cloud.GCP, 1, 10, 0, "europe-west4") == pytest.approx(730 * 10 * 0.0014)
-    assert est_mod.nat_monthly_usd(Cloud.GCP, 1, 100, 0, "europe-west4") == pytest.approx(730 * 32 * 0.0014)
+    assert est_mod.nat_monthly_usd(Cloud.GCP, 1, 10, 0, platform_prices("europe-west4")) == pytest.approx(730 * 10 * 0.0014)
+    assert est_mod.nat_monthly_usd(Cloud.GCP, 1, 100, 0, platform_prices("europe-west4")) == pytest.approx(730 * 32 * 0.0014)
 
 
 def test_small_stack_by_hand() -> None:
@@ -170,11 +170,51 @@ def test_cost_command_bad_input_exits_2_without_traceback(tmp_path) -> None:
     assert proc.stdout == ""
 
 
-def test_cost_command_missing_price_exits_2(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
-    other = tmp_path / "Pulumi.us.yaml"
-    other.write_text(stack_path("dev").read_text().replace("eu-west-1", "us-east-1"))
-    assert main(["cost", "--config", str(other)]) == 2
-    assert "no catalog price for g6.2xlarge in us-east-1" in capsys.readouterr().err
+def _new_region_dev(tmp_path: Path, pricing: str = "") -> Path:
+    """The dev stack moved to a region launched after the catalogues (zones listed), with optional pricing lines."""
+    text = stack_path("dev").read_text().replace("eu-west-1", "us-east-9")
+    text = text.replace("    availabilityZones: 2\n", "    zones: [us-east-9a, us-east-9b]\n")
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text(text + pricing)
+    return path
+
+
+MISSING = [
+    "inferstack:pricing.onDemandHourlyUsd.g6.2xlarge",
+    "inferstack:pricing.onDemandHourlyUsd.m6i.large",
+    "inferstack:pricing.platform.controlPlaneHourlyUsd",
+    "inferstack:pricing.platform.natHourlyUsd",
+    "inferstack:pricing.platform.natPerGbUsd",
+    "inferstack:pricing.platform.storageGbMonthUsd",
+]
+
+
+def test_cost_command_names_every_missing_price_key_at_once(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cost", "--config", str(_new_region_dev(tmp_path))]) == 2
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: inferstack cost: no catalog price for 6 item(s) in us-east-9 (catalog as of {AS_OF}); set: {', '.join(MISSING)}"]
+    assert "Traceback" not in err
+
+
+def test_preview_says_why_it_shows_no_cost(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["preview", "--config", str(_new_region_dev(tmp_path)), "--format", "json"]) == 0
+    summary = json.loads(capsys.readouterr().out)["summary"]
+    assert summary["monthlyCostUsd"] is None and summary["costUnavailable"].endswith(", ".join(MISSING))
+    assert main(["preview", "--config", str(_new_region_dev(tmp_path))]) == 0
+    assert "Estimated cost: not available: no catalog price for 6 item(s) in us-east-9" in capsys.readouterr().out
+
+
+def test_every_missing_price_key_once_set_prices_the_stack(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    pricing = (
+        "  inferstack:pricing:\n    onDemandHourlyUsd: {g6.2xlarge: 1.0, m6i.large: 0.1}\n"
+        "    platform: {controlPlaneHourlyUsd: 0.1, natHourlyUsd: 0.05, natPerGbUsd: 0.05, storageGbMonthUsd: 0.025}\n"
+    )
+    assert main(["cost", "--config", str(_new_region_dev(tmp_path, pricing)), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    nat = next(line for line in report["platform"] if line["item"] == "NAT")
+    assert nat["monthly_usd"] == pytest.approx(730 * 1 * 0.05 + 500 * 0.05)
+    assert nat["source"] == "inferstack:pricing.platform (override)"
 
 
 @pytest.mark.parametrize("name", ["prod", "gcp-prod"])

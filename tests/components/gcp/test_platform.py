@@ -100,8 +100,9 @@ def test_boot_disk_type_by_machine_series() -> None:
 
 
 def test_tpu_kind_without_a_zone_in_the_region_is_an_error() -> None:
-    with pytest.raises(ValueError, match="tpu-v5e has no TPU zone in us-central1"):
-        gnp.plan_pool(pool(kind="tpu-v5e", maxNodes=1), "us-central1", ["us-central1-a"])
+    # europe-west1 is catalogued and has no TPU v5e zone (Google's TPU regions and zones table).
+    with pytest.raises(ValueError, match="tpu-v5e has no TPU zone in europe-west1"):
+        gnp.plan_pool(pool(kind="tpu-v5e", maxNodes=1), "europe-west1", ["europe-west1-b"])
 
 
 # ---------------------------------------------------------------- the reference GKE stacks
@@ -380,10 +381,10 @@ def test_bad_tpu_and_accelerator_combinations_are_config_errors(pool_cfg: dict[s
 
 def test_accelerator_not_offered_in_the_region_is_a_config_error() -> None:
     cfg = gcp([{"name": "pl", "kind": "tpu-v5e", "maxNodes": 1}])
-    cfg["gcp:region"] = "us-central1"
-    cfg["inferstack:residency"] = {"allowedRegions": ["us-central1"]}
+    cfg["gcp:region"] = "europe-west1"
+    cfg["inferstack:residency"] = {"allowedRegions": ["europe-west1"]}
     found = _issues(cfg)
-    assert any(i.startswith("inferstack:acceleratorPools[0].kind:") and "us-central1" in i for i in found), found
+    assert any(i.startswith("inferstack:acceleratorPools[0].kind:") and "tpu-v5e is not offered in europe-west1" in i for i in found), found
 
 
 def test_cli_rejects_a_bad_topology_with_exit_2_and_creates_nothing(tmp_path: Path) -> None:
