@@ -126,6 +126,41 @@ def inference_service(
     }
 
 
+#: KServe's ``constants.PredictorServiceName`` suffix: ``<isvc>-predictor`` names the predictor's Knative Service
+#: (Knative mode) or its Deployment and Service (Standard mode).
+PREDICTOR_SUFFIX = "-predictor"
+#: Knative's route tags with tag routing on: ``latest`` (the latest ready revision) and ``prev`` (the last revision
+#: rolled out, while a canary has part of the traffic); Knative's default tag template ``{{.Tag}}-{{.Name}}``.
+TAGS = ("latest", "prev")
+#: The cluster's DNS domain of Services (Kubernetes' default).
+CLUSTER_DOMAIN = "svc.cluster.local"
+
+
+def kserve_routing(obj: dict[str, Any]) -> dict[str, Any]:
+    """Where KServe v0.20.0 routes an InferenceService object built by :func:`inference_service`.
+
+    ``deploymentMode`` (the annotation), the predictor ``service`` (``<isvc>-predictor``, its in-cluster ``host``)
+    and ``canaryTrafficPercent`` (None: absent). Knative mode with tag routing adds ``tagRoutes``: the ``latest-``
+    host, and the ``prev-`` host while a canary has part of the traffic.
+    """
+    meta, predictor = obj["metadata"], obj["spec"]["predictor"]
+    service = meta["name"] + PREDICTOR_SUFFIX
+    host = f"{service}.{meta['namespace']}.{CLUSTER_DOMAIN}"
+    mode = meta["annotations"][DEPLOYMENT_MODE_ANNOTATION]
+    percent = predictor.get("canaryTrafficPercent")
+    out: dict[str, Any] = {
+        "inferenceService": meta["name"],
+        "deploymentMode": mode,
+        "service": service,
+        "host": host,
+        "canaryTrafficPercent": percent,
+    }
+    if mode == DEPLOYMENT_MODES[DeploymentMode.KNATIVE] and meta["annotations"].get(TAG_ROUTING_ANNOTATION) == "true":
+        latest, prev = TAGS
+        out["tagRoutes"] = {latest: f"{latest}-{host}", **({prev: f"{prev}-{host}"} if percent is not None else {})}
+    return out
+
+
 def needs_pdb(model: ModelConfig) -> bool:
     """A PDB applies when the model keeps two or more replicas (with one, it would block every node drain)."""
     return model.min_replicas >= 2

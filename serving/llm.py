@@ -117,9 +117,48 @@ def child_name(parent: str, suffix: str) -> str:
     return parent[: 63 - 32 - len(suffix)] + hashlib.md5(parent.encode()).hexdigest() + suffix
 
 
+#: Suffixes KServe v0.20.0 gives (``kmeta.ChildName``) the children it names after an LLMInferenceService: the
+#: InferencePool of its scheduler (``SchedulerSpec.InferencePoolName``) and the HTTPRoute it writes from
+#: ``router.route`` (``router.go`` ``expectedHTTPRoute``).
+POOL_SUFFIX = "-inference-pool"
+ROUTE_SUFFIX = "-kserve-route"
+
+
 def pool_name(model: ModelConfig, version: str) -> str:
     """The InferencePool KServe creates for a version (``SchedulerSpec.InferencePoolName``, no ``pool.ref``)."""
-    return child_name(service_name(model, version), "-inference-pool")
+    return child_name(service_name(model, version), POOL_SUFFIX)
+
+
+def publisher_model(namespace: str, model_name: str) -> str:
+    """``publishers/<namespace>/models/<spec.model.name>``: the version-independent model id of KServe's route
+    template (``config-llm-router-route.yaml``: the ``/publishers/...`` path rules and the model-routing header)."""
+    return f"publishers/{namespace}/models/{model_name}"
+
+
+def kserve_routing(obj: dict[str, Any]) -> dict[str, Any]:
+    """What KServe v0.20.0 writes for one LLMInferenceService object built by :func:`llm_inference_service`.
+
+    - ``httpRoute``: the HTTPRoute ``ChildName(<svc>, "-kserve-route")`` in the object's namespace, attached to
+      ``gateways`` (``spec.router.gateway.refs``, ``namespace/name``);
+    - ``inferencePool``: its pool ``ChildName(<svc>, "-inference-pool")``;
+    - ``group`` / ``weight``: ``spec.router.route``: every member's route carries the pools of all the ready
+      members of the group, each weighted by its ``weight`` (``router_group.go``, ``router_group_routing.go``), on
+      the rules of the version-independent ``groupPath`` (``/publishers/<ns>/models/<spec.model.name>/v1/``, and
+      the model-routing header);
+    - ``path``: the per-version rules ``/<ns>/<svc>/v1/`` (this version's pool only, never group-weighted).
+    """
+    meta, router = obj["metadata"], obj["spec"]["router"]
+    name, ns = meta["name"], meta["namespace"]
+    return {
+        "llmInferenceService": name,
+        "group": router["route"]["group"],
+        "weight": router["route"]["weight"],
+        "gateways": [f"{ref.get('namespace') or ns}/{ref['name']}" for ref in router["gateway"]["refs"]],
+        "httpRoute": child_name(name, ROUTE_SUFFIX),
+        "inferencePool": child_name(name, POOL_SUFFIX),
+        "path": f"/{ns}/{name}/v1/",
+        "groupPath": f"/{publisher_model(ns, obj['spec']['model']['name'])}/v1/",
+    }
 
 
 def inference_objective(model: ModelConfig, member: Member, workload: WorkloadClass) -> dict[str, Any]:
@@ -216,7 +255,7 @@ def multi_node_command(model: ModelConfig, leader: bool) -> list[str]:
         "done\n"
         'MASTER_ADDR=${MASTER_ADDR:-$LWS_LEADER_ADDRESS}\n'
         "exec vllm serve /mnt/models"
-        f' --served-model-name "{model.name}" "publishers/{model.namespace}/models/{model.name}"'
+        f' --served-model-name "{model.name}" "{publisher_model(model.namespace, model.name)}"'
         f" --port {VLLM_PORT}"
         f" --tensor-parallel-size {v.tensor_parallel_size}"
         f" --pipeline-parallel-size {v.pipeline_parallel_size} --nnodes {v.pipeline_parallel_size}"

@@ -292,26 +292,71 @@ def render_changes(changes: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def routing(model: Any) -> dict[str, Any]:
+    """Where a model's traffic goes on its serving track, read from the objects inferstack declares for it (the
+    builders of ``serving/``) and named as KServe v0.20.0 names what it creates from them.
+
+    - ``knative``: the InferenceService, its ``canaryTrafficPercent`` and the Knative tag routes;
+    - ``standard``: the InferenceService and the Service KServe creates (``<name>-predictor``); no canary;
+    - ``llm``: one LLMInferenceService per version in a routing group on the inference Gateway: per version its
+      ``router.route.weight``, HTTPRoute, InferencePool and direct path; the group's version-independent path.
+    """
+    from inferstack.serving import inference, llm
+    from inferstack.serving.metrics import LLM, track_of
+    from inferstack.serving.placement import Placement
+
+    track = track_of(model)
+    if track == LLM:
+        versions = []
+        for member in llm.members(model):
+            r = llm.kserve_routing(llm.llm_inference_service(model, member, Placement(), None))
+            versions.append({"version": member.version, "role": member.role, **r})
+        first = versions[0]
+        return {
+            "track": track,
+            "routingGroup": first["group"],
+            "gateway": ", ".join(first["gateways"]),
+            "path": first["groupPath"],
+            "versions": [{k: v for k, v in r.items() if k not in ("group", "gateways", "groupPath")} for r in versions],
+        }
+    return {"track": track, **inference.kserve_routing(inference.inference_service(model, Placement(), None))}
+
+
 def describe(cfg: StackConfig, index: int) -> dict[str, Any]:
-    """Versions, traffic split and tag routes of model ``index`` of ``cfg``."""
+    """Versions, traffic split and routes (per serving track, :func:`routing`) of model ``index`` of ``cfg``."""
     model = cfg.settings.models[index]
     t = rollout.traffic(model)
-    host = f"{model.name}-predictor.{model.namespace}.svc.cluster.local"
-    routes = {"latest": f"latest-{host}"}
-    if t.canary is not None:
-        routes["prev"] = f"prev-{host}"
     return {
         "model": f"{model.namespace}/{model.name}",
         "stable": t.stable,
         "canary": t.canary,
         "canaryPercent": t.percent,
         "traffic": {f"v{v}": p for v, p in t.split.items()},
-        "tagRoutes": routes,
+        **routing(model),
     }
 
 
 def _split_text(d: dict[str, Any]) -> str:
     return " / ".join(f"{v} {p}%" for v, p in d["traffic"].items())
+
+
+def routing_lines(d: dict[str, Any]) -> list[str]:
+    """The route lines of ``rollout status`` for one model (a :func:`describe` or :func:`routing` dict)."""
+    if d["track"] == "llm":
+        lines = [f"LLMInferenceService routing group {d['routingGroup']} on Gateway {d['gateway']}: {d['path']}..."]
+        for v in d["versions"]:
+            lines.append(
+                f"  v{v['version']} {v['role']}: {v['llmInferenceService']} router.route.weight {v['weight']}, "
+                f"HTTPRoute {v['httpRoute']}, InferencePool {v['inferencePool']}, direct {v['path']}..."
+            )
+        return lines
+    head = f"{d['deploymentMode']} mode: InferenceService {d['inferenceService']}"
+    if d["track"] == "standard":
+        return [f"{head}, Service {d['service']} ({d['host']}); no canary in Standard mode"]
+    if d["canaryTrafficPercent"] is not None:
+        head += f", canaryTrafficPercent {d['canaryTrafficPercent']}"
+    tags = d.get("tagRoutes")
+    return [head, f"tag routes: {', '.join(tags.values())}"] if tags else [head]
 
 
 # ---------------------------------------------------------------- commands
@@ -333,7 +378,8 @@ def _status(args: argparse.Namespace) -> int:
     for d in rows:
         canary = f"canary v{d['canary']} at {d['canaryPercent']}%" if d["canary"] else "no canary"
         print(f"  {d['model']}: stable v{d['stable']}, {canary}; traffic {_split_text(d)}")
-        print(f"      tag routes: {', '.join(d['tagRoutes'].values())}")
+        for line in routing_lines(d):
+            print(f"      {line}")
     return 0
 
 
@@ -503,6 +549,12 @@ def _analysis_target(args: argparse.Namespace) -> tuple[Path, StackConfig, Any]:
         raise UsageError(str(err)) from None
     model = models[index]
     ref = f"{model.namespace}/{model.name}"
+    if model.canary is None and routing(model)["track"] == "standard":
+        raise UsageError(
+            f"--model: {ref} runs in Standard mode ({MODELS_KEY}[{index}].deploymentMode), which has no canary to "
+            "analyze: KServe ignores canaryTrafficPercent there, so the config refuses a canary; serve it in Knative "
+            "mode (deploymentMode: knative) to roll out a canary"
+        )
     if model.slo is None:
         raise UsageError(
             f"--model: {ref} has no slo ({MODELS_KEY}[{index}].slo): the canary is judged against the model's SLO; "
@@ -539,14 +591,67 @@ def _stats_line(label: str, s: Any) -> str:
     )
 
 
+def compared(model: Any) -> str:
+    """What the analysis compares, named per serving track (the objects and traffic the versions have)."""
+    r = routing(model)
+    if r["track"] == "llm":
+        members = " and ".join(f"{v['llmInferenceService']} (v{v['version']}, weight {v['weight']})" for v in r["versions"])
+        return f"LLMInferenceServices {members} of routing group {r['routingGroup']}"
+    t = rollout.traffic(model)
+    return (
+        f"InferenceService {r['inferenceService']} ({r['deploymentMode']} mode): stable revision v{t.stable} and "
+        f"canary revision v{t.canary} at canaryTrafficPercent {r['canaryTrafficPercent']}"
+    )
+
+
+def _after(model: Any, action: str) -> Any:
+    """The model entry after ``rollout advance`` applies ``action`` (the edit of the stack file, on a copy)."""
+    entry: dict[str, Any] = {"name": model.name, "version": model.version}
+    if model.canary is not None:
+        entry["canary"] = {"version": model.canary.version, "percent": model.canary.percent, "steps": list(model.canary.steps)}
+    rollout.advance(entry, action)
+    canary = entry.get("canary")
+    new_canary = model.canary.model_copy(update={"version": canary["version"], "percent": canary["percent"]}) if canary else None
+    return model.model_copy(update={"version": entry["version"], "canary": new_canary})
+
+
+def advance_effect(model: Any, action: str) -> list[str]:
+    """What ``rollout advance`` (then ``pulumi up``) changes for ``action``, per serving track: the routing-group
+    weights of the LLMInferenceServices, or the InferenceService's ``canaryTrafficPercent``."""
+    if action == "hold":
+        return ["nothing changes (hold)"]
+    before, after = routing(model), routing(_after(model, action))
+    if before["track"] == "llm":
+        old = {v["llmInferenceService"]: v["weight"] for v in before["versions"]}
+        new = {v["llmInferenceService"]: v["weight"] for v in after["versions"]}
+        out = []
+        for name in [*old, *(n for n in new if n not in old)]:
+            if name not in new:
+                out.append(f"{name}: deleted (weight {old[name]} -> none)")
+            else:
+                out.append(f"{name}: router.route.weight {old.get(name, 'none')} -> {new[name]}")
+        return [f"routing group {before['routingGroup']}: " + "; ".join(out)]
+    old_p, new_p = before["canaryTrafficPercent"], after["canaryTrafficPercent"]
+    line = f"InferenceService {before['inferenceService']}: canaryTrafficPercent {old_p} -> {'removed' if new_p is None else new_p}"
+    t = rollout.traffic(_after(model, action))
+    if new_p is None:
+        line += f" (v{t.stable} is the stable version and its revision takes all traffic)"
+    elif new_p == 0:
+        line += f" (all traffic back on v{t.stable}; v{t.canary} stays reachable at {before['tagRoutes']['latest']})"
+    return [line]
+
+
 def _print_decision(model: Any, window: str, decision: Any) -> None:
     obj = ", ".join(f"{k} {v:g}" for k, v in decision.objectives.items())
     print(f"{model.namespace}/{model.name} over {window} (objectives: {obj})")
+    print(f"  compares {compared(model)}")
     print(_stats_line("stable", decision.stable))
     print(_stats_line("canary", decision.canary))
     print(f"decision: {decision.action}")
     for reason in decision.reasons:
         print(f"  - {reason}")
+    for line in advance_effect(model, decision.action):
+        print(f"advance: {line}")
 
 
 def _analyze(args: argparse.Namespace) -> int:
@@ -559,7 +664,10 @@ def _analyze(args: argparse.Namespace) -> int:
     except PrometheusError as err:
         return fail(f"inferstack rollout analyze: {err}", 3)
     if args.format == "json":
-        print(json.dumps({"stack": cfg.name, "model": f"{model.namespace}/{model.name}", "window": window, **decision.to_dict()}, indent=2))
+        print(json.dumps({
+            "stack": cfg.name, "model": f"{model.namespace}/{model.name}", "window": window, **decision.to_dict(),
+            "routing": routing(model), "advance": advance_effect(model, decision.action),
+        }, indent=2))
     else:
         _print_decision(model, window, decision)
     return 0

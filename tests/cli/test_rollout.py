@@ -159,11 +159,13 @@ def test_status_text_and_json(capsys):
     code, out, _ = run(capsys, "rollout", "status", "--stack", "prod")
     assert code == 0
     assert "team-nlp/chat: stable v3, canary v5 at 10%; traffic v3 90% / v5 10%" in out
-    assert "prev-chat-predictor.team-nlp.svc.cluster.local" in out
+    assert "chat-v5 router.route.weight 10" in out and "prev-chat-predictor" not in out  # an LLM: no Knative tags
     code, out, _ = run(capsys, "rollout", "status", "--stack", "gcp-prod", "--model", "gemma-tpu", "--format", "json")
     data = json.loads(out)
     assert data["models"] == [
         {"model": "team-nlp/gemma-tpu", "stable": "3", "canary": None, "canaryPercent": None, "traffic": {"v3": 100},
+         "track": "knative", "inferenceService": "gemma-tpu", "deploymentMode": "Knative", "service": "gemma-tpu-predictor",
+         "host": "gemma-tpu-predictor.team-nlp.svc.cluster.local", "canaryTrafficPercent": None,
          "tagRoutes": {"latest": "latest-gemma-tpu-predictor.team-nlp.svc.cluster.local"}}
     ]
 
