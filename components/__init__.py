@@ -10,6 +10,7 @@ The names in ``__all__`` are the stable surface (semantic versioning); modules a
 - GCP parts: ``GcpKey``, ``GcpNetwork``, ``GkeCluster``, ``GkeAcceleratorPools``, ``GcpMetrics``.
 - Registry and secrets: ``AwsRegistry``, ``GcpRegistry``, ``AwsSecrets``, ``GcpSecrets``, ``ExternalSecrets``.
 - Kubernetes add-ons: ``TeamNamespace``, ``PlatformAdmins``.
+- A cluster made elsewhere: ``ExistingCluster`` (its ``ExistingClusterArgs``; config ``ExistingClusterConfig``).
 - Contracts between layers: ``PlatformOutputs``, ``PoolInfo``, ``WorkloadIdentity``, ``RegistryOutputs``,
   ``MetricsOutputs``.
 - Accelerator catalog: ``CATALOG``, ``Accelerator``, ``Shape``, ``Family``, ``lookup``, ``kinds_for`` and the TPU
@@ -53,6 +54,7 @@ _EXPORTS: dict[str, str] = {
     "GcpRegistry": f"{_GCP}.registry",
     "GcpSecrets": f"{_GCP}.secrets",
     "ExternalSecrets": "inferstack.components.external_secrets",
+    "ExistingCluster": "inferstack.components.existing_cluster",
     "TeamNamespace": "inferstack.components.teams",
     "PlatformAdmins": "inferstack.components.teams",
     # contracts between layers
@@ -102,6 +104,7 @@ _EXPORTS: dict[str, str] = {
     "GcpPlatformArgs": f"{_CFG}.args",
     "RegistryArgs": f"{_CFG}.args",
     "SecretsArgs": f"{_CFG}.args",
+    "ExistingClusterArgs": f"{_CFG}.args",
     "Cloud": "inferstack.catalog.clouds",
     "Environment": f"{_CFG}.base",
     "CapacityType": f"{_CFG}.base",
@@ -116,6 +119,10 @@ _EXPORTS: dict[str, str] = {
     "ScaleMetric": f"{_CFG}.serving",
     "RegistryConfig": f"{_CFG}.registry",
     "SecretConfig": f"{_CFG}.registry",
+    "ExistingClusterConfig": f"{_CFG}.existing",
+    "ExistingAddons": f"{_CFG}.existing",
+    "ExistingRegistry": f"{_CFG}.existing",
+    "AddonMode": f"{_CFG}.existing",
     "PolicyConfig": f"{_CFG}.policy",
     "PricingConfig": f"{_CFG}.pricing",
 }

@@ -20,6 +20,7 @@ from inferstack.components.aws.secrets import AwsSecrets as AwsSecrets
 from inferstack.components.gcp.registry import GcpRegistry as GcpRegistry
 from inferstack.components.gcp.secrets import GcpSecrets as GcpSecrets
 from inferstack.components.external_secrets import ExternalSecrets as ExternalSecrets
+from inferstack.components.existing_cluster import ExistingCluster as ExistingCluster
 from inferstack.components.teams import TeamNamespace as TeamNamespace
 from inferstack.components.teams import PlatformAdmins as PlatformAdmins
 from inferstack.components.platform import PlatformOutputs as PlatformOutputs
@@ -65,6 +66,7 @@ from inferstack.config.args import AwsPlatformArgs as AwsPlatformArgs
 from inferstack.config.args import GcpPlatformArgs as GcpPlatformArgs
 from inferstack.config.args import RegistryArgs as RegistryArgs
 from inferstack.config.args import SecretsArgs as SecretsArgs
+from inferstack.config.args import ExistingClusterArgs as ExistingClusterArgs
 from inferstack.catalog.clouds import Cloud as Cloud
 from inferstack.config.base import Environment as Environment
 from inferstack.config.base import CapacityType as CapacityType
@@ -79,6 +81,10 @@ from inferstack.config.serving import CapacityPlanConfig as CapacityPlanConfig
 from inferstack.config.serving import ScaleMetric as ScaleMetric
 from inferstack.config.registry import RegistryConfig as RegistryConfig
 from inferstack.config.registry import SecretConfig as SecretConfig
+from inferstack.config.existing import ExistingClusterConfig as ExistingClusterConfig
+from inferstack.config.existing import ExistingAddons as ExistingAddons
+from inferstack.config.existing import ExistingRegistry as ExistingRegistry
+from inferstack.config.existing import AddonMode as AddonMode
 from inferstack.config.policy import PolicyConfig as PolicyConfig
 from inferstack.config.pricing import PricingConfig as PricingConfig
 
@@ -88,6 +94,7 @@ __all__ = [
     "AcceleratorPoolConfig",
     "AcceleratorPools",
     "AccessEntry",
+    "AddonMode",
     "AwsMetrics",
     "AwsPlatform",
     "AwsPlatformArgs",
@@ -111,6 +118,11 @@ __all__ = [
     "EKS_VERSION",
     "EksCluster",
     "Environment",
+    "ExistingAddons",
+    "ExistingCluster",
+    "ExistingClusterArgs",
+    "ExistingClusterConfig",
+    "ExistingRegistry",
     "ExternalSecrets",
     "Family",
     "GKE_TPU_ACCELERATOR_LABEL",

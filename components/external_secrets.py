@@ -13,7 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from inferstack.catalog.versions import CHARTS
-from inferstack.components.helm import chart_release
+from inferstack.components.helm import CHART_ADDONS, chart_release
 from inferstack.components.platform import PlatformOutputs
 from inferstack.config.registry import SecretConfig
 
@@ -32,17 +32,25 @@ class SecretStoreSpec:
     remote_keys: dict[str, str] = field(default_factory=dict)
 
 
-def secret_value(value_from: str) -> pulumi.Output[str]:
-    """The secure config value named ``namespace:key``, as a Pulumi secret (never read as plaintext config)."""
+def existing_store_keys(stack: str, secrets: list[SecretConfig]) -> dict[str, str]:
+    """Remote key of each secret in an existing cluster's own store: ``inferstack/<stack>/<name>`` (the AWS layout)."""
+    return {s.name: f"inferstack/{stack}/{s.name}" for s in secrets}
+
+
+def secret_value(value_from: str | None) -> pulumi.Output[str]:
+    """The secure config value named ``namespace:key``, as a Pulumi secret (never read as plaintext config).
+    ValueError without one: a cloud's secret store is written from ``valueFrom``."""
+    if value_from is None:
+        raise ValueError("a secret written to the cloud's secret store needs valueFrom (the secure config key of its value)")
     ns, _, key = value_from.partition(":")
     return pulumi.Output.secret(pulumi.Config(ns).require_secret(key))
 
 
-def external_secret_spec(secret: SecretConfig, remote_key: str) -> dict:
+def external_secret_spec(secret: SecretConfig, remote_key: str, store_name: str = STORE_NAME) -> dict:
     """The ExternalSecret spec delivering ``secret`` as a Kubernetes Secret owned by the operator."""
     return {
         "refreshInterval": secret.refresh_interval,
-        "secretStoreRef": {"name": STORE_NAME, "kind": "ClusterSecretStore"},
+        "secretStoreRef": {"name": store_name, "kind": "ClusterSecretStore"},
         "target": {"name": secret.name, "creationPolicy": "Owner", "deletionPolicy": "Retain"},
         "data": [{"secretKey": secret.key, "remoteRef": {"key": remote_key}}],
     }
@@ -64,6 +72,9 @@ class ExternalSecrets(pulumi.ComponentResource):
         secrets (list[SecretConfig]): ``inferstack:secrets``.
         depends_on (list[pulumi.Resource] | None, default None): extra resources to wait for (the cloud secrets).
         opts (pulumi.ResourceOptions | None, default None): options of the component.
+        existing_store (str | None, default None): an existing cluster's own ClusterSecretStore: no store is
+            declared, the ExternalSecrets read it (``store.remote_keys``: :func:`existing_store_keys`); the operator is
+            installed only if ``platform`` does not have it (``externalSecrets`` add-on ``present``).
 
     Outputs:
         release (k8s.helm.v3.Release), store (k8s.apiextensions.CustomResource), external_secrets (list of them).
@@ -84,41 +95,49 @@ class ExternalSecrets(pulumi.ComponentResource):
         secrets: list[SecretConfig],
         depends_on: list[pulumi.Resource] | None = None,
         opts: pulumi.ResourceOptions | None = None,
+        existing_store: str | None = None,
     ):
         super().__init__("inferstack:secrets:ExternalSecrets", name, None, opts)
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=platform.k8s_provider, depends_on=[*platform.ready, *(depends_on or [])])
-        self.release = chart_release(
-            f"{name}-eso",
-            "external-secrets",
-            {
-                "installCRDs": True,
-                "serviceAccount": {"create": True, "name": ESO_SERVICE_ACCOUNT, "annotations": store.service_account_annotations},
-                "securityContext": {"runAsNonRoot": True},
-            },
-            k8s_opts,
-            create_namespace=True,
-        )
-        after = pulumi.ResourceOptions(parent=self, provider=platform.k8s_provider, depends_on=[self.release])
+        self.release: k8s.helm.v3.Release | None = None
+        if platform.installs(CHART_ADDONS["external-secrets"]):
+            self.release = chart_release(
+                f"{name}-eso",
+                "external-secrets",
+                {
+                    "installCRDs": True,
+                    "serviceAccount": {"create": True, "name": ESO_SERVICE_ACCOUNT, "annotations": store.service_account_annotations},
+                    "securityContext": {"runAsNonRoot": True},
+                },
+                k8s_opts,
+                create_namespace=True,
+            )
+        after = pulumi.ResourceOptions(parent=self, provider=platform.k8s_provider, depends_on=[*platform.ready, *([self.release] if self.release else [])])
         namespaces = sorted({ns for s in secrets for ns in s.namespaces})
-        self.store = k8s.apiextensions.CustomResource(
-            f"{name}-store",
-            api_version="external-secrets.io/v1",
-            kind="ClusterSecretStore",
-            metadata={"name": STORE_NAME},
-            spec={"provider": store.provider, "conditions": [{"namespaces": namespaces}]},
-            opts=after,
+        self.store_name = existing_store or STORE_NAME
+        self.store: k8s.apiextensions.CustomResource | None = None
+        if existing_store is None:
+            self.store = k8s.apiextensions.CustomResource(
+                f"{name}-store",
+                api_version="external-secrets.io/v1",
+                kind="ClusterSecretStore",
+                metadata={"name": STORE_NAME},
+                spec={"provider": store.provider, "conditions": [{"namespaces": namespaces}]},
+                opts=after,
+            )
+        store_opts = pulumi.ResourceOptions(
+            parent=self, provider=platform.k8s_provider, depends_on=[self.store] if self.store else [*platform.ready, *(depends_on or [])]
         )
-        store_opts = pulumi.ResourceOptions(parent=self, provider=platform.k8s_provider, depends_on=[self.store])
         self.external_secrets = [
             k8s.apiextensions.CustomResource(
                 f"{name}-{s.name}-{ns}",
                 api_version="external-secrets.io/v1",
                 kind="ExternalSecret",
                 metadata={"name": s.name, "namespace": ns, "labels": {"app.kubernetes.io/managed-by": "inferstack"}},
-                spec=external_secret_spec(s, store.remote_keys[s.name]),
+                spec=external_secret_spec(s, store.remote_keys[s.name], self.store_name),
                 opts=store_opts,
             )
             for s in secrets
             for ns in s.namespaces
         ]
-        self.register_outputs({"store": STORE_NAME, "externalSecrets": len(self.external_secrets)})
+        self.register_outputs({"store": self.store_name, "externalSecrets": len(self.external_secrets)})

@@ -14,6 +14,25 @@ import pulumi_kubernetes as k8s
 
 from inferstack.catalog.versions import CHARTS
 
+#: The add-on (``ExistingAddons`` key) each chart that serving installs belongs to: an existing cluster that has the
+#: add-on (``present``) gets no release of its charts.
+CHART_ADDONS: dict[str, str] = {
+    "cert-manager": "certManager",
+    "knative-operator": "knative",
+    "kserve-crd": "kserve",
+    "kserve": "kserve",
+    "kserve-runtime-configs": "kserve",
+    "gateway-api-crds": "llm",
+    "istio-base": "llm",
+    "istiod": "llm",
+    "lws": "llm",
+    "kserve-llmisvc-crd": "llm",
+    "kserve-llmisvc": "llm",
+    "kube-prometheus-stack": "monitoring",
+    "keda": "keda",
+    "external-secrets": "externalSecrets",
+}
+
 
 def chart_release(
     name: str,

@@ -113,6 +113,13 @@ class PlatformOutputs:
     kubeconfig: pulumi.Output[str] | None = None
     #: The managed long-term metrics store; None keeps metrics in the cluster's Prometheus only.
     metrics: MetricsOutputs | None = None
+    #: Add-ons the cluster already has (``ExistingAddons`` keys: certManager, knative, kserve, llm, monitoring, keda,
+    #: externalSecrets): serving declares their objects but installs no chart for them.
+    preinstalled: frozenset[str] = frozenset()
+
+    def installs(self, addon: str) -> bool:
+        """Whether inferstack installs ``addon`` (an ``ExistingAddons`` key) on this cluster."""
+        return addon not in self.preinstalled
 
 
 @dataclass
@@ -122,5 +129,6 @@ class RegistryOutputs:
     #: ``s3`` or ``gs``.
     scheme: str
     bucket: pulumi.Output[str]
-    #: Read-only identity for the predictors' service accounts: IAM role ARN (IRSA) or Google service account email.
-    reader_identity: pulumi.Output[str]
+    #: Read-only identity for the predictors' service accounts: IAM role ARN (IRSA) or Google service account email;
+    #: None when the cluster grants access otherwise (an existing cluster's own node or pod identity).
+    reader_identity: pulumi.Output[str] | None

@@ -8,15 +8,52 @@ from __future__ import annotations
 
 import pulumi
 
+from inferstack.catalog.clouds import CLOUDS
 from inferstack.clouds import PROFILES
-from inferstack.components.external_secrets import ExternalSecrets
+from inferstack.components.existing_cluster import ExistingCluster
+from inferstack.components.external_secrets import ExternalSecrets, SecretStoreSpec, existing_store_keys
+from inferstack.components.platform import RegistryOutputs
 from inferstack.config import ConfigError, StackConfig
 from inferstack.load import load_config
 from inferstack.serving.deploy import Serving
 
 
+def build_on_existing_cluster(cfg: StackConfig) -> None:
+    """Declare the Kubernetes layer of a stack with ``inferstack:existingCluster``: serving (teams, RBAC, models,
+    autoscaling, monitoring, SLO rules) and secret delivery from the cluster's own store; no cloud resource."""
+    existing = cfg.settings.existing_cluster
+    assert existing is not None
+    cluster = ExistingCluster(cfg.name, cfg.existing_cluster_args())
+    outputs = cluster.outputs
+    pulumi.export("cluster_name", outputs.cluster_name)
+    pulumi.export("pools", {name: info.to_output() for name, info in sorted(outputs.pools.items())})
+    pulumi.export("team_namespaces", cfg.team_namespaces)
+    registry = None
+    if existing.registry is not None:
+        registry = RegistryOutputs(
+            scheme=CLOUDS[cfg.cloud].storage_scheme,
+            bucket=pulumi.Output.from_input(existing.registry.bucket),
+            reader_identity=(
+                pulumi.Output.from_input(existing.registry.reader_identity) if existing.registry.reader_identity else None
+            ),
+        )
+        pulumi.export("registry_bucket", registry.bucket)
+    serving = Serving(f"{cfg.name}-serving", cfg.serving_args(), outputs, registry)
+    if cfg.settings.secrets:
+        assert existing.secret_store is not None  # inferstack.checks.cluster.check_existing_cluster
+        store = SecretStoreSpec(provider={}, remote_keys=existing_store_keys(cfg.name, list(cfg.settings.secrets)))
+        namespaces = [team.namespace for team in serving.teams.values()]
+        ExternalSecrets(
+            f"{cfg.name}-external-secrets", outputs, store, list(cfg.settings.secrets), depends_on=namespaces,
+            existing_store=existing.secret_store,
+        )
+
+
 def build(cfg: StackConfig) -> None:
     """Declare every resource of the stack."""
+    if cfg.settings.existing_cluster is not None:
+        build_on_existing_cluster(cfg)
+        return
     profile = PROFILES[cfg.cloud]
     platform = profile.platform()(cfg.name, cfg.platform_args())
     outputs = platform.outputs

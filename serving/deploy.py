@@ -95,7 +95,8 @@ class Serving(pulumi.ComponentResource):
                 google_principals=args.access_entries if platform.cloud is Cloud.GCP else (),
             )
             self.teams[ns] = team
-            annotations = {annotation_key: registry.reader_identity} if registry is not None else {}
+            has_identity = registry is not None and registry.reader_identity is not None
+            annotations = {annotation_key: registry.reader_identity} if has_identity else {}
             self.service_accounts[ns] = k8s.core.v1.ServiceAccount(
                 f"{name}-{ns}-sa",
                 metadata=k8s.meta.v1.ObjectMetaArgs(

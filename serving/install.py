@@ -39,7 +39,7 @@ import pulumi_kubernetes as k8s
 from inferstack.catalog.labels import POD_SECURITY_LABELS
 from inferstack.catalog.versions import CHARTS, KNATIVE_SERVING_VERSION
 from inferstack.components.custom_resource import custom_resource
-from inferstack.components.helm import chart_release
+from inferstack.components.helm import CHART_ADDONS, chart_release
 from inferstack.components.platform import PlatformOutputs
 from inferstack.config import Cloud, Environment, ServingArgs
 from inferstack.serving import gateway as gw
@@ -176,38 +176,45 @@ class ServingStack(pulumi.ComponentResource):
         super().__init__("inferstack:serving:ServingStack", name, None, opts)
         provider = platform.k8s_provider
 
-        def after(*deps: pulumi.Resource) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[*platform.ready, *deps])
+        def after(*deps: pulumi.Resource | None) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[*platform.ready, *(d for d in deps if d is not None)])
 
-        def release(key: str, suffix: str, values: dict[str, Any], deps: list[pulumi.Resource]) -> k8s.helm.v3.Release:
+        def release(key: str, suffix: str, values: dict[str, Any], deps: list[pulumi.Resource | None]) -> k8s.helm.v3.Release | None:
+            # None when the cluster already has the add-on (an existing cluster's ``present`` add-ons).
+            if not platform.installs(CHART_ADDONS[key]):
+                return None
             return chart_release(f"{name}-{suffix}", key, values, after(*deps), create_namespace=True, timeout=900)
 
         self.cert_manager = release("cert-manager", "cert-manager", {"crds": {"enabled": True, "keep": True}}, [])
         self.knative_operator = release("knative-operator", "knative-operator", {}, [])
-        self.knative_namespace = k8s.core.v1.Namespace(
-            f"{name}-knative-ns",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=KNATIVE_NAMESPACE, labels={"app.kubernetes.io/managed-by": "inferstack", **POD_SECURITY_LABELS}),
-            opts=after(),
-        )
-        self.knative_serving = k8s.apiextensions.CustomResource(
-            f"{name}-knative-serving",
-            api_version="operator.knative.dev/v1beta1",
-            kind="KnativeServing",
-            metadata={"name": "knative-serving", "namespace": KNATIVE_NAMESPACE},
-            spec=knative_serving_spec(args),
-            opts=after(self.knative_operator, self.knative_namespace),
-        )
+        self.knative_namespace: k8s.core.v1.Namespace | None = None
+        self.knative_serving: k8s.apiextensions.CustomResource | None = None
+        if platform.installs("knative"):
+            self.knative_namespace = k8s.core.v1.Namespace(
+                f"{name}-knative-ns",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=KNATIVE_NAMESPACE, labels={"app.kubernetes.io/managed-by": "inferstack", **POD_SECURITY_LABELS}),
+                opts=after(),
+            )
+            self.knative_serving = k8s.apiextensions.CustomResource(
+                f"{name}-knative-serving",
+                api_version="operator.knative.dev/v1beta1",
+                kind="KnativeServing",
+                metadata={"name": "knative-serving", "namespace": KNATIVE_NAMESPACE},
+                spec=knative_serving_spec(args),
+                opts=after(self.knative_operator, self.knative_namespace),
+            )
         self.kserve_crd = release("kserve-crd", "kserve-crd", {}, [self.cert_manager])
         self.kserve = release("kserve", "kserve", kserve_values(), [self.kserve_crd, self.knative_serving])
         self.llm_releases: dict[str, k8s.helm.v3.Release] = {}
         self.gateway_namespace: k8s.core.v1.Namespace | None = None
         self.gateway: k8s.apiextensions.CustomResource | None = None
         if has_llm(args):
-            previous: list[pulumi.Resource] = [self.cert_manager]
+            previous: list[pulumi.Resource | None] = [self.cert_manager]
             for key, suffix, values in llm_releases(platform.cloud):
                 rel = release(key, suffix, values, [*previous, self.kserve])
-                self.llm_releases[key] = rel
-                previous = [rel]
+                if rel is not None:
+                    self.llm_releases[key] = rel
+                    previous = [rel]
             self.gateway_namespace = k8s.core.v1.Namespace(
                 f"{name}-gateway-ns",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=gw.GATEWAY_NAMESPACE, labels=gw.namespace_labels()),
@@ -231,9 +238,10 @@ class ServingStack(pulumi.ComponentResource):
             for rt in runtimes_used(args.models)
         ]
         #: What InferenceServices must wait for (CRDs, webhook, runtimes).
-        self.ready: list[pulumi.Resource] = [self.kserve, self.runtimes, *self.extra_runtimes]
+        self.ready: list[pulumi.Resource] = [r for r in (self.kserve, self.runtimes) if r is not None] + self.extra_runtimes
         #: What LLMInferenceServices must wait for (LLM controller, presets, the Gateway).
         self.llm_ready: list[pulumi.Resource] = [
-            *self.llm_releases.values(), self.runtimes, *([self.gateway] if self.gateway is not None else [])
+            *self.llm_releases.values(), *([self.runtimes] if self.runtimes is not None else []),
+            *([self.gateway] if self.gateway is not None else []),
         ]
         self.register_outputs({"knativeServingVersion": KNATIVE_SERVING_VERSION, "kserveVersion": CHARTS["kserve"].version})

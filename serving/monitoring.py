@@ -38,7 +38,7 @@ from inferstack.catalog.labels import POD_SECURITY_LABELS
 from inferstack.catalog.ports import MODEL_SERVER_PORT, WEBHOOK_PORTS
 from inferstack.catalog.versions import CHARTS
 from inferstack.components.custom_resource import custom_resource
-from inferstack.components.helm import chart_release
+from inferstack.components.helm import CHART_ADDONS, chart_release
 from inferstack.components.platform import MONITORING_NAMESPACE, PROMETHEUS_SERVICE_ACCOUNT, PlatformOutputs
 from inferstack.config import Cloud, Environment
 from inferstack.config.serving import ModelConfig
@@ -245,16 +245,23 @@ class MonitoringStack(pulumi.ComponentResource):
             if store is not None
             else kube_prometheus_stack_values(environment)
         )
-        self.prometheus = chart_release(f"{name}-prometheus", "kube-prometheus-stack", values, after(self.namespace), timeout=900)
-        self.keda = chart_release(f"{name}-keda", "keda", keda_values(), after(self.keda_namespace), timeout=600)
-        self.ready: list[pulumi.Resource] = [self.prometheus, self.keda]
+        # An existing cluster that has an add-on (``present``) gets no release of it; its objects are declared alike.
+        self.prometheus = (
+            chart_release(f"{name}-prometheus", "kube-prometheus-stack", values, after(self.namespace), timeout=900)
+            if platform.installs(CHART_ADDONS["kube-prometheus-stack"]) else None
+        )
+        self.keda = (
+            chart_release(f"{name}-keda", "keda", keda_values(), after(self.keda_namespace), timeout=600)
+            if platform.installs(CHART_ADDONS["keda"]) else None
+        )
+        self.ready: list[pulumi.Resource] = [r for r in (self.prometheus, self.keda) if r is not None]
         objs: dict[str, dict[str, Any]] = {}
         nvidia = DEVICE_RESOURCE[Family.NVIDIA]
         if platform.cloud is Cloud.AWS:
             if any(p.device_resource == nvidia for p in platform.pools.values()):
                 objs["dcgm"] = dcgm_service_monitor()
             objs["gateway"] = gateway_pod_monitor()
-        self.monitors = {k: custom_resource(f"{name}-{k}", obj, after(self.prometheus)) for k, obj in objs.items()}
+        self.monitors = {k: custom_resource(f"{name}-{k}", obj, after(*([self.prometheus] if self.prometheus else []))) for k, obj in objs.items()}
         self.register_outputs({"prometheusAddress": PROMETHEUS_ADDRESS, "store": store.store if store else "in-cluster"})
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 
 from inferstack.checks.access import check_gke_access_entries
 from inferstack.checks.capacity import check_capacity_plans, check_pricing_overrides, check_replicas_fit_pools
-from inferstack.checks.cluster import check_cluster_version
+from inferstack.checks.cluster import check_cluster_version, check_existing_cluster
 from inferstack.checks.llm import check_llm_models, check_predictive_settings
 from inferstack.checks.models import (
     check_model_autoscaling,
@@ -34,6 +34,7 @@ Check = Callable[[StackConfig], Iterable[ConfigIssue]]
 CHECKS: tuple[Check, ...] = (
     check_region,
     check_cluster_version,
+    check_existing_cluster,
     check_accelerator_pools,
     check_model_references,
     check_tpu_topology,

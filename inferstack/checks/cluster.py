@@ -18,3 +18,31 @@ def check_cluster_version(cfg: StackConfig) -> Iterable[ConfigIssue]:
     if version not in EKS_STANDARD_SUPPORT_END:
         known = ", ".join(f"{v} (standard support until {end})" for v, end in EKS_STANDARD_SUPPORT_END.items())
         yield ConfigIssue(("cluster", "version"), f"EKS does not offer Kubernetes {version!r}; known: {known}")
+
+
+#: ``inferstack:`` keys that describe a cluster inferstack builds: not used with ``existingCluster``.
+BUILT_CLUSTER_KEYS = ("network", "cluster", "registry")
+
+
+def check_existing_cluster(cfg: StackConfig) -> Iterable[ConfigIssue]:
+    """With ``existingCluster``: the keys of a cluster inferstack builds are absent, models have a registry bucket to
+    be served from, and secrets a store (the cluster's own ClusterSecretStore) to be delivered from."""
+    existing = cfg.settings.existing_cluster
+    if existing is None:
+        return
+    fields = type(cfg.settings).model_fields
+    for name in sorted(cfg.settings.model_fields_set):
+        key = fields[name].alias or name
+        if key in BUILT_CLUSTER_KEYS:
+            yield ConfigIssue(
+                (key,), "describes a cluster inferstack builds; a stack with existingCluster does not use it: remove it"
+            )
+    if cfg.settings.models and existing.registry is None:
+        yield ConfigIssue(
+            ("existingCluster", "registry"), "required with models: the bucket they are served from, e.g. {bucket: my-models}"
+        )
+    if cfg.settings.secrets and existing.secret_store is None:
+        yield ConfigIssue(
+            ("existingCluster", "secretStore"),
+            "required with inferstack:secrets: the cluster's ClusterSecretStore holding the entries inferstack/<stack>/<secret>",
+        )

@@ -8,14 +8,24 @@ from inferstack.config.stack import ConfigIssue, StackConfig
 
 
 def check_secrets(cfg: StackConfig) -> Iterable[ConfigIssue]:
-    """Secret names are unique; each ``valueFrom`` is a config key of the stack set as a secret (never plaintext)."""
+    """Secret names are unique; each ``valueFrom`` is a config key of the stack set as a secret (never plaintext); a
+    stack on an existing cluster has no ``valueFrom`` (the cluster's own store holds the values)."""
     seen: set[str] = set()
     for i, s in enumerate(cfg.settings.secrets):
         loc = ("secrets", i)
         if s.name in seen:
             yield ConfigIssue((*loc, "name"), f"duplicate secret name {s.name!r}; secret names must be unique")
         seen.add(s.name)
-        if s.value_from.startswith("inferstack:"):
+        if s.value_from is None:
+            if cfg.settings.existing_cluster is None:
+                yield ConfigIssue((*loc, "valueFrom"), "required: the secure config key holding the value, e.g. inferstack-secrets:hfToken")
+        elif cfg.settings.existing_cluster is not None:
+            yield ConfigIssue(
+                (*loc, "valueFrom"),
+                "not used with existingCluster: the value is read from the cluster's store (existingCluster.secretStore, entry "
+                f"inferstack/{cfg.name}/{s.name}); remove valueFrom",
+            )
+        elif s.value_from.startswith("inferstack:"):
             yield ConfigIssue(
                 (*loc, "valueFrom"),
                 f"{s.value_from!r} is in the inferstack: namespace (typed settings); use another namespace, e.g. inferstack-secrets:hfToken",

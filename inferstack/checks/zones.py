@@ -61,6 +61,8 @@ def check_zones(cfg: StackConfig) -> Iterable[ConfigIssue]:
     zone among the network's offering its kind (else the zones that would work are named)."""
     net = cfg.settings.network
     loc: Loc = ("network", "zones")
+    if cfg.settings.existing_cluster is not None:
+        return  # the cluster and its nodes were placed elsewhere
     if not catalogue.is_catalogued(cfg.cloud, cfg.region):
         if net.zones is None:
             yield ConfigIssue(loc, _uncatalogued(cfg))
@@ -117,6 +119,8 @@ def _uncatalogued(cfg: StackConfig) -> str:
 def notice_zones(cfg: StackConfig) -> Iterable[ConfigIssue]:
     """Warnings, not errors: a region the catalogue lacks (its zones are used as listed; zone and accelerator offerings
     are not checked), and listed zones that the catalogue marks closed to newer accounts."""
+    if cfg.settings.existing_cluster is not None:
+        return
     if not catalogue.is_catalogued(cfg.cloud, cfg.region):
         if cfg.settings.network.zones is not None:
             yield file_issue(
@@ -180,6 +184,8 @@ def check_capacity_ladders(cfg: StackConfig) -> Iterable[ConfigIssue]:
     """Each ladder's tiers exist on the stack's cloud (flex-start is GKE only), reservation ids fit the cloud, every
     reservation zone is in the stack's region, allowed by residency and among the zones the pool's nodes use (which
     offer its accelerator), and a Capacity Block rung has a rung after it."""
+    if cfg.settings.existing_cluster is not None:
+        return  # an existing cluster's pools are bought elsewhere
     for i, pool in enumerate(cfg.settings.accelerator_pools):
         if pool.ladder is not None:
             yield from _ladder_issues(cfg, i, pool)

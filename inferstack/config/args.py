@@ -11,7 +11,8 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from inferstack.config.base import Environment, StrictModel
+from inferstack.config.base import Cloud, Environment, StrictModel
+from inferstack.config.existing import ExistingClusterConfig
 from inferstack.config.platform import AcceleratorPoolConfig, AccessEntry, ClusterConfig, NetworkConfig
 from inferstack.config.policy import PolicyConfig
 from inferstack.config.registry import RegistryConfig, SecretConfig
@@ -52,6 +53,16 @@ class GcpPlatformArgs(StackArgs):
     accelerator_pools: list[AcceleratorPoolConfig] = Field(default_factory=list, description="Accelerator node pools.")
     models: list[ModelConfig] = Field(
         default_factory=list, description="Models placed on the pools; they size each pool's machine type and initial nodes."
+    )
+
+
+class ExistingClusterArgs(StackArgs):
+    """Arguments of ``ExistingCluster``: the cluster made elsewhere and the accelerator pools it already has."""
+
+    cloud: Cloud = Field(description="Cloud the cluster runs on (workload identity annotations, registry scheme).")
+    cluster: ExistingClusterConfig = Field(description="kubeconfig, context, add-ons present, registry, secret store.")
+    accelerator_pools: list[AcceleratorPoolConfig] = Field(
+        default_factory=list, description="The cluster's accelerator node pools (nodes labelled inferstack.io/pool and inferstack.io/accelerator)."
     )
 
 

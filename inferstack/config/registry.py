@@ -34,8 +34,12 @@ class SecretConfig(StrictModel):
         min_length=1, description="Team namespaces that receive the secret."
     )
     key: str = Field("token", description="Key of the value inside the Kubernetes Secret, e.g. HF_TOKEN.", pattern=r"^[-._a-zA-Z0-9]+$")
-    value_from: str = Field(
-        description="Pulumi config key holding the initial value, set with `pulumi config set --secret`, e.g. inferstack:hfToken.",
+    value_from: str | None = Field(
+        None,
+        description=(
+            "Pulumi config key holding the initial value, set with `pulumi config set --secret`, e.g. inferstack-secrets:hfToken; "
+            "required unless the stack targets an existing cluster (whose own store holds the value)."
+        ),
         pattern=r"^[a-zA-Z0-9_-]+:[a-zA-Z0-9_.-]+$",
     )
     refresh_interval: str = Field("1h", description="How often External Secrets re-reads the store.", pattern=r"^[0-9]+[smh]$")

@@ -20,12 +20,14 @@ from pydantic import Field, StringConstraints, ValidationError
 from inferstack.catalog.clouds import CLOUDS
 from inferstack.config.args import (
     AwsPlatformArgs,
+    ExistingClusterArgs,
     GcpPlatformArgs,
     RegistryArgs,
     SecretsArgs,
     ServingArgs,
 )
 from inferstack.config.base import Cloud, Environment, StrictModel
+from inferstack.config.existing import ExistingClusterConfig
 from inferstack.config.platform import AcceleratorPoolConfig, ClusterConfig, NetworkConfig
 from inferstack.config.policy import PolicyConfig, PolicySettings
 from inferstack.config.pricing import PricingConfig
@@ -59,6 +61,10 @@ class InferstackConfig(StrictModel):
     secrets: list[SecretConfig] = Field(default_factory=list, description="Secrets delivered into team namespaces (values from secure config).")
     policy: PolicyConfig = Field(default_factory=PolicyConfig, description="Policy pack settings.")
     pricing: PricingConfig = Field(default_factory=PricingConfig, description="Negotiated price overrides.")
+    existing_cluster: ExistingClusterConfig | None = Field(
+        None,
+        description="Deploy the Kubernetes layer only, to a cluster made elsewhere (kubeconfig); no network, cluster, pools or registry are created.",
+    )
 
 
 Loc = tuple[str | int, ...]
@@ -179,6 +185,12 @@ class StackConfig:
         if self.cloud is Cloud.AWS:
             return AwsPlatformArgs(**common)
         return GcpPlatformArgs(**common, project=str(self.project), models=s.models)
+
+    def existing_cluster_args(self) -> ExistingClusterArgs:
+        """Arguments of ``ExistingCluster`` (a stack with ``inferstack:existingCluster``)."""
+        s = self.settings
+        assert s.existing_cluster is not None
+        return ExistingClusterArgs(**self._scope(), cloud=self.cloud, cluster=s.existing_cluster, accelerator_pools=s.accelerator_pools)
 
     def registry_args(self) -> RegistryArgs:
         """Arguments of the stack's model registry component (``AwsRegistry`` or ``GcpRegistry``)."""

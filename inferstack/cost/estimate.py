@@ -270,6 +270,10 @@ def pool_load(cfg: StackConfig, pool: AcceleratorPoolConfig) -> PoolLoad:
 
 def estimate(cfg: StackConfig) -> CostEstimate:
     """The monthly estimate of a validated stack; raises ``PriceNotFound`` naming every missing price key."""
+    if cfg.settings.existing_cluster is not None:
+        raise PriceNotFound(
+            f"stack {cfg.name} deploys to an existing cluster (inferstack:existingCluster): its nodes and platform are billed elsewhere"
+        )
     require_prices(cfg)
     s = cfg.settings
     pricing = s.pricing
