@@ -293,8 +293,9 @@ def build_zones() -> tuple[str, dict[str, tuple[str, ...]]]:
     sources.update(accel_sources)
     aws_prices, _ = aws_price_table()
     instance_regions = {t: tuple(sorted(r for r in aws_prices if t in aws_prices[r])) for t in aws_instance_types()}
-    aws_sources = read_tsv("aws_ec2_prices.tsv")
-    sources["aws-ec2-prices"] = f"{aws_sources.meta['source']} (checked {checked(aws_sources)})"
+    for key, name in (("aws-ec2-prices", "aws_ec2_prices.tsv"), ("aws-ec2-prices-regional", "aws_ec2_prices_regional.tsv")):
+        snap = read_tsv(name)
+        sources[key] = f"{snap.meta['source']} (checked {checked(snap)})"
 
     out = [HEADER, '"""Region and zone data for inferstack/catalog/zones.py: every commercial region of AWS and GCP.\n\n'
            "Regenerate with ``python scripts/gen_catalog.py``; the sources and their dates are in ZONE_SOURCES.\n\"\"\"\n\n"]
@@ -326,7 +327,7 @@ def build_zones() -> tuple[str, dict[str, tuple[str, ...]]]:
     out.append(assign(
         "AWS_INSTANCE_REGIONS", "dict[str, tuple[str, ...]]", instance_regions,
         "EC2 instance type (accelerator shapes and system nodes) -> regions offering it. Evidence: an on-demand Linux price\n"
-        "for the type in that region in the pricing snapshot (ZONE_SOURCES['aws-ec2-prices']); a region without a price is\n"
+        "for the type in that region in the pricing snapshots (ZONE_SOURCES['aws-ec2-prices*']); a region without a price is\n"
         "not claimed (it may still offer the type).",
     ))
     out.append(assign(
@@ -402,18 +403,21 @@ def build_gcp_accelerator_zones(gcp_regions: dict[str, dict]):
 # ----------------------------------------------------------------------------------------------- prices
 
 
+#: EC2 price snapshots: Karpenter's (extracted) and the hand-copied regional rows.
+AWS_PRICE_FILES = ("aws_ec2_prices.tsv", "aws_ec2_prices_regional.tsv")
+
+
 def aws_price_table() -> tuple[dict[str, dict[str, float]], dict[str, str]]:
-    snap = read_tsv("aws_ec2_prices.tsv")
     wanted = set(aws_instance_types())
     table: dict[str, dict[str, float]] = defaultdict(dict)
     origin: dict[str, str] = {}
-    for r in snap.rows:
+    for r in (row for name in AWS_PRICE_FILES for row in read_tsv(name).rows):
         if r["instance_type"] not in wanted:
             continue
         usd = float(r["usd_hour"])
         prev = table[r["region"]].get(r["instance_type"])
         if prev is not None and abs(prev - usd) > 1e-9:
-            raise SystemExit(f"error: aws_ec2_prices.tsv: two prices for {r['instance_type']} in {r['region']}")
+            raise SystemExit(f"error: {', '.join(AWS_PRICE_FILES)}: two prices for {r['instance_type']} in {r['region']}")
         table[r["region"]][r["instance_type"]] = usd
         origin[f"{r['region']}/{r['instance_type']}"] = r["source"]
     return dict(table), origin
@@ -422,6 +426,7 @@ def aws_price_table() -> tuple[dict[str, dict[str, float]], dict[str, str]]:
 def build_prices(aws_regions: set[str]) -> str:
     _, _, gcp_shapes = catalogue()
     aws_snap = read_tsv("aws_ec2_prices.tsv")
+    aws_regional = read_tsv("aws_ec2_prices_regional.tsv")
     gcp_snap = read_tsv("gcp_prices.tsv")
     sky = read_tsv("skypilot_gcp_accelerators.tsv")
     mach_regions = read_tsv("gcp_machine_regions.tsv")
@@ -522,6 +527,7 @@ def build_prices(aws_regions: set[str]) -> str:
 
     price_sources = {
         "aws-ec2": f"{aws_snap.meta['source']} (checked {checked(aws_snap)})",
+        "aws-ec2-regional": f"{aws_regional.meta['source']} (checked {checked(aws_regional)})",
         "gcp-vm": f"{gcp_snap.meta['source']} (checked {checked(gcp_snap)})",
         "gcp-accelerators": f"{sky.meta['source']} (checked {checked(sky)})",
         "gcp-offerings": f"{mach_regions.meta['source']}; {acc_regions.meta['source']} (checked {checked(mach_regions)})",
@@ -535,7 +541,8 @@ def build_prices(aws_regions: set[str]) -> str:
     out.append(assign("AS_OF", "str", as_of, "The date the newest snapshot was checked."))
     out.append(assign(
         "AWS_ON_DEMAND", "dict[str, dict[str, float]]", {r: dict(v) for r, v in aws_table.items()},
-        "Region -> EC2 instance type -> USD/hour, Linux, on-demand, shared tenancy (PRICE_SOURCES['aws-ec2']).\n"
+        "Region -> EC2 instance type -> USD/hour, Linux, on-demand, shared tenancy (PRICE_SOURCES['aws-ec2'] for\n"
+        "us-east-1, PRICE_SOURCES['aws-ec2-regional'] elsewhere).\n"
         "A type missing in a region has no sourced price there (see AWS_PRICE_GAPS).",
     ))
     aws_gaps = {
