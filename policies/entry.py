@@ -65,6 +65,8 @@ class PolicyEntry:
     calls the policy for those resources only; ``None`` means every resource. Pulumi itself calls every resource
     policy for every resource, so each rule still returns early on other types.
 
+    ``not_evaluated`` marks a policy whose findings are "not evaluated" findings (see the field).
+
     Benchmark metadata: ``controls`` names the benchmark controls the policy enforces (``"CIS EKS 5.4.2"``,
     ``"PSS baseline: hostPath"``, ``"FSBP S3.2"``, ``"CIS GKE 5.2.1"``); ``clouds`` is a subset of
     {aws, gcp, kubernetes} (inferred from ``types`` when not given; a stack policy must name them). pulumi-policy's own
@@ -81,6 +83,9 @@ class PolicyEntry:
     clouds: frozenset[str] = frozenset()
     severity: str | None = None
     url: str | None = None
+    #: The policy's findings say a resource was *not evaluated* (the pack cannot see inside it), as an unknown value
+    #: at preview time does: ``policy check --strict`` makes them mandatory whatever the level.
+    not_evaluated: bool = False
     _exact: frozenset[str] = field(default=frozenset(), init=False, repr=False, compare=False)
     _prefixes: tuple[str, ...] = field(default=(), init=False, repr=False, compare=False)
 

@@ -45,7 +45,8 @@ class Finding:
     name: str | None = None
     file: str | None = None
     line: int | None = None
-    #: The rule could not decide (a value unknown at preview time): advisory, mandatory under ``--strict``.
+    #: The rule could not decide (a value unknown at preview time, or a resource the pack cannot see inside:
+    #: a policy whose entry sets ``not_evaluated``): mandatory under ``--strict``.
     not_evaluated: bool = False
 
     def to_json(self) -> dict[str, Any]:
@@ -204,12 +205,15 @@ def _evaluate(rec: Recording, pack_config: Mapping[str, Any], policies: list, pa
     targets = _targets(resource_policies, views)
     findings: list[Finding] = []
 
+    not_evaluated = {p.name for p in policies if (e := entry_of(p)) is not None and e.not_evaluated}
+
     def reporter(policy: str, level: str, default: ResourceRecord | None):
         def report(message: str, urn: str | None = None) -> None:
             r = rec.by_urn(urn) if urn else default
             src = r.source if r else None
             findings.append(Finding(policy, level, f"{message}", r.urn if r else None, r.type if r else None,
-                                    r.name if r else None, src.file if src else None, src.line if src else None))
+                                    r.name if r else None, src.file if src else None, src.line if src else None,
+                                    not_evaluated=policy in not_evaluated))
         return report
 
     # Remediations first, only at level remediate; they rewrite the properties later policies see.
@@ -253,7 +257,8 @@ def _run(policy, args, report, findings: list[Finding], r: ResourceRecord | None
 
 
 def strict(findings: list[Finding]) -> list[Finding]:
-    """``policy check --strict``: a finding the rule could not evaluate (unknown at preview) becomes mandatory."""
+    """``policy check --strict``: a finding the rule could not evaluate (unknown at preview, or a resource the pack
+    cannot see inside) becomes mandatory."""
     for f in findings:
         if f.not_evaluated:
             f.enforcement_level = "mandatory"

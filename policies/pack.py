@@ -27,6 +27,7 @@ from inferstack.policies.rules import (
     lifecycle,
     logging,
     network,
+    opaque,
     pod_security,
     protection,
     rbac,
@@ -36,8 +37,8 @@ from inferstack.policies.rules import (
 PACK_NAME = "inferstack"
 
 #: The rule modules, in report order.
-RULE_MODULES = (encryption, logging, iam, aws_iam, rbac, residency, exposure, network, gke_nodes, protection, accelerators,
-                capacity, lifecycle, pod_security, kubernetes)
+RULE_MODULES = (encryption, logging, iam, aws_iam, rbac, residency, exposure, network, opaque, gke_nodes, protection,
+                accelerators, capacity, lifecycle, pod_security, kubernetes)
 
 #: Every policy's entry, in report order.
 ENTRIES: tuple[PolicyEntry, ...] = tuple(entry for module in RULE_MODULES for entry in module.ENTRIES)
@@ -85,18 +86,42 @@ def default_level(policy: str, environment: Environment | str) -> EnforcementLev
     return ENTRY_BY_NAME[policy].level(environment)
 
 
+class PackConfigError(ValueError):
+    """Policy settings of a stack the pack cannot take; ``loc`` is the key under ``inferstack:`` (``("policy",
+    "enforcement")``), ``message`` what is wrong and what is allowed."""
+
+    def __init__(self, loc: tuple[str, ...], message: str):
+        self.loc, self.message = loc, message
+        super().__init__(f"inferstack:{'.'.join(loc)}: {message}")
+
+
+def reviewed_type(key: str) -> str:
+    """The type token an ``inferstack:policy.reviewedResources`` key names (``<type>::<name>`` or a URN)."""
+    if key.startswith("urn:pulumi:"):
+        return key.split("::")[2].rsplit("$", 1)[-1]
+    return key.split("::", 1)[0]
+
+
 def pack_config(settings: PolicySettings | StackConfig) -> dict[str, dict[str, Any]]:
     """The ``--policy-pack-config`` document of a stack: every policy with its level and settings.
 
     Takes the stack's :class:`PolicySettings` (a :class:`StackConfig` stands for its ``policy_settings()``).
-    Raises ValueError naming the unknown policies of ``inferstack:policy.enforcement``.
+    Raises :class:`PackConfigError` naming the unknown policies of ``inferstack:policy.enforcement``, or a
+    ``inferstack:policy.reviewedResources`` entry of a type the rules see inside (only opaque resources are reviewed).
     """
     if isinstance(settings, StackConfig):
         settings = settings.policy_settings()
     overrides = settings.policy.enforcement
     unknown = sorted(set(overrides) - set(POLICY_NAMES))
     if unknown:
-        raise ValueError(f"inferstack:policy.enforcement: unknown policies {unknown}; allowed: {', '.join(POLICY_NAMES)}")
+        raise PackConfigError(("policy", "enforcement"), f"unknown policies {unknown}; allowed: {', '.join(POLICY_NAMES)}")
+    seen = sorted(k for k in settings.policy.reviewed_resources if not opaque.blind_families(reviewed_type(k)))
+    if seen:
+        raise PackConfigError(
+            ("policy", "reviewedResources"),
+            f"{seen}: the rules see inside these resources' types and judge them; reviewedResources acknowledges only "
+            "resources they cannot see (dynamic providers, types of provider packages no rule knows)",
+        )
     return {
         e.name: {"enforcementLevel": overrides.get(e.name, e.level(settings.environment)), **e.settings(settings)}
         for e in ENTRIES

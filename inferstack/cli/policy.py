@@ -19,7 +19,7 @@ from inferstack.cli.target import add_target_args, load_target
 from inferstack.config import ConfigError, ConfigIssue, Environment, PolicySettings
 from inferstack.engine import REPO_ROOT, Recording
 from inferstack.policies.evaluate import Finding, evaluate, strict, summary
-from inferstack.policies.pack import ENTRIES, catalogue, catalogue_markdown, pack_config
+from inferstack.policies.pack import ENTRIES, PackConfigError, catalogue, catalogue_markdown, pack_config
 
 CONFIG_DIR = REPO_ROOT / "policies" / "config"
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -45,16 +45,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.set_defaults(func=_config)
 
 
-def _pack_config(settings: PolicySettings, source: str) -> dict[str, Any]:
+def checked_pack_config(settings: PolicySettings, source: str) -> dict[str, Any]:
+    """The stack's pack config; ConfigError (exit 2) naming the key when the pack cannot take its settings."""
     try:
         return pack_config(settings)
-    except ValueError as err:
-        raise ConfigError(source, [ConfigIssue(("policy", "enforcement"), str(err).split(": ", 1)[-1])]) from None
+    except PackConfigError as err:
+        raise ConfigError(source, [ConfigIssue(err.loc, err.message)]) from None
 
 
 def _run(args: argparse.Namespace) -> tuple[str, Recording, dict[str, Any], str]:
     target = load_target(args)
-    return target.stack, target.recording, _pack_config(target.settings, target.stack), str(target.program)
+    return target.stack, target.recording, checked_pack_config(target.settings, target.stack), str(target.program)
 
 
 def report(stack: str, findings: list[Finding]) -> dict[str, Any]:
@@ -144,7 +145,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _config(args: argparse.Namespace) -> int:
     cfg = load_stack(args)
-    text = json.dumps(_pack_config(cfg.policy_settings(), cfg.name), indent=2, sort_keys=True) + "\n"
+    text = json.dumps(checked_pack_config(cfg.policy_settings(), cfg.name), indent=2, sort_keys=True) + "\n"
     if args.write:
         write_output(text, str(CONFIG_DIR / f"{cfg.name}.json"))
         print(f"wrote {CONFIG_DIR / f'{cfg.name}.json'}")

@@ -8,12 +8,12 @@ from collections import Counter
 from typing import Any
 
 from inferstack.cli.common import write_output
+from inferstack.cli.policy import checked_pack_config
 from inferstack.cli.target import Target, add_target_args, load_target
 from inferstack.config import StackConfig
 from inferstack.cost.estimate import monthly_totals
 from inferstack.engine import Recording, ResourceRecord
 from inferstack.policies.evaluate import evaluate
-from inferstack.policies.pack import pack_config
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,7 +44,7 @@ def build_report(target: Target) -> dict[str, Any]:
         for r in rec.resources
         if not r.synthesized
     ]
-    findings = [f.to_json() for f in evaluate(rec, pack_config(target.settings))]
+    findings = [f.to_json() for f in evaluate(rec, checked_pack_config(target.settings, target.stack))]
     counts = {"mandatory": 0, "advisory": 0}
     for f in findings:
         counts[f["enforcementLevel"]] = counts.get(f["enforcementLevel"], 0) + 1

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from inferstack.config.base import Environment, StrictModel
 
 EnforcementLevel = Literal["advisory", "mandatory", "remediate", "disabled"]
+
+#: A Pulumi type token ``package:module:Type`` (module may hold ``/`` and ``.``: ``aws:s3/bucket:Bucket``,
+#: ``kubernetes:serving.kserve.io/v1beta1:InferenceService``, ``pulumi-python:dynamic:Resource``).
+TYPE_TOKEN = r"[A-Za-z][A-Za-z0-9_.-]*:[A-Za-z0-9_./-]*:[A-Za-z0-9_.-]+"
+#: A reviewed resource: ``<type token>::<logical name>``, or its full URN (``urn:pulumi:<stack>::<project>::
+#: <type chain>::<name>``). The first form matches the resource whatever its parents, offline and in ``pulumi preview``.
+REVIEWED_RESOURCE = re.compile(rf"(?:urn:pulumi:[^:]+::[^:]+::(?:{TYPE_TOKEN}\$)*|){TYPE_TOKEN}::\S(?:.*\S)?")
+#: Longest reason kept for a reviewed resource.
+MAX_REASON = 500
 
 
 class PolicyConfig(StrictModel):
@@ -20,6 +30,33 @@ class PolicyConfig(StrictModel):
     enforcement: dict[str, EnforcementLevel] = Field(
         default_factory=dict, description="Per-policy enforcement level overrides, by policy name."
     )
+    reviewed_resources: dict[str, str] = Field(
+        default_factory=dict,
+        description="Resources the policy pack cannot see inside (dynamic providers, types of unknown provider "
+        "packages) that were reviewed: `<type token>::<name>` (or the URN) -> the reason (who reviewed what, when). "
+        "The `opaque-resources-reviewed` policy accepts them; every other rule still applies.",
+    )
+
+    @field_validator("reviewed_resources", mode="before")
+    @classmethod
+    def _reasons(cls, v: object) -> object:
+        for key, reason in v.items() if isinstance(v, dict) else ():
+            if reason is None or (isinstance(reason, str) and not reason.strip()):
+                raise ValueError(f"{key!r}: give the reason the resource was reviewed (who checked what it creates, when)")
+        return v
+
+    @field_validator("reviewed_resources")
+    @classmethod
+    def _reviewed(cls, v: dict[str, str]) -> dict[str, str]:
+        for key, reason in v.items():
+            if not REVIEWED_RESOURCE.fullmatch(key):
+                raise ValueError(
+                    f"{key!r}: name the resource as '<type token>::<name>' (e.g. "
+                    "'pulumi-python:dynamic:Resource::registry-seed') or by its URN"
+                )
+            if len(reason) > MAX_REASON:
+                raise ValueError(f"{key!r}: the reason is {len(reason)} characters; at most {MAX_REASON}")
+        return v
 
 
 class PolicySettings(StrictModel):

@@ -1,4 +1,9 @@
-"""Region residency, failing closed: every regional resource must be inside allowedRegions."""
+"""Region residency, failing closed: every regional resource must be inside allowedRegions.
+
+A resource of a type the rules cannot see inside (a dynamic provider's, a type of a provider package no rule knows:
+:mod:`~inferstack.policies.rules.opaque`) that names no region is left to ``opaque-resources-reviewed``, which fails
+closed on it (mandatory in staging and prod) and accepts a review with a reason; a region it does name is judged here.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from pulumi_policy import PolicyConfigSchema, PolicyResource, StackValidationArg
 from inferstack.config.policy import PolicySettings
 from inferstack.policies.entry import MANDATORY, PolicyEntry
 from inferstack.policies.rules.common import get, is_unknown
+from inferstack.policies.rules.opaque import is_opaque
 
 #: Type prefixes of services without a region (global control planes) or of no cloud at all.
 GLOBAL_TYPE_PREFIXES = (
@@ -69,6 +75,10 @@ def _residency(args: StackValidationArgs, report) -> None:
             continue
         for loc in locations_of(res):
             if loc is None or is_unknown(loc):
+                if is_opaque(res.resource_type, "residency"):
+                    # A type whose location the rules cannot know (a dynamic provider's, an unknown package's):
+                    # opaque-resources-reviewed reports it, and a review with a reason acknowledges it.
+                    continue
                 report(f"{res.name} ({res.resource_type}): region unknown; residency fails closed. Set region/location explicitly.", res.urn)
             elif normalize(str(loc)) not in allowed:
                 report(f"{res.name} ({res.resource_type}): location {loc!r} is outside allowedRegions {sorted(allowed)}.", res.urn)

@@ -54,7 +54,8 @@ class Res:
 class Case:
     """A compliant fixture and the one change that makes it violate ``policy``.
 
-    ``path`` starts with the resource index, then ``props`` / ``opts`` / ``provider`` and the keys inside.
+    ``path`` starts with the resource index, then ``props`` / ``opts`` / ``provider`` and the keys inside, or
+    ``type`` / ``name`` alone (the resource's type token or logical name).
     ``flagged`` is the index of the resource the finding must name (None for a stack-level finding).
     """
 
@@ -373,6 +374,9 @@ def mutate(resources: tuple[Res, ...], path: tuple[Any, ...], value: Any) -> lis
         out[index] = None  # removed, keeps the other indices stable
         return out
     section, *keys = rest
+    if not keys:  # a field of the resource itself: its type token or its name
+        out[index][section] = value
+        return out
     _set(out[index][section], tuple(keys), value)
     return out
 
