@@ -189,6 +189,8 @@ class Client:
     def __init__(self, cfg: Kubeconfig) -> None:
         self.base = cfg.server
         self.s = requests.Session()
+        # Not the environment's CA bundle or proxies: REQUESTS_CA_BUNDLE would override `verify` (psf/requests#3829).
+        self.s.trust_env = False
         self.s.verify = cfg.ca_file or True
         if cfg.cert_file and cfg.key_file:
             self.s.cert = (cfg.cert_file, cfg.key_file)

@@ -227,6 +227,8 @@ class ControlPlane:
     def session(self) -> requests.Session:
         """A requests session authenticated as the admin (client certificate) that verifies the serving cert."""
         s = requests.Session()
+        # Not the environment's CA bundle or proxies: REQUESTS_CA_BUNDLE would override `verify` (psf/requests#3829).
+        s.trust_env = False
         s.cert = (self.cert_file, self.key_file)
         s.verify = self.ca_file
         return s
