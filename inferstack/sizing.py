@@ -24,7 +24,6 @@ Rules:
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -40,6 +39,7 @@ from inferstack.catalog.node_overhead import (
     SYSTEM_DAEMONSETS,
 )
 from inferstack.config.base import Cloud
+from inferstack.config.bounded import quantity as quantity_value
 from inferstack.config.platform import AcceleratorPoolConfig, Capacity, ReservationConfig
 from inferstack.config.serving import CapacityPlanConfig, ModelConfig
 
@@ -49,23 +49,18 @@ _MEM_UNITS = {
     "": 1 / 2**30, "k": 1e3 / 2**30, "M": 1e6 / 2**30, "G": 1e9 / 2**30, "T": 1e12 / 2**30,
     "Ki": 1 / 2**20, "Mi": 1 / 2**10, "Gi": 1.0, "Ti": 2**10,
 }
-_QTY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)([A-Za-z]*)$")
+_CPU_UNITS = {"": 1.0, "m": 1e-3}
 
 
 def memory_gib(quantity: str) -> float:
-    """A Kubernetes memory quantity (``24Gi``, ``512Mi``, ``8G``) in GiB; ValueError when malformed."""
-    m = _QTY.match(str(quantity).strip())
-    if not m or m.group(2) not in _MEM_UNITS:
-        raise ValueError(f"not a memory quantity: {quantity!r} (e.g. 24Gi, 512Mi)")
-    return float(m.group(1)) * _MEM_UNITS[m.group(2)]
+    """A Kubernetes memory quantity (``24Gi``, ``512Mi``, ``8G``) in GiB; ValueError when malformed (bounded: ASCII
+    digits, the whole text, see inferstack.config.bounded)."""
+    return quantity_value(quantity, _MEM_UNITS, "a memory quantity", "24Gi, 512Mi")
 
 
 def cpu_cores(quantity: str) -> float:
     """A Kubernetes CPU quantity (``4``, ``2.5``, ``500m``) in cores; ValueError when malformed."""
-    m = _QTY.match(str(quantity).strip())
-    if not m or m.group(2) not in ("", "m"):
-        raise ValueError(f"not a CPU quantity: {quantity!r} (e.g. 4, 500m)")
-    return float(m.group(1)) / (1000 if m.group(2) == "m" else 1)
+    return quantity_value(quantity, _CPU_UNITS, "a CPU quantity", "4, 500m")
 
 
 # ---------------------------------------------------------------- replicas from traffic

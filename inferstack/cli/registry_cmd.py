@@ -134,6 +134,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         with _sigterm_unwinds():
             try:
+                _check_arguments(args)  # before the registry is even reached: a refused command writes nothing
                 reg = Registry.from_env()
                 return int(args.action(args, reg) or 0)
             finally:
@@ -151,6 +152,23 @@ def _run(args: argparse.Namespace) -> int:
         return _cloud_or_io_failure(err, reg)
     except ValueError as err:  # invalid model name or version from the layout rules
         return fail(f"registry: {err}")
+
+
+def _check_arguments(args: argparse.Namespace) -> None:
+    """Model names, versions, aliases and the grace period, spelt as the stack config spells them
+    (inferstack.config.patterns); RegistryError (exit 2) naming the argument otherwise."""
+    from inferstack.registry.client import check_alias, check_model, check_version, parse_duration, parse_ref
+
+    if getattr(args, "model", None) is not None:
+        check_model(args.model)
+    if getattr(args, "ref", None) is not None:
+        parse_ref(args.ref)
+    if getattr(args, "version", None) is not None:
+        check_version(args.version)
+    if getattr(args, "alias", None) is not None:
+        check_alias(args.alias)
+    if getattr(args, "grace", None) is not None:
+        parse_duration(args.grace)
 
 
 def _cloud_or_io_failure(err: Exception, reg: Any) -> int:
@@ -207,11 +225,9 @@ def _list(args: argparse.Namespace, reg: Any) -> int:
 
 
 def _promote(args: argparse.Namespace, reg: Any) -> int:
-    from inferstack.registry.client import RegistryError
+    from inferstack.registry.client import check_version
 
-    if not args.version.isdigit():
-        raise RegistryError(f"invalid version {args.version!r}; versions are integers from 1")
-    entry = reg.promote(args.model, int(args.version), args.alias)
+    entry = reg.promote(args.model, check_version(args.version), args.alias)
     prev = entry["from_version"]
     _emit(args, entry, f"{args.model}@{args.alias}: {prev if prev is not None else '-'} -> {entry['version']}")
     return 0

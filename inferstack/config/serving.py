@@ -7,12 +7,11 @@ from enum import Enum
 from pydantic import Field, field_validator, model_validator
 
 from inferstack.config.base import StrictModel
+from inferstack.config.patterns import REGISTRY_MODEL_PATTERN, REGISTRY_VERSION_PATTERN
 
 _NAME = r"^[a-z][a-z0-9-]{0,40}[a-z0-9]$"
 #: A team namespace: a DNS label, lower-case letters, digits and dashes.
 NAMESPACE_PATTERN = _NAME
-#: A model name in the registry (``inferstack registry push NAME``); it is a path segment of the bucket's keys.
-REGISTRY_MODEL_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,127}$"
 
 
 class ScaleMetric(str, Enum):
@@ -50,7 +49,7 @@ class CanaryAnalysis(StrictModel):
 class CanaryConfig(StrictModel):
     """A canary version receiving part of the traffic."""
 
-    version: str = Field(description="Registry version number of the canary, e.g. '7'.", pattern=r"^[1-9][0-9]*$")
+    version: str = Field(description="Registry version number of the canary, e.g. '7'.", pattern=REGISTRY_VERSION_PATTERN)
     percent: int = Field(10, ge=0, le=100, description="Share of traffic sent to the canary, in percent (0: rolled back).")
     steps: list[int] = Field(
         default_factory=lambda: [5, 10, 25, 50, 75, 100],
@@ -165,7 +164,7 @@ class LoraAdapterConfig(StrictModel):
 
     name: str = Field(description="Adapter name clients select (the OpenAI `model` field).", pattern=_NAME)
     registry_model: str = Field(description="Adapter name in the registry.", pattern=REGISTRY_MODEL_PATTERN)
-    version: str = Field(description="Registry version of the adapter.", pattern=r"^[1-9][0-9]*$")
+    version: str = Field(description="Registry version of the adapter.", pattern=REGISTRY_VERSION_PATTERN)
 
 
 class LlmConfig(StrictModel):
@@ -207,7 +206,7 @@ class ModelConfig(StrictModel):
         description="Model name in the registry: lower-case letters, digits, '.', '_' and '-', at most 128.",
         pattern=REGISTRY_MODEL_PATTERN,
     )
-    version: str = Field(description="Stable registry version number, e.g. '3'.", pattern=r"^[1-9][0-9]*$")
+    version: str = Field(description="Stable registry version number, e.g. '3'.", pattern=REGISTRY_VERSION_PATTERN)
     canary: CanaryConfig | None = Field(None, description="Optional canary version and its traffic share.")
     pool: str | None = Field(None, description="Accelerator pool to run on; none for CPU-only models.")
     accelerators: int = Field(1, ge=0, description="Devices per replica on the pool's accelerator.")

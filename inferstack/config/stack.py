@@ -27,7 +27,9 @@ from inferstack.config.args import (
     ServingArgs,
 )
 from inferstack.config.base import Cloud, Environment, StrictModel
+from inferstack.config.bounded import DecodeError, config_value, plain_data
 from inferstack.config.existing import ExistingClusterConfig
+from inferstack.config.patterns import ALLOWED
 from inferstack.config.platform import AcceleratorPoolConfig, ClusterConfig, NetworkConfig
 from inferstack.config.policy import PolicyConfig, PolicySettings
 from inferstack.config.pricing import PricingConfig
@@ -272,8 +274,13 @@ def issues_from_validation(
             issues.append(ConfigIssue(prefix + loc, str(e["msg"]).removeprefix("Value error, ")))
         else:
             got = e.get("input")
-            shown = json.dumps(got) if isinstance(got, (str, int, float, bool)) else type(got).__name__
-            issues.append(ConfigIssue(prefix + loc, f"{e['msg']} (got {shown}){_type_hint(e['type'], loc, got)}"))
+            text = json.dumps(got) if isinstance(got, (str, int, float, bool)) else type(got).__name__
+            if len(text) > 80:  # a huge value is named by its start and length, not repeated
+                text = f"{text[:60]}... ({len(text):,} characters)"
+            # A pattern shared with the registry client (inferstack.config.patterns) also says what it allows in words.
+            words = ALLOWED.get(str(e.get("ctx", {}).get("pattern"))) if e["type"] == "string_pattern_mismatch" else None
+            hint = f"; {words}" if words else _type_hint(e["type"], loc, got)
+            issues.append(ConfigIssue(prefix + loc, f"{e['msg']} (got {text}){hint}"))
     return issues
 
 
@@ -292,13 +299,9 @@ def _type_hint(error: str, loc: Loc, got: Any) -> str:
 
 
 def _decode(value: Any) -> Any:
-    """Pulumi passes structured config as JSON strings; plain strings stay strings."""
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
+    """Pulumi passes structured config as JSON strings (decoded, bounded in size, depth and numbers); plain strings
+    stay strings; values already decoded are checked against the same bounds. DecodeError otherwise."""
+    return config_value(value) if isinstance(value, str) else plain_data(value)
 
 
 #: Config namespaces a stack file may use besides ``inferstack``: never reported as a misspelling of it.
@@ -323,11 +326,17 @@ def _settings(config: Mapping[str, Any], source: str, keys: Iterable[str] | None
     validated strictly, with misspelt namespaces reported too; ConfigError names every bad key."""
     wanted = None if keys is None else set(keys)
     ns: dict[str, Any] = {}
+    issues = _namespace_issues(config)
+    undecoded = []
     for key, value in config.items():
         prefix, _, name = key.partition(":")
         if prefix == NAMESPACE and (wanted is None or name in wanted):
-            ns[name] = value if name in ("cloud", "environment") else _decode(value)
-    issues = _namespace_issues(config)
+            try:
+                ns[name] = plain_data(value) if name in ("cloud", "environment") else _decode(value)
+            except DecodeError as err:
+                undecoded.append(file_issue(key, str(err)))
+    if undecoded:
+        raise ConfigError(source, issues + undecoded)
     try:
         # Strict JSON validation: the types the stack file wrote are the types the program gets (no string<->number
         # coercion, see _type_hint); enums and literals still read their string values.

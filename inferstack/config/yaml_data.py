@@ -17,20 +17,25 @@ column; callers turn it into a config error naming the file.
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
 import yaml
 
-#: Largest stack file read, in bytes.
-MAX_BYTES = 1 << 20
-#: Deepest nesting of mappings and sequences.
-MAX_DEPTH = 64
-#: Most values (scalars, mappings, sequences) a document may expand to, aliases counted at their full size.
-MAX_NODES = 200_000
-#: Largest integer magnitude kept exactly by JSON consumers (Pulumi passes structured config as JSON).
-MAX_INT = 2**53
+# The limits are those of every decoder of user text (inferstack.config.bounded): one place.
+from inferstack.config.bounded import (
+    MAX_BYTES,
+    MAX_DEPTH,
+    MAX_INT,
+    MAX_NODES,
+    MAX_NUMBER_CHARS,
+    DecodeError,
+    integer,
+    number,
+)
+
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_INT", "MAX_NODES", "YamlDataError", "decode_text", "load_yaml_data"]
+
 
 _Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TAG = "tag:yaml.org,2002:"
@@ -75,17 +80,24 @@ def _plain_scalar(value: str, event: Any) -> Any:
     if value in _BOOL:
         return _BOOL[value]
     if _INT.fullmatch(value):
-        if len(value) > 24:
-            raise YamlDataError(f"{_where(event)}integer {value[:40]}... is too large (at most 2**53); quote it if it is a name")
-        number = int(value[2:], 8 if value[1] == "o" else 16) if value[:2] in ("0o", "0x") else int(value, 10)
-        if abs(number) > MAX_INT:
-            raise YamlDataError(f"{_where(event)}integer {value[:40]} is too large (at most 2**53); quote it if it is a name")
-        return number
+        too_large = f"{_where(event)}integer {value[:40]}{'...' if len(value) > 40 else ''} is too large (at most 2**53); quote it if it is a name"
+        if value[:2] not in ("0o", "0x"):
+            try:
+                return integer(value)
+            except DecodeError:
+                raise YamlDataError(too_large) from None
+        if len(value) > MAX_NUMBER_CHARS or int(value[2:], 8 if value[1] == "o" else 16) > MAX_INT:
+            raise YamlDataError(too_large)
+        return int(value[2:], 8 if value[1] == "o" else 16)
     if _FLOAT.fullmatch(value):
-        number = float(value.lower().replace(".inf", "inf").replace(".nan", "nan"))
-        if not math.isfinite(number):
-            raise YamlDataError(f"{_where(event)}{value} is not a finite number")
-        return number
+        if value.lstrip("+-").startswith("."):
+            if value.lstrip("+-")[1:].lower() in ("inf", "nan"):
+                raise YamlDataError(f"{_where(event)}{value} is not a finite number")
+        try:
+            return number(value)
+        except DecodeError as err:
+            raise YamlDataError(f"{_where(event)}{value[:40]}{'...' if len(value) > 40 else ''} is not a finite number "
+                                f"within range ({str(err).rpartition('; ')[2]})") from None
     if value == "<<":
         raise YamlDataError(f"{_where(event)}merge keys (<<) are not supported in stack files; write the keys out")
     return value

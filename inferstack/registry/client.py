@@ -22,7 +22,6 @@ from __future__ import annotations
 import getpass
 import hashlib
 import os
-import re
 import shutil
 import stat
 import subprocess
@@ -33,6 +32,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from inferstack.config import bounded
+from inferstack.config.patterns import (
+    ALLOWED,
+    REGISTRY_ALIAS_PATTERN,
+    REGISTRY_MODEL_PATTERN,
+    REGISTRY_VERSION_MAX,
+    REGISTRY_VERSION_PATTERN,
+)
 from inferstack.registry.layout import (
     MODELS_ROOT,
     artifact_prefix,
@@ -42,9 +49,8 @@ from inferstack.registry.layout import (
 )
 
 COUNTER = "counter"
-_REF = re.compile(r"^(?P<model>[^:@]+)(?::(?P<version>[^:@]+)|@(?P<alias>[^:@]+))?$")
-_ALIAS = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
-_DURATION = re.compile(r"^\s*(?P<n>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>s|m|h|d)?\s*$")
+#: Longest grace period of ``gc``.
+MAX_GRACE_SECONDS = 366 * 86400.0
 _CHUNK = 1024 * 1024
 #: How often a running push refreshes its version's ``heartbeat_at`` (seconds).
 HEARTBEAT_SECONDS = 60.0
@@ -234,15 +240,46 @@ def _key_name(rel: str, shown: str) -> str:
         raise RegistryError(f"refusing to push file {shown!r}: its name is not a valid UTF-8 object key") from None
 
 
+def _checked(pattern: str, text: object, argument: str, noun: str) -> str:
+    """``text`` when the stack config's ``pattern`` matches all of it (ASCII, no trailing newline); RegistryError
+    (exit 2) naming the command-line ``argument`` and what is allowed otherwise."""
+    if not bounded.fullmatch(pattern, text):
+        raise RegistryError(f"argument {argument}: invalid {noun} {bounded.shown(text)}; {ALLOWED[pattern]}")
+    return str(text)
+
+
+def check_model(model: object, argument: str = "MODEL") -> str:
+    """A registry model name, spelt as ``registryModel`` in the stack config; RegistryError otherwise."""
+    return _checked(REGISTRY_MODEL_PATTERN, model, argument, "model name")
+
+
+def check_version(version: object, argument: str = "VERSION") -> int:
+    """A registry version (``7``, or the int 7), spelt as ``version`` in the stack config; RegistryError otherwise."""
+    if isinstance(version, int) and not isinstance(version, bool):
+        if not 1 <= version <= REGISTRY_VERSION_MAX:
+            raise RegistryError(f"argument {argument}: invalid version {version}; {ALLOWED[REGISTRY_VERSION_PATTERN]}")
+        return version
+    return int(_checked(REGISTRY_VERSION_PATTERN, version, argument, "version"))
+
+
+def check_alias(alias: object, argument: str = "--alias") -> str:
+    """A registry alias; RegistryError otherwise."""
+    return _checked(REGISTRY_ALIAS_PATTERN, alias, argument, "alias")
+
+
 def parse_ref(ref: str) -> tuple[str, int | None, str | None]:
-    """``MODEL``, ``MODEL:VERSION`` or ``MODEL@ALIAS`` → (model, version, alias)."""
-    m = _REF.match(ref)
-    if not m:
-        raise RegistryError(f"invalid reference {ref!r}; expected MODEL, MODEL:VERSION or MODEL@ALIAS")
-    version = m.group("version")
-    if version is not None and not version.isdigit():
-        raise RegistryError(f"invalid version {version!r} in {ref!r}; versions are integers from 1")
-    return m.group("model"), int(version) if version is not None else None, m.group("alias")
+    """``MODEL``, ``MODEL:VERSION`` or ``MODEL@ALIAS`` → (model, version, alias), each part checked against the
+    stack config's pattern; RegistryError naming the bad part otherwise."""
+    if not isinstance(ref, str) or ref.count(":") + ref.count("@") > 1:
+        raise RegistryError(f"argument MODEL[:VERSION|@ALIAS]: invalid reference {bounded.shown(ref)}; "
+                            "expected MODEL, MODEL:VERSION or MODEL@ALIAS")
+    model, sep, rest = ref.partition(":") if ":" in ref else ref.partition("@")
+    check_model(model)
+    if sep == ":":
+        return model, check_version(rest), None
+    if sep == "@":
+        return model, None, check_alias(rest, "ALIAS")
+    return model, None, None
 
 
 def parse_meta(pairs: list[str]) -> dict[str, str]:
@@ -255,12 +292,13 @@ def parse_meta(pairs: list[str]) -> dict[str, str]:
     return meta
 
 
-def parse_duration(text: str) -> float:
-    """``90s``, ``30m``, ``1h``, ``2d`` or plain seconds → seconds."""
-    m = _DURATION.match(text)
-    if not m:
-        raise RegistryError(f"invalid duration {text!r}; expected a number with an optional unit s, m, h or d (e.g. 1h)")
-    return float(m.group("n")) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group("unit") or "s"]
+def parse_duration(text: str, argument: str = "--grace") -> float:
+    """``90s``, ``30m``, ``1h``, ``2d`` or plain seconds → seconds (bounded: ASCII digits, at most
+    :data:`MAX_GRACE_SECONDS`); RegistryError naming ``argument`` otherwise."""
+    try:
+        return bounded.duration(text, max_seconds=MAX_GRACE_SECONDS, default_unit="s")
+    except bounded.DecodeError as err:
+        raise RegistryError(f"argument {argument}: {err}") from None
 
 
 def format_duration(seconds: float) -> str:
@@ -562,7 +600,7 @@ class Registry:
         or an object uploaded. A push that dies after allocating leaves a pending (or failed) version that
         ``gc`` marks failed and cleans up.
         """
-        artifact_prefix(model, 1)  # validates the name
+        check_model(model)
         files_local = collect_files(Path(path))
         entries = []
         progress.start("hashing", sum(os.lstat(p).st_size for _, p in files_local), len(files_local))
@@ -683,6 +721,7 @@ class Registry:
 
         RegistryError when the model has none.
         """
+        check_model(model)
         aliases = self._aliases(model)
         items = self._query(model, "v")
         shown = items if all_states else [i for i in items if i["state"]["S"] == "committed"]
@@ -696,6 +735,8 @@ class Registry:
         return sorted((self._version(model, i, aliases) for i in shown), key=lambda v: v.version)
 
     def get(self, model: str, version: int) -> Version:
+        check_model(model)
+        version = check_version(version)
         resp = self._call(self.ddb.get_item, TableName=self.table, Key=self._key(model, version_key(version)), ConsistentRead=True)
         item = resp.get("Item")
         if not item or item["state"]["S"] != "committed":
@@ -842,8 +883,9 @@ class Registry:
         """
         from botocore.exceptions import ClientError
 
-        if not _ALIAS.match(alias):
-            raise RegistryError(f"invalid alias {alias!r}: lower-case letters, digits and '-', starting with a letter")
+        check_model(model)
+        version = check_version(version)
+        check_alias(alias)
         self.get(model, version)
         current = self._read_alias(model, alias)
         previous = int(current["version"]["N"]) if current else None
@@ -995,7 +1037,9 @@ class Registry:
         With ``dry_run`` nothing is written; the report says what would be.
         """
         if model is not None:
-            artifact_prefix(model, 1)
+            check_model(model)
+        if not 0 <= grace_seconds <= MAX_GRACE_SECONDS:
+            raise RegistryError(f"argument --grace: {grace_seconds} s is out of range; 0 to {MAX_GRACE_SECONDS:.0f} s")
         now = datetime.now(timezone.utc)
         states = self._version_states(model)
         report: dict[str, Any] = {

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import re
 
-_MODEL = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
+from inferstack.config.bounded import DecodeError, fullmatch, shown
+from inferstack.config.bounded import version as decode_version
+from inferstack.config.patterns import ALLOWED, REGISTRY_MODEL_PATTERN, REGISTRY_VERSION_MAX
 
 
 def artifact_prefix(model: str, version: int | str) -> str:
-    """Object key prefix of a model version: ``models/<model>/v<version>/``."""
-    if not _MODEL.match(model):
-        raise ValueError(f"invalid model name {model!r}: lower-case letters, digits, '.', '_' and '-'")
-    v = int(version)
-    if v < 1:
-        raise ValueError(f"invalid version {version!r}: versions start at 1")
+    """Object key prefix of a model version: ``models/<model>/v<version>/``; ValueError for a model name or version
+    the stack config would refuse (the same patterns, inferstack.config.patterns)."""
+    if not fullmatch(REGISTRY_MODEL_PATTERN, model):
+        raise ValueError(f"invalid model name {shown(model)}; {ALLOWED[REGISTRY_MODEL_PATTERN]}")
+    if isinstance(version, bool) or not (isinstance(version, str) or 1 <= version <= REGISTRY_VERSION_MAX):
+        raise ValueError(f"invalid version {version!r}; versions are 1 to {REGISTRY_VERSION_MAX}")
+    v = decode_version(version) if isinstance(version, str) else version
     return f"models/{model}/v{v}/"
 
 
@@ -27,15 +30,19 @@ def storage_uri(scheme: str, bucket: str, model: str, version: int | str) -> str
 #: Every version prefix lives under this root (``models/<model>/v<version>/``).
 MODELS_ROOT = "models/"
 
-_KEY = re.compile(r"^models/(?P<model>[^/]+)/v(?P<version>[0-9]+)/(?P<path>.*)$")
+_KEY = re.compile(r"models/(?P<model>[^/]+)/v(?P<version>[0-9]+)/(?P<path>.*)", re.ASCII | re.DOTALL)
 
 
 def parse_artifact_key(key: str) -> tuple[str, int, str] | None:
     """``models/<model>/v<N>/<path>`` → (model, N, path); None for a key outside the layout."""
-    m = _KEY.match(key)
-    if not m or not _MODEL.match(m.group("model")) or int(m.group("version")) < 1:
+    m = _KEY.fullmatch(key)
+    if not m or not fullmatch(REGISTRY_MODEL_PATTERN, m.group("model")):
         return None
-    return m.group("model"), int(m.group("version")), m.group("path")
+    try:
+        version = decode_version(m.group("version"))  # bounded: a key with a 5,000-digit "version" is not ours
+    except DecodeError:
+        return None
+    return m.group("model"), version, m.group("path")
 
 
 def check_relpath(path: str) -> str:

@@ -1,0 +1,44 @@
+"""The last crashing inputs of issue #24 through the real CLI: each is one ``error:`` line naming the key, exit 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import stack_path
+
+REPO = Path(__file__).resolve().parents[2]
+DEV = stack_path("dev").read_text()
+DEEP_PRICING = DEV + "  inferstack:pricing: '" + "[" * 100_000 + "]" * 100_000 + "'\n"
+HUGE_VERSION = DEV.replace('version: "3"', 'version: "' + "1" * 5000 + '"')
+assert HUGE_VERSION != DEV
+
+
+def _cli(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "inferstack", *argv], capture_output=True, text=True, cwd=REPO, timeout=300)
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "needle"),
+    [
+        (DEEP_PRICING, "inferstack:pricing", "nested deeper than 64 levels"),
+        (HUGE_VERSION, "inferstack:models[0].version", "1 to 999999999"),
+    ],
+    ids=["pricing-100000-nested-arrays", "version-5000-digits"],
+)
+@pytest.mark.parametrize("command", [["config", "validate"], ["preview", "--format", "json"], ["cost"]])
+def test_crashing_inputs_are_one_error_line_exit_2(tmp_path: Path, text: str, key: str, needle: str, command: list[str]) -> None:
+    path = tmp_path / "Pulumi.bad.yaml"
+    path.write_text(text)
+    out = tmp_path / "out"
+    argv = [*command, "--config", str(path)] + (["--out", str(out)] if command[0] != "config" else [])
+    proc = _cli(*argv)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr[-2000:]
+    assert f"{key}:" in lines[0] and needle in lines[0], lines[0]
+    assert "Exceeds the limit" not in lines[0] and "Traceback" not in proc.stderr and len(lines[0]) < 600
+    assert not out.exists() and proc.stdout == ""
