@@ -135,6 +135,19 @@ class ResourceView:
 OPAQUE_COMPONENTS = frozenset({"kubernetes:yaml/v2:ConfigGroup", "kubernetes:yaml/v2:ConfigFile"})
 
 
+def default_provider(r: ResourceRecord) -> PolicyProviderResource:
+    """The default provider of a custom resource registered without one, as a real engine shows it to policies.
+
+    The engine gives every custom resource a provider: the one in its options, else the package's default provider
+    ``pulumi:providers:<package>`` (named ``default...``), which the offline engine does not register (Pulumi's mocks
+    make none). Its inputs come from the stack's provider config, unknown here: empty, as for a provider that sets
+    nothing. Component resources have none (``args.provider`` is None: how a rule tells them apart in a real preview).
+    """
+    prefix = r.urn.split("::", 2)[:2]
+    urn = "::".join([*prefix, f"pulumi:providers:{r.package}", "default"])
+    return PolicyProviderResource(f"pulumi:providers:{r.package}", {}, urn, "default")
+
+
 def _views(rec: Recording) -> list[ResourceView]:
     """The view of every custom, non-provider resource and of every opaque remote component (:data:`OPAQUE_COMPONENTS`),
     in recording order; one provider view per provider."""
@@ -142,7 +155,12 @@ def _views(rec: Recording) -> list[ResourceView]:
 
     def provider_view(r: ResourceRecord) -> PolicyProviderResource | None:
         if not r.provider:
-            return None
+            if not r.custom:
+                return None
+            key = f"default:{r.urn.split('::', 2)[:2]}:{r.package}"
+            if key not in providers:
+                providers[key] = default_provider(r)
+            return providers[key]
         if r.provider not in providers:
             p = rec.provider_of(r)  # an index lookup
             providers[r.provider] = PolicyProviderResource(p.type, policy_props(p.inputs), p.urn, p.name) if p else None

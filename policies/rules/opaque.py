@@ -13,7 +13,8 @@ package and module (never from a name):
   ``azure-native:...``, a third-party or in-house package): its schema is unknown, so whether it stores data
   unencrypted, listens on the internet or lives outside the allowed regions cannot be told.
 
-``opaque-resources-reviewed`` reports each such resource once, naming it (type, name, URN) and the families that
+``opaque-resources-reviewed`` reports each such custom resource once (a component, e.g. a program's own
+``mycorp:app:Service``, creates nothing itself: its children are judged), naming it (type, name, URN) and the families that
 could not evaluate it: advisory in dev, mandatory in staging and prod, and mandatory with ``policy check --strict``
 (a "not evaluated" finding). A reviewed resource is acknowledged per resource with a reason in the stack's
 ``inferstack:policy.reviewedResources`` (``<type>::<name>`` or its URN -> reason); the pack config carries it to
@@ -115,6 +116,10 @@ def reviewed_reason(reviewed: Mapping[str, Any], type_token: str, name: str, urn
 
 
 def _opaque(args: ResourceValidationArgs, report) -> None:
+    if args.provider is None:
+        # A component resource (Pulumi hands policies components too; only custom resources carry a provider, the
+        # package's default one when none is given): it creates nothing itself, the rules judge its children.
+        return
     blind = blind_families(args.resource_type)
     if not blind:
         return

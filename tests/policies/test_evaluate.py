@@ -61,8 +61,12 @@ def test_each_resource_view_is_built_once_and_shared_by_every_policy() -> None:
         # The same props (the unknown-checking proxy), options and provider objects: not rebuilt per policy.
         assert a.props is b.props is c.props and a.opts is b.opts is c.opts and a.provider is b.provider is c.provider
     # One provider view for every resource on the provider, with secrets revealed as policies see them.
-    providers = {id(spy.seen["a"][u][0].provider) for u in urns if spy.seen["a"][u][0].provider is not None}
+    providers = {id(spy.seen["a"][u][0].provider) for u in urns if spy.seen["a"][u][0].resource_type.startswith("aws:")}
     assert len(providers) == 1 and spy.seen["a"][urns[0]][0].provider.props == {"region": "eu-west-1", "token": "t"}
+    # A custom resource registered without a provider sees its package's default provider, as in a real engine.
+    (ns,) = [spy.seen["a"][u][0] for u in urns if spy.seen["a"][u][0].resource_type.startswith("kubernetes:")]
+    assert (ns.provider.resource_type, ns.provider.name, ns.provider.props) == ("pulumi:providers:kubernetes", "default", {})
+    assert ns.provider.urn == "urn:pulumi:t::inferstack::pulumi:providers:kubernetes::default"
     # Stack policies share one list of PolicyResources, the same props and options the resource policies saw.
     (s1,), (s2,) = spy.seen["s1"]["stack"], spy.seen["s2"]["stack"]
     assert [id(r) for r in s1.resources] == [id(r) for r in s2.resources] and s1.resources is not s2.resources

@@ -12,6 +12,12 @@ from typing import Any
 
 import pytest
 import yaml
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyProviderResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+)
 
 from inferstack.config.base import Environment
 from inferstack.config.policy import PolicyConfig, PolicySettings
@@ -237,3 +243,23 @@ def test_preview_refuses_a_review_of_a_seen_type_with_exit_2(tmp_path: Path) -> 
                            "--format", "json", "--out", str(out)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and not out.exists()
     assert proc.stderr.startswith("error:") and "inferstack:policy.reviewedResources" in proc.stderr and "aws:kms/key:Key::data" in proc.stderr
+
+
+def test_components_are_not_reported_their_children_are() -> None:
+    """In a real preview Pulumi hands policies component resources too; they carry no provider (custom resources carry
+    theirs, or the package's default one): a program's own component type is not an opaque resource."""
+    policy = ENTRY_BY_NAME[POLICY].policy
+    opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
+    urn = "urn:pulumi:prod::shop::mycorp:app:WebService::web"
+
+    def findings(provider):
+        out: list[str] = []
+        args = ResourceValidationArgs("mycorp:app:WebService", {}, urn, "web", opts, provider, {"reviewedResources": {}})
+        policy.validate(args, lambda message, urn=None: out.append(message))
+        return out
+
+    assert findings(None) == []
+    default = PolicyProviderResource("pulumi:providers:mycorp", {}, "urn:pulumi:prod::shop::pulumi:providers:mycorp::default", "default")
+    assert len(findings(default)) == 1  # a custom resource of the same unknown package is reported
+    # Offline, a custom resource registered without a provider gets the package's default provider, as in a real engine.
+    assert _findings(one("cloudflare:index/record:Record", {}), POLICY)
