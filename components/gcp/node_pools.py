@@ -186,7 +186,8 @@ def plan_pool(
     # A region the catalogue lacks: the cluster's zones (network.zones) as listed, for GPUs and TPUs alike.
     zones = tuple(zone_catalogue.zones_offering(Cloud.GCP, region, pool.kind, list(cluster_zones))) or tuple(cluster_zones)
     if acc.family is Family.TPU and zone_catalogue.is_catalogued(Cloud.GCP, region):
-        zones = acc.gcp_zones.get(region, ())
+        # The kind's TPU zones in the region; offered there with its zones not catalogued: the cluster's zones.
+        zones = acc.gcp_zones.get(region) or (tuple(cluster_zones) if region in acc.gcp_regions else ())
         if not zones:
             raise ValueError(f"{pool.kind} has no TPU zone in {region}; regions: {', '.join(sorted(acc.gcp_zones))}")
     return GkePoolPlan(
@@ -330,7 +331,9 @@ class GkeAcceleratorPools(pulumi.ComponentResource):
             ]
         zones = np.zones(plan.zones)
         if plan.multi_host:
-            # A multi-host slice is one atomic unit in one zone: per-zone limits, compact placement.
+            # A multi-host slice is one atomic unit in one zone: that zone only (the first the pool may use; with two
+            # zones the per-zone limits would allow two slices), per-zone limits, compact placement.
+            zones = tuple(zones)[:1]
             autoscaling = gcp.container.NodePoolAutoscalingArgs(min_node_count=np.min_nodes, max_node_count=np.max_nodes)
             placement = gcp.container.NodePoolPlacementPolicyArgs(type="COMPACT", tpu_topology=plan.topology)
         else:

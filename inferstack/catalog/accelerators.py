@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from inferstack.catalog import zones_data
 from inferstack.catalog.clouds import Cloud
 
 #: Node label set on every accelerator node, on both clouds; serving's nodeSelector uses it.
@@ -98,7 +99,16 @@ class Accelerator:
         raise KeyError(f"{name} does not carry {self.kind}; allowed: {', '.join(s.name for s in shapes)}")
 
 
-_EU_GPU = frozenset({"europe-west1", "europe-west4"})
+def _gcp_regions(kind: str) -> frozenset[str]:
+    """Regions offering ``kind`` on GCP (generated ``zones_data``: with a zone list, or known without one)."""
+    return frozenset(zones_data.GCP_ACCELERATOR_ZONES.get(kind, {})) | frozenset(
+        zones_data.GCP_ACCELERATOR_REGIONS_WITHOUT_ZONES.get(kind, ())
+    )
+
+
+def _gcp_zones(kind: str) -> dict[str, tuple[str, ...]]:
+    """Region -> zones offering ``kind`` on GCP (generated ``zones_data``)."""
+    return dict(zones_data.GCP_ACCELERATOR_ZONES.get(kind, {}))
 
 CATALOG: dict[str, Accelerator] = {
     a.kind: a
@@ -113,7 +123,7 @@ CATALOG: dict[str, Accelerator] = {
                 Cloud.GCP: (Shape("n1-standard-8", 1, 8, 30), Shape("n1-standard-32", 4, 32, 120)),
             },
             gcp_accelerator_type="nvidia-tesla-t4",
-            gcp_regions=_EU_GPU,
+            gcp_regions=_gcp_regions("nvidia-t4"),
         ),
         Accelerator(
             kind="nvidia-a10g",
@@ -139,7 +149,7 @@ CATALOG: dict[str, Accelerator] = {
                 Cloud.GCP: (Shape("g2-standard-8", 1, 8, 32), Shape("g2-standard-24", 2, 24, 96), Shape("g2-standard-48", 4, 48, 192)),
             },
             gcp_accelerator_type="nvidia-l4",
-            gcp_regions=_EU_GPU,
+            gcp_regions=_gcp_regions("nvidia-l4"),
         ),
         Accelerator(
             kind="nvidia-l40s",
@@ -160,7 +170,7 @@ CATALOG: dict[str, Accelerator] = {
                 Cloud.GCP: (Shape("a2-highgpu-1g", 1, 12, 85), Shape("a2-highgpu-2g", 2, 24, 170), Shape("a2-highgpu-8g", 8, 96, 680)),
             },
             gcp_accelerator_type="nvidia-tesla-a100",
-            gcp_regions=frozenset({"europe-west4"}),
+            gcp_regions=_gcp_regions("nvidia-a100"),
         ),
         Accelerator(
             kind="nvidia-h100",
@@ -172,7 +182,7 @@ CATALOG: dict[str, Accelerator] = {
                 Cloud.GCP: (Shape("a3-highgpu-8g", 8, 208, 1872),),
             },
             gcp_accelerator_type="nvidia-h100-80gb",
-            gcp_regions=frozenset({"europe-west4", "europe-west1"}),
+            gcp_regions=_gcp_regions("nvidia-h100"),
         ),
         Accelerator(
             kind="aws-inferentia2",
@@ -211,8 +221,8 @@ CATALOG: dict[str, Accelerator] = {
             },
             gcp_accelerator_type="tpu-v5-lite-podslice",
             tpu_multi_host_topologies=("4x4", "4x8", "8x8", "8x16", "16x16"),
-            gcp_regions=frozenset({"europe-west4"}),
-            gcp_zones={"europe-west4": ("europe-west4-b",)},
+            gcp_regions=_gcp_regions("tpu-v5e"),
+            gcp_zones=_gcp_zones("tpu-v5e"),
         ),
         Accelerator(
             kind="tpu-v5p",
@@ -222,8 +232,8 @@ CATALOG: dict[str, Accelerator] = {
             offerings={Cloud.GCP: (Shape("ct5p-hightpu-4t", 4, 208, 448, "2x2x1"),)},
             gcp_accelerator_type="tpu-v5p-slice",
             tpu_multi_host_topologies=("2x2x2", "2x2x4", "2x4x4", "4x4x4"),
-            gcp_regions=frozenset({"europe-west4"}),
-            gcp_zones={"europe-west4": ("europe-west4-b",)},
+            gcp_regions=_gcp_regions("tpu-v5p"),
+            gcp_zones=_gcp_zones("tpu-v5p"),
         ),
         Accelerator(
             kind="tpu-v6e",
@@ -239,8 +249,8 @@ CATALOG: dict[str, Accelerator] = {
             },
             gcp_accelerator_type="tpu-v6e-slice",
             tpu_multi_host_topologies=("4x4", "4x8", "8x8", "8x16", "16x16"),
-            gcp_regions=frozenset({"europe-west4"}),
-            gcp_zones={"europe-west4": ("europe-west4-a",)},
+            gcp_regions=_gcp_regions("tpu-v6e"),
+            gcp_zones=_gcp_zones("tpu-v6e"),
         ),
     ]
 }

@@ -1,36 +1,37 @@
 """The public price catalog: on-demand USD per hour and a typical spot discount per node type and region.
 
-Every figure carries its public source and the date it was taken, and a ``basis``:
+The figures are generated (``prices_data.py``, by ``scripts/gen_catalog.py`` from the dated snapshots in
+``scripts/catalog_sources``); every figure carries its source and date, and a ``basis``:
 
-- ``list``: the provider's public list price for that region;
-- ``derived``: the us-east-1 / us-central1 list price times the regional ratio seen on neighbouring families of the
-  same provider (the source says which); used where the regional figure could not be looked up offline.
+- ``list``: the provider's public list price for that region (from the price-list snapshots);
+- ``derived``: platform prices of a region whose own figure was not found offline (the note says from what).
 
-Figures could not be re-checked against the live price pages from this offline environment: confirm them before
-you sign a budget, and put negotiated prices in ``inferstack:pricing`` (they replace the catalog's). To update the
-catalog, edit the rows below; ``tests/catalog/test_prices.py`` checks that every shape of every reference stack has
-a price and that every figure is sane.
+A type or region without a figure has none (``prices_data.AWS_PRICE_GAPS`` / ``GCP_PRICE_GAPS``): the estimate then
+names every ``inferstack:pricing`` key to set, at once. Confirm figures before you sign a budget, and put negotiated
+prices in ``inferstack:pricing`` (they replace the catalog's). ``tests/catalog/test_prices.py`` checks that every shape
+of every reference stack has a price and that every figure is sane.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from inferstack.catalog import prices_data, zones_data
 from inferstack.catalog.accelerators import Family
 
-AS_OF = "2026-11-22"
+AS_OF = prices_data.AS_OF
 
-AWS_EC2 = "https://aws.amazon.com/ec2/pricing/on-demand/"
 AWS_SPOT = "https://aws.amazon.com/ec2/spot/instance-advisor/"
-GCP_VM = "https://cloud.google.com/compute/vm-instance-pricing"
-GCP_GPU = "https://cloud.google.com/compute/gpus-pricing"
-GCP_TPU = "https://cloud.google.com/tpu/pricing"
 GCP_SPOT = "https://cloud.google.com/spot-vms/pricing"
 
-#: eu-west-1 / us-east-1 on-demand ratio of g4dn.xlarge (0.587 / 0.526) and g5.xlarge (1.123 / 1.006).
-AWS_EU_WEST_1_RATIO = 1.116
-#: europe-west4 / us-central1 ratio used for derived GCP figures.
-GCP_EUROPE_RATIO = 1.10
+#: Typical EC2 spot discount (0..1 off on-demand) per instance family, a planning figure: the price sources carry
+#: on-demand prices only, and spot prices move hourly per zone (AWS Spot Instance Advisor ranges, AWS_SPOT).
+#: Override per type with ``inferstack:pricing.spotDiscount``.
+AWS_SPOT_DISCOUNT: dict[str, float] = {
+    "m6i": 0.55, "g4dn": 0.65, "g5": 0.60, "g6": 0.60, "g6e": 0.55, "p4d": 0.40, "p5": 0.35, "inf2": 0.60, "trn1": 0.60,
+}
+#: GCP spot discount where the snapshot has no spot figure for a type in a region (Spot VMs are 60-91% off, GCP_SPOT).
+GCP_DEFAULT_SPOT_DISCOUNT = 0.60
 
 
 @dataclass(frozen=True)
@@ -70,96 +71,44 @@ class PlatformPrices:
     basis: str = "list"
 
 
-def _aws(node_type: str, usd: float, spot: float, basis: str = "list", note: str = "") -> NodePrice:
-    if basis == "derived":
-        note = note or f"us-east-1 list price x {AWS_EU_WEST_1_RATIO} (eu-west-1 ratio of g4dn/g5)"
-        usd = round(usd * AWS_EU_WEST_1_RATIO, 4)
-    return NodePrice("eu-west-1", node_type, usd, spot, f"{AWS_EC2} (Linux, Europe (Ireland)); spot: {AWS_SPOT}", basis=basis, note=note)
+def _aws_rows() -> list[NodePrice]:
+    rows = []
+    for region, types in prices_data.AWS_ON_DEMAND.items():
+        source = prices_data.PRICE_SOURCES["aws-ec2" if region == "us-east-1" else "aws-ec2-regional"]
+        for node_type, usd in types.items():
+            spot = AWS_SPOT_DISCOUNT.get(node_type.split(".", 1)[0], 0.5)
+            rows.append(NodePrice(region, node_type, usd, spot, f"{source}; spot: typical discount ({AWS_SPOT})", as_of=AS_OF))
+    return rows
 
 
-def _gcp(region: str, node_type: str, usd: float, spot: float, source: str, basis: str = "derived", note: str = "") -> NodePrice:
-    if basis == "derived":
-        note = note or f"us-central1 list price x {GCP_EUROPE_RATIO} (europe-west ratio)"
-        usd = round(usd * GCP_EUROPE_RATIO, 4)
-    return NodePrice(region, node_type, usd, spot, f"{source}; spot: {GCP_SPOT}", basis=basis, note=note)
+def _gcp_rows() -> list[NodePrice]:
+    rows = []
+    source = f"{prices_data.PRICE_SOURCES['gcp-vm']}; accelerators: {prices_data.PRICE_SOURCES['gcp-accelerators']}"
+    for region, types in prices_data.GCP_ON_DEMAND.items():
+        for node_type, usd in types.items():
+            spot_usd = prices_data.GCP_SPOT.get(region, {}).get(node_type)
+            discount = round(1 - spot_usd / usd, 4) if spot_usd is not None else GCP_DEFAULT_SPOT_DISCOUNT
+            note = "" if spot_usd is not None else f"no spot figure in the snapshot: typical discount {GCP_DEFAULT_SPOT_DISCOUNT}"
+            rows.append(NodePrice(region, node_type, usd, discount, source, as_of=AS_OF, note=note))
+    return rows
 
 
-def _gcp_both(node_type: str, usd: float, spot: float, source: str, regions: tuple[str, ...] = ("europe-west4", "europe-west1"), **kw: str) -> list[NodePrice]:
-    return [_gcp(r, node_type, usd, spot, source, **kw) for r in regions]
+#: (region, node type) -> price: every region where the generated snapshot (``prices_data.py``) prices the type.
+NODE_PRICES: dict[tuple[str, str], NodePrice] = {(p.region, p.node_type): p for p in _aws_rows() + _gcp_rows()}
 
 
-_TPU_NOTE = "per chip-hour x chips of the host; "
+def _platform(region: str, row: dict[str, float | str]) -> PlatformPrices:
+    source = prices_data.PRICE_SOURCES["aws-platform" if region in zones_data.AWS_REGIONS else "gcp-platform"]
+    note = str(row.get("note", ""))
+    return PlatformPrices(
+        region, float(row["control_plane_hourly_usd"]), source, float(row["nat_hourly_usd"]), float(row["nat_per_vm_hourly_usd"]),
+        int(row["nat_vm_cap"]), float(row["nat_per_gb_usd"]), f"{source}; {note}" if note else source,
+        float(row["storage_gb_month_usd"]), source, as_of=AS_OF, basis=str(row["basis"]),
+    )
 
-_ROWS: list[NodePrice] = [
-    # ---- AWS eu-west-1: system nodes
-    _aws("m6i.large", 0.107, 0.55),
-    _aws("m6i.xlarge", 0.214, 0.55),
-    # ---- NVIDIA T4 (G4dn)
-    _aws("g4dn.xlarge", 0.587, 0.65),
-    _aws("g4dn.2xlarge", 0.838, 0.65),
-    _aws("g4dn.12xlarge", 4.234, 0.65),
-    # ---- NVIDIA A10G (G5)
-    _aws("g5.xlarge", 1.123, 0.60),
-    _aws("g5.2xlarge", 1.353, 0.60),
-    _aws("g5.12xlarge", 5.672, 0.60, basis="derived"),
-    _aws("g5.48xlarge", 16.288, 0.60, basis="derived"),
-    # ---- NVIDIA L4 (G6)
-    _aws("g6.xlarge", 0.8048, 0.60, basis="derived"),
-    _aws("g6.2xlarge", 0.9776, 0.60, basis="derived"),
-    _aws("g6.12xlarge", 4.6016, 0.60, basis="derived"),
-    # ---- NVIDIA L40S (G6e)
-    _aws("g6e.xlarge", 1.861, 0.55, basis="derived"),
-    _aws("g6e.2xlarge", 2.24208, 0.55, basis="derived"),
-    _aws("g6e.12xlarge", 10.49264, 0.55, basis="derived"),
-    # ---- NVIDIA A100 / H100 (after the June 2025 P4d/P5 price cuts)
-    _aws("p4d.24xlarge", 21.96, 0.40, basis="derived"),
-    _aws("p5.48xlarge", 55.04, 0.35, basis="derived"),
-    # ---- AWS Inferentia2 / Trainium1
-    _aws("inf2.xlarge", 0.7582, 0.60, basis="derived"),
-    _aws("inf2.8xlarge", 1.9679, 0.60, basis="derived"),
-    _aws("inf2.24xlarge", 6.4906, 0.60, basis="derived"),
-    _aws("inf2.48xlarge", 12.9813, 0.60, basis="derived"),
-    _aws("trn1.2xlarge", 1.34375, 0.60, basis="derived"),
-    _aws("trn1.32xlarge", 21.50, 0.60, basis="derived"),
-    # ---- GCP: system nodes
-    *_gcp_both("e2-standard-4", 0.134012, 0.60, GCP_VM),
-    # ---- NVIDIA T4 on N1 (machine + GPU)
-    *_gcp_both("n1-standard-8", 0.379998 + 0.35, 0.60, f"{GCP_VM} + {GCP_GPU}", note="n1-standard-8 + 1 T4, us-central1 x 1.10"),
-    *_gcp_both("n1-standard-32", 1.519992 + 4 * 0.35, 0.60, f"{GCP_VM} + {GCP_GPU}", note="n1-standard-32 + 4 T4, us-central1 x 1.10"),
-    # ---- NVIDIA L4 (G2: the GPU is part of the machine type's price)
-    *_gcp_both("g2-standard-8", 0.85406, 0.65, GCP_VM),
-    *_gcp_both("g2-standard-24", 2.00136, 0.65, GCP_VM),
-    *_gcp_both("g2-standard-48", 4.00272, 0.65, GCP_VM),
-    # ---- NVIDIA A100 / H100
-    *_gcp_both("a2-highgpu-1g", 3.673385, 0.60, GCP_VM, regions=("europe-west4",)),
-    *_gcp_both("a2-highgpu-2g", 7.34677, 0.60, GCP_VM, regions=("europe-west4",)),
-    *_gcp_both("a2-highgpu-8g", 29.387080, 0.60, GCP_VM, regions=("europe-west4",)),
-    *_gcp_both("a3-highgpu-8g", 88.253, 0.60, GCP_VM),
-    # ---- TPUs on GKE (europe-west4 only)
-    _gcp("europe-west4", "ct5lp-hightpu-1t", 1.20, 0.60, GCP_TPU, note=_TPU_NOTE + "v5e 1.20 USD/chip-hour (us-west4) x 1.10"),
-    _gcp("europe-west4", "ct5lp-hightpu-4t", 4 * 1.20, 0.60, GCP_TPU, note=_TPU_NOTE + "v5e 1.20 USD/chip-hour (us-west4) x 1.10"),
-    _gcp("europe-west4", "ct5lp-hightpu-8t", 8 * 1.20, 0.60, GCP_TPU, note=_TPU_NOTE + "v5e 1.20 USD/chip-hour (us-west4) x 1.10"),
-    _gcp("europe-west4", "ct5p-hightpu-4t", 4 * 4.20, 0.60, GCP_TPU, note=_TPU_NOTE + "v5p 4.20 USD/chip-hour (us-east5) x 1.10"),
-    _gcp("europe-west4", "ct6e-standard-1t", 2.70, 0.60, GCP_TPU, note=_TPU_NOTE + "v6e 2.70 USD/chip-hour (us-east1) x 1.10"),
-    _gcp("europe-west4", "ct6e-standard-4t", 4 * 2.70, 0.60, GCP_TPU, note=_TPU_NOTE + "v6e 2.70 USD/chip-hour (us-east1) x 1.10"),
-    _gcp("europe-west4", "ct6e-standard-8t", 8 * 2.70, 0.60, GCP_TPU, note=_TPU_NOTE + "v6e 2.70 USD/chip-hour (us-east1) x 1.10"),
-]
 
-#: (region, node type) -> price.
-NODE_PRICES: dict[tuple[str, str], NodePrice] = {(p.region, p.node_type): p for p in _ROWS}
-
-_EKS = "https://aws.amazon.com/eks/pricing/ (standard support, per cluster-hour)"
-_AWS_NAT = "https://aws.amazon.com/vpc/pricing/ (NAT gateway, Europe (Ireland))"
-_S3 = "https://aws.amazon.com/s3/pricing/ (S3 Standard, first 50 TB, Europe (Ireland))"
-_GKE = "https://cloud.google.com/kubernetes-engine/pricing (cluster management fee; the free tier covers one zonal cluster only)"
-_CLOUD_NAT = "https://cloud.google.com/nat/pricing (per VM-hour up to 32 VMs, plus data processed)"
-_GCS = "https://cloud.google.com/storage/pricing (Standard storage, regional)"
-
-PLATFORM_PRICES: dict[str, PlatformPrices] = {
-    "eu-west-1": PlatformPrices("eu-west-1", 0.10, _EKS, 0.048, 0.0, 0, 0.048, _AWS_NAT, 0.023, _S3),
-    "europe-west4": PlatformPrices("europe-west4", 0.10, _GKE, 0.0, 0.0014, 32, 0.045, _CLOUD_NAT, 0.020, _GCS),
-    "europe-west1": PlatformPrices("europe-west1", 0.10, _GKE, 0.0, 0.0014, 32, 0.045, _CLOUD_NAT, 0.020, _GCS),
-}
+#: Region -> platform prices, for every catalogued region of both clouds (``prices_data.PLATFORM``).
+PLATFORM_PRICES: dict[str, PlatformPrices] = {region: _platform(region, row) for region, row in prices_data.PLATFORM.items()}
 
 
 class PriceNotFound(KeyError):
@@ -177,10 +126,10 @@ def node_price(region: str, node_type: str, on_demand_override: float | None = N
     """
     base = NODE_PRICES.get((region, node_type))
     if base is None and on_demand_override is None:
-        known = sorted({r for r, _ in NODE_PRICES})
+        priced = sorted(r for r, t in NODE_PRICES if t == node_type)
+        where = f"priced in {len(priced)} other region(s)" if priced else "priced in no region of the catalog"
         raise PriceNotFound(
-            f"no catalog price for {node_type} in {region} (catalog regions: {', '.join(known)}); "
-            f"set inferstack:pricing.onDemandHourlyUsd.{node_type}"
+            f"no catalog price for {node_type} in {region} ({where}); set inferstack:pricing.onDemandHourlyUsd.{node_type}"
         )
     if base is None:
         return NodePrice(region, node_type, float(on_demand_override or 0), discount_override if discount_override is not None else 0.0,

@@ -8,7 +8,11 @@ that cannot get the zones it asks for, naming the zones that would work.
 
 ``offerings`` holds only what was checked against a source: a kind absent from a region's ``offerings`` is not
 known at zone level, and every zone of the region is taken to offer it (its region-level offering is the
-accelerator catalogue's ``gcp_regions``; on AWS, Karpenter launches only where EC2 offers the instance type).
+accelerator catalogue's ``gcp_regions``; on AWS, Karpenter launches only where EC2 offers the instance type:
+``zones_data.EC2_ZONE_OFFERINGS`` says why AWS has no zone-level offerings here).
+
+The data is generated (``zones_data.py``, by ``scripts/gen_catalog.py`` from the dated snapshots in
+``scripts/catalog_sources``); a region launched after it is used with the zones a stack lists in ``network.zones``.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from inferstack.catalog import zones_data
 from inferstack.catalog.clouds import Cloud
 
 
@@ -37,80 +42,42 @@ class RegionZones:
     offerings: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: Zone names that newer accounts are not offered (constrained zones); never chosen by default.
     restricted: tuple[str, ...] = ()
+    #: AWS: whether zone names map to the same zone ids in every account (``zones[i]`` is ``zone_ids[i]``); False in
+    #: the regions AWS maps per account, where only ``describe-availability-zones`` in the account pairs them.
+    uniform_mapping: bool = True
 
     def offering(self, kind: str) -> tuple[str, ...] | None:
         """Zones of this region offering ``kind``, or None when the catalogue does not know it at zone level."""
         return self.offerings.get(kind)
 
 
-_GCP_ZONES_SOURCE = "https://cloud.google.com/compute/docs/regions-zones (region table: zones per region)"
-_GCP_TPU_SOURCE = "https://cloud.google.com/tpu/docs/regions-zones (Europe: v6e in europe-west4-a)"
-_AWS_SOURCE = "AWS Regions and Availability Zones (zone names a-c and zone ids <region-code>-az1..az3 per region)"
+def _aws(region: str, row: Mapping[str, object]) -> RegionZones:
+    return RegionZones(
+        Cloud.AWS, region, tuple(row["zones"]),  # type: ignore[arg-type]
+        source=zones_data.ZONE_SOURCES[str(row["source"])], checked=str(row["checked"]),
+        zone_ids=tuple(row["zone_ids"]), restricted=tuple(row["restricted"]),  # type: ignore[arg-type]
+        uniform_mapping=bool(row["uniform_mapping"]),
+    )
 
-#: The date the catalogue was checked against its sources.
-CHECKED = "2026-12-01"
 
-#: Every catalogued region, by cloud and name. Checked 2026-12-01.
+def _gcp(region: str, row: Mapping[str, object]) -> RegionZones:
+    offerings = {kind: by_region[region] for kind, by_region in zones_data.GCP_ACCELERATOR_ZONES.items() if region in by_region}
+    return RegionZones(
+        Cloud.GCP, region, tuple(row["zones"]),  # type: ignore[arg-type]
+        source=f"{zones_data.ZONE_SOURCES[str(row['source'])]}; accelerators: {zones_data.ZONE_SOURCES['gcp-accelerator-zones']}",
+        checked=str(row["checked"]), offerings=MappingProxyType(offerings),
+    )
+
+
+#: Every catalogued region, by cloud and name: every region of AWS's standard partition and every public GCP region
+#: (generated: ``inferstack/catalog/zones_data.py``, from ``scripts/catalog_sources`` by ``scripts/gen_catalog.py``).
 REGIONS: Mapping[tuple[Cloud, str], RegionZones] = MappingProxyType(
-    {
-        (r.cloud, r.region): r
-        for r in (
-            # GCP ---------------------------------------------------------------------------------------------
-            RegionZones(
-                Cloud.GCP,
-                "europe-west1",
-                ("europe-west1-b", "europe-west1-c", "europe-west1-d"),  # no europe-west1-a
-                source=_GCP_ZONES_SOURCE,
-                checked="2026-12-01",
-                # GPU offerings per zone (nvidia-t4, nvidia-l4, nvidia-h100) were not verified zone by zone here:
-                # left out, so every zone of the region is taken to offer the catalogue's region-level kinds.
-            ),
-            RegionZones(
-                Cloud.GCP,
-                "europe-west4",
-                ("europe-west4-a", "europe-west4-b", "europe-west4-c"),
-                source=f"{_GCP_ZONES_SOURCE}; {_GCP_TPU_SOURCE}",
-                checked="2026-12-01",
-                offerings={
-                    "tpu-v6e": ("europe-west4-a",),  # TPU regions and zones page, Europe table
-                    # v5e (v5litepod) and v5p: europe-west4-b as catalog.accelerators gcp_zones records; the Europe
-                    # rows of the TPU page for these two were not readable in the stored copy checked here.
-                    "tpu-v5e": ("europe-west4-b",),
-                    "tpu-v5p": ("europe-west4-b",),
-                    # GPU offerings per zone were not verified zone by zone: left out (region-level kinds apply).
-                },
-            ),
-            # AWS ---------------------------------------------------------------------------------------------
-            RegionZones(
-                Cloud.AWS,
-                "eu-west-1",
-                ("eu-west-1a", "eu-west-1b", "eu-west-1c"),
-                source=_AWS_SOURCE,
-                checked="2026-12-01",
-                zone_ids=("euw1-az1", "euw1-az2", "euw1-az3"),
-                # EC2 instance-type offerings per zone (ec2:DescribeInstanceTypeOfferings --location-type
-                # availability-zone) vary per account and were not checked: left out; Karpenter launches only
-                # where EC2 offers the NodePool's instance types.
-            ),
-            RegionZones(
-                Cloud.AWS,
-                "eu-central-1",
-                ("eu-central-1a", "eu-central-1b", "eu-central-1c"),
-                source=_AWS_SOURCE,
-                checked="2026-12-01",
-                zone_ids=("euc1-az1", "euc1-az2", "euc1-az3"),
-            ),
-            RegionZones(
-                Cloud.AWS,
-                "us-east-1",
-                ("us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1e", "us-east-1f"),
-                source=_AWS_SOURCE,
-                checked="2026-12-01",
-                zone_ids=("use1-az1", "use1-az2", "use1-az3", "use1-az4", "use1-az5", "use1-az6"),
-            ),
-        )
-    }
+    {(Cloud.AWS, region): _aws(region, row) for region, row in zones_data.AWS_REGIONS.items()}
+    | {(Cloud.GCP, region): _gcp(region, row) for region, row in zones_data.GCP_REGIONS.items()}
 )
+
+#: The date the catalogue was last checked against its sources (the newest ``checked`` of its regions).
+CHECKED = max(entry.checked for entry in REGIONS.values())
 
 
 #: Config key that lists a stack's zones (``inferstack.config.platform.NetworkConfig.zones``).

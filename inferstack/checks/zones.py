@@ -43,7 +43,7 @@ def pool_zones(cfg: StackConfig, pool: AcceleratorPoolConfig) -> list[str] | Non
     if network is None:
         return None
     if cfg.cloud is Cloud.GCP and acc.family is accelerators.Family.TPU and catalogue.is_catalogued(cfg.cloud, cfg.region):
-        return catalogue.zones_offering(cfg.cloud, cfg.region, pool.kind, list(acc.gcp_zones.get(cfg.region, ())))
+        return catalogue.zones_offering(cfg.cloud, cfg.region, pool.kind, list(acc.gcp_zones.get(cfg.region) or network))
     return catalogue.zones_offering(cfg.cloud, cfg.region, pool.kind, network)
 
 

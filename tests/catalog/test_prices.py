@@ -5,8 +5,16 @@ from __future__ import annotations
 import pytest
 
 from inferstack import sizing
-from inferstack.catalog import accelerators
-from inferstack.catalog.prices import NODE_PRICES, PLATFORM_PRICES, PriceNotFound, node_price, platform_prices
+from inferstack.catalog import accelerators, prices_data, zones_data
+from inferstack.catalog.prices import (
+    AS_OF,
+    NODE_PRICES,
+    PLATFORM_PRICES,
+    PriceNotFound,
+    node_price,
+    platform_prices,
+)
+from inferstack.catalog.prices_data import GCP_PRICE_GAPS, PRICE_SOURCES
 from inferstack.config import Cloud
 from inferstack.cost.estimate import DEFAULT_SYSTEM_NODE_TYPE
 from tests.conftest import REFERENCE_STACKS, stack_config
@@ -16,23 +24,32 @@ from tests.conftest import REFERENCE_STACKS, stack_config
 def test_every_entry_is_sane_and_sourced(price) -> None:
     assert 0.01 < price.on_demand_hourly_usd < 200
     assert 0 <= price.spot_discount < 1
-    assert price.source.startswith("https://")
-    assert price.as_of and price.basis in ("list", "derived")
+    # the generated snapshot's source (repository, path and commit or URL, and the date checked) is named
+    assert any(price.source.startswith(src) for src in PRICE_SOURCES.values()), price.source
+    assert price.as_of == AS_OF and price.basis in ("list", "derived")
     assert price.basis == "list" or price.note, "derived figures say how they were derived"
 
 
-def test_catalog_covers_every_accelerator_shape_in_the_stack_regions() -> None:
+def test_catalog_covers_every_accelerator_shape() -> None:
+    # AWS: every shape in us-east-1 (the complete snapshot); GCP: every shape in every region the machine type is
+    # offered and priced by the snapshot, or listed as a gap.
     for acc in accelerators.CATALOG.values():
         for shape in acc.shapes(Cloud.AWS):
-            assert ("eu-west-1", shape.name) in NODE_PRICES, shape.name
+            assert ("us-east-1", shape.name) in NODE_PRICES, shape.name
         for shape in acc.shapes(Cloud.GCP):
-            regions = {"europe-west4", "europe-west1"} & acc.gcp_regions
-            for region in regions:
-                assert (region, shape.name) in NODE_PRICES, (region, shape.name)
-    for region in ("eu-west-1",):
-        assert (region, DEFAULT_SYSTEM_NODE_TYPE[Cloud.AWS]) in NODE_PRICES
-    for region in ("europe-west4", "europe-west1"):
-        assert (region, DEFAULT_SYSTEM_NODE_TYPE[Cloud.GCP]) in NODE_PRICES
+            priced = {r for r, t in NODE_PRICES if t == shape.name}
+            gaps = {g.split(" in ", 1)[1].split(":")[0] for g in GCP_PRICE_GAPS if g.startswith(f"{shape.name} ")}
+            assert priced | gaps, shape.name
+            assert not priced & gaps, shape.name
+    for region in zones_data.AWS_REGIONS:
+        if region in prices_data.AWS_ON_DEMAND:
+            assert (region, DEFAULT_SYSTEM_NODE_TYPE[Cloud.AWS]) in NODE_PRICES or DEFAULT_SYSTEM_NODE_TYPE[Cloud.AWS] in {
+                t for t, regions in prices_data.AWS_PRICE_GAPS.items() if region in regions
+            }
+
+
+def test_every_catalogued_region_has_platform_prices() -> None:
+    assert set(PLATFORM_PRICES) == set(zones_data.AWS_REGIONS) | set(zones_data.GCP_REGIONS)
 
 
 @pytest.mark.parametrize("name", REFERENCE_STACKS)
@@ -49,20 +66,22 @@ def test_platform_prices_are_sourced() -> None:
     for p in PLATFORM_PRICES.values():
         assert p.control_plane_hourly_usd == pytest.approx(0.10)
         assert p.storage_gb_month_usd > 0 and p.nat_per_gb_usd > 0
-        assert all(s.startswith("https://") for s in (p.control_plane_source, p.nat_source, p.storage_source))
+        assert all(any(s.startswith(src) for src in PRICE_SOURCES.values()) for s in (p.control_plane_source, p.nat_source, p.storage_source))
+        assert p.basis == "list" or "derived" in p.nat_source, "derived figures say how they were derived"
 
 
 def test_overrides_replace_catalog_figures() -> None:
-    base = node_price("eu-west-1", "g6.xlarge")
-    neg = node_price("eu-west-1", "g6.xlarge", on_demand_override=0.5)
+    base = node_price("us-east-1", "g6.xlarge")
+    neg = node_price("us-east-1", "g6.xlarge", on_demand_override=0.5)
     assert neg.on_demand_hourly_usd == 0.5 and neg.spot_discount == base.spot_discount and neg.basis == "override"
-    disc = node_price("eu-west-1", "g6.xlarge", discount_override=0.3)
+    disc = node_price("us-east-1", "g6.xlarge", discount_override=0.3)
     assert disc.on_demand_hourly_usd == base.on_demand_hourly_usd and disc.spot_hourly_usd == pytest.approx(base.on_demand_hourly_usd * 0.7)
 
 
 def test_missing_price_names_the_key_to_set() -> None:
+    # a region launched after the snapshot
     with pytest.raises(PriceNotFound, match=r"set inferstack:pricing.onDemandHourlyUsd.g6.xlarge"):
-        node_price("us-east-1", "g6.xlarge")
-    assert node_price("us-east-1", "g6.xlarge", on_demand_override=0.8).on_demand_hourly_usd == 0.8
-    with pytest.raises(PriceNotFound, match="us-east-1"):
-        platform_prices("us-east-1")
+        node_price("us-east-9", "g6.xlarge")
+    assert node_price("us-east-9", "g6.xlarge", on_demand_override=0.8).on_demand_hourly_usd == 0.8
+    with pytest.raises(PriceNotFound, match=r"us-east-9; set inferstack:pricing.platform.controlPlaneHourlyUsd, "):
+        platform_prices("us-east-9")

@@ -63,17 +63,39 @@ def test_zone_names_come_from_the_catalogue_not_letters() -> None:
 def test_every_entry_is_well_formed_and_sourced() -> None:
     for (cloud, region), entry in zones.REGIONS.items():
         assert entry.cloud is cloud and entry.region == region
-        assert entry.source and entry.checked == "2026-12-01"
+        assert entry.source and "checked" in entry.source and entry.checked <= zones.CHECKED
         assert len(entry.zones) >= 2 and len(set(entry.zones)) == len(entry.zones)
-        assert all(z.startswith(region) for z in entry.zones)
+        sep = "" if cloud is Cloud.AWS else "-"
+        assert all(z.startswith(f"{region}{sep}") and len(z) == len(region) + len(sep) + 1 for z in entry.zones), region
+        assert set(entry.restricted) <= set(entry.zones)
         if cloud is Cloud.AWS:
-            assert len(entry.zone_ids) == len(entry.zones)
+            # zone ids carry the region's prefix (euw1-az1), one per zone name
+            prefixes = {i.rsplit("-az", 1)[0] for i in entry.zone_ids}
+            assert len(prefixes) == 1 and len(entry.zone_ids) >= len(entry.zones) - len(entry.restricted), region
         for kind, offered in entry.offerings.items():
             assert kind in accelerators.CATALOG and set(offered) <= set(entry.zones), (region, kind)
 
 
+def test_every_region_of_both_clouds_is_catalogued() -> None:
+    import botocore.session
+
+    endpoints = botocore.session.get_session().get_data("endpoints")
+    (aws,) = [p for p in endpoints["partitions"] if p["partition"] == "aws"]
+    assert set(zones.regions_of(Cloud.AWS)) == set(aws["regions"]), "regenerate with scripts/gen_catalog.py"
+    assert len(zones.regions_of(Cloud.GCP)) >= 40
+
+
+def test_zones_that_newer_accounts_lack_are_never_defaults() -> None:
+    # ap-northeast-1b is closed to newer accounts: a Tokyo stack gets a, c, d
+    assert zones.zones_for(Cloud.AWS, "ap-northeast-1", 3) == ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"]
+    assert "us-east-1e" not in zones.zones_for(Cloud.AWS, "us-east-1", 3)
+    # uniform mapping: the i-th name is the i-th zone id in every account (eu-west-2a is euw2-az2)
+    london = zones.region_zones(Cloud.AWS, "eu-west-2")
+    assert london.uniform_mapping and dict(zip(london.zones, london.zone_ids, strict=False))["eu-west-2a"] == "euw2-az2"
+
+
 def test_zones_offering_restricts_only_known_offerings() -> None:
     assert zones.zones_offering(Cloud.GCP, "europe-west4", "tpu-v6e") == ["europe-west4-a"]
-    assert zones.zones_offering(Cloud.GCP, "europe-west4", "tpu-v5e", ["europe-west4-a", "europe-west4-b"]) == ["europe-west4-b"]
-    # not verified at zone level: every zone of the region
-    assert zones.zones_offering(Cloud.GCP, "europe-west4", "nvidia-l4") == ["europe-west4-a", "europe-west4-b", "europe-west4-c"]
+    assert zones.zones_offering(Cloud.GCP, "europe-west4", "tpu-v5e", ["europe-west4-a", "europe-west4-c"]) == ["europe-west4-a"]
+    # AWS: EC2 offerings per zone are per account and not catalogued: every zone of the region
+    assert zones.zones_offering(Cloud.AWS, "eu-central-1", "nvidia-l4") == ["eu-central-1a", "eu-central-1b", "eu-central-1c"]

@@ -138,10 +138,10 @@ def test_reservation_zone_outside_residency_is_refused() -> None:
     config["inferstack:residency"] = {"allowedRegions": ["eu-west-1"]}
     load_stack("t", config)
     # a GKE reservation in a TPU zone that does not offer the pool's kind is refused with the zones that would
-    pools = [ladder_pool([{"tier": "reserved", "maxNodes": 1, "reservations": [{"id": "v5e", "zone": "europe-west4-a"}]},
+    pools = [ladder_pool([{"tier": "reserved", "maxNodes": 1, "reservations": [{"id": "v5e", "zone": "europe-west4-c"}]},
                           {"tier": "on-demand", "maxNodes": 1}], kind="tpu-v5e", max_nodes=1)]
     found = issues(gcp_config(pools, []))
-    assert any("cannot use europe-west4-a: its nodes run in europe-west4-b" in i for i in found), found
+    assert any("cannot use europe-west4-c: its nodes run in europe-west4-a, europe-west4-b" in i for i in found), found
 
 
 def test_capacity_block_needs_a_later_rung_and_is_aws_only() -> None:

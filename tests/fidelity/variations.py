@@ -50,8 +50,10 @@ def example(name: str) -> Recording:
 
 
 def gcp_regions() -> list[str]:
-    """Every region the catalogue offers a GCP accelerator kind in."""
-    return sorted({r for acc in CATALOG.values() for r in acc.gcp_regions})
+    """Every region the catalogue offers one of gcp-prod's accelerator kinds in (gcp-prod moves there with those pools)."""
+    _, config, _ = stack_values("gcp-prod")
+    kinds = {p["kind"] for p in config.get("inferstack:acceleratorPools", [])}
+    return sorted({r for kind in kinds for r in CATALOG[kind].gcp_regions})
 
 
 def gcp_in_region(region: str) -> Recording:

@@ -134,4 +134,5 @@ def test_subnets_take_the_catalogue_zones() -> None:
 
     assert plan_subnets("10.0.0.0/16", "eu-central-1", 3).zones == ["eu-central-1a", "eu-central-1b", "eu-central-1c"]
     with pytest.raises(KeyError, match="not in the zone catalogue"):
-        plan_subnets("10.0.0.0/16", "ap-south-1", 2)
+        plan_subnets("10.0.0.0/16", "ap-south-9", 2)  # a region launched after the catalogue
+    assert plan_subnets("10.0.0.0/16", "ap-south-9", 2, ["ap-south-9a", "ap-south-9c"]).zones == ["ap-south-9a", "ap-south-9c"]

@@ -69,7 +69,7 @@ def test_gpu_plan_uses_cluster_zones_and_the_shape_that_fits() -> None:
 
 def test_tpu_plans_single_and_multi_host() -> None:
     single = gnp.plan_pool(pool(kind="tpu-v5e", tpuTopology="2x4", maxNodes=2), "europe-west4", ["europe-west4-a"])
-    assert (single.shape.name, single.topology, single.hosts, single.zones) == ("ct5lp-hightpu-8t", "2x4", 1, ("europe-west4-b",))
+    assert (single.shape.name, single.topology, single.hosts, single.zones) == ("ct5lp-hightpu-8t", "2x4", 1, ("europe-west4-a", "europe-west4-b"))
     assert not single.multi_host
     assert single.node_selector()[GKE_TPU_TOPOLOGY_LABEL] == "2x4"
     multi = gnp.plan_pool(pool(kind="tpu-v5e", tpuTopology="4x4", maxNodes=4), "europe-west4", ["europe-west4-a"])
@@ -100,9 +100,9 @@ def test_boot_disk_type_by_machine_series() -> None:
 
 
 def test_tpu_kind_without_a_zone_in_the_region_is_an_error() -> None:
-    # europe-west1 is catalogued and has no TPU v5e zone (Google's TPU regions and zones table).
-    with pytest.raises(ValueError, match="tpu-v5e has no TPU zone in europe-west1"):
-        gnp.plan_pool(pool(kind="tpu-v5e", maxNodes=1), "europe-west1", ["europe-west1-b"])
+    # europe-west1 is catalogued and has no TPU v6e zone (the generated TPU zone table).
+    with pytest.raises(ValueError, match="tpu-v6e has no TPU zone in europe-west1"):
+        gnp.plan_pool(pool(kind="tpu-v6e", maxNodes=1), "europe-west1", ["europe-west1-b"])
 
 
 # ---------------------------------------------------------------- the reference GKE stacks
@@ -224,7 +224,8 @@ def test_gpu_pools_attach_gpus_with_managed_drivers_tpu_pools_their_zone(stack: 
             assert np.inputs["nodeConfig"]["machineType"].startswith("g2-standard-")
         elif kind == "tpu-v5e":
             assert "guestAccelerators" not in np.inputs["nodeConfig"]
-            assert np.inputs["nodeLocations"] == ["europe-west4-b"]
+            # the zones of the TPU zone table offering v5e in the region (generated catalogue: a and b)
+            assert np.inputs["nodeLocations"] == ["europe-west4-a", "europe-west4-b"]
             assert np.inputs["nodeConfig"]["machineType"].startswith("ct5lp-hightpu-")
             assert "placementPolicy" not in np.inputs  # single-host slices
 
@@ -351,7 +352,8 @@ def test_multi_host_slice_pool_is_compact_with_per_zone_limits() -> None:
         np = pools[name]
         assert np["placementPolicy"] == {"type": "COMPACT", "tpuTopology": "4x4"}
         assert np["autoscaling"] == {"minNodeCount": 0, "maxNodeCount": 4}
-        assert np["nodeLocations"] == ["europe-west4-b"]
+        # one zone, although europe-west4 offers v5e in two (a and b): a slice is atomic in one zone
+        assert np["nodeLocations"] == ["europe-west4-a"]
         assert np["nodeConfig"]["machineType"] == "ct5lp-hightpu-4t"
         assert "upgradeSettings" not in np
 
@@ -380,11 +382,11 @@ def test_bad_tpu_and_accelerator_combinations_are_config_errors(pool_cfg: dict[s
 
 
 def test_accelerator_not_offered_in_the_region_is_a_config_error() -> None:
-    cfg = gcp([{"name": "pl", "kind": "tpu-v5e", "maxNodes": 1}])
+    cfg = gcp([{"name": "pl", "kind": "tpu-v6e", "maxNodes": 1}])
     cfg["gcp:region"] = "europe-west1"
     cfg["inferstack:residency"] = {"allowedRegions": ["europe-west1"]}
     found = _issues(cfg)
-    assert any(i.startswith("inferstack:acceleratorPools[0].kind:") and "tpu-v5e is not offered in europe-west1" in i for i in found), found
+    assert any(i.startswith("inferstack:acceleratorPools[0].kind:") and "tpu-v6e is not offered in europe-west1" in i for i in found), found
 
 
 def test_cli_rejects_a_bad_topology_with_exit_2_and_creates_nothing(tmp_path: Path) -> None:
