@@ -6,7 +6,8 @@ or more replicas, a ``policy/v1`` PodDisruptionBudget allowing one voluntary evi
 
 Secure and safe defaults: cluster-local (label ``networking.knative.dev/visibility: cluster-local``) unless the
 entry is ``public`` and the stack's policy allows it; runs under the namespace's ``inferstack-serving`` service
-account (read-only registry access through IRSA / Workload Identity, no API token mounted); CPU and memory limits
+account (read-only registry access through IRSA / Workload Identity, no API token mounted); Pod Security
+"restricted" on the predictor pod and the model container whatever runtime KServe picks; CPU and memory limits
 equal the requests; the deployment mode is set explicitly on every InferenceService: ``Knative`` (default: revisions,
 ``canaryTrafficPercent``, tag routing with ``latest-`` / ``prev-`` URLs) or, per model, ``Standard`` (a plain
 Deployment; no canary split, which the config check refuses). Predictor pods carry ``inferstack.io/model`` and
@@ -16,6 +17,7 @@ batcher (``predictor.batcher``: ``maxBatchSize``, ``maxLatency`` in ms, ``timeou
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pulumi
@@ -46,6 +48,16 @@ PROGRESS_DEADLINE_ANNOTATION = "serving.knative.dev/progress-deadline"
 AUTOSCALER_CLASS_ANNOTATION = "autoscaling.knative.dev/class"
 HPA_CLASS = "hpa.autoscaling.knative.dev"
 VISIBILITY_LABEL = "networking.knative.dev/visibility"
+#: Pod Security "restricted" on the predictor pod and the model container (as the LLM templates): non-root, the
+#: runtime's seccomp profile, no privilege escalation, every capability dropped.
+POD_SECURITY_CONTEXT: dict[str, Any] = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+CONTAINER_SECURITY_CONTEXT: dict[str, Any] = {
+    "allowPrivilegeEscalation": False,
+    "privileged": False,
+    "capabilities": {"drop": ["ALL"]},
+    "runAsNonRoot": True,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
 STANDARD_VISIBILITY_LABEL = "networking.kserve.io/visibility"
 #: Label KServe puts on every predictor pod (the PDB's selector).
 ISVC_POD_LABEL = "serving.kserve.io/inferenceservice"
@@ -101,6 +113,9 @@ def inference_service(
     if storage_uri is not None:
         model_spec["storageUri"] = storage_uri
     model_spec["resources"] = place.resources(model.cpu, model.memory)
+    # Pod Security "restricted" whatever runtime KServe picks: its built-in runtimes set no seccomp profile
+    # (kserve-huggingfaceserver); the model's fields are merged onto the runtime's container.
+    model_spec["securityContext"] = copy.deepcopy(CONTAINER_SECURITY_CONTEXT)
 
     predictor: dict[str, Any] = {
         "serviceAccountName": SERVING_SERVICE_ACCOUNT,
@@ -117,6 +132,7 @@ def inference_service(
     if model.batcher is not None:
         predictor["batcher"] = batcher_spec(model)
     predictor.update(place.pod_fields())
+    predictor["securityContext"] = copy.deepcopy(POD_SECURITY_CONTEXT)
     predictor["model"] = model_spec
     return {
         "apiVersion": API_VERSION,
