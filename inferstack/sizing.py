@@ -39,28 +39,21 @@ from inferstack.catalog.node_overhead import (
     SYSTEM_DAEMONSETS,
 )
 from inferstack.config.base import Cloud
-from inferstack.config.bounded import quantity as quantity_value
+from inferstack.config.bounded import cpu_quantity, memory_quantity
 from inferstack.config.platform import AcceleratorPoolConfig, Capacity, ReservationConfig
 from inferstack.config.serving import CapacityPlanConfig, ModelConfig
 
 # ---------------------------------------------------------------- quantities
 
-_MEM_UNITS = {
-    "": 1 / 2**30, "k": 1e3 / 2**30, "M": 1e6 / 2**30, "G": 1e9 / 2**30, "T": 1e12 / 2**30,
-    "Ki": 1 / 2**20, "Mi": 1 / 2**10, "Gi": 1.0, "Ti": 2**10,
-}
-_CPU_UNITS = {"": 1.0, "m": 1e-3}
-
-
 def memory_gib(quantity: str) -> float:
     """A Kubernetes memory quantity (``24Gi``, ``512Mi``, ``8G``) in GiB; ValueError when malformed (bounded: ASCII
     digits, the whole text, see inferstack.config.bounded)."""
-    return quantity_value(quantity, _MEM_UNITS, "a memory quantity", "24Gi, 512Mi")
+    return memory_quantity(quantity)
 
 
 def cpu_cores(quantity: str) -> float:
     """A Kubernetes CPU quantity (``4``, ``2.5``, ``500m``) in cores; ValueError when malformed."""
-    return quantity_value(quantity, _CPU_UNITS, "a CPU quantity", "4, 500m")
+    return cpu_quantity(quantity)
 
 
 # ---------------------------------------------------------------- replicas from traffic

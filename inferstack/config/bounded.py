@@ -53,6 +53,15 @@ def shown(text: object, limit: int = 40) -> str:
     return f"{text[:limit]!r}... ({len(text):,} characters)"
 
 
+def clip(message: str, limit: int = 800) -> str:
+    """``message`` cut in the middle when longer than ``limit`` (an error that repeats a huge value): its start names
+    the key and the problem, its end usually says what is allowed."""
+    if len(message) <= limit:
+        return message
+    head, tail = message[: limit * 5 // 8], message[-(limit // 4):]
+    return f"{head} [... {len(message) - len(head) - len(tail):,} characters cut ...] {tail}"
+
+
 def fullmatch(pattern: str, text: object) -> bool:
     """``text`` is a string that ``pattern`` matches as a whole, in ASCII (see the module doc)."""
     return isinstance(text, str) and len(text) <= MAX_BYTES and re.fullmatch(pattern, text, re.ASCII) is not None
@@ -132,6 +141,25 @@ def quantity(text: object, units: Mapping[str, float], what: str, example: str) 
     if m is None or m.group(2) not in units or len(m.group(1)) > MAX_NUMBER_CHARS:
         raise DecodeError(f"not {what}: {shown(text)} (e.g. {example})")
     return float(m.group(1)) * units[m.group(2)]
+
+
+#: Units of a Kubernetes memory quantity, in GiB.
+MEMORY_GIB_UNITS: Mapping[str, float] = {
+    "": 1 / 2**30, "k": 1e3 / 2**30, "M": 1e6 / 2**30, "G": 1e9 / 2**30, "T": 1e12 / 2**30,
+    "Ki": 1 / 2**20, "Mi": 1 / 2**10, "Gi": 1.0, "Ti": 2**10,
+}
+#: Units of a Kubernetes CPU quantity, in cores.
+CPU_CORE_UNITS: Mapping[str, float] = {"": 1.0, "m": 1e-3}
+
+
+def memory_quantity(text: object) -> float:
+    """A Kubernetes memory quantity (``24Gi``, ``512Mi``, ``8G``) in GiB; DecodeError when malformed."""
+    return quantity(text, MEMORY_GIB_UNITS, "a memory quantity", "24Gi, 512Mi")
+
+
+def cpu_quantity(text: object) -> float:
+    """A Kubernetes CPU quantity (``4``, ``2.5``, ``500m``) in cores; DecodeError when malformed."""
+    return quantity(text, CPU_CORE_UNITS, "a CPU quantity", "4, 500m")
 
 
 # ---------------------------------------------------------------- JSON

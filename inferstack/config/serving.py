@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from enum import Enum
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from inferstack.config.base import StrictModel
+from inferstack.config.bounded import cpu_quantity, memory_quantity
 from inferstack.config.patterns import REGISTRY_MODEL_PATTERN, REGISTRY_VERSION_PATTERN
 
 _NAME = r"^[a-z][a-z0-9-]{0,40}[a-z0-9]$"
@@ -238,3 +239,10 @@ class ModelConfig(StrictModel):
     model_load_seconds: int = Field(
         300, ge=1, le=7200, description="Time a new replica takes to load the model and become ready (interruption cost estimate)."
     )
+
+    @field_validator("cpu", "memory")
+    @classmethod
+    def _quantity(cls, v: str, info: ValidationInfo) -> str:
+        # Every model's requests, with or without a pool (bounded: ASCII digits, a unit, the whole text).
+        (cpu_quantity if info.field_name == "cpu" else memory_quantity)(v)
+        return v

@@ -27,7 +27,7 @@ from inferstack.config.args import (
     ServingArgs,
 )
 from inferstack.config.base import Cloud, Environment, StrictModel
-from inferstack.config.bounded import DecodeError, config_value, plain_data
+from inferstack.config.bounded import DecodeError, clip, config_value, plain_data
 from inferstack.config.existing import ExistingClusterConfig
 from inferstack.config.patterns import ALLOWED
 from inferstack.config.platform import AcceleratorPoolConfig, ClusterConfig, NetworkConfig
@@ -108,7 +108,7 @@ class ConfigIssue:
         return f"{self.namespace}:{format_loc(self.loc)}" if self.namespace else format_loc(self.loc)
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
+        return f"{clip(self.path, 200)}: {clip(self.message)}"
 
 
 def file_issue(key: str, message: str) -> ConfigIssue:

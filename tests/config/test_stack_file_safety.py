@@ -48,6 +48,31 @@ HOSTILE: dict[str, tuple[bytes, str]] = {
 }
 
 
+#: Free text no decoder may choke on: deep nesting and huge numbers, bare and inside JSON, with and without units.
+HOSTILE_TEXT: dict[str, str] = {
+    "100000 nested arrays": "[" * 100_000 + "]" * 100_000,
+    "100000 nested objects": '{"a": ' * 100_000 + "1" + "}" * 100_000,
+    "unclosed nesting": "[" * 100_000,
+    "5000-digit integer": "1" * 5000,
+    "5000-digit negative": "-" + "9" * 5000,
+    "5000-digit decimal": "1" * 2500 + "." + "1" * 2500,
+    "exponent overflow": "1e999",
+    "5000-digit exponent": "1e" + "9" * 5000,
+    "NaN": "NaN",
+    "Infinity": "-Infinity",
+    "huge in JSON": '{"x": ' + "1" * 5000 + "}",
+    "huge list in JSON": "[" + "1" * 5000 + ", 1e999]",
+    "huge quantity": "1" * 5000 + "Gi",
+    "huge millicores": "1" * 5000 + "m",
+    "huge duration": "1" * 5000 + "h",
+    "huge topology": "1" * 5000 + "x2",
+    "huge version-like": "v" + "1" * 5000,
+    "arabic-indic digits": "\u0663\u0662",
+    "fullwidth digits": "\uff13\uff12",
+    "trailing newline": "3\n",
+}
+
+
 def _write(tmp_path: Path, data: bytes, name: str = "bad") -> Path:
     path = tmp_path / f"Pulumi.{name}.yaml"
     path.write_bytes(data)
@@ -159,7 +184,7 @@ def _mutations(doc: Any, rng: random.Random) -> Any:
         if isinstance(target, dict):
             target[rng.choice(["maxNode", "Name", "extra", "inferstack:x", "\u0661", ""])] = rng.choice([1, "v", []])
     elif action == "scalar":
-        parent[key] = rng.choice(["0.0.0.0/0", "\u0661", "m\n", "-", "a" * 64, "yes", "1e400", "../etc", "null"])
+        parent[key] = rng.choice(["0.0.0.0/0", "\u0661", "m\n", "-", "a" * 64, "yes", "1e400", "../etc", "null", *HOSTILE_TEXT.values()])
     else:
         parent[key] = {} if isinstance(parent[key], dict) else [] if isinstance(parent[key], list) else ""
     return doc
@@ -196,3 +221,92 @@ def test_eks_version_must_be_one_eks_offers(tmp_path: Path) -> None:
     path = _write(tmp_path, (BASE + "  inferstack:cluster:\n    version: '1.19'\n").encode())
     with pytest.raises(ConfigError, match=r"inferstack:cluster.version: EKS does not offer Kubernetes '1.19'; known: .*1.35"):
         load_stack_file(path)
+
+
+# ---------------------------------------------------------------- every free-text value, deep and huge
+
+
+def _leaves(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], Any]]:
+    if isinstance(node, dict):
+        return [leaf for k, v in node.items() for leaf in _leaves(v, (*path, k))]
+    if isinstance(node, list):
+        return [leaf for i, v in enumerate(node) for leaf in _leaves(v, (*path, i))]
+    return [(path, node)]
+
+
+def _set(doc: Any, path: tuple[Any, ...], value: Any) -> Any:
+    doc = copy.deepcopy(doc)
+    node = doc
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    return doc
+
+
+def _top_level_keys() -> list[str]:
+    from inferstack.config import InferstackConfig
+
+    return [f"inferstack:{f.alias or n}" for n, f in InferstackConfig.model_fields.items()]
+
+
+def _hostile_cases(stack: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """(key named in the error, case id, config) of a reference stack with one value made hostile: every string
+    value (the free text) and every number replaced by each HOSTILE_TEXT; every number by a 5,000-digit integer
+    and by infinity (as a program passing decoded values would); every ``inferstack:`` key, present or not, by
+    each HOSTILE_TEXT as the JSON string Pulumi passes structured config in."""
+    config = yaml.safe_load(stack_path(stack).read_text())["config"]
+    cases = []
+    for path, value in _leaves(config):
+        if isinstance(value, bool) or value is None:
+            continue
+        where = str(path[0])
+        for name, text in HOSTILE_TEXT.items():
+            cases.append((where, f"{path}={name}", _set(config, path, text)))
+        if isinstance(value, (int, float)):
+            cases.append((where, f"{path}=10**5000", _set(config, path, 10**5000)))
+            cases.append((where, f"{path}=inf", _set(config, path, float("inf"))))
+    for key in _top_level_keys():
+        if key in ("inferstack:cloud", "inferstack:environment"):
+            continue
+        for name, text in HOSTILE_TEXT.items():
+            cases.append((key, f"{key}={name}", {**config, key: text}))
+    return cases
+
+
+@pytest.mark.parametrize("stack", REFERENCE_STACKS)
+def test_deep_and_huge_values_everywhere_are_config_errors_naming_the_key(tmp_path: Path, stack: str) -> None:
+    """Deep nesting and huge numbers in every free-text config value: a ConfigError naming the key, or a stack
+    that loads and previews (exit 0 or 1); never another exception, so never exit 3."""
+    from inferstack.cli import main
+
+    secret_keys = read_stack_file(stack_path(stack)).secret_keys
+    loaded: list[tuple[str, dict[str, Any]]] = []
+    failures = []
+    for key, case, config in _hostile_cases(stack):
+        start = time.perf_counter()
+        try:
+            load_stack(stack, config, source=f"stack {stack}", secret_keys=secret_keys)
+        except ConfigError as err:
+            text = str(err)
+            # An inferstack: key is named; another namespace's value (gcp:project) may surface as what it names.
+            named = key in text or not key.startswith("inferstack:")
+            longest = max(len(line) for line in text.splitlines())  # a huge value is cut, not repeated in full
+            if not named or "Exceeds the limit" in text or "RecursionError" in text or longest > 1200:
+                failures.append(f"{case}: {text[:300]}")
+        except Exception as err:  # noqa: BLE001 - the test reports every case that escapes as exit 3
+            failures.append(f"{case}: {type(err).__name__}: {str(err)[:200]}")
+        else:
+            loaded.append((case, config))
+        if time.perf_counter() - start > 2:
+            failures.append(f"{case}: took {time.perf_counter() - start:.1f} s")
+    assert not failures, "\n".join(failures[:20])
+    # What loads (free text the config cannot judge, such as a model format) goes through the commands that read
+    # it, in-process: preview (the program under the engine) and cost; per value, its deepest and its largest case
+    # (each run takes seconds).
+    runs = [(case, config) for case, config in loaded if case.endswith(("=100000 nested objects", "=5000-digit integer"))]
+    for case, config in runs:
+        path = tmp_path / f"Pulumi.{stack}.yaml"
+        path.write_text(yaml.safe_dump({"config": config}, allow_unicode=True))
+        for argv in (["preview", "--format", "json", "--out", str(tmp_path / "p.json")], ["cost", "--out", str(tmp_path / "c.txt")]):
+            code = main([*argv, "--config", str(path)])
+            assert code in (0, 1, 2), f"{case}: {argv[0]} exited {code}"

@@ -253,9 +253,9 @@ def test_multi_host_tpu_pool_runs_on_four_chip_hosts() -> None:
 
 def test_malformed_quantities_are_config_errors() -> None:
     found = issues(aws_config(models=[model(memory="lots", cpu="four")]))
-    assert found == [
-        "inferstack:models[0].memory: not a memory quantity: 'lots' (e.g. 24Gi, 512Mi)",
+    assert found == [  # checked by the config model, in field order, for every model (with a pool or not)
         "inferstack:models[0].cpu: not a CPU quantity: 'four' (e.g. 4, 500m)",
+        "inferstack:models[0].memory: not a memory quantity: 'lots' (e.g. 24Gi, 512Mi)",
     ]
 
 
