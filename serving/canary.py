@@ -23,6 +23,8 @@ from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from inferstack.config import bounded
+
 #: Default progression of a canary's traffic share, in percent.
 CANARY_STEPS: tuple[int, ...] = (5, 10, 25, 50, 75, 100)
 
@@ -95,9 +97,11 @@ def check_percent(percent: int) -> int:
 
 
 def check_version(version: str) -> str:
-    if not str(version).isdigit() or int(version) < 1:
-        raise RolloutError("--version", f"registry version numbers are positive integers, e.g. 5; got {version!r}")
-    return str(int(version))
+    """``--version``: a registry version spelt as the stack config's ``version`` (inferstack.config.patterns)."""
+    try:
+        return str(bounded.version(str(version)))
+    except bounded.DecodeError as err:
+        raise RolloutError("--version", str(err)) from None
 
 
 def find_model(models: Sequence[Any], ref: str) -> int:

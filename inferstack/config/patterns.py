@@ -19,6 +19,12 @@ REGISTRY_VERSION_MAX = 999_999_999
 REGISTRY_VERSION_PATTERN = r"^[1-9][0-9]{0,8}$"
 #: A registry alias (``inferstack registry promote --alias NAME``, ``MODEL@ALIAS``).
 REGISTRY_ALIAS_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
+#: A Karpenter duration (``consolidateAfter``, ``expireAfter``): at most 999999 of one unit, within Go's duration range.
+KARPENTER_DURATION_PATTERN = r"^[0-9]{1,6}[smh]$"
+#: ``expireAfter``: a Karpenter duration or ``Never``.
+KARPENTER_EXPIRY_PATTERN = r"^([0-9]{1,6}[smh]|Never)$"
+#: A UTC time (``2027-01-15T11:30:00Z``), in ASCII digits.
+UTC_TIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
 
 #: What each pattern allows, in words: the second half of every error message about it.
 ALLOWED: dict[str, str] = {
@@ -28,4 +34,7 @@ ALLOWED: dict[str, str] = {
     "without sign or leading zeros",
     REGISTRY_ALIAS_PATTERN: "an alias is lower-case ASCII letters, digits and '-', starting with a letter, "
     "at most 63 characters",
+    KARPENTER_DURATION_PATTERN: "a Karpenter duration is 1 to 6 ASCII digits and a unit s, m or h (30m, 720h)",
+    KARPENTER_EXPIRY_PATTERN: "a Karpenter duration is 1 to 6 ASCII digits and a unit s, m or h (720h), or Never",
+    UTC_TIME_PATTERN: "a UTC time is YYYY-MM-DDTHH:MM:SSZ in ASCII digits (2027-01-15T11:30:00Z)",
 }

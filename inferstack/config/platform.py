@@ -11,6 +11,7 @@ from pydantic import Field, field_validator, model_validator
 from inferstack.catalog.limits import CLOUDWATCH_RETENTION_DAYS, GKE_RELEASE_CHANNELS
 from inferstack.catalog.versions import EKS_VERSION
 from inferstack.config.base import StrictModel
+from inferstack.config.patterns import KARPENTER_DURATION_PATTERN, KARPENTER_EXPIRY_PATTERN, UTC_TIME_PATTERN
 
 _NAME = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
 #: A zone name of either cloud: ``us-east-1a`` (AWS), ``us-central1-a`` (GCP).
@@ -224,7 +225,7 @@ class ReservationConfig(StrictModel):
     capacity_block: bool = Field(False, description="AWS Capacity Block for ML: a fixed term; nodes are drained before it ends.")
     ends_at: str | None = Field(
         None, description="End of the reservation's term (UTC, YYYY-MM-DDTHH:MM:SSZ); required for capacity blocks.",
-        pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$",
+        pattern=UTC_TIME_PATTERN,
     )
 
     @model_validator(mode="after")
@@ -266,8 +267,8 @@ class AcceleratorPoolConfig(StrictModel):
     min_nodes: int = Field(0, ge=0, description="Minimum nodes kept running (0 lets the pool scale to zero).")
     max_nodes: int = Field(4, ge=1, le=1000, description="Maximum nodes of the pool; bounds cost and the models' max replicas.")
     tpu_topology: str | None = Field(None, description="TPU slice topology, e.g. 2x4 or 4x4 (multi-host); TPU kinds only.")
-    consolidate_after: str = Field("30m", description="How long a node stays empty before Karpenter removes it.", pattern=r"^\d+[smh]$")
-    expire_after: str = Field("720h", description="Maximum node lifetime before Karpenter replaces it (drift, patches).", pattern=r"^(\d+[smh]|Never)$")
+    consolidate_after: str = Field("30m", description="How long a node stays empty before Karpenter removes it.", pattern=KARPENTER_DURATION_PATTERN)
+    expire_after: str = Field("720h", description="Maximum node lifetime before Karpenter replaces it (drift, patches).", pattern=KARPENTER_EXPIRY_PATTERN)
     ladder: list[LadderTierConfig] | None = Field(
         None,
         min_length=1,

@@ -127,6 +127,18 @@ def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
          "inferstack:secrets[0].namespaces[0]: String should match pattern"),
         ("  inferstack:secrets:\n  - {name: s, namespaces: [t], valueFrom: 'x:y', refreshInterval: '\u0661h'}\n",
          "inferstack:secrets[0].refreshInterval: String should match pattern"),
+        # Durations and times Karpenter and the capacity planner read: ASCII digits, bounded.
+        ("  inferstack:acceleratorPools:\n  - {name: gpu, kind: nvidia-l4, maxNodes: 3, consolidateAfter: '\u0661\u0660m'}\n",
+         "inferstack:acceleratorPools[0].consolidateAfter: String should match pattern"),
+        ("  inferstack:acceleratorPools:\n  - {name: gpu, kind: nvidia-l4, maxNodes: 3, expireAfter: '\uff17\uff12\uff10h'}\n",
+         "inferstack:acceleratorPools[0].expireAfter: String should match pattern"),
+        ("  inferstack:acceleratorPools:\n  - {name: gpu, kind: nvidia-l4, maxNodes: 3, expireAfter: '" + "9" * 5000 + "h'}\n",
+         "a Karpenter duration is"),
+        ("  inferstack:acceleratorPools:\n  - name: gpu\n    kind: nvidia-l4\n    maxNodes: 3\n    ladder:\n    - tier: reserved\n      maxNodes: 1\n"
+         "      reservations:\n"
+         "      - {id: cr-0123456789abcdef0, capacityBlock: true, endsAt: '\u0662\u0660\u0662\u0667-01-15T11:30:00Z'}\n"
+         "    - {tier: on-demand, maxNodes: 2}\n",
+         "endsAt: String should match pattern"),
     ],
 )
 def test_config_mistakes_are_named_with_the_fix(tmp_path: Path, extra: str, needle: str) -> None:

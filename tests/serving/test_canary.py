@@ -65,7 +65,13 @@ def test_set_replaces_the_canary_version():
         ({"percent": 101}, "--percent", "between 0 and 100; got 101"),
         ({"percent": -1}, "--percent", "between 0 and 100; got -1"),
         ({"version": "3"}, "--version", "already the stable version"),
-        ({"version": "v5"}, "--version", "positive integers"),
+        ({"version": "v5"}, "--version", "1 to 999999999"),
+        # the stack config's version pattern (look-alike digits, trailing newline, huge numbers): never int()'d
+        ({"version": "\u0667"}, "--version", "ASCII digits"),
+        ({"version": "\uff17"}, "--version", "ASCII digits"),
+        ({"version": "7\n"}, "--version", "1 to 999999999"),
+        ({"version": "07"}, "--version", "leading zeros"),
+        ({"version": "7" * 5000}, "--version", r"\(5,000 characters\) is too large"),
     ],
 )
 def test_set_rejects_bad_arguments(kwargs, argument, message):
