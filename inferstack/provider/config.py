@@ -8,7 +8,6 @@ component's argument paths (``acceleratorPools[0].kind``), rendered from each is
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Mapping
 from enum import Enum
 from typing import Any
@@ -21,6 +20,7 @@ from pydantic.alias_generators import to_camel
 from inferstack.catalog.clouds import CLOUDS, REGION_KEYS
 from inferstack.config import Cloud, ConfigError, ConfigIssue, InferstackConfig, StackConfig
 from inferstack.config.args import STACK_NAME_PATTERN
+from inferstack.config.bounded import DecodeError, fullmatch, plain_data
 from inferstack.config.stack import NAMESPACE, format_loc, issues_from_validation
 from inferstack.load import prepare
 
@@ -28,7 +28,6 @@ from inferstack.load import prepare
 SETTINGS_ARGS = ("network", "cluster", "accelerator_pools", "models", "team_namespaces", "registry", "policy")
 
 #: Component names become the stack name in resource names (``inferstack-<name>`` clusters, buckets, KMS aliases).
-NAME_PATTERN = re.compile(STACK_NAME_PATTERN)
 
 
 def _plain(value: Any, path: str) -> Any:
@@ -76,11 +75,16 @@ def component_stack_config(name: str, cloud: Cloud, args: Mapping[str, Any], all
 
     Raises ``InputPropertiesError`` naming every bad argument; declares nothing.
     """
-    if not NAME_PATTERN.match(name):
+    if not fullmatch(STACK_NAME_PATTERN, name):
         raise InputPropertiesError(
             f"component name {name!r}: use 1-32 lower-case letters, digits and dashes (it names the cluster, buckets and keys)",
             [{"property_path": "name", "reason": "1-32 lower-case letters, digits and dashes"}],
         )
+    for key, value in args.items():  # bounded before anything recurses into them (depth, numbers, sizes)
+        try:
+            plain_data(value)
+        except DecodeError as err:
+            raise InputPropertiesError(f"{to_camel(key)}: {err}", [{"property_path": to_camel(key), "reason": str(err)}]) from None
     unknown = sorted(set(args) - set(allowed))
     info = CLOUDS[cloud]
     if not info.needs_project and args.get("project") is not None:

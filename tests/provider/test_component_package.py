@@ -487,3 +487,17 @@ def test_aws_kubeconfig_output_holds_no_credential(tmp_path: Path) -> None:
     assert set(user["user"]) == {"exec"} and user["user"]["exec"]["command"] == "aws"
     assert user["user"]["exec"]["args"] == ["eks", "get-token", "--cluster-name", "inferstack-dev", "--region", "eu-west-1"]
     assert kubeconfig["clusters"][0]["cluster"]["server"].startswith("https://")
+
+
+def test_hostile_names_and_arguments_are_input_errors() -> None:
+    """The component name takes the stack name's pattern as a whole (no trailing newline, ASCII only); arguments
+    nested deeper than the config allows, or holding numbers beyond JSON's range, name the argument."""
+    for name in ("team-a\n", "team-\u0430", "team-\uff11", "team-a\u200b"):
+        assert _issues(name, Cloud.AWS, _aws_args()) == [("name", "1-32 lower-case letters, digits and dashes")]
+    deep: Any = "x"
+    for _ in range(100_000):
+        deep = {"a": deep}
+    (path, reason), *_ = _issues("team-a", Cloud.AWS, _aws_args(network=deep))
+    assert path == "network" and "nested deeper than 64 levels" in reason
+    (path, reason), *_ = _issues("team-a", Cloud.AWS, _aws_args(network={"availability_zones": 10**5000}))
+    assert path == "network" and "too large" in reason
