@@ -18,6 +18,7 @@ import csv
 import json
 import re
 import sys
+import textwrap
 from collections import defaultdict
 from pathlib import Path
 
@@ -291,9 +292,10 @@ def build_zones() -> tuple[str, dict[str, tuple[str, ...]]]:
 
     accel_zones, accel_unzoned, accel_notes, accel_sources = build_gcp_accelerator_zones(gcp_regions)
     sources.update(accel_sources)
-    aws_prices, _ = aws_price_table()
+    aws_prices, _, _ = aws_price_table()
     instance_regions = {t: tuple(sorted(r for r in aws_prices if t in aws_prices[r])) for t in aws_instance_types()}
-    for key, name in (("aws-ec2-prices", "aws_ec2_prices.tsv"), ("aws-ec2-prices-regional", "aws_ec2_prices_regional.tsv")):
+    for key, name in (("aws-ec2-prices", "aws_ec2_prices.tsv"), ("aws-ec2-prices-regional", "aws_ec2_prices_regional.tsv"),
+                      ("aws-ec2-prices-vantage", "aws_gpu_prices_vantage.tsv")):
         snap = read_tsv(name)
         sources[key] = f"{snap.meta['source']} (checked {checked(snap)})"
 
@@ -403,30 +405,63 @@ def build_gcp_accelerator_zones(gcp_regions: dict[str, dict]):
 # ----------------------------------------------------------------------------------------------- prices
 
 
-#: EC2 price snapshots: Karpenter's (extracted) and the hand-copied regional rows.
-AWS_PRICE_FILES = ("aws_ec2_prices.tsv", "aws_ec2_prices_regional.tsv")
+#: EC2 price snapshots in precedence order, with their PRICE_SOURCES key and whether they only fill gaps: Karpenter's
+#: us-east-1 extract, the hand-copied regional rows (SkyPilot), then tsaol/aws-gpu's instances.vantage.sh extract.
+#: The first two must agree where both price a type in a region; a gap-filling snapshot never overrides them.
+AWS_PRICE_FILES: tuple[tuple[str, str, bool], ...] = (
+    ("aws_ec2_prices.tsv", "aws-ec2", False),
+    ("aws_ec2_prices_regional.tsv", "aws-ec2-regional", False),
+    ("aws_gpu_prices_vantage.tsv", "aws-ec2-vantage", True),
+)
+#: A gap-filling price that differs from the kept one by more than this fraction is reported.
+AWS_PRICE_TOLERANCE = 0.02
 
 
-def aws_price_table() -> tuple[dict[str, dict[str, float]], dict[str, str]]:
-    wanted = set(aws_instance_types())
+def merge_aws_prices(
+    layers: list[tuple[str, list[dict[str, str]], bool]], wanted: set[str]
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, str]], list[str]]:
+    """Merge price rows (region, instance_type, usd_hour) of snapshots given in precedence order.
+
+    Each layer is (source key, rows, fill_only). Returns region -> type -> USD/hour, region -> type -> source key, and
+    the disagreements of fill-only layers beyond AWS_PRICE_TOLERANCE (the higher-precedence price is kept). Two
+    different prices for one type and region within a layer, or between layers that are not fill-only, are an error."""
     table: dict[str, dict[str, float]] = defaultdict(dict)
-    origin: dict[str, str] = {}
-    for r in (row for name in AWS_PRICE_FILES for row in read_tsv(name).rows):
-        if r["instance_type"] not in wanted:
-            continue
-        usd = float(r["usd_hour"])
-        prev = table[r["region"]].get(r["instance_type"])
-        if prev is not None and abs(prev - usd) > 1e-9:
-            raise SystemExit(f"error: {', '.join(AWS_PRICE_FILES)}: two prices for {r['instance_type']} in {r['region']}")
-        table[r["region"]][r["instance_type"]] = usd
-        origin[f"{r['region']}/{r['instance_type']}"] = r["source"]
-    return dict(table), origin
+    origin: dict[str, dict[str, str]] = defaultdict(dict)
+    warnings: list[str] = []
+    for key, rows, fill_only in layers:
+        own: dict[tuple[str, str], float] = {}
+        for r in rows:
+            region, itype, usd = r["region"], r["instance_type"], float(r["usd_hour"])
+            if itype not in wanted:
+                continue
+            if own.setdefault((region, itype), usd) != usd:
+                raise SystemExit(f"error: {key}: two prices for {itype} in {region}")
+            prev = table[region].get(itype)
+            if prev is None:
+                table[region][itype] = usd
+                origin[region][itype] = key
+            elif fill_only:
+                if abs(usd - prev) > AWS_PRICE_TOLERANCE * prev:
+                    warnings.append(
+                        f"{region} {itype}: {key} {fmt_float(usd)} differs from {origin[region][itype]} {fmt_float(prev)} "
+                        f"by {100 * (usd - prev) / prev:+.1f} %; kept {origin[region][itype]}"
+                    )
+            elif abs(prev - usd) > 1e-9:
+                raise SystemExit(f"error: {origin[region][itype]} and {key}: two prices for {itype} in {region}")
+    return {r: dict(v) for r, v in table.items()}, {r: dict(v) for r, v in origin.items()}, warnings
+
+
+def aws_price_table() -> tuple[dict[str, dict[str, float]], dict[str, dict[str, str]], list[str]]:
+    """The merged EC2 price table of AWS_PRICE_FILES: prices, their source keys, and the reported disagreements."""
+    layers = [(key, read_tsv(name).rows, fill_only) for name, key, fill_only in AWS_PRICE_FILES]
+    return merge_aws_prices(layers, set(aws_instance_types()))
 
 
 def build_prices(aws_regions: set[str]) -> str:
     _, _, gcp_shapes = catalogue()
     aws_snap = read_tsv("aws_ec2_prices.tsv")
     aws_regional = read_tsv("aws_ec2_prices_regional.tsv")
+    aws_vantage = read_tsv("aws_gpu_prices_vantage.tsv")
     gcp_snap = read_tsv("gcp_prices.tsv")
     sky = read_tsv("skypilot_gcp_accelerators.tsv")
     mach_regions = read_tsv("gcp_machine_regions.tsv")
@@ -435,10 +470,12 @@ def build_prices(aws_regions: set[str]) -> str:
     plat_gcp = read_tsv("platform_gcp.tsv")
     gcp_regions = {r["region"] for r in read_tsv("gcp_regions.tsv").rows}
 
-    aws_table, _ = aws_price_table()
+    aws_table, aws_origin, disagreements = aws_price_table()
     stray = sorted(set(aws_table) - aws_regions)
     if stray:
-        raise SystemExit(f"error: aws_ec2_prices.tsv has regions outside the catalogue: {stray}")
+        raise SystemExit(f"error: {', '.join(n for n, _, _ in AWS_PRICE_FILES)}: regions outside the catalogue: {stray}")
+    for line in disagreements:
+        print(f"warning: {line}", file=sys.stderr)
 
     offered_mach: dict[str, set[str]] = defaultdict(set)
     for r in mach_regions.rows:
@@ -528,22 +565,29 @@ def build_prices(aws_regions: set[str]) -> str:
     price_sources = {
         "aws-ec2": f"{aws_snap.meta['source']} (checked {checked(aws_snap)})",
         "aws-ec2-regional": f"{aws_regional.meta['source']} (checked {checked(aws_regional)})",
+        "aws-ec2-vantage": f"{aws_vantage.meta['source']} (checked {checked(aws_vantage)})",
         "gcp-vm": f"{gcp_snap.meta['source']} (checked {checked(gcp_snap)})",
         "gcp-accelerators": f"{sky.meta['source']} (checked {checked(sky)})",
         "gcp-offerings": f"{mach_regions.meta['source']}; {acc_regions.meta['source']} (checked {checked(mach_regions)})",
         "aws-platform": f"{plat_aws.meta['source']} (checked {checked(plat_aws)})",
         "gcp-platform": f"{plat_gcp.meta['source']} (checked {checked(plat_gcp)})",
     }
-    as_of = max(checked(s) for s in (aws_snap, gcp_snap, sky, plat_aws, plat_gcp))
+    as_of = max(checked(s) for s in (aws_snap, aws_regional, aws_vantage, gcp_snap, sky, plat_aws, plat_gcp))
     out = [HEADER, '"""Price data for inferstack/catalog/prices.py: on-demand (and GCP spot) USD per hour per region.\n\n'
            "Regenerate with ``python scripts/gen_catalog.py``; the sources and their dates are in PRICE_SOURCES.\n\"\"\"\n\n"]
     out.append(assign("PRICE_SOURCES", "dict[str, str]", price_sources, "Source key -> where the prices come from and when."))
     out.append(assign("AS_OF", "str", as_of, "The date the newest snapshot was checked."))
     out.append(assign(
-        "AWS_ON_DEMAND", "dict[str, dict[str, float]]", {r: dict(v) for r, v in aws_table.items()},
-        "Region -> EC2 instance type -> USD/hour, Linux, on-demand, shared tenancy (PRICE_SOURCES['aws-ec2'] for\n"
-        "us-east-1, PRICE_SOURCES['aws-ec2-regional'] elsewhere).\n"
+        "AWS_ON_DEMAND", "dict[str, dict[str, float]]", aws_table,
+        "Region -> EC2 instance type -> USD/hour, Linux, on-demand, shared tenancy; each figure's source is\n"
+        "PRICE_SOURCES[AWS_PRICE_SOURCE[region][type]].\n"
         "A type missing in a region has no sourced price there (see AWS_PRICE_GAPS).",
+    ))
+    out.append(assign(
+        "AWS_PRICE_SOURCE", "dict[str, dict[str, str]]", aws_origin,
+        "Region -> EC2 instance type -> the PRICE_SOURCES key of its AWS_ON_DEMAND figure. Precedence where snapshots\n"
+        "overlap: 'aws-ec2' (Karpenter, us-east-1) > 'aws-ec2-regional' (SkyPilot, hand-copied) > 'aws-ec2-vantage'\n"
+        "(instances.vantage.sh via tsaol/aws-gpu, only where the others have no figure).",
     ))
     aws_gaps = {
         t: tuple(sorted(r for r in aws_regions if t not in aws_table.get(r, {}))) for t in aws_instance_types()
@@ -757,12 +801,96 @@ def extract_karpenter(path: Path, ref: str, date: str, existing: list[list[str]]
     return rows
 
 
+#: The price files of tsaol/aws-gpu are named ``data/<family>_instances.js`` (family = the part before the dot).
+VANTAGE_FILE = "{family}_instances.js"
+
+
+def parse_vantage_js(text: str, name: str = "file") -> tuple[str, list[dict]]:
+    """A tsaol/aws-gpu ``data/*_instances.js`` file -> (its "Last updated" date or "", its array of instances).
+
+    The file is ``// comment`` lines, then ``var|let|const NAME = [ ... ];`` whose array is JSON. Raises ValueError
+    naming the file when it is not."""
+    date = re.search(r"^//\s*Last updated:\s*(\d{4}-\d{2}-\d{2})\s*$", text, re.M)
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("//")).strip()
+    m = re.fullmatch(r"(?:(?:var|let|const)\s+[A-Za-z_$][\w$]*\s*=\s*)?(\[.*\])\s*;?", body, re.S)
+    if not m:
+        raise ValueError(f"{name}: expected 'var|let|const NAME = [ ... ];' after the // comment lines")
+    try:
+        data = json.loads(m.group(1))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{name}: the array is not JSON ({exc})") from exc
+    if not isinstance(data, list) or not all(isinstance(x, dict) for x in data):
+        raise ValueError(f"{name}: expected an array of objects")
+    return (date.group(1) if date else ""), data
+
+
+def vantage_rows(instances: list[dict], wanted: set[str], regions: set[str], name: str = "file") -> tuple[list[list[str]], set[str]]:
+    """[region, instance_type, usd_hour] for the wanted types' on-demand prices in the given regions, and the pricing
+    keys left out (other partitions, Local Zones, Wavelength Zones: any key not in ``regions``)."""
+    rows: dict[tuple[str, str], str] = {}
+    dropped: set[str] = set()
+    for inst in instances:
+        itype = inst.get("apiName") or inst.get("name")
+        if itype not in wanted:
+            continue
+        pricing = inst.get("pricing")
+        if not isinstance(pricing, dict):
+            raise ValueError(f"{name}: {itype} has no 'pricing' map (region -> {{onDemand, reserved}})")
+        for region, cost in pricing.items():
+            if region not in regions:
+                dropped.add(region)
+                continue
+            usd = cost.get("onDemand") if isinstance(cost, dict) else None
+            if isinstance(usd, bool) or not isinstance(usd, (int, float)) or usd <= 0:
+                continue  # no on-demand price in that region: not evidence of an offering
+            cell = fmt_float(float(usd))
+            if rows.setdefault((region, itype), cell) != cell:
+                raise ValueError(f"{name}: two on-demand prices for {itype} in {region}")
+    return [[r, t, usd] for (r, t), usd in sorted(rows.items())], dropped
+
+
+def extract_vantage(path: Path, ref: str, date: str) -> None:
+    """aws_gpu_prices_vantage.tsv from a directory holding tsaol/aws-gpu's ``data/<family>_instances.js`` files."""
+    _, aws_shapes, _ = catalogue()
+    wanted = {t for shapes in aws_shapes.values() for t in shapes}
+    regions = {r["region"] for r in read_tsv("aws_regions.tsv").rows}  # = zones_data.AWS_REGIONS (standard partition)
+    rows: list[list[str]] = []
+    dropped: set[str] = set()
+    updated: dict[str, str] = {}
+    for family in sorted({t.split(".", 1)[0] for t in wanted}):
+        file = path / VANTAGE_FILE.format(family=family)
+        if not file.is_file():
+            raise ValueError(f"{file}: missing (needed for the {family} instance types of the catalogue)")
+        last, instances = parse_vantage_js(file.read_text(encoding="utf-8"), file.name)
+        family_rows, family_dropped = vantage_rows(instances, wanted, regions, file.name)
+        missing = sorted(t for t in wanted if t.split(".", 1)[0] == family and not any(r[1] == t for r in family_rows))
+        if missing:
+            raise ValueError(f"{file.name}: no price in any catalogued region for {', '.join(missing)}")
+        rows += family_rows
+        dropped |= family_dropped
+        updated[file.name] = last or "no date"
+    dates = sorted(set(updated.values()))
+    header = [
+        f"source: {ref}; files {', '.join(sorted(updated))} (\"Auto-generated from instances.vantage.sh data\", "
+        f"\"Last updated: {', '.join(dates)}\"): pricing.<region>.onDemand",
+        f"checked: {date}",
+        "EC2 on-demand USD/hour (instances.vantage.sh: Linux, shared tenancy) for the instance types of the AWS shapes in "
+        "inferstack/catalog/accelerators.py, in the regions of botocore's standard partition (aws_regions.tsv). Pricing "
+        f"keys left out (other partitions, Local and Wavelength Zones): {', '.join(sorted(dropped)) or 'none'}.",
+        "Used to fill what aws_ec2_prices.tsv (Karpenter) and aws_ec2_prices_regional.tsv (SkyPilot) lack; they win where "
+        "both have a row (gen_catalog.py warns when they differ by more than 2 %).",
+    ]
+    wrapped = [w for h in header for w in textwrap.wrap(h, 114, subsequent_indent="  ", break_on_hyphens=False)]
+    write_tsv("aws_gpu_prices_vantage.tsv", wrapped, ["region", "instance_type", "usd_hour"], rows)
+
+
 def extract(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="gen_catalog.py extract", description=__doc__)
     p.add_argument("--source", action="append", default=[], metavar="NAME=PATH",
                    help="aws-az-md, networknext-tf, cyclenerd-tools (directory with regions.csv, machinetyperegion.csv, "
                         "acceleratortyperegion.csv), cyclenerd-pricing, karpenter-go, gcp-zone-list (text with GCP zone names), "
-                        "skypilot-gcp-csv (a SkyPilot-format catalogs/.../gcp/vms.csv)")
+                        "skypilot-gcp-csv (a SkyPilot-format catalogs/.../gcp/vms.csv), aws-gpu-vantage (directory with tsaol/aws-gpu's "
+                        "data/<family>_instances.js files)")
     p.add_argument("--ref", action="append", default=[], metavar="NAME=TEXT",
                    help="the same names: repo, path, commit and date to record; plus checked=YYYY-MM-DD")
     p.add_argument("--botocore", action="store_true", help="re-extract aws_regions.tsv from the installed botocore")
@@ -771,7 +899,7 @@ def extract(argv: list[str]) -> int:
     refs = dict(s.split("=", 1) for s in args.ref)
     date = _today_arg(refs)
     known = {"aws-az-md", "networknext-tf", "cyclenerd-tools", "cyclenerd-pricing", "karpenter-go", "gcp-zone-list",
-             "skypilot-gcp-csv"}
+             "skypilot-gcp-csv", "aws-gpu-vantage"}
     unknown = sorted(set(sources) - known)
     if unknown:
         print(f"error: unknown --source {', '.join(unknown)}; allowed: {', '.join(sorted(known))}", file=sys.stderr)
@@ -800,6 +928,12 @@ def extract(argv: list[str]) -> int:
     if "karpenter-go" in sources:
         rows = extract_karpenter(Path(sources["karpenter-go"]), refs["karpenter-go"], date, [])
         write_aws_prices(rows, refs["karpenter-go"], date)
+    if "aws-gpu-vantage" in sources:
+        try:
+            extract_vantage(Path(sources["aws-gpu-vantage"]), refs["aws-gpu-vantage"], date)
+        except (ValueError, OSError) as exc:
+            print(f"error: --source aws-gpu-vantage: {exc}", file=sys.stderr)
+            return 2
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import subprocess
 import sys
@@ -213,3 +214,143 @@ def test_extract_parsers_on_upstream_formats(tmp_path, monkeypatch):
                   '\t"us-east-1": {\n\t\t"g5.xlarge": 1.006000, "a1.large": 0.051000,\n\t},\n}\n', encoding="utf-8")
     rows = gen.extract_karpenter(go, "k", "2026-12-06", [])
     assert rows == [["us-east-1", "g5.xlarge", "1.006", "karpenter 2026-07-20T13:44:30Z"]]
+
+
+VANTAGE_SAMPLE = """// Auto-generated from instances.vantage.sh data
+// Last updated: 2026-01-21
+
+var instanceData = [
+  {
+    "name": "g6.xlarge",
+    "apiName": "g6.xlarge",
+    "gpuCount": 1,
+    "pricing": {
+      "eu-central-1": {"onDemand": 1.0064, "reserved": 0.6552},
+      "eu-west-3-wl1-cmn1": {"onDemand": 1.3, "reserved": 0.9},
+      "us-gov-west-1": {"onDemand": 1.2, "reserved": 0.8},
+      "us-east-1": {"onDemand": 0.8048, "reserved": 0.5239},
+      "eu-south-2": {"reserved": 0.6}
+    },
+    "availability": ["eu-central-1", "us-east-1"]
+  },
+  {
+    "name": "g6.16xlarge",
+    "apiName": "g6.16xlarge",
+    "pricing": {"us-east-1": {"onDemand": 3.3968, "reserved": 2.2}}
+  }
+];
+"""
+
+
+def test_vantage_parser_on_upstream_format():
+    gen = _gen()
+    date, instances = gen.parse_vantage_js(VANTAGE_SAMPLE, "g6_instances.js")
+    assert date == "2026-01-21"
+    assert [i["apiName"] for i in instances] == ["g6.xlarge", "g6.16xlarge"]
+    rows, dropped = gen.vantage_rows(instances, {"g6.xlarge"}, {"eu-central-1", "us-east-1", "eu-south-2"}, "g6_instances.js")
+    # only the wanted type, only catalogued regions, only regions with an on-demand figure
+    assert rows == [["eu-central-1", "g6.xlarge", "1.0064"], ["us-east-1", "g6.xlarge", "0.8048"]]
+    assert dropped == {"eu-west-3-wl1-cmn1", "us-gov-west-1"}
+    # a `const` wrapper parses the same; text that is not a JSON array names the file
+    assert gen.parse_vantage_js(VANTAGE_SAMPLE.replace("var instanceData", "const x"))[1] == instances
+    with pytest.raises(ValueError, match="p5_instances.js"):
+        gen.parse_vantage_js("// x\nvar d = [{name: 'p5.48xlarge'}];\n", "p5_instances.js")
+    with pytest.raises(ValueError, match="p5_instances.js"):
+        gen.parse_vantage_js("module.exports = {};\n", "p5_instances.js")
+
+
+def _aws_catalogue_types() -> set[str]:
+    return {s.name for a in CATALOG.values() for s in a.shapes(Cloud.AWS)}
+
+
+def test_extract_vantage_writes_the_snapshot(tmp_path, monkeypatch):
+    gen = _gen()
+    (tmp_path / "aws_regions.tsv").write_text((gen.SRC / "aws_regions.tsv").read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setattr(gen, "SRC", tmp_path)
+    data = tmp_path / "data"
+    data.mkdir()
+    types = _aws_catalogue_types()
+    for family in {t.split(".")[0] for t in types}:
+        items = [{"apiName": t, "pricing": {"eu-west-1": {"onDemand": 2.5}, "eu-west-2-wl1-lon1": {"onDemand": 9.0}}}
+                 for t in sorted(types) if t.split(".")[0] == family]
+        items.append({"apiName": f"{family}.metal", "pricing": {"eu-west-1": {"onDemand": 99.0}}})  # not in the catalogue
+        (data / f"{family}_instances.js").write_text(
+            f"// Last updated: 2026-01-21\n\nvar instanceData = {json.dumps(items)};\n", encoding="utf-8")
+    ref = "aws-gpu-vantage=github.com/tsaol/aws-gpu data/ @ abc (2026-01-21)"
+    assert gen.main(["extract", "--ref", "checked=2026-12-06", "--source", f"aws-gpu-vantage={data}", "--ref", ref]) == 0
+    snap = gen.read_tsv("aws_gpu_prices_vantage.tsv")
+    assert snap.meta["checked"] == "2026-12-06"
+    assert "github.com/tsaol/aws-gpu data/ @ abc" in snap.meta["source"] and "Last updated: 2026-01-21" in snap.meta["source"]
+    assert snap.columns == ["region", "instance_type", "usd_hour"]
+    assert {r["instance_type"] for r in snap.rows} == types
+    assert {(r["region"], r["usd_hour"]) for r in snap.rows} == {("eu-west-1", "2.5")}
+    assert "eu-west-2-wl1-lon1" in (tmp_path / "aws_gpu_prices_vantage.tsv").read_text(encoding="utf-8")  # recorded as left out
+
+
+def test_extract_vantage_refuses_a_missing_file(tmp_path, monkeypatch, capsys):
+    gen = _gen()
+    (tmp_path / "aws_regions.tsv").write_text((gen.SRC / "aws_regions.tsv").read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setattr(gen, "SRC", tmp_path)
+    empty = tmp_path / "data"
+    empty.mkdir()
+    code = gen.main(["extract", "--ref", "checked=2026-12-06", "--source", f"aws-gpu-vantage={empty}",
+                     "--ref", "aws-gpu-vantage=x"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --source aws-gpu-vantage:") and "_instances.js: missing" in err
+    assert not (tmp_path / "aws_gpu_prices_vantage.tsv").exists()
+
+
+def _rows(*triples):
+    return [{"region": r, "instance_type": t, "usd_hour": u} for r, t, u in triples]
+
+
+def test_aws_price_precedence_karpenter_then_regional_then_vantage():
+    gen = _gen()
+    wanted = {"g6.xlarge", "p5.48xlarge", "g4dn.12xlarge"}
+    layers = [
+        ("aws-ec2", _rows(("us-east-1", "g6.xlarge", "0.8048")), False),
+        ("aws-ec2-regional", _rows(("eu-west-1", "g4dn.12xlarge", "4.234"), ("eu-central-1", "g6.xlarge", "1.0064")), False),
+        ("aws-ec2-vantage", _rows(
+            ("us-east-1", "g6.xlarge", "0.9"),              # +11.8 % vs Karpenter: warned, Karpenter kept
+            ("eu-west-1", "g4dn.12xlarge", "4.362"),        # +3.0 % vs the regional row: warned, regional kept
+            ("eu-central-1", "g6.xlarge", "1.01"),          # +0.36 %: within 2 %, regional kept silently
+            ("eu-north-1", "p5.48xlarge", "64.0"),          # a gap: filled
+            ("eu-north-1", "m5.large", "0.1"),              # not a catalogue type: ignored
+        ), True),
+    ]
+    table, origin, warnings = gen.merge_aws_prices(layers, wanted)
+    assert table == {"us-east-1": {"g6.xlarge": 0.8048}, "eu-west-1": {"g4dn.12xlarge": 4.234},
+                     "eu-central-1": {"g6.xlarge": 1.0064}, "eu-north-1": {"p5.48xlarge": 64.0}}
+    assert origin == {"us-east-1": {"g6.xlarge": "aws-ec2"}, "eu-west-1": {"g4dn.12xlarge": "aws-ec2-regional"},
+                      "eu-central-1": {"g6.xlarge": "aws-ec2-regional"}, "eu-north-1": {"p5.48xlarge": "aws-ec2-vantage"}}
+    assert len(warnings) == 2
+    assert warnings[0].startswith("us-east-1 g6.xlarge: aws-ec2-vantage 0.9 differs from aws-ec2 0.8048 by +11.8 %")
+    assert warnings[1] == ("eu-west-1 g4dn.12xlarge: aws-ec2-vantage 4.362 differs from aws-ec2-regional 4.234 by +3.0 %; "
+                           "kept aws-ec2-regional")
+
+
+def test_aws_price_conflicts_between_primary_snapshots_are_refused():
+    gen = _gen()
+    layers = [("aws-ec2", _rows(("us-east-1", "g6.xlarge", "0.8048")), False),
+              ("aws-ec2-regional", _rows(("us-east-1", "g6.xlarge", "0.81")), False)]
+    with pytest.raises(SystemExit, match="aws-ec2 and aws-ec2-regional: two prices for g6.xlarge in us-east-1"):
+        gen.merge_aws_prices(layers, {"g6.xlarge"})
+    with pytest.raises(SystemExit, match="aws-ec2-vantage: two prices for g6.xlarge in eu-west-2"):
+        gen.merge_aws_prices([("aws-ec2-vantage", _rows(("eu-west-2", "g6.xlarge", "1.0"), ("eu-west-2", "g6.xlarge", "1.1")), True)],
+                             {"g6.xlarge"})
+
+
+def test_every_aws_price_names_its_source():
+    assert set(prices_data.AWS_PRICE_SOURCE) == set(prices_data.AWS_ON_DEMAND)
+    for region, types in prices_data.AWS_ON_DEMAND.items():
+        assert set(prices_data.AWS_PRICE_SOURCE[region]) == set(types), region
+        for key in prices_data.AWS_PRICE_SOURCE[region].values():
+            assert key in prices_data.PRICE_SOURCES
+    assert set(prices_data.AWS_PRICE_SOURCE["us-east-1"].values()) == {"aws-ec2"}
+    assert "tsaol/aws-gpu" in prices_data.PRICE_SOURCES["aws-ec2-vantage"]
+    # Filled from the vantage snapshot where Karpenter and SkyPilot had nothing (us-east-2 p5, eu-west-1 p4d).
+    assert prices_data.AWS_PRICE_SOURCE["eu-west-1"]["p4d.24xlarge"] == "aws-ec2-vantage"
+    assert "p5.48xlarge" in prices_data.AWS_ON_DEMAND["us-east-2"]
+    # Vantage rows never reach regions outside botocore's standard partition (Wavelength / Local Zone keys).
+    assert set(prices_data.AWS_ON_DEMAND) <= set(zones_data.AWS_REGIONS)
