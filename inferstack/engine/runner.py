@@ -33,6 +33,8 @@ from pulumi.runtime import settings as psettings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from inferstack.config import bounded
+from inferstack.config.stack import ConfigError, file_issue
 from inferstack.engine.errors import ProgramError
 from inferstack.engine.mocks import STACK_OUTPUTS_KEY, OfflineMocks
 from inferstack.engine.recording import Recording, ResourceRecord, SourcePosition
@@ -283,11 +285,23 @@ def run_program(
     """
     cfg, secure = _config_strings(config, secrets or {})
     secure |= set(secret_keys)
-    refs = config.get(STACK_OUTPUTS_KEY) or {}
-    if isinstance(refs, str):
-        refs = json.loads(refs)
+    refs = _stack_outputs(stack, config.get(STACK_OUTPUTS_KEY) or {})
     ctx = contextvars.copy_context()
     return ctx.run(_run, stack, cfg, secure, region, project, Path(program), refs, pulumi_project)
+
+
+def _stack_outputs(stack: str, value: Any) -> Mapping[str, Mapping[str, Any]]:
+    """The :data:`STACK_OUTPUTS_KEY` value: a mapping of stack names to their outputs (a JSON string decoded bounded,
+    like every config value); ConfigError naming the key otherwise."""
+    try:
+        refs = bounded.config_value(value)
+    except bounded.DecodeError as err:
+        raise ConfigError(f"stack {stack}", [file_issue(STACK_OUTPUTS_KEY, str(err))]) from None
+    if not isinstance(refs, Mapping) or not all(isinstance(v, Mapping) for v in refs.values()):
+        raise ConfigError(f"stack {stack}", [file_issue(
+            STACK_OUTPUTS_KEY, "expected a mapping of stack names to {outputs: {...}, secretOutputNames: [...]}"
+        )])
+    return refs
 
 
 def _run(

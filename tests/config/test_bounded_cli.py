@@ -42,3 +42,28 @@ def test_crashing_inputs_are_one_error_line_exit_2(tmp_path: Path, text: str, ke
     assert f"{key}:" in lines[0] and needle in lines[0], lines[0]
     assert "Exceeds the limit" not in lines[0] and "Traceback" not in proc.stderr and len(lines[0]) < 600
     assert not out.exists() and proc.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "needle"),
+    [
+        ("'" + "[" * 100_000 + "]" * 100_000 + "'", "nested deeper than 64 levels"),
+        ("'{\"acme/x/prod\": {\"outputs\": {\"n\": " + "1" * 5000 + "}}}'", "too large"),
+        ("[1, 2]", "a mapping of stack names to"),
+    ],
+    ids=["deep", "huge", "not-a-mapping"],
+)
+def test_program_stack_outputs_are_bounded(tmp_path: Path, value: str, needle: str) -> None:
+    """``--program``'s offline StackReference answers (a JSON string in the stack file) are decoded bounded too."""
+    example = REPO / "examples" / "team-serving"
+    lines = (example / "Pulumi.prod.yaml").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("  inferstack-offline:stackOutputs:"))
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("  ") and not lines[i].startswith("   ")
+                and not lines[i].lstrip().startswith("#")), len(lines))
+    lines[start:end] = [f"  inferstack-offline:stackOutputs: {value}"]
+    path = tmp_path / "Pulumi.prod.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    proc = _cli("preview", "--program", str(example / "__main__.py"), "--config", str(path))
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert len(lines) == 1 and "inferstack-offline:stackOutputs:" in lines[0] and needle in lines[0], lines
