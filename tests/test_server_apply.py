@@ -139,3 +139,24 @@ def test_namespaces_and_crds_go_first() -> None:
     objs = [{"kind": "Role"}, {"kind": "Namespace"}, {"kind": "CustomResourceDefinition"}, {"kind": "ConfigMap"}]
     assert [[o["kind"] for o in g] for g in sa.phases(objs)] == [
         ["Namespace", "CustomResourceDefinition"], ["Role", "ConfigMap"]]
+
+
+def test_pod_specs_of_custom_resources_merge_the_model_onto_our_runtime() -> None:
+    runtime = {"apiVersion": "serving.kserve.io/v1alpha1", "kind": "ClusterServingRuntime", "metadata": {"name": "rt"},
+               "spec": {"supportedModelFormats": [{"name": "huggingface"}], "hostIPC": False,
+                        "containers": [{"name": "kserve-container", "image": "vllm:1", "securityContext": {"runAsUser": 1000}}]}}
+    isvc = {"kind": "InferenceService", "metadata": {"name": "m", "namespace": "ns"},
+            "spec": {"predictor": {"minReplicas": 1, "nodeSelector": {"a": "b"},
+                                   "model": {"runtime": "rt", "args": ["--x"], "modelFormat": {"name": "huggingface"}}}}}
+    [(path, pod)] = sa.pod_specs_of(isvc, [runtime, isvc])
+    assert path == "spec.predictor"
+    assert pod["hostIPC"] is False and pod["nodeSelector"] == {"a": "b"}
+    assert pod["containers"][0] == {"name": "kserve-container", "image": "vllm:1", "securityContext": {"runAsUser": 1000},
+                                    "runtime": "rt", "args": ["--x"], "modelFormat": {"name": "huggingface"}}
+    # Without a runtime of ours (KServe's built-in one) only the model's own fields are judged.
+    [(_, alone)] = sa.pod_specs_of(isvc, [isvc])
+    assert alone["containers"][0]["name"] == "kserve-container" and "image" not in alone["containers"][0]
+    assert sa.pod_specs_of(runtime, [runtime]) == []  # judged through the InferenceServices that run it
+    llm = {"kind": "LLMInferenceService", "metadata": {"name": "l", "namespace": "ns"},
+           "spec": {"template": {"containers": [{"name": "main"}]}, "prefill": {"worker": {"containers": []}}}}
+    assert [p for p, _ in sa.pod_specs_of(llm, [llm])] == ["spec.template", "spec.prefill.worker"]

@@ -151,3 +151,21 @@ def test_a_changed_object_on_second_apply_is_reported(
     assert sa.changed(same, after) == (
         f"resourceVersion {same['metadata']['resourceVersion']} -> {after['metadata']['resourceVersion']}, "
         "generation None -> None")
+
+
+def test_a_pod_spec_inside_a_custom_resource_is_judged_by_pod_security(
+    client: Any, rendered: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """PodSecurity never sees the pod specs of custom resources; the harness dry-runs them as Pods: a privileged
+    container in an LLMInferenceService template is refused at the namespace's enforce level."""
+    objs = sa.load_manifests(_render(rendered, "stack:prod", tmp_path_factory))
+    llm = _one(objs, "LLMInferenceService")
+    ns = next(o for o in objs if o["kind"] == "Namespace" and o["metadata"]["name"] == llm["metadata"]["namespace"])
+    enforce = ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
+    llm["metadata"]["name"] = "seeded-privileged-llm"
+    llm["spec"]["template"]["containers"][0]["securityContext"] = {"privileged": True}
+    report = sa.apply_objects(client, "seeded", [ns, llm])
+    print("\n".join(report.lines()))
+    assert report.pods_probed == 1 and report.rejected == []
+    assert any(f'violates PodSecurity "{enforce}:latest": privileged' in w for w in report.pod_security_warnings)
+    assert not report.ok
