@@ -45,7 +45,8 @@ from tests.e2e.tools import REPO, find_tool, tool_path
 VENV = REPO / ".venv"
 PULUMI_HOME_TOOLS = REPO / ".tools" / "pulumi-home"
 BLOCKED_LANGUAGE_HOST = REPO / ".tools" / "blocked" / "pulumi-language-python.txt"
-PASSPHRASE = "inferstack-e2e-passphrase"
+#: The passphrase of the reference stacks' sample secure values (their encryptionsalt); new stacks use it too.
+PASSPHRASE = "inferstack-reference-stacks"
 #: Seconds one pulumi command may take (an `up` against the local API server takes a few seconds).
 TIMEOUT = 600
 
