@@ -56,6 +56,13 @@ def stack_file(args: argparse.Namespace) -> Path:
         name = DEFAULT_STACK
         print(f"inferstack: no --stack or --config given; using stack {name} ({stacks_dir() / f'Pulumi.{name}.yaml'})",
               file=sys.stderr)
+    from inferstack.config.args import STACK_NAME_PATTERN
+    from inferstack.config.bounded import fullmatch, shown
+
+    if not fullmatch(STACK_NAME_PATTERN, name):  # checked before it becomes part of a path
+        raise ConfigError("command line", [file_issue(
+            "--stack", f"{shown(name)} is not a stack name: 1-32 lower-case letters, digits and dashes, starting with a "
+                       "letter (the stack file is stacks/Pulumi.<name>.yaml; --config FILE reads any file)")])
     directory = stacks_dir()
     path = directory / f"Pulumi.{name}.yaml"
     if not directory.is_dir():

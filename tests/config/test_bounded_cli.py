@@ -67,3 +67,13 @@ def test_program_stack_outputs_are_bounded(tmp_path: Path, value: str, needle: s
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert len(lines) == 1 and "inferstack-offline:stackOutputs:" in lines[0] and needle in lines[0], lines
+
+
+@pytest.mark.parametrize("name", ["a" * 5000, "dev\n", "d\u0663v", "dev\u200b", "../stacks/Pulumi.dev", "Dev"])
+def test_stack_argument_is_a_stack_name(name: str) -> None:
+    """``--stack NAME`` takes the stack name's pattern (the one resource names use): one line, exit 2."""
+    proc = _cli("config", "validate", "--stack", name)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert len(lines) == 1 and "--stack:" in lines[0] and "lower-case letters, digits and dashes" in lines[0], lines
+    assert len(lines[0]) < 400
