@@ -158,6 +158,8 @@ class Workspace:
             "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
             "PULUMI_DIY_BACKEND_NO_LEGACY_WARNING": "true",
             "NO_COLOR": "1",
+            # enables --event-log (the engine's events as JSON lines) on up/preview
+            "PULUMI_DEBUG_COMMANDS": "true",
             # Any kubeconfig lookup not given one explicitly goes nowhere real.
             "KUBECONFIG": str(self.root / "no-kubeconfig"),
         }
