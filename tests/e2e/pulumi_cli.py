@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.e2e.tools import REPO, find_tool, tool_path
 
@@ -256,15 +257,18 @@ def write_project(directory: Path, name: str, program: str, *, main: Path | None
     points there instead (relative, as Pulumi.yaml wants) and ``program`` must be empty.
     """
     directory.mkdir(parents=True, exist_ok=True)
-    lines = [f"name: {name}", f"description: {description}", "runtime:", "  name: python", "  options:",
-             "    toolchain: pip", f"    virtualenv: {VENV}"]
+    doc: dict[str, Any] = {
+        "name": name,
+        "description": description,
+        "runtime": {"name": "python", "options": {"toolchain": "pip", "virtualenv": str(VENV)}},
+    }
     if main is not None:
         if program:
             raise ValueError("give either program or main")
-        lines.append(f"main: {os.path.relpath(main, directory)}")
+        doc["main"] = os.path.relpath(main, directory)
     else:
         (directory / "__main__.py").write_text(textwrap.dedent(program).lstrip())
-    (directory / "Pulumi.yaml").write_text("\n".join(lines) + "\n")
+    (directory / "Pulumi.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
     return directory
 
 
