@@ -18,7 +18,6 @@ Decision, in order:
 
 from __future__ import annotations
 
-import json
 import math
 import urllib.error
 import urllib.parse
@@ -26,6 +25,7 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from inferstack.config.bounded import json_value
 from inferstack.config.serving import CanaryAnalysis, ModelConfig, SloConfig
 from inferstack.serving import metrics as m
 
@@ -151,7 +151,7 @@ class PrometheusClient:
         except urllib.error.HTTPError as err:
             body = err.read()
             try:
-                detail = json.loads(body).get("error") or err.reason
+                detail = json_value(body.decode("utf-8", "replace")).get("error") or err.reason
             except (ValueError, AttributeError):
                 detail = err.reason
             raise PrometheusError(f"Prometheus at {self.url} answered HTTP {err.code}: {detail}") from None
@@ -159,7 +159,7 @@ class PrometheusClient:
             reason = getattr(err, "reason", err)
             raise PrometheusError(f"cannot reach Prometheus at {self.url}: {reason}") from None
         try:
-            doc = json.loads(body)
+            doc = json_value(body.decode("utf-8", "replace"))
             if doc.get("status") != "success":
                 raise PrometheusError(f"Prometheus at {self.url} refused the query: {doc.get('error', doc.get('status'))}")
             data = doc["data"]

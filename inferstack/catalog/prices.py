@@ -74,8 +74,8 @@ class PlatformPrices:
 def _aws_rows() -> list[NodePrice]:
     rows = []
     for region, types in prices_data.AWS_ON_DEMAND.items():
-        source = prices_data.PRICE_SOURCES["aws-ec2" if region == "us-east-1" else "aws-ec2-regional"]
         for node_type, usd in types.items():
+            source = prices_data.PRICE_SOURCES[prices_data.AWS_PRICE_SOURCE[region][node_type]]
             spot = AWS_SPOT_DISCOUNT.get(node_type.split(".", 1)[0], 0.5)
             rows.append(NodePrice(region, node_type, usd, spot, f"{source}; spot: typical discount ({AWS_SPOT})", as_of=AS_OF))
     return rows

@@ -48,7 +48,7 @@ from ruamel.yaml.tokens import CommentToken
 from ruamel.yaml.util import load_yaml_guess_indent
 
 from inferstack.cli.common import UsageError, add_stack_args, stack_file
-from inferstack.config import ConfigError, StackConfig
+from inferstack.config import ConfigError, StackConfig, bounded
 from inferstack.config.stack import stack_key
 from inferstack.engine import Recording, redact, run_stack
 from inferstack.load import load_stack_file
@@ -82,7 +82,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ):
         a = action(name, help_text)
         if name == "set":
-            a.add_argument("--percent", metavar="P", type=int, help="canary traffic share, 0..100 (required to replace a canary's version)")
+            a.add_argument("--percent", metavar="P", type=_percent, help="canary traffic share, 0..100 (required to replace a canary's version)")
             a.add_argument("--version", metavar="V", help="registry version number of a new canary")
         if name == "promote":
             a.add_argument("--force", action="store_true", help="promote a canary that was rolled back to 0%%")
@@ -113,13 +113,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _seconds(value: str) -> float:
+    """A number of seconds in ASCII decimal (``inferstack.config.bounded``: no look-alike digits, no NaN or inf)."""
     try:
-        seconds = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
-    if not 0 <= seconds < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be 0 or more seconds; got {value}")
+        seconds = bounded.number(value, "a number of seconds")
+    except bounded.DecodeError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    if not 0 <= seconds <= 366 * 86400:
+        raise argparse.ArgumentTypeError(f"must be 0 to {366 * 86400} seconds; got {value}")
     return seconds
+
+
+def _percent(value: str) -> int:
+    """A traffic share 0..100 in ASCII digits."""
+    try:
+        return bounded.integer(value, 0, 100, "a percentage from 0 to 100")
+    except bounded.DecodeError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 # ---------------------------------------------------------------- YAML round trip

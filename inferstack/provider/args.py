@@ -49,6 +49,9 @@ class Network(TypedDict):
     availability_zones: NotRequired[int]
     """Number of zones the nodes span (at least 2; 3 in prod)."""
 
+    zones: NotRequired[list[str]]
+    """Zone names to use, in placement order (e.g. [ap-northeast-1a, ap-northeast-1c]); default: the first availabilityZones zones of the region in the zone catalogue. Required for a region the catalogue lacks."""
+
     nat_gateways: NotRequired[int]
     """NAT gateways (AWS): 1 for dev, one per zone for prod."""
 
@@ -484,6 +487,9 @@ class Policy(TypedDict):
 
     allow_public_load_balancers: NotRequired[bool]
     """Allow LoadBalancer Services without the internal annotation."""
+
+    reviewed_resources: NotRequired[dict[str, str]]
+    """Resources the policy pack cannot see inside (dynamic providers, types of unknown provider packages) that were reviewed: `<type token>::<name>` (or the URN) -> the reason (who reviewed what, when). The `opaque-resources-reviewed` policy accepts them; every other rule still applies."""
 
 
 # --- generated: end

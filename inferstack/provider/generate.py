@@ -80,6 +80,8 @@ def _annotation(tp: Any) -> str:
         return _annotation(inner)
     if origin is list:
         return f"list[{_annotation(typing.get_args(tp)[0])}]"
+    if origin is dict and typing.get_args(tp)[0] is str:
+        return f"dict[str, {_annotation(typing.get_args(tp)[1])}]"
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         return next(name for name, model in MIRRORED.items() if model is tp)
     if isinstance(tp, type) and (issubclass(tp, Enum) or tp in (str, int, float, bool)):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from inferstack.config.bounded import DecodeError, json_value
 from inferstack.engine.wire import is_unknown
 
 __all__ = ["names_unknown", "not_evaluated", "UNKNOWN_NOTE", "as_list", "get", "is_aws_managed_key", "is_unknown", "parse_json", "refers_to"]
@@ -39,11 +39,12 @@ def as_list(value: Any) -> list:
 
 
 def parse_json(value: Any) -> Any:
-    """A policy document given as a JSON string or a dict."""
+    """A policy document given as a JSON string or a dict; None for text that is not JSON or is too large or deep
+    (bounded like every decoder of user text: ``inferstack.config.bounded``)."""
     if isinstance(value, str):
         try:
-            return json.loads(value)
-        except ValueError:
+            return json_value(value)
+        except DecodeError:
             return None
     return value
 

@@ -89,9 +89,10 @@ class K8sObject:
 
 
 def _docs(text: str) -> list[Any]:
+    # Text the engine could not apply either (not YAML, or nested past the parser's recursion) declares nothing.
     try:
         return [d for d in yaml.safe_load_all(text) if d is not None]
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):
         return []
 
 

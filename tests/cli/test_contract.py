@@ -150,7 +150,7 @@ def test_preview_render_and_cost_run_any_program(tmp_path: Path) -> None:
     assert report["program"] == str(BYO / "__main__.py")
     assert report["resources"] and all(r["urn"].startswith("urn:pulumi:prod::byo-eks::") for r in report["resources"])
     text = _run("preview", *args)
-    assert text.stdout.startswith(f"Previewing stack prod (aws, prod, eu-west-1), program {BYO / '__main__.py'} offline")
+    assert text.stdout.startswith(f"Previewing stack prod (aws, prod, eu-central-1), program {BYO / '__main__.py'} offline")
     rendered = _run("render", *args, "--out", str(tmp_path / "manifests"))
     assert rendered.returncode == 0 and any((tmp_path / "manifests").rglob("NodePool.karpenter.sh.*.yaml"))
     cost = _run("cost", *args, "--format", "json")

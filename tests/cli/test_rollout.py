@@ -178,3 +178,26 @@ def test_every_reference_stack_round_trips_unchanged():
         buf = io.StringIO()
         y.dump(y.load(text), buf)
         assert buf.getvalue() == text, path.name
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "allowed"),
+    [
+        ("--percent", "٣٠", "a percentage from 0 to 100"),  # Arabic-Indic digits
+        ("--percent", "３０", "a percentage from 0 to 100"),  # fullwidth digits
+        ("--percent", "150", "a percentage from 0 to 100 is 0 to 100"),
+        ("--percent", "1" * 5000, "a percentage from 0 to 100"),
+        ("--lock-timeout", "١٠", "a number of seconds"),
+        ("--lock-timeout", "inf", "a number of seconds"),
+        ("--lock-timeout", "1e999", "out of range"),
+    ],
+)
+def test_look_alike_and_huge_numbers_are_refused_and_change_nothing(
+    staging: Path, capsys, option: str, value: str, allowed: str
+) -> None:
+    before = staging.read_bytes()
+    with pytest.raises(SystemExit) as exc:
+        main(["rollout", "set", "--config", str(staging), "--model", "chat", option, value])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and option in err and allowed in err and "Traceback" not in err, err
+    assert staging.read_bytes() == before

@@ -84,9 +84,10 @@ def test_small_stack_by_hand() -> None:
     lines = {line.item: line.monthly_usd for line in est.platform}
     assert lines["system nodes"] == pytest.approx(730 * 2 * 0.1)
     assert lines["control plane"] == pytest.approx(73.0)
-    assert lines["NAT"] == pytest.approx(730 * 0.048)
-    assert lines["registry storage"] == pytest.approx(100 * 0.023)
-    assert est.monthly_usd == pytest.approx(730 * 1.5 + 146 + 73 + 730 * 0.048 + 2.3)
+    plat = platform_prices(cfg.region)
+    assert lines["NAT"] == pytest.approx(730 * plat.nat_hourly_usd)
+    assert lines["registry storage"] == pytest.approx(100 * plat.storage_gb_month_usd)
+    assert est.monthly_usd == pytest.approx(730 * 1.5 + 146 + 73 + 730 * plat.nat_hourly_usd + 100 * plat.storage_gb_month_usd)
     assert est.spot_savings_usd == pytest.approx(0)
     assert est.models[0].monthly_usd == pytest.approx(pool.monthly_usd)
 
@@ -172,7 +173,7 @@ def test_cost_command_bad_input_exits_2_without_traceback(tmp_path) -> None:
 
 def _new_region_dev(tmp_path: Path, pricing: str = "") -> Path:
     """The dev stack moved to a region launched after the catalogues (zones listed), with optional pricing lines."""
-    text = stack_path("dev").read_text().replace("eu-west-1", "us-east-9")
+    text = stack_path("dev").read_text().replace("eu-central-1", "us-east-9")
     text = text.replace("    availabilityZones: 2\n", "    zones: [us-east-9a, us-east-9b]\n")
     path = tmp_path / "Pulumi.dev.yaml"
     path.write_text(text + pricing)

@@ -53,7 +53,7 @@ def test_tier_prices_reserved_and_flex_start() -> None:
     assert tpu.reserved == tpu.on_demand and tpu.flex_start == pytest.approx(tpu.on_demand * (1 - 0.53))
     g2 = tier_prices(node_price("europe-west4", "g2-standard-8"))
     assert g2.flex_start == g2.on_demand  # G2 is not among the discounted flex-start series
-    ec2 = tier_prices(node_price("eu-west-1", "g6.xlarge"), reserved_discount=0.3)
+    ec2 = tier_prices(node_price("eu-central-1", "g6.xlarge"), reserved_discount=0.3)
     assert ec2.flex_start is None and ec2.reserved == pytest.approx(ec2.on_demand * 0.7)
     assert tier_prices(node_price("europe-west4", "g2-standard-8"), flex_override=0.2).flex_start == pytest.approx(g2.on_demand * 0.8)
 
@@ -181,7 +181,7 @@ def test_ranking_on_a_small_catalogue() -> None:
          "pool": "gpu", "cpu": "1", "memory": "8Gi", "minReplicas": 1, "maxReplicas": 1, "throughput": throughput,
          "llm": {"shape": shape}, "scaleMetric": "waiting-requests"}
     cfg = load_stack("t", aws_config(pools=[pool], models=[m], pricing={"onDemandHourlyUsd": {
-        "g6.xlarge": 1.0, "g6e.xlarge": 2.7, "g6e.2xlarge": 3.0, "g5.xlarge": 0.9}}))
+        "g6.xlarge": 1.0, "g6e.xlarge": 2.7, "g6e.2xlarge": 3.0, "g5.xlarge": 0.9, "p5.48xlarge": 55.0}}))
     c = pi.compare_kinds(cfg, cfg.settings.models[0], {"on-demand": 1.0})
     by = {o.kind: o for o in c.options}
     assert c.metric == "tokens"
@@ -207,7 +207,8 @@ def test_a_kind_whose_nodes_cannot_hold_the_replica_does_not_fit() -> None:
     assert by["nvidia-l4"].status == "ranked" and by["nvidia-l4"].node_type == "g6.12xlarge"
     assert by["nvidia-l4"].replicas_per_node == 4
     assert by["nvidia-a10g"].status == "ranked" and by["nvidia-a10g"].node_type in ("g5.12xlarge", "g5.48xlarge")
-    assert by["aws-trainium1"].status == "no measurement"  # trn1.32xlarge (512 GiB) holds it, but nothing measured
+    # trn1.32xlarge (512 GiB) holds it, but nothing measured; and the catalogue prices trn1 in US regions only
+    assert by["aws-trainium1"].status == "no price" and by["aws-trainium1"].reason == "no catalog price for aws-trainium1 nodes in eu-central-1"
 
 
 # ---------------------------------------------------------------- the CLI

@@ -129,6 +129,8 @@ def expected_shape(annotation: Any) -> dict[str, Any]:
         return expected_shape(inner)
     if origin is list:
         return array(expected_shape(typing.get_args(annotation)[0]))
+    if origin is dict:
+        return string_map(expected_shape(typing.get_args(annotation)[1]))
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         return ref(annotation.__name__)
     if origin is typing.Annotated:
@@ -211,6 +213,7 @@ STACK_SETTINGS_ELSEWHERE = {
     "residency": "allowedRegions",
     "secrets": None,  # secret values come from a stack's secure config, not from component arguments
     "pricing": None,  # read by `inferstack cost`, not by the components
+    "existingCluster": None,  # a stack kind of the program (the Kubernetes layer on a cluster made elsewhere); InferenceStack builds the cluster
 }
 
 
@@ -485,7 +488,7 @@ def test_aws_kubeconfig_output_holds_no_credential(tmp_path: Path) -> None:
     kubeconfig = json.loads(state(tmp_path)["kubeconfig"])
     (user,) = kubeconfig["users"]
     assert set(user["user"]) == {"exec"} and user["user"]["exec"]["command"] == "aws"
-    assert user["user"]["exec"]["args"] == ["eks", "get-token", "--cluster-name", "inferstack-dev", "--region", "eu-west-1"]
+    assert user["user"]["exec"]["args"] == ["eks", "get-token", "--cluster-name", "inferstack-dev", "--region", "eu-central-1"]
     assert kubeconfig["clusters"][0]["cluster"]["server"].startswith("https://")
 
 

@@ -112,8 +112,8 @@ def test_stacks_install_pinned_charts_and_a_pod_monitor_per_model(stack: str) ->
 def test_aws_prometheus_remote_writes_to_amp_with_sigv4() -> None:
     values = _releases("prod")["kube-prometheus-stack"]["values"]["prometheus"]
     [rw] = values["prometheusSpec"]["remoteWrite"]
-    assert rw["url"].startswith("https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/") and rw["url"].endswith("/api/v1/remote_write")
-    assert rw["sigv4"] == {"region": "eu-west-1"}
+    assert rw["url"].startswith("https://aps-workspaces.eu-central-1.amazonaws.com/workspaces/") and rw["url"].endswith("/api/v1/remote_write")
+    assert rw["sigv4"] == {"region": "eu-central-1"}
     assert values["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"].startswith("arn:aws:iam::")
     names = {r.inputs["metadata"]["name"] for r in recording("prod").by_type("kubernetes:monitoring.coreos.com/v1:ServiceMonitor")}
     assert "dcgm-exporter" in names  # prod has NVIDIA pools

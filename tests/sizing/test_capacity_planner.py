@@ -33,10 +33,10 @@ MODEL = {
 
 def aws_config(pools: list[dict[str, Any]] | None = None, models: list[dict[str, Any]] | None = None, **extra: Any) -> dict[str, Any]:
     cfg = {
-        "aws:region": "eu-west-1",
+        "aws:region": "eu-central-1",
         "inferstack:cloud": "aws",
         "inferstack:environment": "dev",
-        "inferstack:residency": {"allowedRegions": ["eu-west-1"]},
+        "inferstack:residency": {"allowedRegions": ["eu-central-1"]},
         "inferstack:acceleratorPools": pools if pools is not None else [{"name": "gpu", "kind": "nvidia-l4", "maxNodes": 4}],
         "inferstack:models": models if models is not None else [dict(MODEL)],
     }

@@ -198,9 +198,9 @@ def test_platform_outputs_contract(stack: str) -> None:
     rec = run_stack(cfg, program=Path(__file__).resolve().parents[2] / "programs" / "aws_platform_outputs.py")
     data = rec.find("kubernetes:core/v1:ConfigMap", "platform-outputs").inputs["data"]
     assert data["clusterName"] == f"inferstack-{stack}"
-    assert data["kmsKey"].startswith("arn:aws:kms:eu-west-1:")
+    assert data["kmsKey"].startswith("arn:aws:kms:eu-central-1:")
     assert data["oidcProviderArn"].startswith("arn:aws:iam::") and ":oidc-provider/oidc.eks." in data["oidcProviderArn"]
-    assert data["oidcIssuer"].startswith("oidc.eks.eu-west-1.amazonaws.com/id/")
+    assert data["oidcIssuer"].startswith("oidc.eks.eu-central-1.amazonaws.com/id/")
     pools = json.loads(data["pools"])
     assert set(pools) == {p.name for p in cfg.settings.accelerator_pools}
     for p in cfg.settings.accelerator_pools:
