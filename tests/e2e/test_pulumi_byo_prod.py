@@ -1,0 +1,107 @@
+"""prod's serving layer on an existing cluster with the real Pulumi CLI: every object created once, a second preview
+changes nothing (issue #27: "a second `pulumi up` has never been shown to change nothing").
+
+The stack is stacks/Pulumi.prod.yaml turned into an ``inferstack:existingCluster`` stack on the e2e API server: its
+pools and models (the LLM track with a stepped canary, KEDA, SLOs, a batched predictive model) and secret delivery
+from the cluster's own store; no network, cluster, registry or cloud secret. Every add-on is ``present``: the CRDs
+of ../shared/schemas are installed, plus ``inferenceobjectives.llm-d.ai``, which ../shared lacks: KServe v0.20's chart
+installs it with GAIE v1.5.0's InferenceObjective spec (serving/llm.py), so that schema is installed under llm-d.ai.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.e2e.controlplane import CONTEXT, ControlPlane
+from tests.e2e.pulumi_cli import (
+    PulumiTools,
+    Workspace,
+    changed_steps,
+    print_log,
+    pulumi_tools,
+    read_events,
+    step_ops,
+    write_project,
+)
+from tests.e2e.test_pulumi_byo import _server_apply
+from tests.e2e.tools import REPO
+
+STACK = "prod-byo"
+PRESENT = ("certManager", "knative", "kserve", "llm", "monitoring", "keda", "externalSecrets")
+#: Keys of the cloud stack an existing cluster does not take (the cluster, its network, the registry it would make).
+CLOUD_ONLY = ("inferstack:network", "inferstack:cluster", "inferstack:registry")
+
+
+def byo_config(stack_file: Path, kubeconfig: str) -> dict[str, Any]:
+    config = copy.deepcopy(yaml.safe_load(stack_file.read_text())["config"])
+    secrets = config.pop("inferstack:secrets", [])
+    config = {k: v for k, v in config.items() if k not in CLOUD_ONLY and not k.startswith("inferstack-secrets:")}
+    config["inferstack:existingCluster"] = {
+        "name": "prod-byo", "kubeconfig": kubeconfig, "context": CONTEXT, "addons": {a: "present" for a in PRESENT},
+        "registry": {"bucket": "inferstack-e2e-models"}, "secretStore": "platform-secrets",
+    }
+    # on an existing cluster the values come from its store: no valueFrom
+    config["inferstack:secrets"] = [{k: v for k, v in s.items() if k != "valueFrom"} for s in secrets]
+    return config
+
+
+@pytest.fixture(scope="module")
+def tools() -> PulumiTools:
+    return pulumi_tools()
+
+
+@pytest.fixture(scope="module")
+def crds(control_plane: ControlPlane, shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    sa = _server_apply()
+    docs = sa.load_schema_files(shared_dir / "schemas")
+    gaie = [d for d in docs if d["group"] == "inference.networking.x-k8s.io" and d["kind"] == "InferenceObjective"]
+    assert gaie, "../shared/schemas has no GAIE InferenceObjective schema"
+    llmd = [{**copy.deepcopy(d), "group": "llm-d.ai", "source": "", "_file": "llm-d.ai (GAIE's schema)"} for d in gaie]
+    client = sa.Client(sa.read_kubeconfig(Path(control_plane.kubeconfig), CONTEXT, tmp_path_factory.mktemp("crds")))
+    report = sa.install_crds(client, sa.build_crds([*docs, *llmd]))
+    assert report.rejected == [], report.rejected
+
+
+@pytest.fixture(scope="module")
+def deployed(tools: PulumiTools, control_plane: ControlPlane, crds: None, tmp_path_factory: pytest.TempPathFactory
+             ) -> dict[str, Any]:
+    root = tmp_path_factory.mktemp("pulumi-byo-prod")
+    ws = Workspace(tools, root)
+    project = write_project(root / "project", "inferstack", "", main=REPO)
+    ws.stack_init(project, STACK)
+    stack_file = project / f"Pulumi.{STACK}.yaml"
+    doc = yaml.safe_load(stack_file.read_text()) or {}
+    doc["config"] = byo_config(REPO / "stacks" / "Pulumi.prod.yaml", control_plane.kubeconfig)
+    stack_file.write_text(yaml.safe_dump(doc, sort_keys=False))
+    events = root / "up-events.jsonl"
+    up = ws.run("up", "--yes", "--skip-preview", "--event-log", str(events), cwd=project, check=False)
+    print("\n".join(print_log(ws.log)))
+    return {"ws": ws, "project": project, "up": up, "events": read_events(events)}
+
+
+def test_up_creates_prods_serving_layer(deployed: dict[str, Any]) -> None:
+    assert deployed["up"].returncode == 0, deployed["up"].describe()[-8000:]
+    ops = step_ops(deployed["events"])
+    created = [urn for urn, op in ops.items() if op == "create"]
+    kinds = sorted({urn.split("::")[2].rsplit("$", 1)[-1] for urn in created if "$kubernetes:" in urn})
+    print(f"pulumi up (prod's models on an existing cluster): {len(created)} resources created, "
+          f"{deployed['up'].seconds:.1f} s; Kubernetes kinds: {kinds}")
+    for kind in ("kubernetes:serving.kserve.io/v1alpha2:LLMInferenceService", "kubernetes:llm-d.ai/v1alpha2:InferenceObjective",
+                 "kubernetes:keda.sh/v1alpha1:ScaledObject", "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
+                 "kubernetes:external-secrets.io/v1:ExternalSecret"):
+        assert kind in kinds, kind
+
+
+def test_second_preview_changes_nothing(deployed: dict[str, Any]) -> None:
+    assert deployed["up"].returncode == 0
+    ws, project = deployed["ws"], deployed["project"]
+    result, events = ws.preview_events(project, "--expect-no-changes", check=False)
+    ops = step_ops(events)
+    print(f"pulumi preview --expect-no-changes: {len(ops)} resources, ops {sorted(set(ops.values()))}")
+    assert result.returncode == 0, {urn: (m["op"], m.get("detailedDiff")) for urn, m in changed_steps(events).items()}
+    assert set(ops.values()) == {"same"}
