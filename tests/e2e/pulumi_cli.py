@@ -242,6 +242,12 @@ def policy_events(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return [e["policyEvent"] for e in events if "policyEvent" in e]
 
 
+def analyzed(events: Iterable[dict[str, Any]], pack: str) -> set[str]:
+    """URNs of the resources policy pack ``pack`` analyzed (its policyAnalyzeSummaryEvents): evidence that it ran."""
+    return {e["policyAnalyzeSummaryEvent"]["resourceUrn"] for e in events
+            if e.get("policyAnalyzeSummaryEvent", {}).get("policyPackName") == pack}
+
+
 def summary(events: Iterable[dict[str, Any]]) -> dict[str, Any]:
     for event in events:
         if "summaryEvent" in event:

@@ -11,6 +11,8 @@ installs it with GAIE v1.5.0's InferenceObjective spec (serving/llm.py), so that
 from __future__ import annotations
 
 import copy
+import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +21,12 @@ import yaml
 
 from tests.e2e.controlplane import CONTEXT, ControlPlane
 from tests.e2e.pulumi_cli import (
+    VENV,
     PulumiTools,
     Workspace,
+    analyzed,
     changed_steps,
+    policy_events,
     print_log,
     pulumi_tools,
     read_events,
@@ -105,3 +110,31 @@ def test_second_preview_changes_nothing(deployed: dict[str, Any]) -> None:
     print(f"pulumi preview --expect-no-changes: {len(ops)} resources, ops {sorted(set(ops.values()))}")
     assert result.returncode == 0, {urn: (m["op"], m.get("detailedDiff")) for urn, m in changed_steps(events).items()}
     assert set(ops.values()) == {"same"}
+
+
+def test_analyzer_agrees_with_the_offline_check(deployed: dict[str, Any], tmp_path: Path) -> None:
+    """The pack on the real engine's view of prod's serving layer reports what `inferstack policy check` reports
+    offline for the same stack file (the pack config generated from it by `inferstack policy config`)."""
+    assert deployed["up"].returncode == 0
+    ws, project = deployed["ws"], deployed["project"]
+    stack_file = project / f"Pulumi.{STACK}.yaml"
+    inferstack = str(VENV / "bin" / "inferstack")
+    pack_config = tmp_path / "pack-config.json"
+    proc = subprocess.run([inferstack, "policy", "config", "--config", str(stack_file)], capture_output=True, text=True,
+                          cwd=REPO, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    pack_config.write_text(proc.stdout)
+    report = tmp_path / "offline.json"
+    offline = subprocess.run([inferstack, "policy", "check", "--config", str(stack_file), "--json", str(report)],
+                             capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert report.is_file(), offline.stdout + offline.stderr
+    expected = {(f["policy"], (f["resource"] or {}).get("urn", ""), f["enforcementLevel"])
+                for f in json.loads(report.read_text())["findings"]}
+    result, events = ws.preview_events(project, "--policy-pack", str(REPO / "policies"),
+                                       "--policy-pack-config", str(pack_config), check=False)
+    real = {(v["policyName"], v.get("resourceUrn", ""), v["enforcementLevel"]) for v in policy_events(events)}
+    seen = analyzed(events, "inferstack")
+    print(f"analyzer: {len(real)} findings, {len(seen)} resources analyzed; offline: {len(expected)} findings")
+    assert seen == set(step_ops(events)), "the pack analyzed every resource of the preview"
+    assert real == expected
+    assert (result.returncode == 0) == (offline.returncode == 0), (result.describe()[-4000:], offline.stdout)

@@ -23,9 +23,11 @@ from tests.e2e.pulumi_cli import (
     VENV,
     PulumiTools,
     Workspace,
+    analyzed,
     policy_events,
     print_log,
     pulumi_tools,
+    step_ops,
     write_project,
 )
 from tests.e2e.tools import REPO
@@ -105,6 +107,7 @@ def test_analyzer_findings_equal_offline(project: tuple[Workspace, Path], tmp_pa
     assert violations, result.describe()
     real = {key(v["policyName"], v.get("resourceUrn"), v["enforcementLevel"]): v for v in violations}
     assert all(v["policyPackName"] == "inferstack" for v in violations), violations
+    assert analyzed(events, "inferstack") == set(step_ops(events)), "the pack analyzed every resource"
     code, offline = offline_findings(proj / "__main__.py", tmp_path)
     expected = {key(f["policy"], (f["resource"] or {}).get("urn"), f["enforcementLevel"]): f for f in offline}
     print(f"analyzer: {len(real)} findings; offline: {len(expected)} findings")
