@@ -44,7 +44,8 @@ import yaml
 from tests.e2e.tools import REPO, find_tool, tool_path
 
 VENV = REPO / ".venv"
-PULUMI_HOME_TOOLS = REPO / ".tools" / "pulumi-home"
+#: Where tools/pulumi-kubernetes/build.sh registers the provider plugin ($INFERSTACK_PULUMI_HOME, as there).
+PULUMI_HOME_TOOLS = Path(os.environ.get("INFERSTACK_PULUMI_HOME") or REPO / ".tools" / "pulumi-home")
 BLOCKED_LANGUAGE_HOST = REPO / ".tools" / "blocked" / "pulumi-language-python.txt"
 #: The passphrase of the reference stacks' sample secure values (their encryptionsalt); new stacks use it too.
 PASSPHRASE = "inferstack-reference-stacks"
