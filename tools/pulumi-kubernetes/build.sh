@@ -40,12 +40,11 @@ else
   echo "pulumi-kubernetes: $BIN/$PROVIDER already built"
 fi
 
-# Register it as plugin resource-kubernetes-v$VERSION: the CLI installs it, when the CLI is built.
+# Register it as plugin resource-kubernetes-v$VERSION with the CLI, which is built first when missing (build_tools.sh
+# runs the tools in name order, and pulumi-kubernetes sorts before pulumi).
+bash "$ROOT/tools/pulumi/build.sh"
 PULUMI="$BIN/pulumi"
-[ -x "$PULUMI" ] || PULUMI="$(command -v pulumi || true)"
-if [ -z "$PULUMI" ]; then
-  echo "pulumi-kubernetes: no pulumi CLI yet; plugin not registered (build tools/pulumi first)"; exit 0
-fi
+[ -x "$PULUMI" ] || PULUMI="$(command -v pulumi)"
 if [ -x "$PHOME/plugins/resource-kubernetes-v$VERSION/$PROVIDER" ] \
    && cmp -s "$PHOME/plugins/resource-kubernetes-v$VERSION/$PROVIDER" "$BIN/$PROVIDER"; then
   echo "pulumi-kubernetes: plugin resource kubernetes $VERSION already installed in $PHOME"; exit 0
