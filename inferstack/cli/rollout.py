@@ -124,9 +124,9 @@ def _seconds(value: str) -> float:
 
 
 def _percent(value: str) -> int:
-    """A traffic share 0..100 in ASCII digits."""
+    """A whole number in ASCII digits (the commands check the 0..100 range and say so)."""
     try:
-        return bounded.integer(value, 0, 100, "a percentage from 0 to 100")
+        return bounded.integer(value, -10**6, 10**6, "a whole percentage (0 to 100)")
     except bounded.DecodeError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
 

@@ -134,7 +134,7 @@ def test_byo_eks_adds_pools_and_serving_to_the_given_cluster() -> None:
     assert not [r.urn for r in rec.resources if r.synthesized]
     aws_provider = rec.by_type("pulumi:providers:aws")[0]
     k8s_provider = rec.by_type("pulumi:providers:kubernetes")[0]
-    assert aws_provider.inputs["region"] == "eu-west-1"
+    assert aws_provider.inputs["region"] == "eu-central-1"
     assert k8s_provider.inputs["kubeconfig"].__class__.__name__ == "Secret"
     for r in rec.resources:
         if r.custom and not r.is_provider:
