@@ -17,6 +17,7 @@ import importlib.util
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -78,6 +79,14 @@ def _server_apply() -> ModuleType:
 @pytest.fixture(scope="module")
 def tools() -> PulumiTools:
     return pulumi_tools()
+
+
+@pytest.fixture(scope="module")
+def control_plane(tools: PulumiTools) -> Iterator[ControlPlane]:
+    """This module's own API server: the stack's objects (team-nlp's model, cluster-wide RBAC and runtimes) have the
+    names other e2e tests apply with other values (server-side apply would report field conflicts between them)."""
+    with ControlPlane() as cp:
+        yield cp
 
 
 @pytest.fixture(scope="module")

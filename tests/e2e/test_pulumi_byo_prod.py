@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,14 @@ def byo_config(stack_file: Path, kubeconfig: str) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def tools() -> PulumiTools:
     return pulumi_tools()
+
+
+@pytest.fixture(scope="module")
+def control_plane(tools: PulumiTools) -> Iterator[ControlPlane]:
+    """This module's own API server: the stack's objects (team-nlp's model, cluster-wide RBAC and runtimes) have the
+    names other e2e tests apply with other values (server-side apply would report field conflicts between them)."""
+    with ControlPlane() as cp:
+        yield cp
 
 
 @pytest.fixture(scope="module")
