@@ -15,7 +15,7 @@ from inferstack.catalog.zones import REGIONS
 from inferstack.cost.estimate import monthly_totals
 from inferstack.engine import run_stack
 from inferstack.load import load_stack
-from tests.fidelity.variations import stack_values
+from tests.fidelity.variations import stack_in_region
 
 #: region -> continent; six per cloud, three or more continents each.
 AWS_REGIONS = {"us-east-1": "North America", "us-west-2": "North America", "eu-central-1": "Europe",
@@ -33,23 +33,8 @@ def _offered(cloud: Cloud, kind: str, region: str) -> bool:
 
 
 def moved(name: str, cloud: Cloud, region: str) -> tuple[str, dict[str, Any], frozenset[str]]:
-    """Stack ``name`` moved to ``region``: pools of kinds the region offers (reserved rungs dropped: reservations are
-    zonal), their models, residency allowing the region."""
-    stack, config, secrets = stack_values(name)
-    config[f"{cloud.value}:region"] = region
-    config["inferstack:residency"] = {"allowedRegions": [region]}
-    pools = [p for p in config.get("inferstack:acceleratorPools", []) if _offered(cloud, p["kind"], region)]
-    for pool in pools:
-        ladder = [t for t in pool.get("ladder", []) if t.get("tier") != "reserved"]
-        if ladder:
-            pool["ladder"] = ladder
-        else:
-            pool.pop("ladder", None)
-    names = {p["name"] for p in pools}
-    assert names, f"no pool of {name} is offered in {region}"
-    config["inferstack:acceleratorPools"] = pools
-    config["inferstack:models"] = [m for m in config.get("inferstack:models", []) if m.get("pool") in names]
-    return stack, config, secrets
+    """Stack ``name`` moved to ``region`` with the pools of kinds the region offers."""
+    return stack_in_region(name, f"{cloud.value}:region", region, lambda kind: _offered(cloud, kind, region))
 
 
 def _strings(value: Any) -> list[str]:

@@ -56,13 +56,13 @@ def gcp_regions() -> list[str]:
     return sorted({r for kind in kinds for r in CATALOG[kind].gcp_regions})
 
 
-def gcp_in_region(region: str) -> Recording:
-    """gcp-prod moved to ``region``: pools of kinds not offered there dropped with their models, and the reserved
-    tiers (their reservations are zonal) dropped from the ladders."""
-    stack, config, secrets = stack_values("gcp-prod")
-    config["gcp:region"] = region
+def stack_in_region(name: str, region_key: str, region: str, offered: Callable[[str], bool]) -> tuple[str, Config, frozenset[str]]:
+    """Stack ``name`` moved to ``region``: residency allowing it, pools of kinds ``offered(kind)`` there (reserved
+    rungs dropped: reservations are zonal) and their models."""
+    stack, config, secrets = stack_values(name)
+    config[region_key] = region
     config["inferstack:residency"] = {"allowedRegions": [region]}
-    pools = [p for p in config.get("inferstack:acceleratorPools", []) if region in CATALOG[p["kind"]].gcp_regions]
+    pools = [p for p in config.get("inferstack:acceleratorPools", []) if offered(p["kind"])]
     for pool in pools:
         ladder = [t for t in pool.get("ladder", []) if t.get("tier") != "reserved"]
         if ladder:
@@ -70,10 +70,15 @@ def gcp_in_region(region: str) -> Recording:
         else:
             pool.pop("ladder", None)
     names = {p["name"] for p in pools}
-    assert names, f"no pool of gcp-prod is offered in {region}"
+    assert names, f"no pool of {name} is offered in {region}"
     config["inferstack:acceleratorPools"] = pools
     config["inferstack:models"] = [m for m in config.get("inferstack:models", []) if m.get("pool") in names]
-    return run(stack, config, secrets)
+    return stack, config, secrets
+
+
+def gcp_in_region(region: str) -> Recording:
+    """gcp-prod moved to ``region`` with the pools of kinds offered there (:func:`stack_in_region`)."""
+    return run(*stack_in_region("gcp-prod", "gcp:region", region, lambda kind: region in CATALOG[kind].gcp_regions))
 
 
 def every_gcp_kind() -> Recording:
