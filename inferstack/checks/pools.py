@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from inferstack.catalog import accelerators, zones
+from inferstack.catalog import accelerators, zones, zones_data
 from inferstack.config.base import Cloud
 from inferstack.config.stack import ConfigIssue, StackConfig
 
@@ -42,16 +42,35 @@ def check_accelerator_pools(cfg: StackConfig) -> Iterable[ConfigIssue]:
             )
 
 
+def _some(names: list[str], most: int = 6) -> str:
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "") if names else "none"
+
+
 def notice_accelerator_regions(cfg: StackConfig) -> Iterable[ConfigIssue]:
-    """A warning per GCP pool in a region the catalogue lacks: whether the region offers the kind is not known."""
-    if cfg.cloud is not Cloud.GCP or zones.is_catalogued(cfg.cloud, cfg.region):
+    """A warning per pool whose kind the catalogue cannot confirm in the stack's region: a GCP region the catalogue
+    lacks, or an AWS region where no source shows any of the kind's instance types (EC2 offerings per region come
+    from the price sources, ``zones_data.AWS_INSTANCE_REGIONS``: a region missing there may still offer them)."""
+    if cfg.settings.existing_cluster is not None:
         return
     for i, pool in enumerate(cfg.settings.accelerator_pools):
-        if pool.kind in accelerators.CATALOG:
+        acc = accelerators.CATALOG.get(pool.kind)
+        if acc is None or not acc.shapes(cfg.cloud):
+            continue  # reported by check_accelerator_pools
+        loc = ("acceleratorPools", i, "kind")
+        if cfg.cloud is Cloud.GCP:
+            if not zones.is_catalogued(cfg.cloud, cfg.region):
+                yield ConfigIssue(
+                    loc, f"{cfg.region} is not in the catalogue: whether it offers {pool.kind} is not checked (regions "
+                    f"known to: {_some(sorted(acc.gcp_regions))})",
+                )
+            continue
+        types = [s.name for s in acc.shapes(Cloud.AWS)]
+        if zones.is_catalogued(cfg.cloud, cfg.region) and not any(cfg.region in zones_data.AWS_INSTANCE_REGIONS.get(t, ()) for t in types):
+            known = sorted({r for t in types for r in zones_data.AWS_INSTANCE_REGIONS.get(t, ())})
             yield ConfigIssue(
-                ("acceleratorPools", i, "kind"),
-                f"{cfg.region} is not in the catalogue: whether it offers {pool.kind} is not checked (regions known to: "
-                f"{', '.join(sorted(accelerators.CATALOG[pool.kind].gcp_regions)) or 'none'})",
+                loc,
+                f"no source of the catalogue shows {', '.join(types)} in {cfg.region}: EC2 may not offer {pool.kind} there "
+                f"(check: aws ec2 describe-instance-type-offerings --region {cfg.region}); regions known to: {_some(known)}",
             )
 
 

@@ -172,3 +172,16 @@ def test_multi_host_slice_rungs_hold_whole_slices() -> None:
     assert found == ["inferstack:acceleratorPools[0].ladder[0].maxNodes: a multi-host slice scales as a whole: each rung's maxNodes must be 4, got 2"]
     pools[0]["ladder"][0]["maxNodes"] = 4
     load_stack("t", gcp_config(pools, []))
+
+
+def test_an_aws_kind_no_source_shows_in_the_region_is_a_warning() -> None:
+    # EC2 G6 (L4) has no offering or price in eu-west-1 in any source of the catalogue; Frankfurt has it
+    pools = [{"name": "gpu", "kind": "nvidia-l4", "maxNodes": 2}]
+    ireland = load_stack("t", aws(pools, **{"aws:region": "eu-west-1", "inferstack:residency": {"allowedRegions": ["eu-west-1"]}}))
+    (warning,) = [str(w) for w in ireland.warnings]
+    assert warning.startswith(
+        "inferstack:acceleratorPools[0].kind: no source of the catalogue shows g6.xlarge, g6.2xlarge, g6.12xlarge in "
+        "eu-west-1: EC2 may not offer nvidia-l4 there (check: aws ec2 describe-instance-type-offerings --region eu-west-1)"
+    ), warning
+    frankfurt = load_stack("t", aws(pools, **{"aws:region": "eu-central-1", "inferstack:residency": {"allowedRegions": ["eu-central-1"]}}))
+    assert frankfurt.warnings == ()
