@@ -1,10 +1,11 @@
-"""prod's serving layer on an existing cluster with the real Pulumi CLI: every object created once, a second preview
-changes nothing (issue #27: "a second `pulumi up` has never been shown to change nothing").
+"""Each reference stack's serving layer on an existing cluster with the real Pulumi CLI: every object created once, a
+second preview changes nothing (issue #27: "a second `pulumi up` has never been shown to change nothing"), and the
+policy pack through Pulumi's analyzer reports what `inferstack policy check` reports offline.
 
-The stack is stacks/Pulumi.prod.yaml turned into an ``inferstack:existingCluster`` stack on the e2e API server: its
-pools and models (the LLM track with a stepped canary, KEDA, SLOs, a batched predictive model) and secret delivery
-from the cluster's own store; no network, cluster, registry or cloud secret. Every add-on is ``present``: the CRDs
-of ../shared/schemas are installed, plus ``inferenceobjectives.llm-d.ai``, which ../shared lacks: KServe v0.20's chart
+Each stacks/Pulumi.<stack>.yaml becomes an ``inferstack:existingCluster`` stack on an API server of its own: its pools
+and models (prod: the LLM track with a stepped canary, KEDA, SLOs, a batched predictive model) and secret delivery
+from the cluster's own store; no network, cluster, registry or cloud secret. Every add-on is ``present``: the CRDs of
+../shared/schemas are installed, plus ``inferenceobjectives.llm-d.ai``, which ../shared lacks: KServe v0.20's chart
 installs it with GAIE v1.5.0's InferenceObjective spec (serving/llm.py), so that schema is installed under llm-d.ai.
 """
 
@@ -37,7 +38,13 @@ from tests.e2e.pulumi_cli import (
 from tests.e2e.test_pulumi_byo import _server_apply
 from tests.e2e.tools import REPO
 
-STACK = "prod-byo"
+#: The reference stacks whose serving layer is deployed to an existing cluster, one API server each.
+REFERENCE_STACKS = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in (REPO / "stacks").glob("Pulumi.*.yaml"))
+EXPECTED_KINDS = {
+    "prod": ("kubernetes:serving.kserve.io/v1alpha2:LLMInferenceService", "kubernetes:llm-d.ai/v1alpha2:InferenceObjective",
+             "kubernetes:keda.sh/v1alpha1:ScaledObject", "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
+             "kubernetes:external-secrets.io/v1:ExternalSecret"),
+}
 PRESENT = ("certManager", "knative", "kserve", "llm", "monitoring", "keda", "externalSecrets")
 #: Keys of the cloud stack an existing cluster does not take (the cluster, its network, the registry it would make).
 CLOUD_ONLY = ("inferstack:network", "inferstack:cluster", "inferstack:registry")
@@ -48,7 +55,7 @@ def byo_config(stack_file: Path, kubeconfig: str) -> dict[str, Any]:
     secrets = config.pop("inferstack:secrets", [])
     config = {k: v for k, v in config.items() if k not in CLOUD_ONLY and not k.startswith("inferstack-secrets:")}
     config["inferstack:existingCluster"] = {
-        "name": "prod-byo", "kubeconfig": kubeconfig, "context": CONTEXT, "addons": {a: "present" for a in PRESENT},
+        "name": "byo", "kubeconfig": kubeconfig, "context": CONTEXT, "addons": {a: "present" for a in PRESENT},
         "registry": {"bucket": "inferstack-e2e-models"}, "secretStore": "platform-secrets",
     }
     # on an existing cluster the values come from its store: no valueFrom
@@ -61,8 +68,13 @@ def tools() -> PulumiTools:
     return pulumi_tools()
 
 
+@pytest.fixture(scope="module", params=REFERENCE_STACKS)
+def reference(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def control_plane(tools: PulumiTools) -> Iterator[ControlPlane]:
+def control_plane(tools: PulumiTools, reference: str) -> Iterator[ControlPlane]:
     """This module's own API server: the stack's objects (team-nlp's model, cluster-wide RBAC and runtimes) have the
     names other e2e tests apply with other values (server-side apply would report field conflicts between them)."""
     with ControlPlane() as cp:
@@ -82,33 +94,34 @@ def crds(control_plane: ControlPlane, shared_dir: Path, tmp_path_factory: pytest
 
 
 @pytest.fixture(scope="module")
-def deployed(tools: PulumiTools, control_plane: ControlPlane, crds: None, tmp_path_factory: pytest.TempPathFactory
-             ) -> dict[str, Any]:
-    root = tmp_path_factory.mktemp("pulumi-byo-prod")
+def deployed(tools: PulumiTools, reference: str, control_plane: ControlPlane, crds: None,
+             tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    root = tmp_path_factory.mktemp(f"pulumi-byo-{reference}")
     ws = Workspace(tools, root)
     project = write_project(root / "project", "inferstack", "", main=REPO)
-    ws.stack_init(project, STACK)
-    stack_file = project / f"Pulumi.{STACK}.yaml"
+    stack = f"{reference}-byo"
+    ws.stack_init(project, stack)
+    stack_file = project / f"Pulumi.{stack}.yaml"
     doc = yaml.safe_load(stack_file.read_text()) or {}
-    doc["config"] = byo_config(REPO / "stacks" / "Pulumi.prod.yaml", control_plane.kubeconfig)
+    doc["config"] = byo_config(REPO / "stacks" / f"Pulumi.{reference}.yaml", control_plane.kubeconfig)
     stack_file.write_text(yaml.safe_dump(doc, sort_keys=False))
     events = root / "up-events.jsonl"
     up = ws.run("up", "--yes", "--skip-preview", "--event-log", str(events), cwd=project, check=False)
     print("\n".join(print_log(ws.log)))
-    return {"ws": ws, "project": project, "up": up, "events": read_events(events)}
+    return {"ws": ws, "project": project, "stack_file": stack_file, "up": up, "events": read_events(events),
+            "reference": reference}
 
 
-def test_up_creates_prods_serving_layer(deployed: dict[str, Any]) -> None:
+def test_up_creates_the_serving_layer(deployed: dict[str, Any]) -> None:
     assert deployed["up"].returncode == 0, deployed["up"].describe()[-8000:]
     ops = step_ops(deployed["events"])
     created = [urn for urn, op in ops.items() if op == "create"]
     kinds = sorted({urn.split("::")[2].rsplit("$", 1)[-1] for urn in created if "$kubernetes:" in urn})
-    print(f"pulumi up (prod's models on an existing cluster): {len(created)} resources created, "
+    print(f"pulumi up ({deployed['reference']}'s models on an existing cluster): {len(created)} resources created, "
           f"{deployed['up'].seconds:.1f} s; Kubernetes kinds: {kinds}")
-    for kind in ("kubernetes:serving.kserve.io/v1alpha2:LLMInferenceService", "kubernetes:llm-d.ai/v1alpha2:InferenceObjective",
-                 "kubernetes:keda.sh/v1alpha1:ScaledObject", "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
-                 "kubernetes:external-secrets.io/v1:ExternalSecret"):
+    for kind in EXPECTED_KINDS.get(deployed["reference"], ()):
         assert kind in kinds, kind
+    assert any(k.startswith("kubernetes:serving.kserve.io/") for k in kinds), kinds
 
 
 def test_second_preview_changes_nothing(deployed: dict[str, Any]) -> None:
@@ -122,11 +135,11 @@ def test_second_preview_changes_nothing(deployed: dict[str, Any]) -> None:
 
 
 def test_analyzer_agrees_with_the_offline_check(deployed: dict[str, Any], tmp_path: Path) -> None:
-    """The pack on the real engine's view of prod's serving layer reports what `inferstack policy check` reports
+    """The pack on the real engine's view of the serving layer reports what `inferstack policy check` reports
     offline for the same stack file (the pack config generated from it by `inferstack policy config`)."""
     assert deployed["up"].returncode == 0
     ws, project = deployed["ws"], deployed["project"]
-    stack_file = project / f"Pulumi.{STACK}.yaml"
+    stack_file = deployed["stack_file"]
     inferstack = str(VENV / "bin" / "inferstack")
     pack_config = tmp_path / "pack-config.json"
     proc = subprocess.run([inferstack, "policy", "config", "--config", str(stack_file)], capture_output=True, text=True,
