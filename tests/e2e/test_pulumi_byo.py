@@ -13,13 +13,10 @@ whose virtualenv is the repo's .venv.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -37,7 +34,7 @@ from tests.e2e.pulumi_cli import (
     step_ops,
     write_project,
 )
-from tests.e2e.tools import REPO
+from tests.e2e.tools import REPO, server_apply
 
 STACK = "e2e"
 MODEL = "chat"
@@ -65,17 +62,6 @@ def stack_config(kubeconfig: str) -> dict[str, Any]:
     }
 
 
-def _server_apply() -> ModuleType:
-    if "server_apply" in sys.modules:
-        return sys.modules["server_apply"]
-    spec = importlib.util.spec_from_file_location("server_apply", REPO / "scripts" / "server_apply.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["server_apply"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def tools() -> PulumiTools:
     return pulumi_tools()
@@ -92,7 +78,7 @@ def control_plane(tools: PulumiTools) -> Iterator[ControlPlane]:
 @pytest.fixture(scope="module")
 def crds(control_plane: ControlPlane, shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     """The add-ons' CRDs (every add-on is `present`: the cluster has them)."""
-    sa = _server_apply()
+    sa = server_apply()
     client = sa.Client(sa.read_kubeconfig(Path(control_plane.kubeconfig), CONTEXT, tmp_path_factory.mktemp("crds")))
     report = sa.install_crds(client, sa.build_crds(sa.load_schema_files(shared_dir / "schemas")))
     assert report.rejected == [], report.rejected

@@ -35,8 +35,7 @@ from tests.e2e.pulumi_cli import (
     step_ops,
     write_project,
 )
-from tests.e2e.test_pulumi_byo import _server_apply
-from tests.e2e.tools import REPO
+from tests.e2e.tools import REPO, server_apply
 
 #: The reference stacks whose serving layer is deployed to an existing cluster, one API server each.
 REFERENCE_STACKS = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in (REPO / "stacks").glob("Pulumi.*.yaml"))
@@ -83,7 +82,7 @@ def control_plane(tools: PulumiTools, reference: str) -> Iterator[ControlPlane]:
 
 @pytest.fixture(scope="module")
 def crds(control_plane: ControlPlane, shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
-    sa = _server_apply()
+    sa = server_apply()
     docs = sa.load_schema_files(shared_dir / "schemas")
     gaie = [d for d in docs if d["group"] == "inference.networking.x-k8s.io" and d["kind"] == "InferenceObjective"]
     assert gaie, "../shared/schemas has no GAIE InferenceObjective schema"

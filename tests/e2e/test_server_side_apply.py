@@ -10,28 +10,15 @@ Seeded bad objects show the harness fails: a CEL rule, an unknown field, a Pod S
 from __future__ import annotations
 
 import copy
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from tests.e2e.controlplane import ControlPlane
-from tests.e2e.tools import REPO
+from tests.e2e.tools import server_apply
 
-
-def _load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("server_apply", REPO / "scripts" / "server_apply.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["server_apply"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-sa = _load_script()
+sa = server_apply()
 TARGETS = [f"stack:{s}" for s in sa.REFERENCE_STACKS] + [f"example:{e}" for e in sa.examples()]
 
 

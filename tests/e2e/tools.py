@@ -6,9 +6,12 @@ message telling to run `make tools`: the e2e suite never skips silently.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -40,3 +43,16 @@ def tool_path(name: str) -> Path:
             pytrace=False,
         )
     return path
+
+
+def server_apply() -> ModuleType:
+    """``scripts/server_apply.py`` as the module ``server_apply`` (a script, not a package: imported from its path
+    once per test session)."""
+    if "server_apply" in sys.modules:
+        return sys.modules["server_apply"]
+    spec = importlib.util.spec_from_file_location("server_apply", REPO / "scripts" / "server_apply.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["server_apply"] = module
+    spec.loader.exec_module(module)
+    return module
