@@ -39,11 +39,12 @@ conformance: install
 # The real engine (docs/engine.md): build kube-apiserver, etcd, the Pulumi CLI, its Python language host and the
 # Kubernetes provider from Go modules into .tools/bin (skipped when present), then run tests/e2e against them:
 # server-side apply of every stack on a real API server, and real `pulumi up` / `preview` runs. Needs Go and ../shared.
+# -raP: skip reasons, and the reports the passing tests print (per stack: applied, rejected, warnings, second apply).
 tools:
 	bash scripts/build_tools.sh
 
 e2e: install tools
-	INFERSTACK_E2E=1 INFERSTACK_SHARED=$(abspath $(SHARED)) $(BIN)/pytest tests/e2e -p no:cacheprovider
+	INFERSTACK_E2E=1 INFERSTACK_SHARED=$(abspath $(SHARED)) $(BIN)/pytest tests/e2e -p no:cacheprovider -raP
 
 benchmark: install
 	$(BIN)/python -m pip install --quiet -e '.[all,bench]'
