@@ -9,6 +9,7 @@ file is also a complete inferstack stack, the commands that read settings (the c
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,8 +70,10 @@ def project_name(program: Path) -> str:
 def load_target(args: argparse.Namespace) -> Target:
     """Run what ``args`` select; ConfigError or UsageError (exit 2) when the selection or its config is wrong."""
     if not getattr(args, "program", None):
-        cfg = load_stack(args)
-        return Target(cfg.name, cfg.cloud, cfg.region, cfg.policy_settings(), run_stack(cfg), Path(DEFAULT_PROGRAM), cfg)
+        cfg = load_stack(args)  # prints the config's warnings
+        rec = run_stack(cfg)
+        _print_logs(rec, already={str(w) for w in cfg.warnings})
+        return Target(cfg.name, cfg.cloud, cfg.region, cfg.policy_settings(), rec, Path(DEFAULT_PROGRAM), cfg)
     if not args.config:
         raise UsageError("--program needs --config FILE (the program's stack config)")
     program = Path(args.program)
@@ -96,4 +99,13 @@ def load_target(args: argparse.Namespace) -> Target:
         raise UsageError(f"--program {args.program}: {err}") from None
     except ProgramError as err:
         raise ProgramError(f"--program {args.program}: {err}") from None
+    _print_logs(rec)
     return Target(f.stack, cloud, str(region), settings, rec, program.resolve(), full, external=True)
+
+
+def _print_logs(rec: Recording, already: frozenset[str] | set[str] = frozenset()) -> None:
+    """The program's warnings and errors (``pulumi.log``) on stderr, as ``pulumi preview`` shows them; those the CLI
+    printed already (the stack config's warnings) once."""
+    for level, message in rec.logs:
+        if level in ("warning", "error") and message not in already:
+            print(f"{level}: {message}", file=sys.stderr)

@@ -100,6 +100,8 @@ class Recording:
     resources: list[ResourceRecord]
     #: The program's stack outputs (``pulumi.export``), secret values marked as in resource inputs.
     outputs: dict[str, Any] = field(default_factory=dict)
+    #: What the program logged (``pulumi.log``), as (level, message): ``warning``, ``error``, ``info``, ``debug``.
+    logs: list[tuple[str, str]] = field(default_factory=list)
     _index: _Index | None = field(default=None, init=False, repr=False, compare=False)
 
     @property

@@ -19,6 +19,7 @@ import gc
 import hashlib
 import inspect
 import json
+import logging
 import runpy
 import sys
 import types
@@ -304,6 +305,24 @@ def _stack_outputs(stack: str, value: Any) -> Mapping[str, Mapping[str, Any]]:
     return refs
 
 
+class _Collect(logging.Handler):
+    """Keeps what the program logs (``pulumi.log`` reaches the mock engine's logger) as (level, message)."""
+
+    def __init__(self, into: list[tuple[str, str]]):
+        super().__init__(logging.DEBUG)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.into.append((record.levelname.lower(), record.getMessage()))
+
+
+def _program_logger(into: list[tuple[str, str]]) -> logging.Logger:
+    """A logger of its own per run (not the root logger: nothing is printed twice or lost to logging's config)."""
+    logger = logging.Logger("inferstack.engine.program", logging.DEBUG)
+    logger.addHandler(_Collect(into))
+    return logger
+
+
 def _run(
     stack: str, cfg: dict[str, str], secure: set[str], region: str, project: str | None, program: Path,
     stack_outputs: Mapping[str, Mapping[str, Any]], pulumi_project: str = PROJECT,
@@ -311,7 +330,9 @@ def _run(
     psettings.ROOT.set(None)
     pulumi.runtime.set_all_config(cfg, sorted(secure))
     monitor = RecordingMonitor(OfflineMocks(region, project, stack, stack_outputs))
-    pmocks.set_mocks(monitor.mocks, project=pulumi_project, stack=stack, preview=True, monitor=monitor)
+    logs: list[tuple[str, str]] = []
+    pmocks.set_mocks(monitor.mocks, project=pulumi_project, stack=stack, preview=True, monitor=monitor,
+                     logger=_program_logger(logs))
     program_dir = str(program.resolve().parent)
     added = program_dir not in sys.path
     if added:
@@ -338,7 +359,7 @@ def _run(
     # report reads the records in URN order instead, which makes preview, render and policy output byte-stable.
     records = sorted(monitor.records, key=lambda r: r.urn)
     _synthesize_default_providers(stack, region, project, records, pulumi_project)
-    return Recording(stack=stack, resources=records, outputs=outputs)
+    return Recording(stack=stack, resources=records, outputs=outputs, logs=logs)
 
 
 def run_stack(stack_config: Any, program: str | Path = DEFAULT_PROGRAM, secrets: Mapping[str, str] | None = None) -> Recording:

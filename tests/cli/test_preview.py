@@ -59,3 +59,24 @@ def test_preview_reports_policy_findings_and_exits_1(tmp_path: Path) -> None:
     assert [f["policy"] for f in mandatory] == ["prod-accelerators-not-spot-only"]
     assert report["summary"]["findings"]["mandatory"] == 1
     assert all(f["resource"] is None or f["resource"]["urn"] for f in mandatory)
+
+
+def test_a_warning_is_printed_once_and_a_programs_own_warnings_are_shown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from inferstack.cli import main
+    from tests.conftest import stack_path
+
+    # a region newer than the catalogue: the config warning (printed by the CLI, logged by the program) shows once
+    text = stack_path("dev").read_text().replace("eu-central-1", "ap-east-9").replace("    availabilityZones: 2\n", "    zones: [ap-east-9a, ap-east-9b]\n")
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text(text)
+    assert main(["preview", "--config", str(path), "--format", "json"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("region ap-east-9 is not in the zone catalogue") == 1 and err.startswith("warning: aws:region: "), err
+    # a program's own pulumi.log.warn reaches stderr as `pulumi preview` shows it
+    program = tmp_path / "__main__.py"
+    program.write_text("import pulumi\npulumi.log.warn('rotate the demo key')\n")
+    config = tmp_path / "Pulumi.own.yaml"
+    config.write_text("config:\n  aws:region: eu-central-1\n  inferstack:cloud: aws\n  inferstack:environment: dev\n"
+                      "  inferstack:residency:\n    allowedRegions: [eu-central-1]\n")
+    assert main(["preview", "--program", str(program), "--config", str(config), "--format", "json"]) == 0
+    assert "warning: rotate the demo key\n" in capsys.readouterr().err
