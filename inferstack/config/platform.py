@@ -15,7 +15,7 @@ from inferstack.config.patterns import KARPENTER_DURATION_PATTERN, KARPENTER_EXP
 
 _NAME = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
 #: A zone name of either cloud: ``us-east-1a`` (AWS), ``us-central1-a`` (GCP).
-ZONE_NAME_PATTERN = r"[a-z]{2,}(?:-[a-z0-9]+)+[a-z]"
+ZONE_NAME_PATTERN = r"[a-z]{2,}(?:-[a-z0-9]+)+-?[a-z]"
 
 
 def cloudwatch_retention(days: int) -> int:

@@ -10,6 +10,7 @@ import pytest
 
 from inferstack.catalog import zones as zones_catalogue
 from inferstack.config import ConfigError
+from inferstack.engine import run_stack
 from inferstack.load import load_stack
 from tests.sizing.test_capacity_planner import gcp_config
 
@@ -185,3 +186,16 @@ def test_an_aws_kind_no_source_shows_in_the_region_is_a_warning() -> None:
     ), warning
     frankfurt = load_stack("t", aws(pools, **{"aws:region": "eu-central-1", "inferstack:residency": {"allowedRegions": ["eu-central-1"]}}))
     assert frankfurt.warnings == ()
+
+
+def test_a_gcp_region_outside_the_catalogue_takes_its_listed_zones() -> None:
+    from tests.sizing.test_capacity_planner import gcp_config
+
+    config = gcp_config([{"name": "gpu", "kind": "nvidia-l4", "maxNodes": 2}], [])
+    config.update({"gcp:region": "me-west9", "inferstack:residency": {"allowedRegions": ["me-west9"]},
+                   "inferstack:network": {"zones": ["me-west9-a", "me-west9-b"]}})
+    cfg = load_stack("t", config)
+    assert cfg.settings.network.zones == ["me-west9-a", "me-west9-b"] and len(cfg.warnings) == 2
+    rec = run_stack(cfg)
+    (cluster,) = rec.by_type("gcp:container/cluster:Cluster")
+    assert cluster.inputs["nodeLocations"] == ["me-west9-a", "me-west9-b"]
