@@ -1,5 +1,6 @@
-"""Checks of zones and capacity ladders: the region is in the zone catalogue and has the zones the network asks
-for; accelerator pools land only in zones offering their kind; a ladder's tiers exist on the stack's cloud and its
+"""Checks of zones and capacity ladders: the network's zones exist in the region (catalogued zones, or for a region
+newer than the catalogue the zones listed in ``network.zones``, with a warning); accelerator pools land only in
+zones offering their kind; a ladder's tiers exist on the stack's cloud and its
 reservations are in zones the pool can use (the stack's region, allowed by residency, offering the accelerator)."""
 
 from __future__ import annotations
