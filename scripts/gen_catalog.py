@@ -108,6 +108,11 @@ def checked(snap: Snapshot) -> str:
     return date
 
 
+def cited(snap: Snapshot) -> str:
+    """A snapshot's source as the generated modules cite it: ``<source> (checked <date>)``."""
+    return f"{snap.meta['source']} (checked {checked(snap)})"
+
+
 # ----------------------------------------------------------------------------------------------- formatting
 
 
@@ -190,13 +195,13 @@ def build_zones() -> tuple[str, dict[str, tuple[str, ...]]]:
     gcp_check = read_tsv("gcp_zone_crosscheck.tsv")
 
     sources = {
-        "aws-regions": f"{regions.meta['source']} (checked {checked(regions)})",
-        "aws-az-ids": f"{az_ids.meta['source']} (checked {checked(az_ids)})",
-        "aws-independent": f"{independent.meta['source']} (checked {checked(independent)})",
-        "aws-zone-names": f"{names.meta['source']} (checked {checked(names)})",
+        "aws-regions": cited(regions),
+        "aws-az-ids": cited(az_ids),
+        "aws-independent": cited(independent),
+        "aws-zone-names": cited(names),
         "aws-zone-evidence": f"scripts/catalog_sources/aws_zone_evidence.tsv: one public source per row (checked {checked(evidence)})",
-        "gcp-regions-zones": f"{gcp.meta['source']} (checked {checked(gcp)})",
-        "gcp-region-names": f"{gcp_names.meta['source']} (checked {checked(gcp_names)})",
+        "gcp-regions-zones": cited(gcp),
+        "gcp-region-names": cited(gcp_names),
     }
 
     ids_by_region: dict[str, list[str]] = defaultdict(list)
@@ -297,7 +302,7 @@ def build_zones() -> tuple[str, dict[str, tuple[str, ...]]]:
     for key, name in (("aws-ec2-prices", "aws_ec2_prices.tsv"), ("aws-ec2-prices-regional", "aws_ec2_prices_regional.tsv"),
                       ("aws-ec2-prices-vantage", "aws_gpu_prices_vantage.tsv")):
         snap = read_tsv(name)
-        sources[key] = f"{snap.meta['source']} (checked {checked(snap)})"
+        sources[key] = cited(snap)
 
     out = [HEADER, '"""Region and zone data for inferstack/catalog/zones.py: every commercial region of AWS and GCP.\n\n'
            "Regenerate with ``python scripts/gen_catalog.py``; the sources and their dates are in ZONE_SOURCES.\n\"\"\"\n\n"]
@@ -395,9 +400,9 @@ def build_gcp_accelerator_zones(gcp_regions: dict[str, dict]):
             parts.append(f"per-zone rows dropped because gcloud does not list the type in the region: {', '.join(dropped)}")
         notes[kind] = "; ".join(parts)
     sources = {
-        "gcp-accelerator-regions": f"{acc_regions.meta['source']} (checked {checked(acc_regions)})",
-        "gcp-machine-regions": f"{mach_regions.meta['source']} (checked {checked(mach_regions)})",
-        "gcp-accelerator-zones": f"{sky.meta['source']} (checked {checked(sky)})",
+        "gcp-accelerator-regions": cited(acc_regions),
+        "gcp-machine-regions": cited(mach_regions),
+        "gcp-accelerator-zones": cited(sky),
     }
     return zones, unzoned, notes, sources
 
@@ -563,14 +568,14 @@ def build_prices(aws_regions: set[str]) -> str:
         raise SystemExit(f"error: no platform prices for {missing}")
 
     price_sources = {
-        "aws-ec2": f"{aws_snap.meta['source']} (checked {checked(aws_snap)})",
-        "aws-ec2-regional": f"{aws_regional.meta['source']} (checked {checked(aws_regional)})",
-        "aws-ec2-vantage": f"{aws_vantage.meta['source']} (checked {checked(aws_vantage)})",
-        "gcp-vm": f"{gcp_snap.meta['source']} (checked {checked(gcp_snap)})",
-        "gcp-accelerators": f"{sky.meta['source']} (checked {checked(sky)})",
+        "aws-ec2": cited(aws_snap),
+        "aws-ec2-regional": cited(aws_regional),
+        "aws-ec2-vantage": cited(aws_vantage),
+        "gcp-vm": cited(gcp_snap),
+        "gcp-accelerators": cited(sky),
         "gcp-offerings": f"{mach_regions.meta['source']}; {acc_regions.meta['source']} (checked {checked(mach_regions)})",
-        "aws-platform": f"{plat_aws.meta['source']} (checked {checked(plat_aws)})",
-        "gcp-platform": f"{plat_gcp.meta['source']} (checked {checked(plat_gcp)})",
+        "aws-platform": cited(plat_aws),
+        "gcp-platform": cited(plat_gcp),
     }
     as_of = max(checked(s) for s in (aws_snap, aws_regional, aws_vantage, gcp_snap, sky, plat_aws, plat_gcp))
     out = [HEADER, '"""Price data for inferstack/catalog/prices.py: on-demand (and GCP spot) USD per hour per region.\n\n'
