@@ -94,10 +94,19 @@ def is_catalogued(cloud: Cloud, region: str) -> bool:
     return (cloud, region) in REGIONS
 
 
+#: What stands between a region and its zone letter: ``us-east-1a`` (AWS), ``us-east1-b`` (GCP).
+ZONE_SEPARATOR: Mapping[Cloud, str] = MappingProxyType({Cloud.AWS: "", Cloud.GCP: "-"})
+
+
 def example_zones(cloud: Cloud, region: str, count: int = 2) -> list[str]:
     """Zone names of the form ``region`` would have, for messages: ``ap-east-9a`` (AWS), ``me-west9-a`` (GCP)."""
-    sep = "" if cloud is Cloud.AWS else "-"
-    return [f"{region}{sep}{letter}" for letter in "abc"[:count]]
+    return [f"{region}{ZONE_SEPARATOR[cloud]}{letter}" for letter in "abc"[:count]]
+
+
+def has_zone_form(cloud: Cloud, region: str, zone: str) -> bool:
+    """``zone`` has the form of a zone of ``region``: the region, the cloud's separator and one letter."""
+    suffix = zone.removeprefix(f"{region}{ZONE_SEPARATOR[cloud]}")
+    return suffix != zone and len(suffix) == 1 and suffix.isascii() and suffix.isalpha()
 
 
 def region_zones(cloud: Cloud, region: str) -> RegionZones:

@@ -48,13 +48,6 @@ def pool_zones(cfg: StackConfig, pool: AcceleratorPoolConfig) -> list[str] | Non
     return catalogue.zones_offering(cfg.cloud, cfg.region, pool.kind, network)
 
 
-def _zone_in_region(cloud: Cloud, region: str, zone: str) -> bool:
-    """``zone`` has the form of a zone of ``region``: the region and a letter (AWS ``us-east-1a``, GCP ``us-east1-b``)."""
-    sep = "" if cloud is Cloud.AWS else "-"
-    suffix = zone.removeprefix(f"{region}{sep}")
-    return suffix != zone and len(suffix) == 1 and suffix.isascii() and suffix.isalpha()
-
-
 def check_zones(cfg: StackConfig) -> Iterable[ConfigIssue]:
     """The stack's zones exist: ``network.zones`` are zones of the region (any of its catalogued zones, or of the
     region's form when the catalogue lacks the region), else the catalogued region has ``availabilityZones`` default
@@ -68,7 +61,7 @@ def check_zones(cfg: StackConfig) -> Iterable[ConfigIssue]:
         if net.zones is None:
             yield ConfigIssue(loc, _uncatalogued(cfg))
             return
-        bad = [z for z in net.zones if not _zone_in_region(cfg.cloud, cfg.region, z)]
+        bad = [z for z in net.zones if not catalogue.has_zone_form(cfg.cloud, cfg.region, z)]
         if bad:
             yield ConfigIssue(
                 loc, f"{', '.join(bad)}: not a zone of {cfg.region}; its zones are named like {', '.join(catalogue.example_zones(cfg.cloud, cfg.region))}"
@@ -156,7 +149,7 @@ def _ladder_issues(cfg: StackConfig, i: int, pool: AcceleratorPoolConfig) -> Ite
             if res.zone is None:
                 continue
             region = _region_of_zone(cfg.cloud, res.zone)
-            if region is None and not catalogue.is_catalogued(cfg.cloud, cfg.region) and _zone_in_region(cfg.cloud, cfg.region, res.zone):
+            if region is None and not catalogue.is_catalogued(cfg.cloud, cfg.region) and catalogue.has_zone_form(cfg.cloud, cfg.region, res.zone):
                 region = cfg.region
             if region != cfg.region:
                 zones = ", ".join(catalogue.region_zones(cfg.cloud, cfg.region).zones) if (cfg.cloud, cfg.region) in catalogue.REGIONS else ""
