@@ -185,9 +185,8 @@ def plan_pool(
     capacity = sizing.plan_pool(Cloud.GCP, pool, replicas)
     # A region the catalogue lacks: the cluster's zones (network.zones) as listed, for GPUs and TPUs alike.
     zones = tuple(zone_catalogue.zones_offering(Cloud.GCP, region, pool.kind, list(cluster_zones))) or tuple(cluster_zones)
-    if acc.family is Family.TPU and zone_catalogue.is_catalogued(Cloud.GCP, region):
-        # The kind's TPU zones in the region; offered there with its zones not catalogued: the cluster's zones.
-        zones = acc.gcp_zones.get(region) or (tuple(cluster_zones) if region in acc.gcp_regions else ())
+    if acc.family is Family.TPU:
+        zones = zone_catalogue.tpu_zones(acc, region, cluster_zones)
         if not zones:
             raise ValueError(f"{pool.kind} has no TPU zone in {region}; regions: {', '.join(sorted(acc.gcp_zones))}")
     return GkePoolPlan(

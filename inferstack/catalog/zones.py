@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from inferstack.catalog import zones_data
+from inferstack.catalog.accelerators import Accelerator
 from inferstack.catalog.clouds import Cloud
 
 
@@ -146,3 +147,11 @@ def zones_offering(cloud: Cloud, region: str, kind: str, among: Sequence[str] | 
     candidates = list(among) if among is not None else default_zones(entry)
     offered = entry.offering(kind)
     return candidates if offered is None else [z for z in candidates if z in offered]
+
+
+def tpu_zones(acc: Accelerator, region: str, cluster_zones: Sequence[str]) -> tuple[str, ...]:
+    """The zones a GKE TPU pool of ``acc`` uses in ``region``: the kind's TPU zones there; the cluster's zones where the
+    kind is offered with its zones not catalogued, or in a region the catalogue lacks; none where it is not offered."""
+    if not is_catalogued(Cloud.GCP, region):
+        return tuple(cluster_zones)
+    return acc.gcp_zones.get(region) or (tuple(cluster_zones) if region in acc.gcp_regions else ())

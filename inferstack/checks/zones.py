@@ -43,8 +43,8 @@ def pool_zones(cfg: StackConfig, pool: AcceleratorPoolConfig) -> list[str] | Non
     network = network_zones(cfg)
     if network is None:
         return None
-    if cfg.cloud is Cloud.GCP and acc.family is accelerators.Family.TPU and catalogue.is_catalogued(cfg.cloud, cfg.region):
-        return catalogue.zones_offering(cfg.cloud, cfg.region, pool.kind, list(acc.gcp_zones.get(cfg.region) or network))
+    if cfg.cloud is Cloud.GCP and acc.family is accelerators.Family.TPU:
+        return list(catalogue.tpu_zones(acc, cfg.region, network))
     return catalogue.zones_offering(cfg.cloud, cfg.region, pool.kind, network)
 
 
