@@ -23,6 +23,7 @@ Assumptions (each one a knob in ``inferstack:pricing``):
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -208,12 +209,12 @@ def system_node_type(cfg: StackConfig) -> str:
     return cfg.settings.cluster.system_node_type or DEFAULT_SYSTEM_NODE_TYPE[cfg.cloud]
 
 
-def missing_prices(cfg: StackConfig) -> list[str]:
+def missing_prices(cfg: StackConfig, loads: Sequence[PoolLoad]) -> list[str]:
     """Every ``inferstack:pricing`` key the estimate of ``cfg`` needs and neither the catalog nor the stack sets:
-    ``onDemandHourlyUsd.<type>`` per unpriced node type (pool shapes and system nodes), then the
-    ``platform.*`` keys of an uncatalogued region. Empty when the stack can be priced."""
+    ``onDemandHourlyUsd.<type>`` per unpriced node type (the shapes of the pools' ``loads``, and system nodes), then
+    the ``platform.*`` keys of an uncatalogued region. Empty when the stack can be priced."""
     keys: list[str] = []
-    types = [pool_load(cfg, pool).plan.shape.name for pool in cfg.settings.accelerator_pools] + [system_node_type(cfg)]
+    types = [load.plan.shape.name for load in loads] + [system_node_type(cfg)]
     for node_type in dict.fromkeys(types):
         try:
             price_of(cfg, node_type)
@@ -222,9 +223,9 @@ def missing_prices(cfg: StackConfig) -> list[str]:
     return keys + missing_platform_keys(cfg.region, cfg.cloud.value, cfg.settings.pricing.platform.model_dump())
 
 
-def require_prices(cfg: StackConfig) -> None:
+def require_prices(cfg: StackConfig, loads: Sequence[PoolLoad]) -> None:
     """:class:`PriceNotFound` naming every missing price key at once (:func:`missing_prices`), else nothing."""
-    keys = missing_prices(cfg)
+    keys = missing_prices(cfg, loads)
     if keys:
         raise PriceNotFound(
             f"no catalog price for {len(keys)} item(s) in {cfg.region} (catalog as of {CATALOG_AS_OF}); set: {', '.join(keys)}"
@@ -274,8 +275,9 @@ def estimate(cfg: StackConfig) -> CostEstimate:
         raise PriceNotFound(
             f"stack {cfg.name} deploys to an existing cluster (inferstack:existingCluster): its nodes and platform are billed elsewhere"
         )
-    require_prices(cfg)
     s = cfg.settings
+    loads = [pool_load(cfg, pool) for pool in s.accelerator_pools]
+    require_prices(cfg, loads)
     pricing = s.pricing
     pf = pricing.peak_hours_fraction
     est = CostEstimate(
@@ -295,8 +297,8 @@ def estimate(cfg: StackConfig) -> CostEstimate:
         },
     )
     total_avg_nodes = 0.0
-    for pool in s.accelerator_pools:
-        load = pool_load(cfg, pool)
+    for load in loads:
+        pool = load.pool
         placed, shape, steady, peak, avg = load.placed, load.plan.shape, load.steady, load.peak, load.average
         per_node = shape.devices
         mix = tier_mix(load.plan, avg, pricing.spot_share)
