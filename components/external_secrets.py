@@ -13,7 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from inferstack.catalog.versions import CHARTS
-from inferstack.components.helm import CHART_ADDONS, chart_release
+from inferstack.components.helm import addon_release
 from inferstack.components.platform import PlatformOutputs
 from inferstack.config.registry import SecretConfig
 
@@ -99,19 +99,18 @@ class ExternalSecrets(pulumi.ComponentResource):
     ):
         super().__init__("inferstack:secrets:ExternalSecrets", name, None, opts)
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=platform.k8s_provider, depends_on=[*platform.ready, *(depends_on or [])])
-        self.release: k8s.helm.v3.Release | None = None
-        if platform.installs(CHART_ADDONS["external-secrets"]):
-            self.release = chart_release(
-                f"{name}-eso",
-                "external-secrets",
-                {
-                    "installCRDs": True,
-                    "serviceAccount": {"create": True, "name": ESO_SERVICE_ACCOUNT, "annotations": store.service_account_annotations},
-                    "securityContext": {"runAsNonRoot": True},
-                },
-                k8s_opts,
-                create_namespace=True,
-            )
+        self.release = addon_release(
+            platform,
+            f"{name}-eso",
+            "external-secrets",
+            {
+                "installCRDs": True,
+                "serviceAccount": {"create": True, "name": ESO_SERVICE_ACCOUNT, "annotations": store.service_account_annotations},
+                "securityContext": {"runAsNonRoot": True},
+            },
+            k8s_opts,
+            create_namespace=True,
+        )
         after = pulumi.ResourceOptions(parent=self, provider=platform.k8s_provider, depends_on=[*platform.ready, *([self.release] if self.release else [])])
         namespaces = sorted({ns for s in secrets for ns in s.namespaces})
         self.store_name = existing_store or STORE_NAME

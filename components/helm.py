@@ -7,12 +7,15 @@ repository is addressed as ``<repo>/<chart>``, an HTTPS one through ``repository
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from inferstack.catalog.versions import CHARTS
+
+if TYPE_CHECKING:
+    from inferstack.components.platform import PlatformOutputs
 
 #: The add-on (``ExistingAddons`` key) each chart that serving installs belongs to: an existing cluster that has the
 #: add-on (``present``) gets no release of its charts.
@@ -70,3 +73,13 @@ def chart_release(
         values=values,
         opts=opts,
     )
+
+
+def addon_release(
+    platform: PlatformOutputs, name: str, key: str, values: Any, opts: pulumi.ResourceOptions, **kwargs: Any
+) -> k8s.helm.v3.Release | None:
+    """:func:`chart_release` of ``CHARTS[key]``, or None when ``platform`` already has the chart's add-on
+    (``CHART_ADDONS``; an existing cluster's ``present`` add-ons): its objects are then declared without a release."""
+    if not platform.installs(CHART_ADDONS[key]):
+        return None
+    return chart_release(name, key, values, opts, **kwargs)

@@ -39,7 +39,7 @@ import pulumi_kubernetes as k8s
 from inferstack.catalog.labels import POD_SECURITY_LABELS
 from inferstack.catalog.versions import CHARTS, KNATIVE_SERVING_VERSION
 from inferstack.components.custom_resource import custom_resource
-from inferstack.components.helm import CHART_ADDONS, chart_release
+from inferstack.components.helm import addon_release
 from inferstack.components.platform import PlatformOutputs
 from inferstack.config import Cloud, Environment, ServingArgs
 from inferstack.serving import gateway as gw
@@ -180,10 +180,7 @@ class ServingStack(pulumi.ComponentResource):
             return pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[*platform.ready, *(d for d in deps if d is not None)])
 
         def release(key: str, suffix: str, values: dict[str, Any], deps: list[pulumi.Resource | None]) -> k8s.helm.v3.Release | None:
-            # None when the cluster already has the add-on (an existing cluster's ``present`` add-ons).
-            if not platform.installs(CHART_ADDONS[key]):
-                return None
-            return chart_release(f"{name}-{suffix}", key, values, after(*deps), create_namespace=True, timeout=900)
+            return addon_release(platform, f"{name}-{suffix}", key, values, after(*deps), create_namespace=True, timeout=900)
 
         self.cert_manager = release("cert-manager", "cert-manager", {"crds": {"enabled": True, "keep": True}}, [])
         self.knative_operator = release("knative-operator", "knative-operator", {}, [])

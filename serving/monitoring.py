@@ -38,7 +38,7 @@ from inferstack.catalog.labels import POD_SECURITY_LABELS
 from inferstack.catalog.ports import MODEL_SERVER_PORT, WEBHOOK_PORTS
 from inferstack.catalog.versions import CHARTS
 from inferstack.components.custom_resource import custom_resource
-from inferstack.components.helm import CHART_ADDONS, chart_release
+from inferstack.components.helm import addon_release
 from inferstack.components.platform import MONITORING_NAMESPACE, PROMETHEUS_SERVICE_ACCOUNT, PlatformOutputs
 from inferstack.config import Cloud, Environment
 from inferstack.config.serving import ModelConfig
@@ -246,14 +246,8 @@ class MonitoringStack(pulumi.ComponentResource):
             else kube_prometheus_stack_values(environment)
         )
         # An existing cluster that has an add-on (``present``) gets no release of it; its objects are declared alike.
-        self.prometheus = (
-            chart_release(f"{name}-prometheus", "kube-prometheus-stack", values, after(self.namespace), timeout=900)
-            if platform.installs(CHART_ADDONS["kube-prometheus-stack"]) else None
-        )
-        self.keda = (
-            chart_release(f"{name}-keda", "keda", keda_values(), after(self.keda_namespace), timeout=600)
-            if platform.installs(CHART_ADDONS["keda"]) else None
-        )
+        self.prometheus = addon_release(platform, f"{name}-prometheus", "kube-prometheus-stack", values, after(self.namespace), timeout=900)
+        self.keda = addon_release(platform, f"{name}-keda", "keda", keda_values(), after(self.keda_namespace), timeout=600)
         self.ready: list[pulumi.Resource] = [r for r in (self.prometheus, self.keda) if r is not None]
         objs: dict[str, dict[str, Any]] = {}
         nvidia = DEVICE_RESOURCE[Family.NVIDIA]
