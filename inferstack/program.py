@@ -12,10 +12,18 @@ from inferstack.catalog.clouds import CLOUDS
 from inferstack.clouds import PROFILES
 from inferstack.components.existing_cluster import ExistingCluster
 from inferstack.components.external_secrets import ExternalSecrets, SecretStoreSpec, existing_store_keys
-from inferstack.components.platform import RegistryOutputs
+from inferstack.components.platform import PlatformOutputs, RegistryOutputs
 from inferstack.config import ConfigError, StackConfig
 from inferstack.load import load_config
 from inferstack.serving.deploy import Serving
+
+
+def export_cluster(cfg: StackConfig, outputs: PlatformOutputs) -> None:
+    """What team stacks read through a StackReference (examples/team-serving): the cluster, how to target each
+    accelerator pool, and the team namespaces prepared."""
+    pulumi.export("cluster_name", outputs.cluster_name)
+    pulumi.export("pools", {name: info.to_output() for name, info in sorted(outputs.pools.items())})
+    pulumi.export("team_namespaces", cfg.team_namespaces)
 
 
 def build_on_existing_cluster(cfg: StackConfig) -> None:
@@ -25,9 +33,7 @@ def build_on_existing_cluster(cfg: StackConfig) -> None:
     assert existing is not None
     cluster = ExistingCluster(cfg.name, cfg.existing_cluster_args())
     outputs = cluster.outputs
-    pulumi.export("cluster_name", outputs.cluster_name)
-    pulumi.export("pools", {name: info.to_output() for name, info in sorted(outputs.pools.items())})
-    pulumi.export("team_namespaces", cfg.team_namespaces)
+    export_cluster(cfg, outputs)
     registry = None
     if existing.registry is not None:
         registry = RegistryOutputs(
@@ -57,12 +63,9 @@ def build(cfg: StackConfig) -> None:
     profile = PROFILES[cfg.cloud]
     platform = profile.platform()(cfg.name, cfg.platform_args())
     outputs = platform.outputs
-    # What team stacks read through a StackReference (examples/team-serving): the cluster, its exec-plugin
-    # kubeconfig (a secret output; no credential in it) and how to target each accelerator pool.
-    pulumi.export("cluster_name", outputs.cluster_name)
+    # The cluster's exec-plugin kubeconfig too (a secret output; no credential in it).
+    export_cluster(cfg, outputs)
     pulumi.export("kubeconfig", outputs.kubeconfig)
-    pulumi.export("pools", {name: info.to_output() for name, info in sorted(outputs.pools.items())})
-    pulumi.export("team_namespaces", cfg.team_namespaces)
 
     # The registry and the secret store come before serving, which reads the registry's bucket and identity.
     registry = profile.registry()(f"{cfg.name}-registry", cfg.registry_args(), outputs)
