@@ -9,6 +9,7 @@ from __future__ import annotations
 import pulumi
 
 from inferstack.catalog.clouds import CLOUDS
+from inferstack.checks.example_values import refuse_example_values
 from inferstack.clouds import PROFILES
 from inferstack.components.existing_cluster import ExistingCluster
 from inferstack.components.external_secrets import ExternalSecrets, SecretStoreSpec, existing_store_keys
@@ -84,6 +85,7 @@ def build(cfg: StackConfig) -> None:
 def main() -> None:
     try:
         cfg = load_config()
+        refuse_example_values(cfg)  # under the real engine only (pulumi up/preview); the offline engine accepts them
     except ConfigError as err:
         # No traceback and nothing declared: the engine reports the message and fails the update.
         raise pulumi.RunError(str(err)) from None
