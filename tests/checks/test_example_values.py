@@ -148,3 +148,16 @@ def test_program_under_a_real_engine_monitor_fails_naming_each_key(tmp_path: Pat
     assert "example values cannot be deployed" in message
     assert "inferstack:registry.writerPrincipals[0]: 'arn:aws:iam::123456789012:role/inferstack-ci-model-publisher'" in message
     assert "inferstack:acceleratorPools[0].ladder[0].reservations[0].id: 'cr-0a1b2c3d4e5f60718'" in message
+
+
+def test_e2e_reference_stacks_on_the_real_engine_carry_no_example_value() -> None:
+    """tests/e2e/test_pulumi_byo_stacks runs each reference stack's serving layer with the real CLI: the stack it
+    deploys has none (the example reservation ids replaced); with them kept, prod and gcp-prod would be refused."""
+    from inferstack.load import load_stack
+    from tests.e2e.test_pulumi_byo_stacks import byo_config
+
+    for f in STACKS:
+        stack = f.name[len("Pulumi."):-len(".yaml")]
+        assert check_example_values(load_stack(stack, byo_config(f, "apiVersion: v1"))) == [], stack
+        kept = check_example_values(load_stack(stack, byo_config(f, "apiVersion: v1", keep_examples=True)))
+        assert bool(kept) == (stack in ("prod", "gcp-prod")), (stack, kept)

@@ -49,8 +49,13 @@ PRESENT = ("certManager", "knative", "kserve", "llm", "monitoring", "keda", "ext
 CLOUD_ONLY = ("inferstack:network", "inferstack:cluster", "inferstack:registry")
 
 
-def byo_config(stack_file: Path, kubeconfig: str) -> dict[str, Any]:
+def byo_config(stack_file: Path, kubeconfig: str, *, keep_examples: bool = False) -> dict[str, Any]:
     config = copy.deepcopy(yaml.safe_load(stack_file.read_text())["config"])
+    if not keep_examples:
+        # The real engine refuses the reference stacks' example reservation ids (inferstack.checks.example_values).
+        for pool in config.get("inferstack:acceleratorPools", []):
+            for reservation in (r for tier in pool.get("ladder", []) for r in tier.get("reservations", [])):
+                reservation["id"] = "cr-0e2e0e2e0e2e0e2e0" if reservation["id"].startswith("cr-") else "e2e-reserved-l4"
     secrets = config.pop("inferstack:secrets", [])
     config = {k: v for k, v in config.items() if k not in CLOUD_ONLY and not k.startswith("inferstack-secrets:")}
     config["inferstack:existingCluster"] = {
@@ -159,3 +164,27 @@ def test_analyzer_agrees_with_the_offline_check(deployed: dict[str, Any], tmp_pa
     assert seen == set(step_ops(events)), "the pack analyzed every resource of the preview"
     assert real == expected
     assert (result.returncode == 0) == (offline.returncode == 0), (result.describe()[-4000:], offline.stdout)
+
+
+def test_real_engine_refuses_example_values(deployed: dict[str, Any]) -> None:
+    """The reference stack with its example reservation id kept: `pulumi preview` fails naming the key and value
+    (inferstack.checks.example_values), although the offline engine previews that stack."""
+    reference = deployed["reference"]
+    if reference not in ("prod", "gcp-prod"):
+        pytest.skip(f"{reference} has no example value in its serving layer")
+    ws, project = deployed["ws"], deployed["project"]
+    stack = f"{reference}-examples"
+    ws.stack_init(project, stack)
+    try:
+        stack_file = project / f"Pulumi.{stack}.yaml"
+        doc = yaml.safe_load(stack_file.read_text()) or {}
+        doc["config"] = byo_config(REPO / "stacks" / f"Pulumi.{reference}.yaml", "unused", keep_examples=True)
+        stack_file.write_text(yaml.safe_dump(doc, sort_keys=False))
+        result = ws.preview(project, check=False)
+    finally:
+        ws.run("stack", "select", f"{reference}-byo", cwd=project)
+    out = result.stdout + result.stderr
+    print(f"pulumi preview of {reference} with its example reservation id: exit {result.returncode}")
+    assert result.returncode != 0, out[-4000:]
+    assert "inferstack:acceleratorPools[0].ladder[0].reservations[0].id" in out, out[-4000:]
+    assert "example values cannot be deployed" in out, out[-4000:]
