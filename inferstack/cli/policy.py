@@ -3,7 +3,9 @@
 ``check`` runs a program under the offline engine and evaluates the real policy objects with the Pulumi CLI's
 semantics (see ``inferstack.policies.evaluate``). Exit 1 on any mandatory finding, 0 otherwise, 2 on usage and
 config errors. With ``--program FILE.py --config F`` only the policy settings (inferstack:cloud, environment,
-residency, policy) are read from the ``inferstack:`` namespace; every other key belongs to the program.
+residency, policy) are read from the ``inferstack:`` namespace; every other key belongs to the program. With
+``--program P --config F --policy-config FILE [--environment E]`` no ``inferstack:`` key is read: the pack's settings
+and levels come from FILE and E (``inferstack.policies.pack_file``), as ``pulumi preview --policy-pack-config`` takes them.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from inferstack.cli import version
-from inferstack.cli.common import add_stack_args, load_stack, write_output
+from inferstack.cli.common import UsageError, add_stack_args, load_stack, write_output
 from inferstack.cli.target import add_target_args, load_target
 from inferstack.config import ConfigError, ConfigIssue, Environment, PolicySettings
 from inferstack.engine import REPO_ROOT, Recording
@@ -35,6 +37,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--sarif", metavar="FILE", help="write a SARIF 2.1.0 log to FILE")
     c.add_argument("--strict", action="store_true",
                    help="findings a rule could not evaluate (values unknown at preview) are mandatory")
+    c.add_argument("--policy-config", metavar="FILE",
+                   help="with --program: the pack's settings and levels from FILE (the JSON pulumi preview "
+                        "--policy-pack-config takes; `inferstack policy config` writes one); the stack file is then "
+                        "only the program's config")
+    c.add_argument("--environment", choices=("dev", "staging", "prod"),
+                   help="with --policy-config: the levels of this environment for the policies FILE gives no level")
     c.set_defaults(func=_check)
     lst = psub.add_parser("list", help="print the policy catalogue: id, clouds, controls, severity, levels, remediation")
     lst.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="output format (default text)")
@@ -54,8 +62,12 @@ def checked_pack_config(settings: PolicySettings, source: str) -> dict[str, Any]
 
 
 def _run(args: argparse.Namespace) -> tuple[str, Recording, dict[str, Any], str]:
+    if args.policy_config and not args.program:
+        raise UsageError("--policy-config needs --program FILE.py (a stack of this project takes its settings from "
+                         "its own inferstack: keys)")
     target = load_target(args)
-    return target.stack, target.recording, checked_pack_config(target.settings, target.stack), str(target.program)
+    pack_cfg = target.pack_config if target.pack_config is not None else checked_pack_config(target.settings, target.stack)
+    return target.stack, target.recording, pack_cfg, str(target.program)
 
 
 def report(stack: str, findings: list[Finding]) -> dict[str, Any]:

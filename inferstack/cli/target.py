@@ -4,25 +4,38 @@
 A program's stack file needs only the policy keys of the ``inferstack:`` namespace (cloud, environment, residency,
 policy) and the cloud's region; its URNs carry the project name of the ``Pulumi.yaml`` beside the program. When the
 file is also a complete inferstack stack, the commands that read settings (the cost estimate) use it too.
+
+With ``--policy-config FILE`` (``policy check`` only) the stack file is only the program's config, as in a real
+``pulumi preview --policy-pack-config FILE``: the pack's settings and levels come from FILE and ``--environment``
+(:mod:`inferstack.policies.pack_file`), no ``inferstack:`` key is read; the cloud is the one whose provider keys the
+file sets (``aws:*`` / ``gcp:*``), else the form of the region; the region is the file's ``aws:region`` /
+``gcp:region``, else the first of FILE's ``region-residency.allowedRegions`` (said on stderr).
+The program runs with its own environment's packages too (:mod:`inferstack.cli.program_env`).
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 
 from inferstack.catalog.clouds import CLOUDS, Cloud
 from inferstack.cli.common import UsageError, add_stack_args, load_stack
+from inferstack.cli.program_env import RuntimeOptionsError, program_environment
 from inferstack.config import ConfigError, PolicySettings, StackConfig, file_issue, read_stack_file
 from inferstack.config.files import read_yaml_file
 from inferstack.config.stack import parse_policy_settings
 from inferstack.config.yaml_data import YamlDataError
 from inferstack.engine import DEFAULT_PROGRAM, PROJECT, ProgramError, Recording, run_program, run_stack
 from inferstack.load import load_stack as load_stack_values
+
+if TYPE_CHECKING:
+    from inferstack.policies.pack_file import PackFile
 
 
 @dataclass(frozen=True)
@@ -39,6 +52,8 @@ class Target:
     config: StackConfig | None
     #: True when a ``--program`` was run rather than this project's own program.
     external: bool = False
+    #: The complete pack config when it came from ``--policy-config FILE`` (else built from ``settings``).
+    pack_config: dict[str, Any] | None = None
 
     def describe(self) -> str:
         """``stack S (aws, dev, eu-west-1)``, plus the program when it is not the project's own."""
@@ -74,15 +89,25 @@ def load_target(args: argparse.Namespace) -> Target:
         rec = run_stack(cfg)
         _print_logs(rec, already={str(w) for w in cfg.warnings})
         return Target(cfg.name, cfg.cloud, cfg.region, cfg.policy_settings(), rec, Path(DEFAULT_PROGRAM), cfg)
+    policy_file = getattr(args, "policy_config", None)
+    if getattr(args, "environment", None) and not policy_file:
+        raise UsageError("--environment needs --policy-config FILE (without it, the stack file's "
+                         "inferstack:environment sets the levels)")
     if not args.config:
         raise UsageError("--program needs --config FILE (the program's stack config)")
     program = Path(args.program)
     if not program.is_file():
         raise UsageError(f"--program {args.program}: no such file")
+    packfile = _pack_file(policy_file, getattr(args, "environment", None)) if policy_file else None
     f = read_stack_file(args.config)
-    cloud, settings = parse_policy_settings(f.config, str(f.path))
-    info = CLOUDS[cloud]
-    region = f.config.get(info.region_key)
+    if packfile is not None:
+        cloud, region = _cloud_and_region(f.config, packfile.allowed_regions, str(f.path))
+        settings = PolicySettings(environment=packfile.environment, allowed_regions=packfile.allowed_regions)
+        info = CLOUDS[cloud]
+    else:
+        cloud, settings = parse_policy_settings(f.config, str(f.path))
+        info = CLOUDS[cloud]
+        region = f.config.get(info.region_key)
     if not region:
         raise ConfigError(str(f.path), [file_issue(info.region_key, "required: the region the program deploys to")])
     project = f.config.get(info.project_key) if info.project_key else None
@@ -91,16 +116,64 @@ def load_target(args: argparse.Namespace) -> Target:
     except ConfigError:
         full = None  # a program's own settings: only the policy keys are inferstack's
     try:
+        env = program_environment(program.resolve())
+    except RuntimeOptionsError as err:
+        raise UsageError(f"--program {args.program}: {err}") from None
+    except YamlDataError as err:
+        raise UsageError(f"--program {args.program}: Pulumi.yaml: {err}") from None
+    try:
         # An absolute path: the SDK drops the source position of a frame whose file name is relative.
-        rec = run_program(f.stack, f.config, region=str(region), project=project, program=program.resolve(),
-                          secret_keys=f.secret_keys, pulumi_project=project_name(program.resolve()))
+        with env.on_path():
+            rec = run_program(f.stack, f.config, region=str(region), project=project, program=program.resolve(),
+                              secret_keys=f.secret_keys, pulumi_project=project_name(program.resolve()))
     except (pulumi.RunError, pulumi.ConfigMissingError, pulumi.ConfigTypeError) as err:
         # The program rejected its config (missing or invalid keys): a usage error, reported without a traceback.
         raise UsageError(f"--program {args.program}: {err}") from None
+    except ModuleNotFoundError as err:
+        missing = env.missing_module(err)
+        if missing is None:
+            raise
+        raise ProgramError(f"--program {args.program}: {missing}") from None
     except ProgramError as err:
         raise ProgramError(f"--program {args.program}: {err}") from None
     _print_logs(rec)
-    return Target(f.stack, cloud, str(region), settings, rec, program.resolve(), full, external=True)
+    return Target(f.stack, cloud, str(region), settings, rec, program.resolve(), full, external=True,
+                  pack_config=packfile.config if packfile is not None else None)
+
+
+def _pack_file(path: str, environment: str | None) -> PackFile:
+    """``--policy-config FILE`` read and completed for ``--environment``; UsageError (exit 2) naming the bad key."""
+    from inferstack.policies.pack_file import PackFileError, effective_pack_config, read_pack_file
+
+    try:
+        packfile = effective_pack_config(read_pack_file(path), environment)
+    except PackFileError as err:
+        raise UsageError(f"--policy-config {path}: {err}") from None
+    for name in packfile.unlevelled:
+        print(f"warning: --policy-config {path}: {name} has settings but no enforcementLevel: pulumi preview takes it "
+              f"as advisory; the offline check uses the {packfile.environment.value} level "
+              f"({packfile.config[name]['enforcementLevel']}); write the level to make both agree", file=sys.stderr)
+    return packfile
+
+
+#: An AWS region name (``eu-west-1``, ``us-gov-west-1``); GCP's have no dash before the number (``europe-west1``).
+_AWS_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
+
+
+def _cloud_and_region(config: dict[str, Any], allowed: tuple[str, ...], source: str) -> tuple[Cloud, str]:
+    """The cloud and region of a program's stack file that has no ``inferstack:`` keys (see the module docstring)."""
+    clouds = [c for c, info in CLOUDS.items() if any(str(k).startswith(f"{info.namespace}:") for k in config)]
+    region: str | None = None
+    for c in clouds:
+        region = region or config.get(CLOUDS[c].region_key)
+    if region is None:
+        region = allowed[0]
+        keys = " / ".join(CLOUDS[c].region_key for c in (clouds or list(CLOUDS)))
+        print(f"inferstack: {source} sets no {keys}; running the program in {region} (the first of the policy "
+              "config's region-residency.allowedRegions)", file=sys.stderr)
+    if len(clouds) != 1:
+        clouds = [Cloud.AWS if _AWS_REGION.fullmatch(str(region)) else Cloud.GCP]
+    return clouds[0], str(region)
 
 
 def _print_logs(rec: Recording, already: frozenset[str] | set[str] = frozenset()) -> None:
