@@ -86,6 +86,9 @@ class PolicyEntry:
     #: The policy's findings say a resource was *not evaluated* (the pack cannot see inside it), as an unknown value
     #: at preview time does: ``policy check --strict`` makes them mandatory whatever the level.
     not_evaluated: bool = False
+    #: Families of SDK types (``policies/families``) whose every member the policy judges: their members are added
+    #: to ``types`` (the generated ``data_<cloud>.py`` lists them), so an SDK upgrade's new member reaches the rule.
+    families: tuple[str, ...] = ()
     _exact: frozenset[str] = field(default=frozenset(), init=False, repr=False, compare=False)
     _prefixes: tuple[str, ...] = field(default=(), init=False, repr=False, compare=False)
 
@@ -93,21 +96,36 @@ class PolicyEntry:
         missing = [env.value for env in Environment if env not in self.levels]
         if missing:
             raise ValueError(f"policy {self.name}: no enforcement level for {', '.join(missing)}")
-        if self.types is not None:
+        object.__setattr__(self, "families", tuple(self.families))
+        members = self._family_members()
+        if self.types is not None or self.families:
             if not isinstance(self.policy, ResourceValidationPolicy):
-                raise ValueError(f"policy {self.name}: types apply to resource policies only")
-            object.__setattr__(self, "_exact", frozenset(t for t in self.types if not t.endswith((":", "/"))))
+                raise ValueError(f"policy {self.name}: types and families apply to resource policies only")
+            object.__setattr__(self, "types", tuple(self.types or ()))
+            object.__setattr__(self, "_exact", frozenset(t for t in self.types if not t.endswith((":", "/"))) | members)
             object.__setattr__(self, "_prefixes", tuple(t for t in self.types if t.endswith((":", "/"))))
             self._guard_types()
         object.__setattr__(self, "controls", tuple(self.controls))
         clouds = frozenset(self.clouds) or frozenset(
-            _PACKAGE_CLOUD[t.split(":", 1)[0]] for t in self.types or () if t.split(":", 1)[0] in _PACKAGE_CLOUD)
+            _PACKAGE_CLOUD[t.split(":", 1)[0]] for t in (*(self.types or ()), *members)
+            if t.split(":", 1)[0] in _PACKAGE_CLOUD)
         if not clouds:
             raise ValueError(f"policy {self.name}: name its clouds (a subset of {sorted(CLOUDS)})")
         if clouds - CLOUDS:
             raise ValueError(f"policy {self.name}: unknown clouds {sorted(clouds - CLOUDS)}; allowed: {sorted(CLOUDS)}")
         object.__setattr__(self, "clouds", clouds)
         self._set_policy_metadata()
+
+    def _family_members(self) -> frozenset[str]:
+        """The type tokens of the entry's families (ValueError naming an unknown family)."""
+        if not self.families:
+            return frozenset()
+        from inferstack.policies import families
+
+        try:
+            return frozenset(t for f in self.families for t in families.members(f))
+        except ValueError as e:
+            raise ValueError(f"policy {self.name}: {e}") from None
 
     def _guard_types(self) -> None:
         """Pulumi calls every resource policy for every resource: the policy's validate returns at once on a type
@@ -165,6 +183,7 @@ class PolicyEntry:
             "kind": "resource" if isinstance(self.policy, ResourceValidationPolicy) else "stack",
             "clouds": sorted(self.clouds),
             "controls": list(self.controls),
+            "families": list(self.families),
             "severity": self.severity_name,
             "levels": {env.value: self.levels[env] for env in Environment},
             "remediation": self.remediation,

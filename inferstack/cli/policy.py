@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from inferstack.cli import version
-from inferstack.cli.common import UsageError, add_stack_args, load_stack, write_output
+from inferstack.cli.common import UsageError, add_stack_args, fail, load_stack, write_output
 from inferstack.cli.target import add_target_args, load_target
 from inferstack.config import ConfigError, ConfigIssue, Environment, PolicySettings
 from inferstack.engine import REPO_ROOT, Recording
+from inferstack.policies.entry import framework_of
 from inferstack.policies.evaluate import Finding, evaluate, strict, summary
-from inferstack.policies.pack import ENTRIES, PackConfigError, catalogue, catalogue_markdown, pack_config
+from inferstack.policies.families.coverage import coverage, coverage_markdown, coverage_text
+from inferstack.policies.pack import ENTRIES, PackConfigError, catalogue_markdown, pack_config
 
 CONFIG_DIR = REPO_ROOT / "policies" / "config"
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -46,7 +48,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(func=_check)
     lst = psub.add_parser("list", help="print the policy catalogue: id, clouds, controls, severity, levels, remediation")
     lst.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="output format (default text)")
+    lst.add_argument("--framework", metavar="NAME",
+                     help="only the policies enforcing a control of this benchmark (CIS AWS, CIS EKS, FSBP, PSS baseline, "
+                          "...; case-insensitive)")
     lst.set_defaults(func=_list)
+    cov = psub.add_parser("coverage", help="per family of SDK resource types: members judged by a rule / explained / all")
+    cov.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="output format (default text)")
+    cov.set_defaults(func=_coverage)
     g = psub.add_parser("config", help="print (or --write) the --policy-pack-config document of a stack")
     add_stack_args(g)
     g.add_argument("--write", action="store_true", help="write policies/config/<stack>.json")
@@ -137,13 +145,32 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if c["mandatory"] else 0
 
 
+def frameworks() -> list[str]:
+    """The benchmark names the pack's controls cite (``CIS AWS``, ``FSBP``, ``PSS baseline``, ...), sorted."""
+    return sorted({framework_of(c).name for e in ENTRIES for c in e.controls})
+
+
+def _framework_entries(name: str | None) -> list:
+    if name is None:
+        return list(ENTRIES)
+    known = {f.lower(): f for f in frameworks()}
+    if name.strip().lower() not in known:
+        raise UsageError(f"--framework {name!r}: no policy cites it; allowed: {', '.join(known.values())}")
+    wanted = known[name.strip().lower()]
+    return [e for e in ENTRIES if any(framework_of(c).name == wanted for c in e.controls)]
+
+
 def _list(args: argparse.Namespace) -> int:
+    try:
+        entries = _framework_entries(args.framework)
+    except UsageError as e:
+        return fail(str(e))
     if args.format == "json":
-        print(json.dumps(catalogue(), indent=2))
+        print(json.dumps([e.catalogue_row() for e in entries], indent=2))
     elif args.format == "markdown":
-        print(catalogue_markdown(), end="")
+        print(catalogue_markdown(entries), end="")
     else:
-        rows = catalogue()
+        rows = [e.catalogue_row() for e in entries]
         for row in rows:
             levels = ", ".join(f"{env} {level}" for env, level in row["levels"].items())
             print(f"{row['id']} [{row['kind']}; {', '.join(row['clouds'])}; severity {row['severity']}]")
@@ -152,6 +179,17 @@ def _list(args: argparse.Namespace) -> int:
             print(f"  levels: {levels}")
             print(f"  remediation: {row['remediation']}")
         print(f"{len(rows)} policies")
+    return 0
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    rows = coverage()
+    if args.format == "json":
+        print(json.dumps([c.row() for c in rows], indent=2))
+    elif args.format == "markdown":
+        print(coverage_markdown(rows), end="")
+    else:
+        print(coverage_text(rows), end="")
     return 0
 
 

@@ -1,0 +1,76 @@
+"""AWS families: membership predicates over the installed pulumi_aws SDK (never a hand list of types).
+
+Each :class:`~inferstack.policies.families.base.FamilySpec` decides from a type's inputs (names and annotations)
+whether it carries a control; ``EXPLAINED`` names the members (token or token prefix) that need no rule, with why.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from inferstack.policies.families.base import FamilySpec, SdkType
+
+#: Inputs holding a resource-based policy document (JSON text or a PolicyDocument).
+POLICY_DOCUMENT_INPUTS = ("policy", "policy_document", "access_policies", "access_policy", "resource_policy")
+#: Boolean or typed inputs declaring encryption at rest, and the inputs naming its key.
+AT_REST = re.compile(
+    r"(storage_|root_volume_|user_volume_|kms_|at_rest_)?encrypted|at_rest_encryption_enabled|encrypt_at_rest"
+    r"|(root_volume_|user_volume_)?encryption_enabled|encryption_type|server_side_encryption"
+    r"|(.+_)?kms_(key|key_id|key_arn|master_key_id|key_identifier)|sqs_managed_sse_enabled")
+#: Inputs declaring encryption or TLS in transit.
+IN_TRANSIT = re.compile(
+    r"transit_encryption_enabled|transit_encryption_mode|in_transit_encryption|tls_enabled|require_tls"
+    r"|node_to_node_encryption|domain_endpoint_options|ssl_policy|tls_policy|encryption_info")
+#: Inputs giving a resource (or the instances it launches) a public IP address or a public endpoint.
+PUBLIC_IP = ("associate_public_ip_address", "map_public_ip_on_launch", "publicly_accessible", "create_public_ip")
+#: Inputs protecting a resource from deletion, or skipping the final snapshot taken when it is deleted.
+DELETION = ("deletion_protection", "deletion_protection_enabled", "enable_deletion_protection", "skip_final_snapshot")
+
+
+def _is_text(annotation: str) -> bool:
+    return "_builtins.str" in annotation or "PolicyDocument" in annotation
+
+
+def _policy_inputs(t: SdkType) -> tuple[str, ...]:
+    return tuple(n for n in POLICY_DOCUMENT_INPUTS if n in t.inputs and _is_text(t.inputs[n]))
+
+
+def _grant_inputs(t: SdkType) -> tuple[str, ...]:
+    if "principal" in t.inputs and t.has_input("action", "actions"):
+        return tuple(n for n in ("principal", "source_account", "source_arn", "principal_org_id", "organization_id",
+                                 "condition") if n in t.inputs)
+    return ()
+
+
+def _in_transit_inputs(t: SdkType) -> tuple[str, ...]:
+    """Direct TLS/transit inputs, or viewer-facing cache behaviors (a viewer protocol policy: CloudFront)."""
+    viewer = tuple(n for n in ("default_cache_behavior", "ordered_cache_behaviors", "viewer_certificate")
+                   if "CacheBehavior" in t.inputs.get("default_cache_behavior", "") and n in t.inputs)
+    return t.inputs_matching(IN_TRANSIT.pattern) + viewer
+
+
+def _public_ip_inputs(t: SdkType) -> tuple[str, ...]:
+    direct = tuple(n for n in PUBLIC_IP if n in t.inputs)
+    nested = tuple(n for n in ("network_interfaces",) if "NetworkInterface" in t.inputs.get(n, "")
+                   and "LaunchTemplate" in t.inputs.get(n, ""))
+    return direct + nested
+
+
+SPECS: tuple[FamilySpec, ...] = (
+    FamilySpec("aws-resource-policy", "aws", "resource-based policy documents: no public or foreign-account principal",
+               select=lambda t: bool(_policy_inputs(t)), fields=_policy_inputs),
+    FamilySpec("aws-resource-grant", "aws", "permission grants naming a principal: no public or foreign-account principal",
+               select=lambda t: bool(_grant_inputs(t)), fields=_grant_inputs),
+    FamilySpec("aws-encryption-at-rest", "aws", "encryption at rest: never declared off",
+               select=lambda t: bool(t.inputs_matching(AT_REST.pattern)), fields=lambda t: t.inputs_matching(AT_REST.pattern)),
+    FamilySpec("aws-encryption-in-transit", "aws", "encryption in transit: TLS on, plaintext off",
+               select=lambda t: bool(_in_transit_inputs(t)), fields=_in_transit_inputs),
+    FamilySpec("aws-public-ip", "aws", "no public IP addresses or publicly accessible endpoints",
+               select=lambda t: bool(_public_ip_inputs(t)), fields=_public_ip_inputs),
+    FamilySpec("aws-deletion-protection", "aws", "deletion protection and final snapshots never declared off",
+               select=lambda t: t.has_input(*DELETION), fields=lambda t: tuple(n for n in DELETION if n in t.inputs)),
+)
+
+EXPLAINED: Mapping[str, str] = MappingProxyType({})
