@@ -19,12 +19,14 @@ SYSTEM_POOL = "system"
 
 
 def endpoint_access(cfg: ClusterConfig) -> tuple[bool, list[str] | None]:
-    """(public access, public CIDRs). Public access needs explicit CIDRs and never allows 0.0.0.0/0."""
-    if not cfg.public_endpoint:
+    """(public access, public CIDRs) of ``cluster.endpoint``; the private endpoint is always on. Public access needs
+    explicit CIDRs and never allows 0.0.0.0/0 (refused by config validation already; checked again here because
+    EKS reads an empty ``publicAccessCidrs`` as 0.0.0.0/0)."""
+    if not cfg.endpoint.public:
         return False, None
-    cidrs = list(cfg.public_access_cidrs)
+    cidrs = list(cfg.endpoint.public_access_cidrs)
     if not cidrs or any(c.strip() in ("0.0.0.0/0", "::/0") for c in cidrs):
-        raise ValueError("cluster.publicAccessCidrs: a public endpoint needs explicit CIDRs other than 0.0.0.0/0")
+        raise ValueError("cluster.endpoint.publicAccessCidrs: a public endpoint needs explicit CIDRs other than 0.0.0.0/0")
     return True, cidrs
 
 
@@ -62,8 +64,8 @@ class EksCluster(pulumi.ComponentResource):
     Args:
         name (str): component name; children are ``<name>-eks``, ``<name>-oidc``, ``<name>-system``, ``<name>-k8s``, ...
         cluster_name (str): EKS cluster name.
-        cfg (ClusterConfig): ``version`` (default ``EKS_VERSION``), ``publicEndpoint`` (default False),
-            ``publicAccessCidrs`` (default []), ``logRetentionDays`` (default 90), ``accessEntries`` (default []),
+        cfg (ClusterConfig): ``version`` (default ``EKS_VERSION``), ``endpoint`` (default private:
+            ``access``, ``publicAccessCidrs``, ``privateAccessCidrs``), ``logRetentionDays`` (default 90), ``accessEntries`` (default []),
             ``systemNodeType`` (default ``m6i.large``), ``systemNodesMin`` (default 2), ``systemNodesMax`` (default 4),
             ``deletionProtection`` (default: ``protect``).
         region (str): region the kubeconfig's ``aws eks get-token`` uses.
@@ -80,7 +82,8 @@ class EksCluster(pulumi.ComponentResource):
 
     Secure choices:
         - Kubernetes secrets envelope-encrypted with the CMK; all five control-plane log types, CMK-encrypted;
-        - private endpoint; public access only with explicit CIDRs (``0.0.0.0/0`` and ``::/0`` refused);
+        - private endpoint always on; public access only with ``endpoint.access: public`` and explicit CIDRs
+          (``0.0.0.0/0`` and ``::/0`` refused); in-network runners admitted on tcp/443 by ``privateAccessCidrs``;
         - ``API`` authentication mode: access entries, no aws-auth ConfigMap (the creating identity keeps the
           bootstrap admin entry);
         - system nodes IMDSv2-only (hop limit 1), CMK-encrypted gp3 root volume; ECR pull-only node policy;
@@ -138,6 +141,21 @@ class EksCluster(pulumi.ComponentResource):
         )
         self.name: pulumi.Output[str] = self.cluster.name
         self.security_group_id: pulumi.Output[str] = self.cluster.vpc_config.cluster_security_group_id
+        # The cluster security group admits only itself (the nodes); a CI runner or bastion in the VPC reaches the
+        # private endpoint through these rules (cluster.endpoint.privateAccessCidrs).
+        self.private_access_rules = [
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-api-from-{cidr.replace('/', '-').replace('.', '-')}",
+                security_group_id=self.security_group_id,
+                cidr_ipv4=cidr,
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                description="Kubernetes API from an in-network runner (cluster.endpoint.privateAccessCidrs)",
+                opts=child,
+            )
+            for cidr in cfg.endpoint.private_access_cidrs
+        ]
 
         self.access_entries = [
             aws.eks.AccessEntry(

@@ -54,7 +54,7 @@ class AwsPlatform(pulumi.ComponentResource):
 
     Secure choices:
         - one customer-managed key encrypts EKS secrets, node volumes, logs, the interruption queue and the registry;
-        - private API endpoint; a public one only with ``cluster.publicAccessCidrs`` (never ``0.0.0.0/0``);
+        - private API endpoint; a public one only with ``cluster.endpoint.access: public`` and ``publicAccessCidrs`` (never ``0.0.0.0/0``);
         - every node IMDSv2-only (hop limit 1) with a CMK-encrypted gp3 root volume; nodes in private subnets only;
         - in prod the CMK and the cluster are ``protect``ed and retained on delete, with EKS deletion protection.
     """

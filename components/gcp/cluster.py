@@ -1,8 +1,8 @@
 """The GKE control plane and its small on-demand system node pool.
 
 Cluster (regional, ``cluster.releaseChannel``): VPC-native on the subnet's ``pods``/``services`` ranges, Dataplane
-V2 (network policy enforced), private nodes, a private endpoint unless ``cluster.publicEndpoint`` (then only
-``cluster.publicAccessCidrs`` and the VPC may reach it; Google's public ranges never), etcd secrets encrypted with
+V2 (network policy enforced), private nodes, a private endpoint unless ``cluster.endpoint.access`` is public (then
+only ``endpoint.publicAccessCidrs`` and the VPC may reach it; Google's public ranges never), etcd secrets encrypted with
 the platform CMEK, Workload Identity, shielded nodes, legacy ABAC off, system/workload/control-plane logs,
 Managed Prometheus, deletion protection in prod. The default node pool is removed.
 
@@ -48,8 +48,10 @@ def zones_of(region: str, count: int, listed: Sequence[str] | None = None) -> li
 
 
 def authorized_networks(network: NetworkConfig, cluster: ClusterConfig) -> list[str]:
-    """CIDRs allowed to reach the control plane: the node subnet, plus the listed admin networks."""
-    return [network.cidr, *cluster.public_access_cidrs]
+    """CIDRs allowed to reach the control plane (master authorized networks): the node subnet, the in-network
+    runners' ranges (``endpoint.privateAccessCidrs``) and, for a public endpoint, ``endpoint.publicAccessCidrs``."""
+    endpoint = cluster.endpoint
+    return list(dict.fromkeys([network.cidr, *endpoint.private_access_cidrs, *endpoint.public_access_cidrs]))
 
 
 def node_config(
@@ -182,7 +184,7 @@ class GkeCluster(pulumi.ComponentResource):
             ),
             private_cluster_config=gcp.container.ClusterPrivateClusterConfigArgs(
                 enable_private_nodes=True,
-                enable_private_endpoint=not cfg.public_endpoint,
+                enable_private_endpoint=not cfg.endpoint.public,
                 master_ipv4_cidr_block=cfg.control_plane_cidr,
             ),
             logging_config=gcp.container.ClusterLoggingConfigArgs(enable_components=LOG_COMPONENTS),

@@ -6,7 +6,7 @@ import ipaddress
 import re
 from enum import Enum
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from inferstack.catalog.limits import CLOUDWATCH_RETENTION_DAYS, GKE_RELEASE_CHANNELS
 from inferstack.catalog.versions import EKS_VERSION
@@ -129,6 +129,89 @@ class AccessEntry(StrictModel):
     )
 
 
+class EndpointAccess(str, Enum):
+    """Where the cluster's Kubernetes API endpoint is reachable from."""
+
+    PRIVATE = "private"  # from inside the VPC (and privateAccessCidrs) only
+    PUBLIC = "public"  # also from the internet, restricted to publicAccessCidrs (the private endpoint stays on)
+
+
+def endpoint_cidrs(values: list[str], key: str, *, private: bool) -> list[str]:
+    """``values`` if each is an IPv4 network CIDR (host bits zero) that does not open the endpoint to the whole
+    internet (``/0``) and, for ``private``, lies in a private range; else a ValueError naming the first bad one."""
+    for c in values:
+        net = ipv4_network(c, "198.51.100.0/24" if not private else "10.0.0.0/16")
+        if net.prefixlen == 0:
+            raise ValueError(
+                f"{c} opens the Kubernetes API to the whole internet, which is never allowed; list the CIDRs of the "
+                "networks that run pulumi and kubectl (an office or VPN egress range, a CI runner's address /32)"
+            )
+        if private and not net.is_private:
+            raise ValueError(f"{c} is not a private range; {key} lists networks inside the VPC or peered with it")
+    dupes = sorted({c for c in values if values.count(c) > 1})
+    if dupes:
+        raise ValueError(f"listed more than once: {', '.join(dupes)}")
+    return values
+
+
+class EndpointConfig(StrictModel):
+    """Reachability of the Kubernetes API endpoint (``inferstack:cluster.endpoint``).
+
+    ``private``: only from inside the VPC; ``pulumi up`` (which talks to the API for the Kubernetes layer) runs from
+    there: a CI runner in the VPC, or through a tunnel (docs/deploy.md). ``public``: the private endpoint stays on
+    for the nodes, and the public one admits ``publicAccessCidrs`` only (EKS ``publicAccessCidrs``; GKE master
+    authorized networks); ``0.0.0.0/0`` is refused.
+    """
+
+    access: EndpointAccess = Field(
+        EndpointAccess.PRIVATE,
+        description="private (default: reachable from inside the VPC only) or public (also from publicAccessCidrs).",
+    )
+    public_access_cidrs: list[str] = Field(
+        default_factory=list,
+        max_length=40,
+        description=(
+            "With access: public, the IPv4 CIDRs allowed to reach the public endpoint (the egress ranges of the "
+            "machines that run pulumi and kubectl); 0.0.0.0/0 is refused."
+        ),
+    )
+    private_access_cidrs: list[str] = Field(
+        default_factory=list,
+        max_length=40,
+        description=(
+            "Private IPv4 CIDRs (in the VPC or peered with it: a CI runner's or bastion's subnet) allowed to reach "
+            "the private endpoint (EKS: tcp/443 on the cluster security group; GKE: master authorized networks)."
+        ),
+    )
+
+    @field_validator("public_access_cidrs")
+    @classmethod
+    def _public_cidrs(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        if v and info.data.get("access") is EndpointAccess.PRIVATE:
+            raise ValueError(
+                "publicAccessCidrs is for access: public; with a private endpoint list in-network ranges under "
+                "privateAccessCidrs, or set access: public"
+            )
+        return endpoint_cidrs(v, "publicAccessCidrs", private=False)
+
+    @field_validator("private_access_cidrs")
+    @classmethod
+    def _private_cidrs(cls, v: list[str]) -> list[str]:
+        return endpoint_cidrs(v, "privateAccessCidrs", private=True)
+
+    @model_validator(mode="after")
+    def _public_needs_cidrs(self) -> EndpointConfig:
+        if self.access is EndpointAccess.PUBLIC and not self.public_access_cidrs:
+            raise ValueError(
+                "access: public needs publicAccessCidrs, the networks allowed to reach the API (e.g. [198.51.100.7/32])"
+            )
+        return self
+
+    @property
+    def public(self) -> bool:
+        return self.access is EndpointAccess.PUBLIC
+
+
 class ClusterConfig(StrictModel):
     """The Kubernetes control plane and its small on-demand system node pool."""
 
@@ -136,9 +219,9 @@ class ClusterConfig(StrictModel):
     release_channel: str = Field(
         "REGULAR", description="GKE release channel: RAPID, REGULAR, STABLE or EXTENDED.", pattern=f"^({'|'.join(GKE_RELEASE_CHANNELS)})$"
     )
-    public_endpoint: bool = Field(False, description="Expose the API endpoint publicly (never to 0.0.0.0/0).")
-    public_access_cidrs: list[str] = Field(
-        default_factory=list, description="CIDRs allowed to reach a public endpoint, or GKE master authorized networks."
+    endpoint: EndpointConfig = Field(
+        default_factory=EndpointConfig,
+        description="Where the Kubernetes API endpoint is reachable from: private (default) or public restricted to listed CIDRs.",
     )
     log_retention_days: int = Field(
         90, ge=1, le=3653, description="Retention of control-plane logs, in days: a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ..., 3653)."
@@ -157,18 +240,6 @@ class ClusterConfig(StrictModel):
         pattern=r"^gke-security-groups@[A-Za-z0-9.-]+$",
     )
 
-    @field_validator("public_access_cidrs")
-    @classmethod
-    def _public_cidrs(cls, v: list[str]) -> list[str]:
-        for c in v:
-            try:
-                net = ipaddress.ip_network(c, strict=True)
-            except ValueError as err:
-                raise ValueError(f"{c!r} is not a network CIDR ({err})") from None
-            if net.prefixlen == 0:
-                raise ValueError(f"{c} opens the API endpoint to the whole internet; list the CIDRs of your networks")
-        return v
-
     @field_validator("log_retention_days")
     @classmethod
     def _log_retention(cls, v: int) -> int:
@@ -181,12 +252,6 @@ class ClusterConfig(StrictModel):
         if net.prefixlen != 28 or not net.is_private:
             raise ValueError(f"{v}: GKE needs a private /28 for the control plane, e.g. 172.16.0.0/28")
         return v
-
-    @model_validator(mode="after")
-    def _public_endpoint(self) -> ClusterConfig:
-        if self.public_endpoint and not self.public_access_cidrs:
-            raise ValueError("publicEndpoint: true needs publicAccessCidrs (the networks allowed to reach the API)")
-        return self
 
 
 class Capacity(str, Enum):

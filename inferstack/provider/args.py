@@ -13,7 +13,7 @@ from typing import TypedDict
 from typing_extensions import NotRequired
 
 from inferstack.config.base import Cloud, Environment
-from inferstack.config.platform import Capacity, LadderTierKind, WorkloadClass
+from inferstack.config.platform import Capacity, EndpointAccess, LadderTierKind, WorkloadClass
 from inferstack.config.serving import DeploymentMode, KvCacheDtype, Quantization, ScaleMetric
 
 __all__ = [
@@ -25,6 +25,8 @@ __all__ = [
     "CapacityPlan",
     "Cloud",
     "Cluster",
+    "Endpoint",
+    "EndpointAccess",
     "Environment",
     "GcpPlatformArgs",
     "InferenceStackArgs",
@@ -78,6 +80,19 @@ class AccessEntry(TypedDict):
     """Kubernetes groups the principal joins, bound by the team RBAC (GKE: team groups inferstack:team:<ns>[:deployers] only)."""
 
 
+class Endpoint(TypedDict):
+    """Reachability of the Kubernetes API endpoint (``inferstack:cluster.endpoint``). ``private``: only from inside the VPC; ``pulumi up`` (which talks to the API for the Kubernetes layer) runs from there: a CI runner in the VPC, or through a tunnel (docs/deploy.md). ``public``: the private endpoint stays on for the nodes, and the public one admits ``publicAccessCidrs`` only (EKS ``publicAccessCidrs``; GKE master authorized networks); ``0.0.0.0/0`` is refused. Mirrors ``inferstack.config.platform.EndpointConfig``."""
+
+    access: NotRequired[EndpointAccess]
+    """private (default: reachable from inside the VPC only) or public (also from publicAccessCidrs)."""
+
+    public_access_cidrs: NotRequired[list[str]]
+    """With access: public, the IPv4 CIDRs allowed to reach the public endpoint (the egress ranges of the machines that run pulumi and kubectl); 0.0.0.0/0 is refused."""
+
+    private_access_cidrs: NotRequired[list[str]]
+    """Private IPv4 CIDRs (in the VPC or peered with it: a CI runner's or bastion's subnet) allowed to reach the private endpoint (EKS: tcp/443 on the cluster security group; GKE: master authorized networks)."""
+
+
 class Cluster(TypedDict):
     """The Kubernetes control plane and its small on-demand system node pool. Mirrors ``inferstack.config.platform.ClusterConfig``."""
 
@@ -87,11 +102,8 @@ class Cluster(TypedDict):
     release_channel: NotRequired[str]
     """GKE release channel: RAPID, REGULAR, STABLE or EXTENDED."""
 
-    public_endpoint: NotRequired[bool]
-    """Expose the API endpoint publicly (never to 0.0.0.0/0)."""
-
-    public_access_cidrs: NotRequired[list[str]]
-    """CIDRs allowed to reach a public endpoint, or GKE master authorized networks."""
+    endpoint: NotRequired[Endpoint]
+    """Where the Kubernetes API endpoint is reachable from: private (default) or public restricted to listed CIDRs."""
 
     log_retention_days: NotRequired[int]
     """Retention of control-plane logs, in days: a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ..., 3653)."""

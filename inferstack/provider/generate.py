@@ -21,6 +21,7 @@ from inferstack.config.platform import (
     AcceleratorPoolConfig,
     AccessEntry,
     ClusterConfig,
+    EndpointConfig,
     LadderTierConfig,
     NetworkConfig,
     ReservationConfig,
@@ -50,6 +51,7 @@ END = "# --- generated: end"
 MIRRORED: dict[str, type[BaseModel]] = {
     "Network": NetworkConfig,
     "AccessEntry": AccessEntry,
+    "Endpoint": EndpointConfig,
     "Cluster": ClusterConfig,
     "Reservation": ReservationConfig,
     "LadderTier": LadderTierConfig,

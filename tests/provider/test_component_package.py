@@ -30,6 +30,7 @@ from inferstack.components.platform import PoolInfo
 from inferstack.config import Cloud, Environment, InferstackConfig
 from inferstack.config.platform import (
     Capacity,
+    EndpointAccess,
     LadderTierKind,
     NetworkConfig,
     WorkloadClass,
@@ -54,7 +55,8 @@ NOT_EXPOSED = {("Policy", "enforcement")}  # per-policy levels belong to the pol
 ENUMS: dict[str, type[Enum]] = {
     e.__name__: e
     for e in (
-        Environment, Cloud, Capacity, ScaleMetric, LadderTierKind, WorkloadClass, DeploymentMode, KvCacheDtype, Quantization
+        Environment, Cloud, Capacity, ScaleMetric, LadderTierKind, WorkloadClass, DeploymentMode, KvCacheDtype, Quantization,
+        EndpointAccess,
     )
 }
 

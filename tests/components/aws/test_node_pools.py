@@ -85,16 +85,17 @@ def test_subnet_plan_disjoint_inside_vpc() -> None:
 
 def test_endpoint_private_by_default_and_never_open_to_the_internet() -> None:
     assert endpoint_access(ClusterConfig()) == (False, None)
-    assert endpoint_access(ClusterConfig(publicEndpoint=True, publicAccessCidrs=["203.0.113.0/24"])) == (True, ["203.0.113.0/24"])
-    for bad in ({"publicEndpoint": True}, {"publicEndpoint": True, "publicAccessCidrs": ["0.0.0.0/0"]}):
+    public = {"endpoint": {"access": "public", "publicAccessCidrs": ["203.0.113.0/24"]}}
+    assert endpoint_access(ClusterConfig.model_validate(public)) == (True, ["203.0.113.0/24"])
+    for bad in ({"endpoint": {"access": "public"}}, {"endpoint": {"access": "public", "publicAccessCidrs": ["0.0.0.0/0"]}}):
         with pytest.raises(ValueError):
             ClusterConfig.model_validate(bad)
 
 
 def test_public_endpoint_errors_name_the_key() -> None:
     with pytest.raises(ConfigError) as err:
-        load_stack("t", {**BASE, "inferstack:cluster": {"publicEndpoint": True, "publicAccessCidrs": ["0.0.0.0/0"]}})
-    assert any(i.path == "inferstack:cluster.publicAccessCidrs" for i in err.value.issues)
+        load_stack("t", {**BASE, "inferstack:cluster": {"endpoint": {"access": "public", "publicAccessCidrs": ["0.0.0.0/0"]}}})
+    assert any(i.path == "inferstack:cluster.endpoint.publicAccessCidrs" for i in err.value.issues)
 
 
 @pytest.mark.parametrize(("kind", "message"), [("nvidia-b999", "unknown accelerator kind"), ("tpu-v5e", "not offered on aws")])

@@ -42,7 +42,9 @@ def test_cluster_encrypted_private_logged_api_auth(stack: str) -> None:
     assert i["encryptionConfig"]["provider"]["keyArn"] == _key_arn(stack)
     assert i["encryptionConfig"]["resources"] == ["secrets"]
     assert i["vpcConfig"]["endpointPrivateAccess"] is True
-    assert i["vpcConfig"]["endpointPublicAccess"] is False
+    endpoint = stack_config(stack).settings.cluster.endpoint
+    assert i["vpcConfig"]["endpointPublicAccess"] is endpoint.public
+    assert i["vpcConfig"].get("publicAccessCidrs") == (endpoint.public_access_cidrs or None)
     assert "0.0.0.0/0" not in (i["vpcConfig"].get("publicAccessCidrs") or [])
     assert i["accessConfig"]["authenticationMode"] == "API"
     assert set(i["enabledClusterLogTypes"]) == {"api", "audit", "authenticator", "controllerManager", "scheduler"}
@@ -218,8 +220,7 @@ def test_access_entries_and_restricted_public_endpoint() -> None:
     values = dict(stack_config("dev").values)
     admins = "arn:aws:iam::123456789012:role/platform-admins"
     values["inferstack:cluster"] = {
-        "publicEndpoint": True,
-        "publicAccessCidrs": ["203.0.113.0/24"],
+        "endpoint": {"access": "public", "publicAccessCidrs": ["203.0.113.0/24"]},
         "accessEntries": [{"principal": admins, "groups": ["inferstack:platform-admins"]}],
     }
     rec = run_stack(load_stack("dev", values))

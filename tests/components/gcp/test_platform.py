@@ -148,7 +148,11 @@ def test_cluster_private_encrypted_identity_shielded(stack: str) -> None:
     assert i["privateClusterConfig"]["enablePrivateNodes"] is True
     assert i["privateClusterConfig"]["masterIpv4CidrBlock"] == cfg.settings.cluster.control_plane_cidr
     assert i["masterAuthorizedNetworksConfig"]["gcpPublicCidrsAccessEnabled"] is False
-    assert [c["cidrBlock"] for c in i["masterAuthorizedNetworksConfig"]["cidrBlocks"]] == [cfg.settings.network.cidr]
+    endpoint = cfg.settings.cluster.endpoint
+    assert i["privateClusterConfig"]["enablePrivateEndpoint"] is not endpoint.public
+    assert [c["cidrBlock"] for c in i["masterAuthorizedNetworksConfig"]["cidrBlocks"]] == [
+        cfg.settings.network.cidr, *endpoint.private_access_cidrs, *endpoint.public_access_cidrs
+    ]
     assert i["enableShieldedNodes"] is True and i["enableLegacyAbac"] is False
     assert i["networkingMode"] == "VPC_NATIVE" and i["removeDefaultNodePool"] is True
     assert i["nodeConfig"]["bootDiskKmsKey"] == key.id
