@@ -6,12 +6,14 @@ A changed URN makes `pulumi up` replace the resource; the failure names the URNs
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from inferstack.cli import main
 from inferstack.engine import run_program
 
 from .conftest import recording
@@ -107,3 +109,16 @@ def test_added_urns_only_ask_for_a_regenerated_snapshot() -> None:
     diff = snap.difference("s", before, [*before, "urn:pulumi:s::inferstack::a:b:C::two"])
     assert diff.startswith("stack s: URNs added (no live resource is replaced): record them with python scripts/snapshot_urns.py")
     assert "  + urn:pulumi:s::inferstack::a:b:C::two" in diff
+
+
+@pytest.mark.parametrize("stack", snap.reference_stacks())
+def test_preview_json_urns_equal_the_snapshot(stack: str, tmp_path: Path) -> None:
+    """The URNs `inferstack preview --format json` reports are the engine's own (whole parent type chain, as
+    `pulumi up` records them), equal to the snapshot composed from the recorded parent links."""
+    path = snap.snapshot_path(stack)
+    if not path.is_file():
+        pytest.skip(f"no URN snapshot for {stack}")
+    out = tmp_path / "preview.json"
+    assert main(["preview", "--stack", stack, "--format", "json", "--out", str(out)]) in (0, 1)
+    reported = sorted(r["urn"] for r in json.loads(out.read_text())["resources"])
+    assert reported == snap.parse(path.read_text())

@@ -8,21 +8,32 @@ One table per cloud maps a type token (or token) to the function that fills in w
 - Kubernetes: :func:`kubernetes_outputs` (metadata name and uid, Helm release status);
 - invokes: :data:`INVOKES` (``getCallerIdentity``, ``getProject``, ...).
 
-:class:`OfflineMocks` dispatches a registration to its package's outputs and answers ``StackReference`` reads from
-the stack config's :data:`STACK_OUTPUTS_KEY`.
+Everything else a provider computes is left out of the outputs, so the SDK resolves it as unknown during the
+preview (``apply`` and ``Output.concat`` over it are skipped, as in a real ``pulumi preview``). A table function
+that reads an input which is itself unknown does not run (:class:`KnownInputs`): the resource's outputs are then its
+inputs only, never an ARN or a name made up from an unknown.
+
+:class:`OfflineMocks` dispatches a registration to its package's outputs, answers ``StackReference`` reads from
+the stack config's :data:`STACK_OUTPUTS_KEY`, and answers data-source calls outside :data:`INVOKES` from the
+function's declared result type (:mod:`inferstack.engine.results`): unknown in the ``*_output`` form, placeholders
+in the plain form.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable, Mapping
+import json
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pulumi.runtime import mocks as pmocks
+from pulumi.runtime import rpc
 
+from inferstack.engine import results
 from inferstack.engine.errors import ProgramError
+from inferstack.engine.recording import Lookup
 
 ACCOUNT_ID = "123456789012"
 
@@ -40,13 +51,37 @@ def _fake_pem(seed: str) -> str:
     return "-----BEGIN CERTIFICATE-----\n" + body + "\n-----END CERTIFICATE-----\n"
 
 
+class UnknownInput(Exception):
+    """An output function read an input that is unknown at preview time."""
+
+
+class KnownInputs(Mapping[str, Any]):
+    """A resource's inputs as the output functions read them: reading one that is (or contains) an unknown raises
+    :class:`UnknownInput`, so no output is derived from a value the preview does not know."""
+
+    def __init__(self, data: Mapping[str, Any]):
+        self._data = data
+
+    def __getitem__(self, key: str) -> Any:
+        value = self._data[key]
+        if rpc.contains_unknowns(value):
+            raise UnknownInput(key)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
 @dataclass
 class Registration:
     """One custom resource being registered: what an output function reads (inputs) and fills in (``out``)."""
 
     type: str
     name: str
-    inputs: dict[str, Any]
+    inputs: Mapping[str, Any]
     #: The outputs, starting as a copy of the inputs; output functions update it in place.
     out: dict[str, Any]
     #: The resource's region: its ``region`` input, else the stack's.
@@ -321,14 +356,13 @@ def gcp_outputs(reg: Registration) -> str | None:
 
 def kubernetes_outputs(reg: Registration) -> str:
     """Outputs of a Kubernetes object: ``metadata.name`` (autonamed when the program gave metadata without a name)
-    and ``metadata.uid``; a Helm release is ``deployed``. The id is ``<namespace>/<name>`` (or ``<name>``)."""
+    and ``metadata.uid``. Nothing else (a Helm release's ``status``, an object's ``status``) is supplied: it is
+    unknown, as in a real preview of a create. The id is ``<namespace>/<name>`` (or ``<name>``)."""
     t, name, inputs = reg.type, reg.name, reg.inputs
     meta = dict(inputs.get("metadata") or {})
     meta.setdefault("name", f"{name}-{_h(name, n=6)}" if "metadata" in inputs else name)
     meta.setdefault("uid", _h("uid", t, name, n=32))
     reg.out["metadata"] = meta
-    if t == "kubernetes:helm.sh/v3:Release":
-        reg.out.setdefault("status", {"status": "deployed", "name": inputs.get("name", name)})
     ns = meta.get("namespace")
     return f"{ns}/{meta['name']}" if ns else meta["name"]
 
@@ -407,10 +441,37 @@ class OfflineMocks(pmocks.Mocks):
         fn = PACKAGE_OUTPUTS.get(t.split(":", 1)[0])
         rid = None
         if fn is not None:
-            reg = Registration(t, name, inputs, outputs, inputs.get("region") or self.region, self.project)
-            rid = fn(reg)
+            known = KnownInputs(inputs)
+            try:
+                reg = Registration(t, name, known, outputs, known.get("region") or self.region, self.project)
+                rid = fn(reg)
+            except UnknownInput:
+                # What the provider would compute from an unknown input is unknown: the inputs only.
+                outputs, rid = dict(inputs), None
         return rid or f"{name}-{_h(t, name)}", outputs
 
     def call(self, args: pmocks.MockCallArgs) -> tuple[dict, list]:
-        fn = INVOKES.get(args.token)
-        return (fn(self) if fn else {}), []
+        result, _ = self.invoke(args.token, dict(args.args), "plain")
+        return result or {}, []
+
+    def invoke(self, token: str, args: dict[str, Any], form: str) -> tuple[dict[str, Any] | None, Lookup]:
+        """The answer to a data-source call and what to record of it; a None answer means wholly unknown.
+
+        Tokens in :data:`INVOKES` get their supplied values in either form. Others are answered from the declared
+        result type: in the ``output`` form (``get_x_output``, which can carry unknowns) the result is unknown; in
+        the ``plain`` form (``get_x``, whose result must be known to continue) every field is the call's argument of
+        the same name or a deterministic placeholder of the field's type, each listed in the lookup."""
+        supplied = INVOKES.get(token)
+        if supplied is not None:
+            values = supplied(self)
+            return values, Lookup("invoke", token, form=form, args=args, supplied=sorted(values))
+        cls = results.result_type(token)
+        declared = sorted(results.fields(cls)) if cls is not None else []
+        if form != "plain":
+            return None, Lookup("invoke", token, form=form, args=args, unknown=declared)
+        if cls is None:  # no SDK type to shape an answer from: an empty result, as the engine's mocks give
+            return {}, Lookup("invoke", token, form=form, args=args)
+        seed = token + json.dumps(args, sort_keys=True, default=str)
+        made = results.placeholder_result(cls, args, seed)
+        echoed = sorted(k for k in declared if args.get(k) is not None)
+        return made.value, Lookup("invoke", token, form=form, args=args, supplied=echoed, placeholders=made.leaves)

@@ -75,6 +75,38 @@ class ResourceRecord:
         return out
 
 
+@dataclass
+class Lookup:
+    """A data-source call (``kind="invoke"``, ``token`` the function) or a resource read (``kind="read"``,
+    ``token`` the resource type, from ``Resource.get``) and how the offline engine answered it.
+
+    ``supplied`` are the fields given known values (the engine's own tables, or the call's arguments echoed);
+    ``placeholders`` the fields given placeholder values (field path -> value), only in a plain-form call that needs a
+    known result; ``unknown`` the fields left unknown, as a real preview leaves what it cannot know."""
+
+    kind: str
+    token: str
+    #: ``plain`` (``get_x(...)``, a known result is needed) or ``output`` (``get_x_output(...)``); reads: ``read``.
+    form: str = "read"
+    args: dict[str, Any] = field(default_factory=dict)
+    supplied: list[str] = field(default_factory=list)
+    placeholders: dict[str, Any] = field(default_factory=dict)
+    unknown: list[str] = field(default_factory=list)
+    #: Reads only: the logical name, the id given and the URN.
+    name: str | None = None
+    id: str | None = None
+    urn: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "token": self.token, "form": self.form}
+        if self.kind == "read":
+            out.update(name=self.name, id=self.id, urn=self.urn)
+        else:
+            out["args"] = redact(self.args)
+        out.update(supplied=self.supplied, placeholders=redact(self.placeholders), unknown=self.unknown)
+        return out
+
+
 def provider_urn(reference: str) -> str:
     """The provider URN of a provider reference (``<urn>::<id>``, or a bare URN)."""
     # A URN has three "::" (urn:pulumi:stack::project::type::name); a reference adds "::<id>".
@@ -102,6 +134,8 @@ class Recording:
     outputs: dict[str, Any] = field(default_factory=dict)
     #: What the program logged (``pulumi.log``), as (level, message): ``warning``, ``error``, ``info``, ``debug``.
     logs: list[tuple[str, str]] = field(default_factory=list)
+    #: Data-source calls and resource reads, in call order, with what was supplied, made up or left unknown.
+    lookups: list[Lookup] = field(default_factory=list)
     _index: _Index | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -124,6 +158,16 @@ class Recording:
             by_parent.setdefault(r.parent, []).append(r)
         providers = {ref: by_urn.get(provider_urn(ref)) for ref in {r.provider for r in self.resources if r.provider}}
         return _Index(len(self.resources), by_urn, by_type, by_type_name, by_parent, providers)
+
+    @property
+    def placeholders(self) -> list[tuple[Lookup, str, Any]]:
+        """Every placeholder value a data-source call was answered with: (lookup, field path, value)."""
+        return [(x, path, v) for x in self.lookups for path, v in x.placeholders.items()]
+
+    @property
+    def placeholder_count(self) -> int:
+        """How many values are placeholders from data-source lookups (a report says so)."""
+        return sum(len(x.placeholders) for x in self.lookups)
 
     # -------------------------------------------------------------- O(1) lookups
 

@@ -17,11 +17,13 @@ import contextvars
 import functools
 import gc
 import hashlib
+import importlib
 import inspect
 import json
 import logging
 import runpy
 import sys
+import threading
 import types
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -30,16 +32,19 @@ from urllib.parse import unquote, urlparse
 
 import pulumi
 from pulumi.runtime import mocks as pmocks
+from pulumi.runtime import rpc
 from pulumi.runtime import settings as psettings
+from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from inferstack.config import bounded
 from inferstack.config.stack import ConfigError, file_issue
+from inferstack.engine import results
 from inferstack.engine.errors import ProgramError
 from inferstack.engine.mocks import STACK_OUTPUTS_KEY, OfflineMocks
-from inferstack.engine.recording import Recording, ResourceRecord, SourcePosition
-from inferstack.engine.wire import Secret, Unknown, from_struct
+from inferstack.engine.recording import Lookup, Recording, ResourceRecord, SourcePosition
+from inferstack.engine.wire import Secret, Unknown, from_struct, redact
 
 __all__ = [
     "DEFAULT_PROGRAM",
@@ -133,18 +138,71 @@ def _source_of(request: Any) -> SourcePosition | None:
     return None
 
 
+#: The code of the SDK's plain-form invoke (``pulumi.runtime.invoke.invoke``, behind every ``get_x(...)``): a data-source
+#: call made while a frame of it is on the program's stack needs a known result; the ``get_x_output`` form does not.
+_PLAIN_INVOKE_CODE = importlib.import_module("pulumi.runtime.invoke").invoke.__code__
+
+
+def plain_invoke_tokens(thread_id: int) -> set[str]:
+    """The tokens of the plain-form invokes in progress on a thread (read from its stack frames)."""
+    frame = sys._current_frames().get(thread_id)
+    tokens = set()
+    while frame is not None:
+        if frame.f_code is _PLAIN_INVOKE_CODE:
+            tokens.add(frame.f_locals.get("tok"))
+        frame = frame.f_back
+    return tokens
+
+
 class RecordingMonitor(pmocks.MockMonitor):
-    """A MockMonitor that keeps the whole RegisterResource request of every resource."""
+    """A MockMonitor that keeps the whole RegisterResource request of every resource, and the data-source calls and
+    resource reads with how they were answered."""
 
     def __init__(self, mocks: OfflineMocks):
         super().__init__(mocks)
+        self.mocks: OfflineMocks = mocks
         self.records: list[ResourceRecord] = []
+        self.lookups: list[Lookup] = []
+        #: The thread running the program: its stack tells a plain-form invoke from an output-form one.
+        self.program_thread = threading.get_ident()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
-        # Like the real engine: children of the root stack carry no parent type in their URN.
-        if parent and parent.split("::")[2] == "pulumi:pulumi:Stack":
-            parent = ""
-        return super().make_urn(parent, type_, name)
+        # Like the real engine: the type is qualified by the parent's whole type chain (the parent URN's type part,
+        # already qualified), except under the root stack, whose children carry no parent type.
+        if parent:
+            qualified = parent.split("::")[2]
+            if qualified != "pulumi:pulumi:Stack":
+                type_ = qualified + "$" + type_
+        return "urn:pulumi:" + "::".join([psettings.get_stack(), psettings.get_project(), type_, name])
+
+    def Invoke(self, request: Any) -> Any:
+        if request.tok == "pulumi:pulumi:getResource":
+            return super().Invoke(request)
+        _ensure_event_loop()
+        form = "plain" if request.tok in plain_invoke_tokens(self.program_thread) else "output"
+        result, lookup = self.mocks.invoke(request.tok, rpc.deserialize_properties(request.args), form)
+        lookup.args = from_struct(request.args)
+        self.lookups.append(lookup)
+        if result is None:  # wholly unknown, as the engine answers an invoke it cannot serve at preview time
+            return resource_pb2.ResourceInvokeResponse(unknown=True)
+        return resource_pb2.ResourceInvokeResponse(**{"return": _sync_await(rpc.serialize_properties(result, {}))})
+
+    def ReadResource(self, request: Any) -> Any:
+        """``Resource.get(name, id)``: the id given and the state given are known, every other output is unknown
+        (the offline engine cannot read the cloud). Not a resource of the program: recorded as a lookup."""
+        _ensure_event_loop()
+        state = rpc.deserialize_properties(request.properties)
+        urn = self.make_urn(request.parent, request.type, request.name)
+        rid = "" if request.id == rpc.UNKNOWN else request.id
+        self.resources[urn] = pmocks.MockMonitor.ResourceRegistration(urn, rid, state)
+        cls = results.resource_class(request.type)
+        declared = sorted(results.fields(cls)) if cls is not None else []
+        self.lookups.append(Lookup(
+            "read", request.type, form="read", supplied=sorted({"id", *state}) if rid else sorted(state),
+            unknown=[f for f in declared if f not in state], name=request.name, id=rid or None, urn=urn,
+        ))
+        props = _sync_await(rpc.serialize_properties(state, {}))
+        return resource_pb2.ReadResourceResponse(urn=urn, id=rid, properties=props)
 
     def RegisterResource(self, request: Any) -> Any:
         resp = super().RegisterResource(request)
@@ -359,7 +417,8 @@ def _run(
     # report reads the records in URN order instead, which makes preview, render and policy output byte-stable.
     records = sorted(monitor.records, key=lambda r: r.urn)
     _synthesize_default_providers(stack, region, project, records, pulumi_project)
-    return Recording(stack=stack, resources=records, outputs=outputs, logs=logs)
+    lookups = sorted(monitor.lookups, key=lambda x: (x.kind, x.token, x.name or "", json.dumps(redact(x.args), sort_keys=True)))
+    return Recording(stack=stack, resources=records, outputs=outputs, logs=logs, lookups=lookups)
 
 
 def run_stack(stack_config: Any, program: str | Path = DEFAULT_PROGRAM, secrets: Mapping[str, str] | None = None) -> Recording:
