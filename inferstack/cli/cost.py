@@ -3,27 +3,32 @@ all-on-demand; cost per inference (USD per 1M requests / tokens per tier mix, ca
 with ``--compare-kinds`` the accelerator kinds that could serve each model, ranked; ``--chart`` a PNG of cost per
 tier mix.
 
-The estimate reads the stack's settings (pools, models, pricing), so with ``--program FILE.py --config F`` the
-program's stack file must be a complete inferstack stack; the program itself is not needed to price it.
+``--stack`` / ``--config``: the capacity plan of the stack's settings (pools sized for the models, NAT, control
+plane, system nodes). ``--program FILE.py --config F``: the resources the program declares, priced from the offline
+recording (:mod:`inferstack.cost.declared`), with the stack file's ``inferstack:pricing`` overrides.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
+from typing import Any
 
 from inferstack.catalog.prices import PriceNotFound
-from inferstack.cli.common import UsageError, add_stack_args, load_stack, warn, write_output
+from inferstack.cli.common import UsageError, add_stack_args, load_stack, write_output
+from inferstack.cli.target import Target, load_target
+from inferstack.config import read_stack_file
+from inferstack.config.pricing import PricingConfig
+from inferstack.cost import declared as declared_mod
 from inferstack.cost import estimate as estimate_mod
 from inferstack.cost import per_inference as per_inference_mod
-from inferstack.load import load_stack_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("cost", help="monthly cost estimate: pools, models, platform, spot vs. all on-demand")
     add_stack_args(p)
-    p.add_argument("--program", metavar="FILE.py", help="a Pulumi Python program whose --config is an inferstack stack")
+    p.add_argument("--program", metavar="FILE.py",
+                   help="a Pulumi Python program: price the resources it declares (its stack file from --config)")
     p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
     p.add_argument("--out", metavar="FILE", help="write the estimate to FILE instead of stdout")
     p.add_argument("--compare-kinds", action="store_true",
@@ -32,17 +37,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cost)
 
 
+def program_pricing(target: Target, config_path: str) -> tuple[PricingConfig, frozenset[str]]:
+    """The pricing overrides and explicit usage keys of a ``--program`` run's stack file (ConfigError: exit 2)."""
+    if target.config is not None:
+        pricing = target.config.settings.pricing
+        return pricing, frozenset(pricing.model_fields_set)
+    f = read_stack_file(config_path)
+    return declared_mod.stack_file_pricing(f.config, str(f.path))
+
+
+def declared_estimate(target: Target, config_path: str) -> declared_mod.DeclaredCost:
+    """The declared-resources estimate of a ``--program`` run; PriceNotFound names every missing price key."""
+    pricing, usage = program_pricing(target, config_path)
+    return declared_mod.price_declared(target.recording.resources, stack=target.stack, cloud=target.cloud,
+                                       region=target.region, pricing=pricing, usage_keys=usage)
+
+
 def _cost(args: argparse.Namespace) -> int:
     if args.chart is not None and not args.chart.lower().endswith(".png"):
         raise UsageError(f"--chart {args.chart}: give a .png path")
     if args.program:
-        if not args.config:
-            raise UsageError("--program needs --config FILE (the program's stack config)")
-        if not Path(args.program).is_file():
-            raise UsageError(f"--program {args.program}: no such file")
-        cfg = warn(load_stack_file(args.config))
-    else:
-        cfg = load_stack(args)
+        return _program_cost(args)
+    cfg = load_stack(args)
     try:
         est = estimate_mod.estimate(cfg)
         report = per_inference_mod.per_inference(cfg, kinds=args.compare_kinds)
@@ -59,5 +75,23 @@ def _cost(args: argparse.Namespace) -> int:
         text = json.dumps(per_inference_mod.merge_into_estimate(est.to_json(), report), indent=2) + "\n"
     else:
         text = estimate_mod.render_text(est) + "\n" + per_inference_mod.render_text(report)
+    write_output(text, args.out)
+    return 0
+
+
+def _program_cost(args: argparse.Namespace) -> int:
+    for flag, value in (("--compare-kinds", args.compare_kinds), ("--chart", args.chart)):
+        if value:
+            raise UsageError(f"{flag} reads a stack's capacity plan: use it with --stack or --config, not --program")
+    target = load_target(args)
+    try:
+        est = declared_estimate(target, args.config)
+    except PriceNotFound as err:
+        raise UsageError(str(err)) from None
+    if args.format == "json":
+        doc: dict[str, Any] = {**est.to_json(), "program": str(target.program)}
+        text = json.dumps(doc, indent=2) + "\n"
+    else:
+        text = declared_mod.render_text(est, str(target.program))
     write_output(text, args.out)
     return 0

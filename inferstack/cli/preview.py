@@ -7,7 +7,9 @@ import json
 from collections import Counter
 from typing import Any
 
+from inferstack.catalog.prices import PriceNotFound
 from inferstack.cli.common import write_output
+from inferstack.cli.cost import declared_estimate
 from inferstack.cli.policy import checked_pack_config
 from inferstack.cli.target import Target, add_target_args, load_target
 from inferstack.config import StackConfig
@@ -24,9 +26,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_preview)
 
 
-def build_report(target: Target) -> dict[str, Any]:
+def build_report(target: Target, config_path: str | None = None) -> dict[str, Any]:
     """The JSON preview report: stack, resources (engine camelCase inputs, secrets redacted), findings, summary
-    (the cost estimate when the stack file is a complete inferstack stack, else null)."""
+    (the cost estimate: a stack's capacity plan; for a ``--program``, the resources it declares, with the pricing
+    overrides of its stack file ``config_path``)."""
     rec = target.recording
     by_type = Counter(r.type for r in rec.resources if not r.synthesized)
     resources = [
@@ -60,7 +63,7 @@ def build_report(target: Target) -> dict[str, Any]:
             "resources": len(resources),
             "byType": dict(sorted(by_type.items())),
             "findings": counts,
-            **_cost_summary(target.config),
+            **(_declared_cost_summary(target, config_path) if target.external else _cost_summary(target.config)),
         },
     }
 
@@ -75,6 +78,19 @@ def _cost_summary(cfg: StackConfig | None) -> dict[str, Any]:
     if isinstance(totals, str):
         return {"monthlyCostUsd": None, "allOnDemandMonthlyCostUsd": None, "costUnavailable": totals}
     return {"monthlyCostUsd": totals[0], "allOnDemandMonthlyCostUsd": totals[1]}
+
+
+def _declared_cost_summary(target: Target, config_path: str | None) -> dict[str, Any]:
+    """summary.monthlyCostUsd of a ``--program`` run: the resources it declares (``inferstack cost --program``), or
+    costUnavailable naming every missing price key."""
+    if config_path is None:
+        return {"monthlyCostUsd": None, "allOnDemandMonthlyCostUsd": None, "costUnavailable": "no stack file to read prices from"}
+    try:
+        est = declared_estimate(target, config_path)
+    except PriceNotFound as err:
+        return {"monthlyCostUsd": None, "allOnDemandMonthlyCostUsd": None, "costUnavailable": str(err)}
+    return {"monthlyCostUsd": round(est.monthly_usd + 0.0, 2), "allOnDemandMonthlyCostUsd": round(est.all_on_demand_monthly_usd + 0.0, 2),
+            "costBasis": "declared", "costUnpriced": len(est.unpriced)}
 
 
 def _tree(rec: Recording) -> list[str]:
@@ -109,7 +125,9 @@ def render_text(target: Target, report: dict[str, Any]) -> str:
         out.append(f"    {n:>4}  {t}")
     if report["summary"].get("monthlyCostUsd") is not None:
         out += ["", f"Estimated cost: {report['summary']['monthlyCostUsd']:,.2f} USD/month "
-                f"(all on-demand: {report['summary']['allOnDemandMonthlyCostUsd']:,.2f}; details: inferstack cost)"]
+                f"(all on-demand: {report['summary']['allOnDemandMonthlyCostUsd']:,.2f}; "
+                + (f"declared resources; {report['summary']['costUnpriced']} not priced; " if report["summary"].get("costBasis") else "")
+                + "details: inferstack cost)"]
     elif report["summary"].get("costUnavailable"):
         out += ["", f"Estimated cost: not available: {report['summary']['costUnavailable']}"]
     findings = report["findings"]
@@ -122,7 +140,7 @@ def render_text(target: Target, report: dict[str, Any]) -> str:
 
 def _preview(args: argparse.Namespace) -> int:
     target = load_target(args)
-    report = build_report(target)
+    report = build_report(target, args.config if target.external else None)
     text = json.dumps(report, indent=2) + "\n" if args.format == "json" else render_text(target, report)
     write_output(text, args.out)
     return 1 if report["summary"]["findings"]["mandatory"] else 0
