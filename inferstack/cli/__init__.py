@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cost": ("inferstack.cli.cost", "monthly cost estimate: pools, models, platform, spot vs. all on-demand"),
     "registry": ("inferstack.cli.registry_cmd", "model registry: init, push, pull, list, promote, resolve, gc"),
     "policy": ("inferstack.cli.policy", "policy pack: offline check, generated pack config"),
+    "init": ("inferstack.cli.init_cmd", "write your own stack file from a reference stack, with your principals, reservations, region and domains"),
     "rollout": ("inferstack.cli.rollout", "canary routes: status, set, promote, rollback, drop, SLO-gated analyze / advance (edits the stack config file)"),
 }
 

@@ -1,0 +1,150 @@
+"""``inferstack init``: a user's stack file from the reference stack, validated; exit 2 naming the key on bad input,
+nothing written then; an existing file is never overwritten without --force."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from inferstack.checks.example_values import check_example_values
+from inferstack.cli import main
+from inferstack.cli.init_cmd import parse_key_path, parse_reservation
+from inferstack.load import load_stack_file
+
+REPO = Path(__file__).resolve().parents[2]
+AWS_PROD = ["init", "--cloud", "aws", "--environment", "prod", "--stack", "acme-prod"]
+AWS_VALUES = ["--writer-principal", "arn:aws:iam::210987654321:role/ml-publisher",
+              "--reservation", "gpu-l4=cr-0fedcba9876543210"]
+GCP_VALUES = ["--project", "acme-ml", "--writer-principal", "group:ml-release@acme.io", "--reservation", "gpu-l4=acme-l4"]
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _with_secret(path: Path) -> Path:
+    """The written file as it is after `pulumi config set --secret` (a secure value in it), for the loader."""
+    doc = yaml.safe_load(path.read_text())
+    doc["config"]["inferstack-secrets:hfToken"] = {"secure": "v1:set-by-pulumi"}
+    done = path.parent / "after-secret" / path.name
+    done.parent.mkdir(exist_ok=True)
+    done.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return done
+
+
+# ---------------------------------------------------------------- bad input first: exit 2, one key named, nothing written
+
+
+def test_example_values_left_are_refused_naming_each_key_and_flag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(AWS_PROD, capsys)
+    assert code == 2 and not list(tmp_path.iterdir())
+    assert err.startswith("error: ") and "Traceback" not in err
+    assert ("inferstack:acceleratorPools[0].ladder[0].reservations[0].id: 'cr-0a1b2c3d4e5f60718' is an example "
+            "reservation id of the reference stacks; set it with --reservation POOL=ID[@ZONE]") in err
+    assert ("inferstack:registry.writerPrincipals[0]: 'arn:aws:iam::123456789012:role/inferstack-ci-model-publisher' "
+            "is the documentation AWS account 123456789012; set it with --writer-principal") in err
+
+
+@pytest.mark.parametrize("extra, named", [
+    (["--stack", "Acme_Prod"], "--stack 'Acme_Prod'"),
+    (["--project", "acme"], "--project"),
+    (["--reservation", "gpu-l4"], "--reservation 'gpu-l4' is not POOL=ID"),
+    (["--reservation", "gpu-xx=cr-0fedcba9876543210"], "no pool 'gpu-xx'"),
+    (["--reservation", "gpu-l40s=cr-0fedcba9876543210"], "pool gpu-l40s has no reserved tier"),
+    (["--set", "policy.platformAdminGroup=x"], "--set 'policy.platformAdminGroup' is not a namespaced key"),
+    (["--set", "inferstack:policy.platformAdminGroup"], "expected KEY=VALUE"),
+    (["--set", "inferstack:registry.writerPrincipals[5]=x"], "index [5] is past the end"),
+    (["--set", "inferstack:registry.noncurrentVersionDays=-3"], "inferstack:registry.noncurrentVersionDays"),
+    (["--set", "inferstack:registry.noSuchKey=1"], "inferstack:registry.noSuchKey"),
+    (["--region", "us-east-1"], "inferstack:acceleratorPools[0].ladder[0].reservations[0].zone"),
+    (["--from", "nowhere/Pulumi.x.yaml"], "nowhere/Pulumi.x.yaml does not exist"),
+    (["--out", "Pulumi.other.yaml"], "the file of stack acme-prod is named Pulumi.acme-prod.yaml"),
+    (["--from", str(REPO / "stacks" / "Pulumi.gcp-dev.yaml")], "is a gcp stack; --cloud aws does not match"),
+])
+def test_bad_input_names_the_argument_or_key(extra: list[str], named: str, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run([*AWS_PROD, *AWS_VALUES, *extra], capsys)
+    assert code == 2, (out, err)
+    assert named in err and err.startswith("error: ") and "Traceback" not in err, err
+    assert not list(tmp_path.iterdir()), "nothing written on error"
+
+
+def test_existing_file_is_kept_without_force(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "Pulumi.acme-prod.yaml").write_text("config: {}\n")
+    code, _, err = _run([*AWS_PROD, *AWS_VALUES], capsys)
+    assert code == 2 and "Pulumi.acme-prod.yaml exists; pass --force to overwrite it" in err
+    assert (tmp_path / "Pulumi.acme-prod.yaml").read_text() == "config: {}\n"
+    code, _, _ = _run([*AWS_PROD, *AWS_VALUES, "--force"], capsys)
+    assert code == 0 and "cr-0fedcba9876543210" in (tmp_path / "Pulumi.acme-prod.yaml").read_text()
+    assert [p.name for p in tmp_path.iterdir()] == ["Pulumi.acme-prod.yaml"], "no temporary file left"
+
+
+# ---------------------------------------------------------------- the written stack
+
+
+def test_aws_prod_with_real_values_validates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run([*AWS_PROD, *AWS_VALUES, "--reservation", "gpu-l4=cr-0fedcba9876543210@eu-central-1b",
+                           "--set", "inferstack:policy.platformAdminGroup=acme:platform-admins"], capsys)
+    assert code == 0, err
+    path = tmp_path / "Pulumi.acme-prod.yaml"
+    assert f"wrote {path}" in out and "pulumi config set --secret inferstack-secrets:hfToken <value>" in out
+    text = path.read_text()
+    assert text.startswith("# acme-prod: written by `inferstack init` from Pulumi.prod.yaml (aws, prod).\n")
+    assert "encryptionsalt" not in text and "secure:" not in text, "the reference's sample secret is not copied"
+    assert "writerPrincipals: [arn:aws:iam::210987654321:role/ml-publisher]" in text
+    cfg = load_stack_file(_with_secret(path))
+    assert cfg.name == "acme-prod" and cfg.environment.value == "prod" and cfg.region == "eu-central-1"
+    assert check_example_values(cfg) == []
+    reservation = cfg.settings.accelerator_pools[0].ladder[0].reservations[0]
+    assert (reservation.id, reservation.zone) == ("cr-0fedcba9876543210", "eu-central-1b")
+    assert cfg.settings.policy.platform_admin_group == "acme:platform-admins"
+    # Everything else is the reference stack's.
+    ref = load_stack_file(REPO / "stacks" / "Pulumi.prod.yaml")
+    assert [m.name for m in cfg.settings.models] == [m.name for m in ref.settings.models]
+    assert cfg.settings.network == ref.settings.network
+
+
+def test_gcp_staging_starts_from_gcp_prod(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _run(["init", "--cloud", "gcp", "--environment", "staging", "--stack", "acme-stg", *GCP_VALUES,
+                         "--region", "europe-west4", "--allowed-region", "europe-west4"], capsys)
+    assert code == 0, err
+    cfg = load_stack_file(_with_secret(tmp_path / "Pulumi.acme-stg.yaml"))
+    assert cfg.environment.value == "staging" and cfg.project == "acme-ml"
+    assert cfg.settings.residency.allowed_regions == ["europe-west4"]
+    assert cfg.settings.registry.writer_principals == ["group:ml-release@acme.io"]
+    assert check_example_values(cfg) == []
+
+
+def test_dev_needs_no_value_and_lands_in_the_projects_stack_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: mine\nruntime: python\nstackConfigDir: stacks\n")
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _run(["init", "--cloud", "aws", "--environment", "dev", "--stack", "me", "--region", "us-east-1"],
+                        capsys)
+    assert code == 0, err
+    cfg = load_stack_file(tmp_path / "stacks" / "Pulumi.me.yaml")
+    assert cfg.region == "us-east-1" and cfg.settings.residency.allowed_regions == ["us-east-1"]
+
+
+def test_parsers() -> None:
+    assert parse_key_path("inferstack:cluster.accessEntries[0].principal") == (
+        "inferstack:cluster", ["accessEntries", 0, "principal"])
+    assert parse_key_path("aws:region") == ("aws:region", [])
+    for bad in ("inferstack:", "inferstack:a..b", "inferstack:[0]", "inferstack:a[x]"):
+        with pytest.raises(ValueError):
+            parse_key_path(bad)
+    assert parse_reservation("gpu-l4=cr-0123@eu-central-1a") == ("gpu-l4", "cr-0123", "eu-central-1a")
+    assert parse_reservation("gpu-l4=res") == ("gpu-l4", "res", None)
