@@ -48,6 +48,11 @@ from inferstack.cost.tiers import FLEX_START, ON_DEMAND, RESERVED, SPOT, TierMix
 
 HOURS_PER_MONTH = 730
 DEFAULT_SYSTEM_NODE_TYPE = {Cloud.AWS: "m6i.large", Cloud.GCP: "e2-standard-4"}
+#: vCPU and memory (GiB) of the system node types the catalogue prices (scripts/gen_catalog.py AWS_SYSTEM_TYPES,
+#: GCP_SYSTEM_TYPES): M6i large 2 vCPU / 8 GiB, xlarge 4 / 16 (https://aws.amazon.com/ec2/instance-types/m6i/);
+#: E2 standard machine types have 4 GB per vCPU (https://cloud.google.com/compute/docs/general-purpose-machines).
+#: A CPU-only model's replicas are charged their share of these nodes (:func:`system_share`).
+SYSTEM_NODE_SIZES: dict[str, tuple[float, float]] = {"m6i.large": (2, 8), "m6i.xlarge": (4, 16), "e2-standard-4": (4, 16)}
 
 # ---------------------------------------------------------------- pure arithmetic
 
@@ -60,6 +65,16 @@ def nodes_for(devices: int, devices_per_node: int) -> int:
 def average(steady: float, peak: float, peak_fraction: float) -> float:
     """Time-weighted average of a quantity at ``steady`` most of the month and ``peak`` for ``peak_fraction`` of it."""
     return steady + peak_fraction * (peak - steady)
+
+
+def system_share(cpu: str, memory: str, node_type: str) -> float | None:
+    """The share of one system node a replica requesting ``cpu`` and ``memory`` takes: the larger of its CPU and memory
+    fractions of the node (its dominant resource: what it keeps others from using); None when the size of
+    ``node_type`` is not in :data:`SYSTEM_NODE_SIZES`."""
+    size = SYSTEM_NODE_SIZES.get(node_type)
+    if size is None:
+        return None
+    return max(sizing.cpu_cores(cpu) / size[0], sizing.memory_gib(memory) / size[1])
 
 
 def monthly_usd(on_demand_nodes: float, spot_nodes: float, price: NodePrice, hours: float = HOURS_PER_MONTH) -> float:
@@ -121,6 +136,8 @@ class ModelRow:
     average_replicas: float
     monthly_usd: float
     all_on_demand_monthly_usd: float
+    #: CPU-only models: system nodes per replica (:func:`system_share`); their cost is part of the system nodes line.
+    system_node_share: float | None = None
 
 
 @dataclass
@@ -322,16 +339,25 @@ def estimate(cfg: StackConfig) -> CostEstimate:
         )
         total_avg_nodes += avg
         accelerators.lookup(pool.kind, cfg.cloud)  # kinds were validated; keeps the catalog the single vocabulary
-    for m in s.models:
-        if m.pool is None:
-            est.models.append(ModelRow(m.name, m.namespace, None, 0, m.min_replicas, m.max_replicas,
-                                       average(m.min_replicas, m.max_replicas, pf), 0.0, 0.0))
-
     plat = platform_prices_of(cfg)
     system_type = system_node_type(cfg)
     sys_price = _price(cfg, system_type)
+    cpu_only_nodes = 0.0
+    for m in s.models:
+        if m.pool is None:
+            # CPU-only models run on the system nodes: each replica is charged its share of one (dominant resource).
+            avg_rep = average(m.min_replicas, m.max_replicas, pf)
+            share = system_share(m.cpu, m.memory, system_type)
+            cost = monthly_usd(avg_rep * share, 0.0, sys_price) if share is not None else 0.0
+            cpu_only_nodes += avg_rep * (share or 0.0)
+            est.models.append(ModelRow(m.name, m.namespace, None, 0, m.min_replicas, m.max_replicas, avg_rep, cost, cost, share))
+    est.assumptions["cpu_only_system_nodes"] = round(cpu_only_nodes, 2)
+    est.assumptions["system_node_size_known"] = system_type in SYSTEM_NODE_SIZES
     sys_cost = monthly_usd(s.cluster.system_nodes_min, 0.0, sys_price)
-    est.platform.append(LineRow("system nodes", f"{s.cluster.system_nodes_min} x {system_type} on-demand", sys_cost, sys_cost, sys_price.source))
+    detail = f"{s.cluster.system_nodes_min} x {system_type} on-demand"
+    if cpu_only_nodes:
+        detail += f", {cpu_only_nodes:.2f} CPU-only"
+    est.platform.append(LineRow("system nodes", detail, sys_cost, sys_cost, sys_price.source))
     cp = HOURS_PER_MONTH * plat.control_plane_hourly_usd
     est.platform.append(LineRow("control plane", "EKS cluster" if cfg.cloud is Cloud.AWS else "GKE cluster (regional)", cp, cp, plat.control_plane_source))
     vms = total_avg_nodes + s.cluster.system_nodes_min

@@ -260,3 +260,27 @@ def test_declared_pricing_agrees_with_the_capacity_plan(name: str) -> None:
         assert len(gateways) == cfg.settings.network.nat_gateways
         nat_hours = lines["NAT"] - cfg.settings.pricing.nat_processed_gb_per_month * plat.nat_per_gb_usd
         assert sum(p.monthly_usd for p in gateways) == pytest.approx(nat_hours)
+
+
+# ---------------------------------------------------------------- CPU-only models: their share of the system nodes
+
+
+def test_system_share_is_the_dominant_resource() -> None:
+    assert est_mod.system_share("1", "2Gi", "m6i.large") == pytest.approx(0.5)  # 1 of 2 vCPU beats 2 of 8 GiB
+    assert est_mod.system_share("500m", "12Gi", "e2-standard-4") == pytest.approx(0.75)  # 12 of 16 GiB
+    assert est_mod.system_share("1", "2Gi", "m7i.large") is None  # size not catalogued: not charged
+
+
+def test_cpu_only_model_is_charged_its_share_of_the_system_nodes() -> None:
+    cfg = stack_config("prod")
+    est = est_mod.estimate(cfg)
+    [row] = [m for m in est.models if m.pool is None]
+    model = next(m for m in cfg.settings.models if m.name == row.model)
+    price = node_price(cfg.region, est_mod.system_node_type(cfg)).on_demand_hourly_usd
+    share = est_mod.system_share(model.cpu, model.memory, est_mod.system_node_type(cfg))
+    assert row.system_node_share == share and share is not None and share > 0
+    assert row.monthly_usd == pytest.approx(row.average_replicas * share * price * HOURS)
+    # The share is carved out of the system nodes line, not added to the total.
+    system = next(line for line in est.platform if line.item == "system nodes")
+    assert 0 < row.monthly_usd <= system.monthly_usd
+    assert est.monthly_usd == pytest.approx(sum(p.monthly_usd for p in est.pools) + sum(line.monthly_usd for line in est.platform))
