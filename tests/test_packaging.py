@@ -215,3 +215,97 @@ def test_installed_cli_previews_a_stack_outside_the_repo(installed: Venv, tmp_pa
     doc = json.loads(out.read_text())
     assert any(r["type"] == "gcp:container/cluster:Cluster" for r in doc["resources"])
     assert doc["summary"]["findings"]["mandatory"] == 0
+
+
+# ---------------------------------------------------------------- the policy pack, as Pulumi's analyzer starts it
+
+
+def test_policy_pack_project_names_its_virtualenv_and_requirements() -> None:
+    """PulumiPolicy.yaml's runtime options (toolchain pip, virtualenv venv): Pulumi creates policies/venv from
+    requirements.txt and runs the pack with that Python, not whatever is on PATH; requirements.txt installs this
+    repository (a path pip reads relative to the pack directory, where Pulumi runs it)."""
+    import yaml
+
+    project = yaml.safe_load((REPO / "policies" / "PulumiPolicy.yaml").read_text())
+    assert project["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": "venv"}}
+    assert project["version"]
+    reqs = [line.strip() for line in (REPO / "policies" / "requirements.txt").read_text().splitlines()
+            if line.strip() and not line.lstrip().startswith("#")]
+    assert reqs == ["-e .."]
+    target = (REPO / "policies" / "..").resolve()
+    assert 'name = "inferstack"' in (target / "pyproject.toml").read_text()
+
+
+@pytest.fixture(scope="module")
+def bare_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtualenv with the pack's dependencies (pulumi, pulumi-policy, pydantic: this interpreter's
+    site-packages appended by a .pth file) but not inferstack: the editable install's finder is a .pth file of that
+    directory, and a directory a .pth file adds has its own .pth files ignored."""
+    root = tmp_path_factory.mktemp("bare-venv")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True, timeout=120)
+    python = root / "bin" / "python"
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout.strip()
+    deps = [p for p in site.getsitepackages() if Path(p).is_dir()]
+    (Path(purelib) / "_inferstack_test_deps.pth").write_text("".join(f"{p}\n" for p in deps))
+    proc = subprocess.run([str(python), "-c", "import pulumi_policy, pydantic\nimport inferstack"], capture_output=True,
+                          text=True, timeout=60, env=_venv_env(), cwd=root)
+    assert "No module named 'inferstack'" in proc.stderr, proc.stderr
+    return python
+
+
+def _serve_pack(argv: list[str], cwd: Path) -> tuple[list[str], int]:
+    """Start the pack, read the port it prints, ask it GetAnalyzerInfo over gRPC, stop it: (policy names, port)."""
+    import grpc
+    from google.protobuf import empty_pb2
+    from pulumi.runtime.proto import analyzer_pb2_grpc
+
+    proc = subprocess.Popen(argv, cwd=cwd, env=_venv_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        if not line.strip().isdigit():
+            proc.kill()
+            _, err = proc.communicate(timeout=60)
+            raise AssertionError(f"the pack printed {line!r}, not its port; stderr:\n{err[-4000:]}")
+        port = int(line)
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            info = analyzer_pb2_grpc.AnalyzerStub(channel).GetAnalyzerInfo(empty_pb2.Empty(), timeout=60)
+        assert info.name == "inferstack"
+        return [p.name for p in info.policies], port
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=60)
+
+
+def _pack_policies() -> list[str]:
+    from inferstack.policies.pack import POLICIES
+
+    return sorted(p.name for p in POLICIES)
+
+
+def test_pack_starts_as_pulumis_analyzer_runs_it_without_inferstack_installed(bare_python: Path) -> None:
+    """Pulumi (pkg v3.221+) runs a Python pack through the language host's RunPlugin: ``python -u -m pulumi.policy
+    <engine address> <pack dir>`` with the pack directory as working directory (sdk/python/cmd/
+    pulumi-language-python/main.go). With a Python that has the dependencies but not inferstack, the pack still
+    imports its rules from the checkout and serves the analyzer."""
+    pack = REPO / "policies"
+    names, port = _serve_pack([str(bare_python), "-u", "-m", "pulumi.policy", "127.0.0.1:1", str(pack)], cwd=pack)
+    assert port > 0 and sorted(names) == _pack_policies()
+
+
+def test_pack_main_runs_from_any_directory(bare_python: Path, tmp_path: Path) -> None:
+    """``python3 policies/__main__.py`` from a directory outside the repository (issue #28: ModuleNotFoundError)."""
+    names, _ = _serve_pack([str(bare_python), "-u", str(REPO / "policies" / "__main__.py")], cwd=tmp_path)
+    assert sorted(names) == _pack_policies()
+
+
+def test_pack_starts_from_the_installed_wheel(installed: Venv, tmp_path: Path) -> None:
+    """The pack as the wheel installs it (site-packages/inferstack/policies holds PulumiPolicy.yaml, requirements.txt
+    and __main__.py), run the way the analyzer runs it."""
+    pack = installed.site_packages / "inferstack" / "policies"
+    assert (pack / "PulumiPolicy.yaml").is_file() and (pack / "__main__.py").is_file()
+    names, _ = _serve_pack([str(installed.python), "-u", "-m", "pulumi.policy", "127.0.0.1:1", str(pack)], cwd=pack)
+    assert sorted(names) == _pack_policies()
