@@ -21,6 +21,9 @@ from inferstack.policies.rules import (
     capacity,
     encryption,
     exposure,
+    gcp_compute,
+    gcp_data,
+    gcp_iam,
     gke_nodes,
     iam,
     kubernetes,
@@ -38,7 +41,7 @@ PACK_NAME = "inferstack"
 
 #: The rule modules, in report order.
 RULE_MODULES = (encryption, logging, iam, aws_iam, rbac, residency, exposure, network, opaque, gke_nodes, protection,
-                accelerators, capacity, lifecycle, pod_security, kubernetes)
+                accelerators, capacity, lifecycle, pod_security, kubernetes, gcp_iam, gcp_data, gcp_compute)
 
 #: Every policy's entry, in report order.
 ENTRIES: tuple[PolicyEntry, ...] = tuple(entry for module in RULE_MODULES for entry in module.ENTRIES)

@@ -1,0 +1,184 @@
+"""GCP families: membership predicates over the installed pulumi_gcp SDK (never a hand list of types).
+
+Most GCP controls sit in nested inputs (``encryption_spec.kms_key_name``, ``settings.ip_configuration.ssl_mode``,
+``clusters[].kms_key_name``), so a family's ``fields`` are the dotted input *paths* (Python names, ``[]`` after a list)
+that carry its control, read from the type's input annotations and the ``*Args`` classes of its module's
+``_inputs.py`` (parsed with :mod:`ast`, never imported). The rules (policies/rules/gcp_*.py) read the props at those
+paths through :func:`inferstack.policies.rules.gcp_paths.values_at`.
+
+``EXPLAINED`` maps a member (token or token prefix) that needs no rule to why.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator, Mapping
+from functools import cache
+from types import MappingProxyType
+
+from inferstack.policies.families.base import FamilySpec, SdkType, _package_dir
+
+_ARGS = re.compile(r"'(\w+Args)'")
+_MAX_DEPTH = 6
+
+
+@cache
+def _args_classes(module: str) -> Mapping[str, Mapping[str, str]]:
+    """``*Args`` class -> {input -> annotation} of one SDK module's ``_inputs.py`` (empty when it has none)."""
+    root = _package_dir(module.split(".", 1)[0])
+    f = root.joinpath(*module.split(".")[1:], "_inputs.py")
+    if not f.exists():
+        return {}
+    out: dict[str, Mapping[str, str]] = {}
+    for node in ast.parse(f.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ClassDef) and node.name.endswith("Args"):
+            for b in node.body:
+                if isinstance(b, ast.FunctionDef) and b.name == "__init__":
+                    a = b.args
+                    out[node.name] = {x.arg: ast.unparse(x.annotation) if x.annotation is not None else ""
+                                      for x in [*a.args, *a.kwonlyargs] if x.arg not in ("self", "__self__")}
+    return out
+
+
+def input_paths(t: SdkType) -> Iterator[str]:
+    """Every input path of a type, nested ``*Args`` included: ``encryption_spec.kms_key_name``, ``clusters[].x``."""
+    def walk(inputs: Mapping[str, str], prefix: str, depth: int) -> Iterator[str]:
+        for name, ann in inputs.items():
+            path = prefix + name + ("[]" if "Sequence[" in ann else "")
+            yield path
+            if depth < _MAX_DEPTH:
+                for cls in sorted(set(_ARGS.findall(ann))):
+                    sub = _args_classes(t.module).get(cls)
+                    if sub:
+                        yield from walk(sub, path + ".", depth + 1)
+    yield from walk(t.inputs, "", 0)
+
+
+def _leaf(path: str) -> str:
+    return path.rsplit(".", 1)[-1].removesuffix("[]")
+
+
+def _paths(t: SdkType, leaves: frozenset[str], skip: re.Pattern[str] | None = None) -> tuple[str, ...]:
+    return tuple(sorted(p for p in input_paths(t) if _leaf(p) in leaves and not (skip and skip.search(p))))
+
+
+def _class_kind(t: SdkType) -> str | None:
+    lower = t.cls.lower()
+    for suffix, kind in (("iamauditconfig", "audit"), ("iammember", "member"), ("iambinding", "binding"),
+                         ("iampolicy", "policy")):
+        if lower.endswith(suffix):
+            return kind
+    return None
+
+
+# ---------------------------------------------------------------- IAM grants, public ACLs, audit configs, keys
+
+def _grant_fields(t: SdkType) -> tuple[str, ...]:
+    return tuple(n for n in ("role", "member", "members", "condition", "policy_data") if n in t.inputs)
+
+
+def _is_grant(t: SdkType) -> bool:
+    return _class_kind(t) in ("member", "binding", "policy") and bool(_grant_fields(t))
+
+
+#: ACL inputs that name who gets access (Cloud Storage entities, BigQuery dataset special groups / IAM members).
+ACL_LEAVES = frozenset({"entity", "role_entities", "special_group", "iam_member"})
+
+
+def _acl_fields(t: SdkType) -> tuple[str, ...]:
+    return _paths(t, ACL_LEAVES) if t.service in ("storage", "bigquery") else ()
+
+
+def _audit_fields(t: SdkType) -> tuple[str, ...]:
+    return tuple(n for n in ("service", "audit_log_configs") if n in t.inputs) if "audit_log_configs" in t.inputs else ()
+
+
+def _sa_key_fields(t: SdkType) -> tuple[str, ...]:
+    """A key (class ``*Key``) minted for a service account: it names the account it is a credential of."""
+    if not t.cls.endswith("Key"):
+        return ()
+    return tuple(n for n in ("service_account_id", "service_account_email") if n in t.inputs)
+
+
+# ---------------------------------------------------------------- encryption at rest (CMEK), in transit
+
+#: Inputs naming the customer-managed (Cloud KMS) or customer-supplied key that encrypts a resource's data.
+CMEK_LEAVES = frozenset({
+    "kms_key_name", "kms_key", "kms_key_self_link", "kms_key_names", "customer_managed_key", "encryption_key_name",
+    "crypto_key_name", "default_kms_key_name", "boot_disk_kms_key", "cmek_key_name", "disk_encryption_key_name",
+    "cloud_kms_key", "gce_pd_kms_key_name", "runtime_database_encryption_key_name", "raw_key", "rsa_encrypted_key",
+    "disk_encryption_key_raw", "disk_encryption_key_rsa", "key_name",
+})
+#: Paths whose key is not the resource's own data key: the key of a *source* it reads (source image, snapshot,
+#: disk), a key a job hands to another resource or a transformation, an API key's name, Kerberos secrets.
+_NOT_OWN_KEY = re.compile(r"(^|\.)(source_\w+|copy|load|extract|query|primitive_transformation|api_key_config"
+                          r"|rate_limit_options|kerberos_config|secrets|additional_variables|config_variables"
+                          r"|metadata_options|rewrite_object|auth_config|mcp_data_sources)(\[\])?\.")
+
+
+def _cmek_fields(t: SdkType) -> tuple[str, ...]:
+    found = _paths(t, CMEK_LEAVES, _NOT_OWN_KEY)
+    # ``key_name`` is a CMEK only inside an encryption block (GKE ``database_encryption.key_name``).
+    return tuple(p for p in found if _leaf(p) != "key_name" or "encryption" in p.rsplit(".", 2)[-2])
+
+
+#: Inputs choosing whether clients must use TLS.
+TRANSIT_LEAVES = frozenset({"ssl_mode", "require_ssl", "transit_encryption_mode", "ssl_config"})
+
+
+def _transit_fields(t: SdkType) -> tuple[str, ...]:
+    return _paths(t, TRANSIT_LEAVES)
+
+
+# ---------------------------------------------------------------- deletion protection, VM hardening
+
+DELETION_LEAVES = frozenset({"deletion_protection", "deletion_protection_enabled", "enable_drop_protection"})
+
+
+def _deletion_fields(t: SdkType) -> tuple[str, ...]:
+    return _paths(t, DELETION_LEAVES)
+
+
+def _vm_fields(t: SdkType) -> tuple[str, ...]:
+    """Compute Engine VMs and templates: network interfaces (external IPs), metadata (serial port, OS Login),
+    IP forwarding, service account; project-wide metadata (a project's OS Login and serial port defaults)."""
+    if t.service != "compute":
+        return ()
+    if "network_interfaces" in t.inputs:
+        return tuple(n for n in ("network_interfaces", "metadata", "can_ip_forward", "service_account") if n in t.inputs)
+    if t.token_module in ("compute/projectMetadata", "compute/projectMetadataItem"):
+        return tuple(n for n in ("metadata", "key", "value") if n in t.inputs)
+    return ()
+
+
+SPECS: tuple[FamilySpec, ...] = (
+    FamilySpec("gcp-iam-grant", "gcp", "IAM grants (*IamMember, *IamBinding, *IamPolicy at every level)",
+               _is_grant, _grant_fields),
+    FamilySpec("gcp-public-acl", "gcp", "public access through Cloud Storage ACLs and BigQuery dataset access",
+               lambda t: bool(_acl_fields(t)), _acl_fields),
+    FamilySpec("gcp-audit-config", "gcp", "audit log configs (data access logged, no exemptions)",
+               lambda t: bool(_audit_fields(t)), _audit_fields),
+    FamilySpec("gcp-service-account-key", "gcp", "user-managed service-account credentials",
+               lambda t: bool(_sa_key_fields(t)), _sa_key_fields),
+    FamilySpec("gcp-encryption-at-rest", "gcp", "encryption at rest with a customer-managed key (CMEK)",
+               lambda t: bool(_cmek_fields(t)), _cmek_fields),
+    FamilySpec("gcp-encryption-in-transit", "gcp", "TLS required of clients",
+               lambda t: bool(_transit_fields(t)), _transit_fields),
+    FamilySpec("gcp-deletion-protection", "gcp", "deletion protection kept on in prod",
+               lambda t: bool(_deletion_fields(t)), _deletion_fields),
+    FamilySpec("gcp-vm-hardening", "gcp", "VM external IPs, serial port, OS Login, IP forwarding, default account",
+               lambda t: bool(_vm_fields(t)), _vm_fields),
+)
+
+EXPLAINED: Mapping[str, str] = MappingProxyType({
+    # gcp-encryption-at-rest
+    "gcp:container/nodePool:NodePool": "node boot disks hold the node image and container layers, no model or user "
+                                       "data; CMEK for them is CIS GKE 5.9.1, a Level 2 manual recommendation the "
+                                       "pack does not require (cluster secrets: gke-database-encryption)",
+    # gcp-encryption-in-transit
+    "gcp:datastream/connectionProfile:ConnectionProfile": "a profile of a source database Datastream reads from: "
+                                                          "its TLS is that database's, not a store the platform runs",
+    "gcp:integrationconnectors/connection:Connection": "a connector to a third-party system: its TLS is the remote "
+                                                       "system's, not a store the platform runs",
+})

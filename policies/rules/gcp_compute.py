@@ -1,0 +1,117 @@
+"""Compute Engine VMs where a program declares them (instances, templates, project metadata): external IPs,
+the interactive serial port, OS Login, IP forwarding and the default service account (CIS GCP 4.x); and API keys
+(restricted to the APIs and the clients that use them)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi_policy import ResourceValidationArgs, ResourceValidationPolicy
+
+from inferstack.policies.entry import MANDATORY, PolicyEntry
+from inferstack.policies.rules.common import as_list, get, is_unknown, not_evaluated
+
+VM_FAMILY = "gcp-vm-hardening"
+PROJECT_METADATA = "gcp:compute/projectMetadata:ProjectMetadata"
+PROJECT_METADATA_ITEM = "gcp:compute/projectMetadataItem:ProjectMetadataItem"
+API_KEY = "gcp:projects/apiKey:ApiKey"
+CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
+TRUE = ("true", "1", "yes", "y", "on")
+FALSE = ("false", "0", "no", "n", "off")
+
+
+def _flag(value: Any) -> bool | None:
+    """A metadata boolean as GCE reads it (``TRUE``, ``true``, ``1`` ...); None when absent or unknown."""
+    if value is None or is_unknown(value):
+        return None
+    text = str(value).strip().lower()
+    return True if text in TRUE else False if text in FALSE else None
+
+
+def metadata_problems(metadata: Mapping[str, Any], project_wide: bool) -> list[str]:
+    """Serial port enabled, OS Login off (or, project-wide metadata, not on)."""
+    out = []
+    if _flag(metadata.get("serial-port-enable")) is True:
+        out.append("metadata serial-port-enable is on: the interactive serial console admits any source address "
+                   "(set it false)")
+    oslogin = _flag(metadata.get("enable-oslogin"))
+    if oslogin is False or (project_wide and oslogin is not True):
+        out.append("metadata enable-oslogin is not TRUE: SSH keys are managed outside IAM (set enable-oslogin: TRUE)")
+    return out
+
+
+def is_default_sa(email: Any) -> bool:
+    return email in (None, "", "default") or str(email).endswith("-compute@developer.gserviceaccount.com")
+
+
+def vm_problems(props: Mapping[str, Any]) -> list[str]:
+    out = []
+    for i, nic in enumerate(as_list(props.get("networkInterfaces"))):
+        if not isinstance(nic, Mapping):
+            continue
+        for key in ("accessConfigs", "ipv6AccessConfigs"):
+            if is_unknown(nic.get(key)):
+                not_evaluated(f"networkInterfaces[{i}].{key}")
+            if as_list(nic.get(key)):
+                out.append(f"networkInterfaces[{i}].{key} gives the VM an external IP: reach it through IAP, a load "
+                           "balancer or Cloud NAT instead")
+    metadata = props.get("metadata")
+    if isinstance(metadata, Mapping):
+        out += metadata_problems(metadata, project_wide=False)
+    if props.get("canIpForward") is True:
+        out.append("canIpForward is true: the VM can route traffic for other addresses")
+    sa = props.get("serviceAccount")
+    if isinstance(sa, Mapping) and not is_unknown(sa.get("email")) and is_default_sa(sa.get("email")):
+        scopes = " with the cloud-platform scope" if CLOUD_PLATFORM in as_list(sa.get("scopes")) else ""
+        out.append(f"the VM runs as the Compute Engine default service account{scopes}: set serviceAccount.email to a "
+                   "dedicated least-privilege account")
+    return out
+
+
+def _vm(args: ResourceValidationArgs, report) -> None:
+    t, p = args.resource_type, args.props
+    if t == PROJECT_METADATA:
+        problems = metadata_problems(p.get("metadata") or {}, project_wide=True)
+    elif t == PROJECT_METADATA_ITEM:
+        key, value = p.get("key"), p.get("value")
+        if is_unknown(key) or is_unknown(value):
+            not_evaluated("the project metadata item")
+        problems = metadata_problems({key: value}, project_wide=False) if isinstance(key, str) else []
+    else:
+        problems = vm_problems(p)
+    for problem in problems:
+        report(problem + ".")
+
+
+def _api_key(args: ResourceValidationArgs, report) -> None:
+    r = args.props.get("restrictions")
+    if is_unknown(r):
+        not_evaluated("restrictions")
+    r = r if isinstance(r, Mapping) else {}
+    if not as_list(r.get("apiTargets")):
+        report("API key is not restricted to the APIs it calls (restrictions.apiTargets).")
+    clients = ("browserKeyRestrictions", "serverKeyRestrictions", "androidKeyRestrictions", "iosKeyRestrictions")
+    if not any(get(r, c) for c in clients):
+        report("API key is usable from any client: restrict it to hosts, addresses or apps "
+               "(restrictions.browserKeyRestrictions / serverKeyRestrictions / androidKeyRestrictions / iosKeyRestrictions).")
+
+
+ENTRIES = [
+    PolicyEntry(ResourceValidationPolicy(
+        name="gcp-vm-hardening",
+        description="Declared GCE VMs and templates have no external IP, no serial port, OS Login not turned off, no "
+                    "IP forwarding and no default service account; project metadata enables OS Login.",
+        validate=_vm,
+        remediation_steps="Drop access_configs (use IAP / Cloud NAT), set metadata serial-port-enable false and "
+                          "enable-oslogin TRUE, can_ip_forward False, service_account.email a dedicated account.",
+    ), MANDATORY, families=(VM_FAMILY,),
+       controls=("CIS GCP 4.1", "CIS GCP 4.2", "CIS GCP 4.4", "CIS GCP 4.5", "CIS GCP 4.6", "CIS GCP 4.9")),
+    PolicyEntry(ResourceValidationPolicy(
+        name="gcp-api-keys-restricted",
+        description="API keys are restricted to the APIs they call and to named clients.",
+        validate=_api_key,
+        remediation_steps="Set restrictions.api_targets and one of browser/server/android/ios key restrictions; "
+                          "prefer service-account identity to API keys.",
+    ), MANDATORY, types=(API_KEY,), controls=("CIS GCP 1.13", "CIS GCP 1.14")),
+]

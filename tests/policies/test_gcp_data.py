@@ -1,0 +1,190 @@
+"""GCP data services and VMs: CMEK at rest over the whole family, TLS in transit, public database endpoints,
+deletion protection in prod, VM hardening. A compliant fixture passes and one changed field violates (harness of
+tests/policies/test_rules.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from inferstack.engine import UNKNOWN
+from inferstack.policies import families
+from inferstack.policies.rules.gcp_data import cmek_problems
+from tests.policies import test_rules as harness
+from tests.policies.test_rules import DELETE, GCP_KEY, Case, _findings, one
+
+VPC = "projects/p/global/networks/inference"
+SQL = "gcp:sql/databaseInstance:DatabaseInstance"
+#: A Cloud SQL instance as CIS GCP 6.x wants it: private IP only, TLS only, CMEK, backups, deletion protection.
+SQL_PROPS = {"databaseVersion": "POSTGRES_16", "region": "europe-west4", "encryptionKeyName": GCP_KEY,
+             "deletionProtection": True,
+             "settings": {"tier": "db-custom-2-7680", "deletionProtectionEnabled": True,
+                          "backupConfiguration": {"enabled": True, "pointInTimeRecoveryEnabled": True},
+                          "ipConfiguration": {"ipv4Enabled": False, "privateNetwork": VPC, "sslMode": "ENCRYPTED_ONLY"},
+                          "databaseFlags": [{"name": "log_connections", "value": "on"}]}}
+REDIS = {"memorySizeGb": 1, "tier": "STANDARD_HA", "authEnabled": True, "transitEncryptionMode": "SERVER_AUTHENTICATION",
+         "customerManagedKey": GCP_KEY, "authorizedNetwork": VPC, "connectMode": "PRIVATE_SERVICE_ACCESS"}
+REDIS_CLUSTER = {"shardCount": 3, "transitEncryptionMode": "TRANSIT_ENCRYPTION_MODE_SERVER_AUTHENTICATION",
+                 "authorizationMode": "AUTH_MODE_IAM_AUTH", "kmsKey": GCP_KEY, "deletionProtectionEnabled": True}
+MEMORYSTORE = {"instanceId": "cache", "shardCount": 1, "transitEncryptionMode": "SERVER_AUTHENTICATION",
+               "authorizationMode": "IAM_AUTH", "kmsKey": GCP_KEY, "deletionProtectionEnabled": True}
+ALLOY_CLUSTER = {"clusterId": "vectors", "networkConfig": {"network": VPC}, "encryptionConfig": {"kmsKeyName": GCP_KEY},
+                 "automatedBackupPolicy": {"enabled": True, "encryptionConfig": {"kmsKeyName": GCP_KEY}},
+                 "deletionProtection": True}
+ALLOY_INSTANCE = {"instanceType": "PRIMARY", "cluster": "vectors",
+                  "clientConnectionConfig": {"requireConnectors": False, "sslConfig": {"sslMode": "ENCRYPTED_ONLY"}},
+                  "networkConfig": {"enablePublicIp": False}}
+ENC = {"encryptionSpec": {"kmsKeyName": GCP_KEY}}
+VERTEX = {t: ENC for t in ("gcp:vertex/aiIndex:AiIndex", "gcp:vertex/aiEndpoint:AiEndpoint",
+                           "gcp:vertex/aiFeatureStore:AiFeatureStore", "gcp:vertex/aiIndexEndpoint:AiIndexEndpoint")}
+DISK = {"zone": "europe-west4-a", "size": 100, "type": "pd-balanced", "diskEncryptionKey": {"kmsKeySelfLink": GCP_KEY}}
+VM = {"machineType": "e2-standard-4", "zone": "europe-west4-a",
+      "bootDisk": {"initializeParams": {"image": "cos-cloud/cos-stable"}, "kmsKeySelfLink": GCP_KEY},
+      "attachedDisks": [{"source": "data-disk", "kmsKeySelfLink": GCP_KEY}],
+      "networkInterfaces": [{"subnetwork": "projects/p/regions/europe-west4/subnetworks/inference"}],
+      "metadata": {"enable-oslogin": "TRUE", "block-project-ssh-keys": "true", "serial-port-enable": "false"},
+      "canIpForward": False, "deletionProtection": True,
+      "serviceAccount": {"email": "vm@p.iam.gserviceaccount.com", "scopes": ["https://www.googleapis.com/auth/cloud-platform"]},
+      "shieldedInstanceConfig": {"enableSecureBoot": True, "enableVtpm": True, "enableIntegrityMonitoring": True}}
+TEMPLATE = {"machineType": "e2-standard-4",
+            "disks": [{"boot": True, "sourceImage": "cos-cloud/cos-stable", "diskEncryptionKey": {"kmsKeySelfLink": GCP_KEY}}],
+            "networkInterfaces": [{"subnetwork": "inference"}], "metadata": {"enable-oslogin": "TRUE"},
+            "serviceAccount": {"email": "vm@p.iam.gserviceaccount.com", "scopes": ["cloud-platform"]}}
+INSTANCE = "gcp:compute/instance:Instance"
+NIC0 = (0, "props", "networkInterfaces", 0)
+CMEK = "gcp-cmek-at-rest"
+TLS = "gcp-tls-in-transit"
+
+CASES = [
+    # ------------------------------------------------------------ CMEK at rest, across the family
+    Case("cmek-sql", CMEK, one(SQL, SQL_PROPS), (0, "props", "encryptionKeyName"), DELETE),
+    Case("cmek-redis", CMEK, one("gcp:redis/instance:Instance", REDIS), (0, "props", "customerManagedKey"), DELETE),
+    Case("cmek-redis-cluster", CMEK, one("gcp:redis/cluster:Cluster", REDIS_CLUSTER), (0, "props", "kmsKey"), DELETE),
+    Case("cmek-memorystore", CMEK, one("gcp:memorystore/instance:Instance", MEMORYSTORE), (0, "props", "kmsKey"), DELETE),
+    Case("cmek-alloydb", CMEK, one("gcp:alloydb/cluster:Cluster", ALLOY_CLUSTER), (0, "props", "encryptionConfig"), DELETE),
+    Case("cmek-alloydb-backups", CMEK, one("gcp:alloydb/cluster:Cluster", ALLOY_CLUSTER),
+         (0, "props", "automatedBackupPolicy", "encryptionConfig"), DELETE),
+    Case("cmek-spanner", CMEK, one("gcp:spanner/database:Database", {"instance": "i", "encryptionConfig": {"kmsKeyName": GCP_KEY}}),
+         (0, "props", "encryptionConfig", "kmsKeyName"), DELETE),
+    Case("cmek-spanner-multi-region-keys", CMEK,
+         one("gcp:spanner/database:Database", {"instance": "i", "encryptionConfig": {"kmsKeyNames": [GCP_KEY]}}),
+         (0, "props", "encryptionConfig", "kmsKeyNames"), []),
+    Case("cmek-bigtable-second-cluster", CMEK,
+         one("gcp:bigtable/instance:Instance", {"clusters": [{"clusterId": "a", "zone": "europe-west4-a", "kmsKeyName": GCP_KEY},
+                                                             {"clusterId": "b", "zone": "europe-west4-b", "kmsKeyName": GCP_KEY}]}),
+         (0, "props", "clusters", 1, "kmsKeyName"), DELETE),
+    Case("cmek-bq-dataset", CMEK, one("gcp:bigquery/dataset:Dataset", {"datasetId": "features", "location": "europe-west4",
+                                                                      "defaultEncryptionConfiguration": {"kmsKeyName": GCP_KEY}}),
+         (0, "props", "defaultEncryptionConfiguration"), DELETE),
+    Case("cmek-bq-table", CMEK, one("gcp:bigquery/table:Table", {"datasetId": "features", "tableId": "t",
+                                                                "encryptionConfiguration": {"kmsKeyName": GCP_KEY}}),
+         (0, "props", "encryptionConfiguration", "kmsKeyName"), ""),
+    Case("cmek-pubsub", CMEK, one("gcp:pubsub/topic:Topic", {"name": "events", "kmsKeyName": GCP_KEY}), (0, "props", "kmsKeyName"), DELETE),
+    Case("cmek-filestore", CMEK, one("gcp:filestore/instance:Instance", {"tier": "ENTERPRISE", "kmsKeyName": GCP_KEY}),
+         (0, "props", "kmsKeyName"), DELETE),
+    *[Case(f"cmek-{t.split(':')[1].replace('/', '-')}", CMEK, one(t, props), (0, "props", "encryptionSpec"), DELETE)
+      for t, props in VERTEX.items()],
+    Case("cmek-disk", CMEK, one("gcp:compute/disk:Disk", DISK), (0, "props", "diskEncryptionKey"), DELETE),
+    Case("cmek-vm-boot-disk", CMEK, one(INSTANCE, VM), (0, "props", "bootDisk", "kmsKeySelfLink"), DELETE),
+    Case("cmek-vm-attached-disk", CMEK, one(INSTANCE, VM), (0, "props", "attachedDisks", 0, "kmsKeySelfLink"), DELETE),
+    Case("cmek-template-disk", CMEK, one("gcp:compute/instanceTemplate:InstanceTemplate", TEMPLATE),
+         (0, "props", "disks", 0, "diskEncryptionKey"), DELETE),
+    Case("cmek-artifact-registry", CMEK,
+         one("gcp:artifactregistry/repository:Repository", {"format": "DOCKER", "repositoryId": "images", "kmsKeyName": GCP_KEY}),
+         (0, "props", "kmsKeyName"), DELETE),
+    # ------------------------------------------------------------ TLS in transit
+    Case("tls-sql-allows-plaintext", TLS, one(SQL, SQL_PROPS), (0, "props", "settings", "ipConfiguration", "sslMode"),
+         "ALLOW_UNENCRYPTED_AND_ENCRYPTED"),
+    Case("tls-sql-unset", TLS, one(SQL, SQL_PROPS), (0, "props", "settings", "ipConfiguration"), DELETE),
+    Case("tls-redis", TLS, one("gcp:redis/instance:Instance", REDIS), (0, "props", "transitEncryptionMode"), "DISABLED"),
+    Case("tls-redis-unset", TLS, one("gcp:redis/instance:Instance", REDIS), (0, "props", "transitEncryptionMode"), DELETE),
+    Case("tls-redis-cluster", TLS, one("gcp:redis/cluster:Cluster", REDIS_CLUSTER), (0, "props", "transitEncryptionMode"),
+         "TRANSIT_ENCRYPTION_MODE_DISABLED"),
+    Case("tls-memorystore", TLS, one("gcp:memorystore/instance:Instance", MEMORYSTORE), (0, "props", "transitEncryptionMode"),
+         "TRANSIT_ENCRYPTION_DISABLED"),
+    Case("tls-alloydb", TLS, one("gcp:alloydb/instance:Instance", ALLOY_INSTANCE),
+         (0, "props", "clientConnectionConfig", "sslConfig", "sslMode"), "ALLOW_UNENCRYPTED_AND_ENCRYPTED"),
+    # ------------------------------------------------------------ public database endpoints
+    Case("sql-public-ip", "gcp-db-no-public-ip", one(SQL, SQL_PROPS), (0, "props", "settings", "ipConfiguration", "ipv4Enabled"), True),
+    Case("sql-public-ip-default", "gcp-db-no-public-ip", one(SQL, SQL_PROPS),
+         (0, "props", "settings", "ipConfiguration", "ipv4Enabled"), DELETE),
+    Case("sql-authorized-anywhere", "gcp-db-no-public-ip",
+         one(SQL, {**SQL_PROPS, "settings": {**SQL_PROPS["settings"], "ipConfiguration": {
+             **SQL_PROPS["settings"]["ipConfiguration"], "authorizedNetworks": [{"name": "office", "value": "203.0.113.0/24"}]}}}),
+         (0, "props", "settings", "ipConfiguration", "authorizedNetworks", 0, "value"), "0.0.0.0/0"),
+    Case("alloydb-public-ip", "gcp-db-no-public-ip", one("gcp:alloydb/instance:Instance", ALLOY_INSTANCE),
+         (0, "props", "networkConfig", "enablePublicIp"), True),
+    # ------------------------------------------------------------ deletion protection in prod
+    Case("delete-sql", "gcp-deletion-protection", one(SQL, SQL_PROPS), (0, "props", "deletionProtection"), False),
+    Case("delete-sql-settings", "gcp-deletion-protection", one(SQL, SQL_PROPS),
+         (0, "props", "settings", "deletionProtectionEnabled"), False),
+    Case("delete-spanner-drop", "gcp-deletion-protection",
+         one("gcp:spanner/database:Database", {"instance": "i", "enableDropProtection": True}), (0, "props", "enableDropProtection"), False),
+    Case("delete-redis-cluster", "gcp-deletion-protection", one("gcp:redis/cluster:Cluster", REDIS_CLUSTER),
+         (0, "props", "deletionProtectionEnabled"), False),
+    Case("delete-gke", "gcp-deletion-protection", one("gcp:container/cluster:Cluster", {"deletionProtection": True}),
+         (0, "props", "deletionProtection"), False),
+    Case("delete-vm", "gcp-deletion-protection", one(INSTANCE, VM), (0, "props", "deletionProtection"), False),
+    # ------------------------------------------------------------ VM hardening
+    Case("vm-external-ip", "gcp-vm-hardening", one(INSTANCE, VM), NIC0 + ("accessConfigs",), [{"networkTier": "PREMIUM"}]),
+    Case("vm-external-ipv6", "gcp-vm-hardening", one(INSTANCE, VM), NIC0 + ("ipv6AccessConfigs",), [{"networkTier": "PREMIUM"}]),
+    Case("template-external-ip", "gcp-vm-hardening", one("gcp:compute/regionInstanceTemplate:RegionInstanceTemplate", TEMPLATE),
+         NIC0 + ("accessConfigs",), [{}]),
+    Case("vm-serial-port", "gcp-vm-hardening", one(INSTANCE, VM), (0, "props", "metadata", "serial-port-enable"), "TRUE"),
+    Case("vm-oslogin-off", "gcp-vm-hardening", one(INSTANCE, VM), (0, "props", "metadata", "enable-oslogin"), "FALSE"),
+    Case("vm-ip-forward", "gcp-vm-hardening", one(INSTANCE, VM), (0, "props", "canIpForward"), True),
+    Case("vm-default-sa", "gcp-vm-hardening", one(INSTANCE, VM), (0, "props", "serviceAccount", "email"),
+         "123456789-compute@developer.gserviceaccount.com"),
+    Case("vm-default-sa-implicit", "gcp-vm-hardening", one("gcp:compute/instanceTemplate:InstanceTemplate", TEMPLATE),
+         (0, "props", "serviceAccount", "email"), DELETE),
+    Case("project-oslogin-missing", "gcp-vm-hardening",
+         one("gcp:compute/projectMetadata:ProjectMetadata", {"metadata": {"enable-oslogin": "TRUE"}}),
+         (0, "props", "metadata", "enable-oslogin"), DELETE),
+    Case("project-serial-port", "gcp-vm-hardening",
+         one("gcp:compute/projectMetadata:ProjectMetadata", {"metadata": {"enable-oslogin": "TRUE"}}),
+         (0, "props", "metadata", "serial-port-enable"), "true"),
+    Case("project-item-oslogin-off", "gcp-vm-hardening",
+         one("gcp:compute/projectMetadataItem:ProjectMetadataItem", {"key": "enable-oslogin", "value": "TRUE"}),
+         (0, "props", "value"), "FALSE"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_compliant_fixture_passes(case: Case) -> None:
+    harness.test_compliant_fixture_passes(case)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_one_field_change_violates(case: Case) -> None:
+    harness.test_one_field_change_violates(case)
+
+
+def test_every_at_rest_member_names_key_paths_and_a_missing_key_is_reported() -> None:
+    # the adapter is the generated paths: every member has some, and a resource with none of them set is reported
+    members = families.members("gcp-encryption-at-rest")
+    assert len(members) > 80
+    for token, paths in members.items():
+        assert paths, token
+        assert cmek_problems({}, paths), token
+
+
+def test_unknown_keys_and_blocks_are_not_evaluated_never_passed() -> None:
+    for res in (one("gcp:pubsub/topic:Topic", {"kmsKeyName": UNKNOWN}), one("gcp:vertex/aiIndex:AiIndex", {"encryptionSpec": UNKNOWN})):
+        found = _findings(res, CMEK)
+        assert [(f.enforcement_level, f.not_evaluated) for f in found] == [("advisory", True)]
+
+
+def test_deletion_protection_off_is_allowed_outside_prod_and_levels_follow_the_environment() -> None:
+    res = one(SQL, {**SQL_PROPS, "deletionProtection": False})
+    assert _findings(res, "gcp-deletion-protection", environment="dev") == []
+    from inferstack.policies.pack import ENTRY_BY_NAME
+
+    for name in (CMEK, TLS, "gcp-deletion-protection"):
+        assert ENTRY_BY_NAME[name].level("dev") == "advisory" and ENTRY_BY_NAME[name].level("prod") == "mandatory"
+
+
+def test_customer_supplied_keys_count_and_source_image_keys_do_not() -> None:
+    csek = {**DISK, "diskEncryptionKey": {"rawKey": "c2VjcmV0LWtleS1tYXRlcmlhbC0zMi1ieXRlcy1sb25nIQ=="}}
+    assert _findings(one("gcp:compute/disk:Disk", csek), CMEK) == []
+    source_only = {**DISK, "diskEncryptionKey": None, "sourceImageEncryptionKey": {"kmsKeySelfLink": GCP_KEY}}
+    assert _findings(one("gcp:compute/disk:Disk", source_only), CMEK)
+
