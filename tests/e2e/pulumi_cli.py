@@ -281,6 +281,18 @@ def write_project(directory: Path, name: str, program: str, *, main: Path | None
     return directory
 
 
+def policy_pack(directory: Path) -> Path:
+    """The repository's policy pack as Pulumi loads it (PulumiPolicy.yaml and __main__.py), in ``directory``, with
+    its ``virtualenv`` option set to this repository's .venv (inferstack installed) instead of ``policies/venv``,
+    which a user creates with ``pulumi install`` in policies/ and which the tests do not download."""
+    directory.mkdir(parents=True, exist_ok=True)
+    project = yaml.safe_load((REPO / "policies" / "PulumiPolicy.yaml").read_text())
+    project["runtime"]["options"]["virtualenv"] = str(VENV)
+    (directory / "PulumiPolicy.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
+    (directory / "__main__.py").write_text((REPO / "policies" / "__main__.py").read_text())
+    return directory
+
+
 def python() -> str:
     """The interpreter of this repo's venv (what the language host runs the programs with)."""
     candidate = VENV / "bin" / "python"

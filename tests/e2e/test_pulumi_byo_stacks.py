@@ -29,6 +29,7 @@ from tests.e2e.pulumi_cli import (
     analyzed,
     changed_steps,
     policy_events,
+    policy_pack,
     print_log,
     pulumi_tools,
     read_events,
@@ -156,7 +157,7 @@ def test_analyzer_agrees_with_the_offline_check(deployed: dict[str, Any], tmp_pa
     assert report.is_file(), offline.stdout + offline.stderr
     expected = {(f["policy"], (f["resource"] or {}).get("urn", ""), f["enforcementLevel"])
                 for f in json.loads(report.read_text())["findings"]}
-    result, events = ws.preview_events(project, "--policy-pack", str(REPO / "policies"),
+    result, events = ws.preview_events(project, "--policy-pack", str(policy_pack(tmp_path / "pack")),
                                        "--policy-pack-config", str(pack_config), check=False)
     real = {(v["policyName"], v.get("resourceUrn", ""), v["enforcementLevel"]) for v in policy_events(events)}
     seen = analyzed(events, "inferstack")

@@ -25,6 +25,7 @@ from tests.e2e.pulumi_cli import (
     Workspace,
     analyzed,
     policy_events,
+    policy_pack,
     print_log,
     pulumi_tools,
     step_ops,
@@ -100,7 +101,7 @@ def key(policy: str, urn: str | None, level: str) -> tuple[str, str, str]:
 def test_analyzer_findings_equal_offline(project: tuple[Workspace, Path], tmp_path: Path) -> None:
     ws, proj = project
     result, events = ws.preview_events(
-        proj, "--policy-pack", str(REPO / "policies"),
+        proj, "--policy-pack", str(policy_pack(tmp_path / "pack")),
         "--policy-pack-config", str(REPO / "policies" / "config" / f"{STACK}.json"), check=False)
     print("\n".join(print_log(ws.log)))
     violations = policy_events(events)
