@@ -22,6 +22,7 @@ in the plain form.
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping
@@ -205,7 +206,7 @@ def _log_group(reg: Registration) -> str:
 #: EC2 resource class -> the id prefix the EC2 API gives it (others: the lower-cased class).
 EC2_ID_PREFIXES = {
     "Vpc": "vpc", "Subnet": "subnet", "SecurityGroup": "sg", "InternetGateway": "igw", "NatGateway": "nat",
-    "Eip": "eipalloc", "RouteTable": "rtb", "LaunchTemplate": "lt", "FlowLog": "fl", "VpcEndpoint": "vpce",
+    "Eip": "eipalloc", "Instance": "i", "RouteTable": "rtb", "LaunchTemplate": "lt", "FlowLog": "fl", "VpcEndpoint": "vpce",
 }
 
 
@@ -454,16 +455,23 @@ class OfflineMocks(pmocks.Mocks):
         result, _ = self.invoke(args.token, dict(args.args), "plain")
         return result or {}, []
 
-    def invoke(self, token: str, args: dict[str, Any], form: str) -> tuple[dict[str, Any] | None, Lookup]:
+    def invoke(
+        self, token: str, args: dict[str, Any], form: str, region: str | None = None
+    ) -> tuple[dict[str, Any] | None, Lookup]:
         """The answer to a data-source call and what to record of it; a None answer means wholly unknown.
 
         Tokens in :data:`INVOKES` get their supplied values in either form. Others are answered from the declared
         result type: in the ``output`` form (``get_x_output``, which can carry unknowns) the result is unknown; in
         the ``plain`` form (``get_x``, whose result must be known to continue) every field is the call's argument of
-        the same name or a deterministic placeholder of the field's type, each listed in the lookup."""
+        the same name or a deterministic placeholder of the field's type, each listed in the lookup. ``region`` is
+        the region of the call's explicit provider (default: the stack's)."""
         supplied = INVOKES.get(token)
         if supplied is not None:
-            values = supplied(self)
+            mocks = self
+            if region and region != self.region:
+                mocks = copy.copy(self)
+                mocks.region = region
+            values = supplied(mocks)
             return values, Lookup("invoke", token, form=form, args=args, supplied=sorted(values))
         cls = results.result_type(token)
         declared = sorted(results.fields(cls)) if cls is not None else []

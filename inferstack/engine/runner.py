@@ -43,7 +43,7 @@ from inferstack.config.stack import ConfigError, file_issue
 from inferstack.engine import results
 from inferstack.engine.errors import ProgramError
 from inferstack.engine.mocks import STACK_OUTPUTS_KEY, OfflineMocks
-from inferstack.engine.recording import Lookup, Recording, ResourceRecord, SourcePosition
+from inferstack.engine.recording import Lookup, Recording, ResourceRecord, SourcePosition, provider_urn
 from inferstack.engine.wire import Secret, Unknown, from_struct, redact
 
 __all__ = [
@@ -180,7 +180,13 @@ class RecordingMonitor(pmocks.MockMonitor):
             return super().Invoke(request)
         _ensure_event_loop()
         form = "plain" if request.tok in plain_invoke_tokens(self.program_thread) else "output"
-        result, lookup = self.mocks.invoke(request.tok, rpc.deserialize_properties(request.args), form)
+        region = None
+        if request.provider:  # an explicit provider: its region (a data source answers for the provider's region)
+            provider = self.resources.get(provider_urn(request.provider))
+            region = provider.state.get("region") if provider is not None else None
+        result, lookup = self.mocks.invoke(
+            request.tok, rpc.deserialize_properties(request.args), form, region if isinstance(region, str) else None
+        )
         lookup.args = from_struct(request.args)
         self.lookups.append(lookup)
         if result is None:  # wholly unknown, as the engine answers an invoke it cannot serve at preview time
@@ -188,12 +194,18 @@ class RecordingMonitor(pmocks.MockMonitor):
         return resource_pb2.ResourceInvokeResponse(**{"return": _sync_await(rpc.serialize_properties(result, {}))})
 
     def ReadResource(self, request: Any) -> Any:
-        """``Resource.get(name, id)``: the id given and the state given are known, every other output is unknown
-        (the offline engine cannot read the cloud). Not a resource of the program: recorded as a lookup."""
+        """``Resource.get(name, id)`` (and ``StackReference``, a read): the id given, the state given and what the
+        mocks supply (a StackReference's outputs) are known, every other output is unknown (the offline engine
+        cannot read the cloud). Not a resource of the program: recorded as a lookup."""
         _ensure_event_loop()
-        state = rpc.deserialize_properties(request.properties)
-        urn = self.make_urn(request.parent, request.type, request.name)
         rid = "" if request.id == rpc.UNKNOWN else request.id
+        # The mocks answer what they know of a read: a StackReference's outputs (from the stack config); others
+        # get their given state back.
+        _, state = self.mocks.new_resource(pmocks.MockResourceArgs(
+            typ=request.type, name=request.name, inputs=rpc.deserialize_properties(request.properties),
+            provider=request.provider, resource_id=rid,
+        ))
+        urn = self.make_urn(request.parent, request.type, request.name)
         self.resources[urn] = pmocks.MockMonitor.ResourceRegistration(urn, rid, state)
         cls = results.resource_class(request.type)
         declared = sorted(results.fields(cls)) if cls is not None else []
