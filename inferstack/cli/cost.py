@@ -92,6 +92,6 @@ def _program_cost(args: argparse.Namespace) -> int:
         doc: dict[str, Any] = {**est.to_json(), "program": str(target.program)}
         text = json.dumps(doc, indent=2) + "\n"
     else:
-        text = declared_mod.render_text(est, str(target.program))
+        text = declared_mod.render_text(est, args.program)
     write_output(text, args.out)
     return 0
