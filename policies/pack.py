@@ -17,6 +17,8 @@ from inferstack.config.stack import StackConfig
 from inferstack.policies.entry import PolicyEntry
 from inferstack.policies.rules import (
     accelerators,
+    aws_accounts,
+    aws_data,
     aws_iam,
     capacity,
     encryption,
@@ -40,7 +42,7 @@ from inferstack.policies.rules import (
 PACK_NAME = "inferstack"
 
 #: The rule modules, in report order.
-RULE_MODULES = (encryption, logging, iam, aws_iam, rbac, residency, exposure, network, opaque, gke_nodes, protection,
+RULE_MODULES = (encryption, logging, iam, aws_iam, aws_accounts, aws_data, rbac, residency, exposure, network, opaque, gke_nodes, protection,
                 accelerators, capacity, lifecycle, pod_security, kubernetes, gcp_iam, gcp_data, gcp_compute)
 
 #: Every policy's entry, in report order.

@@ -15,7 +15,9 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from inferstack.policies import families
 from inferstack.policies.entry import MANDATORY, PolicyEntry
+from inferstack.policies.families.base import camel
 from inferstack.policies.rules.common import IAM_ROLE as ROLE
 from inferstack.policies.rules.common import (
     IDENTITY_DOCS,
@@ -26,19 +28,46 @@ from inferstack.policies.rules.common import (
     parse_json,
 )
 
-#: Resource policy documents: type -> field.
-RESOURCE_DOCS = {
-    "aws:s3/bucketPolicy:BucketPolicy": "policy",
-    "aws:kms/key:Key": "policy",
-    "aws:kms/keyPolicy:KeyPolicy": "policy",
-    "aws:secretsmanager/secretPolicy:SecretPolicy": "policy",
-    "aws:secretsmanager/secret:Secret": "policy",
-    "aws:sqs/queuePolicy:QueuePolicy": "policy",
-    "aws:sqs/queue:Queue": "policy",
-    "aws:sns/topicPolicy:TopicPolicy": "policy",
-    "aws:sns/topic:Topic": "policy",
-    "aws:ecr/repositoryPolicy:RepositoryPolicy": "policy",
-}
+#: The families whose members hold a resource-based policy (policies/families/aws.py: every type with a policy
+#: document input) or grant a permission to a named principal (Lambda permissions, EventBridge bus permissions ...).
+RESOURCE_POLICY_FAMILY = "aws-resource-policy"
+GRANT_FAMILY = "aws-resource-grant"
+#: Condition keys that restrict WHO may use a grant: a statement open to '*' or to a foreign account is excused only
+#: by one of these, with a concrete value (aws:SecureTransport, aws:CurrentTime, aws:SourceIp ... restrict how or
+#: when, not who). aws:SourceArn and aws:PrincipalArn count only when the ARN names an account.
+WHO_KEYS = frozenset({"aws:principalorgid", "aws:principalorgpaths", "aws:principalaccount", "aws:sourceaccount",
+                      "aws:sourceowner", "aws:sourcevpce", "aws:sourcevpc", "aws:sourceorgid", "aws:sourceorgpaths",
+                      "aws:resourceorgid", "kms:calleraccount"})
+ARN_WHO_KEYS = frozenset({"aws:sourcearn", "aws:principalarn"})
+#: Condition operators that admit only the listed values (a negated operator admits everyone else).
+_NEGATED = ("StringNot", "ArnNot", "ForAllValues:StringNot", "ForAnyValue:StringNot", "Null")
+
+
+def restricts_who(condition: Any) -> bool:
+    """Whether a statement's Condition limits the principals to named accounts, organizations or endpoints."""
+    if not isinstance(condition, Mapping):
+        return False
+    for op, keys in condition.items():
+        if not isinstance(keys, Mapping) or str(op).startswith(_NEGATED):
+            continue
+        for key, value in keys.items():
+            values = [v for v in as_list(value) if isinstance(v, str)]
+            if not values or any(v.strip() in ("", "*") for v in values):
+                continue
+            k = str(key).lower()
+            if k in WHO_KEYS:
+                return True
+            if k in ARN_WHO_KEYS and all(re.search(r":\d{12}:", v + ":") for v in values):
+                return True
+    return False
+
+
+def policy_documents(resource_type: str, props: Mapping) -> list[tuple[str, Any]]:
+    """``(input, document)`` of each resource-policy input a member of the resource-policy family declares."""
+    return [(camel(f), props.get(camel(f))) for f in families.fields(RESOURCE_POLICY_FAMILY, resource_type)
+            if props.get(camel(f)) is not None]
+
+
 ATTACHMENTS = (
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
     "aws:iam/policyAttachment:PolicyAttachment",
@@ -157,13 +186,39 @@ def _open_principals(stmt: Mapping) -> list[str]:
 
 
 def _resource_policy_public(args: ResourceValidationArgs, report) -> None:
-    field = RESOURCE_DOCS.get(args.resource_type)
-    value = args.props.get(field) if field else None
-    if value is None:
+    for field, value in policy_documents(args.resource_type, args.props):
+        for sid, stmt in _statements(value, report, field):
+            if stmt.get("Effect") == "Allow" and "*" in _open_principals(stmt) and not restricts_who(stmt.get("Condition")):
+                report(f"{field} statement {sid} allows principal '*' with no condition restricting who (aws:PrincipalOrgID, "
+                       "aws:PrincipalAccount, aws:SourceAccount, aws:SourceVpce, aws:SourceArn naming an account): "
+                       "the resource is public.")
+
+
+def _grant_principal(props: Mapping) -> str | None:
+    p = props.get("principal")
+    return p if isinstance(p, str) else None
+
+
+def _grant_restricted(props: Mapping) -> bool:
+    """A permission grant limited to an account or organization by its own inputs."""
+    if any(isinstance(props.get(k), str) and props.get(k) for k in ("sourceAccount", "principalOrgId", "organizationId")):
+        return True
+    arn = props.get("sourceArn")
+    if isinstance(arn, str) and re.search(r":\d{12}:", arn + ":"):
+        return True
+    cond = props.get("condition")
+    if isinstance(cond, Mapping) and str(cond.get("key", "")).lower() in WHO_KEYS and cond.get("value") not in (None, "", "*"):
+        return True
+    return False
+
+
+def _grant_public(args: ResourceValidationArgs, report) -> None:
+    principal = args.props.get("principal")
+    if principal is None:
         return
-    for sid, stmt in _statements(value, report, field):
-        if stmt.get("Effect") == "Allow" and "*" in _open_principals(stmt) and not stmt.get("Condition"):
-            report(f"resource policy statement {sid} allows principal '*' without a Condition: the resource is public.")
+    if principal == "*" and not _grant_restricted(args.props):
+        report("grants principal '*' with no source account, organization or account-scoped source ARN: anyone can "
+               "use it.")
 
 
 def _account_of(principal: str) -> str | None:
@@ -189,33 +244,43 @@ def _stack_accounts(args: StackValidationArgs) -> set[str]:
             for x in v:
                 walk(x)
     for r in args.resources:
-        if r.resource_type.startswith("aws:") and r.resource_type not in RESOURCE_DOCS:
-            walk(dict(r.props))
+        if r.resource_type.startswith("aws:"):
+            # the grants themselves name the accounts they open to: they cannot tell which accounts are the stack's
+            skip = {camel(f) for f in families.fields(RESOURCE_POLICY_FAMILY, r.resource_type)}
+            skip |= {"principal"} if r.resource_type in families.members(GRANT_FAMILY) else set()
+            walk({k: v for k, v in dict(r.props).items() if k not in skip})
         if r.provider is not None and r.resource_type.startswith("aws:"):
             found.update(str(a) for a in as_list(r.provider.props.get("allowedAccountIds")))
     return found
 
 
+def _grants(r) -> list[tuple[str, Mapping]]:
+    """``(where, statement)`` of each Allow a resource grants: its policy documents' statements, or a permission
+    resource's principal as one statement."""
+    out = []
+    for field, value in policy_documents(r.resource_type, r.props):
+        doc = parse_json(value)
+        if isinstance(doc, Mapping):
+            out += [(f"{field} statement {stmt.get('Sid') or i}", stmt) for i, stmt in enumerate(as_list(doc.get("Statement")))
+                    if isinstance(stmt, Mapping) and stmt.get("Effect") == "Allow"
+                    and not restricts_who(stmt.get("Condition"))]
+    if r.resource_type in families.members(GRANT_FAMILY) and isinstance(r.props.get("principal"), str) \
+            and not _grant_restricted(r.props):
+        out.append(("principal", {"Principal": {"AWS": r.props["principal"]}, "Resource": []}))
+    return out
+
+
 def _foreign_accounts(args: StackValidationArgs, report) -> None:
     own = _stack_accounts(args)
     for r in args.resources:
-        field = RESOURCE_DOCS.get(r.resource_type)
-        value = r.props.get(field) if field else None
-        if value is None:
-            continue
-        doc = parse_json(value)
-        if not isinstance(doc, Mapping):
-            continue
-        for i, stmt in enumerate(as_list(doc.get("Statement"))):
-            if not isinstance(stmt, Mapping) or stmt.get("Effect") != "Allow" or stmt.get("Condition"):
-                continue
+        for where, stmt in _grants(r):
             here = own | set(ACCOUNT_IN_ARN.findall(" ".join(str(x) + ":" for x in as_list(stmt.get("Resource")))))
             foreign = sorted({a for p in _open_principals(stmt) if (a := _account_of(p)) and a not in here})
             if foreign and not here:
                 not_evaluated(f"{r.name}: the stack's own AWS account (no ARN or provider allowedAccountIds names it)")
             if foreign:
-                report(f"{r.name}: resource policy statement {stmt.get('Sid') or i} grants foreign accounts {foreign} "
-                       "without a Condition (aws:PrincipalOrgID, aws:SourceAccount, ...).", r.urn)
+                report(f"{r.name}: {where} grants foreign accounts {foreign} with no condition restricting who "
+                       "(aws:PrincipalOrgID, aws:SourceAccount, ...).", r.urn)
 
 
 IDENTITY_TYPES = (ROLE, *IDENTITY_DOCS)
@@ -249,12 +314,26 @@ ENTRIES = [
     ), MANDATORY, types=(ROLE,), controls=("CIS EKS 5.2.1", "NIST 800-53 AC-3")),
     PolicyEntry(ResourceValidationPolicy(
         name="resource-policy-not-public",
-        description="No S3, KMS, Secrets Manager, SQS, SNS or ECR resource policy allows principal '*' without a Condition.",
-        validate=_resource_policy_public, remediation_steps="Name the principals, or add a Condition (aws:PrincipalOrgID, aws:SourceArn).",
-    ), MANDATORY, types=tuple(RESOURCE_DOCS), controls=("FSBP S3.2", "FSBP S3.3", "FSBP SQS.3", "FSBP KMS.5")),
+        description="No resource-based policy (every AWS type with a policy document input: buckets, keys, queues, "
+                    "topics, secrets, repositories, file systems, domains, vaults ...) allows principal '*' unless a "
+                    "condition restricts who (aws:PrincipalOrgID, aws:PrincipalAccount, aws:SourceAccount, "
+                    "aws:SourceVpce, aws:SourceArn naming an account); aws:SecureTransport and the like do not.",
+        validate=_resource_policy_public,
+        remediation_steps="Name the principals, or condition the statement on aws:PrincipalOrgID / aws:SourceAccount.",
+    ), MANDATORY, families=(RESOURCE_POLICY_FAMILY,),
+       controls=("FSBP S3.2", "FSBP S3.3", "FSBP SQS.3", "FSBP SNS.4", "FSBP KMS.5")),
+    PolicyEntry(ResourceValidationPolicy(
+        name="resource-grant-not-public",
+        description="No permission grant (Lambda permission, layer permission, EventBridge bus permission, signer or "
+                    "Private CA permission) names principal '*' without a source account, organization or "
+                    "account-scoped source ARN.",
+        validate=_grant_public,
+        remediation_steps="Name the principal account or service, and set sourceAccount / principalOrgId / sourceArn.",
+    ), MANDATORY, families=(GRANT_FAMILY,), controls=("FSBP Lambda.1",)),
     PolicyEntry(StackValidationPolicy(
         name="resource-policy-no-foreign-accounts",
-        description="No resource policy grants an account outside the stack's accounts without a Condition.",
+        description="No resource-based policy or permission grant opens to an account outside the stack's accounts "
+                    "unless a condition restricts who (aws:PrincipalOrgID, aws:SourceAccount, ...).",
         validate=_foreign_accounts, remediation_steps="Grant only the stack's accounts, or condition on aws:PrincipalOrgID.",
     ), MANDATORY, clouds={"aws"}, controls=("FSBP S3.6", "NIST 800-53 AC-3")),
 ]

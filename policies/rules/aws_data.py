@@ -1,0 +1,237 @@
+"""AWS data services beside inference: encryption at rest and in transit, public IPs, deletion protection.
+
+Each policy judges every member of an AWS family (policies/families/aws.py: the SDK types whose inputs carry the
+control, found by predicate, listed in the generated data_aws.py) through the inputs the family records for that
+member, so a type an SDK upgrade adds is judged without a change here. On top of "never declared off", a few
+services whose API default is off (RDS, DocumentDB, Neptune, ElastiCache, OpenSearch, Kinesis, EFS at rest;
+ElastiCache, OpenSearch, RDS Proxy, load-balancer listeners in transit) must declare the control on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi_policy import PolicyConfigSchema, ResourceValidationArgs, ResourceValidationPolicy
+
+from inferstack.policies import families
+from inferstack.policies.entry import ADVISORY_IN_DEV, PolicyEntry, environment_setting
+from inferstack.policies.families.base import camel
+from inferstack.policies.rules.common import as_list, get, is_unknown, not_evaluated
+
+AT_REST = "aws-encryption-at-rest"
+IN_TRANSIT = "aws-encryption-in-transit"
+PUBLIC_IP = "aws-public-ip"
+DELETION = "aws-deletion-protection"
+
+#: Boolean inputs that turn encryption at rest on, and inputs naming the KMS key (a key set means encrypted).
+_ENABLE_FLAG = re.compile(r"(.+_)?encrypted|(.+_)?encryption_enabled|sqs_managed_sse_enabled")
+_KEY_INPUT = re.compile(r"(.+_)?kms_(key|key_id|key_arn|master_key_id|key_identifier)")
+#: Types always encrypted at rest whatever their flags say: DynamoDB's serverSideEncryption.enabled=false selects
+#: the AWS-owned key (dynamodb-cmk judges the key), not plaintext.
+ALWAYS_ENCRYPTED_AT_REST = frozenset({"aws:dynamodb/table:Table", "aws:dynamodb/tableReplica:TableReplica"})
+#: Data stores whose API default is unencrypted: the input (path) that must declare encryption at rest.
+REQUIRED_AT_REST: Mapping[str, tuple[str, ...]] = {
+    "aws:rds/instance:Instance": ("storageEncrypted",),
+    "aws:rds/cluster:Cluster": ("storageEncrypted",),
+    "aws:docdb/cluster:Cluster": ("storageEncrypted",),
+    "aws:neptune/cluster:Cluster": ("storageEncrypted",),
+    "aws:elasticache/replicationGroup:ReplicationGroup": ("atRestEncryptionEnabled",),
+    "aws:opensearch/domain:Domain": ("encryptAtRest", "enabled"),
+    "aws:elasticsearch/domain:Domain": ("encryptAtRest", "enabled"),
+    "aws:efs/fileSystem:FileSystem": ("encrypted",),
+}
+#: TLS policies of load-balancer listeners allowing TLS 1.0/1.1 (the ALB default ELBSecurityPolicy-2016-08 does).
+_WEAK_SSL_POLICY = re.compile(r"^ELBSecurityPolicy-(2015-05|2016-08|TLS-1-0-2015-04|TLS-1-1-2017-01|FS-2018-06|FS-1-1-2019-08)$")
+_PLAINTEXT_VIEWER = "allow-all"
+_OFF = {"false", "disabled", "inactive", "none"}
+
+
+def _value(props: Mapping, name: str) -> Any:
+    v = props.get(name)
+    if is_unknown(v):
+        not_evaluated(name)
+    return v
+
+
+def _at(props: Mapping, *path: str) -> Any:
+    """The nested input at ``path``; not evaluated when unknown at preview time."""
+    v = get(props, *path)
+    if is_unknown(v) or any(is_unknown(get(props, *path[:i])) for i in range(1, len(path))):
+        not_evaluated(".".join(path))
+    return v
+
+
+def _is_off(v: Any) -> bool:
+    return v is False or (isinstance(v, str) and v.strip().lower() in _OFF)
+
+
+def _at_rest(args: ResourceValidationArgs, report) -> None:
+    t, props = args.resource_type, args.props
+    fields = families.fields(AT_REST, t)
+    keyed = any(_KEY_INPUT.fullmatch(f) and props.get(camel(f)) for f in fields)
+    for f in fields:
+        name = camel(f)
+        v = _value(props, name)
+        if v is None:
+            continue
+        if _ENABLE_FLAG.fullmatch(f) and _is_off(v) and not keyed:
+            report(f"{name} is {v!r} and no KMS key is set: data at rest is unencrypted.")
+        elif f == "encryption_type" and isinstance(v, str) and v.upper() == "NONE":
+            report(f"{name} is NONE: data at rest is unencrypted; use KMS.")
+        elif isinstance(v, Mapping) and t not in ALWAYS_ENCRYPTED_AT_REST and _is_off(v.get("enabled")):
+            report(f"{name}.enabled is false: data at rest is unencrypted.")
+    path = REQUIRED_AT_REST.get(t)
+    if path is not None:
+        if _at(props, *path) is not True:
+            report(f"{'.'.join(path)} is not true (the API's default is unencrypted): declare encryption at rest.")
+    if t == "aws:kinesis/stream:Stream" and _value(props, "encryptionType") in (None, ""):
+        report("encryptionType is unset (the API's default is NONE): set it to KMS.")
+
+
+def _listener(props: Mapping, report) -> None:
+    protocol = _value(props, "protocol") or "HTTP"
+    if protocol == "HTTP":
+        actions = as_list(_value(props, "defaultActions"))
+        redirects = actions and all(a.get("type") == "redirect" and get(a, "redirect", "protocol") == "HTTPS"
+                                    for a in actions if isinstance(a, Mapping))
+        if not redirects:
+            report("HTTP listener without a redirect to HTTPS: traffic is served in plaintext.")
+    elif protocol in ("HTTPS", "TLS"):
+        policy = _value(props, "sslPolicy")
+        if policy is None or _WEAK_SSL_POLICY.match(str(policy)):
+            report(f"{protocol} listener with sslPolicy {policy or 'unset (ELBSecurityPolicy-2016-08)'} allows TLS 1.0/1.1: "
+                   "use ELBSecurityPolicy-TLS13-1-2-2021-06 or another TLS 1.2+ policy.")
+
+
+def _in_transit(args: ResourceValidationArgs, report) -> None:
+    t, props = args.resource_type, args.props
+    fields = {camel(f) for f in families.fields(IN_TRANSIT, t)}
+    if t.endswith("/listener:Listener") and "sslPolicy" in fields:
+        _listener(props, report)
+    for name in sorted(fields & {"transitEncryptionEnabled", "tlsEnabled", "requireTls"}):
+        v = _value(props, name)
+        if _is_off(v):
+            report(f"{name} is false: connections are not encrypted in transit.")
+    if _value(props, "transitEncryptionMode") == "preferred":
+        report("transitEncryptionMode is preferred: clients may still connect in plaintext; set required.")
+    if "inTransitEncryption" in fields and _is_off(_value(props, "inTransitEncryption")):
+        report("inTransitEncryption is NONE: use TLS1_2.")
+    if "tlsPolicy" in fields and str(_value(props, "tlsPolicy") or "").lower() == "optional":
+        report("tlsPolicy is optional: peers may deliver in plaintext; require TLS.")
+    if "nodeToNodeEncryption" in fields and _at(props, "nodeToNodeEncryption", "enabled") is not True:
+        report("nodeToNodeEncryption.enabled is not true: traffic between the domain's nodes is plaintext.")
+    if "domainEndpointOptions" in fields:
+        if _at(props, "domainEndpointOptions", "enforceHttps") is not True:
+            report("domainEndpointOptions.enforceHttps is not true: the endpoint accepts plain HTTP.")
+        tls = _at(props, "domainEndpointOptions", "tlsSecurityPolicy")
+        if isinstance(tls, str) and "TLS-1-0" in tls:
+            report(f"domainEndpointOptions.tlsSecurityPolicy {tls} allows TLS 1.0: use Policy-Min-TLS-1-2-PFS-2023-10.")
+    if "encryptionInfo" in fields:
+        client = _at(props, "encryptionInfo", "encryptionInTransit", "clientBroker")
+        if client in ("PLAINTEXT", "TLS_PLAINTEXT"):
+            report(f"encryptionInfo.encryptionInTransit.clientBroker is {client}: clients may connect in plaintext; use TLS.")
+        if _at(props, "encryptionInfo", "encryptionInTransit", "inCluster") is False:
+            report("encryptionInfo.encryptionInTransit.inCluster is false: traffic between brokers is plaintext.")
+    for name in ("defaultCacheBehavior", "orderedCacheBehaviors"):
+        if name in fields:
+            for b in as_list(_value(props, name)):
+                if isinstance(b, Mapping) and b.get("viewerProtocolPolicy") == _PLAINTEXT_VIEWER:
+                    report(f"{name} viewerProtocolPolicy allow-all: viewers may use plain HTTP; use redirect-to-https "
+                           "or https-only.")
+    if t == "aws:elasticache/replicationGroup:ReplicationGroup" and _value(props, "transitEncryptionEnabled") is not True:
+        report("transitEncryptionEnabled is not true (the API's default is off): enable TLS for the replication group.")
+    if t == "aws:rds/proxy:Proxy" and _value(props, "requireTls") is not True:
+        report("requireTls is not true: the proxy accepts plaintext connections.")
+
+
+def _public_ip(args: ResourceValidationArgs, report) -> None:
+    props = args.props
+    for f in families.fields(PUBLIC_IP, args.resource_type):
+        name = camel(f)
+        v = _value(props, name)
+        if name == "networkInterfaces":
+            for i, nic in enumerate(as_list(v)):
+                flag = nic.get("associatePublicIpAddress") if isinstance(nic, Mapping) else None
+                if is_unknown(flag):
+                    not_evaluated(f"networkInterfaces[{i}].associatePublicIpAddress")
+                if flag is True or (isinstance(flag, str) and flag.lower() == "true"):
+                    report(f"networkInterfaces[{i}].associatePublicIpAddress is true: instances get a public IP.")
+        elif v is True or (isinstance(v, str) and v.lower() == "true"):
+            report(f"{name} is true: the resource gets a public IP address or endpoint; keep it private behind a load "
+                   "balancer, NAT gateway or VPC endpoint.")
+
+
+#: Data stores whose API default leaves deletion protection off: in prod it must be declared on.
+REQUIRED_DELETION_PROTECTION: Mapping[str, str] = {
+    "aws:rds/instance:Instance": "deletionProtection",
+    "aws:rds/cluster:Cluster": "deletionProtection",
+    "aws:docdb/cluster:Cluster": "deletionProtection",
+    "aws:neptune/cluster:Cluster": "deletionProtection",
+    "aws:dynamodb/table:Table": "deletionProtectionEnabled",
+}
+
+
+def _deletion(args: ResourceValidationArgs, report) -> None:
+    if (args.get_config() or {}).get("environment", "prod") != "prod":
+        return
+    t, props = args.resource_type, args.props
+    for f in families.fields(DELETION, t):
+        name = camel(f)
+        v = _value(props, name)
+        if name == "skipFinalSnapshot":
+            if v is True:
+                report("skipFinalSnapshot is true in prod: deleting the resource loses its data; take a final snapshot.")
+        elif _is_off(v):
+            report(f"{name} is {v!r} in prod: enable deletion protection.")
+    required = REQUIRED_DELETION_PROTECTION.get(t)
+    if required is not None and _value(props, required) is None:
+        report(f"{required} is unset in prod (the API's default is off): enable deletion protection.")
+
+
+_ENV_SCHEMA = PolicyConfigSchema(properties={"environment": {"type": "string"}})
+ENTRIES = [
+    PolicyEntry(ResourceValidationPolicy(
+        name="aws-encryption-at-rest",
+        description="No AWS data store declares encryption at rest off (every type with an encryption or KMS key "
+                    "input); RDS, DocumentDB, Neptune, ElastiCache, OpenSearch, Kinesis and EFS declare it on.",
+        validate=_at_rest,
+        remediation_steps="Set storageEncrypted / atRestEncryptionEnabled / encryptAtRest.enabled / encrypted: true "
+                          "(encryptionType KMS for Kinesis), with a customer-managed kmsKeyId.",
+    ), ADVISORY_IN_DEV, families=(AT_REST,),
+       controls=("CIS AWS 2.3.1", "FSBP RDS.3", "FSBP RDS.27", "FSBP DocumentDB.1", "FSBP Neptune.1",
+                 "FSBP ElastiCache.4", "FSBP Opensearch.1", "FSBP ES.1", "FSBP Kinesis.1", "FSBP EFS.8",
+                 "FSBP Redshift.10", "FSBP SQS.1", "FSBP DynamoDB.3")),
+    PolicyEntry(ResourceValidationPolicy(
+        name="aws-encryption-in-transit",
+        description="No AWS endpoint accepts plaintext: TLS flags not off; ElastiCache replication groups, "
+                    "OpenSearch domains and RDS proxies require TLS; HTTP listeners redirect to HTTPS and HTTPS/TLS "
+                    "listeners use a TLS 1.2+ policy; CloudFront viewers are not allowed plain HTTP; MSK clients "
+                    "and brokers use TLS.",
+        validate=_in_transit,
+        remediation_steps="Enable transit encryption / TLS, redirect HTTP to HTTPS, use ELBSecurityPolicy-TLS13-1-2-2021-06, "
+                          "set viewerProtocolPolicy redirect-to-https.",
+    ), ADVISORY_IN_DEV, families=(IN_TRANSIT,),
+       controls=("FSBP ElastiCache.5", "FSBP Opensearch.3", "FSBP Opensearch.8", "FSBP ES.3", "FSBP ES.8",
+                 "FSBP ELB.1", "FSBP ELB.17", "FSBP CloudFront.3", "FSBP MSK.1", "FSBP RDS.43")),
+    PolicyEntry(ResourceValidationPolicy(
+        name="aws-no-public-ip",
+        description="No AWS resource gets a public IP address or a publicly accessible endpoint (subnets mapping "
+                    "public IPs on launch, instances and launch templates associating them, publicly accessible "
+                    "databases, brokers and replication instances).",
+        validate=_public_ip,
+        remediation_steps="Set mapPublicIpOnLaunch / associatePublicIpAddress / publiclyAccessible false; reach the "
+                          "resource through a load balancer, NAT gateway or VPC endpoint.",
+    ), ADVISORY_IN_DEV, families=(PUBLIC_IP,),
+       controls=("FSBP EC2.9", "FSBP EC2.15", "FSBP EC2.25", "FSBP RDS.2", "FSBP Redshift.1", "FSBP DMS.1")),
+    PolicyEntry(ResourceValidationPolicy(
+        name="aws-deletion-protection",
+        description="In prod, no AWS resource declares deletion protection off or skips its final snapshot; RDS, "
+                    "DocumentDB, Neptune and DynamoDB declare deletion protection on.",
+        validate=_deletion, config_schema=_ENV_SCHEMA,
+        remediation_steps="Set deletionProtection / deletionProtectionEnabled / enableDeletionProtection: true and "
+                          "skipFinalSnapshot: false in prod.",
+    ), ADVISORY_IN_DEV, environment_setting, families=(DELETION,),
+       controls=("FSBP RDS.7", "FSBP RDS.8", "FSBP DocumentDB.5", "FSBP Neptune.4", "FSBP DynamoDB.6", "FSBP ELB.6")),
+]
