@@ -14,7 +14,7 @@ policies that apply to their type.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pulumi_policy import (
@@ -30,13 +30,17 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
+from inferstack.config.policy import PolicySettings
 from inferstack.engine import Recording, ResourceRecord, batch_gc
 from inferstack.engine.wire import UNKNOWN_SENTINEL, Secret, Unknown
-from inferstack.policies.pack import POLICIES, entry_of
+from inferstack.policies.pack import ENTRY_BY_NAME, POLICIES, entry_of
 
 
 @dataclass
 class Finding:
+    """One policy's verdict on one resource (or on the stack): every problem the policy reported there, the rule's
+    remediation and the settings that change its verdict (:func:`group` builds them from the rules' reports)."""
+
     policy: str
     enforcement_level: str
     message: str
@@ -48,13 +52,84 @@ class Finding:
     #: The rule could not decide (a value unknown at preview time, or a resource the pack cannot see inside:
     #: a policy whose entry sets ``not_evaluated``): mandatory under ``--strict``.
     not_evaluated: bool = False
+    #: Each problem the policy reported on the resource, in report order (``message`` joins them with the fix).
+    problems: list[str] = field(default_factory=list)
+    #: The rule's remediation steps (``inferstack policy list`` shows the same).
+    remediation: str | None = None
+    #: The settings that change the rule's verdict: ``{"stack": "inferstack:policy.allowPublicLoadBalancers",
+    #: "policyConfig": "no-public-load-balancers.allowPublicLoadBalancers"}`` each.
+    settings: list[dict[str, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         res = {"urn": self.urn, "type": self.type, "name": self.name} if self.urn else None
-        out = {"policy": self.policy, "enforcementLevel": self.enforcement_level, "resource": res, "message": self.message}
+        out: dict[str, Any] = {"policy": self.policy, "enforcementLevel": self.enforcement_level, "resource": res,
+                               "message": self.message}
+        if self.problems:
+            out["problems"] = list(self.problems)
+        if self.remediation:
+            out["remediation"] = self.remediation
+        if self.settings:
+            out["settings"] = [dict(s) for s in self.settings]
         if self.not_evaluated:
             out["notEvaluated"] = True
         return out
+
+
+#: Pack-config setting -> the stack key it comes from (``inferstack policy config`` maps them one to one). The
+#: ``environment`` setting is left out: it is the stack's class, not a knob that changes a verdict.
+SETTING_KEYS = {
+    "allowedRegions": "inferstack:residency.allowedRegions",
+    "allowPublicLoadBalancers": "inferstack:policy.allowPublicLoadBalancers",
+    "allowPublicInference": "inferstack:policy.allowPublicInference",
+    "platformAdminGroup": "inferstack:policy.platformAdminGroup",
+    "reviewedResources": "inferstack:policy.reviewedResources",
+}
+
+
+def policy_settings(policy: str) -> list[dict[str, str]]:
+    """The settings of ``policy`` that change its verdict: the stack key and the key in a policy config file."""
+    entry = ENTRY_BY_NAME.get(policy)
+    if entry is None:
+        return []
+    sample = entry.settings(PolicySettings(environment="prod", allowed_regions=("x",)))
+    return [{"stack": SETTING_KEYS[k], "policyConfig": f"{policy}.{k}"} for k in sample if k in SETTING_KEYS]
+
+
+def _with_fix(problems: list[str], remediation: str | None, settings: list[dict[str, str]]) -> str:
+    text = problems[0] if len(problems) == 1 else "; ".join(f"({i}) {p.rstrip('.')}" for i, p in enumerate(problems, 1)) + "."
+    # The fix, unless every problem already says it (a rule whose message names the change to make).
+    first = (remediation or "").split("; ")[0].rstrip(".").lower()
+    fix = remediation if remediation and not all(first in p.lower() for p in problems) else None
+    if fix:
+        text = f"{text.rstrip()} Fix: {fix.rstrip()}"
+    shown = [s for s in settings if s["stack"] not in (fix or "") or s["policyConfig"] not in (fix or "")]
+    if shown:
+        keys = ", ".join(f"{s['stack']} (policy config: {s['policyConfig']})" for s in shown)
+        text = f"{text.rstrip()} Setting: {keys}."
+    return text
+
+
+def group(findings: list[Finding]) -> list[Finding]:
+    """One finding per policy and resource (and level), listing every problem the policy reported there, with the
+    rule's remediation and the settings that change it; in the order of each group's first report. Findings a rule
+    could not evaluate (unknown values) and rule errors keep their own message, without a fix."""
+    groups: dict[tuple, Finding] = {}
+    for f in findings:
+        key = (f.policy, f.urn, f.enforcement_level, f.not_evaluated)
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = Finding(f.policy, f.enforcement_level, f.message, f.urn, f.type, f.name, f.file, f.line,
+                                      f.not_evaluated, [])
+        if f.message not in g.problems:
+            g.problems.append(f.message)
+    out = list(groups.values())
+    for g in out:
+        entry = ENTRY_BY_NAME.get(g.policy)
+        cant_run = any(p.startswith(("can't run policy", "policy raised")) for p in g.problems)
+        g.remediation = entry.remediation if entry is not None and not cant_run and entry.remediation else None
+        g.settings = policy_settings(g.policy) if not cant_run else []
+        g.message = _with_fix(g.problems, g.remediation, g.settings)
+    return out
 
 
 def policy_props(value: Any) -> Any:
@@ -211,9 +286,10 @@ def _targets(policies: list, views: list[ResourceView]) -> dict[int, list[Resour
 
 def evaluate(rec: Recording, pack_config: Mapping[str, Any], policies: list | None = None,
              pack_level: str | None = "mandatory") -> list[Finding]:
-    """All findings of ``policies`` (default: the whole pack) over the resources of ``rec``."""
+    """All findings of ``policies`` (default: the whole pack) over the resources of ``rec``: one per policy and
+    resource, listing the problems, with the fix (:func:`group`)."""
     with batch_gc():
-        return _evaluate(rec, pack_config, POLICIES if policies is None else policies, pack_level)
+        return group(_evaluate(rec, pack_config, POLICIES if policies is None else policies, pack_level))
 
 
 def _evaluate(rec: Recording, pack_config: Mapping[str, Any], policies: list, pack_level: str | None) -> list[Finding]:

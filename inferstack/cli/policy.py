@@ -137,12 +137,24 @@ def _check(args: argparse.Namespace) -> int:
         write_output(json.dumps(doc, indent=2) + "\n", args.json)
     if args.sarif:
         write_output(json.dumps(sarif(findings, program_file), indent=2) + "\n", args.sarif)
-    for f in findings:
-        where = f"{f.type} {f.name}" if f.urn else "stack"
-        print(f"{f.enforcement_level:9} {f.policy}: {where}: {f.message}")
+    print_findings(findings)
     c = doc["summary"]["findings"]
     print(f"{stack}: {c['mandatory']} mandatory, {c['advisory']} advisory finding(s)")
     return 1 if c["mandatory"] else 0
+
+
+def print_findings(findings: list[Finding]) -> None:
+    """The findings grouped per resource: a line naming the resource (and where the program declares it), then one
+    line per policy with its problems and fix; the stack-level findings first."""
+    by_resource: dict[str | None, list[Finding]] = {}
+    for f in findings:
+        by_resource.setdefault(f.urn, []).append(f)
+    for urn, group in sorted(by_resource.items(), key=lambda kv: (kv[0] is not None, kv[0] or "")):
+        f = group[0]
+        where = f" ({Path(f.file).name}:{f.line})" if f.file and f.line else ""
+        print(f"{f.type} {f.name}{where}" if urn else "stack")
+        for f in group:
+            print(f"  {f.enforcement_level:9} {f.policy}: {f.message}")
 
 
 def frameworks() -> list[str]:

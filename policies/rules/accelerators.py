@@ -62,6 +62,12 @@ def _pool_key(res) -> str | None:
     return labels.get("inferstack.io/pool") or labels.get(ACCEL_LABEL)
 
 
+#: What fixes a spot-only accelerator pool in prod.
+SPOT_ONLY_FIX = ("set the pool's capacity to spot-first or on-demand (inferstack:acceleratorPools[].capacity), i.e. a "
+                 "Karpenter NodePool allowing karpenter.sh/capacity-type [spot, on-demand], or a GKE node pool "
+                 "without spot beside the spot one (same inferstack.io/pool label).")
+
+
 def _spot_only(args: StackValidationArgs, report) -> None:
     if (args.get_config() or {}).get("environment", "prod") != "prod":
         return
@@ -76,7 +82,7 @@ def _spot_only(args: StackValidationArgs, report) -> None:
             (spot_only.append(r) if spot else on_demand.add(_pool_key(r)))
     for r in spot_only:
         if _pool_key(r) is None or _pool_key(r) not in on_demand:
-            report(f"{r.name}: spot-only accelerator capacity without an on-demand fallback in prod.", r.urn)
+            report("spot-only accelerator capacity without an on-demand fallback in prod; " + SPOT_ONLY_FIX, r.urn)
 
 
 ENTRIES = [
@@ -92,7 +98,9 @@ ENTRIES = [
         description="In prod, accelerator capacity has an on-demand fallback.",
         validate=_spot_only,
         config_schema=PolicyConfigSchema(properties={"environment": {"type": "string"}}),
-        remediation_steps="Use capacity spot-first (spot with on-demand fallback) or on-demand in prod.",
+        remediation_steps="In prod, give accelerator pools capacity spot-first (spot with on-demand fallback) or "
+                          "on-demand (inferstack:acceleratorPools[].capacity); in a program of your own, allow "
+                          "karpenter.sh/capacity-type on-demand beside spot, or add an on-demand GKE node pool.",
     ), ADVISORY_IN_DEV, environment_setting,
        controls=("NIST 800-53 CP-10",), clouds={"aws", "gcp"}),
 ]

@@ -53,8 +53,9 @@ def _spot_first(args: StackValidationArgs, report) -> None:
         top = max(int(get(np.props, "spec", "weight") or 0) for np in nps)
         for np in nps:
             if int(get(np.props, "spec", "weight") or 0) == top and karpenter_first_capacity(np.props) == "spot":
-                report(f"{np.name}: latency-critical pool {pool} takes spot capacity first (the heaviest NodePool, weight {top}); "
-                       "put a reserved or on-demand NodePool above it.", np.urn)
+                report(f"latency-critical pool {pool} takes spot capacity first (the heaviest NodePool, weight {top}); "
+                       "put a reserved or on-demand NodePool above it (a higher spec.weight), or mark the pool "
+                       "workload: batch (inferstack:acceleratorPools[].workload).", np.urn)
     # GKE: the first priority of a latency-critical ComputeClass.
     for r in args.resources:
         if r.resource_type != COMPUTE_CLASS or (get(r.props, "metadata", "labels") or {}).get(WORKLOAD_LABEL) != LATENCY_CRITICAL:
@@ -68,8 +69,8 @@ def _spot_first(args: StackValidationArgs, report) -> None:
             for n in first.get("nodepools") or [] if n in gke_pools
         )
         if spot:
-            report(f"{r.name}: latency-critical ComputeClass prefers spot capacity (its first priority); put a reservation or "
-                   "on-demand node pool first.", r.urn)
+            report("latency-critical ComputeClass prefers spot capacity (its first priority); put a reservation or "
+                   "on-demand node pool first (spec.priorities[0]).", r.urn)
 
 
 ENTRIES = [

@@ -24,6 +24,10 @@ INTERNAL_LB_ANNOTATIONS = {
     "networking.gke.io/load-balancer-type": ("Internal",),
     "cloud.google.com/load-balancer-type": ("Internal",),
 }
+#: The annotation that makes a LoadBalancer Service internal, per cloud: the AWS Load Balancer Controller's scheme
+#: (``aws-load-balancer-internal`` is deprecated in its favour) and GKE's internal passthrough load balancer.
+INTERNAL_LB_FIX = ('metadata.annotations "service.beta.kubernetes.io/aws-load-balancer-scheme: internal" (EKS, AWS Load '
+                   'Balancer Controller) or "networking.gke.io/load-balancer-type: Internal" (GKE)')
 WORKLOAD_KINDS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicaSet")
 BUCKET = "aws:s3/bucket:Bucket"
 BUCKET_PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
@@ -105,7 +109,7 @@ def _load_balancers(args: ResourceValidationArgs, report) -> None:
         return
     ann = get(args.props, "metadata", "annotations") or {}
     if not any(str(ann.get(k)) in v for k, v in INTERNAL_LB_ANNOTATIONS.items()):
-        report("LoadBalancer Service without an internal annotation would be internet-facing.")
+        report(f"LoadBalancer Service without an internal annotation would be internet-facing; add {INTERNAL_LB_FIX}.")
 
 
 def _inference_visibility(args: ResourceValidationArgs, report) -> None:
@@ -205,7 +209,8 @@ ENTRIES = [
         name="no-public-load-balancers", description="LoadBalancer Services are internal unless allowed.",
         validate=_load_balancers,
         config_schema=PolicyConfigSchema(properties={"allowPublicLoadBalancers": {"type": "boolean"}}),
-        remediation_steps="Add the cloud's internal load balancer annotation, or set inferstack:policy.allowPublicLoadBalancers.",
+        remediation_steps=f"Add {INTERNAL_LB_FIX}; or, for a Service meant to be public, set "
+                          "inferstack:policy.allowPublicLoadBalancers.",
     ), ADVISORY_IN_DEV, _allow_public_load_balancers, types=SERVICE_TYPES,
        controls=("CIS EKS 5.4.5", "CIS GKE 5.6.8"), clouds={"aws", "gcp", "kubernetes"}),
     PolicyEntry(ResourceValidationPolicy(

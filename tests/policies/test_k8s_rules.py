@@ -348,8 +348,9 @@ def test_non_secret_env_names_are_not_flagged() -> None:
 def test_pod_security_messages_name_the_object_and_field() -> None:
     bad = copy.deepcopy(WORKLOADS[10][1])
     bad["items"][0]["spec"]["containers"][0]["securityContext"]["privileged"] = True
-    msgs = [f.message for f in _findings(one(CORE + "PodList", bad), "pss-privileged")]
-    assert msgs == ["items[0] (Pod p): items[0].spec.containers[app] is privileged."]
+    (finding,) = _findings(one(CORE + "PodList", bad), "pss-privileged")
+    assert finding.problems == ["items[0] (Pod p): items[0].spec.containers[app] is privileged."]
+    assert finding.message.startswith(finding.problems[0] + " Fix: Remove securityContext.privileged")
 
 
 def test_cluster_admin_group_may_read_secrets_and_namespaced_secret_reads_are_allowed() -> None:
@@ -471,4 +472,6 @@ def test_config_group_of_a_program_is_judged_offline(tmp_path) -> None:
     proc = subprocess.run([sys.executable, "-m", "inferstack", "policy", "check", "--program", str(program), "--config",
                            str(config)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "pss-privileged: kubernetes:yaml/v2:ConfigGroup apps: objs[0] (Pod bad)" in proc.stdout
+    # Grouped per resource: the ConfigGroup's line, then one line per policy.
+    assert "kubernetes:yaml/v2:ConfigGroup apps (__main__.py:" in proc.stdout
+    assert "  mandatory pss-privileged: objs[0] (Pod bad)" in proc.stdout
