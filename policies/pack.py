@@ -28,6 +28,8 @@ from inferstack.policies.rules import (
     gcp_iam,
     gke_nodes,
     iam,
+    k8s_data,
+    k8s_workloads,
     kubernetes,
     lifecycle,
     logging,
@@ -43,7 +45,7 @@ PACK_NAME = "inferstack"
 
 #: The rule modules, in report order.
 RULE_MODULES = (encryption, logging, iam, aws_iam, aws_accounts, aws_data, rbac, residency, exposure, network, opaque, gke_nodes, protection,
-                accelerators, capacity, lifecycle, pod_security, kubernetes, gcp_iam, gcp_data, gcp_compute)
+                accelerators, capacity, lifecycle, pod_security, kubernetes, gcp_iam, gcp_data, gcp_compute, k8s_workloads, k8s_data)
 
 #: Every policy's entry, in report order.
 ENTRIES: tuple[PolicyEntry, ...] = tuple(entry for module in RULE_MODULES for entry in module.ENTRIES)

@@ -19,6 +19,10 @@ TYPE_TOKEN = r"[A-Za-z][A-Za-z0-9_.-]*:[A-Za-z0-9_./-]*:[A-Za-z0-9_.-]+"
 REVIEWED_RESOURCE = re.compile(rf"(?:urn:pulumi:[^:]+::[^:]+::(?:{TYPE_TOKEN}\$)*|){TYPE_TOKEN}::\S(?:.*\S)?")
 #: Longest reason kept for a reviewed resource.
 MAX_REASON = 500
+#: A service account as the API server names it: ``system:serviceaccount:<namespace>:<name>`` (DNS labels).
+SERVICE_ACCOUNT_USER = re.compile(r"system:serviceaccount:[a-z0-9]([-a-z0-9]*[a-z0-9])?:[a-z0-9]([-.a-z0-9]*[a-z0-9])?")
+#: A registry (``ghcr.io``, ``registry.example:5000``) or a repository prefix (``public.ecr.aws/neuron/``).
+IMAGE_PREFIX = re.compile(r"[a-z0-9]([-.a-z0-9]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9._-]+)*/?")
 
 
 class PolicyConfig(StrictModel):
@@ -36,6 +40,42 @@ class PolicyConfig(StrictModel):
         "packages) that were reviewed: `<type token>::<name>` (or the URN) -> the reason (who reviewed what, when). "
         "The `opaque-resources-reviewed` policy accepts them; every other rule still applies.",
     )
+
+    rbac_allowed_service_accounts: dict[str, str] = Field(
+        default_factory=dict,
+        description="Service accounts of system controllers allowed to hold dangerous RBAC grants beyond one "
+        "namespace (`rbac-dangerous-grants`): `system:serviceaccount:<namespace>:<name>` -> the reason (which "
+        "controller, why it needs the grant).",
+    )
+    trusted_registries: tuple[str, ...] = Field(
+        (),
+        description="Registries or repository prefixes container images must come from (`ghcr.io`, "
+        "`public.ecr.aws/neuron/`); empty: any registry (`k8s-image-provenance`).",
+    )
+    require_image_digests: bool = Field(
+        False,
+        description="Require every container image to be pinned by digest (`image@sha256:...`) "
+        "(`k8s-image-provenance`); off by default: digests cannot be resolved offline.",
+    )
+
+    @field_validator("rbac_allowed_service_accounts", mode="before")
+    @classmethod
+    def _accounts(cls, v: object) -> object:
+        for key, reason in v.items() if isinstance(v, dict) else ():
+            if not isinstance(key, str) or not SERVICE_ACCOUNT_USER.fullmatch(key):
+                raise ValueError(f"{key!r}: name the service account as 'system:serviceaccount:<namespace>:<name>'")
+            if reason is None or (isinstance(reason, str) and not reason.strip()):
+                raise ValueError(f"{key!r}: give the reason the service account may hold the grants")
+        return v
+
+    @field_validator("trusted_registries")
+    @classmethod
+    def _registries(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for r in v:
+            if not IMAGE_PREFIX.fullmatch(r):
+                raise ValueError(f"{r!r}: give a registry host (ghcr.io, registry.example:5000) or a repository "
+                                 "prefix (public.ecr.aws/neuron/), lower case, without a scheme or tag")
+        return v
 
     @field_validator("reviewed_resources", mode="before")
     @classmethod

@@ -17,6 +17,15 @@ objects of a yaml/v2 ConfigGroup or ConfigFile (see :mod:`inferstack.policies.ru
 * ``rbac-no-admin-to-service-accounts``: ``admin``, ``edit`` or ``cluster-admin`` are not bound to a ``default``
   service account or to the ``system:serviceaccounts[:<namespace>]`` groups (CIS Kubernetes 5.1.5): every pod of
   the namespace (or cluster) would hold the role. (system:authenticated is refused by ``rbac-bindings``.)
+* ``rbac-dangerous-grants`` (a stack policy: it needs every role and binding of the program): every Role and
+  ClusterRole expanded to verb x resource x subresource (wildcards, ``*/subresource``, resourceNames), ClusterRole
+  aggregation followed (``aggregationRule`` selectors over the program's ClusterRoles, and the built-in
+  ``aggregate-to-admin|edit|view`` labels), and compared with the catalogue of dangerous grants of
+  :mod:`inferstack.policies.rules.k8s_permissions` (workload creation, exec/attach, ephemeral containers, token
+  requests, persistent volume creation, nodes/proxy, CSR approval, admission webhooks, namespace modification;
+  CIS Kubernetes 5.1.4, 5.1.9-5.1.13). A grant is reported on the role when it reaches beyond one namespace (see
+  that module), naming the holders; service accounts of system controllers are allowed per stack, each with a
+  reason, in ``inferstack:policy.rbacAllowedServiceAccounts``.
 """
 
 from __future__ import annotations
@@ -24,11 +33,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pulumi_policy import PolicyConfigSchema, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import (
+    PolicyConfigSchema,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import UnknownValueError
 
 from inferstack.config.policy import PolicySettings
 from inferstack.policies.entry import MANDATORY, PolicyEntry
-from inferstack.policies.rules.k8s_objects import CONTAINER_TYPES, K8sObject, is_map, objects, seq
+from inferstack.policies.rules import k8s_permissions as perms
+from inferstack.policies.rules.common import is_unknown, not_evaluated
+from inferstack.policies.rules.k8s_objects import CONTAINER_TYPES, K8sObject, is_map, is_seq, objects, seq
 
 K8S_RBAC = "kubernetes:rbac.authorization.k8s.io/v1:"
 ROLE_KINDS = ("Role", "ClusterRole")
@@ -152,6 +170,68 @@ def _admin_to_service_accounts(args: ResourceValidationArgs, report) -> None:
                        "dedicated service account with a narrow Role.")
 
 
+def _has_unknown(value: Any) -> bool:
+    if is_unknown(value):
+        return True
+    if is_map(value):
+        return any(_has_unknown(v) for v in value.values())
+    return is_seq(value) and any(_has_unknown(v) for v in value)
+
+
+def _rbac_objects(args: StackValidationArgs) -> tuple[list[perms.Role], list[perms.Binding], list[str]]:
+    """Every Role/ClusterRole and binding the program declares (objects, lists, patches, ConfigGroups), and the
+    resources whose RBAC fields are unknown at preview time."""
+    roles: list[perms.Role] = []
+    bindings: list[perms.Binding] = []
+    unknown: list[str] = []
+    for r in args.resources:
+        t = r.resource_type
+        if t not in ROLE_TYPES and t not in BINDING_TYPES and t not in CONTAINER_TYPES:
+            continue
+        try:
+            for obj in objects(t, r.props):
+                if obj.kind in ROLE_KINDS:
+                    fields = (obj.props.get("rules"), obj.props.get("aggregationRule"), obj.props.get("metadata"))
+                    if _has_unknown(fields):
+                        unknown.append(f"{obj.label} ({r.name})")
+                        continue
+                    roles.append(perms.role_of(obj.kind, obj.props, ref=(r.urn, obj)))
+                elif obj.kind in BINDING_KINDS:
+                    fields = (obj.props.get("roleRef"), obj.props.get("subjects"), obj.props.get("metadata"))
+                    if _has_unknown(fields):
+                        unknown.append(f"{obj.label} ({r.name})")
+                        continue
+                    bindings.append(perms.binding_of(obj.kind, obj.props, obj.label))
+        except UnknownValueError:
+            unknown.append(r.name)
+    return roles, bindings, unknown
+
+
+def _allowed_of(args: StackValidationArgs) -> dict[str, str]:
+    allowed = (args.get_config() or {}).get("allowedServiceAccounts") or {}
+    return dict(allowed) if is_map(allowed) else {}
+
+
+def _dangerous_grants(args: StackValidationArgs, report) -> None:
+    roles, bindings, unknown = _rbac_objects(args)
+    aggregated = perms.aggregators(roles)
+    allowed = _allowed_of(args)
+    for role in roles:
+        h = perms.holders(role, bindings, aggregated)
+        verdict = perms.judge(role, h, allowed)
+        if verdict is None:
+            continue
+        urn, obj = role.ref
+        for message in perms.describe(role, verdict, h):
+            report(f"{obj.label + ': ' if obj.where else ''}{message}", urn)
+    if unknown:
+        not_evaluated(f"roles or bindings {', '.join(unknown)}")
+
+
+def _allowed_accounts(settings: PolicySettings) -> dict[str, Any]:
+    return {"allowedServiceAccounts": dict(settings.policy.rbac_allowed_service_accounts)}
+
+
 def _admin_group(settings: PolicySettings) -> dict[str, Any]:
     return {"platformAdminGroup": settings.policy.platform_admin_group}
 
@@ -200,4 +280,20 @@ ENTRIES = [
         remediation_steps="Bind the role to a dedicated service account (with automountServiceAccountToken only "
                           "where needed) and narrow the role to what the workload does.",
     ), MANDATORY, types=_BINDINGS, controls=("CIS Kubernetes 5.1.5",), clouds=KUBERNETES),
+    PolicyEntry(StackValidationPolicy(
+        name="rbac-dangerous-grants",
+        description="No ClusterRole gives a dangerous grant of the RBAC good-practices list (workload creation, "
+                    "exec/attach, ephemeral containers, token requests, persistent volumes, nodes/proxy, CSR "
+                    "approval, admission webhooks, namespace modification) beyond one namespace, once expanded "
+                    "(wildcards, subresources, aggregation), except to allowed system service accounts.",
+        validate=_dangerous_grants,
+        config_schema=PolicyConfigSchema(properties={"allowedServiceAccounts": {"type": "object"}}),
+        remediation_steps="Grant the permission in a namespaced Role (or bind the ClusterRole with RoleBindings in "
+                          "the namespaces needed), drop the verb or subresource, or, for a system controller's "
+                          "service account, allow it in inferstack:policy.rbacAllowedServiceAccounts with the reason.",
+    ), MANDATORY, _allowed_accounts,
+        controls=("CIS Kubernetes 5.1.4", "CIS Kubernetes 5.1.9", "CIS Kubernetes 5.1.10", "CIS Kubernetes 5.1.11",
+                  "CIS Kubernetes 5.1.12", "CIS Kubernetes 5.1.13", "OWASP K03", "NSA-CISA Kubernetes Hardening: "
+                  "Authentication and authorization"),
+        clouds=KUBERNETES, url="https://kubernetes.io/docs/concepts/security/rbac-good-practices/"),
 ]

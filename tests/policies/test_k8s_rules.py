@@ -245,6 +245,84 @@ CASES += [
          (0, "props", "items", 0, "subjects", 0, "name"), "system:anonymous"),
 ]
 
+# Effective RBAC permissions (rbac-dangerous-grants): a ClusterRole's grants bound in one namespace pass; the same
+# grants reaching every namespace (ClusterRoleBinding, aggregation, built-in view, unbound) are reported on the role.
+RBAC_API = "rbac.authorization.k8s.io"
+DEPLOYER = {"metadata": {"name": "team-deployer"}, "rules": [
+    {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list", "watch", "create", "update", "patch"]},
+    {"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list", "watch"]}]}
+DEPLOYER_NS = {"metadata": {"name": "team-deployer", "namespace": "team-a"},
+               "roleRef": {"apiGroup": RBAC_API, "kind": "ClusterRole", "name": "team-deployer"},
+               "subjects": [{"kind": "Group", "name": "inferstack:team:team-a:deployers", "apiGroup": RBAC_API}]}
+NODE_READER = {"metadata": {"name": "node-reader"}, "rules": [
+    {"apiGroups": [""], "resources": ["nodes", "nodes/metrics", "nodes/stats"], "verbs": ["get", "list", "watch"]}]}
+NODE_READER_CRB = {"metadata": {"name": "node-reader"},
+                   "roleRef": {"apiGroup": RBAC_API, "kind": "ClusterRole", "name": "node-reader"},
+                   "subjects": [{"kind": "ServiceAccount", "name": "node-exporter", "namespace": "monitoring"}]}
+GRANTS = (Res(ROLE + "ClusterRole", DEPLOYER, name="deployer"), Res(ROLE + "RoleBinding", DEPLOYER_NS, name="deployer-a"),
+          Res(ROLE + "ClusterRole", NODE_READER, name="node-reader"),
+          Res(ROLE + "ClusterRoleBinding", NODE_READER_CRB, name="node-reader"))
+#: An aggregating ClusterRole bound in one namespace, and the ClusterRole it gathers by label.
+AGGREGATE = {"metadata": {"name": "team-aggregate"},
+             "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"inferstack.io/aggregate-to-team": "true"}}]},
+             "rules": []}
+PART = {"metadata": {"name": "team-part", "labels": {"inferstack.io/aggregate-to-team": "true"}}, "rules": [
+    {"apiGroups": ["serving.kserve.io"], "resources": ["inferenceservices"], "verbs": ["get", "list", "create", "patch"]}]}
+AGG_BINDING = {**DEPLOYER_NS, "roleRef": {"apiGroup": RBAC_API, "kind": "ClusterRole", "name": "team-aggregate"}}
+AGGREGATION = (Res(ROLE + "ClusterRole", AGGREGATE, name="aggregate"), Res(ROLE + "ClusterRole", PART, name="part"),
+               Res(ROLE + "RoleBinding", AGG_BINDING, name="aggregate-a"))
+#: Built-in aggregation: workload creation added to edit gives edit's holders nothing new.
+TO_EDIT = {"metadata": {"name": "isvc-edit", "labels": {"rbac.authorization.k8s.io/aggregate-to-edit": "true"}},
+           "rules": PART["rules"]}
+#: A system controller's service account, allowed by the stack with a reason.
+CONTROLLER = "system:serviceaccount:kube-system:csr-approver"
+APPROVER = {"metadata": {"name": "csr-approver"}, "rules": [
+    {"apiGroups": ["certificates.k8s.io"], "resources": ["certificatesigningrequests"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["certificates.k8s.io"], "resources": ["certificatesigningrequests/approval"], "verbs": ["update"]},
+    {"apiGroups": ["certificates.k8s.io"], "resources": ["signers"], "verbs": ["approve"],
+     "resourceNames": ["kubernetes.io/kubelet-serving"]}]}
+APPROVER_CRB = {"metadata": {"name": "csr-approver"},
+                "roleRef": {"apiGroup": RBAC_API, "kind": "ClusterRole", "name": "csr-approver"},
+                "subjects": [{"kind": "ServiceAccount", "name": "csr-approver", "namespace": "kube-system"}]}
+ALLOWED = {"allowedServiceAccounts": {CONTROLLER: "approves kubelet serving certificates (kubelet-csr-approver)"}}
+NODE_RULE = (2, "props", "rules", 0)
+CASES += [
+    Case("grants-deployer-bound-cluster-wide", "rbac-dangerous-grants", GRANTS, (1, "type"), ROLE + "ClusterRoleBinding"),
+    Case("grants-deployer-unbound", "rbac-dangerous-grants", GRANTS, (1,), DELETE),
+    Case("grants-deployer-binding-moved", "rbac-dangerous-grants", GRANTS, (1, "props", "roleRef", "name"), "node-reader"),
+    *[Case(f"grants-node-reader-{gid}", "rbac-dangerous-grants", GRANTS, NODE_RULE, rule, flagged=2)
+      for gid, rule in (
+          ("nodes-proxy", {"apiGroups": [""], "resources": ["nodes", "nodes/proxy"], "verbs": ["get"]}),
+          ("any-subresource-proxy", {"apiGroups": [""], "resources": ["*/proxy"], "verbs": ["get"]}),
+          ("pods-exec", {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}),
+          ("pods-attach-get", {"apiGroups": [""], "resources": ["pods/attach"], "verbs": ["get"]}),
+          ("ephemeral", {"apiGroups": [""], "resources": ["pods/ephemeralcontainers"], "verbs": ["patch"]}),
+          ("token", {"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"]}),
+          ("pv-create", {"apiGroups": [""], "resources": ["persistentvolumes"], "verbs": ["create"]}),
+          ("webhooks", {"apiGroups": ["admissionregistration.k8s.io"],
+                        "resources": ["mutatingwebhookconfigurations"], "verbs": ["patch"]}),
+          ("csr-approval", {"apiGroups": ["certificates.k8s.io"],
+                            "resources": ["certificatesigningrequests/approval"], "verbs": ["update"]}),
+          ("namespaces", {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["patch"]}),
+          ("daemonsets", {"apiGroups": ["apps"], "resources": ["daemonsets"], "verbs": ["create"]}),
+          ("isvc", {"apiGroups": ["serving.kserve.io"], "resources": ["inferenceservices"], "verbs": ["create"]}),
+          ("verb-star", {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["*"]}),
+          ("group-star", {"apiGroups": ["*"], "resources": ["pods"], "verbs": ["create"]}),
+      )],
+    Case("grants-aggregated-then-bound-cluster-wide", "rbac-dangerous-grants", AGGREGATION, (2, "type"),
+         ROLE + "ClusterRoleBinding", flagged=1),
+    Case("grants-aggregator-unbound", "rbac-dangerous-grants", AGGREGATION, (2,), DELETE, flagged=1),
+    Case("grants-aggregated-to-view", "rbac-dangerous-grants", one(ROLE + "ClusterRole", TO_EDIT),
+         (0, "props", "metadata", "labels"), {"rbac.authorization.k8s.io/aggregate-to-view": "true"}),
+    Case("grants-allowed-controller-other-subject", "rbac-dangerous-grants",
+         (Res(ROLE + "ClusterRole", APPROVER, name="approver"), Res(ROLE + "ClusterRoleBinding", APPROVER_CRB, name="approver")),
+         (1, "props", "subjects", 0, "name"), "default", config=ALLOWED),
+    Case("grants-in-config-group", "rbac-dangerous-grants",
+         one(CG, {"objs": [{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", **NODE_READER},
+                           {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", **NODE_READER_CRB}]}),
+         (0, "props", "objs", 0, "rules", 0, "resources"), ["nodes/proxy"]),
+]
+
 # Helm values
 RELEASE = "kubernetes:helm.sh/v3:Release"
 VALUES = {"name": "ingress", "chart": "ingress-nginx", "values": {
