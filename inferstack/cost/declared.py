@@ -324,9 +324,11 @@ def _karpenter_nodepool(r: ResourceRecord, ctx: _Context, out: DeclaredCost) -> 
     replicas = _num(spec.get("replicas"))
     if replicas is None:
         limits = ", ".join(f"{k} {v}" for k, v in (spec.get("limits") or {}).items()) or "none"
+        reserved = ("; the capacity reservation it launches into is bought outside the program and billed whether used "
+                    "or not" if "reserved" in _requirement(template, "karpenter.sh/capacity-type") else "")
         out.unpriced.append(_unpriced(r, "nodes", "Karpenter launches this NodePool's nodes for pending pods; it declares no "
                                                   f"minimum (spec.replicas unset; limits: {limits}), so its cost follows the pods it "
-                                                  "serves (a reference stack's capacity plan prices them: cost --stack)"))
+                                                  f"serves (a reference stack's capacity plan prices them: cost --stack){reserved}"))
         return
     types = _requirement(template, "node.kubernetes.io/instance-type")
     capacity = _requirement(template, "karpenter.sh/capacity-type") or ["on-demand"]
@@ -560,7 +562,7 @@ def render_text(est: DeclaredCost, program: str | None = None) -> str:
         for p in est.priced:
             out.append(f"{p.type.rsplit(':', 1)[-1] + ' ' + p.name:<44} {p.item:<14} {p.quantity:>10g} {p.unit:<13} {p.unit_usd:>9.4f} "
                        f"{p.monthly_usd:>10,.2f} {p.all_on_demand_monthly_usd:>14,.2f}")
-            out.append(f"    {p.detail}")
+            out.append(f"    {p.detail}; {p.urn}")
     else:
         out.append("no priced resources")
     out += ["", f"{'total':<94} {est.monthly_usd:>10,.2f} {est.all_on_demand_monthly_usd:>14,.2f}", ""]

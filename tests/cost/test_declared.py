@@ -131,17 +131,19 @@ def test_node_group_instance_type_from_the_launch_template_and_spot() -> None:
 
 
 def test_karpenter_nodepools_static_priced_dynamic_listed_with_why() -> None:
-    def pool(name: str, spec_extra: dict) -> ResourceRecord:
+    def pool(name: str, spec_extra: dict, capacity: str = "on-demand") -> ResourceRecord:
         return _rec(declared.KARPENTER_NODEPOOL, name, {"spec": {**spec_extra, "template": {"spec": {"requirements": [
             {"key": "node.kubernetes.io/instance-type", "operator": "In", "values": ["m6i.xlarge", "m6i.large"]},
-            {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]}]}}}})
+            {"key": "karpenter.sh/capacity-type", "operator": "In", "values": [capacity]}]}}}})
 
-    est = _price([pool("static", {"replicas": 2.0}), pool("dynamic", {"limits": {"cpu": "16"}})])
+    est = _price([pool("static", {"replicas": 2.0}), pool("dynamic", {"limits": {"cpu": "16"}}),
+                  pool("reserved", {"limits": {"cpu": "8"}}, "reserved")])
     [item] = est.priced
     assert item.name == "static" and item.quantity == 2
     assert item.unit_usd == node_price(REGION, "m6i.large").on_demand_hourly_usd  # the lowest-priced allowed type
-    [dyn] = est.unpriced
+    dyn, reserved = est.unpriced
     assert dyn.name == "dynamic" and "declares no minimum" in dyn.reason and "cpu 16" in dyn.reason
+    assert "capacity reservation" not in dyn.reason and "billed whether used or not" in reserved.reason
 
 
 def test_gke_node_pools_count_zones_spot_and_accelerators() -> None:
@@ -203,6 +205,8 @@ def test_empty_program_costs_zero(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["cost", "--program", str(program), "--config", str(cfg)]) == 0
     out = capsys.readouterr().out
     assert "no priced resources" in out and "0.00" in out
+    assert main(["preview", "--program", str(program), "--config", str(cfg)]) == 0
+    assert "Estimated cost: 0.00 USD/month (all on-demand: 0.00; declared resources; 0 not priced;" in capsys.readouterr().out
 
 
 def test_node_group_of_three_is_three_times_the_catalogue_price(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -213,6 +217,9 @@ def test_node_group_of_three_is_three_times_the_catalogue_price(tmp_path: Path, 
     assert item["urn"] == "urn:pulumi:dev::team::aws:eks/nodeGroup:NodeGroup::workers"
     assert (item["type"], item["name"], item["quantity"], item["unit"]) == ("aws:eks/nodeGroup:NodeGroup", "workers", 3, "node-hour")
     assert item["unit_usd"] == pytest.approx(unit) and report["monthly_usd"] == pytest.approx(round(3 * unit * HOURS, 2))
+    assert main(["cost", "--program", str(program), "--config", str(cfg)]) == 0
+    text = capsys.readouterr().out
+    assert f"3 x m6i.large on-demand; {item['urn']}" in text and f"{3 * unit * HOURS:,.2f}" in text
     assert main(["preview", "--program", str(program), "--config", str(cfg), "--format", "json"]) == 0
     summary = json.loads(capsys.readouterr().out)["summary"]
     assert summary["monthlyCostUsd"] == report["monthly_usd"] and summary["costBasis"] == "declared"
