@@ -123,12 +123,22 @@ def _cmek_fields(t: SdkType) -> tuple[str, ...]:
     return tuple(p for p in found if _leaf(p) != "key_name" or "encryption" in p.rsplit(".", 2)[-2])
 
 
-#: Inputs choosing whether clients must use TLS.
-TRANSIT_LEAVES = frozenset({"ssl_mode", "require_ssl", "transit_encryption_mode", "ssl_config"})
+#: Inputs choosing whether clients must use TLS, and which TLS versions and ciphers a frontend accepts.
+TRANSIT_LEAVES = frozenset({"ssl_mode", "require_ssl", "require_tls", "transit_encryption_mode", "ssl_config",
+                            "min_tls_version"})
+#: A TLS frontend's policy reference (load-balancer proxies: beside their certificates; App Engine's own enum).
+_SSL_POLICY = ("ssl_policy",)
+#: The cipher profile of an SSL policy (beside its minimum TLS version).
+_PROFILE = ("profile", "custom_features")
 
 
 def _transit_fields(t: SdkType) -> tuple[str, ...]:
-    return _paths(t, TRANSIT_LEAVES)
+    found = _paths(t, TRANSIT_LEAVES)
+    if "min_tls_version" in t.inputs:
+        found += tuple(n for n in _PROFILE if n in t.inputs)
+    if "ssl_policy" in t.inputs and ("ssl_certificates" in t.inputs or t.service == "appengine"):
+        found += _SSL_POLICY
+    return tuple(sorted(found))
 
 
 # ---------------------------------------------------------------- deletion protection, VM hardening

@@ -57,8 +57,15 @@ def vm_problems(props: Mapping[str, Any]) -> list[str]:
                 out.append(f"networkInterfaces[{i}].{key} gives the VM an external IP: reach it through IAP, a load "
                            "balancer or Cloud NAT instead")
     metadata = props.get("metadata")
-    if isinstance(metadata, Mapping):
-        out += metadata_problems(metadata, project_wide=False)
+    metadata = metadata if isinstance(metadata, Mapping) else {}
+    out += metadata_problems(metadata, project_wide=False)
+    if _flag(metadata.get("block-project-ssh-keys")) is not True:
+        out.append("metadata block-project-ssh-keys is not true: project-wide SSH keys open every VM of the project "
+                   "(set block-project-ssh-keys: 'true')")
+    shielded = props.get("shieldedInstanceConfig")
+    off = [k for k in ("enableVtpm", "enableIntegrityMonitoring") if isinstance(shielded, Mapping) and shielded.get(k) is False]
+    if off:
+        out.append(f"shieldedInstanceConfig turns off {', '.join(off)}: keep Shielded VM's vTPM and integrity monitoring on")
     if props.get("canIpForward") is True:
         out.append("canIpForward is true: the VM can route traffic for other addresses")
     sa = props.get("serviceAccount")
@@ -100,13 +107,16 @@ def _api_key(args: ResourceValidationArgs, report) -> None:
 ENTRIES = [
     PolicyEntry(ResourceValidationPolicy(
         name="gcp-vm-hardening",
-        description="Declared GCE VMs and templates have no external IP, no serial port, OS Login not turned off, no "
-                    "IP forwarding and no default service account; project metadata enables OS Login.",
+        description="Declared GCE VMs and templates have no external IP, no serial port, OS Login not turned off, "
+                    "project-wide SSH keys blocked, no IP forwarding, Shielded VM kept on and no default service "
+                    "account; project metadata enables OS Login.",
         validate=_vm,
-        remediation_steps="Drop access_configs (use IAP / Cloud NAT), set metadata serial-port-enable false and "
-                          "enable-oslogin TRUE, can_ip_forward False, service_account.email a dedicated account.",
+        remediation_steps="Drop access_configs (use IAP / Cloud NAT), set metadata serial-port-enable false, "
+                          "enable-oslogin TRUE and block-project-ssh-keys true, can_ip_forward False, "
+                          "service_account.email a dedicated account.",
     ), MANDATORY, families=(VM_FAMILY,),
-       controls=("CIS GCP 4.1", "CIS GCP 4.2", "CIS GCP 4.4", "CIS GCP 4.5", "CIS GCP 4.6", "CIS GCP 4.9")),
+       controls=("CIS GCP 4.1", "CIS GCP 4.2", "CIS GCP 4.3", "CIS GCP 4.4", "CIS GCP 4.5", "CIS GCP 4.6",
+                 "CIS GCP 4.8", "CIS GCP 4.9")),
     PolicyEntry(ResourceValidationPolicy(
         name="gcp-api-keys-restricted",
         description="API keys are restricted to the APIs they call and to named clients.",

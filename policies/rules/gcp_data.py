@@ -119,6 +119,11 @@ def _cmek(args: ResourceValidationArgs, report) -> None:
 
 #: transit_encryption_mode values that require TLS (Memorystore for Redis instance / cluster, Memorystore).
 TLS_MODES = ("SERVER_AUTHENTICATION", "TRANSIT_ENCRYPTION_MODE_SERVER_AUTHENTICATION")
+#: TLS versions a frontend may require at least, and the SSL policy profiles without weak ciphers (CIS GCP 3.9).
+STRONG_TLS = ("TLS_1_2", "TLS_1_3")
+STRONG_PROFILES = ("MODERN", "RESTRICTED", "CUSTOM")
+WEAK_CIPHERS = ("TLS_RSA_WITH_AES_128_GCM_SHA256", "TLS_RSA_WITH_AES_256_GCM_SHA384", "TLS_RSA_WITH_AES_128_CBC_SHA",
+                "TLS_RSA_WITH_AES_256_CBC_SHA", "TLS_RSA_WITH_3DES_EDE_CBC_SHA")
 #: ssl_mode values that refuse unencrypted connections (Cloud SQL, AlloyDB, GoldenGate connections).
 SSL_ONLY = ("ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED")
 
@@ -150,6 +155,26 @@ def transit_problems(props: Mapping[str, Any], paths: tuple[str, ...]) -> list[s
                 out.append(f"{display(p)} is unset (unencrypted connections allowed); set ENCRYPTED_ONLY")
         elif leaf == "sslConfig" and declared and not found:
             out.append(f"{display(p)} is not set: connections are not encrypted")
+        elif leaf == "requireTls":
+            if not found or found[0][1] is not True:
+                out.append(f"{display(p)} must be true")
+        elif leaf == "minTlsVersion":
+            # an SSL policy (beside a cipher profile) defaults to TLS 1.0; elsewhere only a weak explicit value counts
+            if found and found[0][1] not in STRONG_TLS or not found and any(segments(q)[-1][0] == "profile" for q in paths):
+                out.append(f"{display(p)} is {found[0][1] if found else 'unset (TLS_1_0)'}; set TLS_1_2")
+        elif leaf == "profile":
+            profile = found[0][1] if found else "COMPATIBLE"
+            if profile not in STRONG_PROFILES:
+                out.append(f"profile is {profile} (weak ciphers); use MODERN or RESTRICTED, or CUSTOM without them")
+            if profile == "CUSTOM":
+                weak = [c for _, c in values_at(props, "custom_features[]") if c in WEAK_CIPHERS]
+                if weak:
+                    out.append(f"customFeatures enable weak ciphers {weak}")
+        elif leaf == "sslPolicy":
+            value = found[0][1] if found else None
+            if value == "DEFAULT" or not is_set(value):
+                out.append(f"sslPolicy is {value or 'unset'}: the default policy accepts TLS 1.0 and weak ciphers; name "
+                           "an SSL policy with min_tls_version TLS_1_2 and profile MODERN or RESTRICTED (App Engine: MODERN)")
     return sorted(set(out))
 
 
@@ -207,12 +232,14 @@ ENTRIES = [
     PolicyEntry(ResourceValidationPolicy(
         name="gcp-tls-in-transit",
         description="GCP databases and caches require TLS of clients (Cloud SQL sslMode, AlloyDB sslMode, "
-                    "Memorystore transitEncryptionMode, ...).",
+                    "Memorystore transitEncryptionMode, ...); TLS frontends (HTTPS/SSL proxies, SSL policies, App "
+                    "Engine, Media CDN) require TLS 1.2 without weak ciphers.",
         validate=_transit,
         remediation_steps="Cloud SQL: settings.ip_configuration.ssl_mode=ENCRYPTED_ONLY; Memorystore: "
-                          "transit_encryption_mode=SERVER_AUTHENTICATION; AlloyDB: ssl_mode=ENCRYPTED_ONLY.",
+                          "transit_encryption_mode=SERVER_AUTHENTICATION; AlloyDB: ssl_mode=ENCRYPTED_ONLY; HTTPS/SSL "
+                          "proxies: ssl_policy naming an SSL policy with min_tls_version TLS_1_2 and profile MODERN.",
     ), ADVISORY_IN_DEV, types=_family_types(IN_TRANSIT, _explained()),
-       controls=("CIS GCP 6.4", "NIST 800-53 SC-8")),
+       controls=("CIS GCP 6.4", "CIS GCP 3.9", "NIST 800-53 SC-8")),
     PolicyEntry(ResourceValidationPolicy(
         name="gcp-db-no-public-ip",
         description="Cloud SQL and AlloyDB instances have no public IP and never authorize 0.0.0.0/0.",

@@ -189,6 +189,25 @@ def _impersonation(args: ResourceValidationArgs, report) -> None:
                    "service account of the " + level + ". Grant it on the one service account (gcp.serviceaccount.IAMMember).")
 
 
+def is_admin_role(role: Any) -> bool:
+    """roles/owner, roles/editor, or a role whose name ends in admin/Admin (roles/storage.admin,
+    roles/iam.serviceAccountAdmin, organizations/1/roles/ciAdmin): CIS GCP 1.5's admin privileges."""
+    return isinstance(role, str) and (role in ("roles/owner", "roles/editor") or role.lower().endswith("admin"))
+
+
+def _sa_admin(args: ResourceValidationArgs, report) -> None:
+    level = grant_level(args.resource_type)
+    if level == "resource" or _bad_document(args, report):
+        return
+    for g in grants(args.resource_type, args.props):
+        _unknown_check(g, "members")
+        accounts = [m for m in g.members if isinstance(m, str) and m.startswith("serviceAccount:")]
+        if accounts and is_admin_role(g.role) and g.role not in BASIC_ROLES:
+            report(f"{g.where}grants the admin role {g.role} at {level} level to service account(s) "
+                   f"{', '.join(accounts)}: a workload's key or token then administers the {level}. Grant the "
+                   "narrow roles it uses.")
+
+
 # ---------------------------------------------------------------- audit configs
 
 
@@ -261,6 +280,14 @@ ENTRIES = [
         remediation_steps="Grant roles/iam.serviceAccountUser or roles/iam.serviceAccountTokenCreator on the one "
                           "service account (gcp.serviceaccount.IAMMember).",
     ), MANDATORY, families=(GRANTS,), controls=("CIS GCP 1.6",)),
+    PolicyEntry(ResourceValidationPolicy(
+        name="gcp-iam-no-sa-admin",
+        description="No service account is granted an admin role (*admin, *Admin) at project, folder or organization "
+                    "level (owner and editor: gcp-iam-no-basic-roles).",
+        validate=_sa_admin,
+        remediation_steps="Grant the service account the predefined roles of what it does (e.g. roles/storage.objectViewer), "
+                          "scoped to the resources it uses.",
+    ), MANDATORY, families=(GRANTS,), controls=("CIS GCP 1.5",)),
     PolicyEntry(ResourceValidationPolicy(
         name="gcp-no-user-managed-sa-keys",
         description="No user-managed service-account key or HMAC key is created.",

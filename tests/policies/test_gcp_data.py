@@ -47,9 +47,11 @@ VM = {"machineType": "e2-standard-4", "zone": "europe-west4-a",
       "shieldedInstanceConfig": {"enableSecureBoot": True, "enableVtpm": True, "enableIntegrityMonitoring": True}}
 TEMPLATE = {"machineType": "e2-standard-4",
             "disks": [{"boot": True, "sourceImage": "cos-cloud/cos-stable", "diskEncryptionKey": {"kmsKeySelfLink": GCP_KEY}}],
-            "networkInterfaces": [{"subnetwork": "inference"}], "metadata": {"enable-oslogin": "TRUE"},
+            "networkInterfaces": [{"subnetwork": "inference"}],
+            "metadata": {"enable-oslogin": "TRUE", "block-project-ssh-keys": "TRUE"},
             "serviceAccount": {"email": "vm@p.iam.gserviceaccount.com", "scopes": ["cloud-platform"]}}
 INSTANCE = "gcp:compute/instance:Instance"
+SSL_POLICY = {"name": "modern-tls12", "profile": "MODERN", "minTlsVersion": "TLS_1_2"}
 NIC0 = (0, "props", "networkInterfaces", 0)
 CMEK = "gcp-cmek-at-rest"
 TLS = "gcp-tls-in-transit"
@@ -103,6 +105,23 @@ CASES = [
          "TRANSIT_ENCRYPTION_DISABLED"),
     Case("tls-alloydb", TLS, one("gcp:alloydb/instance:Instance", ALLOY_INSTANCE),
          (0, "props", "clientConnectionConfig", "sslConfig", "sslMode"), "ALLOW_UNENCRYPTED_AND_ENCRYPTED"),
+    Case("tls-ssl-policy-compatible", TLS, one("gcp:compute/sSLPolicy:SSLPolicy", SSL_POLICY), (0, "props", "profile"), "COMPATIBLE"),
+    Case("tls-ssl-policy-tls10", TLS, one("gcp:compute/regionSslPolicy:RegionSslPolicy", SSL_POLICY),
+         (0, "props", "minTlsVersion"), DELETE),
+    Case("tls-ssl-policy-custom-weak", TLS,
+         one("gcp:compute/sSLPolicy:SSLPolicy", {**SSL_POLICY, "profile": "CUSTOM",
+                                                 "customFeatures": ["TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"]}),
+         (0, "props", "customFeatures", 0), "TLS_RSA_WITH_AES_128_CBC_SHA"),
+    Case("tls-https-proxy-default-policy", TLS,
+         one("gcp:compute/targetHttpsProxy:TargetHttpsProxy", {"urlMap": "api", "sslCertificates": ["cert"], "sslPolicy": "modern-tls12"}),
+         (0, "props", "sslPolicy"), DELETE),
+    Case("tls-ssl-proxy-default-policy", TLS,
+         one("gcp:compute/targetSSLProxy:TargetSSLProxy", {"backendService": "b", "sslCertificates": ["cert"], "sslPolicy": "modern-tls12"}),
+         (0, "props", "sslPolicy"), DELETE),
+    Case("tls-app-engine", TLS, one("gcp:appengine/application:Application", {"locationId": "europe-west", "sslPolicy": "MODERN"}),
+         (0, "props", "sslPolicy"), "DEFAULT"),
+    Case("tls-media-cdn", TLS, one("gcp:networkservices/edgeCacheService:EdgeCacheService", {"requireTls": True}),
+         (0, "props", "requireTls"), False),
     # ------------------------------------------------------------ public database endpoints
     Case("sql-public-ip", "gcp-db-no-public-ip", one(SQL, SQL_PROPS), (0, "props", "settings", "ipConfiguration", "ipv4Enabled"), True),
     Case("sql-public-ip-default", "gcp-db-no-public-ip", one(SQL, SQL_PROPS),
@@ -136,6 +155,8 @@ CASES = [
          "123456789-compute@developer.gserviceaccount.com"),
     Case("vm-default-sa-implicit", "gcp-vm-hardening", one("gcp:compute/instanceTemplate:InstanceTemplate", TEMPLATE),
          (0, "props", "serviceAccount", "email"), DELETE),
+    Case("vm-project-ssh-keys", "gcp-vm-hardening", one(INSTANCE, VM), (0, "props", "metadata", "block-project-ssh-keys"), DELETE),
+    Case("vm-no-vtpm", "gcp-vm-hardening", one(INSTANCE, VM), (0, "props", "shieldedInstanceConfig", "enableVtpm"), False),
     Case("project-oslogin-missing", "gcp-vm-hardening",
          one("gcp:compute/projectMetadata:ProjectMetadata", {"metadata": {"enable-oslogin": "TRUE"}}),
          (0, "props", "metadata", "enable-oslogin"), DELETE),

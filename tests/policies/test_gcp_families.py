@@ -18,7 +18,8 @@ from inferstack.policies.pack import ENTRY_BY_NAME
 ROOT = Path(__file__).resolve().parents[2]
 #: Family -> the policies that judge its control (not merely any rule naming the type).
 CONTROL_POLICIES = {
-    "gcp-iam-grant": ("gcp-iam-no-public-members", "gcp-iam-no-basic-roles", "gcp-iam-no-project-sa-impersonation"),
+    "gcp-iam-grant": ("gcp-iam-no-public-members", "gcp-iam-no-basic-roles", "gcp-iam-no-project-sa-impersonation",
+                      "gcp-iam-no-sa-admin"),
     "gcp-public-acl": ("gcp-iam-no-public-members",),
     "gcp-audit-config": ("gcp-audit-config-complete",),
     "gcp-service-account-key": ("gcp-no-user-managed-sa-keys", "gcp-api-keys-restricted"),

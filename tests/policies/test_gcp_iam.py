@@ -103,6 +103,13 @@ CASES = [
          ROLE, "roles/iam.serviceAccountTokenCreator"),
     Case("gcp-sa-user-org-policy", "gcp-iam-no-project-sa-impersonation", one(ORG_P, {"orgId": "123", "policyData": POLICY}),
          (0, "props", "policyData", "bindings", 1, "role"), "roles/iam.serviceAccountUser"),
+    # ------------------------------------------------------------ admin roles to service accounts (hierarchy levels)
+    Case("gcp-sa-admin-project", "gcp-iam-no-sa-admin", one(PB, BINDING), ROLE, "roles/storage.admin"),
+    Case("gcp-sa-admin-org-member", "gcp-iam-no-sa-admin", one(ORG_M, {**MEMBER, "orgId": "123", "role": "roles/iam.securityAdmin"}),
+         M, SA),
+    Case("gcp-sa-admin-folder-policy", "gcp-iam-no-sa-admin",
+         one("gcp:folder/iAMPolicy:IAMPolicy", {"folder": "folders/1", "policyData": POLICY}),
+         (0, "props", "policyData", "bindings", 1, "role"), "roles/container.admin"),
     # ------------------------------------------------------------ user-managed keys
     Case("gcp-sa-key", "gcp-no-user-managed-sa-keys",
          one("gcp:serviceaccount/account:Account", {"accountId": "inference", "serviceAccountId": "inference@p.iam.gserviceaccount.com"}),
@@ -206,7 +213,7 @@ def test_conditioned_public_member_message_says_conditions_do_not_excuse() -> No
 def test_iam_rules_are_mandatory_in_every_environment() -> None:
     from inferstack.policies.pack import ENTRY_BY_NAME
 
-    for name in ("gcp-iam-no-public-members", "gcp-iam-no-basic-roles", "gcp-iam-no-project-sa-impersonation",
+    for name in ("gcp-iam-no-public-members", "gcp-iam-no-basic-roles", "gcp-iam-no-project-sa-impersonation", "gcp-iam-no-sa-admin",
                  "gcp-no-user-managed-sa-keys", "gcp-audit-config-complete"):
         assert ENTRY_BY_NAME[name].level("dev") == "mandatory"
 

@@ -39,5 +39,5 @@ gcp.compute.Instance(  # violation: gcp-vm-hardening
     "bastion", machine_type="e2-small", zone="europe-west4-a",
     boot_disk={"initialize_params": {"image": "cos-cloud/cos-stable"}, "kms_key_self_link": KEY},
     network_interfaces=[{"subnetwork": "inference", "access_configs": [{}]}],
-    metadata={"enable-oslogin": "TRUE"},
+    metadata={"enable-oslogin": "TRUE", "block-project-ssh-keys": "TRUE"},
     service_account={"email": "bastion@p.iam.gserviceaccount.com", "scopes": ["cloud-platform"]})
