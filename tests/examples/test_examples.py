@@ -78,8 +78,12 @@ def test_example_is_a_complete_project(example: str) -> None:
     project = yaml.safe_load((d / "Pulumi.yaml").read_text())
     assert project["name"] == example and project["runtime"]["name"] == "python"
     version = re.search(r'^version = "([^"]+)"$', (REPO / "pyproject.toml").read_text(), re.M).group(1)
-    reqs = [line for line in (d / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")]
-    assert reqs == [f"inferstack[aws] @ git+https://github.com/inferstack/inferstack@v{version}"]
+    text = (d / "requirements.txt").read_text()
+    reqs = [line for line in text.splitlines() if line and not line.startswith("#")]
+    # The library from this checkout (a path relative to the example, where Pulumi runs pip); the released form in a
+    # comment, at the package's version.
+    assert reqs == ["-e ../..[aws]"] and (d / "../.." / "pyproject.toml").resolve() == REPO / "pyproject.toml"
+    assert f"#   inferstack[aws]=={version} " in text
     stack_file = yaml.safe_load((d / f"Pulumi.{STACKS[example]}.yaml").read_text())
     assert stack_file["config"]["inferstack:cloud"] == "aws"
     readme = (d / "README.md").read_text()
