@@ -186,6 +186,11 @@ EXPLAINED: Mapping[str, str] = MappingProxyType({
     "gcp:container/nodePool:NodePool": "node boot disks hold the node image and container layers, no model or user "
                                        "data; CMEK for them is CIS GKE 5.9.1, a Level 2 manual recommendation the "
                                        "pack does not require (cluster secrets: gke-database-encryption)",
+    "gcp:bigquery/table:Table": "judged by the stack policy gcp-cmek-inherited: a table without its own key takes "
+                                "its dataset's default key, which only a view of both can tell",
+    "gcp:bigquery/dataTransferConfig:DataTransferConfig": "judged by the stack policy gcp-cmek-inherited (the "
+                                                          "destination dataset's default key)",
+    "gcp:storage/bucketObject:BucketObject": "judged by the stack policy gcp-cmek-inherited (the bucket's default key)",
     # gcp-encryption-in-transit
     "gcp:datastream/connectionProfile:ConnectionProfile": "a profile of a source database Datastream reads from: "
                                                           "its TLS is that database's, not a store the platform runs",

@@ -11,7 +11,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pulumi_policy import PolicyConfigSchema, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import (
+    PolicyConfigSchema,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
 
 from inferstack.policies import families
 from inferstack.policies.entry import ADVISORY_IN_DEV, MANDATORY, PolicyEntry, environment_setting
@@ -27,11 +33,22 @@ OPEN = ("0.0.0.0/0", "::/0")
 SQL = "gcp:sql/databaseInstance:DatabaseInstance"
 ALLOYDB_INSTANCE = "gcp:alloydb/instance:Instance"
 
+#: Members whose data takes its container's default key when they name none (a BigQuery table or transfer's
+#: destination dataset, a Cloud Storage object's bucket): judged by the stack policy gcp-cmek-inherited, which sees
+#: both. type -> (the input naming the container, container type, the container's name input, its default-key path).
+INHERITED = {
+    "gcp:bigquery/table:Table": ("datasetId", "gcp:bigquery/dataset:Dataset", "datasetId",
+                                 "default_encryption_configuration.kms_key_name"),
+    "gcp:bigquery/dataTransferConfig:DataTransferConfig": ("destinationDatasetId", "gcp:bigquery/dataset:Dataset",
+                                                           "datasetId", "default_encryption_configuration.kms_key_name"),
+    "gcp:storage/bucketObject:BucketObject": ("bucket", "gcp:storage/bucket:Bucket", "name", "encryption.default_kms_key_name"),
+}
 #: Members of the at-rest family that another rule judges (its own, older rule for the type's key).
 AT_REST_JUDGED_ELSEWHERE = {
     "gcp:storage/bucket:Bucket": "gcs-cmek",
     "gcp:secretmanager/secret:Secret": "secret-manager-cmek",
     "gcp:container/cluster:Cluster": "gke-database-encryption",
+    **{t: "gcp-cmek-inherited" for t in INHERITED},
 }
 
 
@@ -113,6 +130,38 @@ def _cmek(args: ResourceValidationArgs, report) -> None:
     paths = families.fields(AT_REST, args.resource_type)
     for problem in cmek_problems(args.props, paths):
         report(f"{problem}. Data at rest must be encrypted with a customer-managed key (CMEK).")
+
+
+def _names(res: Any, field: str) -> set[Any]:
+    return {v for v in (res.props.get(field), res.props.get("id"), res.props.get("name")) if v is not None and not is_unknown(v)}
+
+
+def _inherited(args: StackValidationArgs, report) -> None:
+    resources = list(args.resources)
+    unknown = []
+    for r in resources:
+        if r.resource_type not in INHERITED:
+            continue
+        ref_field, parent_type, parent_field, default_path = INHERITED[r.resource_type]
+        own = families.fields(AT_REST, r.resource_type)
+        if any(is_set(v) for p in own for _, v in values_at(r.props, p)):
+            for problem in cmek_problems(r.props, tuple(own)):
+                report(f"{r.name}: {problem}.", r.urn)
+            continue
+        ref = r.props.get(ref_field)
+        if ref is None or is_unknown(ref):
+            unknown.append(r.name)
+            continue
+        parents = [c for c in resources if c.resource_type == parent_type and ref in _names(c, parent_field)]
+        if not parents:
+            unknown.append(r.name)
+            continue
+        if not any(is_set(v) for c in parents for _, v in values_at(c.props, default_path)):
+            report(f"{r.name}: names no customer-managed key and its {ref_field} {ref} has no default one "
+                   f"({display(default_path)}): its data is Google-managed. Set a key on either.", r.urn)
+    if unknown:
+        not_evaluated(f"the container (dataset or bucket) of {', '.join(sorted(unknown))}, not declared in this "
+                      "program or named by a value unknown at preview time; its default key")
 
 
 # ---------------------------------------------------------------- encryption in transit
@@ -229,6 +278,14 @@ ENTRIES = [
                           "disk_encryption_key.kms_key_self_link, ...) to a Cloud KMS CryptoKey the service agent may use.",
     ), ADVISORY_IN_DEV, types=_family_types(AT_REST, _explained(), AT_REST_JUDGED_ELSEWHERE),
        controls=("CIS GCP 7.2", "CIS GCP 7.3", "NIST 800-53 SC-28")),
+    PolicyEntry(StackValidationPolicy(
+        name="gcp-cmek-inherited",
+        description="BigQuery tables and transfers, and Cloud Storage objects, name a customer-managed key or sit in a "
+                    "dataset or bucket whose default key is one.",
+        validate=_inherited,
+        remediation_steps="Set default_encryption_configuration.kms_key_name on the dataset (encryption."
+                          "default_kms_key_name on the bucket), or the table's / object's own key.",
+    ), ADVISORY_IN_DEV, clouds={"gcp"}, controls=("CIS GCP 7.2", "CIS GCP 7.3", "NIST 800-53 SC-28")),
     PolicyEntry(ResourceValidationPolicy(
         name="gcp-tls-in-transit",
         description="GCP databases and caches require TLS of clients (Cloud SQL sslMode, AlloyDB sslMode, "

@@ -10,7 +10,7 @@ from inferstack.engine import UNKNOWN
 from inferstack.policies import families
 from inferstack.policies.rules.gcp_data import cmek_problems
 from tests.policies import test_rules as harness
-from tests.policies.test_rules import DELETE, GCP_KEY, Case, _findings, one
+from tests.policies.test_rules import DELETE, GCP_KEY, Case, Res, _findings, one
 
 VPC = "projects/p/global/networks/inference"
 SQL = "gcp:sql/databaseInstance:DatabaseInstance"
@@ -55,6 +55,12 @@ SSL_POLICY = {"name": "modern-tls12", "profile": "MODERN", "minTlsVersion": "TLS
 NIC0 = (0, "props", "networkInterfaces", 0)
 CMEK = "gcp-cmek-at-rest"
 TLS = "gcp-tls-in-transit"
+INHERITED = "gcp-cmek-inherited"
+BQ_TABLE = "gcp:bigquery/table:Table"
+TABLE = {"datasetId": "features", "tableId": "embeddings", "deletionProtection": True}
+DATASET_PLAIN = Res("gcp:bigquery/dataset:Dataset", {"datasetId": "features", "location": "europe-west4"}, name="features")
+DATASET_CMEK = Res("gcp:bigquery/dataset:Dataset", {"datasetId": "features", "location": "europe-west4",
+                                                    "defaultEncryptionConfiguration": {"kmsKeyName": GCP_KEY}}, name="features")
 
 CASES = [
     # ------------------------------------------------------------ CMEK at rest, across the family
@@ -77,9 +83,18 @@ CASES = [
     Case("cmek-bq-dataset", CMEK, one("gcp:bigquery/dataset:Dataset", {"datasetId": "features", "location": "europe-west4",
                                                                       "defaultEncryptionConfiguration": {"kmsKeyName": GCP_KEY}}),
          (0, "props", "defaultEncryptionConfiguration"), DELETE),
-    Case("cmek-bq-table", CMEK, one("gcp:bigquery/table:Table", {"datasetId": "features", "tableId": "t",
-                                                                "encryptionConfiguration": {"kmsKeyName": GCP_KEY}}),
-         (0, "props", "encryptionConfiguration", "kmsKeyName"), ""),
+    Case("cmek-bq-table-own-key", INHERITED, (DATASET_PLAIN, Res(BQ_TABLE, {**TABLE, "encryptionConfiguration": {"kmsKeyName": GCP_KEY}})),
+         (1, "props", "encryptionConfiguration", "kmsKeyName"), "", flagged=1),
+    Case("cmek-bq-table-dataset-default", INHERITED, (DATASET_CMEK, Res(BQ_TABLE, TABLE)),
+         (0, "props", "defaultEncryptionConfiguration"), DELETE, flagged=1),
+    Case("cmek-bq-transfer-dataset-default", INHERITED,
+         (DATASET_CMEK, Res("gcp:bigquery/dataTransferConfig:DataTransferConfig",
+                            {"displayName": "daily", "dataSourceId": "scheduled_query", "destinationDatasetId": "features"})),
+         (0, "props", "defaultEncryptionConfiguration", "kmsKeyName"), DELETE, flagged=1),
+    Case("cmek-gcs-object-bucket-default", INHERITED,
+         (Res("gcp:storage/bucket:Bucket", {"name": "models-1a2b", "location": "EUROPE-WEST4", "encryption": {"defaultKmsKeyName": GCP_KEY}}),
+          Res("gcp:storage/bucketObject:BucketObject", {"bucket": "models-1a2b", "name": "config.json", "content": "{}"})),
+         (0, "props", "encryption"), DELETE, flagged=1),
     Case("cmek-pubsub", CMEK, one("gcp:pubsub/topic:Topic", {"name": "events", "kmsKeyName": GCP_KEY}), (0, "props", "kmsKeyName"), DELETE),
     Case("cmek-filestore", CMEK, one("gcp:filestore/instance:Instance", {"tier": "ENTERPRISE", "kmsKeyName": GCP_KEY}),
          (0, "props", "kmsKeyName"), DELETE),
@@ -209,3 +224,9 @@ def test_customer_supplied_keys_count_and_source_image_keys_do_not() -> None:
     source_only = {**DISK, "diskEncryptionKey": None, "sourceImageEncryptionKey": {"kmsKeySelfLink": GCP_KEY}}
     assert _findings(one("gcp:compute/disk:Disk", source_only), CMEK)
 
+
+
+def test_a_table_whose_dataset_is_not_declared_is_not_evaluated() -> None:
+    found = _findings(one(BQ_TABLE, TABLE), INHERITED)
+    assert [(f.enforcement_level, f.not_evaluated) for f in found] == [("advisory", True)]
+    assert "subject" in found[0].message and "not declared" in found[0].message

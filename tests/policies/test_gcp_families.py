@@ -48,12 +48,12 @@ def test_every_member_is_judged_for_its_control_or_explained(family: str) -> Non
     assert gaps == [], f"{family}: judge these types or explain them in policies/families/gcp.py EXPLAINED"
 
 
-def test_explanations_name_real_members_and_are_not_also_judged() -> None:
-    members = {t: f for f in CONTROL_POLICIES for t in families.members(f)}
+def test_explanations_name_real_members_that_some_family_needs_explained() -> None:
     for token in EXPLAINED:
-        assert token in members, f"stale explanation {token}"
-        judging = [p for p in CONTROL_POLICIES[members[token]] if ENTRY_BY_NAME[p].applies_to(token)]
-        assert judging == [], f"{token} is explained and judged by {judging}"
+        fams = [f for f in CONTROL_POLICIES if token in families.members(f)]
+        assert fams, f"stale explanation {token}"
+        needed = [f for f in fams if not any(ENTRY_BY_NAME[p].applies_to(token) for p in CONTROL_POLICIES[f])]
+        assert needed, f"{token} is judged in every family it belongs to ({fams}): drop its explanation"
 
 
 def test_pack_coverage_has_no_gcp_gap() -> None:
