@@ -133,3 +133,43 @@ def test_path_is_restored(tmp_path: Path) -> None:
     with env.on_path():
         assert sys.path[: len(before)] == before and str(sp) in sys.path
     assert sys.path == before
+
+
+#: A real provider SDK from the package registry, installed into the program's virtualenv (about 2 s, no deps: its
+#: `pulumi` dependency is the engine's own, which wins anyway).
+PULUMI_RANDOM = "pulumi-random==4.21.4"
+RANDOM_PROGRAM = """import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+suffix = random.RandomPet("suffix", length=2)
+password = random.RandomPassword("db", length=24)
+aws.ssm.Parameter("db-password", type="SecureString", value=password.result)
+pulumi.export("suffix", suffix.id)
+"""
+
+
+def test_a_real_provider_sdk_of_the_programs_virtualenv(tmp_path: Path) -> None:
+    d = project(tmp_path, "  options:\n    virtualenv: venv\n", program=RANDOM_PROGRAM)
+    venv.EnvBuilder(with_pip=False).create(d / "venv")
+    (sp,) = site_packages(d / "venv")
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(sp),
+                          PULUMI_RANDOM], capture_output=True, text=True, timeout=120)
+    if pip.returncode != 0:
+        pytest.skip(f"{PULUMI_RANDOM} could not be installed from the package registry: {pip.stderr.strip()[-200:]}")
+    proc = check(d, "--json", str(tmp_path / "r.json"))
+    assert proc.returncode in (0, 1), proc.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["stack"] == "dev"
+    # What the engine recorded: the SDK's resources, with the type tokens pulumi_random registers.
+    from inferstack.engine import run_program
+
+    env = program_environment(d / "__main__.py")
+    with env.on_path():
+        rec = run_program("dev", {"aws:region": "eu-west-1"}, region="eu-west-1", program=d / "__main__.py",
+                          pulumi_project="team")
+    types = {r.type for r in rec.resources}
+    assert {"random:index/randomPet:RandomPet", "random:index/randomPassword:RandomPassword"} <= types, types
+    # Without the virtualenv named, the same program stops at the import, in one line.
+    (d / "Pulumi.yaml").write_text("name: team\nruntime: python\n")
+    proc = check(d)
+    assert proc.returncode == 3 and "pip install pulumi-random" in proc.stderr, proc.stderr
