@@ -1,1 +1,2 @@
-"""Capacity and cost planning: the public price catalog, the capacity planner and the monthly estimate."""
+"""Capacity and cost planning: the monthly estimate of a stack's capacity plan (``estimate``, ``per_inference``,
+``tiers``, ``chart``) and the cost of the resources a program declares (``declared``)."""

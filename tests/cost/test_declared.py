@@ -278,6 +278,16 @@ def test_system_share_is_the_dominant_resource() -> None:
     assert est_mod.system_share("1", "2Gi", "m7i.large") is None  # size not catalogued: not charged
 
 
+def test_every_catalogued_system_node_type_has_a_size() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gen_catalog", REPO / "scripts" / "gen_catalog.py")
+    assert spec is not None and spec.loader is not None
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    assert set(est_mod.SYSTEM_NODE_SIZES) == {*gen.AWS_SYSTEM_TYPES, *gen.GCP_SYSTEM_TYPES}
+
+
 def test_cpu_only_model_is_charged_its_share_of_the_system_nodes() -> None:
     cfg = stack_config("prod")
     est = est_mod.estimate(cfg)
