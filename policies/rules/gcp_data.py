@@ -119,7 +119,9 @@ def cmek_problems(props: Mapping[str, Any], paths: tuple[str, ...]) -> list[str]
             is_set(v) for top in dedicated for p in groups[top] for _, v in values_at(props, p)) and any_key:
         problems.append(f"no customer-managed key for the resource's own data: set "
                         f"{' or '.join(display(p) for top in dedicated for p in groups[top])}")
-    if not any_key and not problems:
+    if not any_key and not problems and (dedicated and not carried or unknown):
+        # a type whose keys all sit in optional blocks (an instance group's flexibility disks, an instance from a
+        # template without its own boot disk) declares no data of its own when none of them is there
         if unknown:
             not_evaluated("the customer-managed key")
         problems.append(f"no customer-managed key: set {' or '.join(display(p) for p in paths)} to a Cloud KMS key")

@@ -9,6 +9,7 @@ import pytest
 from inferstack.engine import UNKNOWN
 from inferstack.policies import families
 from inferstack.policies.rules.gcp_data import cmek_problems
+from inferstack.policies.rules.gcp_paths import segments
 from tests.policies import test_rules as harness
 from tests.policies.test_rules import DELETE, GCP_KEY, Case, Res, _findings, one
 
@@ -200,7 +201,15 @@ def test_every_at_rest_member_names_key_paths_and_a_missing_key_is_reported() ->
     assert len(members) > 80
     for token, paths in members.items():
         assert paths, token
-        assert cmek_problems({}, paths), token
+        declared = {name: [{}] if lst else {} for name, lst in (segments(p)[0] for p in paths)}
+        assert cmek_problems(declared, paths), token
+
+
+def test_optional_blocks_absent_declare_no_data_of_their_own() -> None:
+    # the template judges the disks of a group or of an instance created from it
+    assert _findings(one("gcp:compute/regionInstanceGroupManager:RegionInstanceGroupManager",
+                         {"baseInstanceName": "w", "versions": [{"instanceTemplate": "t"}]}), CMEK) == []
+    assert _findings(one("gcp:compute/instanceFromTemplate:InstanceFromTemplate", {"sourceInstanceTemplate": "t"}), CMEK) == []
 
 
 def test_unknown_keys_and_blocks_are_not_evaluated_never_passed() -> None:
