@@ -32,9 +32,9 @@ from typing import Any
 from pulumi.runtime import mocks as pmocks
 from pulumi.runtime import rpc
 
-from inferstack.engine import results
 from inferstack.engine.errors import ProgramError
 from inferstack.engine.recording import Lookup
+from inferstack.engine.results import fields, placeholder_result, result_type
 
 ACCOUNT_ID = "123456789012"
 
@@ -473,13 +473,13 @@ class OfflineMocks(pmocks.Mocks):
                 mocks.region = region
             values = supplied(mocks)
             return values, Lookup("invoke", token, form=form, args=args, supplied=sorted(values))
-        cls = results.result_type(token)
-        declared = sorted(results.fields(cls)) if cls is not None else []
+        cls = result_type(token)
+        declared = sorted(fields(cls)) if cls is not None else []
         if form != "plain":
             return None, Lookup("invoke", token, form=form, args=args, unknown=declared)
         if cls is None:  # no SDK type to shape an answer from: an empty result, as the engine's mocks give
             return {}, Lookup("invoke", token, form=form, args=args)
         seed = token + json.dumps(args, sort_keys=True, default=str)
-        made = results.placeholder_result(cls, args, seed)
+        made = placeholder_result(cls, args, seed)
         echoed = sorted(k for k in declared if args.get(k) is not None)
         return made.value, Lookup("invoke", token, form=form, args=args, supplied=echoed, placeholders=made.leaves)

@@ -40,10 +40,10 @@ from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from inferstack.config import bounded
 from inferstack.config.stack import ConfigError, file_issue
-from inferstack.engine import results
 from inferstack.engine.errors import ProgramError
 from inferstack.engine.mocks import STACK_OUTPUTS_KEY, OfflineMocks
 from inferstack.engine.recording import Lookup, Recording, ResourceRecord, SourcePosition, provider_urn
+from inferstack.engine.results import fields, resource_class
 from inferstack.engine.wire import Secret, Unknown, from_struct, redact
 
 __all__ = [
@@ -207,8 +207,8 @@ class RecordingMonitor(pmocks.MockMonitor):
         ))
         urn = self.make_urn(request.parent, request.type, request.name)
         self.resources[urn] = pmocks.MockMonitor.ResourceRegistration(urn, rid, state)
-        cls = results.resource_class(request.type)
-        declared = sorted(results.fields(cls)) if cls is not None else []
+        cls = resource_class(request.type)
+        declared = sorted(fields(cls)) if cls is not None else []
         self.lookups.append(Lookup(
             "read", request.type, form="read", supplied=sorted({"id", *state}) if rid else sorted(state),
             unknown=[f for f in declared if f not in state], name=request.name, id=rid or None, urn=urn,

@@ -147,3 +147,31 @@ def test_urns_qualify_the_whole_parent_type_chain(tmp_path: Path) -> None:
                        "$aws:iam/rolePolicy:RolePolicy::pol")
     assert rec.find("shapes:x:Outer", "o").urn == "urn:pulumi:dev::shapes::shapes:x:Outer::o"
     assert pol.parent == rec.find("aws:iam/role:Role", "role").urn
+
+
+def test_docs_name_every_supplied_output_table_entry() -> None:
+    """docs/engine.md says exactly which outputs are supplied: every table entry is named there."""
+    from inferstack.engine.mocks import AWS_RESOURCE_PREFIXES, AWS_RESOURCES, GCP_RESOURCES, INVOKES
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "engine.md").read_text()
+    missing = [t for t in [*AWS_RESOURCES, *GCP_RESOURCES, *INVOKES] if f"`{t}`" not in text]
+    missing += [p for p in AWS_RESOURCE_PREFIXES if f"`{p}*`" not in text]
+    assert not missing, f"docs/engine.md does not name: {missing}"
+
+
+def test_placeholders_follow_the_declared_types() -> None:
+    """Pure: a result type's placeholder value has every field, of its declared type, deterministic."""
+    from pulumi_aws.ec2 import GetAmiResult
+
+    from inferstack.engine.results import fields, placeholder_result, result_type
+
+    assert result_type("aws:ec2/getAmi:getAmi") is GetAmiResult
+    assert result_type("nosuchpackage:x/getY:getY") is None
+    made = placeholder_result(GetAmiResult, {"owners": ["amazon"], "mostRecent": True}, "seed")
+    assert set(made.value) == set(fields(GetAmiResult))
+    assert made.value["owners"] == ["amazon"] and made.value["mostRecent"] is True
+    assert made.value["imageId"].startswith("placeholder-imageid-") and made.value["imageId"] == made.leaves["imageId"]
+    assert made.value["sriovNetSupport"] == made.leaves["sriovNetSupport"]
+    assert isinstance(made.value["blockDeviceMappings"], list) and len(made.value["blockDeviceMappings"]) == 1
+    assert made.value["tags"] == {} and made.value["deprecationTime"].startswith("placeholder-")
+    assert "owners" not in made.leaves and placeholder_result(GetAmiResult, {}, "seed").value["imageId"] == made.value["imageId"]
