@@ -68,15 +68,20 @@ class PoolInfo:
 class WorkloadIdentity:
     """How a Kubernetes service account assumes a cloud identity (IRSA on EKS, Workload Identity on GKE)."""
 
+    #: The cloud whose identities the service accounts assume.
     cloud: Cloud
-    #: AWS: the IAM OIDC provider ARN and issuer host/path (no https://).
+    #: AWS: the ARN of the cluster's IAM OIDC provider.
     oidc_provider_arn: pulumi.Output[str] | None = None
+    #: AWS: the cluster's OIDC issuer, host and path without https:// (the trust policies' condition key).
     oidc_issuer: pulumi.Output[str] | None = None
-    #: GCP: the project and workload pool (``<project>.svc.id.goog``).
+    #: GCP: the project of the cluster.
     project: str | None = None
+    #: GCP: the workload pool (``<project>.svc.id.goog``).
     workload_pool: str | None = None
 
     def service_account_annotation_key(self) -> str:
+        """The ServiceAccount annotation that names the cloud identity (``eks.amazonaws.com/role-arn`` on AWS,
+        ``iam.gke.io/gcp-service-account`` on GCP)."""
         return "eks.amazonaws.com/role-arn" if self.cloud is Cloud.AWS else "iam.gke.io/gcp-service-account"
 
 
@@ -95,15 +100,27 @@ class MetricsOutputs:
 
 @dataclass
 class PlatformOutputs:
-    """The cluster as the cloud-agnostic layers use it."""
+    """The cluster as the cloud-agnostic layers use it.
 
+    ``AwsPlatform`` / ``GcpPlatform`` / ``ExistingCluster`` build it (their ``outputs``); a program on a cluster
+    of its own builds it from the cluster's values (``examples/byo-eks``: the given cluster name, kubeconfig
+    provider, KMS key and OIDC provider, with the pools of ``AcceleratorPools``) and hands it to ``Serving``,
+    ``AwsRegistry`` / ``GcpRegistry`` and ``ExternalSecrets``.
+    """
+
+    #: The cloud the cluster runs on (``Cloud.AWS`` or ``Cloud.GCP``).
     cloud: Cloud
+    #: The cluster's region (``StackConfig.region``); cloud resources of the layers above are placed there.
     region: str
+    #: The EKS / GKE cluster name.
     cluster_name: pulumi.Output[str]
+    #: The Kubernetes provider every Kubernetes object and Helm release of the layers above uses.
     k8s_provider: k8s.Provider
     #: CMK used for everything the platform encrypts: KMS key ARN (AWS) or CryptoKey id (GCP).
     kms_key: pulumi.Output[str]
+    #: How service accounts assume cloud identities (IRSA: OIDC provider ARN and issuer; GKE: workload pool).
     identity: WorkloadIdentity
+    #: Accelerator pool name -> how to target it (``AcceleratorPools.pools`` on AWS); models name these pools.
     pools: dict[str, PoolInfo] = field(default_factory=dict)
     #: Resources that must exist before Kubernetes objects are declared (node groups, device plugins).
     ready: list[pulumi.Resource] = field(default_factory=list)
@@ -128,6 +145,7 @@ class RegistryOutputs:
 
     #: ``s3`` or ``gs``.
     scheme: str
+    #: The bucket's name: model versions live under ``<scheme>://<bucket>/models/<registryModel>/v<version>/``.
     bucket: pulumi.Output[str]
     #: Read-only identity for the predictors' service accounts: IAM role ARN (IRSA) or Google service account email;
     #: None when the cluster grants access otherwise (an existing cluster's own node or pod identity).

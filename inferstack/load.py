@@ -55,7 +55,13 @@ def load_stack_file(path: str | Path) -> StackConfig:
 
 
 def config_values() -> tuple[dict[str, Any], set[str]]:
-    """Every config value Pulumi passes to the running program (``namespace:key`` -> value) and the secret keys."""
+    """``(values, secret_keys)``: ``values`` maps every config key Pulumi passes the running program, whole
+    (``inferstack:models``, ``aws:region``, ``team-serving:platformStack``), to its value as a string (objects and
+    lists JSON-encoded, secrets decrypted); ``secret_keys`` is the set of those keys whose values are secret.
+
+    ``parse_stack`` / ``load_stack`` take both as they are (``secret_keys=``), decode the JSON and keep the secrets
+    secret outputs.
+    """
     # Imported here: only a running program needs the Pulumi SDK; CLI commands that load stack files do not.
     from pulumi.runtime import config as pconfig
 

@@ -132,11 +132,19 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class StackConfig:
-    """A validated stack: its name, the ``inferstack:`` settings, the provider region, and the raw config."""
+    """A validated stack: its name, the ``inferstack:`` settings, the provider region, and the raw config.
 
+    ``load_config()`` (in a program) and ``inferstack.load.load_stack_file`` build it; the ``*_args()`` methods
+    give each component its arguments.
+    """
+
+    #: The stack name (``pulumi stack``; the ``<stack>`` of ``Pulumi.<stack>.yaml``); names clusters, buckets, keys.
     name: str
+    #: Every ``inferstack:`` key, parsed (``settings.accelerator_pools``, ``settings.models``, ``settings.policy``...).
     settings: InferstackConfig
+    #: The provider region: ``aws:region`` or ``gcp:region``.
     region: str
+    #: ``gcp:project`` (GCP stacks; None on AWS).
     project: str | None = None
     #: Every config key of the stack (all namespaces) as written in the stack file (``{secure: ...}`` kept).
     values: Mapping[str, Any] = field(default_factory=dict)
@@ -148,14 +156,17 @@ class StackConfig:
 
     @property
     def cloud(self) -> Cloud:
+        """``inferstack:cloud``."""
         return self.settings.cloud
 
     @property
     def environment(self) -> Environment:
+        """``inferstack:environment``."""
         return self.settings.environment
 
     @property
     def is_prod(self) -> bool:
+        """Whether the environment is prod (prod gets deletion protection, more zones and stricter policies)."""
         return self.settings.environment is Environment.PROD
 
     @property
@@ -172,6 +183,7 @@ class StackConfig:
         )
 
     def pool(self, name: str) -> AcceleratorPoolConfig:
+        """The accelerator pool ``name`` of ``inferstack:acceleratorPools`` (KeyError when there is none)."""
         for p in self.settings.accelerator_pools:
             if p.name == name:
                 return p
