@@ -20,8 +20,8 @@ from inferstack.serving.deploy import Serving
 
 
 def export_cluster(cfg: StackConfig, outputs: PlatformOutputs) -> None:
-    """What team stacks read through a StackReference (examples/team-serving): the cluster, how to target each
-    accelerator pool, and the team namespaces prepared."""
+    """What team and workloads stacks read through a StackReference (examples/team-serving, an existingCluster stack
+    with platformStack): the cluster, how to target each accelerator pool, and the team namespaces prepared."""
     pulumi.export("cluster_name", outputs.cluster_name)
     pulumi.export("pools", {name: info.to_output() for name, info in sorted(outputs.pools.items())})
     pulumi.export("team_namespaces", cfg.team_namespaces)
@@ -32,11 +32,19 @@ def build_on_existing_cluster(cfg: StackConfig) -> None:
     autoscaling, monitoring, SLO rules) and secret delivery from the cluster's own store; no cloud resource."""
     existing = cfg.settings.existing_cluster
     assert existing is not None
-    cluster = ExistingCluster(cfg.name, cfg.existing_cluster_args())
+    cluster = ExistingCluster(cfg.name, cfg.existing_cluster_args(), namespaces=cfg.team_namespaces)
     outputs = cluster.outputs
     export_cluster(cfg, outputs)
     registry = None
-    if existing.registry is not None:
+    if existing.registry is None and cluster.platform is not None:
+        # A workloads stack: the platform stack's registry, whose reader identity its teamNamespaces may assume.
+        registry = RegistryOutputs(
+            scheme=CLOUDS[cfg.cloud].storage_scheme,
+            bucket=cluster.platform.require_output("registry_bucket"),
+            reader_identity=cluster.platform.require_output("registry_reader_identity"),
+        )
+        pulumi.export("registry_bucket", registry.bucket)
+    elif existing.registry is not None:
         registry = RegistryOutputs(
             scheme=CLOUDS[cfg.cloud].storage_scheme,
             bucket=pulumi.Output.from_input(existing.registry.bucket),
@@ -70,8 +78,13 @@ def build(cfg: StackConfig) -> None:
 
     # The registry and the secret store come before serving, which reads the registry's bucket and identity.
     registry = profile.registry()(f"{cfg.name}-registry", cfg.registry_args(), outputs)
-    secrets = profile.secrets()(f"{cfg.name}-secrets", cfg.secrets_args(), outputs)
     pulumi.export("registry_bucket", registry.outputs.bucket)
+    pulumi.export("registry_reader_identity", registry.outputs.reader_identity)
+    if cfg.settings.cluster.workloads_stack:
+        # A platform stack: add-ons, teams, models and secret delivery are the workloads stack's (an existingCluster
+        # stack with platformStack naming this one), which reads the outputs above.
+        return
+    secrets = profile.secrets()(f"{cfg.name}-secrets", cfg.secrets_args(), outputs)
 
     serving = Serving(f"{cfg.name}-serving", cfg.serving_args(), outputs, registry.outputs)
     if cfg.settings.secrets:

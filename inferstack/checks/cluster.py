@@ -26,9 +26,19 @@ BUILT_CLUSTER_KEYS = ("network", "cluster", "registry")
 
 def check_existing_cluster(cfg: StackConfig) -> Iterable[ConfigIssue]:
     """With ``existingCluster``: the keys of a cluster inferstack builds are absent, models have a registry bucket to
-    be served from, and secrets a store (the cluster's own ClusterSecretStore) to be delivered from."""
+    be served from (their own, or their platform stack's), and secrets a store (the cluster's own ClusterSecretStore)
+    to be delivered from. A platform stack (``cluster.workloadsStack``) declares no model or secret: its workloads
+    stack does."""
     existing = cfg.settings.existing_cluster
     if existing is None:
+        if cfg.settings.cluster.workloads_stack:
+            for key, what in (("models", "models"), ("secrets", "secrets")):
+                if getattr(cfg.settings, key):
+                    yield ConfigIssue(
+                        (key,),
+                        f"cluster.workloadsStack makes this a platform stack, which declares no {what}: move them to "
+                        f"the workloads stack {cfg.settings.cluster.workloads_stack} (existingCluster.platformStack)",
+                    )
         return
     fields = type(cfg.settings).model_fields
     for name in sorted(cfg.settings.model_fields_set):
@@ -37,9 +47,10 @@ def check_existing_cluster(cfg: StackConfig) -> Iterable[ConfigIssue]:
             yield ConfigIssue(
                 (key,), "describes a cluster inferstack builds; a stack with existingCluster does not use it: remove it"
             )
-    if cfg.settings.models and existing.registry is None:
+    if cfg.settings.models and existing.registry is None and existing.platform_stack is None:
         yield ConfigIssue(
-            ("existingCluster", "registry"), "required with models: the bucket they are served from, e.g. {bucket: my-models}"
+            ("existingCluster", "registry"),
+            "required with models (unless platformStack gives the platform's): the bucket they are served from, e.g. {bucket: my-models}",
         )
     if cfg.settings.secrets and existing.secret_store is None:
         yield ConfigIssue(

@@ -1,7 +1,8 @@
 """Config of a stack that targets a cluster made elsewhere (bring your own cluster): ``inferstack:existingCluster``.
 
 Such a stack declares the Kubernetes layer only (namespaces, teams, RBAC, serving, autoscaling, monitoring objects,
-SLO rules, secret delivery) through a kubeconfig; no cloud resource. Each add-on is either installed by inferstack
+SLO rules, secret delivery) through a kubeconfig, or through the outputs of the inferstack platform stack that made the
+cluster (``platformStack``: the workloads stack of a two-stack deployment, docs/deploy.md); no cloud resource. Each add-on is either installed by inferstack
 from its pinned chart or assumed present on the cluster.
 """
 
@@ -9,9 +10,10 @@ from __future__ import annotations
 
 from enum import Enum
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from inferstack.config.base import StrictModel
+from inferstack.config.platform import STACK_REFERENCE_PATTERN
 
 
 class AddonMode(str, Enum):
@@ -56,9 +58,24 @@ class ExistingRegistry(StrictModel):
 
 
 class ExistingClusterConfig(StrictModel):
-    """A cluster made elsewhere that the stack deploys the Kubernetes layer to."""
+    """A cluster made elsewhere that the stack deploys the Kubernetes layer to: named with its kubeconfig, or read
+    from the inferstack platform stack that made it (``platformStack``: a workloads stack)."""
 
-    name: str = Field(description="The cluster's name (exported as cluster_name).", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
+    platform_stack: str | None = Field(
+        None,
+        description=(
+            "The inferstack platform stack (organization/project/stack) that made the cluster, read through a "
+            "pulumi.StackReference: its cluster_name, kubeconfig, pools, team_namespaces and registry outputs. "
+            "That stack sets cluster.workloadsStack to this one. Replaces name, kubeconfig and context."
+        ),
+        pattern=STACK_REFERENCE_PATTERN,
+        max_length=302,
+    )
+    name: str | None = Field(
+        None,
+        description="The cluster's name (exported as cluster_name); required unless platformStack is given.",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$",
+    )
     kubeconfig: str | None = Field(
         None,
         description="Path of the kubeconfig file; default: $KUBECONFIG, else ~/.kube/config. Prefer an exec-based kubeconfig (no token in the file).",
@@ -75,3 +92,22 @@ class ExistingClusterConfig(StrictModel):
         description="Name of the cluster's ClusterSecretStore that holds inferstack/<stack>/<secret> entries; required with inferstack:secrets.",
         pattern=r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$",
     )
+
+    @field_validator("name", "kubeconfig", "context")
+    @classmethod
+    def _not_with_platform_stack(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v is not None and info.data.get("platform_stack"):
+            raise ValueError(
+                "not used with platformStack: the cluster's name and kubeconfig are read from the platform stack's "
+                "cluster_name and kubeconfig outputs; remove it"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _named(self) -> ExistingClusterConfig:
+        if self.name is None and self.platform_stack is None:
+            raise ValueError(
+                "give name (the cluster's name, with kubeconfig/context) or platformStack (the inferstack stack that "
+                "made the cluster, e.g. acme/inferstack/prod)"
+            )
+        return self

@@ -14,6 +14,8 @@ from inferstack.config.base import StrictModel
 from inferstack.config.patterns import KARPENTER_DURATION_PATTERN, KARPENTER_EXPIRY_PATTERN, UTC_TIME_PATTERN
 
 _NAME = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
+#: A fully qualified Pulumi stack name, ``<organization>/<project>/<stack>`` (what ``pulumi.StackReference`` reads).
+STACK_REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}/[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$"
 #: A zone name of either cloud: ``us-east-1a`` (AWS), ``us-central1-a`` (GCP).
 ZONE_NAME_PATTERN = r"[a-z]{2,}(?:-[a-z0-9]+)+-?[a-z]"
 
@@ -233,6 +235,17 @@ class ClusterConfig(StrictModel):
     deletion_protection: bool | None = Field(None, description="Protect the cluster from deletion; default on in prod.")
     control_plane_cidr: str = Field(
         "172.16.0.0/28", description="GKE: the /28 the private control plane uses (firewalled to the webhook ports of the nodes)."
+    )
+    workloads_stack: str | None = Field(
+        None,
+        description=(
+            "The stack (organization/project/stack) that deploys this cluster's workloads: an existingCluster stack "
+            "whose platformStack names this one. This stack then declares the platform only (network, cluster, "
+            "pools, identities, registry) and no add-on, model or secret; list the workloads' namespaces in "
+            "teamNamespaces (their registry read access is granted here)."
+        ),
+        pattern=STACK_REFERENCE_PATTERN,
+        max_length=302,
     )
     google_groups_security_group: str | None = Field(
         None,

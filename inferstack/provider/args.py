@@ -126,6 +126,9 @@ class Cluster(TypedDict):
     control_plane_cidr: NotRequired[str]
     """GKE: the /28 the private control plane uses (firewalled to the webhook ports of the nodes)."""
 
+    workloads_stack: NotRequired[str]
+    """The stack (organization/project/stack) that deploys this cluster's workloads: an existingCluster stack whose platformStack names this one. This stack then declares the platform only (network, cluster, pools, identities, registry) and no add-on, model or secret; list the workloads' namespaces in teamNamespaces (their registry read access is granted here)."""
+
     google_groups_security_group: NotRequired[str]
     """GKE: the gke-security-groups@<domain> Google Group enabling Google Groups for RBAC; needed for group: access entries."""
 
@@ -502,6 +505,15 @@ class Policy(TypedDict):
 
     reviewed_resources: NotRequired[dict[str, str]]
     """Resources the policy pack cannot see inside (dynamic providers, types of unknown provider packages) that were reviewed: `<type token>::<name>` (or the URN) -> the reason (who reviewed what, when). The `opaque-resources-reviewed` policy accepts them; every other rule still applies."""
+
+    rbac_allowed_service_accounts: NotRequired[dict[str, str]]
+    """Service accounts of system controllers allowed to hold dangerous RBAC grants beyond one namespace (`rbac-dangerous-grants`): `system:serviceaccount:<namespace>:<name>` -> the reason (which controller, why it needs the grant)."""
+
+    trusted_registries: NotRequired[list[str]]
+    """Registries or repository prefixes container images must come from (`ghcr.io`, `public.ecr.aws/neuron/`); empty: any registry (`k8s-image-provenance`)."""
+
+    require_image_digests: NotRequired[bool]
+    """Require every container image to be pinned by digest (`image@sha256:...`) (`k8s-image-provenance`); off by default: digests cannot be resolved offline."""
 
 
 # --- generated: end

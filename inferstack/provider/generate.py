@@ -80,7 +80,8 @@ def _annotation(tp: Any) -> str:
     if origin in (typing.Union, types.UnionType):
         (inner,) = [a for a in typing.get_args(tp) if a is not type(None)]
         return _annotation(inner)
-    if origin is list:
+    if origin is list or (origin is tuple and len(typing.get_args(tp)) == 2 and typing.get_args(tp)[1] is Ellipsis):
+        # A variable-length tuple is an array in the schema, as a list is.
         return f"list[{_annotation(typing.get_args(tp)[0])}]"
     if origin is dict and typing.get_args(tp)[0] is str:
         return f"dict[str, {_annotation(typing.get_args(tp)[1])}]"

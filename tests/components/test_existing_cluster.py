@@ -80,7 +80,8 @@ def test_secrets_are_delivered_from_the_clusters_own_store() -> None:
         ({"inferstack:network": {"cidr": "10.1.0.0/16"}},
          "inferstack:network: describes a cluster inferstack builds; a stack with existingCluster does not use it: remove it"),
         ({"inferstack:existingCluster": {**BYO["inferstack:existingCluster"], "registry": None}},
-         "inferstack:existingCluster.registry: required with models: the bucket they are served from, e.g. {bucket: my-models}"),
+         "inferstack:existingCluster.registry: required with models (unless platformStack gives the platform's): the bucket "
+         "they are served from, e.g. {bucket: my-models}"),
         ({"inferstack:secrets": [{"name": "hf-token", "namespaces": ["team-nlp"]}]},
          "inferstack:existingCluster.secretStore: required with inferstack:secrets: the cluster's ClusterSecretStore holding the entries inferstack/<stack>/<secret>"),
         ({"inferstack:existingCluster": {**BYO["inferstack:existingCluster"], "addons": {"kserve": "maybe"}}},

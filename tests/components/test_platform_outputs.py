@@ -15,7 +15,9 @@ from tests.conftest import REFERENCE_STACKS, REPO, recording, stack_config
 @pytest.mark.parametrize("stack", REFERENCE_STACKS)
 def test_platform_exports_cluster_kubeconfig_and_pools(stack: str) -> None:
     out = recording(stack).outputs
-    assert set(out) == {"cluster_name", "kubeconfig", "pools", "registry_bucket", "team_namespaces"}
+    assert set(out) == {"cluster_name", "kubeconfig", "pools", "registry_bucket", "registry_reader_identity", "team_namespaces"}
+    reader = out["registry_reader_identity"]
+    assert reader.startswith("arn:aws:iam::") if stack_config(stack).cloud.value == "aws" else reader.endswith(".iam.gserviceaccount.com")
     assert out["team_namespaces"] == stack_config(stack).team_namespaces
     assert out["cluster_name"] == f"inferstack-{stack}"
     # The kubeconfig is a secret output and holds no credential: the user runs the cloud's exec plugin.

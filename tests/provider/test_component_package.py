@@ -129,7 +129,7 @@ def expected_shape(annotation: Any) -> dict[str, Any]:
     if origin in (typing.Union, types.UnionType):
         (inner,) = [a for a in typing.get_args(annotation) if a is not type(None)]
         return expected_shape(inner)
-    if origin is list:
+    if origin is list or (origin is tuple and typing.get_args(annotation)[1:] == (Ellipsis,)):
         return array(expected_shape(typing.get_args(annotation)[0]))
     if origin is dict:
         return string_map(expected_shape(typing.get_args(annotation)[1]))
