@@ -1,6 +1,6 @@
 """Write the members of every family of SDK resource types to ``policies/families/data_<cloud>.py``.
 
-Usage: ``python scripts/gen_families.py [--cloud aws|gcp|kubernetes ...] [--check]``.
+Usage: ``python scripts/gen_families.py [--cloud aws|gcp|kubernetes ...] [--check] [--docs]``.
 
 Each cloud's ``policies/families/<cloud>.py`` defines its families (``SPECS``: membership predicates over the facts
 :func:`~inferstack.policies.families.base.sdk_types` reads from the installed SDK); this script applies them to the
@@ -21,6 +21,19 @@ from inferstack.policies.families import CLOUDS, data_module
 from inferstack.policies.families.base import SDK_PACKAGES, FamilySpec, sdk_types, sdk_version
 
 FAMILIES_DIR = Path(__file__).resolve().parents[1] / "policies" / "families"
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "policies.md"
+START, END = "<!-- family-coverage:start -->", "<!-- family-coverage:end -->"
+
+
+def with_coverage_table(text: str) -> str:
+    """docs/policies.md with the generated coverage table (``inferstack policy coverage --format markdown``)."""
+    from inferstack.policies.families.coverage import coverage_markdown
+
+    head, _, rest = text.partition(START)
+    _, _, tail = rest.partition(END)
+    if not rest or END not in rest:
+        raise ValueError(f"{DOCS}: no {START} ... {END} markers")
+    return f"{head}{START}\n{coverage_markdown()}{END}{tail}"
 
 
 def specs(cloud: str) -> tuple[FamilySpec, ...] | None:
@@ -88,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cloud", action="append", choices=CLOUDS, help="only this cloud (repeatable; default all)")
     ap.add_argument("--check", action="store_true", help="write nothing; exit 1 when the generated data is stale")
+    ap.add_argument("--docs", action="store_true", help="also rewrite the coverage table of docs/policies.md")
     args = ap.parse_args(argv)
     problems = []
     for cloud in args.cloud or CLOUDS:
@@ -101,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         path.write_text(render(cloud, families))
         print(f"{path.relative_to(FAMILIES_DIR.parents[1])}: {len(families)} families, "
               f"{sum(len(m) for m in families.values())} members")
+    if args.docs and not args.check:
+        DOCS.write_text(with_coverage_table(DOCS.read_text()))
+        print(f"{DOCS.name}: coverage table rewritten")
     for p in problems:
         print(p, file=sys.stderr)
     if problems:

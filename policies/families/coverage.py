@@ -102,7 +102,7 @@ def coverage_markdown(rows: list[FamilyCoverage] | None = None) -> str:
     rows = coverage() if rows is None else rows
     lines = ["| Family | Cloud | Control | Judged | Explained | Members |", "| --- | --- | --- | --- | --- | --- |"]
     for c in rows:
-        lines.append(f"| `{c.name}` | {c.cloud} | {c.control} | {len(c.judged)} | {len(c.explained)} | {len(c.members)} |")
+        lines.append(f"| {c.name} | {c.cloud} | {c.control} | {len(c.judged)} | {len(c.explained)} | {len(c.members)} |")
     return "\n".join(lines) + "\n"
 
 
