@@ -6,7 +6,8 @@ One table per cloud maps a type token (or token) to the function that fills in w
 - AWS: :data:`AWS_RESOURCES` (exact type tokens) and :data:`AWS_RESOURCE_PREFIXES` (``aws:ec2/`` ...);
 - Google Cloud: :data:`GCP_RESOURCES` and :data:`GCP_RESOURCE_SUFFIXES`;
 - Kubernetes: :func:`kubernetes_outputs` (metadata name and uid, Helm release status);
-- invokes: :data:`INVOKES` (``getCallerIdentity``, ``getProject``, ...).
+- invokes: :data:`INVOKES` (``getCallerIdentity``, ``getProject``, ...) and :data:`ARGUMENT_INVOKES` (answers the
+  provider computes from the arguments alone: ``kubernetes:yaml:decode``).
 
 Everything else a provider computes is left out of the outputs, so the SDK resolves it as unknown during the
 preview (``apply`` and ``Output.concat`` over it are skipped, as in a real ``pulumi preview``). A table function
@@ -29,6 +30,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
 from pulumi.runtime import mocks as pmocks
 from pulumi.runtime import rpc
 
@@ -405,6 +407,21 @@ INVOKES: dict[str, Callable[[OfflineMocks], dict[str, Any]]] = {
     },
 }
 
+def _yaml_decode(args: Mapping[str, Any]) -> dict[str, Any]:
+    """``kubernetes:yaml:decode`` (``kubernetes.yaml.ConfigFile`` / ``ConfigGroup``): the provider only parses the
+    text, so the engine does the same: every non-empty document, as JSON values."""
+    text = args.get("text")
+    if not isinstance(text, str):
+        return {"result": []}
+    docs = [d for d in yaml.safe_load_all(text) if isinstance(d, dict)]
+    return {"result": json.loads(json.dumps(docs, default=str))}
+
+
+#: Invoke token -> its result computed from the call's arguments alone, as the provider computes it.
+ARGUMENT_INVOKES: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
+    "kubernetes:yaml:decode": _yaml_decode,
+}
+
 
 # ---------------------------------------------------------------- the mocks
 
@@ -465,6 +482,10 @@ class OfflineMocks(pmocks.Mocks):
         the ``plain`` form (``get_x``, whose result must be known to continue) every field is the call's argument of
         the same name or a deterministic placeholder of the field's type, each listed in the lookup. ``region`` is
         the region of the call's explicit provider (default: the stack's)."""
+        computed = ARGUMENT_INVOKES.get(token)
+        if computed is not None:
+            values = computed(args)
+            return values, Lookup("invoke", token, form=form, args=args, supplied=sorted(values))
         supplied = INVOKES.get(token)
         if supplied is not None:
             mocks = self

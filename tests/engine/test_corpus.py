@@ -164,6 +164,14 @@ def test_kubernetes_yaml_components_are_recorded_opaque() -> None:
     assert "exporter-settings" in group.inputs["yaml"] and group.inputs["objs"][0]["kind"] == "Service"
     assert rec.find("kubernetes:yaml/v2:ConfigFile", "exporter").inputs["file"].endswith("manifests.yaml")
     assert is_unknown(rec.outputs["resources"]) and rec.outputs["namespace"] == "tools"
+    # The v1 ConfigGroup: the provider's yaml decode is answered (it only parses), so its objects are registered.
+    decode = _lookup(rec, "kubernetes:yaml:decode")
+    assert decode.supplied == ["result"] and not decode.placeholders
+    netpols = rec.by_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    assert sorted(r.name for r in netpols) == ["tools/allow-scrape", "tools/default-deny"]
+    assert all(r.urn.startswith("urn:pulumi:dev::yaml-bundle::kubernetes:yaml:ConfigGroup$") for r in netpols)
+    assert rec.find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "tools/default-deny").inputs["spec"][
+        "policyTypes"] == ["Ingress", "Egress"]
 
 
 def test_eks_cluster_and_s3_site() -> None:

@@ -151,10 +151,16 @@ def test_urns_qualify_the_whole_parent_type_chain(tmp_path: Path) -> None:
 
 def test_docs_name_every_supplied_output_table_entry() -> None:
     """docs/engine.md says exactly which outputs are supplied: every table entry is named there."""
-    from inferstack.engine.mocks import AWS_RESOURCE_PREFIXES, AWS_RESOURCES, GCP_RESOURCES, INVOKES
+    from inferstack.engine.mocks import (
+        ARGUMENT_INVOKES,
+        AWS_RESOURCE_PREFIXES,
+        AWS_RESOURCES,
+        GCP_RESOURCES,
+        INVOKES,
+    )
 
     text = (Path(__file__).resolve().parents[2] / "docs" / "engine.md").read_text()
-    missing = [t for t in [*AWS_RESOURCES, *GCP_RESOURCES, *INVOKES] if f"`{t}`" not in text]
+    missing = [t for t in [*AWS_RESOURCES, *GCP_RESOURCES, *INVOKES, *ARGUMENT_INVOKES] if f"`{t}`" not in text]
     missing += [p for p in AWS_RESOURCE_PREFIXES if f"`{p}*`" not in text]
     assert not missing, f"docs/engine.md does not name: {missing}"
 

@@ -1,5 +1,6 @@
-"""Plain Kubernetes YAML: a namespace declared in code, a ConfigGroup of inline YAML and objects, and a ConfigFile
-of the manifests next to the program (both remote components: the engine does not see inside them)."""
+"""Plain Kubernetes YAML: a namespace declared in code, a ConfigGroup of inline YAML and objects and a ConfigFile of
+the manifests next to the program (yaml.v2: remote components, the engine does not see inside them), and a
+yaml (v1) ConfigGroup, which the SDK expands into its objects in the program itself."""
 
 from pathlib import Path
 
@@ -33,6 +34,34 @@ data:
 exporter = k8s.yaml.v2.ConfigFile(
     "exporter",
     file=str(Path(__file__).parent / "manifests.yaml"),
+    opts=after_ns,
+)
+
+policies = k8s.yaml.ConfigGroup(
+    "default-deny",
+    yaml=[f"""
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: default-deny
+  namespace: {namespace}
+spec:
+  podSelector: {{}}
+  policyTypes: [Ingress, Egress]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: allow-scrape
+  namespace: {namespace}
+spec:
+  podSelector:
+    matchLabels:
+      app: exporter
+  ingress:
+    - ports:
+        - port: 9100
+"""],
     opts=after_ns,
 )
 
