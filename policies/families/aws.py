@@ -14,17 +14,21 @@ from inferstack.policies.families.base import FamilySpec, SdkType
 
 #: Inputs holding a resource-based policy document (JSON text or a PolicyDocument).
 POLICY_DOCUMENT_INPUTS = ("policy", "policy_document", "access_policies", "access_policy", "resource_policy")
-#: Boolean or typed inputs declaring encryption at rest, and the inputs naming its key.
+#: Inputs that can turn encryption at rest off (a flag, an encryption type, an encrypt-at-rest block).
 AT_REST = re.compile(
     r"(storage_|root_volume_|user_volume_|kms_|at_rest_)?encrypted|at_rest_encryption_enabled|encrypt_at_rest"
-    r"|(root_volume_|user_volume_)?encryption_enabled|encryption_type|server_side_encryption"
-    r"|(.+_)?kms_(key|key_id|key_arn|master_key_id|key_identifier)|sqs_managed_sse_enabled")
+    r"|(root_volume_|user_volume_)?encryption_enabled|encryption_type|server_side_encryption|sqs_managed_sse_enabled")
+#: Inputs naming the KMS key that encrypts the resource's data.
+KMS_KEY = re.compile(r"(.+_)?kms_(key|key_id|key_arn|master_key_id|key_identifier)")
 #: Inputs declaring encryption or TLS in transit.
 IN_TRANSIT = re.compile(
     r"transit_encryption_enabled|transit_encryption_mode|in_transit_encryption|tls_enabled|require_tls"
     r"|node_to_node_encryption|domain_endpoint_options|ssl_policy|tls_policy|encryption_info")
 #: Inputs giving a resource (or the instances it launches) a public IP address or a public endpoint.
-PUBLIC_IP = ("associate_public_ip_address", "map_public_ip_on_launch", "publicly_accessible", "create_public_ip")
+PUBLIC_IP = ("associate_public_ip_address", "map_public_ip_on_launch", "publicly_accessible", "create_public_ip",
+             "direct_internet_access")
+#: Inputs keeping automated backups (0 turns them off).
+RETENTION = ("backup_retention_period", "snapshot_retention_limit", "automated_snapshot_retention_period")
 #: Inputs protecting a resource from deletion, or skipping the final snapshot taken when it is deleted.
 DELETION = ("deletion_protection", "deletion_protection_enabled", "enable_deletion_protection", "skip_final_snapshot")
 
@@ -65,12 +69,46 @@ SPECS: tuple[FamilySpec, ...] = (
                select=lambda t: bool(_grant_inputs(t)), fields=_grant_inputs),
     FamilySpec("aws-encryption-at-rest", "aws", "encryption at rest: never declared off",
                select=lambda t: bool(t.inputs_matching(AT_REST.pattern)), fields=lambda t: t.inputs_matching(AT_REST.pattern)),
+    FamilySpec("aws-kms-key", "aws", "a KMS key input names a customer-managed key, not an AWS-managed alias",
+               select=lambda t: bool(t.inputs_matching(KMS_KEY.pattern)), fields=lambda t: t.inputs_matching(KMS_KEY.pattern)),
     FamilySpec("aws-encryption-in-transit", "aws", "encryption in transit: TLS on, plaintext off",
                select=lambda t: bool(_in_transit_inputs(t)), fields=_in_transit_inputs),
     FamilySpec("aws-public-ip", "aws", "no public IP addresses or publicly accessible endpoints",
                select=lambda t: bool(_public_ip_inputs(t)), fields=_public_ip_inputs),
     FamilySpec("aws-deletion-protection", "aws", "deletion protection and final snapshots never declared off",
                select=lambda t: t.has_input(*DELETION), fields=lambda t: tuple(n for n in DELETION if n in t.inputs)),
+    FamilySpec("aws-backup-retention", "aws", "automated backups never declared off in prod",
+               select=lambda t: t.has_input(*RETENTION), fields=lambda t: tuple(n for n in RETENTION if n in t.inputs)),
 )
 
-EXPLAINED: Mapping[str, str] = MappingProxyType({})
+_NO_PRINCIPAL = ("its document names no principal (an identity or session policy, or a non-IAM document): "
+                 "resource-policy-not-public runs on it and finds nothing to open")
+#: Members of a family no rule needs to judge for the family's control, with why. Most family members are judged
+#: (the family's policy runs on every member); these are listed so the coverage table shows why the policy never
+#: fires on them.
+EXPLAINED: Mapping[str, str] = MappingProxyType({
+    "aws:iam/policy:Policy": "identity policy (no principal): the iam-* policies judge it",
+    "aws:iam/rolePolicy:RolePolicy": "identity policy (no principal): the iam-* policies judge it",
+    "aws:iam/userPolicy:UserPolicy": "identity policy on a user: iam-users-no-direct-policies reports it",
+    "aws:iam/groupPolicy:GroupPolicy": "identity policy (no principal): the iam-* policies judge it",
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": "an image lifecycle rule set, not a permission document",
+    "aws:ses/receiptFilter:ReceiptFilter": "policy is Allow/Block for an IP range, not a permission document",
+    "aws:opensearch/serverlessLifecyclePolicy:ServerlessLifecyclePolicy": "a retention rule set, not a permission document",
+    "aws:opensearch/serverlessSecurityPolicy:ServerlessSecurityPolicy":
+        "an encryption/network rule set (JSON rules, no IAM statements)",
+    "aws:cloudwatch/logIndexPolicy:LogIndexPolicy": "a field-index configuration, not a permission document",
+    "aws:cloudwatch/logDataProtectionPolicy:LogDataProtectionPolicy": "a data-masking configuration, not a permission document",
+    "aws:sns/dataProtectionPolicy:DataProtectionPolicy": "a data-masking configuration, not a permission document",
+    "aws:iot/policyAttachment:PolicyAttachment": "policy is the name of an IoT policy, not a document",
+    "aws:transfer/user:User": "a session policy scoping the user's own access: " + _NO_PRINCIPAL,
+    "aws:transfer/access:Access": "a session policy scoping the access's own permissions: " + _NO_PRINCIPAL,
+    "aws:eks/podIdentityAssociation:PodIdentityAssociation": "a session policy narrowing the pod's role: " + _NO_PRINCIPAL,
+    "aws:verifiedaccess/endpoint:Endpoint": "a Cedar policy over the caller's identity claims, not an IAM document",
+    "aws:verifiedaccess/group:Group": "a Cedar policy over the caller's identity claims, not an IAM document",
+    "aws:networkmanager/coreNetworkPolicyAttachment:CoreNetworkPolicyAttachment": "a core-network routing document",
+    "aws:iot/policy:Policy": "an IoT Core policy attached to certificates and things: " + _NO_PRINCIPAL,
+    "aws:cloudwatch/logAccountPolicy:LogAccountPolicy":
+        "an account-level data-protection, subscription-filter or field-index document, not a permission document",
+    "aws:lightsail/distribution:Distribution":
+        "a Lightsail distribution's cache behavior has no viewer protocol setting (Lightsail serves HTTPS itself)",
+})

@@ -18,16 +18,17 @@ from pulumi_policy import PolicyConfigSchema, ResourceValidationArgs, ResourceVa
 from inferstack.policies import families
 from inferstack.policies.entry import ADVISORY_IN_DEV, PolicyEntry, environment_setting
 from inferstack.policies.families.base import camel
-from inferstack.policies.rules.common import as_list, get, is_unknown, not_evaluated
+from inferstack.policies.rules.common import as_list, get, is_aws_managed_key, is_unknown, not_evaluated
 
 AT_REST = "aws-encryption-at-rest"
+KMS_KEY = "aws-kms-key"
+RETENTION = "aws-backup-retention"
 IN_TRANSIT = "aws-encryption-in-transit"
 PUBLIC_IP = "aws-public-ip"
 DELETION = "aws-deletion-protection"
 
-#: Boolean inputs that turn encryption at rest on, and inputs naming the KMS key (a key set means encrypted).
+#: Boolean inputs that turn encryption at rest on (a KMS key input set means encrypted whatever the flag).
 _ENABLE_FLAG = re.compile(r"(.+_)?encrypted|(.+_)?encryption_enabled|sqs_managed_sse_enabled")
-_KEY_INPUT = re.compile(r"(.+_)?kms_(key|key_id|key_arn|master_key_id|key_identifier)")
 #: Types always encrypted at rest whatever their flags say: DynamoDB's serverSideEncryption.enabled=false selects
 #: the AWS-owned key (dynamodb-cmk judges the key), not plaintext.
 ALWAYS_ENCRYPTED_AT_REST = frozenset({"aws:dynamodb/table:Table", "aws:dynamodb/tableReplica:TableReplica"})
@@ -70,7 +71,7 @@ def _is_off(v: Any) -> bool:
 def _at_rest(args: ResourceValidationArgs, report) -> None:
     t, props = args.resource_type, args.props
     fields = families.fields(AT_REST, t)
-    keyed = any(_KEY_INPUT.fullmatch(f) and props.get(camel(f)) for f in fields)
+    keyed = any(props.get(camel(f)) for f in families.fields(KMS_KEY, t))
     for f in fields:
         name = camel(f)
         v = _value(props, name)
@@ -88,6 +89,15 @@ def _at_rest(args: ResourceValidationArgs, report) -> None:
             report(f"{'.'.join(path)} is not true (the API's default is unencrypted): declare encryption at rest.")
     if t == "aws:kinesis/stream:Stream" and _value(props, "encryptionType") in (None, ""):
         report("encryptionType is unset (the API's default is NONE): set it to KMS.")
+
+
+def _kms_key(args: ResourceValidationArgs, report) -> None:
+    for f in families.fields(KMS_KEY, args.resource_type):
+        name = camel(f)
+        v = _value(args.props, name)
+        if is_aws_managed_key(v):
+            report(f"{name} {v!r} is an AWS-managed key: its policy cannot be scoped, its use cannot be disabled or "
+                   "audited per workload; use a customer-managed key.")
 
 
 def _listener(props: Mapping, report) -> None:
@@ -158,6 +168,10 @@ def _public_ip(args: ResourceValidationArgs, report) -> None:
                     not_evaluated(f"networkInterfaces[{i}].associatePublicIpAddress")
                 if flag is True or (isinstance(flag, str) and flag.lower() == "true"):
                     report(f"networkInterfaces[{i}].associatePublicIpAddress is true: instances get a public IP.")
+        elif name == "directInternetAccess":
+            if v is None or str(v) == "Enabled":
+                report(f"directInternetAccess is {v or 'unset (Enabled)'}: the notebook reaches and is reachable from the "
+                       "internet outside the VPC; set Disabled.")
         elif v is True or (isinstance(v, str) and v.lower() == "true"):
             report(f"{name} is true: the resource gets a public IP address or endpoint; keep it private behind a load "
                    "balancer, NAT gateway or VPC endpoint.")
@@ -185,6 +199,11 @@ def _deletion(args: ResourceValidationArgs, report) -> None:
                 report("skipFinalSnapshot is true in prod: deleting the resource loses its data; take a final snapshot.")
         elif _is_off(v):
             report(f"{name} is {v!r} in prod: enable deletion protection.")
+    for f in families.fields(RETENTION, t):
+        name = camel(f)
+        v = _value(props, name)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v == 0:
+            report(f"{name} is 0 in prod: automated backups are off.")
     required = REQUIRED_DELETION_PROTECTION.get(t)
     if required is not None and _value(props, required) is None:
         report(f"{required} is unset in prod (the API's default is off): enable deletion protection.")
@@ -203,6 +222,13 @@ ENTRIES = [
        controls=("CIS AWS 2.3.1", "FSBP RDS.3", "FSBP RDS.27", "FSBP DocumentDB.1", "FSBP Neptune.1",
                  "FSBP ElastiCache.4", "FSBP Opensearch.1", "FSBP ES.1", "FSBP Kinesis.1", "FSBP EFS.8",
                  "FSBP Redshift.10", "FSBP SQS.1", "FSBP DynamoDB.3")),
+    PolicyEntry(ResourceValidationPolicy(
+        name="aws-kms-key-customer-managed",
+        description="No KMS key input of an AWS resource (kmsKeyId, kmsKeyArn, kmsMasterKeyId, ...) names an "
+                    "AWS-managed key (alias/aws/...).",
+        validate=_kms_key,
+        remediation_steps="Create a customer-managed key (aws.kms.Key with rotation) and pass its ARN.",
+    ), ADVISORY_IN_DEV, families=(KMS_KEY,), controls=("NIST 800-53 SC-12", "NIST 800-53 SC-28")),
     PolicyEntry(ResourceValidationPolicy(
         name="aws-encryption-in-transit",
         description="No AWS endpoint accepts plaintext: TLS flags not off; ElastiCache replication groups, "
@@ -224,14 +250,17 @@ ENTRIES = [
         remediation_steps="Set mapPublicIpOnLaunch / associatePublicIpAddress / publiclyAccessible false; reach the "
                           "resource through a load balancer, NAT gateway or VPC endpoint.",
     ), ADVISORY_IN_DEV, families=(PUBLIC_IP,),
-       controls=("FSBP EC2.9", "FSBP EC2.15", "FSBP EC2.25", "FSBP RDS.2", "FSBP Redshift.1", "FSBP DMS.1")),
+       controls=("FSBP EC2.9", "FSBP EC2.15", "FSBP EC2.25", "FSBP RDS.2", "FSBP Redshift.1", "FSBP DMS.1",
+                 "FSBP SageMaker.1")),
     PolicyEntry(ResourceValidationPolicy(
         name="aws-deletion-protection",
-        description="In prod, no AWS resource declares deletion protection off or skips its final snapshot; RDS, "
-                    "DocumentDB, Neptune and DynamoDB declare deletion protection on.",
+        description="In prod, no AWS resource declares deletion protection off, skips its final snapshot or keeps "
+                    "no automated backups (retention 0); RDS, DocumentDB, Neptune and DynamoDB declare deletion "
+                    "protection on.",
         validate=_deletion, config_schema=_ENV_SCHEMA,
         remediation_steps="Set deletionProtection / deletionProtectionEnabled / enableDeletionProtection: true and "
-                          "skipFinalSnapshot: false in prod.",
-    ), ADVISORY_IN_DEV, environment_setting, families=(DELETION,),
-       controls=("FSBP RDS.7", "FSBP RDS.8", "FSBP DocumentDB.5", "FSBP Neptune.4", "FSBP DynamoDB.6", "FSBP ELB.6")),
+                          "skipFinalSnapshot: false in prod; keep backupRetentionPeriod / snapshotRetentionLimit above 0.",
+    ), ADVISORY_IN_DEV, environment_setting, families=(DELETION, RETENTION),
+       controls=("FSBP RDS.7", "FSBP RDS.8", "FSBP DocumentDB.5", "FSBP Neptune.4", "FSBP DynamoDB.6", "FSBP ELB.6",
+                 "FSBP RDS.11", "FSBP ElastiCache.1", "FSBP Redshift.3", "FSBP Neptune.5")),
 ]

@@ -185,8 +185,24 @@ def _open_principals(stmt: Mapping) -> list[str]:
     return []
 
 
+def _rule_list_principals(value: Any) -> list[tuple[int, list]]:
+    """``(index, principals)`` of a rule-list access document (OpenSearch Serverless data access policies: a JSON
+    list of ``{"Rules": [...], "Principal": [...]}``)."""
+    doc = parse_json(value)
+    if not isinstance(doc, list):
+        return []
+    return [(i, as_list(r.get("Principal"))) for i, r in enumerate(doc) if isinstance(r, Mapping) and "Principal" in r]
+
+
 def _resource_policy_public(args: ResourceValidationArgs, report) -> None:
     for field, value in policy_documents(args.resource_type, args.props):
+        if isinstance(value, str) and not value.lstrip().startswith(("{", "[")):
+            continue  # plain text (an IoT policy name, a receipt filter's Allow/Block): not a document
+        for i, principals in _rule_list_principals(value):
+            if "*" in principals:
+                report(f"{field} rule {i} grants principal '*': anyone may use the resource.")
+        if isinstance(parse_json(value), list):
+            continue
         for sid, stmt in _statements(value, report, field):
             if stmt.get("Effect") == "Allow" and "*" in _open_principals(stmt) and not restricts_who(stmt.get("Condition")):
                 report(f"{field} statement {sid} allows principal '*' with no condition restricting who (aws:PrincipalOrgID, "

@@ -124,6 +124,11 @@ CASES = [
          (0, "props", "storageEncrypted"), DELETE),
     Case("dax-sse-off", "aws-encryption-at-rest", one("aws:dax/cluster:Cluster", {"serverSideEncryption": {"enabled": True}}),
          (0, "props", "serverSideEncryption", "enabled"), False),
+    Case("kms-aws-managed", "aws-kms-key-customer-managed",
+         one("aws:sagemaker/endpointConfiguration:EndpointConfiguration", {"kmsKeyArn": KEY}),
+         (0, "props", "kmsKeyArn"), "alias/aws/sagemaker"),
+    Case("kms-aws-managed-arn", "aws-kms-key-customer-managed", one("aws:sqs/queue:Queue", {"kmsMasterKeyId": KEY}),
+         (0, "props", "kmsMasterKeyId"), "arn:aws:kms:eu-west-1:111122223333:alias/aws/sqs"),
     # ---------------------------------------------------------- encryption in transit
     Case("listener-http-forward", "aws-encryption-in-transit", one("aws:lb/listener:Listener", REDIRECT),
          (0, "props", "defaultActions", 0, "type"), "forward"),
@@ -155,7 +160,16 @@ CASES = [
     Case("rds-public", "aws-no-public-ip", one("aws:rds/instance:Instance", RDS), (0, "props", "publiclyAccessible"), True),
     Case("instance-public", "aws-no-public-ip", one("aws:ec2/instance:Instance", {"associatePublicIpAddress": False}),
          (0, "props", "associatePublicIpAddress"), True),
-    # ---------------------------------------------------------- deletion protection (prod)
+    Case("notebook-internet", "aws-no-public-ip",
+         one("aws:sagemaker/notebookInstance:NotebookInstance", {"instanceType": "ml.t3.medium", "kmsKeyId": KEY,
+                                                               "directInternetAccess": "Disabled", "subnetId": "subnet-1"}),
+         (0, "props", "directInternetAccess"), DELETE),
+    # ---------------------------------------------------------- deletion protection and backups (prod)
+    Case("rds-no-backups", "aws-deletion-protection", one("aws:rds/instance:Instance", {**RDS, "backupRetentionPeriod": 7}),
+         (0, "props", "backupRetentionPeriod"), 0),
+    Case("cache-no-snapshots", "aws-deletion-protection",
+         one("aws:elasticache/replicationGroup:ReplicationGroup", {**CACHE, "snapshotRetentionLimit": 5}),
+         (0, "props", "snapshotRetentionLimit"), 0),
     Case("aurora-deletion-off", "aws-deletion-protection", one("aws:rds/cluster:Cluster", DEL), (0, "props", "deletionProtection"), False),
     Case("aurora-deletion-default", "aws-deletion-protection", one("aws:rds/cluster:Cluster", DEL), (0, "props", "deletionProtection"), DELETE),
     Case("aurora-skip-snapshot", "aws-deletion-protection", one("aws:rds/cluster:Cluster", DEL), (0, "props", "skipFinalSnapshot"), True),
@@ -180,10 +194,24 @@ def test_every_family_member_reaches_its_policy() -> None:
     from inferstack.policies.pack import ENTRY_BY_NAME
 
     for policy, family in (("resource-policy-not-public", "aws-resource-policy"), ("resource-grant-not-public", "aws-resource-grant"),
-                           ("aws-encryption-at-rest", "aws-encryption-at-rest"), ("aws-no-public-ip", "aws-public-ip")):
+                           ("aws-encryption-at-rest", "aws-encryption-at-rest"), ("aws-no-public-ip", "aws-public-ip"),
+                           ("aws-kms-key-customer-managed", "aws-kms-key"), ("aws-deletion-protection", "aws-backup-retention")):
         entry = ENTRY_BY_NAME[policy]
         assert all(entry.applies_to(t) for t in members(family)), policy
         assert not entry.applies_to("aws:iam/role:Role") or policy == "resource-policy-not-public"
+
+
+def test_rule_list_documents_and_plain_text_policies() -> None:
+    """OpenSearch Serverless data access policies are rule lists with a Principal list; a receipt filter's policy
+    is Allow/Block text, not a document (neither a finding nor "not evaluated")."""
+    rules = json.dumps([{"Rules": [{"ResourceType": "index", "Resource": ["index/logs/*"], "Permission": ["aoss:ReadDocument"]}],
+                         "Principal": [f"arn:aws:iam::{ACCOUNT}:role/reader"]}])
+    access = one("aws:opensearch/serverlessAccessPolicy:ServerlessAccessPolicy", {"type": "data", "policy": rules})
+    assert _findings(access, "resource-policy-not-public") == []
+    public = one(access[0].type, {"type": "data", "policy": rules.replace(f"arn:aws:iam::{ACCOUNT}:role/reader", "*")})
+    assert [f.message.split(":")[0] for f in _findings(public, "resource-policy-not-public")] == ["policy rule 0 grants principal '*'"]
+    assert _findings(one("aws:ses/receiptFilter:ReceiptFilter", {"cidr": "10.0.0.0/8", "policy": "Block"}),
+                     "resource-policy-not-public") == []
 
 
 def test_dynamodb_aws_owned_key_is_not_plaintext() -> None:
