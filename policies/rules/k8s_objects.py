@@ -45,6 +45,11 @@ KSERVE_EXPLAINER_FIELDS = ("art", "alibi")
 SERVING_RUNTIME_KINDS = ("ServingRuntime", "ClusterServingRuntime")
 #: KServe's LLMInferenceService and its presets (same ``spec`` type; KServe merges the presets into the object).
 LLM_KINDS = ("LLMInferenceService", "LLMInferenceServiceConfig")
+#: The family of SDK types that carry a pod spec (``policies/families/kubernetes.py``, generated from
+#: pulumi_kubernetes): the pod policies judge every member, plus :data:`POD_CARRIERS`.
+WORKLOAD_FAMILY = "k8s-workload"
+#: Other resources whose objects can be pods: yaml/v2 objects, ``v1/List`` items, and KServe's custom resources.
+POD_CARRIERS = (*CONTAINER_TYPES, "kubernetes:core/v1:List", "kubernetes:serving.kserve.io/")
 #: Kinds whose objects carry a pod spec somewhere (see :func:`pod_specs`).
 POD_BEARING_KINDS = ("Pod", "PodTemplate", *WORKLOAD_TEMPLATE_KINDS, "CronJob", "InferenceService",
                      *SERVING_RUNTIME_KINDS, *LLM_KINDS)

@@ -49,7 +49,9 @@ from inferstack.policies.rules.common import is_unknown, not_evaluated
 from inferstack.policies.rules.k8s_objects import (
     CONTAINER_TYPES,
     POD_BEARING_KINDS,
+    POD_CARRIERS,
     SERVING_RUNTIME_KINDS,
+    WORKLOAD_FAMILY,
     Container,
     K8sObject,
     PodSpec,
@@ -256,7 +258,6 @@ def _registries(settings: PolicySettings) -> dict[str, Any]:
             "requireImageDigests": settings.policy.require_image_digests}
 
 
-_POD_TYPES = ("kubernetes:",)
 _CONTROLS_WORKLOAD = ("OWASP K01", "NSA-CISA Kubernetes Hardening: Kubernetes Pod security")
 
 ENTRIES = [
@@ -279,7 +280,7 @@ ENTRIES = [
         validate=_pinned,
         remediation_steps="Pin the image to a release tag (vllm/vllm-openai:v0.11.1) or a digest "
                           "(image@sha256:...).",
-    ), ADVISORY_IN_DEV, types=_POD_TYPES, controls=("OWASP K02", *_CONTROLS_WORKLOAD), clouds=KUBERNETES),
+    ), ADVISORY_IN_DEV, types=POD_CARRIERS, families=(WORKLOAD_FAMILY,), controls=("OWASP K02", *_CONTROLS_WORKLOAD), clouds=KUBERNETES),
     PolicyEntry(ResourceValidationPolicy(
         name="k8s-image-provenance",
         description="Container images come from the stack's trusted registries and are pinned by digest when the "
@@ -289,7 +290,7 @@ ENTRIES = [
                                                       "requireImageDigests": {"type": "boolean"}}),
         remediation_steps="Mirror the image into a trusted registry (or add its registry to "
                           "inferstack:policy.trustedRegistries) and reference it by digest (image@sha256:...).",
-    ), ADVISORY_IN_DEV, _registries, types=_POD_TYPES,
+    ), ADVISORY_IN_DEV, _registries, types=POD_CARRIERS, families=(WORKLOAD_FAMILY,),
         controls=("OWASP K02", "CIS Kubernetes 5.5.1", "NSA-CISA Kubernetes Hardening: Building secure container images"),
         clouds=KUBERNETES),
     PolicyEntry(ResourceValidationPolicy(
@@ -298,6 +299,6 @@ ENTRIES = [
         validate=_resources,
         remediation_steps="Set resources.requests and resources.limits for cpu and memory on each container (a "
                           "LimitRange default does not show in the program).",
-    ), ADVISORY_IN_DEV, types=_POD_TYPES,
+    ), ADVISORY_IN_DEV, types=POD_CARRIERS, families=(WORKLOAD_FAMILY,),
         controls=("NSA-CISA Kubernetes Hardening: Resource policies", "OWASP K01"), clouds=KUBERNETES),
 ]

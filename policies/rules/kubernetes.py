@@ -30,7 +30,16 @@ from pulumi_policy import PolicyConfigSchema, ResourceValidationArgs, ResourceVa
 
 from inferstack.config.policy import PolicySettings
 from inferstack.policies.entry import ADVISORY_IN_DEV, MANDATORY, PolicyEntry
-from inferstack.policies.rules.k8s_objects import CONTAINER_TYPES, containers_of, is_map, is_seq, objects, seq
+from inferstack.policies.rules.k8s_objects import (
+    CONTAINER_TYPES,
+    POD_CARRIERS,
+    WORKLOAD_FAMILY,
+    containers_of,
+    is_map,
+    is_seq,
+    objects,
+    seq,
+)
 
 KUBERNETES = frozenset({"kubernetes"})
 NAMESPACE_TYPES = ("kubernetes:core/v1:Namespace", "kubernetes:core/v1:NamespacePatch", "kubernetes:core/v1:NamespaceList")
@@ -182,7 +191,8 @@ ENTRIES = [
         validate=_env,
         remediation_steps="Store the value in a Secret (delivered by an ExternalSecret) and reference it with "
                           "env[].valueFrom.secretKeyRef, or mount the Secret as a file.",
-    ), MANDATORY, types=("kubernetes:",), controls=("CIS Kubernetes 5.4.1",), clouds=KUBERNETES),
+    ), MANDATORY, types=POD_CARRIERS, families=(WORKLOAD_FAMILY,), controls=("CIS Kubernetes 5.4.1",),
+        clouds=KUBERNETES),
     PolicyEntry(ResourceValidationPolicy(
         name="k8s-contained-secrets-not-plaintext",
         description="Secrets inside a SecretList, List or yaml/v2 ConfigGroup/ConfigFile carry no stringData or data.",

@@ -36,6 +36,8 @@ from pulumi_policy import ResourceValidationArgs, ResourceValidationPolicy
 
 from inferstack.policies.entry import ADVISORY_IN_DEV, MANDATORY, PolicyEntry
 from inferstack.policies.rules.k8s_objects import (
+    POD_CARRIERS,
+    WORKLOAD_FAMILY,
     Container,
     K8sObject,
     PodSpec,
@@ -372,7 +374,8 @@ ENTRIES = [
         ResourceValidationPolicy(name=name, description=description, validate=pss_validate(check),
                                  remediation_steps=remediation),
         MANDATORY if profile == "baseline" else ADVISORY_IN_DEV,
-        types=("kubernetes:",),
+        types=POD_CARRIERS,
+        families=(WORKLOAD_FAMILY,),
         controls=controls,
         clouds=KUBERNETES,
         url="https://kubernetes.io/docs/concepts/security/pod-security-standards/",
