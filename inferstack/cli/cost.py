@@ -23,6 +23,10 @@ from inferstack.cost import declared as declared_mod
 from inferstack.cost import estimate as estimate_mod
 from inferstack.cost import per_inference as per_inference_mod
 
+#: What the declared estimate of a stack on an existing cluster leaves out.
+EXISTING_CLUSTER_NOTE = ("the stack deploys to an existing cluster (inferstack:existingCluster): the cluster, its nodes "
+                         "(where the models' pods run) and its platform are billed to the stack that declares them")
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("cost", help="monthly cost estimate: pools, models, platform, spot vs. all on-demand")
@@ -37,20 +41,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cost)
 
 
-def program_pricing(target: Target, config_path: str) -> tuple[PricingConfig, frozenset[str]]:
-    """The pricing overrides and explicit usage keys of a ``--program`` run's stack file (ConfigError: exit 2)."""
+def program_pricing(target: Target, config_path: str | None) -> tuple[PricingConfig, frozenset[str]]:
+    """The pricing overrides and explicit usage keys of the stack file (the full stack's when it is one; else the
+    ``inferstack:pricing`` of ``config_path``, ConfigError: exit 2)."""
     if target.config is not None:
         pricing = target.config.settings.pricing
         return pricing, frozenset(pricing.model_fields_set)
+    if config_path is None:
+        return PricingConfig(), frozenset()
     f = read_stack_file(config_path)
     return declared_mod.stack_file_pricing(f.config, str(f.path))
 
 
-def declared_estimate(target: Target, config_path: str) -> declared_mod.DeclaredCost:
-    """The declared-resources estimate of a ``--program`` run; PriceNotFound names every missing price key."""
+def declared_estimate(target: Target, config_path: str | None = None) -> declared_mod.DeclaredCost:
+    """The declared-resources estimate of what ``target`` ran; PriceNotFound names every missing price key."""
     pricing, usage = program_pricing(target, config_path)
     return declared_mod.price_declared(target.recording.resources, stack=target.stack, cloud=target.cloud,
                                        region=target.region, pricing=pricing, usage_keys=usage)
+
+
+def prices_declared(target: Target) -> bool:
+    """True when ``target``'s cost is what it declares: a ``--program``, or a stack on an existing cluster (its nodes
+    and platform are billed elsewhere, so there is no capacity plan to price)."""
+    return target.external or (target.config is not None and target.config.settings.existing_cluster is not None)
 
 
 def _cost(args: argparse.Namespace) -> int:
@@ -59,6 +72,8 @@ def _cost(args: argparse.Namespace) -> int:
     if args.program:
         return _program_cost(args)
     cfg = load_stack(args)
+    if cfg.settings.existing_cluster is not None:
+        return _program_cost(args)
     try:
         est = estimate_mod.estimate(cfg)
         report = per_inference_mod.per_inference(cfg, kinds=args.compare_kinds)
@@ -80,18 +95,22 @@ def _cost(args: argparse.Namespace) -> int:
 
 
 def _program_cost(args: argparse.Namespace) -> int:
+    """The declared-resources estimate: of a ``--program``, or of a stack on an existing cluster."""
+    what = "--program" if args.program else "a stack on an existing cluster (inferstack:existingCluster)"
     for flag, value in (("--compare-kinds", args.compare_kinds), ("--chart", args.chart)):
         if value:
-            raise UsageError(f"{flag} reads a stack's capacity plan: use it with --stack or --config, not --program")
+            raise UsageError(f"{flag} reads a stack's capacity plan: use it with --stack or --config, not {what}")
     target = load_target(args)
     try:
         est = declared_estimate(target, args.config)
     except PriceNotFound as err:
         raise UsageError(str(err)) from None
+    if not target.external:
+        est.assumptions["note"] = EXISTING_CLUSTER_NOTE
     if args.format == "json":
-        doc: dict[str, Any] = {**est.to_json(), "program": str(target.program)}
+        doc: dict[str, Any] = {**est.to_json(), **({"program": str(target.program)} if target.external else {})}
         text = json.dumps(doc, indent=2) + "\n"
     else:
-        text = declared_mod.render_text(est, args.program)
+        text = declared_mod.render_text(est, args.program or None)
     write_output(text, args.out)
     return 0

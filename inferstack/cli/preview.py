@@ -9,7 +9,7 @@ from typing import Any
 
 from inferstack.catalog.prices import PriceNotFound
 from inferstack.cli.common import write_output
-from inferstack.cli.cost import declared_estimate
+from inferstack.cli.cost import declared_estimate, prices_declared
 from inferstack.cli.policy import checked_pack_config
 from inferstack.cli.target import Target, add_target_args, load_target
 from inferstack.config import StackConfig
@@ -63,7 +63,7 @@ def build_report(target: Target, config_path: str | None = None) -> dict[str, An
             "resources": len(resources),
             "byType": dict(sorted(by_type.items())),
             "findings": counts,
-            **(_declared_cost_summary(target, config_path) if target.external else _cost_summary(target.config)),
+            **(_declared_cost_summary(target, config_path) if prices_declared(target) else _cost_summary(target.config)),
         },
     }
 
@@ -81,10 +81,8 @@ def _cost_summary(cfg: StackConfig | None) -> dict[str, Any]:
 
 
 def _declared_cost_summary(target: Target, config_path: str | None) -> dict[str, Any]:
-    """summary.monthlyCostUsd of a ``--program`` run: the resources it declares (``inferstack cost --program``), or
-    costUnavailable naming every missing price key."""
-    if config_path is None:
-        return {"monthlyCostUsd": None, "allOnDemandMonthlyCostUsd": None, "costUnavailable": "no stack file to read prices from"}
+    """summary.monthlyCostUsd of a ``--program`` run or a stack on an existing cluster: the resources it declares
+    (``inferstack cost --program``), or costUnavailable naming every missing price key."""
     try:
         est = declared_estimate(target, config_path)
     except PriceNotFound as err:

@@ -572,6 +572,8 @@ def render_text(est: DeclaredCost, program: str | None = None) -> str:
             out.append(f"    {u.type.rsplit(':', 1)[-1]} {u.name} ({u.item}): {u.reason}")
         out.append("")
     out.append(f"free: {sum(est.free.values())} resource(s) of {len(est.free)} type(s) cost nothing by themselves")
+    if est.assumptions.get("note"):
+        out.append(f"note: {est.assumptions['note']}")
     out.append(f"prices: catalogue as of {CATALOG_AS_OF} (inferstack/catalog/prices.py); overrides: "
                f"{', '.join(est.assumptions['overrides']) or 'none'}")
     return "\n".join(out) + "\n"

@@ -301,3 +301,37 @@ def test_cpu_only_model_is_charged_its_share_of_the_system_nodes() -> None:
     system = next(line for line in est.platform if line.item == "system nodes")
     assert 0 < row.monthly_usd <= system.monthly_usd
     assert est.monthly_usd == pytest.approx(sum(p.monthly_usd for p in est.pools) + sum(line.monthly_usd for line in est.platform))
+
+
+# ---------------------------------------------------------------- a stack on an existing cluster
+
+
+def _existing_cluster_stack(tmp_path: Path) -> Path:
+    import yaml
+
+    from tests.components.test_existing_cluster import byo
+
+    path = tmp_path / "Pulumi.byo.yaml"
+    path.write_text(yaml.safe_dump({"config": byo()}))
+    return path
+
+
+def test_existing_cluster_stack_refuses_capacity_plan_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = _existing_cluster_stack(tmp_path)
+    assert main(["cost", "--config", str(cfg), "--compare-kinds"]) == 2
+    err = capsys.readouterr().err
+    assert ("error: inferstack cost: --compare-kinds reads a stack's capacity plan: use it with --stack or --config, "
+            "not a stack on an existing cluster (inferstack:existingCluster)") in err
+
+
+def test_existing_cluster_stack_is_charged_what_it_declares(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = _existing_cluster_stack(tmp_path)
+    assert main(["cost", "--config", str(cfg), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    # Kubernetes objects only: the cluster, its nodes and its platform are billed to whoever runs them.
+    assert report["basis"] == "declared" and report["stack"] == "byo" and "program" not in report
+    assert report["priced"] == [] and report["monthly_usd"] == 0 and report["free_resources"] > 0
+    assert report["assumptions"]["note"].startswith("the stack deploys to an existing cluster")
+    assert main(["preview", "--config", str(cfg), "--format", "json"]) == 0
+    summary = json.loads(capsys.readouterr().out)["summary"]
+    assert summary["monthlyCostUsd"] == 0 and summary["costBasis"] == "declared"
