@@ -24,6 +24,8 @@ ACCESS_KEY = "aws:iam/accessKey:AccessKey"
 EBS_DEFAULT = "aws:ebs/encryptionByDefault:EncryptionByDefault"
 PASSWORD_POLICY = "aws:iam/accountPasswordPolicy:AccountPasswordPolicy"
 TRAIL = "aws:cloudtrail/trail:Trail"
+ACCOUNT_PUBLIC_ACCESS_BLOCK = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
+PUBLIC_ACCESS_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 
 #: CIS AWS Foundations 1.8 / 1.9 (FSBP IAM.15 / IAM.16): length at least 14, the last 24 passwords not reused.
 MIN_PASSWORD_LENGTH = 14
@@ -80,6 +82,13 @@ def _password_policy(args: ResourceValidationArgs, report) -> None:
                f"last {MIN_PASSWORD_REUSE_PREVENTION} passwords not be reused.")
 
 
+def _account_public_access(args: ResourceValidationArgs, report) -> None:
+    off = [f for f in PUBLIC_ACCESS_FLAGS if _known(args.props.get(f), f) is not True]
+    if off:
+        report(f"account-level S3 Block Public Access declared with {', '.join(off)} not true (unset means false): "
+               "buckets of the account can be made public.")
+
+
 def _trail(args: ResourceValidationArgs, report) -> None:
     p = args.props
     if _known(p.get("isMultiRegionTrail"), "isMultiRegionTrail") is not True:
@@ -119,6 +128,12 @@ ENTRIES = [
         remediation_steps=f"Set minimumPasswordLength >= {MIN_PASSWORD_LENGTH} and passwordReusePrevention = "
                           f"{MIN_PASSWORD_REUSE_PREVENTION}.",
     ), MANDATORY, types=(PASSWORD_POLICY,), controls=("CIS AWS 1.8", "CIS AWS 1.9", "FSBP IAM.15", "FSBP IAM.16")),
+    PolicyEntry(ResourceValidationPolicy(
+        name="account-s3-public-access-block",
+        description="A declared account-level S3 Block Public Access sets all four settings true.",
+        validate=_account_public_access,
+        remediation_steps="Set blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets to true.",
+    ), MANDATORY, types=(ACCOUNT_PUBLIC_ACCESS_BLOCK,), controls=("FSBP S3.1",)),
     PolicyEntry(ResourceValidationPolicy(
         name="cloudtrail-hardened",
         description="A CloudTrail trail is multi-region, validates its log files, encrypts them with a KMS key and "

@@ -48,8 +48,8 @@ def restricts_who(condition: Any) -> bool:
     if not isinstance(condition, Mapping):
         return False
     for op, keys in condition.items():
-        if not isinstance(keys, Mapping) or str(op).startswith(_NEGATED):
-            continue
+        if not isinstance(keys, Mapping) or str(op).startswith(_NEGATED) or str(op).endswith("IfExists"):
+            continue  # a negated operator admits everyone else; ...IfExists admits requests without the key
         for key, value in keys.items():
             values = [v for v in as_list(value) if isinstance(v, str)]
             if not values or any(v.strip() in ("", "*") for v in values):

@@ -107,6 +107,14 @@ CASES = [
     Case("password-reuse-unset", "account-password-policy",
          one("aws:iam/accountPasswordPolicy:AccountPasswordPolicy", {"minimumPasswordLength": 14, "passwordReusePrevention": 24}),
          (0, "props", "passwordReusePrevention"), DELETE),
+    *[Case(f"account-pab-{flag}", "account-s3-public-access-block",
+           one("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock",
+               {"blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True, "restrictPublicBuckets": True}),
+           (0, "props", flag), bad)
+      for flag, bad in (("blockPublicPolicy", False), ("restrictPublicBuckets", DELETE))],
+    Case("if-exists-does-not-restrict", "resource-policy-not-public",
+         one("aws:sqs/queuePolicy:QueuePolicy", {"queueUrl": "q", "policy": doc(OPEN_STMT)}),
+         (0, "props", "policy", "Statement", 0, "Condition"), {"StringEqualsIfExists": {"aws:SourceAccount": ACCOUNT}}),
     *[Case(f"trail-{field}", "cloudtrail-hardened", one("aws:cloudtrail/trail:Trail", TRAIL), (0, "props", field), bad)
       for field, bad in (("isMultiRegionTrail", False), ("enableLogFileValidation", DELETE), ("kmsKeyId", DELETE))],
     # ---------------------------------------------------------- encryption at rest
