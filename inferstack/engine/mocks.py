@@ -34,6 +34,7 @@ import yaml
 from pulumi.runtime import mocks as pmocks
 from pulumi.runtime import rpc
 
+from inferstack.catalog.zones_data import AWS_REGIONS
 from inferstack.engine.errors import ProgramError
 from inferstack.engine.recording import Lookup
 from inferstack.engine.results import fields, placeholder_result, result_type
@@ -378,7 +379,17 @@ PACKAGE_OUTPUTS: dict[str, Outputs] = {"aws": aws_outputs, "gcp": gcp_outputs, "
 
 
 def _zones(m: OfflineMocks) -> dict[str, Any]:
-    return {"names": [f"{m.region}{s}" for s in "abc"], "zoneIds": [f"{m.region[:3]}-az{i}" for i in (1, 2, 3)], "id": m.region}
+    """The region's zones as ``getAvailabilityZones`` lists them (by name) with their zone ids, from the catalogue
+    (``inferstack.catalog.zones_data``); a region it does not list gets ``<region>a``-``c``."""
+    row = AWS_REGIONS.get(m.region)
+    if row is None:
+        short = "".join(p if p.isdigit() else p[0] for p in m.region.split("-"))
+        pairs = [(f"{m.region}{s}", f"{short}-az{i}") for i, s in enumerate("abc", 1)]
+    elif row["uniform_mapping"]:
+        pairs = sorted(zip(row["zones"], row["zone_ids"], strict=False))
+    else:  # mapped per account: the names and the ids exist, with no pairing between them
+        pairs = list(zip(sorted(row["zones"]), row["zone_ids"], strict=False))
+    return {"names": [n for n, _ in pairs], "zoneIds": [i for _, i in pairs], "id": m.region}
 
 
 def _project_number(m: OfflineMocks) -> str:
@@ -390,20 +401,26 @@ def _gcs_service_account(m: OfflineMocks) -> dict[str, Any]:
     return {"project": m.project, "emailAddress": email, "member": f"serviceAccount:{email}", "id": email}
 
 
-#: Invoke token -> its result (other invokes: an empty result).
+#: Invoke token -> its result; the call's arguments answer the result fields of the same name the table leaves out
+#: (other invokes: see :meth:`OfflineMocks.invoke`).
 INVOKES: dict[str, Callable[[OfflineMocks], dict[str, Any]]] = {
     "aws:index/getCallerIdentity:getCallerIdentity": lambda m: {
         "accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline", "userId": "AIDAOFFLINE", "id": ACCOUNT_ID,
     },
-    "aws:index/getPartition:getPartition": lambda m: {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"},
-    "aws:index/getRegion:getRegion": lambda m: {"name": m.region, "region": m.region, "id": m.region},
+    "aws:index/getPartition:getPartition": lambda m: {
+        "partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws", "id": "aws",
+    },
+    "aws:index/getRegion:getRegion": lambda m: {
+        "name": m.region, "region": m.region, "endpoint": f"ec2.{m.region}.amazonaws.com", "id": m.region,
+        **({"description": AWS_REGIONS[m.region]["description"]} if m.region in AWS_REGIONS else {}),
+    },
     "aws:index/getAvailabilityZones:getAvailabilityZones": _zones,
     "gcp:organizations/getProject:getProject": lambda m: {
-        "projectId": m.project, "number": _project_number(m), "name": m.project,
+        "projectId": m.project, "number": _project_number(m), "name": m.project, "id": f"projects/{m.project}",
     },
     "gcp:storage/getProjectServiceAccount:getProjectServiceAccount": _gcs_service_account,
     "gcp:organizations/getClientConfig:getClientConfig": lambda m: {
-        "project": m.project, "region": m.region, "accessToken": "offline",
+        "project": m.project, "region": m.region, "accessToken": "offline", "id": f"projects/{m.project}/regions/{m.region}",
     },
 }
 
@@ -493,6 +510,9 @@ class OfflineMocks(pmocks.Mocks):
                 mocks = copy.copy(self)
                 mocks.region = region
             values = supplied(mocks)
+            cls = result_type(token)
+            if cls is not None:  # arguments echoed, as the provider's result carries them (state, region, ...)
+                values = {**{k: v for k, v in args.items() if k in fields(cls) and v is not None}, **values}
             return values, Lookup("invoke", token, form=form, args=args, supplied=sorted(values))
         cls = result_type(token)
         declared = sorted(fields(cls)) if cls is not None else []
