@@ -188,6 +188,8 @@ def _list(args: argparse.Namespace) -> int:
             print(f"{row['id']} [{row['kind']}; {', '.join(row['clouds'])}; severity {row['severity']}]")
             print(f"  {row['description']}")
             print(f"  controls: {', '.join(row['controls']) or '-'}")
+            if row["families"]:
+                print(f"  families: {', '.join(row['families'])} (every member type; inferstack policy coverage)")
             print(f"  levels: {levels}")
             print(f"  remediation: {row['remediation']}")
         print(f"{len(rows)} policies")

@@ -36,7 +36,8 @@ class FamilyCoverage:
 
     def row(self) -> dict[str, Any]:
         return {"family": self.name, "cloud": self.cloud, "control": self.control, "members": len(self.members),
-                "judged": len(self.judged), "explained": len(self.explained), "gaps": list(self.gaps)}
+                "judged": len(self.judged), "explained": len(self.explained), "gaps": list(self.gaps),
+                "explanations": dict(self.explained)}
 
 
 def cloud_specs(cloud: str) -> tuple[tuple[FamilySpec, ...], Mapping[str, str]]:
