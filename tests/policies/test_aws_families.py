@@ -28,12 +28,25 @@ OWN = {"region": "eu-west-1", "allowedAccountIds": [ACCOUNT]}
 PERMISSION = {"action": "lambda:InvokeFunction", "function": "inference-hook", "principal": "s3.amazonaws.com",
               "sourceAccount": ACCOUNT, "sourceArn": "arn:aws:s3:::uploads-1a2b"}
 TRAIL = {"s3BucketName": "audit-logs-1a2b", "isMultiRegionTrail": True, "enableLogFileValidation": True,
-         "kmsKeyId": KEY, "includeGlobalServiceEvents": True}
+         "kmsKeyId": KEY, "includeGlobalServiceEvents": True,
+         "cloudWatchLogsGroupArn": f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:cloudtrail:*",
+         "cloudWatchLogsRoleArn": f"arn:aws:iam::{ACCOUNT}:role/cloudtrail-logs"}
 RDS = {"engine": "postgres", "instanceClass": "db.r7g.large", "storageEncrypted": True, "kmsKeyId": KEY,
-       "publiclyAccessible": False, "deletionProtection": True, "skipFinalSnapshot": False}
+       "publiclyAccessible": False, "deletionProtection": True, "skipFinalSnapshot": False, "backupRetentionPeriod": 7,
+       "multiAz": True, "iamDatabaseAuthenticationEnabled": True, "autoMinorVersionUpgrade": True,
+       "copyTagsToSnapshot": True, "monitoringInterval": 60, "enabledCloudwatchLogsExports": ["postgresql", "upgrade"],
+       "dbSubnetGroupName": "private", "port": 5433, "username": "inference_admin"}
 CACHE = {"description": "prompt cache", "nodeType": "cache.r7g.large", "atRestEncryptionEnabled": True,
-         "kmsKeyId": KEY, "transitEncryptionEnabled": True, "transitEncryptionMode": "required"}
+         "kmsKeyId": KEY, "transitEncryptionEnabled": True, "transitEncryptionMode": "required",
+         "snapshotRetentionLimit": 5, "automaticFailoverEnabled": True, "multiAzEnabled": True,
+         "autoMinorVersionUpgrade": "true", "subnetGroupName": "private", "numCacheClusters": 2}
 DOMAIN = {"encryptAtRest": {"enabled": True, "kmsKeyId": KEY}, "nodeToNodeEncryption": {"enabled": True},
+          "vpcOptions": {"subnetIds": ["subnet-1", "subnet-2", "subnet-3"], "securityGroupIds": ["sg-1"]},
+          "clusterConfig": {"instanceCount": 3, "zoneAwarenessEnabled": True, "dedicatedMasterEnabled": True,
+                            "dedicatedMasterCount": 3},
+          "advancedSecurityOptions": {"enabled": True, "internalUserDatabaseEnabled": False},
+          "logPublishingOptions": [{"logType": t, "cloudwatchLogGroupArn": f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:os"}
+                                   for t in ("ES_APPLICATION_LOGS", "AUDIT_LOGS")],
           "domainEndpointOptions": {"enforceHttps": True, "tlsSecurityPolicy": "Policy-Min-TLS-1-2-PFS-2023-10"},
           "accessPolicies": doc({"Effect": "Allow", "Principal": READER, "Action": "es:ESHttpGet", "Resource": DOMAIN_ARN})}
 REDIRECT = {"port": 80, "protocol": "HTTP", "defaultActions": [
@@ -47,7 +60,8 @@ MSK = {"encryptionInfo": {"encryptionAtRestKmsKeyArn": KEY, "encryptionInTransit
 LT = {"networkInterfaces": [{"associatePublicIpAddress": "false", "deviceIndex": 0}],
       "metadataOptions": {"httpTokens": "required"}}
 DEL = {"engine": "aurora-postgresql", "deletionProtection": True, "skipFinalSnapshot": False, "storageEncrypted": True,
-       "kmsKeyId": KEY}
+       "kmsKeyId": KEY, "backupRetentionPeriod": 7, "iamDatabaseAuthenticationEnabled": True, "copyTagsToSnapshot": True,
+       "enabledCloudwatchLogsExports": ["postgresql"], "publiclyAccessible": False}
 
 CASES = [
     # ---------------------------------------------------------- resource policies, found by family
@@ -173,10 +187,10 @@ CASES = [
                                                                "directInternetAccess": "Disabled", "subnetId": "subnet-1"}),
          (0, "props", "directInternetAccess"), DELETE),
     # ---------------------------------------------------------- deletion protection and backups (prod)
-    Case("rds-no-backups", "aws-deletion-protection", one("aws:rds/instance:Instance", {**RDS, "backupRetentionPeriod": 7}),
+    Case("rds-no-backups", "aws-deletion-protection", one("aws:rds/instance:Instance", RDS),
          (0, "props", "backupRetentionPeriod"), 0),
     Case("cache-no-snapshots", "aws-deletion-protection",
-         one("aws:elasticache/replicationGroup:ReplicationGroup", {**CACHE, "snapshotRetentionLimit": 5}),
+         one("aws:elasticache/replicationGroup:ReplicationGroup", CACHE),
          (0, "props", "snapshotRetentionLimit"), 0),
     Case("aurora-deletion-off", "aws-deletion-protection", one("aws:rds/cluster:Cluster", DEL), (0, "props", "deletionProtection"), False),
     Case("aurora-deletion-default", "aws-deletion-protection", one("aws:rds/cluster:Cluster", DEL), (0, "props", "deletionProtection"), DELETE),

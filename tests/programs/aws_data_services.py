@@ -15,7 +15,8 @@ opts = pulumi.ResourceOptions(provider=provider, protect=True)
 
 aws.rds.Instance("db", engine="postgres", instance_class="db.r7g.large", allocated_storage=100,
                  storage_encrypted=not bad, kms_key_id=None if bad else key_arn, publicly_accessible=bad,
-                 deletion_protection=not bad, skip_final_snapshot=bad, opts=opts)
+                 deletion_protection=not bad, skip_final_snapshot=bad, backup_retention_period=0 if bad else 7,
+                 multi_az=True, iam_database_authentication_enabled=True, opts=opts)
 aws.elasticache.ReplicationGroup("cache", description="prompt cache", node_type="cache.r7g.large",
                                  at_rest_encryption_enabled=not bad, transit_encryption_enabled=not bad,
                                  kms_key_id=None if bad else key_arn, opts=opts)
