@@ -73,6 +73,9 @@ def _run(args: argparse.Namespace) -> tuple[str, Recording, dict[str, Any], str]
     if args.policy_config and not args.program:
         raise UsageError("--policy-config needs --program FILE.py (a stack of this project takes its settings from "
                          "its own inferstack: keys)")
+    if args.environment and not args.policy_config:
+        raise UsageError("--environment needs --policy-config FILE (without it, the stack file's "
+                         "inferstack:environment sets the levels)")
     target = load_target(args)
     pack_cfg = target.pack_config if target.pack_config is not None else checked_pack_config(target.settings, target.stack)
     return target.stack, target.recording, pack_cfg, str(target.program)

@@ -82,6 +82,7 @@ def test_bad_policy_config_is_one_error_line(tmp_path: Path, pack: object, extra
 @pytest.mark.parametrize(("args", "says"), [
     (["--stack", "dev", "--policy-config", "x.json"], "--policy-config needs --program"),
     (["--program", str(PROGRAM), "--config", "F", "--environment", "dev"], "--environment needs --policy-config"),
+    (["--stack", "dev", "--environment", "prod"], "--environment needs --policy-config"),
 ])
 def test_policy_config_flags_need_program_mode(tmp_path: Path, args: list[str], says: str) -> None:
     proc = run_check(*args, cwd=Path(__file__).resolve().parents[2])
