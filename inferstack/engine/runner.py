@@ -23,7 +23,6 @@ import json
 import logging
 import runpy
 import sys
-import threading
 import types
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -138,20 +137,27 @@ def _source_of(request: Any) -> SourcePosition | None:
     return None
 
 
-#: The code of the SDK's plain-form invoke (``pulumi.runtime.invoke.invoke``, behind every ``get_x(...)``): a data-source
-#: call made while a frame of it is on the program's stack needs a known result; the ``get_x_output`` form does not.
-_PLAIN_INVOKE_CODE = importlib.import_module("pulumi.runtime.invoke").invoke.__code__
+#: The file of the SDK's invoke machinery (``pulumi/runtime/invoke.py``): its ``_invoke`` builds every invoke request
+#: in a coroutine ``do_invoke`` whose ``check_dependencies`` is true only for the output form (``get_x_output``).
+_INVOKE_FILE = importlib.import_module("pulumi.runtime.invoke").__file__
 
 
-def plain_invoke_tokens(thread_id: int) -> set[str]:
-    """The tokens of the plain-form invokes in progress on a thread (read from its stack frames)."""
-    frame = sys._current_frames().get(thread_id)
-    tokens = set()
-    while frame is not None:
-        if frame.f_code is _PLAIN_INVOKE_CODE:
-            tokens.add(frame.f_locals.get("tok"))
-        frame = frame.f_back
-    return tokens
+def invoke_form(loop: asyncio.AbstractEventLoop, request: Any) -> str:
+    """``output`` when ``request`` was sent by an output-form invoke (``get_x_output(...)``, which can carry
+    unknowns), ``plain`` otherwise (``get_x(...)`` and ``invoke_async``, which need a known result).
+
+    Found by reading, not changing, the SDK's state: the ``do_invoke`` coroutine that sent this very request object
+    (its local ``req``) is awaited in one of the loop's tasks, and its ``check_dependencies`` flag is the SDK's own
+    mark of the output form."""
+    for task in asyncio.all_tasks(loop):
+        coro: Any = task.get_coro()
+        while coro is not None and hasattr(coro, "cr_frame"):
+            frame = coro.cr_frame
+            if (frame is not None and coro.cr_code.co_name == "do_invoke" and coro.cr_code.co_filename == _INVOKE_FILE
+                    and frame.f_locals.get("req") is request):
+                return "output" if frame.f_locals.get("check_dependencies") else "plain"
+            coro = coro.cr_await
+    return "plain"  # not found: a known (placeholder) answer never stops a program
 
 
 class RecordingMonitor(pmocks.MockMonitor):
@@ -163,8 +169,8 @@ class RecordingMonitor(pmocks.MockMonitor):
         self.mocks: OfflineMocks = mocks
         self.records: list[ResourceRecord] = []
         self.lookups: list[Lookup] = []
-        #: The thread running the program: its stack tells a plain-form invoke from an output-form one.
-        self.program_thread = threading.get_ident()
+        #: The program's event loop: its tasks tell a plain-form invoke from an output-form one.
+        self.loop = _ensure_event_loop()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # Like the real engine: the type is qualified by the parent's whole type chain (the parent URN's type part,
@@ -179,7 +185,7 @@ class RecordingMonitor(pmocks.MockMonitor):
         if request.tok == "pulumi:pulumi:getResource":
             return super().Invoke(request)
         _ensure_event_loop()
-        form = "plain" if request.tok in plain_invoke_tokens(self.program_thread) else "output"
+        form = invoke_form(self.loop, request)
         region = None
         if request.provider:  # an explicit provider: its region (a data source answers for the provider's region)
             provider = self.resources.get(provider_urn(request.provider))

@@ -181,3 +181,23 @@ def test_placeholders_follow_the_declared_types() -> None:
     assert isinstance(made.value["blockDeviceMappings"], list) and len(made.value["blockDeviceMappings"]) == 1
     assert made.value["tags"] == {} and made.value["deprecationTime"].startswith("placeholder-")
     assert "owners" not in made.leaves and placeholder_result(GetAmiResult, {}, "seed").value["imageId"] == made.value["imageId"]
+
+
+def test_both_forms_of_one_function_and_a_plain_call_inside_apply(tmp_path: Path) -> None:
+    rec = _run(tmp_path, """
+        import pulumi
+        import pulumi_aws as aws
+
+        later = aws.route53.get_zone_output(name="example.org")
+        now = aws.route53.get_zone(name="example.org")
+        bucket = aws.s3.Bucket("b")
+        inside = bucket.bucket.apply(lambda b: aws.ec2.get_vpc(tags={"Bucket": b}).id)
+        aws.sns.Topic("t", display_name=later.zone_id, tags={"now": now.zone_id, "inside": inside})
+    """)
+    forms = sorted((x.token, x.form) for x in rec.lookups)
+    assert forms == [("aws:ec2/getVpc:getVpc", "plain"), ("aws:route53/getZone:getZone", "output"),
+                     ("aws:route53/getZone:getZone", "plain")]
+    topic = rec.find("aws:sns/topic:Topic", "t")
+    assert is_unknown(topic.inputs["displayName"])
+    assert topic.inputs["tags"]["now"].startswith("placeholder-zoneid-")
+    assert topic.inputs["tags"]["inside"].startswith("placeholder-id-")
