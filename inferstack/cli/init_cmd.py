@@ -61,6 +61,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--writer-principal", action="append", default=[], metavar="P",
                    help="inferstack:registry.writerPrincipals (repeat): an IAM role ARN (AWS) or group:/user:/"
                         "serviceAccount: member (GCP) allowed to publish models")
+    p.add_argument("--public-access-cidr", action="append", default=[], metavar="CIDR",
+                   help="inferstack:cluster.endpoint.publicAccessCidrs (repeat): the egress ranges of the machines "
+                        "that run pulumi, for a stack whose API endpoint is public (dev, gcp-dev)")
     p.add_argument("--reservation", action="append", default=[], metavar="POOL=ID[@ZONE]",
                    help="the capacity reservation a pool's reserved tier consumes (repeat per pool); ZONE defaults "
                         "to the reference's")
@@ -208,6 +211,7 @@ def _set_reservation(config: Any, pool_name: str, rid: str, zone: str | None) ->
 #: Where an example value is set: key-path prefix -> the flag to name in the error.
 _FLAG_OF = (
     ("inferstack:registry.writerPrincipals", "--writer-principal"),
+    ("inferstack:cluster.endpoint.publicAccessCidrs", "--public-access-cidr"),
     ("inferstack:acceleratorPools[", "--reservation POOL=ID"),
 )
 
@@ -273,6 +277,8 @@ def build(args: argparse.Namespace) -> tuple[Path, str, list[str], Path]:
         config["gcp:project"] = args.project
     if args.writer_principal:
         _assign(config, "inferstack:registry.writerPrincipals", _flow(list(args.writer_principal)))
+    if args.public_access_cidr:
+        _assign(config, "inferstack:cluster.endpoint.publicAccessCidrs", _flow(list(args.public_access_cidr)))
     for text in args.reservation:
         try:
             pool, rid, zone = parse_reservation(text)

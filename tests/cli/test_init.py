@@ -128,14 +128,34 @@ def test_gcp_staging_starts_from_gcp_prod(tmp_path: Path, monkeypatch: pytest.Mo
     assert check_example_values(cfg) == []
 
 
-def test_dev_needs_no_value_and_lands_in_the_projects_stack_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("cloud, extra", [("aws", []), ("gcp", ["--project", "acme-ml-dev"])])
+def test_dev_lands_in_the_projects_stack_dir(cloud: str, extra: list[str], tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """dev stacks: every example value the reference dev stack has (its public endpoint's documentation CIDR, if
+    any) is named with its flag; given, the file lands in the project's stackConfigDir."""
     (tmp_path / "Pulumi.yaml").write_text("name: mine\nruntime: python\nstackConfigDir: stacks\n")
     monkeypatch.chdir(tmp_path)
-    code, _, err = _run(["init", "--cloud", "aws", "--environment", "dev", "--stack", "me", "--region", "us-east-1"],
-                        capsys)
+    argv = ["init", "--cloud", cloud, "--environment", "dev", "--stack", "me", *extra]
+    reference = load_stack_file(REPO / "stacks" / ("Pulumi.dev.yaml" if cloud == "aws" else "Pulumi.gcp-dev.yaml"))
+    if check_example_values(reference):
+        code, _, err = _run(argv, capsys)
+        assert code == 2 and not (tmp_path / "stacks").exists()
+        assert all(f"{i.path}: " in err for i in check_example_values(reference)), err
+    code, _, err = _run([*argv, "--public-access-cidr", "100.64.10.0/24", "--set",
+                         "inferstack:cluster.endpoint.access=public"], capsys)
     assert code == 0, err
     cfg = load_stack_file(tmp_path / "stacks" / "Pulumi.me.yaml")
+    assert check_example_values(cfg) == []
+    assert cfg.settings.cluster.endpoint.public_access_cidrs == ["100.64.10.0/24"]
+
+
+def test_region_sets_the_allowed_regions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _run(["init", "--cloud", "aws", "--environment", "staging", "--stack", "stg", "--region", "us-east-1"],
+                        capsys)
+    assert code == 0, err
+    cfg = load_stack_file(tmp_path / "Pulumi.stg.yaml")
     assert cfg.region == "us-east-1" and cfg.settings.residency.allowed_regions == ["us-east-1"]
 
 
