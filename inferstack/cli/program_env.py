@@ -75,6 +75,10 @@ class ProgramEnvironment:
         if not name:
             return None
         package = name.replace("_", "-")
+        if self.virtualenv is not None and not self.site_packages:
+            return (f"the program imports {name}, and its virtualenv {self.virtualenv} (Pulumi.yaml runtime options) "
+                    f"does not exist: python -m venv {self.virtualenv} && {self.virtualenv}/bin/pip install -r "
+                    f"{self.project_dir / 'requirements.txt'}")
         if self.virtualenv is not None:
             where = f"its environment {self.virtualenv}"
             pip = self.virtualenv / ("Scripts/pip" if sys.platform == "win32" else "bin/pip")

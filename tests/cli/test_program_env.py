@@ -88,6 +88,14 @@ def test_missing_sdk_without_a_virtualenv(tmp_path: Path) -> None:
     assert "pip install teamlib (or name the program's virtualenv in its Pulumi.yaml runtime options)" in proc.stderr
 
 
+def test_virtualenv_not_created_yet(tmp_path: Path) -> None:
+    d = project(tmp_path, "  options:\n    virtualenv: venv\n")
+    proc = check(d)
+    assert proc.returncode == 3 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    venv_dir = (d / "venv").resolve()
+    assert f"its virtualenv {venv_dir} (Pulumi.yaml runtime options) does not exist: python -m venv {venv_dir}" in proc.stderr
+
+
 def test_bad_toolchain_is_a_usage_error(tmp_path: Path) -> None:
     d = project(tmp_path, "  options:\n    toolchain: conda\n")
     proc = check(d)
