@@ -119,6 +119,8 @@ def inference_service(
 
     predictor: dict[str, Any] = {
         "serviceAccountName": SERVING_SERVICE_ACCOUNT,
+        # Storage credentials come from IRSA's projected token or the GKE metadata server, not the API token.
+        "automountServiceAccountToken": False,
         "labels": pod_labels(model.name, t.serving_version),
         "minReplicas": model.min_replicas,
         "maxReplicas": model.max_replicas,

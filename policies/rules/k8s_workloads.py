@@ -11,7 +11,8 @@ ConfigFile, KServe InferenceService / ServingRuntime / LLMInferenceService templ
   pod, or unset on a pod whose ServiceAccount (declared in the program, same namespace) sets it false, or ``true``
   set explicitly with a dedicated (non-default) service account (the workload talks to the API server). A KServe
   ServingRuntime's pod spec is merged into each InferenceService's predictor, which decides; a ``*Patch`` leaves
-  the field as it is. IRSA (EKS) and Workload Identity (GKE) credentials do not need the API token.
+  the field as it is; an LLMInferenceServiceConfig preset is merged into each LLMInferenceService, which decides
+  likewise. IRSA (EKS) and Workload Identity (GKE) credentials do not need the API token.
   Advisory in dev, mandatory in staging and prod (CIS Kubernetes 5.1.6, NSA/CISA "Protecting Pod service account
   tokens").
 * ``k8s-image-pinned``: every container image names a tag other than ``latest`` or a digest; an untagged image is
@@ -24,7 +25,8 @@ ConfigFile, KServe InferenceService / ServingRuntime / LLMInferenceService templ
 * ``k8s-container-resources``: every container and init container sets requests and limits for cpu and memory
   (NSA/CISA "Resource policies"; OWASP K01). Advisory in dev, mandatory in staging and prod. A KServe
   ServingRuntime's containers and an InferenceService's model container are merged field by field by KServe (the
-  runtimes of the KServe chart set both), so neither must hold them all; a ``*Patch`` keeps the live values.
+  runtimes of the KServe chart set both), so neither must hold them all, and an LLMInferenceServiceConfig preset's
+  containers are merged with its LLMInferenceService's; a ``*Patch`` keeps the live values.
 """
 
 from __future__ import annotations
@@ -67,6 +69,10 @@ SERVICE_ACCOUNT_TYPES = ("kubernetes:core/v1:ServiceAccount", "kubernetes:core/v
 DIGEST = re.compile(r"@sha(256|384|512):[0-9a-f]{64,128}$")
 RESOURCE_KEYS = ("cpu", "memory")
 DOCKER_HUB = "docker.io"
+#: Kinds whose pod specs are templates KServe merges into another object's pods, which decide the token mount and
+#: the resources: serving runtimes (into each InferenceService's predictor) and LLMInferenceServiceConfig presets
+#: (into each LLMInferenceService).
+MERGED_TEMPLATE_KINDS = (*SERVING_RUNTIME_KINDS, "LLMInferenceServiceConfig")
 
 
 # ---------------------------------------------------------------- image references
@@ -168,7 +174,7 @@ def _provenance(args: ResourceValidationArgs, report) -> None:
 
 
 def _lenient(obj: K8sObject, c: Container) -> bool:
-    return obj.patch or c.merged or obj.kind in SERVING_RUNTIME_KINDS
+    return obj.patch or c.merged or obj.kind in MERGED_TEMPLATE_KINDS
 
 
 def _resources(args: ResourceValidationArgs, report) -> None:
@@ -212,7 +218,7 @@ def _namespace(obj: K8sObject) -> str | None:
 
 
 def automount_problem(obj: K8sObject, spec: PodSpec, accounts: Mapping[tuple[str | None, str], Any]) -> str | None:
-    if obj.kind in SERVING_RUNTIME_KINDS:
+    if obj.kind in MERGED_TEMPLATE_KINDS:
         return None
     mount = spec.spec.get("automountServiceAccountToken")
     sa = spec.spec.get("serviceAccountName") or spec.spec.get("serviceAccount")
