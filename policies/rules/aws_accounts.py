@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from pulumi_policy import ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy.proxy import UnknownValueError
 
 from inferstack.policies.entry import ADVISORY_IN_DEV, MANDATORY, PolicyEntry
 from inferstack.policies.rules.common import as_list, is_unknown, not_evaluated
@@ -95,7 +96,11 @@ def _trail(args: ResourceValidationArgs, report) -> None:
         report("isMultiRegionTrail is not true: the trail misses API activity in other regions.")
     if _known(p.get("enableLogFileValidation"), "enableLogFileValidation") is not True:
         report("enableLogFileValidation is not true: tampering with delivered log files goes undetected.")
-    if not _known(p.get("kmsKeyId"), "kmsKeyId"):
+    try:
+        key = p.get("kmsKeyId")
+    except UnknownValueError:  # unknown at preview: the ARN of a key the program creates
+        key = True
+    if not key:
         report("no kmsKeyId: the trail's log files are not encrypted with a customer-managed KMS key.")
     if _known(p.get("enableLogging"), "enableLogging") is False:
         report("enableLogging is false: the trail records nothing.")

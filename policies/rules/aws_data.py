@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy import PolicyConfigSchema, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy.proxy import UnknownValueError
 
 from inferstack.policies import families
 from inferstack.policies.entry import ADVISORY_IN_DEV, PolicyEntry, environment_setting
@@ -64,6 +65,14 @@ def _at(props: Mapping, *path: str) -> Any:
     return v
 
 
+def _set(props: Mapping, name: str) -> bool:
+    """Whether an input holds a value; a value unknown at preview time (a key the program creates) is one."""
+    try:
+        return bool(props.get(name))
+    except UnknownValueError:
+        return True
+
+
 def _is_off(v: Any) -> bool:
     return v is False or (isinstance(v, str) and v.strip().lower() in _OFF)
 
@@ -71,7 +80,7 @@ def _is_off(v: Any) -> bool:
 def _at_rest(args: ResourceValidationArgs, report) -> None:
     t, props = args.resource_type, args.props
     fields = families.fields(AT_REST, t)
-    keyed = any(props.get(camel(f)) for f in families.fields(KMS_KEY, t))
+    keyed = any(_set(props, camel(f)) for f in families.fields(KMS_KEY, t))
     for f in fields:
         name = camel(f)
         v = _value(props, name)
@@ -92,9 +101,14 @@ def _at_rest(args: ResourceValidationArgs, report) -> None:
 
 
 def _kms_key(args: ResourceValidationArgs, report) -> None:
+    """An AWS-managed key is named by a known alias (alias/aws/<service>, or its ARN); a key ARN unknown at preview
+    time is an output of a key the program creates (customer-managed), so it is not "not evaluated" here."""
     for f in families.fields(KMS_KEY, args.resource_type):
         name = camel(f)
-        v = _value(args.props, name)
+        try:
+            v = args.props.get(name)
+        except UnknownValueError:
+            continue
         if is_aws_managed_key(v):
             report(f"{name} {v!r} is an AWS-managed key: its policy cannot be scoped, its use cannot be disabled or "
                    "audited per workload; use a customer-managed key.")

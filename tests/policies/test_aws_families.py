@@ -249,9 +249,18 @@ def test_dev_tolerates_no_deletion_protection() -> None:
 def test_unknown_values_are_not_evaluated() -> None:
     for res, policy in ((one("aws:rds/instance:Instance", {**RDS, "publiclyAccessible": UNKNOWN}), "aws-no-public-ip"),
                         (one("aws:opensearch/domain:Domain", {**DOMAIN, "nodeToNodeEncryption": UNKNOWN}), "aws-encryption-in-transit"),
-                        (one("aws:cloudtrail/trail:Trail", {**TRAIL, "kmsKeyId": UNKNOWN}), "cloudtrail-hardened")):
+                        (one("aws:cloudtrail/trail:Trail", {**TRAIL, "isMultiRegionTrail": UNKNOWN}), "cloudtrail-hardened")):
         found = _findings(res, policy)
         assert [(f.enforcement_level, f.not_evaluated) for f in found] == [("advisory", True)], policy
+
+
+def test_a_key_the_program_creates_counts_as_a_key() -> None:
+    """A KMS key ARN unknown at preview (the program's own key) is customer-managed and means encrypted: neither
+    rule reports it, nor marks it not evaluated."""
+    queue = one("aws:sqs/queue:Queue", {"sqsManagedSseEnabled": False, "kmsMasterKeyId": UNKNOWN})
+    assert _findings(queue, "aws-encryption-at-rest") == []
+    assert _findings(queue, "aws-kms-key-customer-managed") == []
+    assert _findings(one("aws:cloudtrail/trail:Trail", {**TRAIL, "kmsKeyId": UNKNOWN}), "cloudtrail-hardened") == []
 
 
 def test_secure_transport_alone_leaves_a_star_public() -> None:
