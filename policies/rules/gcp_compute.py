@@ -1,6 +1,6 @@
 """Compute Engine VMs where a program declares them (instances, templates, project metadata): external IPs,
-the interactive serial port, OS Login, IP forwarding and the default service account (CIS GCP 4.x); and API keys
-(restricted to the APIs and the clients that use them)."""
+the interactive serial port, OS Login, IP forwarding and the default service account (CIS GCP 4.x); API keys
+(restricted to the APIs and the clients that use them); DNSSEC on public Cloud DNS zones (CIS GCP 3.3-3.5)."""
 
 from __future__ import annotations
 
@@ -104,6 +104,23 @@ def _api_key(args: ResourceValidationArgs, report) -> None:
                "(restrictions.browserKeyRestrictions / serverKeyRestrictions / androidKeyRestrictions / iosKeyRestrictions).")
 
 
+DNS_ZONE = "gcp:dns/managedZone:ManagedZone"
+
+
+def _dnssec(args: ResourceValidationArgs, report) -> None:
+    p = args.props
+    if is_unknown(p.get("visibility")):
+        not_evaluated("visibility")
+    if (p.get("visibility") or "public") != "public":
+        return
+    cfg = p.get("dnssecConfig") if isinstance(p.get("dnssecConfig"), Mapping) else {}
+    if cfg.get("state") != "on":
+        report(f"public zone has DNSSEC {cfg.get('state') or 'off'}; set dnssec_config.state 'on'.")
+    for spec in as_list(cfg.get("defaultKeySpecs")):
+        if isinstance(spec, Mapping) and str(spec.get("algorithm", "")).lower() == "rsasha1":
+            report(f"DNSSEC {spec.get('keyType')} key uses RSASHA1; use rsasha256 or ecdsap256sha256.")
+
+
 ENTRIES = [
     PolicyEntry(ResourceValidationPolicy(
         name="gcp-vm-hardening",
@@ -117,6 +134,12 @@ ENTRIES = [
     ), MANDATORY, families=(VM_FAMILY,),
        controls=("CIS GCP 4.1", "CIS GCP 4.2", "CIS GCP 4.3", "CIS GCP 4.4", "CIS GCP 4.5", "CIS GCP 4.6",
                  "CIS GCP 4.8", "CIS GCP 4.9")),
+    PolicyEntry(ResourceValidationPolicy(
+        name="gcp-dns-dnssec",
+        description="Public Cloud DNS zones sign with DNSSEC, never with RSASHA1.",
+        validate=_dnssec,
+        remediation_steps="Set dnssec_config {state: 'on'} and key specs with algorithm rsasha256 or ecdsap256sha256.",
+    ), MANDATORY, types=(DNS_ZONE,), controls=("CIS GCP 3.3", "CIS GCP 3.4", "CIS GCP 3.5")),
     PolicyEntry(ResourceValidationPolicy(
         name="gcp-api-keys-restricted",
         description="API keys are restricted to the APIs they call and to named clients.",

@@ -258,6 +258,33 @@ def _db_public(args: ResourceValidationArgs, report) -> None:
                 report(f"AlloyDB authorized external network {get(n, 'cidrRange')} admits the whole internet.")
 
 
+#: Database flags CIS GCP requires per engine: (flag, required value, control).
+SQL_FLAGS = {
+    "POSTGRES": (("log_connections", "on", "6.2.2"), ("log_disconnections", "on", "6.2.3")),
+    "MYSQL": (("skip_show_database", "on", "6.1.2"), ("local_infile", "off", "6.1.3")),
+}
+
+
+def sql_problems(props: Mapping[str, Any]) -> list[str]:
+    """Automated backups off (a primary), or an engine flag of CIS GCP 6.1/6.2 missing or wrong."""
+    out = []
+    settings = props.get("settings") or {}
+    if not props.get("masterInstanceName") and get(settings, "backupConfiguration", "enabled") is not True:
+        out.append("automated backups are off (settings.backupConfiguration.enabled)")
+    version = props.get("databaseVersion")
+    engine = next((e for e in SQL_FLAGS if isinstance(version, str) and version.startswith(e)), None)
+    flags = {get(f, "name"): get(f, "value") for f in as_list(settings.get("databaseFlags")) if isinstance(f, Mapping)}
+    for name, value, control in SQL_FLAGS.get(engine, ()):
+        if str(flags.get(name, "")).lower() != value:
+            out.append(f"database flag {name} is {flags.get(name, 'unset')}; set it {value} (CIS GCP {control})")
+    return out
+
+
+def _sql(args: ResourceValidationArgs, report) -> None:
+    for problem in sql_problems(args.props):
+        report(f"Cloud SQL {problem}.")
+
+
 # ---------------------------------------------------------------- deletion protection
 
 
@@ -306,6 +333,15 @@ ENTRIES = [
         remediation_steps="Set settings.ip_configuration.ipv4_enabled=False with private_network (Cloud SQL), "
                           "network_config.enable_public_ip=False (AlloyDB); drop 0.0.0.0/0 authorized networks.",
     ), MANDATORY, types=(SQL, ALLOYDB_INSTANCE), controls=("CIS GCP 6.5", "CIS GCP 6.6")),
+    PolicyEntry(ResourceValidationPolicy(
+        name="gcp-sql-hardening",
+        description="Cloud SQL primaries take automated backups; PostgreSQL logs connections and disconnections; "
+                    "MySQL hides other databases (skip_show_database on) and refuses LOAD DATA LOCAL (local_infile off).",
+        validate=_sql,
+        remediation_steps="Set settings.backup_configuration.enabled=True and the engine's database_flags "
+                          "(log_connections/log_disconnections on; skip_show_database on, local_infile off).",
+    ), ADVISORY_IN_DEV, types=(SQL,),
+       controls=("CIS GCP 6.7", "CIS GCP 6.2.2", "CIS GCP 6.2.3", "CIS GCP 6.1.2", "CIS GCP 6.1.3")),
     PolicyEntry(ResourceValidationPolicy(
         name="gcp-deletion-protection",
         description="In prod, no GCP resource turns its deletion protection off (deletion_protection, "

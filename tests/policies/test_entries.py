@@ -34,7 +34,7 @@ ADVISORY_IN_DEV_NAMES = {
     # added since: a resource the pack cannot see inside (dynamic provider, unknown provider package) is "not evaluated"
     "opaque-resources-reviewed",
     # GCP data services (#25): dev may keep Google-managed keys, plaintext to its own caches, unprotected resources
-    "gcp-cmek-at-rest", "gcp-cmek-inherited", "gcp-tls-in-transit", "gcp-deletion-protection",
+    "gcp-cmek-at-rest", "gcp-cmek-inherited", "gcp-tls-in-transit", "gcp-deletion-protection", "gcp-sql-hardening",
 }
 
 

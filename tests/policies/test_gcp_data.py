@@ -21,7 +21,10 @@ SQL_PROPS = {"databaseVersion": "POSTGRES_16", "region": "europe-west4", "encryp
              "settings": {"tier": "db-custom-2-7680", "deletionProtectionEnabled": True,
                           "backupConfiguration": {"enabled": True, "pointInTimeRecoveryEnabled": True},
                           "ipConfiguration": {"ipv4Enabled": False, "privateNetwork": VPC, "sslMode": "ENCRYPTED_ONLY"},
-                          "databaseFlags": [{"name": "log_connections", "value": "on"}]}}
+                          "databaseFlags": [{"name": "log_connections", "value": "on"},
+                                            {"name": "log_disconnections", "value": "on"}]}}
+MYSQL_PROPS = {**SQL_PROPS, "databaseVersion": "MYSQL_8_0", "settings": {**SQL_PROPS["settings"], "databaseFlags": [
+    {"name": "skip_show_database", "value": "on"}, {"name": "local_infile", "value": "off"}]}}
 REDIS = {"memorySizeGb": 1, "tier": "STANDARD_HA", "authEnabled": True, "transitEncryptionMode": "SERVER_AUTHENTICATION",
          "customerManagedKey": GCP_KEY, "authorizedNetwork": VPC, "connectMode": "PRIVATE_SERVICE_ACCESS"}
 REDIS_CLUSTER = {"shardCount": 3, "transitEncryptionMode": "TRANSIT_ENCRYPTION_MODE_SERVER_AUTHENTICATION",
@@ -52,6 +55,9 @@ TEMPLATE = {"machineType": "e2-standard-4",
             "metadata": {"enable-oslogin": "TRUE", "block-project-ssh-keys": "TRUE"},
             "serviceAccount": {"email": "vm@p.iam.gserviceaccount.com", "scopes": ["cloud-platform"]}}
 INSTANCE = "gcp:compute/instance:Instance"
+DNS_ZONE = {"dnsName": "example.com.", "visibility": "public", "dnssecConfig": {"state": "on", "defaultKeySpecs": [
+    {"algorithm": "rsasha256", "keyType": "keySigning", "keyLength": 2048},
+    {"algorithm": "rsasha256", "keyType": "zoneSigning", "keyLength": 1024}]}}
 SSL_POLICY = {"name": "modern-tls12", "profile": "MODERN", "minTlsVersion": "TLS_1_2"}
 NIC0 = (0, "props", "networkInterfaces", 0)
 CMEK = "gcp-cmek-at-rest"
@@ -148,6 +154,17 @@ CASES = [
          (0, "props", "settings", "ipConfiguration", "authorizedNetworks", 0, "value"), "0.0.0.0/0"),
     Case("alloydb-public-ip", "gcp-db-no-public-ip", one("gcp:alloydb/instance:Instance", ALLOY_INSTANCE),
          (0, "props", "networkConfig", "enablePublicIp"), True),
+    # ------------------------------------------------------------ Cloud SQL hardening
+    Case("sql-no-backups", "gcp-sql-hardening", one(SQL, SQL_PROPS), (0, "props", "settings", "backupConfiguration", "enabled"), False),
+    Case("sql-pg-no-log-connections", "gcp-sql-hardening", one(SQL, SQL_PROPS), (0, "props", "settings", "databaseFlags", 0, "value"), "off"),
+    Case("sql-pg-no-log-disconnections", "gcp-sql-hardening", one(SQL, SQL_PROPS), (0, "props", "settings", "databaseFlags", 1), DELETE),
+    Case("sql-mysql-local-infile", "gcp-sql-hardening", one(SQL, MYSQL_PROPS), (0, "props", "settings", "databaseFlags", 1, "value"), "on"),
+    Case("sql-mysql-show-databases", "gcp-sql-hardening", one(SQL, MYSQL_PROPS), (0, "props", "settings", "databaseFlags", 0), DELETE),
+    # ------------------------------------------------------------ DNSSEC
+    Case("dns-dnssec-off", "gcp-dns-dnssec", one("gcp:dns/managedZone:ManagedZone", DNS_ZONE), (0, "props", "dnssecConfig", "state"), "off"),
+    Case("dns-dnssec-unset", "gcp-dns-dnssec", one("gcp:dns/managedZone:ManagedZone", DNS_ZONE), (0, "props", "dnssecConfig"), DELETE),
+    Case("dns-rsasha1", "gcp-dns-dnssec", one("gcp:dns/managedZone:ManagedZone", DNS_ZONE),
+         (0, "props", "dnssecConfig", "defaultKeySpecs", 0, "algorithm"), "rsasha1"),
     # ------------------------------------------------------------ deletion protection in prod
     Case("delete-sql", "gcp-deletion-protection", one(SQL, SQL_PROPS), (0, "props", "deletionProtection"), False),
     Case("delete-sql-settings", "gcp-deletion-protection", one(SQL, SQL_PROPS),
@@ -239,3 +256,9 @@ def test_a_table_whose_dataset_is_not_declared_is_not_evaluated() -> None:
     found = _findings(one(BQ_TABLE, TABLE), INHERITED)
     assert [(f.enforcement_level, f.not_evaluated) for f in found] == [("advisory", True)]
     assert "subject" in found[0].message and "not declared" in found[0].message
+
+
+def test_private_zones_and_read_replicas_are_not_asked_for_dnssec_or_backups() -> None:
+    assert _findings(one("gcp:dns/managedZone:ManagedZone", {"dnsName": "internal.", "visibility": "private"}), "gcp-dns-dnssec") == []
+    replica = {**SQL_PROPS, "masterInstanceName": "vectors", "settings": {**SQL_PROPS["settings"], "backupConfiguration": {"enabled": False}}}
+    assert _findings(one(SQL, replica), "gcp-sql-hardening") == []

@@ -21,7 +21,8 @@ gcp.pubsub.Topic("events", name="events", kms_key_name=KEY)
 gcp.sql.DatabaseInstance(
     "vectors", database_version="POSTGRES_16", region="europe-west4", encryption_key_name=KEY, deletion_protection=True,
     settings={"tier": "db-custom-2-7680", "backup_configuration": {"enabled": True},
-              "ip_configuration": {"ipv4_enabled": False, "private_network": VPC, "ssl_mode": "ENCRYPTED_ONLY"}},
+              "ip_configuration": {"ipv4_enabled": False, "private_network": VPC, "ssl_mode": "ENCRYPTED_ONLY"},
+              "database_flags": [{"name": "log_connections", "value": "on"}, {"name": "log_disconnections", "value": "on"}]},
     opts=pulumi.ResourceOptions(protect=True))
 
 # ---------------------------------------------------------------- violations
