@@ -106,8 +106,8 @@ class ExistingCluster(pulumi.ComponentResource):
     Outputs:
         outputs (PlatformOutputs): the provider, the pools, ``preinstalled`` add-ons, the workload identity kind of
         ``cloud`` (annotations only; the identities are made elsewhere). ``platform`` (pulumi.StackReference | None).
-        Registered outputs: ``clusterName``, ``pools``; with a platform stack also ``platformMatches`` (fails the
-        update, naming each difference, when a pool or namespace is not the platform's).
+        Registered outputs: ``clusterName``, ``pools``, ``platformMatches`` (with a platform stack: fails the
+        update, naming each difference, when a pool or namespace is not the platform's; else true).
 
     Secure choices:
         - no credential enters the stack: the provider reads the kubeconfig file at run time (an exec-based
@@ -152,12 +152,14 @@ class ExistingCluster(pulumi.ComponentResource):
             pools=pools,
             preinstalled=cluster.addons.present(),
         )
-        registered: dict[str, Any] = {"clusterName": cluster_name, "pools": sorted(pools)}
-        if self.platform is not None:
-            registered["platformMatches"] = pulumi.Output.all(
-                self.platform.require_output("pools"), self.platform.require_output("team_namespaces")
-            ).apply(lambda a: _matches(pools, list(namespaces), a[0], a[1], cluster.platform_stack or ""))
-        self.register_outputs(registered)
+        platform_matches = (
+            pulumi.Output.all(self.platform.require_output("pools"), self.platform.require_output("team_namespaces")).apply(
+                lambda a: _matches(pools, list(namespaces), a[0], a[1], cluster.platform_stack or "")
+            )
+            if self.platform is not None
+            else True
+        )
+        self.register_outputs({"clusterName": cluster_name, "pools": sorted(pools), "platformMatches": platform_matches})
 
 
 def _matches(pools: Mapping[str, PoolInfo], namespaces: list[str], theirs: Mapping[str, Any], prepared: Sequence[str], stack: str) -> bool:
