@@ -31,14 +31,16 @@ impersonate
 ``pods/portforward`` is not in the catalogue: the page does not list it, and it reaches a pod's ports, not its
 code or credentials (the team roles grant it for debugging).
 
-Scope. A grant on a *namespaced* resource held through a namespaced Role, or through a ClusterRole bound only by
-RoleBindings, stays inside one namespace: a namespace's deployers create its workloads. It reaches every namespace
-when the ClusterRole is bound by a ClusterRoleBinding, aggregated into a ClusterRole that is, aggregated into the
-built-in ``view`` role, or not bound in the program at all (then the program cannot tell how it will be bound).
-A grant on a *cluster-scoped* resource (nodes, persistent volumes, webhook configurations, CSRs, namespaces) is
-effective only through a ClusterRoleBinding; an unbound ClusterRole holding one is reported too. Holders allowed
-by the stack (``inferstack:policy.rbacAllowedServiceAccounts``: system controllers, each with a reason) are not
-reported; a role held by an allowed account and by anyone else is reported naming the others.
+Scope (:func:`judge`). A grant on a *namespaced* resource held through a namespaced Role, or through a ClusterRole
+bound only by RoleBindings, stays inside one namespace. Workload creation is tolerated there (a namespace's deployers
+create its workloads, and the pods pass Pod Security admission); exec, attach, ephemeral containers and token
+requests are not: they reach running pods' and service accounts' credentials without pod admission. A grant reaches
+every namespace when the ClusterRole is bound by a ClusterRoleBinding, aggregated into a ClusterRole that is,
+aggregated into the built-in ``view`` role, or not bound in the program at all (then the program cannot tell how it
+will be bound). A grant on a *cluster-scoped* resource (nodes, persistent volumes, webhook configurations, CSRs,
+namespaces) is effective only through a ClusterRoleBinding; an unbound ClusterRole holding one is reported too.
+Holders allowed by the stack (``inferstack:policy.rbacAllowedServiceAccounts``: system controllers, each with a
+reason) are not reported; a role held by an allowed account and by anyone else is reported naming the others.
 """
 
 from __future__ import annotations
@@ -77,6 +79,9 @@ class DangerousGrant:
     builtin: frozenset[str] = frozenset()
     #: Verbs that need no object name (create on a top-level resource): a rule with resourceNames does not grant them.
     nameless: bool = False
+    #: Tolerated inside one namespace (workload creation goes through pod admission); false for the grants that reach
+    #: running pods' or service accounts' credentials directly.
+    in_namespace: bool = True
 
 
 _WORKLOADS = (
@@ -99,13 +104,15 @@ DANGEROUS_GRANTS: tuple[DangerousGrant, ...] = (
     DangerousGrant("pod-exec", "runs commands in running pods", frozenset({"create", "get"}),
                    (("", "pods/exec"), ("", "pods/attach")), False, "CIS Kubernetes 5.1.4",
                    "it runs code in the pods, with their service account tokens and cloud credentials",
-                   frozenset({"admin", "edit"})),
+                   frozenset({"admin", "edit"}), in_namespace=False),
     DangerousGrant("ephemeral-containers", "adds ephemeral containers to running pods", frozenset({"update", "patch"}),
                    (("", "pods/ephemeralcontainers"),), False, "CIS Kubernetes 5.1.4",
-                   "it runs code in the pods, with their service account tokens and cloud credentials"),
+                   "it runs code in the pods, with their service account tokens and cloud credentials",
+                   in_namespace=False),
     DangerousGrant("token-request", "creates service account tokens", frozenset({"create"}),
                    (("", "serviceaccounts/token"),), False, "CIS Kubernetes 5.1.13",
-                   "it mints a token for any service account in scope, and holds that account's permissions"),
+                   "it mints a token for any service account in scope, and holds that account's permissions",
+                   in_namespace=False),
     DangerousGrant("persistent-volume-creation", "creates persistent volumes", frozenset({"create"}),
                    (("", "persistentvolumes"),), True, "CIS Kubernetes 5.1.9",
                    "a hostPath persistent volume mounts any directory of the node", nameless=True),
@@ -324,50 +331,55 @@ def holders(role: Role, bindings: Sequence[Binding], aggregated_into: Mapping[tu
 
 @dataclass(frozen=True)
 class Verdict:
-    """One role's dangerous grants that reach beyond a namespace to holders outside the allow-list."""
+    """One role's dangerous grants that reach holders they should not: (hit, why it counts, the holders named)."""
 
-    hits: tuple[Hit, ...]
-    reported_subjects: tuple[str, ...]  # cluster-wide holders not allowed (empty when none are bound in the program)
-    reason: str  # why the grants count: "bound cluster-wide", "not bound in this program", ...
+    findings: tuple[tuple[Hit, str, tuple[str, ...]], ...]
 
 
 def judge(role: Role, h: Holders, allowed: Mapping[str, str]) -> Verdict | None:
-    """The verdict on one role, or None when its dangerous grants stay in a namespace or reach allowed accounts only.
+    """The verdict on one role, or None when its dangerous grants stay where they may or reach allowed accounts only.
 
-    A namespaced Role grants namespaced resources in its namespace only: never reported here. A ClusterRole's grant
-    is reported when it reaches a holder beyond one namespace who is not allowed: a ClusterRoleBinding subject, the
-    holders of a built-in role it is aggregated into (unknown to the program; not for the grants ``admin`` and
-    ``edit`` already hold), or anyone when the program binds it nowhere.
+    A grant is reported when it reaches a holder outside the allow-list:
+
+    * beyond one namespace: a ClusterRole's grant through a ClusterRoleBinding, through aggregation into the
+      built-in roles (their holders are unknown to the program; not for the grants ``admin`` and ``edit`` hold
+      already), or from a ClusterRole the program binds nowhere (a ClusterRoleBinding elsewhere would grant it
+      cluster-wide);
+    * inside a namespace too, for the grants that reach running pods' or service accounts' credentials without pod
+      admission (exec, attach, ephemeral containers, token requests: ``in_namespace`` false), from a Role or a
+      ClusterRole bound by a RoleBinding, or unbound.
+
+    Workload creation in one namespace is a namespace's deployers' job (its pods pass Pod Security admission), and a
+    Role cannot grant cluster-scoped resources, nor can a ClusterRole through a RoleBinding.
     """
-    if role.kind != "ClusterRole":
-        return None
     hits = dangerous_hits(role.rules)
     if not hits:
         return None
-    others = tuple(h.cluster_wide(allowed))
-    reach: list[Hit] = []
-    reasons: list[str] = []
+    cluster = role.kind == "ClusterRole"
+    wide = tuple(h.cluster_wide(allowed))
+    anyone = tuple(sorted(s for s in h.subjects if s not in allowed))
+    out: list[tuple[Hit, str, tuple[str, ...]]] = []
     for hit in hits:
-        extra = sorted(h.builtin - hit.grant.builtin)
+        g = hit.grant
+        if not cluster and g.cluster_scoped:
+            continue
+        extra = sorted(h.builtin - g.builtin) if cluster else []
         if extra:
-            reach.append(hit)
-            reasons.append(f"aggregated into the built-in {', '.join(extra)} role (every holder of it)")
+            out.append((hit, f"aggregated into the built-in {', '.join(extra)} role (every holder of it)", ()))
         elif not h.bound and not h.builtin:  # a role aggregated into admin/edit is held through them
-            reach.append(hit)
-            reasons.append("not bound in this program (a ClusterRoleBinding elsewhere would grant it cluster-wide)")
-        elif others:
-            reach.append(hit)
-            reasons.append("bound cluster-wide")
-    if not reach:
-        return None
-    return Verdict(tuple(reach), others, "; ".join(dict.fromkeys(reasons)))
+            where = "cluster-wide" if cluster else "to anyone"
+            out.append((hit, f"not bound in this program (a binding elsewhere would grant it {where})", ()))
+        elif cluster and wide:
+            out.append((hit, "bound cluster-wide", wide))
+        elif not g.in_namespace and anyone:
+            out.append((hit, "bound in a namespace, where it reaches every pod's credentials", anyone))
+    return Verdict(tuple(out)) if out else None
 
 
 def describe(role: Role, v: Verdict, h: Holders) -> Iterator[str]:
-    """One message per hit: what the role grants, why it is dangerous, and who holds it."""
-    who = (f"; held by {', '.join(f'{s} ({h.subjects[s][0]})' for s in v.reported_subjects)}"
-           if v.reported_subjects else "")
-    for hit in v.hits:
+    """One message per finding: what the role grants, why it is dangerous, and who holds it."""
+    for hit, reason, subjects in v.findings:
+        who = f"; held by {', '.join(f'{s} ({h.subjects[s][0]})' for s in subjects)}" if subjects else ""
         names = f" (resourceNames {list(hit.names)})" if hit.names else ""
-        yield (f"ClusterRole {role.name or '(unnamed)'} rules[{hit.rule}] {hit.grant.title}: {', '.join(hit.granted)}"
-               f"{names}; {hit.grant.why}. It is {v.reason}{who} ({hit.grant.control}).")
+        yield (f"{role.kind} {role.name or '(unnamed)'} rules[{hit.rule}] {hit.grant.title}: {', '.join(hit.granted)}"
+               f"{names}; {hit.grant.why}. It is {reason}{who} ({hit.grant.control}).")

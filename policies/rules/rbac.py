@@ -23,8 +23,8 @@ objects of a yaml/v2 ConfigGroup or ConfigFile (see :mod:`inferstack.policies.ru
   ``aggregate-to-admin|edit|view`` labels), and compared with the catalogue of dangerous grants of
   :mod:`inferstack.policies.rules.k8s_permissions` (workload creation, exec/attach, ephemeral containers, token
   requests, persistent volume creation, nodes/proxy, CSR approval, admission webhooks, namespace modification;
-  CIS Kubernetes 5.1.4, 5.1.9-5.1.13). A grant is reported on the role when it reaches beyond one namespace (see
-  that module), naming the holders; service accounts of system controllers are allowed per stack, each with a
+  CIS Kubernetes 5.1.4, 5.1.9-5.1.13). A grant is reported on the role when it reaches beyond one namespace, or,
+  for exec/attach/ephemeral containers/token requests, any holder (see that module), naming the holders; service accounts of system controllers are allowed per stack, each with a
   reason, in ``inferstack:policy.rbacAllowedServiceAccounts``.
 """
 
@@ -282,10 +282,11 @@ ENTRIES = [
     ), MANDATORY, types=_BINDINGS, controls=("CIS Kubernetes 5.1.5",), clouds=KUBERNETES),
     PolicyEntry(StackValidationPolicy(
         name="rbac-dangerous-grants",
-        description="No ClusterRole gives a dangerous grant of the RBAC good-practices list (workload creation, "
-                    "exec/attach, ephemeral containers, token requests, persistent volumes, nodes/proxy, CSR "
-                    "approval, admission webhooks, namespace modification) beyond one namespace, once expanded "
-                    "(wildcards, subresources, aggregation), except to allowed system service accounts.",
+        description="No Role or ClusterRole gives a dangerous grant of the RBAC good-practices list (workload "
+                    "creation, persistent volumes, nodes/proxy, CSR approval, admission webhooks, namespace "
+                    "modification beyond one namespace; exec/attach, ephemeral containers and token requests to "
+                    "anyone) once expanded (wildcards, subresources, aggregation), except to allowed system service "
+                    "accounts.",
         validate=_dangerous_grants,
         config_schema=PolicyConfigSchema(properties={"allowedServiceAccounts": {"type": "object"}}),
         remediation_steps="Grant the permission in a namespaced Role (or bind the ClusterRole with RoleBindings in "

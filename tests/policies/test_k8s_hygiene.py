@@ -326,8 +326,14 @@ def test_holders_follow_aggregation_transitively_and_allow_listed_controllers_pa
     verdict = k8s_permissions.judge(leaf, h, {})
     assert verdict is not None and "aggregation into ClusterRole mid" in next(k8s_permissions.describe(leaf, verdict, h))
     assert k8s_permissions.judge(leaf, h, {"system:serviceaccount:kube-system:ctl": "token broker"}) is None
-    # a namespaced Role grants namespaced resources in its namespace only
-    assert k8s_permissions.judge(_role("Role", "r", token), k8s_permissions.Holders(), {}) is None
+    # a namespaced Role: workload creation stays in its namespace, a token request reaches every service account there
+    create = [{"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["create"]}]
+    rb = k8s_permissions.binding_of("RoleBinding", {"metadata": {"namespace": "a"}, "roleRef": {"kind": "Role", "name": "r"},
+                                                    "subjects": [{"kind": "Group", "name": "deployers"}]}, "RoleBinding r")
+    for rules, reported in ((create, False), (token, True)):
+        role = k8s_permissions.role_of("Role", {"metadata": {"name": "r", "namespace": "a"}, "rules": rules})
+        h = k8s_permissions.holders(role, [rb], {})
+        assert (k8s_permissions.judge(role, h, {}) is not None) is reported, rules
 
 
 def test_unknown_rules_are_not_evaluated() -> None:

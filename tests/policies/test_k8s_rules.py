@@ -262,6 +262,15 @@ NODE_READER_CRB = {"metadata": {"name": "node-reader"},
 GRANTS = (Res(ROLE + "ClusterRole", DEPLOYER, name="deployer"), Res(ROLE + "RoleBinding", DEPLOYER_NS, name="deployer-a"),
           Res(ROLE + "ClusterRole", NODE_READER, name="node-reader"),
           Res(ROLE + "ClusterRoleBinding", NODE_READER_CRB, name="node-reader"))
+#: A namespaced Role for debugging: logs and port-forward, not exec.
+NS_GRANTS = (
+    Res(ROLE + "Role", {"metadata": {"name": "debug", "namespace": "team-a"}, "rules": [
+        {"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list", "watch"]},
+        {"apiGroups": [""], "resources": ["pods/portforward"], "verbs": ["create"]}]}, name="debug"),
+    Res(ROLE + "RoleBinding", {"metadata": {"name": "debug", "namespace": "team-a"},
+                               "roleRef": {"apiGroup": RBAC_API, "kind": "Role", "name": "debug"},
+                               "subjects": [{"kind": "Group", "name": "inferstack:team:team-a", "apiGroup": RBAC_API}]},
+        name="debug"))
 #: An aggregating ClusterRole bound in one namespace, and the ClusterRole it gathers by label.
 AGGREGATE = {"metadata": {"name": "team-aggregate"},
              "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"inferstack.io/aggregate-to-team": "true"}}]},
@@ -309,6 +318,12 @@ CASES += [
           ("verb-star", {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["*"]}),
           ("group-star", {"apiGroups": ["*"], "resources": ["pods"], "verbs": ["create"]}),
       )],
+    Case("grants-role-exec-in-namespace", "rbac-dangerous-grants", NS_GRANTS, (0, "props", "rules", 0, "resources"),
+         ["pods", "pods/log", "pods/exec"]),
+    Case("grants-role-token-in-namespace", "rbac-dangerous-grants", NS_GRANTS, (0, "props", "rules", 1),
+         {"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"]}),
+    Case("grants-clusterrole-attach-through-rolebinding", "rbac-dangerous-grants", GRANTS, (0, "props", "rules", 1),
+         {"apiGroups": [""], "resources": ["pods/attach"], "verbs": ["create"]}),
     Case("grants-aggregated-then-bound-cluster-wide", "rbac-dangerous-grants", AGGREGATION, (2, "type"),
          ROLE + "ClusterRoleBinding", flagged=1),
     Case("grants-aggregator-unbound", "rbac-dangerous-grants", AGGREGATION, (2,), DELETE, flagged=1),
