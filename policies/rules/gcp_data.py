@@ -48,6 +48,7 @@ AT_REST_JUDGED_ELSEWHERE = {
     "gcp:storage/bucket:Bucket": "gcs-cmek",
     "gcp:secretmanager/secret:Secret": "secret-manager-cmek",
     "gcp:container/cluster:Cluster": "gke-database-encryption",
+    "gcp:artifactregistry/repository:Repository": "artifact-registry-cmek",
     **{t: "gcp-cmek-inherited" for t in INHERITED},
 }
 

@@ -112,9 +112,6 @@ CASES = [
     Case("cmek-vm-attached-disk", CMEK, one(INSTANCE, VM), (0, "props", "attachedDisks", 0, "kmsKeySelfLink"), DELETE),
     Case("cmek-template-disk", CMEK, one("gcp:compute/instanceTemplate:InstanceTemplate", TEMPLATE),
          (0, "props", "disks", 0, "diskEncryptionKey"), DELETE),
-    Case("cmek-artifact-registry", CMEK,
-         one("gcp:artifactregistry/repository:Repository", {"format": "DOCKER", "repositoryId": "images", "kmsKeyName": GCP_KEY}),
-         (0, "props", "kmsKeyName"), DELETE),
     # ------------------------------------------------------------ TLS in transit
     Case("tls-sql-allows-plaintext", TLS, one(SQL, SQL_PROPS), (0, "props", "settings", "ipConfiguration", "sslMode"),
          "ALLOW_UNENCRYPTED_AND_ENCRYPTED"),
