@@ -447,15 +447,20 @@ class OfflineMocks(pmocks.Mocks):
     """Answers resource registrations and invokes with outputs shaped like the real providers'."""
 
     def __init__(
-        self, region: str, project: str | None, stack: str, stack_outputs: Mapping[str, Mapping[str, Any]] | None = None
+        self, region: str, project: str | None, stack: str, stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+        unknown_stack_references: bool = False,
     ):
         self.region = region
         self.project = project or "inferstack-offline"
         self.stack = stack
         #: Referenced stack name -> {"outputs": {...}, "secretOutputNames": [...]}, answered to StackReferences.
         self.stack_outputs = dict(stack_outputs or {})
+        #: A StackReference to a stack not in :attr:`stack_outputs`: unknown outputs (True) or a ProgramError.
+        self.unknown_stack_references = unknown_stack_references
 
     def _stack_reference(self, target: str) -> dict[str, Any]:
+        if target not in self.stack_outputs and self.unknown_stack_references:
+            return {"name": target}  # outputs left out: unknown, as everything the engine cannot read
         if target not in self.stack_outputs:
             known = ", ".join(sorted(self.stack_outputs)) or "none"
             raise ProgramError(

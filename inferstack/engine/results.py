@@ -26,7 +26,7 @@ from typing import Any
 from pulumi import _types as ptypes
 
 #: Provider packages whose Python SDK module is not ``pulumi_<package>``.
-SDK_MODULES = {"kubernetes": "pulumi_kubernetes", "google-native": "pulumi_google_native"}
+SDK_MODULES = {"kubernetes": "pulumi_kubernetes", "google-native": "pulumi_google_native", "pulumi": "pulumi"}
 
 #: Nested output types are expanded this deep; deeper ones are left empty (``{}``).
 MAX_DEPTH = 4

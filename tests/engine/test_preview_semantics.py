@@ -8,7 +8,9 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from inferstack.engine import UNKNOWN, is_unknown, run_program
+import pytest
+
+from inferstack.engine import UNKNOWN, ProgramError, is_unknown, run_program
 
 CONFIG = {"aws:region": "eu-west-1"}
 
@@ -201,3 +203,34 @@ def test_both_forms_of_one_function_and_a_plain_call_inside_apply(tmp_path: Path
     assert is_unknown(topic.inputs["displayName"])
     assert topic.inputs["tags"]["now"].startswith("placeholder-zoneid-")
     assert topic.inputs["tags"]["inside"].startswith("placeholder-id-")
+
+
+REFERENCE = """
+    import pulumi
+    import pulumi_kubernetes as k8s
+
+    ref = pulumi.StackReference("infra", stack_name="acme/infra/dev")
+    k8s.core.v1.ConfigMap("c", metadata={"namespace": ref.get_output("namespace")},
+                          data={"bucket": ref.require_output("bucket")})
+"""
+
+
+def test_unlisted_stack_reference_stops_the_run_by_default(tmp_path: Path) -> None:
+    with pytest.raises(ProgramError, match=r"StackReference 'acme/infra/dev'.*inferstack-offline:stackOutputs"):
+        _run(tmp_path, REFERENCE)
+
+
+def test_unlisted_stack_reference_outputs_can_be_unknown(tmp_path: Path) -> None:
+    program = tmp_path / "__main__.py"
+    program.write_text(textwrap.dedent(REFERENCE))
+    rec = run_program("dev", CONFIG, region="eu-west-1", program=program, pulumi_project="shapes",
+                      unknown_stack_references=True)
+    cm = rec.find("kubernetes:core/v1:ConfigMap", "c")
+    assert is_unknown(cm.inputs["metadata"]["namespace"]) and is_unknown(cm.inputs["data"]["bucket"])
+    ref = _lookup_of(rec, "pulumi:pulumi:StackReference")
+    assert ref.id == "acme/infra/dev" and "outputs" in ref.unknown
+
+
+def _lookup_of(rec, token: str):
+    (found,) = [x for x in rec.lookups if x.token == token]
+    return found
