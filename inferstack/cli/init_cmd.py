@@ -237,6 +237,9 @@ def build(args: argparse.Namespace) -> tuple[Path, str, list[str], Path]:
                          "and dashes, starting with a letter")
     if args.project and args.cloud != "gcp":
         raise UsageError("--project is the GCP project id: allowed with --cloud gcp only")
+    if args.cloud == "gcp" and not args.project and not args.template:
+        raise UsageError("--project: required with --cloud gcp (your GCP project id; the reference stack's "
+                         "gcp:project names the reference's own)")
     reference = REFERENCE[(args.cloud, args.environment)]
     template = Path(args.template) if args.template else REFERENCE_DIR / f"Pulumi.{reference}.yaml"
     if not template.is_file():

@@ -76,6 +76,14 @@ def test_bad_input_names_the_argument_or_key(extra: list[str], named: str, tmp_p
     assert not list(tmp_path.iterdir()), "nothing written on error"
 
 
+def test_gcp_needs_its_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _run(["init", "--cloud", "gcp", "--environment", "dev", "--stack", "me",
+                         "--public-access-cidr", "100.64.10.0/24"], capsys)
+    assert code == 2 and "--project: required with --cloud gcp" in err and not list(tmp_path.iterdir())
+
+
 def test_existing_file_is_kept_without_force(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
