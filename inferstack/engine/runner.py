@@ -439,7 +439,7 @@ def _run(
     # report reads the records in URN order instead, which makes preview, render and policy output byte-stable.
     records = sorted(monitor.records, key=lambda r: r.urn)
     _synthesize_default_providers(stack, region, project, records, pulumi_project)
-    lookups = sorted(monitor.lookups, key=lambda x: (x.kind, x.token, x.name or "", json.dumps(redact(x.args), sort_keys=True)))
+    lookups = sorted(monitor.lookups, key=lambda x: (x.kind, x.token, x.name or "", json.dumps(redact(x.args), sort_keys=True, default=str)))
     return Recording(stack=stack, resources=records, outputs=outputs, logs=logs, lookups=lookups)
 
 

@@ -6,6 +6,7 @@ labelled placeholders, reads keep their ids, URNs carry the program's project an
 from __future__ import annotations
 
 import functools
+import json
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,8 @@ def test_shape_previews_with_the_programs_project(shape: str) -> None:
     assert declared
     assert all(r.urn.startswith(f"urn:pulumi:dev::{_project(shape)}::") for r in rec.resources)
     assert len({r.urn for r in rec.resources}) == len(rec.resources)
+    report = json.loads(json.dumps([x.to_json() for x in rec.lookups]))  # lookups serialize for a JSON report
+    assert [x["token"] for x in report] == [x.token for x in rec.lookups]
 
 
 def _types(rec: Recording) -> dict[str, int]:
