@@ -16,7 +16,8 @@ ConfigFile, KServe InferenceService / ServingRuntime / LLMInferenceService templ
   Advisory in dev, mandatory in staging and prod (CIS Kubernetes 5.1.6, NSA/CISA "Protecting Pod service account
   tokens").
 * ``k8s-image-pinned``: every container image names a tag other than ``latest`` or a digest; an untagged image is
-  ``latest``. Advisory in dev (iterating on a moving tag), mandatory in staging and prod.
+  ``latest``. Helm release values too: an ``image`` string, or an ``image`` map whose ``tag`` is ``latest`` (a map
+  without ``tag`` takes the chart's appVersion, pinned by the chart version). Advisory in dev (iterating on a moving tag), mandatory in staging and prod.
 * ``k8s-image-provenance``: images come from the registries or repository prefixes of
   ``inferstack:policy.trustedRegistries`` (empty: any), pinned by digest when ``requireImageDigests`` is set.
   Both settings are opt-in per stack: digests cannot be resolved offline, so the reference stacks pin tags (checked
@@ -62,6 +63,7 @@ from inferstack.policies.rules.k8s_objects import (
     pod_specs,
     seq,
 )
+from inferstack.policies.rules.kubernetes import HELM_TYPES, _walk
 
 KUBERNETES = frozenset({"kubernetes"})
 SERVICE_ACCOUNT_TYPES = ("kubernetes:core/v1:ServiceAccount", "kubernetes:core/v1:ServiceAccountList",
@@ -148,7 +150,30 @@ def _images(args: ResourceValidationArgs, check) -> None:
         not_evaluated(f"image of {', '.join(unknown)}")
 
 
+def helm_image_problems(values: Any) -> Iterator[str]:
+    """Images a Helm release's values ask for with a moving tag: ``image: repo:latest``, ``image: repo`` (no tag),
+    ``image: {repository, tag: latest}``. A map without ``tag`` takes the chart's default (its appVersion): pinned
+    by the chart version."""
+    for parent, key, value, _ in _walk(values):
+        if key != "image":
+            continue
+        if isinstance(value, str) and value:
+            problem = pinning_problem(value)
+            if problem:
+                yield f"{parent}.image: {problem}"
+        elif is_map(value):
+            repo, tag = value.get("repository"), value.get("tag")
+            if tag == "latest" or (isinstance(repo, str) and repo.endswith(":latest")):
+                yield f"{parent}.image: {repo}:{tag or ''} uses the latest tag".replace(":latest:", ":")
+
+
 def _pinned(args: ResourceValidationArgs, report) -> None:
+    if args.resource_type in HELM_TYPES:
+        release = str(args.props.get("name") or args.props.get("chart") or args.name)
+        for problem in helm_image_problems(args.props.get("values")):
+            report(f"release {release}: {problem}; pin a version tag or a digest.")
+        return
+
     def check(obj: K8sObject, c: Container, image: str) -> None:
         problem = pinning_problem(image)
         if problem:
@@ -282,11 +307,13 @@ ENTRIES = [
         url="https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/"),
     PolicyEntry(ResourceValidationPolicy(
         name="k8s-image-pinned",
-        description="Container images name a version tag or a digest, never latest or no tag.",
+        description="Container images (pod specs and Helm values) name a version tag or a digest, never latest or no "
+                    "tag.",
         validate=_pinned,
         remediation_steps="Pin the image to a release tag (vllm/vllm-openai:v0.11.1) or a digest "
                           "(image@sha256:...).",
-    ), ADVISORY_IN_DEV, types=POD_CARRIERS, families=(WORKLOAD_FAMILY,), controls=("OWASP K02", *_CONTROLS_WORKLOAD), clouds=KUBERNETES),
+    ), ADVISORY_IN_DEV, types=(*POD_CARRIERS, *HELM_TYPES), families=(WORKLOAD_FAMILY,),
+        controls=("OWASP K02", *_CONTROLS_WORKLOAD), clouds=KUBERNETES),
     PolicyEntry(ResourceValidationPolicy(
         name="k8s-image-provenance",
         description="Container images come from the stack's trusted registries and are pinned by digest when the "

@@ -122,6 +122,17 @@ CASES += [
          (*CONTAINER, "image"), "registry.example/other/app:1", config={"trustedRegistries": ["registry.example/app"]}),
 ]
 
+# Helm values: an image string or an image map with tag latest; a map without tag is the chart's appVersion.
+RELEASE = {"name": "exporter", "chart": "dcgm-exporter", "version": "4.7.0", "values": {
+    "image": {"repository": "nvcr.io/nvidia/k8s/dcgm-exporter", "tag": "4.4.1-4.6.0-ubuntu22.04"},
+    "sidecar": {"image": "registry.example/sidecar:2.1.0"}, "initImage": {"repository": "registry.example/init"}}}
+CASES += [
+    Case("helm-image-tag-latest", "k8s-image-pinned", one("kubernetes:helm.sh/v3:Release", RELEASE),
+         (0, "props", "values", "image", "tag"), "latest"),
+    Case("helm-image-string-untagged", "k8s-image-pinned", one("kubernetes:helm.sh/v4:Chart", RELEASE),
+         (0, "props", "values", "sidecar", "image"), "registry.example/sidecar"),
+]
+
 # PersistentVolumes
 PV = {"metadata": {"name": "models"}, "spec": {
     "capacity": {"storage": "500Gi"}, "accessModes": ["ReadOnlyMany"], "storageClassName": "efs",
