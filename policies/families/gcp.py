@@ -138,6 +138,8 @@ def _transit_fields(t: SdkType) -> tuple[str, ...]:
         found += tuple(n for n in _PROFILE if n in t.inputs)
     if "ssl_policy" in t.inputs and ("ssl_certificates" in t.inputs or t.service == "appengine"):
         found += _SSL_POLICY
+    if t.cls.endswith("TargetHttpProxy") and "url_map" in t.inputs:  # a plain-HTTP load-balancer frontend
+        found += ("url_map",)
     return tuple(sorted(found))
 
 
@@ -192,6 +194,10 @@ EXPLAINED: Mapping[str, str] = MappingProxyType({
                                                           "destination dataset's default key)",
     "gcp:storage/bucketObject:BucketObject": "judged by the stack policy gcp-cmek-inherited (the bucket's default key)",
     # gcp-encryption-in-transit
+    "gcp:compute/targetHttpProxy:TargetHttpProxy": "judged by the stack policy gcp-http-redirects-to-https: its URL "
+                                                   "map (another resource) must only redirect to HTTPS",
+    "gcp:compute/regionTargetHttpProxy:RegionTargetHttpProxy": "judged by the stack policy gcp-http-redirects-to-https "
+                                                               "(its URL map must only redirect to HTTPS)",
     "gcp:datastream/connectionProfile:ConnectionProfile": "a profile of a source database Datastream reads from: "
                                                           "its TLS is that database's, not a store the platform runs",
     "gcp:integrationconnectors/connection:Connection": "a connector to a third-party system: its TLS is the remote "

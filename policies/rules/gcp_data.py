@@ -235,6 +235,40 @@ def _transit(args: ResourceValidationArgs, report) -> None:
         report(f"{problem}: clients must use TLS.")
 
 
+HTTP_PROXIES = ("gcp:compute/targetHttpProxy:TargetHttpProxy", "gcp:compute/regionTargetHttpProxy:RegionTargetHttpProxy")
+URL_MAPS = ("gcp:compute/uRLMap:URLMap", "gcp:compute/regionUrlMap:RegionUrlMap")
+
+
+def redirect_problems(url_map: Mapping[str, Any]) -> list[str]:
+    """Why a URL map behind a plain-HTTP proxy serves content instead of only redirecting to HTTPS."""
+    out = []
+    if get(url_map, "defaultUrlRedirect", "httpsRedirect") is not True:
+        out.append("its default is not an HTTPS redirect (defaultUrlRedirect.httpsRedirect)")
+    serving = [k for k in ("defaultService", "defaultRouteAction", "pathMatchers", "hostRules") if url_map.get(k)]
+    if serving:
+        out.append(f"it routes to backends ({', '.join(serving)})")
+    return out
+
+
+def _http_redirects(args: StackValidationArgs, report) -> None:
+    resources = list(args.resources)
+    maps = [r for r in resources if r.resource_type in URL_MAPS]
+    unknown = []
+    for proxy in (r for r in resources if r.resource_type in HTTP_PROXIES):
+        ref = proxy.props.get("urlMap")
+        found = [m for m in maps if ref is not None and not is_unknown(ref)
+                 and (ref in _names(m, "name") or ref == m.props.get("selfLink"))]
+        if not found:
+            unknown.append(proxy.name)
+            continue
+        for problem in redirect_problems(found[0].props):
+            report(f"{proxy.name}: plain-HTTP frontend whose URL map {found[0].name} serves traffic: {problem}. An HTTP "
+                   "frontend may only redirect to HTTPS.", proxy.urn)
+    if unknown:
+        not_evaluated(f"the URL map of HTTP proxies {', '.join(sorted(unknown))} (not declared in this program or "
+                      "named by a value unknown at preview time)")
+
+
 # ---------------------------------------------------------------- public database endpoints
 
 
@@ -327,6 +361,14 @@ ENTRIES = [
                           "proxies: ssl_policy naming an SSL policy with min_tls_version TLS_1_2 and profile MODERN.",
     ), ADVISORY_IN_DEV, types=_family_types(IN_TRANSIT, _explained()),
        controls=("CIS GCP 6.4", "CIS GCP 3.9", "NIST 800-53 SC-8")),
+    PolicyEntry(StackValidationPolicy(
+        name="gcp-http-redirects-to-https",
+        description="A plain-HTTP load-balancer frontend (target HTTP proxy) only redirects to HTTPS: its URL map's "
+                    "default is an HTTPS redirect and it routes to no backend.",
+        validate=_http_redirects,
+        remediation_steps="Give the HTTP proxy a URL map with default_url_redirect {https_redirect: True} and no "
+                          "default_service or path matchers; serve through a target HTTPS proxy.",
+    ), ADVISORY_IN_DEV, clouds={"gcp"}, controls=("NIST 800-53 SC-8",)),
     PolicyEntry(ResourceValidationPolicy(
         name="gcp-db-no-public-ip",
         description="Cloud SQL and AlloyDB instances have no public IP and never authorize 0.0.0.0/0.",

@@ -35,6 +35,7 @@ ADVISORY_IN_DEV_NAMES = {
     "opaque-resources-reviewed",
     # GCP data services (#25): dev may keep Google-managed keys, plaintext to its own caches, unprotected resources
     "gcp-cmek-at-rest", "gcp-cmek-inherited", "gcp-tls-in-transit", "gcp-deletion-protection", "gcp-sql-hardening",
+    "gcp-http-redirects-to-https",
 }
 
 

@@ -58,6 +58,9 @@ INSTANCE = "gcp:compute/instance:Instance"
 DNS_ZONE = {"dnsName": "example.com.", "visibility": "public", "dnssecConfig": {"state": "on", "defaultKeySpecs": [
     {"algorithm": "rsasha256", "keyType": "keySigning", "keyLength": 2048},
     {"algorithm": "rsasha256", "keyType": "zoneSigning", "keyLength": 1024}]}}
+REDIRECT_MAP = Res("gcp:compute/uRLMap:URLMap", {"name": "http-redirect", "defaultUrlRedirect": {
+    "httpsRedirect": True, "stripQuery": False, "redirectResponseCode": "MOVED_PERMANENTLY_DEFAULT"}}, name="http-redirect")
+HTTP_PROXY = Res("gcp:compute/targetHttpProxy:TargetHttpProxy", {"name": "http", "urlMap": "http-redirect"}, name="http")
 SSL_POLICY = {"name": "modern-tls12", "profile": "MODERN", "minTlsVersion": "TLS_1_2"}
 NIC0 = (0, "props", "networkInterfaces", 0)
 CMEK = "gcp-cmek-at-rest"
@@ -141,6 +144,10 @@ CASES = [
          (0, "props", "sslPolicy"), "DEFAULT"),
     Case("tls-media-cdn", TLS, one("gcp:networkservices/edgeCacheService:EdgeCacheService", {"requireTls": True}),
          (0, "props", "requireTls"), False),
+    Case("http-frontend-serves", "gcp-http-redirects-to-https", (REDIRECT_MAP, HTTP_PROXY), (0, "props", "defaultService"),
+         "projects/p/global/backendServices/api", flagged=1),
+    Case("http-frontend-no-redirect", "gcp-http-redirects-to-https", (REDIRECT_MAP, HTTP_PROXY),
+         (0, "props", "defaultUrlRedirect", "httpsRedirect"), False, flagged=1),
     # ------------------------------------------------------------ public database endpoints
     Case("sql-public-ip", "gcp-db-no-public-ip", one(SQL, SQL_PROPS), (0, "props", "settings", "ipConfiguration", "ipv4Enabled"), True),
     Case("sql-public-ip-default", "gcp-db-no-public-ip", one(SQL, SQL_PROPS),
@@ -259,3 +266,8 @@ def test_private_zones_and_read_replicas_are_not_asked_for_dnssec_or_backups() -
     assert _findings(one("gcp:dns/managedZone:ManagedZone", {"dnsName": "internal.", "visibility": "private"}), "gcp-dns-dnssec") == []
     replica = {**SQL_PROPS, "masterInstanceName": "vectors", "settings": {**SQL_PROPS["settings"], "backupConfiguration": {"enabled": False}}}
     assert _findings(one(SQL, replica), "gcp-sql-hardening") == []
+
+
+def test_an_http_proxy_whose_url_map_is_not_declared_is_not_evaluated() -> None:
+    found = _findings((HTTP_PROXY,), "gcp-http-redirects-to-https")
+    assert [(f.enforcement_level, f.not_evaluated) for f in found] == [("advisory", True)]
