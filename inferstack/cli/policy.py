@@ -58,6 +58,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     g = psub.add_parser("config", help="print (or --write) the --policy-pack-config document of a stack")
     add_stack_args(g)
     g.add_argument("--write", action="store_true", help="write policies/config/<stack>.json")
+    g.add_argument("--environment", choices=("dev", "staging", "prod"),
+                   help="without a stack file: the document of a stack of this environment (with --allowed-region)")
+    g.add_argument("--allowed-region", action="append", metavar="REGION",
+                   help="with --environment: a region resources may be in (repeat for several)")
+    g.add_argument("--out", metavar="FILE", help="write the document to FILE instead of stdout")
     g.set_defaults(func=_config)
 
 
@@ -210,12 +215,39 @@ def _coverage(args: argparse.Namespace) -> int:
     return 0
 
 
-def _config(args: argparse.Namespace) -> int:
-    cfg = load_stack(args)
-    text = json.dumps(checked_pack_config(cfg.policy_settings(), cfg.name), indent=2, sort_keys=True) + "\n"
+def _team_settings(args: argparse.Namespace) -> PolicySettings | None:
+    """``--environment E --allowed-region R...``: the settings of a stack of that environment, for a team's own
+    policy config file (no stack file); None without ``--environment``. UsageError on a bad combination."""
+    if args.environment is None:
+        if args.allowed_region:
+            raise UsageError("--allowed-region needs --environment (a stack's regions come from its stack file)")
+        return None
+    if args.stack or args.config:
+        raise UsageError("--environment and --stack/--config: give one (a stack file has its own environment)")
     if args.write:
-        write_output(text, str(CONFIG_DIR / f"{cfg.name}.json"))
-        print(f"wrote {CONFIG_DIR / f'{cfg.name}.json'}")
+        raise UsageError("--write writes a reference stack's file (policies/config/<stack>.json); use --out FILE")
+    if not args.allowed_region:
+        raise UsageError("--environment needs --allowed-region REGION (repeat for several): no region set is a safe "
+                         "default")
+    for region in args.allowed_region:
+        if not region.strip() or region != region.strip():
+            raise UsageError(f"--allowed-region: {region!r} is not a region name (eu-west-1, europe-west1, ...)")
+    return PolicySettings(environment=Environment(args.environment), allowed_regions=tuple(args.allowed_region))
+
+
+def _config(args: argparse.Namespace) -> int:
+    if args.out and args.write:
+        raise UsageError("--out and --write: give one (--write writes policies/config/<stack>.json)")
+    team = _team_settings(args)
+    if team is not None:
+        settings, name = team, f"environment {args.environment}"
     else:
-        write_output(text, None)
+        cfg = load_stack(args)
+        settings, name = cfg.policy_settings(), cfg.name
+    text = json.dumps(checked_pack_config(settings, name), indent=2, sort_keys=True) + "\n"
+    if args.write:
+        write_output(text, str(CONFIG_DIR / f"{name}.json"))
+        print(f"wrote {CONFIG_DIR / f'{name}.json'}")
+    else:
+        write_output(text, args.out)
     return 0

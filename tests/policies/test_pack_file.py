@@ -4,11 +4,14 @@ the environment where the file gives none), every bad key named."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from inferstack.config.base import Environment
+from inferstack.config.policy import PolicySettings
 from inferstack.policies.pack import ENTRIES, POLICY_NAMES, pack_config
 from inferstack.policies.pack_file import PackFileError, effective_pack_config, read_pack_file
 
@@ -102,8 +105,42 @@ def test_all_sets_every_level_and_a_policy_entry_overrides_it() -> None:
 
 def test_same_as_the_stack_pack_config() -> None:
     """For a stack's settings, FILE = its residency alone gives the pack config the stack itself gives."""
-    from inferstack.config.policy import PolicySettings
-
     settings = PolicySettings(environment=Environment.STAGING, allowed_regions=("eu-west-1",))
     doc = {"region-residency": {"enforcementLevel": "mandatory", "allowedRegions": ["eu-west-1"]}}
     assert effective_pack_config(doc, "staging").config == pack_config(settings)
+
+
+# --- `inferstack policy config --environment E --allowed-region R --out FILE`: a team's file without a stack file ---
+
+def _config_cmd(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "inferstack", "policy", "config", *args], capture_output=True,
+                          text=True, cwd=cwd)
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--environment", "prod"], "--environment needs --allowed-region"),
+    (["--allowed-region", "eu-west-1"], "--allowed-region needs --environment"),
+    (["--environment", "prod", "--allowed-region", "eu-west-1", "--stack", "dev"], "--environment and --stack"),
+    (["--environment", "prod", "--allowed-region", "eu-west-1", "--write"], "--write writes a reference stack's file"),
+    (["--environment", "prod", "--allowed-region", " "], "--allowed-region: ' ' is not a region name"),
+    (["--stack", "dev", "--out", "x.json", "--write"], "--out and --write"),
+])
+def test_team_pack_config_bad_arguments(tmp_path: Path, args: list[str], says: str) -> None:
+    out = [] if "--out" in args or "--write" in args else ["--out", str(tmp_path / "out" / "p.json")]
+    proc = _config_cmd(*args, *out, cwd=REPO)
+    assert proc.returncode == 2, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and says in proc.stderr, proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_team_pack_config_is_the_stack_shape(tmp_path: Path) -> None:
+    """The file a team writes without a stack file is the one its environment's stack would get, and the check takes
+    it unchanged."""
+    out = tmp_path / "policy" / "prod.json"
+    proc = _config_cmd("--environment", "prod", "--allowed-region", "eu-west-1", "--allowed-region", "eu-central-1",
+                       "--out", str(out), cwd=tmp_path)  # no stacks/ here
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(out.read_text())
+    assert doc == pack_config(PolicySettings(environment=Environment.PROD, allowed_regions=("eu-west-1", "eu-central-1")))
+    got = effective_pack_config(doc)
+    assert got.config == doc and got.environment == Environment.PROD and not got.unlevelled
