@@ -156,7 +156,7 @@ ENTRIES = [
         remediation_steps="Use a CSI-provisioned volume (a StorageClass) or a local volume on a dedicated disk "
                           "mount; hostPath volumes are for node agents, which mount them in their own pod spec.",
     ), MANDATORY, types=(*PV_TYPES, *CONTAINER_TYPES),
-        controls=("PSS baseline: HostPath Volumes", "CIS Kubernetes 5.1.9", "OWASP K01",
+        controls=("PSS baseline: HostPath Volumes", "CIS Kubernetes 5.1.9", "OWASP Kubernetes Top 10: K01",
                   "NSA-CISA Kubernetes Hardening: Kubernetes Pod security"),
         clouds=KUBERNETES),
     PolicyEntry(ResourceValidationPolicy(
@@ -167,6 +167,6 @@ ENTRIES = [
         remediation_steps="Move the value to the cloud secret store, deliver it with an ExternalSecret "
                           "(inferstack:secrets) and mount the Secret; rotate the credential, it has been exposed.",
     ), MANDATORY, types=(*CONFIGMAP_TYPES, *CONTAINER_TYPES),
-        controls=("OWASP K08", "CIS Kubernetes 5.4.1", "NSA-CISA Kubernetes Hardening: Secrets"),
+        controls=("OWASP Kubernetes Top 10: K08", "CIS Kubernetes 5.4.1", "NSA-CISA Kubernetes Hardening: Secrets"),
         clouds=KUBERNETES),
 ]

@@ -289,7 +289,7 @@ def _registries(settings: PolicySettings) -> dict[str, Any]:
             "requireImageDigests": settings.policy.require_image_digests}
 
 
-_CONTROLS_WORKLOAD = ("OWASP K01", "NSA-CISA Kubernetes Hardening: Kubernetes Pod security")
+_CONTROLS_WORKLOAD = ("OWASP Kubernetes Top 10: K01", "NSA-CISA Kubernetes Hardening: Kubernetes Pod security")
 
 ENTRIES = [
     PolicyEntry(StackValidationPolicy(
@@ -302,7 +302,7 @@ ENTRIES = [
                           "sets it true explicitly.",
     ), ADVISORY_IN_DEV,
         controls=("CIS Kubernetes 5.1.6", "NSA-CISA Kubernetes Hardening: Protecting Pod service account tokens",
-                  "OWASP K01"),
+                  "OWASP Kubernetes Top 10: K01"),
         clouds=KUBERNETES,
         url="https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/"),
     PolicyEntry(ResourceValidationPolicy(
@@ -313,7 +313,7 @@ ENTRIES = [
         remediation_steps="Pin the image to a release tag (vllm/vllm-openai:v0.11.1) or a digest "
                           "(image@sha256:...).",
     ), ADVISORY_IN_DEV, types=(*POD_CARRIERS, *HELM_TYPES), families=(WORKLOAD_FAMILY,),
-        controls=("OWASP K02", *_CONTROLS_WORKLOAD), clouds=KUBERNETES),
+        controls=("OWASP Kubernetes Top 10: K02", *_CONTROLS_WORKLOAD), clouds=KUBERNETES),
     PolicyEntry(ResourceValidationPolicy(
         name="k8s-image-provenance",
         description="Container images come from the stack's trusted registries and are pinned by digest when the "
@@ -324,7 +324,7 @@ ENTRIES = [
         remediation_steps="Mirror the image into a trusted registry (or add its registry to "
                           "inferstack:policy.trustedRegistries) and reference it by digest (image@sha256:...).",
     ), ADVISORY_IN_DEV, _registries, types=POD_CARRIERS, families=(WORKLOAD_FAMILY,),
-        controls=("OWASP K02", "CIS Kubernetes 5.5.1", "NSA-CISA Kubernetes Hardening: Building secure container images"),
+        controls=("OWASP Kubernetes Top 10: K02", "CIS Kubernetes 5.5.1", "NSA-CISA Kubernetes Hardening: Building secure container images"),
         clouds=KUBERNETES),
     PolicyEntry(ResourceValidationPolicy(
         name="k8s-container-resources",
@@ -333,5 +333,5 @@ ENTRIES = [
         remediation_steps="Set resources.requests and resources.limits for cpu and memory on each container (a "
                           "LimitRange default does not show in the program).",
     ), ADVISORY_IN_DEV, types=POD_CARRIERS, families=(WORKLOAD_FAMILY,),
-        controls=("NSA-CISA Kubernetes Hardening: Resource policies", "OWASP K01"), clouds=KUBERNETES),
+        controls=("NSA-CISA Kubernetes Hardening: Resource policies", "OWASP Kubernetes Top 10: K01"), clouds=KUBERNETES),
 ]

@@ -183,7 +183,8 @@ ENTRIES = [
         remediation_steps="Label the Namespace pod-security.kubernetes.io/enforce: baseline (or restricted), plus "
                           "warn/audit: restricted; for a chart's namespace, declare the Namespace with the labels and "
                           "set createNamespace: false on the release.",
-    ), MANDATORY, types=NAMESPACE_TYPES, controls=("CIS Kubernetes 5.2.1", "PSS: Pod Security Admission"),
+    ), MANDATORY, types=NAMESPACE_TYPES, controls=("CIS Kubernetes 5.2.1", "PSS: Pod Security Admission", "OWASP Kubernetes Top 10: K04",
+                  "NSA-CISA Kubernetes Hardening: Pod security enforcement"),
         clouds=KUBERNETES, url="https://kubernetes.io/docs/concepts/security/pod-security-admission/"),
     PolicyEntry(ResourceValidationPolicy(
         name="k8s-no-literal-secret-env",
@@ -191,7 +192,7 @@ ENTRIES = [
         validate=_env,
         remediation_steps="Store the value in a Secret (delivered by an ExternalSecret) and reference it with "
                           "env[].valueFrom.secretKeyRef, or mount the Secret as a file.",
-    ), MANDATORY, types=POD_CARRIERS, families=(WORKLOAD_FAMILY,), controls=("CIS Kubernetes 5.4.1",),
+    ), MANDATORY, types=POD_CARRIERS, families=(WORKLOAD_FAMILY,), controls=("CIS Kubernetes 5.4.1", "OWASP Kubernetes Top 10: K08", "NSA-CISA Kubernetes Hardening: Secrets"),
         clouds=KUBERNETES),
     PolicyEntry(ResourceValidationPolicy(
         name="k8s-contained-secrets-not-plaintext",
@@ -199,7 +200,7 @@ ENTRIES = [
         validate=_contained_secrets,
         remediation_steps="Remove the Secret from the list or manifest and create it with an ExternalSecret "
                           "(inferstack:secrets) from the cloud secret store.",
-    ), MANDATORY, types=(*LIST_TYPES, *CONTAINER_TYPES), controls=("CIS Kubernetes 5.4.2",), clouds=KUBERNETES),
+    ), MANDATORY, types=(*LIST_TYPES, *CONTAINER_TYPES), controls=("CIS Kubernetes 5.4.2", "OWASP Kubernetes Top 10: K08", "NSA-CISA Kubernetes Hardening: Secrets"), clouds=KUBERNETES),
     PolicyEntry(ResourceValidationPolicy(
         name="helm-values-no-privileged",
         description="Helm release values do not ask for privileged containers, privilege escalation or host "
@@ -209,7 +210,8 @@ ENTRIES = [
                           "plugin), deploy it into a dedicated namespace and set this policy advisory for the stack "
                           "in inferstack:policy.enforcement with a reason.",
     ), MANDATORY, types=HELM_TYPES,
-        controls=("PSS baseline: Privileged Containers", "PSS baseline: Host Namespaces", "CIS Kubernetes 5.2.2"),
+        controls=("PSS baseline: Privileged Containers", "PSS baseline: Host Namespaces", "CIS Kubernetes 5.2.2",
+                  "OWASP Kubernetes Top 10: K01"),
         clouds=KUBERNETES),
     PolicyEntry(ResourceValidationPolicy(
         name="helm-values-no-public-load-balancers",

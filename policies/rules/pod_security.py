@@ -376,7 +376,7 @@ ENTRIES = [
         MANDATORY if profile == "baseline" else ADVISORY_IN_DEV,
         types=POD_CARRIERS,
         families=(WORKLOAD_FAMILY,),
-        controls=controls,
+        controls=(*controls, "OWASP Kubernetes Top 10: K01", "NSA-CISA Kubernetes Hardening: Kubernetes Pod security"),
         clouds=KUBERNETES,
         url="https://kubernetes.io/docs/concepts/security/pod-security-standards/",
     )

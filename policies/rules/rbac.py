@@ -246,14 +246,14 @@ ENTRIES = [
         description="No '*' in verbs, resources or apiGroups of any Role or ClusterRole rule.",
         validate=_wildcards,
         remediation_steps="Enumerate the verbs, resources and API groups the workload needs.",
-    ), MANDATORY, types=_ROLES, controls=("CIS Kubernetes 5.1.3",), clouds=KUBERNETES),
+    ), MANDATORY, types=_ROLES, controls=("CIS Kubernetes 5.1.3", "OWASP Kubernetes Top 10: K03", "NSA-CISA Kubernetes Hardening: Role-based access control"), clouds=KUBERNETES),
     PolicyEntry(ResourceValidationPolicy(
         name="rbac-no-escalation-verbs",
         description="No Role or ClusterRole grants the escalate, bind or impersonate verbs.",
         validate=_escalation_verbs,
         remediation_steps="Remove escalate, bind and impersonate from the rule; controllers that manage RBAC get "
                           "them from the platform's own charts, not from stack-declared roles.",
-    ), MANDATORY, types=_ROLES, controls=("CIS Kubernetes 5.1.8",), clouds=KUBERNETES),
+    ), MANDATORY, types=_ROLES, controls=("CIS Kubernetes 5.1.8", "OWASP Kubernetes Top 10: K03", "NSA-CISA Kubernetes Hardening: Role-based access control"), clouds=KUBERNETES),
     PolicyEntry(ResourceValidationPolicy(
         name="rbac-no-cluster-secret-read",
         description="No ClusterRole reads Secrets (get/list/watch) and no ClusterRoleBinding of admin/edit outside the "
@@ -262,7 +262,7 @@ ENTRIES = [
         config_schema=_ADMIN_SCHEMA,
         remediation_steps="Grant Secret reads in a namespaced Role (with resourceNames where possible), and bind "
                           "admin/edit with RoleBindings in the namespaces needed.",
-    ), MANDATORY, _admin_group, types=(*_ROLES, *sorted(BINDING_TYPES)), controls=("CIS Kubernetes 5.1.2",),
+    ), MANDATORY, _admin_group, types=(*_ROLES, *sorted(BINDING_TYPES)), controls=("CIS Kubernetes 5.1.2", "OWASP Kubernetes Top 10: K03", "NSA-CISA Kubernetes Hardening: Role-based access control"),
         clouds=KUBERNETES),
     PolicyEntry(ResourceValidationPolicy(
         name="rbac-bindings",
@@ -270,7 +270,7 @@ ENTRIES = [
         validate=_bindings,
         config_schema=_ADMIN_SCHEMA,
         remediation_steps="Bind a narrower role, or bind cluster-admin to the configured platform-admin group only.",
-    ), MANDATORY, _admin_group, types=_BINDINGS, controls=("CIS Kubernetes 5.1.1", "CIS Kubernetes 5.1.7"),
+    ), MANDATORY, _admin_group, types=_BINDINGS, controls=("CIS Kubernetes 5.1.1", "CIS Kubernetes 5.1.7", "OWASP Kubernetes Top 10: K03", "NSA-CISA Kubernetes Hardening: Role-based access control"),
         clouds=KUBERNETES),
     PolicyEntry(ResourceValidationPolicy(
         name="rbac-no-admin-to-service-accounts",
@@ -279,7 +279,7 @@ ENTRIES = [
         validate=_admin_to_service_accounts,
         remediation_steps="Bind the role to a dedicated service account (with automountServiceAccountToken only "
                           "where needed) and narrow the role to what the workload does.",
-    ), MANDATORY, types=_BINDINGS, controls=("CIS Kubernetes 5.1.5",), clouds=KUBERNETES),
+    ), MANDATORY, types=_BINDINGS, controls=("CIS Kubernetes 5.1.5", "OWASP Kubernetes Top 10: K03", "NSA-CISA Kubernetes Hardening: Role-based access control"), clouds=KUBERNETES),
     PolicyEntry(StackValidationPolicy(
         name="rbac-dangerous-grants",
         description="No Role or ClusterRole gives a dangerous grant of the RBAC good-practices list (workload "
@@ -294,7 +294,7 @@ ENTRIES = [
                           "service account, allow it in inferstack:policy.rbacAllowedServiceAccounts with the reason.",
     ), MANDATORY, _allowed_accounts,
         controls=("CIS Kubernetes 5.1.4", "CIS Kubernetes 5.1.9", "CIS Kubernetes 5.1.10", "CIS Kubernetes 5.1.11",
-                  "CIS Kubernetes 5.1.12", "CIS Kubernetes 5.1.13", "OWASP K03", "NSA-CISA Kubernetes Hardening: "
-                  "Authentication and authorization"),
+                  "CIS Kubernetes 5.1.12", "CIS Kubernetes 5.1.13", "OWASP Kubernetes Top 10: K03", "NSA-CISA Kubernetes Hardening: "
+                  "Role-based access control"),
         clouds=KUBERNETES, url="https://kubernetes.io/docs/concepts/security/rbac-good-practices/"),
 ]
