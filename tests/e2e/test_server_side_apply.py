@@ -156,3 +156,41 @@ def test_a_pod_spec_inside_a_custom_resource_is_judged_by_pod_security(
     assert report.pods_probed == 1 and report.rejected == []
     assert any(f'violates PodSecurity "{enforce}:latest": privileged' in w for w in report.pod_security_warnings)
     assert not report.ok
+
+
+# ------------------------------------------------------------------ the workloads stack of a two-stack deployment
+
+
+@pytest.mark.parametrize("platform", ["prod", "gcp-prod"])
+def test_a_workloads_stack_applies_cleanly_and_idempotently(
+    client: Any, platform: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The workloads stack of docs/deploy.md (``existingCluster.platformStack``), its platform's outputs answered
+    offline from the platform stack's recording: its own objects (add-ons' objects, teams, models) apply like a
+    reference stack's."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    from inferstack.engine import run_stack
+    from inferstack.load import load_stack
+    from tests.components.test_two_stacks import platform_values, workloads_values
+
+    work = tmp_path_factory.mktemp(f"{platform}-workloads")
+    values = workloads_values(platform, run_stack(load_stack(platform, platform_values(platform))))
+    stack_file = work / f"Pulumi.{platform}-workloads.yaml"
+    stack_file.write_text(yaml.safe_dump({"config": values}))
+    out = work / "rendered"
+    proc = subprocess.run(
+        [sys.executable, "-m", "inferstack", "render", "--config", str(stack_file), "--out", str(out)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    objs = sa.load_manifests(out)
+    report = sa.apply_objects(client, f"workloads:{platform}", objs)
+    print("\n".join(report.lines()))
+    assert report.objects == len(objs) > 0
+    assert report.rejected == [] and report.pod_security_warnings == [] and report.other_warnings == []
+    assert report.changed_on_second_apply == []
+    assert {o["kind"] for o in objs} >= {"Namespace", "InferenceService"}
