@@ -33,6 +33,7 @@ CHART_ADDONS: dict[str, str] = {
     "kserve-llmisvc": "llm",
     "kube-prometheus-stack": "monitoring",
     "keda": "keda",
+    "kueue": "kueue",
     "external-secrets": "externalSecrets",
 }
 

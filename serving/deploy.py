@@ -22,6 +22,7 @@ from inferstack.registry.layout import storage_uri
 from inferstack.serving.canary import traffic
 from inferstack.serving.inference import ModelService
 from inferstack.serving.install import ServingStack
+from inferstack.serving.kueue import Kueue, workload_metadata
 from inferstack.serving.llm import LLMService, members
 from inferstack.serving.monitoring import ModelObservability, MonitoringStack
 from inferstack.serving.placement import placement
@@ -108,6 +109,13 @@ class Serving(pulumi.ComponentResource):
                 automount_service_account_token=False,
                 opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[team.namespace]),
             )
+        # Kueue (serving/kueue.py): queues of the accelerator pools and of each team namespace; queued models wait for it.
+        self.kueue: Kueue | None = None
+        if args.scheduling.enabled and args.accelerator_pools:
+            self.kueue = Kueue(
+                f"{name}-kueue", args, platform, depends_on=[t.namespace for t in self.teams.values()],
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         self.models: list[ModelService | LLMService] = [
             model_component(f"{name}-{model.namespace}-{model.name}", model, args, platform, registry, self)
             for model in args.models
@@ -147,6 +155,9 @@ def model_component(
     if model.llm is not None:
         uris = {m.version: registry_uri(registry, model.registry_model, m.version) for m in members(model)}
         adapters = {a.name: registry_uri(registry, a.registry_model, a.version) for a in model.llm.lora_adapters}
+        workload = pool.workload if pool else WorkloadClass.STANDARD
+        kueue = serving.kueue
+        labels, annotations = workload_metadata(model, workload, platform.cloud, kueue.plan) if kueue else ({}, {})
         return LLMService(
             name,
             model,
@@ -154,9 +165,11 @@ def model_component(
             {k: v for k, v in uris.items() if v is not None},
             platform.k8s_provider,
             adapter_uris={k: v for k, v in adapters.items() if v is not None},
-            workload=pool.workload if pool else WorkloadClass.STANDARD,
-            depends_on=[*serving.stack.ready, *serving.stack.llm_ready, sa],
+            workload=workload,
+            depends_on=[*serving.stack.ready, *serving.stack.llm_ready, sa, *(kueue.ready if kueue and labels else [])],
             opts=opts,
+            queue_labels=labels,
+            queue_annotations=annotations,
         )
     return ModelService(
         name,

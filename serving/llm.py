@@ -362,8 +362,13 @@ def llm_inference_service(
     storage_uri: pulumi.Input[str] | None,
     adapter_uris: dict[str, pulumi.Input[str]] | None = None,
     gateway: GatewayRef = DEFAULT_GATEWAY,
+    queue_labels: dict[str, str] | None = None,
+    queue_annotations: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The LLMInferenceService of one version of ``model`` (``storage_uri`` None: a placeholder KServe rejects)."""
+    """The LLMInferenceService of one version of ``model`` (``storage_uri`` None: a placeholder KServe rejects).
+
+    ``queue_labels`` / ``queue_annotations`` (``kueue.x-k8s.io/...``, :func:`inferstack.serving.kueue.workload_metadata`)
+    go on the object's metadata: KServe copies them to its LeaderWorkerSet or Deployment and their pod templates."""
     llm = model.llm
     if llm is None:
         raise ValueError(f"model {model.name} has no llm settings")
@@ -380,6 +385,8 @@ def llm_inference_service(
     annotations = {STABLE_VERSION_ANNOTATION: t.stable, "inferstack.io/role": member.role}
     if t.canary:
         annotations[CANARY_VERSION_ANNOTATION] = t.canary
+    labels.update(queue_labels or {})
+    annotations.update(queue_annotations or {})
 
     model_spec: dict[str, Any] = {"uri": storage_uri if storage_uri is not None else "", "name": model.name}
     if llm.lora_adapters:
@@ -462,6 +469,8 @@ class LLMService(pulumi.ComponentResource):
         workload (WorkloadClass, default standard): the pool's workload class; sets the objective's priority.
         depends_on (list[pulumi.Resource] | None, default None): what the objects wait for (controller, Gateway).
         opts (pulumi.ResourceOptions | None, default None): options of the component.
+        queue_labels, queue_annotations (dict[str, str] | None, default None): Kueue's LocalQueue and priority-class
+            labels (and topology annotation) of the objects (``inferstack.serving.kueue.workload_metadata``).
 
     Outputs:
         services (dict[str, k8s.apiextensions.CustomResource]): per version.
@@ -489,6 +498,8 @@ class LLMService(pulumi.ComponentResource):
         workload: WorkloadClass = WorkloadClass.STANDARD,
         depends_on: list[pulumi.Resource] | None = None,
         opts: pulumi.ResourceOptions | None = None,
+        queue_labels: dict[str, str] | None = None,
+        queue_annotations: dict[str, str] | None = None,
     ):
         super().__init__("inferstack:serving:LLMService", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on or [])
@@ -501,7 +512,9 @@ class LLMService(pulumi.ComponentResource):
             self.preset = custom_resource(f"{name}-pipeline-parallel-preset", pipeline_parallel_preset(model.namespace), child)
             service_opts = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.preset]))
         for member in members(model):
-            obj = llm_inference_service(model, member, place, storage_uris.get(member.version), adapter_uris, gateway)
+            obj = llm_inference_service(
+                model, member, place, storage_uris.get(member.version), adapter_uris, gateway, queue_labels, queue_annotations
+            )
             self.services[member.version] = custom_resource(f"{name}-v{member.version}", obj, service_opts)
             objective = inference_objective(model, member, workload)
             self.objectives[member.version] = custom_resource(f"{name}-v{member.version}-objective", objective, child)

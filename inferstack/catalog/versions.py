@@ -78,7 +78,13 @@ CHARTS: dict[str, Chart] = {
     ),
     # github.com/kedacore/charts keda 2.20.2 (KEDA 2.20.2, the ScaledObject schema the manifests are validated against).
     "keda": Chart("https://kedacore.github.io/charts", "keda", "2.20.2", "keda"),
+    # github.com/kubernetes-sigs/kueue v0.19.2 (the kueue.x-k8s.io/v1beta2 schemas the manifests are validated
+    # against; its chart sets the controller image registry.k8s.io/kueue/kueue:v0.19.2): queues, quotas, gang admission.
+    "kueue": Chart("oci://registry.k8s.io/kueue/charts", "kueue", "0.19.2", "kueue-system"),
 }
+
+#: Kueue controller image of the ``kueue`` chart (pinned in the release's values too).
+KUEUE_IMAGE = ("registry.k8s.io/kueue/kueue", "v0.19.2")
 
 #: Knative Serving release the operator installs (KnativeServing spec.version; bundled by knative-operator 1.21.4).
 KNATIVE_SERVING_VERSION = "1.21.3"

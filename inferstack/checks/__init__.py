@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from inferstack.checks.access import check_gke_access_entries
 from inferstack.checks.capacity import check_capacity_plans, check_pricing_overrides, check_replicas_fit_pools
 from inferstack.checks.cluster import check_cluster_version, check_existing_cluster
+from inferstack.checks.gpu_sharing import check_gpu_sharing
 from inferstack.checks.llm import check_llm_models, check_predictive_settings
 from inferstack.checks.models import (
     check_model_autoscaling,
@@ -24,6 +25,7 @@ from inferstack.checks.names import check_names
 from inferstack.checks.pools import check_accelerator_pools, check_tpu_topology, notice_accelerator_regions
 from inferstack.checks.residency import check_region
 from inferstack.checks.runtimes import check_runtimes
+from inferstack.checks.scheduling import check_scheduling
 from inferstack.checks.secrets import check_secrets
 from inferstack.checks.zones import check_capacity_ladders, check_zones, notice_zones
 from inferstack.config.stack import ConfigIssue, StackConfig
@@ -49,9 +51,11 @@ CHECKS: tuple[Check, ...] = (
     check_model_canaries,
     check_model_exposure,
     check_model_throughput,
+    check_gpu_sharing,
     check_runtimes,
     check_llm_models,
     check_predictive_settings,
+    check_scheduling,
     check_names,
 )
 

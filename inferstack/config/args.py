@@ -16,6 +16,7 @@ from inferstack.config.existing import ExistingClusterConfig
 from inferstack.config.platform import AcceleratorPoolConfig, AccessEntry, ClusterConfig, NetworkConfig
 from inferstack.config.policy import PolicyConfig
 from inferstack.config.registry import RegistryConfig, SecretConfig
+from inferstack.config.scheduling import SchedulingConfig
 from inferstack.config.serving import NAMESPACE_PATTERN, ModelConfig
 
 #: A stack name as it appears in resource names (clusters, buckets, KMS aliases, service accounts).
@@ -97,6 +98,9 @@ class ServingArgs(StrictModel):
         default_factory=list, description="Principals bound in the team RoleBindings (GKE: Google principals)."
     )
     policy: PolicyConfig = Field(default_factory=PolicyConfig, description="Admin group and public-inference switch.")
+    scheduling: SchedulingConfig = Field(
+        default_factory=SchedulingConfig, description="Kueue queues and quotas of the pools; gang admission of LLM workloads."
+    )
 
     def pool(self, name: str) -> AcceleratorPoolConfig:
         """The pool called ``name``."""

@@ -34,6 +34,7 @@ class ExistingAddons(StrictModel):
     )
     monitoring: AddonMode = Field(AddonMode.INSTALL, description="kube-prometheus-stack (Prometheus operator, Prometheus, Grafana).")
     keda: AddonMode = Field(AddonMode.INSTALL, description="KEDA (ScaledObjects of LLM and Standard-mode models).")
+    kueue: AddonMode = Field(AddonMode.INSTALL, description="Kueue (queues, quotas and gang admission of accelerator workloads).")
     external_secrets: AddonMode = Field(
         AddonMode.PRESENT, description="External Secrets Operator; an existing cluster's own store is named by secretStore, so present is the default."
     )

@@ -34,6 +34,7 @@ from inferstack.config.platform import AcceleratorPoolConfig, ClusterConfig, Net
 from inferstack.config.policy import PolicyConfig, PolicySettings
 from inferstack.config.pricing import PricingConfig
 from inferstack.config.registry import RegistryConfig, SecretConfig
+from inferstack.config.scheduling import SchedulingConfig
 from inferstack.config.serving import NAMESPACE_PATTERN, ModelConfig
 
 NAMESPACE = "inferstack"
@@ -62,6 +63,9 @@ class InferstackConfig(StrictModel):
     registry: RegistryConfig = Field(default_factory=RegistryConfig, description="Model registry settings.")
     secrets: list[SecretConfig] = Field(default_factory=list, description="Secrets delivered into team namespaces (values from secure config).")
     policy: PolicyConfig = Field(default_factory=PolicyConfig, description="Policy pack settings.")
+    scheduling: SchedulingConfig = Field(
+        default_factory=SchedulingConfig, description="Kueue queues, quotas and gang admission of the accelerator pools' workloads."
+    )
     pricing: PricingConfig = Field(default_factory=PricingConfig, description="Negotiated price overrides.")
     existing_cluster: ExistingClusterConfig | None = Field(
         None,
@@ -227,6 +231,7 @@ class StackConfig:
             team_namespaces=self.team_namespaces,
             access_entries=s.cluster.access_entries,
             policy=s.policy,
+            scheduling=s.scheduling,
         )
 
 

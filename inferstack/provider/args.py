@@ -14,6 +14,7 @@ from typing_extensions import NotRequired
 
 from inferstack.config.base import Cloud, Environment
 from inferstack.config.platform import Capacity, EndpointAccess, LadderTierKind, WorkloadClass
+from inferstack.config.scheduling import ReclaimPolicy
 from inferstack.config.serving import DeploymentMode, KvCacheDtype, Quantization, ScaleMetric
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "Pool",
     "Registry",
     "ScaleMetric",
+    "Scheduling",
 ]
 
 
@@ -516,6 +518,41 @@ class Policy(TypedDict):
     """Require every container image to be pinned by digest (`image@sha256:...`) (`k8s-image-provenance`); off by default: digests cannot be resolved offline."""
 
 
+class Queue(TypedDict):
+    """The quota of one pool's ClusterQueue; each value left out is the pool's whole capacity at ``maxNodes``. Mirrors ``inferstack.config.scheduling.QueueConfig``."""
+
+    pool: str
+    """Accelerator pool (inferstack:acceleratorPools[].name) the ClusterQueue is for."""
+
+    devices: NotRequired[int]
+    """Nominal quota of accelerator devices; default maxNodes x devices per node."""
+
+    cpu: NotRequired[str]
+    """Nominal CPU quota (e.g. '90' or '90500m'); default maxNodes x the node's allocatable CPU."""
+
+    memory: NotRequired[str]
+    """Nominal memory quota (e.g. 360Gi); default maxNodes x the node's allocatable memory."""
+
+
+class Scheduling(TypedDict):
+    """Queueing, quotas and all-or-nothing admission of accelerator workloads with Kueue. Mirrors ``inferstack.config.scheduling.SchedulingConfig``."""
+
+    enabled: NotRequired[bool]
+    """Install Kueue and queue the LLM workloads of the accelerator pools (gang admission of LeaderWorkerSet groups); no effect on a stack without accelerator pools."""
+
+    cohort: NotRequired[str]
+    """Cohort of every ClusterQueue: the teams' queues borrow the pools' idle quota in it."""
+
+    queues: NotRequired[list[Queue]]
+    """Per pool, a nominal quota below the pool's capacity (default: the whole pool)."""
+
+    reclaim_within_cohort: NotRequired[ReclaimPolicy]
+    """Whom a queue preempts to take back quota it lent: Any (default), LowerPriority or Never."""
+
+    pods_ready_timeout: NotRequired[str]
+    """How long an admitted workload (a whole LeaderWorkerSet group) may take to have every pod ready before Kueue evicts and requeues it (waitForPodsReady); minutes or hours, e.g. 30m."""
+
+
 # --- generated: end
 
 
@@ -604,6 +641,9 @@ class InferenceStackArgs(TypedDict):
 
     policy: NotRequired[Policy]
     """Policy settings the components read (admin group, public inference)."""
+
+    scheduling: NotRequired[Scheduling]
+    """Kueue queues, quotas and gang admission of the accelerator pools' workloads."""
 
 
 class Pool(TypedDict):

@@ -25,7 +25,7 @@ from inferstack.config.stack import NAMESPACE, format_loc, issues_from_validatio
 from inferstack.load import prepare
 
 #: Arguments that are :class:`InferstackConfig` fields as they are.
-SETTINGS_ARGS = ("network", "cluster", "accelerator_pools", "models", "team_namespaces", "registry", "policy")
+SETTINGS_ARGS = ("network", "cluster", "accelerator_pools", "models", "team_namespaces", "registry", "policy", "scheduling")
 
 #: Component names become the stack name in resource names (``inferstack-<name>`` clusters, buckets, KMS aliases).
 

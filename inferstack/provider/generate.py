@@ -28,6 +28,7 @@ from inferstack.config.platform import (
 )
 from inferstack.config.policy import PolicyConfig
 from inferstack.config.registry import RegistryConfig
+from inferstack.config.scheduling import QueueConfig, SchedulingConfig
 from inferstack.config.serving import (
     BatcherConfig,
     CanaryAnalysis,
@@ -70,6 +71,8 @@ MIRRORED: dict[str, type[BaseModel]] = {
     "Model": ModelConfig,
     "Registry": RegistryConfig,
     "Policy": PolicyConfig,
+    "Queue": QueueConfig,
+    "Scheduling": SchedulingConfig,
 }
 #: Config fields left out of the cross-language surface: per-policy levels belong to the policy pack's config.
 EXCLUDED: set[tuple[str, str]] = {("Policy", "enforcement")}

@@ -35,6 +35,7 @@ from inferstack.config.platform import (
     NetworkConfig,
     WorkloadClass,
 )
+from inferstack.config.scheduling import ReclaimPolicy
 from inferstack.config.serving import DeploymentMode, KvCacheDtype, Quantization, ScaleMetric
 from inferstack.engine import Recording, run_program, unwrap_secrets
 from inferstack.provider import COMPONENTS, PACKAGE, generate, package_version
@@ -56,7 +57,7 @@ ENUMS: dict[str, type[Enum]] = {
     e.__name__: e
     for e in (
         Environment, Cloud, Capacity, ScaleMetric, LadderTierKind, WorkloadClass, DeploymentMode, KvCacheDtype, Quantization,
-        EndpointAccess,
+        EndpointAccess, ReclaimPolicy,
     )
 }
 
@@ -98,6 +99,7 @@ INPUTS: dict[str, dict[str, tuple[dict[str, Any], bool]]] = {
         "teamNamespaces": (array(STRING), False),
         "registry": (ref("Registry"), False),
         "policy": (ref("Policy"), False),
+        "scheduling": (ref("Scheduling"), False),
     },
 }
 OUTPUTS: dict[str, dict[str, dict[str, Any]]] = {
