@@ -18,16 +18,18 @@ Rules:
   memory and CPU requests plus the serving sidecars <= the node's *allocatable* resources (capacity less the
   kubelet and system reservations of EKS / GKE, eviction headroom and the pool's DaemonSets:
   ``catalog.node_overhead``).
-- **Pool limits**: sum over the pool's models of ``maxReplicas x accelerators`` <= ``maxNodes x devicesPerNode``.
+- **Pool limits**: sum over the pool's models of ``maxReplicas x accelerators`` <= ``maxNodes x devicesPerNode``
+  (x slices per device on a shared pool: MIG instances of its profile or time-slicing replicas; a model on it asks
+  for one slice, whose memory the memory-fit check uses: :func:`sliced`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from inferstack.catalog import accelerators
+from inferstack.catalog import accelerators, gpu_sharing
 from inferstack.catalog.accelerators import Family, Shape
 from inferstack.catalog.node_overhead import (
     CPU_RESERVATION,
@@ -206,8 +208,27 @@ def topology_chips(cloud: Cloud, pool: AcceleratorPoolConfig) -> int | None:
 
 
 def pool_device_capacity(pool: AcceleratorPoolConfig, shape: Shape) -> int:
-    """Devices the pool can hold at its limit: maxNodes x devices per node."""
-    return pool.max_nodes * shape.devices
+    """Devices (slices, on a shared pool) the pool can hold at its limit: maxNodes x devices per node x slices per
+    device."""
+    return pool.max_nodes * shape.devices * pool.slices_per_device()
+
+
+def slice_memory_gib(pool: AcceleratorPoolConfig, acc: accelerators.Accelerator) -> float:
+    """Device memory one unit of ``pool`` gives a replica: the MIG profile's memory (GB as NVIDIA names it), a
+    time-slice's fair share of the GPU (time-slicing does not isolate memory: the replicas together must fit), or
+    the whole device."""
+    if pool.sharing is None:
+        return float(acc.device_memory_gib)
+    if pool.sharing.mig is not None:
+        return float(gpu_sharing.mig_profile(pool.kind, pool.sharing.mig).memory_gb)
+    return acc.device_memory_gib / pool.slices_per_device()
+
+
+def sliced(pool: AcceleratorPoolConfig, acc: accelerators.Accelerator) -> accelerators.Accelerator:
+    """``acc`` as a replica on ``pool`` sees it: the slice's memory as its device memory (memory-fit checks)."""
+    if pool.sharing is None:
+        return acc
+    return replace(acc, device_memory_gib=slice_memory_gib(pool, acc))  # type: ignore[arg-type]
 
 
 def models_on(models: Sequence[ModelConfig], pool_name: str) -> list[tuple[int, ModelConfig]]:

@@ -265,6 +265,7 @@ def llm_problems(model: ModelConfig, cfg: StackConfig) -> list[tuple[str, str]]:
     except (KeyError, ValueError):
         return []  # unknown or unoffered kind: check_accelerator_pools
     per_node = devices_per_node(cfg.cloud, pool)
+    acc = sizing.sliced(pool, acc)  # a model on a GPU slice fits the slice's memory
     out = parallelism_problems(model, llm, acc, per_node)
     out += family_problems(llm, acc)
     out += topology_problems(model, llm, per_node)

@@ -135,14 +135,15 @@ def check_model_references(cfg: StackConfig) -> Iterable[ConfigIssue]:
 def throughput_problems(model: ModelConfig) -> list[tuple[tuple[str | int, ...], str]]:
     """``(key path, message)`` for each ``throughput`` entry naming a kind the catalog does not know, or a kind twice."""
     out: list[tuple[tuple[str | int, ...], str]] = []
-    seen: set[str] = set()
+    seen: set[tuple[str, str | None]] = set()
     for j, t in enumerate(model.throughput):
         loc = ("throughput", j, "kind")
         if t.kind not in accelerators.CATALOG:
             out.append((loc, f"unknown accelerator kind {t.kind!r}; kinds: {', '.join(sorted(accelerators.CATALOG))}"))
-        elif t.kind in seen:
-            out.append((loc, f"{t.kind} is measured twice; give one entry per accelerator kind"))
-        seen.add(t.kind)
+        elif (t.kind, t.gpu) in seen:
+            on = f"{t.kind} ({t.gpu} slice)" if t.gpu else t.kind
+            out.append((loc, f"{on} is measured twice; give one entry per accelerator kind (and GPU slice)"))
+        seen.add((t.kind, t.gpu))
     return out
 
 

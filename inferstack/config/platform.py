@@ -8,6 +8,8 @@ from enum import Enum
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from inferstack.catalog import gpu_sharing
+from inferstack.catalog.accelerators import CATALOG, Family
 from inferstack.catalog.limits import CLOUDWATCH_RETENTION_DAYS, GKE_RELEASE_CHANNELS
 from inferstack.catalog.versions import EKS_VERSION
 from inferstack.config.base import StrictModel
@@ -334,6 +336,29 @@ class LadderTierConfig(StrictModel):
         return self
 
 
+class GpuAllocation(str, Enum):
+    """How pods get a pool's NVIDIA GPUs."""
+
+    DEVICE_PLUGIN = "device-plugin"  # the extended resource nvidia.com/gpu of the NVIDIA (or GKE's) device plugin
+    DRA = "dra"  # Dynamic Resource Allocation: the NVIDIA DRA driver, ResourceClaims (resource.k8s.io/v1)
+
+
+class GpuSharingConfig(StrictModel):
+    """How a pool's GPUs are shared: MIG partitions of one profile, or time-slicing with a replica count."""
+
+    mig: str | None = Field(None, description="MIG profile every GPU of the pool is split into, e.g. 1g.10gb (A100, H100).")
+    time_slicing_replicas: int | None = Field(
+        None, ge=2, le=gpu_sharing.TIME_SLICING_MAX_REPLICAS,
+        description="Time-slicing: pods sharing each GPU (2-48); no memory or fault isolation between them.",
+    )
+
+    @model_validator(mode="after")
+    def _one(self) -> GpuSharingConfig:
+        if (self.mig is None) == (self.time_slicing_replicas is None):
+            raise ValueError("give exactly one of mig (a MIG profile, e.g. 1g.10gb) or timeSlicingReplicas (2-48)")
+        return self
+
+
 class AcceleratorPoolConfig(StrictModel):
     """A pool of accelerator nodes of one kind (Karpenter NodePools on AWS, GKE node pools + ComputeClass on GCP)."""
 
@@ -358,6 +383,13 @@ class AcceleratorPoolConfig(StrictModel):
     spot_interruptions_per_node_day: float | None = Field(
         None, ge=0, le=48, description="Expected spot interruptions per node per day; default the accelerator family's (cost estimate)."
     )
+    allocation: GpuAllocation = Field(
+        GpuAllocation.DEVICE_PLUGIN,
+        description="NVIDIA pools: device-plugin (nvidia.com/gpu) or dra (NVIDIA DRA driver, ResourceClaimTemplates).",
+    )
+    sharing: GpuSharingConfig | None = Field(
+        None, description="NVIDIA pools with allocation device-plugin: MIG profile or time-slicing replicas; models ask for a slice with gpu."
+    )
 
     @field_validator("ladder")
     @classmethod
@@ -368,6 +400,31 @@ class AcceleratorPoolConfig(StrictModel):
             if dup:
                 raise ValueError(f"tier {', '.join(dup)} appears more than once; each tier is one rung of the ladder")
         return v
+
+    @model_validator(mode="after")
+    def _gpu_access(self) -> AcceleratorPoolConfig:
+        acc = CATALOG.get(self.kind)
+        if acc is None:
+            return self  # unknown kind: reported with the allowed kinds by the pool checks
+        if acc.family is not Family.NVIDIA and (self.allocation is GpuAllocation.DRA or self.sharing is not None):
+            key = "allocation: dra" if self.allocation is GpuAllocation.DRA else "sharing"
+            raise ValueError(f"{key} is for NVIDIA GPU pools; {self.kind} is a {acc.family.value} kind")
+        if self.sharing is not None and self.allocation is GpuAllocation.DRA:
+            raise ValueError(
+                "sharing is set through the device plugin or GKE; a dra pool allocates whole GPUs: use allocation: "
+                "device-plugin for a shared pool"
+            )
+        if self.sharing is not None and self.sharing.mig is not None:
+            gpu_sharing.mig_profile(self.kind, self.sharing.mig)
+        return self
+
+    def slices_per_device(self) -> int:
+        """Units a model can request per GPU: MIG instances of the profile, time-slicing replicas, or 1."""
+        if self.sharing is None:
+            return 1
+        if self.sharing.mig is not None:
+            return gpu_sharing.mig_profile(self.kind, self.sharing.mig).per_gpu
+        return self.sharing.time_slicing_replicas or 1
 
     @model_validator(mode="after")
     def _ladder_totals(self) -> AcceleratorPoolConfig:

@@ -188,6 +188,10 @@ class ThroughputConfig(StrictModel):
     requests_per_second: float | None = Field(None, gt=0, description="Requests per second one replica sustains at the SLO.")
     tokens_per_second: float | None = Field(None, gt=0, description="Generated tokens per second one replica sustains at the SLO (LLMs).")
     accelerators: int | None = Field(None, ge=1, description="Devices per replica in the measurement; default the model's accelerators.")
+    gpu: str | None = Field(
+        None, description="GPU slice the measurement was taken on: a MIG profile (e.g. 1g.10gb) or shared (time-slice); default whole devices.",
+        pattern=r"^([1-7]g\.[0-9]{1,3}gb|shared)$",
+    )
 
     @model_validator(mode="after")
     def _one(self) -> ThroughputConfig:
@@ -211,6 +215,14 @@ class ModelConfig(StrictModel):
     canary: CanaryConfig | None = Field(None, description="Optional canary version and its traffic share.")
     pool: str | None = Field(None, description="Accelerator pool to run on; none for CPU-only models.")
     accelerators: int = Field(1, ge=0, description="Devices per replica on the pool's accelerator.")
+    gpu: str | None = Field(
+        None,
+        description=(
+            "A slice of a shared pool's GPU instead of whole devices: the pool's MIG profile (e.g. 1g.10gb) or shared "
+            "(a time-slice); a replica then requests one slice (accelerators: 1)."
+        ),
+        pattern=r"^([1-7]g\.[0-9]{1,3}gb|shared)$",
+    )
     cpu: str = Field("2", description="CPU request per replica.")
     memory: str = Field("8Gi", description="Memory request per replica.")
     min_replicas: int = Field(1, ge=0, description="Minimum replicas (0 scales to zero; dev only for accelerator models).")
