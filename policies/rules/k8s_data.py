@@ -43,19 +43,25 @@ SYSTEM_DIRS = ("/etc", "/var/lib/kubelet", "/var/lib/containerd", "/var/lib/dock
 MIN_SECRET_LENGTH = 16
 ENTROPY_BITS = 3.5
 
-#: Credential shapes (name, pattern): each is the credential's documented format.
-CREDENTIAL_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("an AWS access key id", re.compile(r"(?<![A-Z0-9])(AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])")),
-    ("a PEM private key", re.compile(r"-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----")),
-    ("a GitHub token", re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b")),
-    ("a GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b")),
-    ("a Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b")),
-    ("a Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{30,}\b")),
-    ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
-    ("a JSON Web Token", re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")),
+#: Credential shapes (name, literal anchors, pattern): each is the credential's documented format. A pattern runs
+#: only on text holding one of its anchors (a substring test), which keeps large ConfigMaps (dashboards) cheap.
+CREDENTIAL_PATTERNS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
+    ("an AWS access key id", ("AKIA", "ASIA", "ABIA", "ACCA"),
+     re.compile(r"(?<![A-Z0-9])(AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])")),
+    ("a PEM private key", ("PRIVATE KEY",), re.compile(r"-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----")),
+    ("a GitHub token", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+     re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b")),
+    ("a GitLab token", ("glpat-",), re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b")),
+    ("a Slack token", ("xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxs-", "xoxr-"), re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b")),
+    ("a Hugging Face token", ("hf_",), re.compile(r"\bhf_[A-Za-z0-9]{30,}\b")),
+    ("a Google API key", ("AIza",), re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
+    ("a JSON Web Token", ("eyJ",), re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")),
 )
-#: ``key: value`` / ``key = value`` / ``KEY=value`` lines inside a config-file value.
-_ASSIGNMENT = re.compile(r"""^\s*["']?([A-Za-z_][A-Za-z0-9_.-]*)["']?\s*[:=]\s*["']?([^\s"',]+)["']?\s*,?\s*$""", re.M)
+#: Words of a secret-like key (``kubernetes.secret_like`` decides; this only preselects lines cheaply).
+_SECRET_WORDS = ("token", "passw", "secret", "key", "credential")
+#: ``key: value`` / ``key = value`` / ``KEY=value`` lines inside a config-file value whose key holds a secret word.
+_ASSIGNMENT = re.compile(r"""^\s*["']?((?=[A-Za-z_])[A-Za-z0-9_.-]*?(?:token|passw|secret|key|credential)[A-Za-z0-9_.-]*)"""
+                         r"""["']?\s*[:=]\s*["']?([^\s"',]+)["']?\s*,?\s*$""", re.M | re.I)
 
 
 def entropy(value: str) -> float:
@@ -89,11 +95,14 @@ def high_entropy(value: str) -> bool:
 
 def credential_problems(key: str, value: str) -> Iterator[str]:
     """What in one ConfigMap entry looks like a credential."""
-    for what, rx in CREDENTIAL_PATTERNS:
-        if rx.search(value):
+    for what, anchors, rx in CREDENTIAL_PATTERNS:
+        if any(a in value for a in anchors) and rx.search(value):
             yield f"key {key!r} holds {what}"
     if secret_key(key) and high_entropy(value.strip()):
         yield f"key {key!r} holds a high-entropy value ({entropy(value.strip()):.1f} bits per character)"
+    lower = value.lower()
+    if not any(w in lower for w in _SECRET_WORDS):
+        return
     for m in _ASSIGNMENT.finditer(value):
         inner, v = m.group(1), m.group(2)
         if secret_key(inner) and high_entropy(v):
