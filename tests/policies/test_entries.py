@@ -36,6 +36,10 @@ ADVISORY_IN_DEV_NAMES = {
     # GCP data services (#25): dev may keep Google-managed keys, plaintext to its own caches, unprotected resources
     "gcp-cmek-at-rest", "gcp-cmek-inherited", "gcp-tls-in-transit", "gcp-deletion-protection", "gcp-sql-hardening",
     "gcp-http-redirects-to-https",
+    # AWS data services and account hygiene (#25): dev may keep AWS-managed keys, plaintext to its own caches, public
+    # test subnets, unprotected databases and a CI user's access key
+    "iam-no-user-access-keys", "aws-encryption-at-rest", "aws-kms-key-customer-managed", "aws-encryption-in-transit",
+    "aws-no-public-ip", "aws-deletion-protection",
 }
 
 
