@@ -242,6 +242,10 @@ def _namespace(obj: K8sObject) -> str | None:
     return ns if isinstance(ns, str) and not is_unknown(ns) else None
 
 
+class _UnknownMount(Exception):
+    """The pod's token mount or service account is unknown at preview time."""
+
+
 def automount_problem(obj: K8sObject, spec: PodSpec, accounts: Mapping[tuple[str | None, str], Any]) -> str | None:
     if obj.kind in MERGED_TEMPLATE_KINDS:
         return None
@@ -255,8 +259,10 @@ def automount_problem(obj: K8sObject, spec: PodSpec, accounts: Mapping[tuple[str
             return (f"{obj.at(spec.path)} mounts the token of the default service account "
                     "(automountServiceAccountToken: true); a workload that calls the API server gets its own account")
         return None
-    if obj.patch or is_unknown(mount):
+    if obj.patch:
         return None
+    if is_unknown(mount) or (sa is None and is_unknown(spec.spec.get("serviceAccountName"))):
+        raise _UnknownMount
     if accounts.get((_namespace(obj), sa or "default")) is False:
         return None
     who = f"service account {sa!r}" if sa else "the default service account"
@@ -275,7 +281,11 @@ def _automount(args: StackValidationArgs, report) -> None:
                 if obj.kind not in POD_BEARING_KINDS:
                     continue
                 for spec in pod_specs(obj):
-                    problem = automount_problem(obj, spec, accounts)
+                    try:
+                        problem = automount_problem(obj, spec, accounts)
+                    except _UnknownMount:
+                        unknown.append(f"{obj.label} ({r.name})")
+                        continue
                     if problem:
                         report(f"{obj.label}: {problem}.", r.urn)
         except UnknownValueError:

@@ -347,6 +347,14 @@ def test_holders_follow_aggregation_transitively_and_allow_listed_controllers_pa
         assert (k8s_permissions.judge(role, h, {}) is not None) is reported, rules
 
 
+def test_unknown_token_mount_is_not_evaluated() -> None:
+    from inferstack.engine import UNKNOWN
+    found = _findings(_deploy(automountServiceAccountToken=UNKNOWN), "k8s-service-account-token-automount")
+    assert len(found) == 1 and found[0].not_evaluated and found[0].enforcement_level == "advisory", found
+    found = _findings(_deploy(containers=[{**HYGIENIC_POD["containers"][0], "image": UNKNOWN}]), "k8s-image-pinned")
+    assert len(found) == 1 and found[0].not_evaluated, found
+
+
 def test_unknown_rules_are_not_evaluated() -> None:
     from inferstack.engine import UNKNOWN
     role = Res("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", {"metadata": {"name": "x"}, "rules": UNKNOWN})
