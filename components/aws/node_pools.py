@@ -27,7 +27,9 @@ import pulumi_kubernetes as k8s
 
 from inferstack import sizing
 from inferstack.catalog.accelerators import ACCELERATOR_LABEL, POOL_LABEL, Accelerator, Shape, lookup
+from inferstack.catalog.drivers import driver_labels
 from inferstack.catalog.versions import EKS_AL2023_AMI_ALIAS
+from inferstack.components.dra import pool_node_labels
 from inferstack.components.platform import PoolInfo
 from inferstack.config.base import Cloud
 from inferstack.config.platform import AcceleratorPoolConfig, ReservationConfig
@@ -134,9 +136,10 @@ def node_pool_spec(
 ) -> dict[str, Any]:  # fmt: skip
     """The ``spec`` of one Karpenter v1 NodePool (``tier``: the capacity tier it holds, for a ladder's rungs)."""
     acc = plan.accelerator
-    labels = {ACCELERATOR_LABEL: acc.kind, POOL_LABEL: plan.pool.name}
+    labels = {ACCELERATOR_LABEL: acc.kind, POOL_LABEL: plan.pool.name, **driver_labels(Cloud.AWS, acc.kind)}
     if plan.pool.ladder is not None:
         labels[WORKLOAD_LABEL] = plan.pool.workload.value
+    labels.update(pool_node_labels(plan.pool, Cloud.AWS))  # DRA nodes; the device plugin's time-slicing config
     spec: dict[str, Any] = {
         "template": {
             "metadata": {"labels": labels},

@@ -47,7 +47,9 @@ from inferstack.catalog.accelerators import (
     Family,
     Shape,
 )
+from inferstack.catalog.drivers import driver_labels
 from inferstack.catalog.versions import GKE_GPU_DRIVER_VERSION
+from inferstack.components.dra import gke_guest_accelerator_sharing, gke_sharing_selector, pool_node_labels
 from inferstack.components.gcp.cluster import node_config
 from inferstack.components.platform import PoolInfo
 from inferstack.config.base import Cloud
@@ -128,8 +130,9 @@ class GkePoolPlan:
         return boot_disk_type(self.shape.name)
 
     def labels(self) -> dict[str, str]:
-        """Node labels of every node of the pool."""
-        return {ACCELERATOR_LABEL: self.accelerator.kind, POOL_LABEL: self.pool.name, COMPUTE_CLASS_LABEL: self.compute_class}
+        """Node labels of every node of the pool (with the expected driver and runtime, ``inferstack.catalog.drivers``)."""
+        return {ACCELERATOR_LABEL: self.accelerator.kind, POOL_LABEL: self.pool.name, COMPUTE_CLASS_LABEL: self.compute_class,
+                **driver_labels(Cloud.GCP, self.accelerator.kind)}
 
     def taints(self) -> list[tuple[str, str]]:
         """(key, value) of the NoSchedule taints of every node of the pool."""
@@ -140,7 +143,16 @@ class GkePoolPlan:
         selector = {ACCELERATOR_LABEL: self.accelerator.kind, POOL_LABEL: self.pool.name, COMPUTE_CLASS_LABEL: self.compute_class}
         if self.topology:
             selector.update(accelerators.gke_tpu_labels(self.accelerator, self.topology))
+        selector.update(gke_sharing_selector(self.pool))  # MIG partition size or time-sharing labels GKE sets
         return selector
+
+
+def guest_sharing_args(pool: AcceleratorPoolConfig) -> dict[str, Any]:
+    """``gpu_partition_size`` / ``gpu_sharing_config`` arguments of a shared pool's guest accelerator."""
+    kw = gke_guest_accelerator_sharing(pool)
+    if "gpu_sharing_config" in kw:
+        kw["gpu_sharing_config"] = gcp.container.NodePoolNodeConfigGuestAcceleratorGpuSharingConfigArgs(**kw["gpu_sharing_config"])
+    return kw
 
 
 def compute_class_name(pool: str) -> str:
@@ -326,6 +338,7 @@ class GkeAcceleratorPools(pulumi.ComponentResource):
                     gpu_driver_installation_config=gcp.container.NodePoolNodeConfigGuestAcceleratorGpuDriverInstallationConfigArgs(
                         gpu_driver_version=GKE_GPU_DRIVER_VERSION
                     ),
+                    **guest_sharing_args(plan.pool),
                 )
             ]
         zones = np.zones(plan.zones)
@@ -360,7 +373,7 @@ class GkeAcceleratorPools(pulumi.ComponentResource):
                 service_account=node_service_account,
                 kms_key=kms_key,
                 tag=node_tag,
-                labels=plan.labels(),
+                labels={**plan.labels(), **pool_node_labels(plan.pool, Cloud.GCP)},
                 disk_gb=BOOT_DISK_GB,
                 disk_type=plan.boot_disk_type,
                 spot=np.spot,

@@ -7,6 +7,8 @@ import json
 import pytest
 
 from inferstack.catalog.accelerators import ACCELERATOR_LABEL, CATALOG, POOL_LABEL
+from inferstack.catalog.clouds import Cloud
+from inferstack.catalog.drivers import driver_labels
 from inferstack.catalog.versions import CHARTS, EKS_VERSION
 from inferstack.config.platform import Capacity
 from tests.conftest import AWS_STACKS, recording, stack_config
@@ -126,7 +128,8 @@ def test_fallback_shape_taints_labels_limits(stack: str) -> None:
         assert devices == pool.max_nodes * per_node
         for np in nps:
             tmpl = np["spec"]["template"]
-            assert tmpl["metadata"]["labels"] == {ACCELERATOR_LABEL: pool.kind, POOL_LABEL: pool.name}
+            assert tmpl["metadata"]["labels"] == {ACCELERATOR_LABEL: pool.kind, POOL_LABEL: pool.name,
+                                                  **driver_labels(Cloud.AWS, pool.kind)}
             assert tmpl["spec"]["taints"] == [{"key": acc.taint_key, "value": "true", "effect": "NoSchedule"}]
             d = np["spec"]["disruption"]
             assert d["consolidationPolicy"] == "WhenEmpty" and d["budgets"][0] == {"nodes": "1"}

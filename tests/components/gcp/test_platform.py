@@ -14,6 +14,7 @@ import yaml
 
 from inferstack import sizing
 from inferstack.catalog.accelerators import ACCELERATOR_LABEL, GKE_TPU_TOPOLOGY_LABEL, POOL_LABEL
+from inferstack.catalog.drivers import driver_labels
 from inferstack.catalog.ports import WEBHOOK_PORTS
 from inferstack.catalog.versions import GKE_GPU_DRIVER_VERSION
 from inferstack.components.gcp import node_pools as gnp
@@ -205,7 +206,8 @@ def test_each_pool_has_spot_and_on_demand_node_pools_and_a_compute_class(stack: 
         cc = f"inferstack-{p.name}"
         for np in (spot, od):
             nc = np.inputs["nodeConfig"]
-            assert nc["labels"] == {ACCELERATOR_LABEL: p.kind, POOL_LABEL: p.name, gnp.COMPUTE_CLASS_LABEL: cc}
+            assert nc["labels"] == {ACCELERATOR_LABEL: p.kind, POOL_LABEL: p.name, gnp.COMPUTE_CLASS_LABEL: cc,
+                                    **driver_labels(Cloud.GCP, p.kind)}
             device_taint = "google.com/tpu" if p.kind.startswith("tpu-") else "nvidia.com/gpu"
             assert {(t["key"], t["value"], t["effect"]) for t in nc["taints"]} == {
                 (device_taint, "present", "NO_SCHEDULE"),
