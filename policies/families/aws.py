@@ -55,6 +55,16 @@ def _in_transit_inputs(t: SdkType) -> tuple[str, ...]:
     return t.inputs_matching(IN_TRANSIT.pattern) + viewer
 
 
+def _nacl_inputs(t: SdkType) -> tuple[str, ...]:
+    """A network ACL's inline entries, or one network ACL rule (numbered, allow/deny, ingress or egress)."""
+    if "NetworkAcl" in t.inputs.get("ingress", ""):
+        return ("ingress",)
+    if {"rule_action", "rule_number", "egress"} <= set(t.inputs):
+        return tuple(n for n in ("egress", "rule_action", "protocol", "cidr_block", "ipv6_cidr_block", "from_port",
+                                 "to_port") if n in t.inputs)
+    return ()
+
+
 def _public_ip_inputs(t: SdkType) -> tuple[str, ...]:
     direct = tuple(n for n in PUBLIC_IP if n in t.inputs)
     nested = tuple(n for n in ("network_interfaces",) if "NetworkInterface" in t.inputs.get(n, "")
@@ -73,6 +83,8 @@ SPECS: tuple[FamilySpec, ...] = (
                select=lambda t: bool(t.inputs_matching(KMS_KEY.pattern)), fields=lambda t: t.inputs_matching(KMS_KEY.pattern)),
     FamilySpec("aws-encryption-in-transit", "aws", "encryption in transit: TLS on, plaintext off",
                select=lambda t: bool(_in_transit_inputs(t)), fields=_in_transit_inputs),
+    FamilySpec("aws-network-acl", "aws", "network ACLs: no ingress from the internet to remote administration ports",
+               select=lambda t: bool(_nacl_inputs(t)), fields=_nacl_inputs),
     FamilySpec("aws-public-ip", "aws", "no public IP addresses or publicly accessible endpoints",
                select=lambda t: bool(_public_ip_inputs(t)), fields=_public_ip_inputs),
     FamilySpec("aws-deletion-protection", "aws", "deletion protection and final snapshots never declared off",

@@ -266,6 +266,11 @@ FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
         'aws:rds/proxy:Proxy': ('require_tls',),
         'aws:ses/receiptRule:ReceiptRule': ('tls_policy',),
     },
+    'aws-network-acl': {
+        'aws:ec2/defaultNetworkAcl:DefaultNetworkAcl': ('ingress',),
+        'aws:ec2/networkAcl:NetworkAcl': ('ingress',),
+        'aws:ec2/networkAclRule:NetworkAclRule': ('egress', 'rule_action', 'protocol', 'cidr_block', 'ipv6_cidr_block', 'from_port', 'to_port'),
+    },
     'aws-public-ip': {
         'aws:dms/instanceProfile:InstanceProfile': ('publicly_accessible',),
         'aws:dms/replicationInstance:ReplicationInstance': ('publicly_accessible',),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy import ResourceValidationArgs, ResourceValidationPolicy
 
+from inferstack.policies import families
 from inferstack.policies.entry import ADVISORY_IN_DEV, MANDATORY, PolicyEntry
-from inferstack.policies.rules.common import as_list, get
+from inferstack.policies.rules.common import as_list, get, is_unknown, not_evaluated
 
 WORLD = ("0.0.0.0/0", "::/0")
 SG = "aws:ec2/securityGroup:SecurityGroup"
@@ -47,6 +49,47 @@ def _security_groups(args: ResourceValidationArgs, report) -> None:
         open_to = [c for c in cidrs if c in WORLD]
         if open_to and not _only_https(protocol, lo, hi):
             report(f"ingress from {open_to} on protocol {protocol} ports {lo}-{hi}: only tcp/443 may be open to the world.")
+
+
+#: Remote server administration ports (CIS AWS Foundations 5.1: SSH and RDP).
+ADMIN_PORTS = (22, 3389)
+NACL_FAMILY = "aws-network-acl"
+
+
+def _nacl_entries(args: ResourceValidationArgs) -> list[tuple[str, Any, Any, Any, Any, list]]:
+    """``(where, action, protocol, from, to, cidrs)`` of each ingress entry a network ACL or ACL rule declares."""
+    p = args.props
+    if "ingress" in (fields := set(families.fields(NACL_FAMILY, args.resource_type))):
+        return [(f"ingress[{i}]", e.get("action"), e.get("protocol"), e.get("fromPort"), e.get("toPort"),
+                 [c for c in (e.get("cidrBlock"), e.get("ipv6CidrBlock")) if c])
+                for i, e in enumerate(as_list(p.get("ingress"))) if isinstance(e, Mapping)]
+    if fields and p.get("egress") is not True:
+        return [("rule", p.get("ruleAction"), p.get("protocol"), p.get("fromPort"), p.get("toPort"),
+                 [c for c in (p.get("cidrBlock"), p.get("ipv6CidrBlock")) if c])]
+    return []
+
+
+def _covers_admin_port(protocol: Any, lo: Any, hi: Any) -> list[int]:
+    proto = str(protocol).lower()
+    if proto in ("-1", "all"):
+        return list(ADMIN_PORTS)
+    if proto not in ("tcp", "6"):
+        return []
+    if is_unknown(lo) or is_unknown(hi):
+        not_evaluated("fromPort/toPort")
+    if lo is None or hi is None:
+        return []
+    return [port for port in ADMIN_PORTS if float(lo) <= port <= float(hi)]
+
+
+def _nacls(args: ResourceValidationArgs, report) -> None:
+    for where, action, protocol, lo, hi, cidrs in _nacl_entries(args):
+        if str(action).lower() != "allow" or not any(c in WORLD for c in cidrs):
+            continue
+        ports = _covers_admin_port(protocol, lo, hi)
+        if ports:
+            report(f"network ACL {where} allows ingress from {[c for c in cidrs if c in WORLD]} to administration "
+                   f"ports {ports} (protocol {protocol}); deny it or narrow the source.")
 
 
 def _firewalls(args: ResourceValidationArgs, report) -> None:
@@ -109,6 +152,12 @@ ENTRIES = [
         description="No security group (or ingress rule) admits 0.0.0.0/0 or ::/0 on anything but tcp/443.",
         validate=_security_groups, remediation_steps="Restrict the source CIDRs, or open tcp/443 only.",
     ), MANDATORY, types=(SG, DEFAULT_SG, SG_RULE, SG_INGRESS), controls=("CIS AWS 5.2", "CIS AWS 5.3", "FSBP EC2.19", "FSBP EC2.18")),
+    PolicyEntry(ResourceValidationPolicy(
+        name="nacl-no-world-admin-ports",
+        description="No network ACL (inline entries or an ACL rule) allows ingress from 0.0.0.0/0 or ::/0 to "
+                    "remote administration ports (22, 3389), all protocols included.",
+        validate=_nacls, remediation_steps="Deny 22 and 3389 from the internet, or allow them from known CIDRs only.",
+    ), MANDATORY, families=(NACL_FAMILY,), controls=("CIS AWS 5.1", "FSBP EC2.21")),
     PolicyEntry(ResourceValidationPolicy(
         name="gcp-firewall-no-world-ingress",
         description="No GCP ingress firewall admits 0.0.0.0/0 or ::/0 (or no source at all) on anything but tcp/443.",

@@ -173,6 +173,21 @@ CASES = [
          (0, "props", "requireTls"), DELETE),
     Case("memorydb-no-tls", "aws-encryption-in-transit", one("aws:memorydb/cluster:Cluster", {"tlsEnabled": True}),
          (0, "props", "tlsEnabled"), False),
+    # ---------------------------------------------------------- network ACLs
+    Case("nacl-ssh-world", "nacl-no-world-admin-ports",
+         one("aws:ec2/networkAcl:NetworkAcl", {"vpcId": "vpc-0abc", "ingress": [
+             {"ruleNo": 100, "action": "allow", "protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlock": "0.0.0.0/0"},
+             {"ruleNo": 110, "action": "allow", "protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlock": "10.0.0.0/8"}]}),
+         (0, "props", "ingress", 1, "cidrBlock"), "0.0.0.0/0"),
+    Case("nacl-all-protocols-world", "nacl-no-world-admin-ports",
+         one("aws:ec2/defaultNetworkAcl:DefaultNetworkAcl", {"defaultNetworkAclId": "acl-1", "ingress": [
+             {"ruleNo": 100, "action": "allow", "protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlock": "10.0.0.0/8"}]}),
+         (0, "props", "ingress", 0, "cidrBlock"), "0.0.0.0/0"),
+    Case("nacl-rule-rdp-range", "nacl-no-world-admin-ports",
+         one("aws:ec2/networkAclRule:NetworkAclRule", {"networkAclId": "acl-1", "ruleNumber": 120, "egress": False,
+                                                        "ruleAction": "allow", "protocol": "tcp", "fromPort": 49152,
+                                                        "toPort": 65535, "ipv6CidrBlock": "::/0"}),
+         (0, "props", "fromPort"), 1024),
     # ---------------------------------------------------------- public IPs
     Case("subnet-public", "aws-no-public-ip", one("aws:ec2/subnet:Subnet", {"vpcId": "vpc-0abc", "cidrBlock": "10.0.1.0/24",
                                                                           "mapPublicIpOnLaunch": False}),
@@ -234,6 +249,15 @@ def test_rule_list_documents_and_plain_text_policies() -> None:
     assert [f.message.split(":")[0] for f in _findings(public, "resource-policy-not-public")] == ["policy rule 0 grants principal '*'"]
     assert _findings(one("aws:ses/receiptFilter:ReceiptFilter", {"cidr": "10.0.0.0/8", "policy": "Block"}),
                      "resource-policy-not-public") == []
+
+
+def test_nacl_deny_and_egress_entries_are_not_ingress_grants() -> None:
+    deny = one("aws:ec2/networkAclRule:NetworkAclRule", {"networkAclId": "acl-1", "ruleNumber": 90, "egress": False,
+                                                         "ruleAction": "deny", "protocol": "tcp", "fromPort": 22,
+                                                         "toPort": 22, "cidrBlock": "0.0.0.0/0"})
+    assert _findings(deny, "nacl-no-world-admin-ports") == []
+    egress = one(deny[0].type, {**deny[0].props, "egress": True, "ruleAction": "allow"})
+    assert _findings(egress, "nacl-no-world-admin-ports") == []
 
 
 def test_dynamodb_aws_owned_key_is_not_plaintext() -> None:
