@@ -18,7 +18,8 @@ Pod specs (:func:`pod_specs`): ``Pod``; ``Deployment``, ``StatefulSet``, ``Daemo
 ``PodTemplate`` (``template.spec``); KServe ``InferenceService`` (``spec.predictor`` / ``transformer`` /
 ``explainer``, each a pod spec inline, plus ``workerSpec``); ``ServingRuntime`` / ``ClusterServingRuntime``
 (``spec`` and ``spec.workerSpec``); ``LLMInferenceService`` and its presets, ``LLMInferenceServiceConfig``
-(``spec.template``, ``spec.worker``, ``spec.prefill``).
+(``spec.template``, ``spec.worker``, ``spec.prefill``); LeaderWorkerSet (``spec.leaderWorkerTemplate.leaderTemplate`` /
+``workerTemplate``); Knative ``Service`` / ``Configuration`` of ``serving.knative.dev`` (``spec.template.spec``).
 A KServe predictor's model container (``spec.predictor.model`` or a framework field such as ``sklearn``) is merged
 by KServe with its serving runtime's container: fields it leaves unset come from the runtime, which is judged on
 its own. Such a container is marked ``merged``: rules that require a field to be set accept it unset there.
@@ -45,14 +46,20 @@ KSERVE_EXPLAINER_FIELDS = ("art", "alibi")
 SERVING_RUNTIME_KINDS = ("ServingRuntime", "ClusterServingRuntime")
 #: KServe's LLMInferenceService and its presets (same ``spec`` type; KServe merges the presets into the object).
 LLM_KINDS = ("LLMInferenceService", "LLMInferenceServiceConfig")
+#: LeaderWorkerSet (leaderworkerset.x-k8s.io): ``spec.leaderWorkerTemplate.leaderTemplate`` / ``.workerTemplate``.
+LWS_KIND = "LeaderWorkerSet"
+#: Knative Serving kinds whose ``spec.template.spec`` is a revision's pod spec (apiVersion serving.knative.dev/*).
+KNATIVE_KINDS = ("Service", "Configuration")
+KNATIVE_API = "serving.knative.dev/"
 #: The family of SDK types that carry a pod spec (``policies/families/kubernetes.py``, generated from
 #: pulumi_kubernetes): the pod policies judge every member, plus :data:`POD_CARRIERS`.
 WORKLOAD_FAMILY = "k8s-workload"
 #: Other resources whose objects can be pods: yaml/v2 objects, ``v1/List`` items, and KServe's custom resources.
-POD_CARRIERS = (*CONTAINER_TYPES, "kubernetes:core/v1:List", "kubernetes:serving.kserve.io/")
+POD_CARRIERS = (*CONTAINER_TYPES, "kubernetes:core/v1:List", "kubernetes:serving.kserve.io/",
+                "kubernetes:leaderworkerset.x-k8s.io/", "kubernetes:serving.knative.dev/")
 #: Kinds whose objects carry a pod spec somewhere (see :func:`pod_specs`).
 POD_BEARING_KINDS = ("Pod", "PodTemplate", *WORKLOAD_TEMPLATE_KINDS, "CronJob", "InferenceService",
-                     *SERVING_RUNTIME_KINDS, *LLM_KINDS)
+                     *SERVING_RUNTIME_KINDS, *LLM_KINDS, LWS_KIND, *KNATIVE_KINDS)
 
 
 def is_map(v: Any) -> bool:
@@ -252,6 +259,15 @@ def pod_specs(obj: K8sObject) -> list[PodSpec]:
             if is_map(part):
                 found.append(_pod(part.get("template"), f"{base}.template"))
                 found.append(_pod(part.get("worker"), f"{base}.worker"))
+    elif k == LWS_KIND:
+        lwt = spec.get("leaderWorkerTemplate") if is_map(spec.get("leaderWorkerTemplate")) else {}
+        for part in ("leaderTemplate", "workerTemplate"):
+            t = lwt.get(part) if is_map(lwt.get(part)) else {}
+            found.append(_pod(t.get("spec"), f"spec.leaderWorkerTemplate.{part}.spec",
+                              _annotations(t, "metadata", "annotations")))
+    elif k in KNATIVE_KINDS and str(p.get("apiVersion") or "").startswith(KNATIVE_API):
+        t = spec.get("template") if is_map(spec.get("template")) else {}
+        found.append(_pod(t.get("spec"), "spec.template.spec", _annotations(t, "metadata", "annotations")))
     return [s for s in found if s is not None]
 
 

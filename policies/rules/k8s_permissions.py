@@ -91,6 +91,7 @@ _WORKLOADS = (
     ("serving.kserve.io", "inferenceservices"), ("serving.kserve.io", "llminferenceservices"),
     ("serving.kserve.io", "servingruntimes"), ("serving.kserve.io", "clusterservingruntimes"),
     ("leaderworkerset.x-k8s.io", "leaderworkersets"),
+    ("serving.knative.dev", "services"), ("serving.knative.dev", "configurations"),
 )
 _WEBHOOKS = (("admissionregistration.k8s.io", "validatingwebhookconfigurations"),
              ("admissionregistration.k8s.io", "mutatingwebhookconfigurations"))

@@ -122,6 +122,26 @@ CASES += [
          (*CONTAINER, "image"), "registry.example/other/app:1", config={"trustedRegistries": ["registry.example/app"]}),
 ]
 
+# Pod-bearing custom resources: LeaderWorkerSet templates and Knative Services (judged by the PSS rules too).
+LWS = {"apiVersion": "leaderworkerset.x-k8s.io/v1", "kind": "LeaderWorkerSet", "metadata": {"name": "llm"},
+       "spec": {"leaderWorkerTemplate": {"size": 2, "leaderTemplate": {"spec": copy.deepcopy(HYGIENIC_POD)},
+                                         "workerTemplate": {"spec": copy.deepcopy(HYGIENIC_POD)}}}}
+KSVC = {"apiVersion": "serving.knative.dev/v1", "kind": "Service", "metadata": {"name": "api"},
+        "spec": {"template": {"spec": copy.deepcopy(HYGIENIC_POD)}}}
+LWS_T, KSVC_T = "kubernetes:leaderworkerset.x-k8s.io/v1:LeaderWorkerSet", "kubernetes:serving.knative.dev/v1:Service"
+WORKER = (0, "props", "spec", "leaderWorkerTemplate", "workerTemplate", "spec")
+KPOD = (0, "props", "spec", "template", "spec")
+CASES += [
+    Case("lws-worker-latest", "k8s-image-pinned", one(LWS_T, LWS), (*WORKER, "containers", 0, "image"), "vllm/vllm-openai"),
+    Case("lws-worker-privileged", "pss-privileged", one(LWS_T, LWS), (*WORKER, "containers", 0, "securityContext", "privileged"),
+         True),
+    Case("lws-leader-token", "k8s-service-account-token-automount", one(LWS_T, LWS),
+         (0, "props", "spec", "leaderWorkerTemplate", "leaderTemplate", "spec", "automountServiceAccountToken"), DELETE),
+    Case("knative-service-no-limits", "k8s-container-resources", one(KSVC_T, KSVC), (*KPOD, "containers", 0, "resources"),
+         {"requests": {"cpu": "1", "memory": "1Gi"}}),
+    Case("knative-service-host-network", "pss-host-namespaces", one(KSVC_T, KSVC), (*KPOD, "hostNetwork"), True),
+]
+
 # Helm values: an image string or an image map with tag latest; a map without tag is the chart's appVersion.
 RELEASE = {"name": "exporter", "chart": "dcgm-exporter", "version": "4.7.0", "values": {
     "image": {"repository": "nvcr.io/nvidia/k8s/dcgm-exporter", "tag": "4.4.1-4.6.0-ubuntu22.04"},
