@@ -13,6 +13,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
+from inferstack.catalog.accelerators import CATALOG
+from inferstack.components.dra import resource_claim_template, resource_claim_template_resource
 from inferstack.components.platform import SERVING_SERVICE_ACCOUNT, PlatformOutputs, RegistryOutputs
 from inferstack.components.teams import PlatformAdmins, TeamNamespace
 from inferstack.config import Cloud, ServingArgs
@@ -152,6 +154,14 @@ def model_component(
     place = placement(model, pool, platform.cloud, info)
     opts = pulumi.ResourceOptions(parent=serving)
     sa = serving.service_accounts[model.namespace]
+    claims: list[pulumi.Resource] = []
+    if place.claim_template and pool is not None:
+        # DRA pool: the model's pods claim their GPUs through this template (components/dra.py).
+        obj = resource_claim_template(model.name, model.namespace, pool.kind, model.accelerators, CATALOG[pool.kind].device_memory_gib)
+        claims.append(resource_claim_template_resource(
+            f"{name}-gpu-claim", obj,
+            pulumi.ResourceOptions(parent=serving, provider=platform.k8s_provider, depends_on=[serving.teams[model.namespace].namespace]),
+        ))
     if model.llm is not None:
         uris = {m.version: registry_uri(registry, model.registry_model, m.version) for m in members(model)}
         adapters = {a.name: registry_uri(registry, a.registry_model, a.version) for a in model.llm.lora_adapters}
@@ -166,7 +176,7 @@ def model_component(
             platform.k8s_provider,
             adapter_uris={k: v for k, v in adapters.items() if v is not None},
             workload=workload,
-            depends_on=[*serving.stack.ready, *serving.stack.llm_ready, sa, *(kueue.ready if kueue and labels else [])],
+            depends_on=[*serving.stack.ready, *serving.stack.llm_ready, sa, *claims, *(kueue.ready if kueue and labels else [])],
             opts=opts,
             queue_labels=labels,
             queue_annotations=annotations,
@@ -178,6 +188,6 @@ def model_component(
         model_storage_uri(model, registry),
         platform.k8s_provider,
         public=model.public and args.policy.allow_public_inference,
-        depends_on=[*serving.stack.ready, sa],
+        depends_on=[*serving.stack.ready, sa, *claims],
         opts=opts,
     )

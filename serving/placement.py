@@ -11,6 +11,10 @@ Pure functions (no Pulumi). The accelerator catalog (``inferstack/catalog/accele
 - Neuron models asking for more than one device use the Neuron scheduler extension (``my-scheduler``), which
   places them on nodes whose devices are contiguous.
 - CPU-only models (no pool) get no selector or toleration; they run on the system nodes.
+- Models on an ``allocation: dra`` pool request no extended resource: the pod claims its GPUs through the model's
+  ResourceClaimTemplate ``<model>-gpu`` (``resourceClaims``; the container lists the claim in ``resources.claims``).
+- Models on a shared pool request one ``nvidia.com/gpu`` (one slice: a MIG instance or a time-slice); on GKE they
+  also select the pool's partition-size or time-sharing labels (via the pool's node selector).
 """
 
 from __future__ import annotations
@@ -27,9 +31,10 @@ from inferstack.catalog.accelerators import (
     POOL_LABEL,
     Family,
 )
+from inferstack.components.dra import CLAIM_NAME, claim_template_name
 from inferstack.components.platform import PoolInfo
 from inferstack.config.base import Cloud
-from inferstack.config.platform import AcceleratorPoolConfig
+from inferstack.config.platform import AcceleratorPoolConfig, GpuAllocation
 from inferstack.config.serving import ModelConfig
 
 #: Scheduler name of the Neuron scheduler extension's own scheduler (aws-neuron/neuron-helm-charts customScheduler).
@@ -46,13 +51,19 @@ class Placement:
     node_selector: dict[str, str] = field(default_factory=dict)
     tolerations: list[dict[str, str]] = field(default_factory=list)
     scheduler_name: str | None = None
+    #: DRA pools: the ResourceClaimTemplate each pod claims its GPUs through (``devices`` is then empty).
+    claim_template: str | None = None
 
-    def resources(self, cpu: str, memory: str) -> dict[str, dict[str, str | int]]:
+    def resources(self, cpu: str, memory: str) -> dict[str, Any]:
         """Requests and limits: CPU and memory limits equal the requests (KServe would otherwise default a 1 CPU /
-        2Gi limit below them); devices are requested and limited alike, as Kubernetes requires."""
+        2Gi limit below them); devices are requested and limited alike, as Kubernetes requires; on a DRA pool the
+        container uses the pod's claim instead."""
         base: dict[str, str | int] = {"cpu": cpu, "memory": memory}
         base.update(self.devices)
-        return {"requests": dict(base), "limits": dict(base)}
+        out: dict[str, Any] = {"requests": dict(base), "limits": dict(base)}
+        if self.claim_template:
+            out["claims"] = [{"name": CLAIM_NAME}]
+        return out
 
     def pod_fields(self) -> dict[str, Any]:
         """The pod spec fields of this placement that are set: ``nodeSelector``, ``tolerations``, ``schedulerName``."""
@@ -63,6 +74,8 @@ class Placement:
             out["tolerations"] = [dict(x) for x in self.tolerations]
         if self.scheduler_name:
             out["schedulerName"] = self.scheduler_name
+        if self.claim_template:
+            out["resourceClaims"] = [{"name": CLAIM_NAME, "resourceClaimTemplateName": self.claim_template}]
         return out
 
 
@@ -90,8 +103,10 @@ def placement(
     if info:
         selector.update(info.node_selector)
     scheduler = NEURON_SCHEDULER if acc.family is Family.NEURON and model.accelerators > 1 else None
+    dra = pool.allocation is GpuAllocation.DRA
     return Placement(
-        devices={device_resource: model.accelerators},
+        devices={} if dra else {device_resource: model.accelerators},
+        claim_template=claim_template_name(model.name) if dra else None,
         node_selector=dict(sorted(selector.items())),
         tolerations=[{"key": taint_key, "operator": "Exists", "effect": "NoSchedule"}, *(info.tolerations if info else ())],
         scheduler_name=scheduler,

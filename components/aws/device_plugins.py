@@ -3,7 +3,7 @@ plugin on Neuron nodes and the Neuron scheduler extension (as its own scheduler)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -11,7 +11,9 @@ import pulumi_kubernetes as k8s
 
 from inferstack.catalog.accelerators import ACCELERATOR_LABEL, DEVICE_RESOURCE, TAINT_KEY, Family
 from inferstack.components.aws.cluster import SYSTEM_POOL
+from inferstack.components.dra import device_plugin_affinity, device_plugin_config
 from inferstack.components.helm import chart_release
+from inferstack.config.platform import AcceleratorPoolConfig
 
 
 def accelerator_affinity(kinds: list[str]) -> dict[str, Any]:
@@ -29,8 +31,16 @@ def toleration(family: Family) -> dict[str, str]:
     return {"key": TAINT_KEY[family], "operator": "Exists", "effect": "NoSchedule"}
 
 
-def nvidia_device_plugin_values(kinds: list[str]) -> dict[str, Any]:
-    return {"affinity": accelerator_affinity(kinds), "tolerations": [toleration(Family.NVIDIA)], "priorityClassName": "system-node-critical"}
+def nvidia_device_plugin_values(kinds: list[str], pools: Sequence[AcceleratorPoolConfig] = ()) -> dict[str, Any]:
+    """On the nodes of ``kinds`` except DRA nodes (the DRA driver allocates their GPUs); with time-slicing pools among
+    ``pools``, a named config per replica count, picked by the nodes' ``nvidia.com/device-plugin.config`` label."""
+    values: dict[str, Any] = {
+        "affinity": device_plugin_affinity(kinds), "tolerations": [toleration(Family.NVIDIA)], "priorityClassName": "system-node-critical",
+    }
+    config = device_plugin_config(pools)
+    if config is not None:
+        values["config"] = config
+    return values
 
 
 def dcgm_exporter_values(kinds: list[str]) -> dict[str, Any]:
@@ -68,6 +78,8 @@ class DevicePlugins(pulumi.ComponentResource):
         depends_on (list[pulumi.Resource]): what the releases wait for (the system node group).
         system_node_selector (Mapping[str, str] | None, default None): nodes the Neuron scheduler runs on; default
             ``inferstack.io/pool=system``. Set it for a cluster you bring.
+        pools (Sequence[AcceleratorPoolConfig], default ()): the stack's pools: the device plugin skips DRA pools'
+            nodes and time-slices the GPUs of pools with ``sharing.timeSlicingReplicas`` (components/dra.py).
         opts (pulumi.ResourceOptions | None, default None): options of the component.
         All arguments but ``name`` and ``opts`` are keyword-only.
 
@@ -91,13 +103,14 @@ class DevicePlugins(pulumi.ComponentResource):
         depends_on: list[pulumi.Resource],
         opts: pulumi.ResourceOptions | None = None,
         system_node_selector: Mapping[str, str] | None = None,
+        pools: Sequence[AcceleratorPoolConfig] = (),
     ):
         super().__init__("inferstack:aws:DevicePlugins", name, None, opts)
         self.releases: list[k8s.helm.v3.Release] = []
         nvidia = kinds_by_family.get(Family.NVIDIA, [])
         neuron = kinds_by_family.get(Family.NEURON, [])
         if nvidia:
-            self.releases.append(self._release(name, "nvidia-device-plugin", nvidia_device_plugin_values(nvidia), k8s_provider, depends_on))
+            self.releases.append(self._release(name, "nvidia-device-plugin", nvidia_device_plugin_values(nvidia, pools), k8s_provider, depends_on))
             self.releases.append(self._release(name, "dcgm-exporter", dcgm_exporter_values(nvidia), k8s_provider, depends_on))
         if neuron:
             self.releases.append(self._release(name, "neuron", neuron_values(neuron, system_node_selector), k8s_provider, depends_on))

@@ -10,13 +10,14 @@ import pulumi
 import pulumi_aws as aws
 
 from inferstack.catalog.accelerators import lookup
-from inferstack.components.aws.cluster import EksCluster
+from inferstack.components.aws.cluster import SYSTEM_POOL, EksCluster
 from inferstack.components.aws.device_plugins import DevicePlugins
 from inferstack.components.aws.karpenter import Karpenter
 from inferstack.components.aws.kms import PlatformKey
 from inferstack.components.aws.metrics import AwsMetrics
 from inferstack.components.aws.network import Network
 from inferstack.components.aws.node_pools import AcceleratorPools
+from inferstack.components.dra import NvidiaDra
 from inferstack.components.platform import PlatformOutputs, WorkloadIdentity
 from inferstack.config import AwsPlatformArgs, Cloud
 
@@ -123,6 +124,17 @@ class AwsPlatform(pulumi.ComponentResource):
             kinds_by_family=kinds_by_family,
             k8s_provider=self.k8s_provider,
             depends_on=[self.cluster.node_group],
+            pools=list(args.accelerator_pools),
+            opts=child,
+        )
+        # The NVIDIA DRA driver and DeviceClasses of allocation: dra pools (none without one).
+        self.dra = NvidiaDra(
+            f"{name}-dra",
+            pools=list(args.accelerator_pools),
+            cloud=Cloud.AWS,
+            k8s_provider=self.k8s_provider,
+            system_node_selector={"inferstack.io/pool": SYSTEM_POOL},
+            depends_on=[self.cluster.node_group],
             opts=child,
         )
         identity = WorkloadIdentity(cloud=Cloud.AWS, oidc_provider_arn=self.cluster.oidc.arn, oidc_issuer=self.cluster.oidc_issuer)
@@ -135,7 +147,7 @@ class AwsPlatform(pulumi.ComponentResource):
             kms_key=self.key.arn,
             identity=identity,
             pools=self.pools.pools,
-            ready=[self.cluster.node_group, self.karpenter.release, *self.pools.node_pools, *self.device_plugins.releases],
+            ready=[self.cluster.node_group, self.karpenter.release, *self.pools.node_pools, *self.device_plugins.releases, *self.dra.ready],
             kubeconfig=self.cluster.kubeconfig,
             metrics=self.metrics.outputs,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 
 from inferstack import sizing
+from inferstack.components.dra import NvidiaDra
 from inferstack.components.gcp.cluster import GkeCluster
 from inferstack.components.gcp.kms import GcpKey
 from inferstack.components.gcp.metrics import GcpMetrics
@@ -67,6 +68,16 @@ class GcpPlatform(pulumi.ComponentResource):
             depends_on=[self.cluster.system_pool],
             opts=child,
         )
+        # The NVIDIA DRA driver and DeviceClasses of allocation: dra pools (none without one).
+        self.dra = NvidiaDra(
+            f"{name}-dra",
+            pools=list(args.accelerator_pools),
+            cloud=Cloud.GCP,
+            k8s_provider=self.k8s_provider,
+            system_node_selector={"inferstack.io/pool": "system"},
+            depends_on=[self.cluster.system_pool],
+            opts=child,
+        )
         self.metrics = GcpMetrics(f"{name}-metrics", args.stack, project, self.cluster.workload_pool, opts=child)
         self.outputs = PlatformOutputs(
             cloud=Cloud.GCP,
@@ -76,7 +87,7 @@ class GcpPlatform(pulumi.ComponentResource):
             kms_key=self.key.key.id,
             identity=WorkloadIdentity(cloud=Cloud.GCP, project=project, workload_pool=self.cluster.workload_pool),
             pools=self.pools.pools,
-            ready=[self.cluster.system_pool, *self.pools.node_pools.values(), *self.pools.compute_classes.values()],
+            ready=[self.cluster.system_pool, *self.pools.node_pools.values(), *self.pools.compute_classes.values(), *self.dra.ready],
             encryption_ready=list(self.key.grants),
             kubeconfig=self.cluster.kubeconfig,
             metrics=self.metrics.outputs,

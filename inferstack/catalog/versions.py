@@ -45,6 +45,10 @@ CHARTS: dict[str, Chart] = {
     "nvidia-device-plugin": Chart("https://nvidia.github.io/k8s-device-plugin", "nvidia-device-plugin", "0.18.2", "kube-system"),
     # github.com/NVIDIA/dcgm-exporter: chart 4.7.0 ships exporter 4.4.2-4.7.0
     "dcgm-exporter": Chart("https://nvidia.github.io/dcgm-exporter/helm-charts", "dcgm-exporter", "4.7.0", "kube-system"),
+    # github.com/NVIDIA/k8s-dra-driver-gpu v25.12.0 (deployments/helm/nvidia-dra-driver-gpu; repo https://helm.ngc.nvidia.com/nvidia,
+    # kubeVersion >=1.32): the DRA kubelet plugin for GPUs on allocation: dra pools; image nvcr.io/nvidia/k8s-dra-driver-gpu
+    # at the chart's appVersion 25.12.0. Checked 2026-12-06.
+    "nvidia-dra-driver-gpu": Chart("https://helm.ngc.nvidia.com/nvidia", "nvidia-dra-driver-gpu", "25.12.0", "nvidia-dra-driver-gpu"),
     # github.com/aws-neuron/neuron-helm-charts 1.9.0 (Neuron SDK 2.31.0): device plugin + scheduler extension
     "neuron": Chart("oci://public.ecr.aws/neuron", "neuron-helm-chart", "1.9.0", "kube-system"),
     # github.com/external-secrets/external-secrets: chart 0.20.4 serves the external-secrets.io/v1 API
