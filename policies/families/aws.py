@@ -65,6 +65,17 @@ def _nacl_inputs(t: SdkType) -> tuple[str, ...]:
     return ()
 
 
+def _sg_ingress_inputs(t: SdkType) -> tuple[str, ...]:
+    """A security group's inline ingress, or a security-group rule that can be ingress (a ``type`` input, or an
+    ``*IngressRule`` class) with a CIDR source."""
+    if "SecurityGroupIngress" in t.inputs.get("ingress", ""):
+        return ("ingress",)
+    cidrs = tuple(n for n in ("cidr_blocks", "ipv6_cidr_blocks", "cidr_ipv4", "cidr_ipv6") if n in t.inputs)
+    if "security_group_id" in t.inputs and cidrs and ("type" in t.inputs or t.cls.endswith("IngressRule")):
+        return cidrs
+    return ()
+
+
 def _public_ip_inputs(t: SdkType) -> tuple[str, ...]:
     direct = tuple(n for n in PUBLIC_IP if n in t.inputs)
     nested = tuple(n for n in ("network_interfaces",) if "NetworkInterface" in t.inputs.get(n, "")
@@ -83,6 +94,8 @@ SPECS: tuple[FamilySpec, ...] = (
                select=lambda t: bool(t.inputs_matching(KMS_KEY.pattern)), fields=lambda t: t.inputs_matching(KMS_KEY.pattern)),
     FamilySpec("aws-encryption-in-transit", "aws", "encryption in transit: TLS on, plaintext off",
                select=lambda t: bool(_in_transit_inputs(t)), fields=_in_transit_inputs),
+    FamilySpec("aws-security-group-ingress", "aws", "security groups: nothing but tcp/443 open to the internet",
+               select=lambda t: bool(_sg_ingress_inputs(t)), fields=_sg_ingress_inputs),
     FamilySpec("aws-network-acl", "aws", "network ACLs: no ingress from the internet to remote administration ports",
                select=lambda t: bool(_nacl_inputs(t)), fields=_nacl_inputs),
     FamilySpec("aws-public-ip", "aws", "no public IP addresses or publicly accessible endpoints",

@@ -266,6 +266,12 @@ FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
         'aws:rds/proxy:Proxy': ('require_tls',),
         'aws:ses/receiptRule:ReceiptRule': ('tls_policy',),
     },
+    'aws-security-group-ingress': {
+        'aws:ec2/defaultSecurityGroup:DefaultSecurityGroup': ('ingress',),
+        'aws:ec2/securityGroup:SecurityGroup': ('ingress',),
+        'aws:ec2/securityGroupRule:SecurityGroupRule': ('cidr_blocks', 'ipv6_cidr_blocks'),
+        'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule': ('cidr_ipv4', 'cidr_ipv6'),
+    },
     'aws-network-acl': {
         'aws:ec2/defaultNetworkAcl:DefaultNetworkAcl': ('ingress',),
         'aws:ec2/networkAcl:NetworkAcl': ('ingress',),

@@ -9,13 +9,10 @@ from pulumi_policy import ResourceValidationArgs, ResourceValidationPolicy
 
 from inferstack.policies import families
 from inferstack.policies.entry import ADVISORY_IN_DEV, MANDATORY, PolicyEntry
+from inferstack.policies.families.base import camel
 from inferstack.policies.rules.common import as_list, get, is_unknown, not_evaluated
 
 WORLD = ("0.0.0.0/0", "::/0")
-SG = "aws:ec2/securityGroup:SecurityGroup"
-DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
-SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
-SG_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 FIREWALL = "gcp:compute/firewall:Firewall"
 GKE_CLUSTER = "gcp:container/cluster:Cluster"
 INGRESS_TYPES = ("kubernetes:networking.k8s.io/v1:Ingress", "kubernetes:networking.k8s.io/v1:IngressPatch")
@@ -31,17 +28,20 @@ def _only_https(protocol: Any, from_port: Any, to_port: Any) -> bool:
     return str(protocol).lower() in ("tcp", "6") and from_port == 443 and to_port == 443
 
 
+SG_FAMILY = "aws-security-group-ingress"
+
+
 def _sg_rules(args: ResourceValidationArgs) -> list[tuple[list, Any, Any, Any]]:
-    p, t = args.props, args.resource_type
-    if t in (SG, DEFAULT_SG):
+    """``(cidrs, protocol, from, to)`` of each ingress rule a member of the security-group family declares."""
+    p = args.props
+    fields = families.fields(SG_FAMILY, args.resource_type)
+    if "ingress" in fields:
         return [([*as_list(r.get("cidrBlocks")), *as_list(r.get("ipv6CidrBlocks"))], r.get("protocol"),
                  r.get("fromPort"), r.get("toPort")) for r in p.get("ingress") or []]
-    if t == SG_RULE:
-        if p.get("type") != "ingress":
-            return []
-        return [([*as_list(p.get("cidrBlocks")), *as_list(p.get("ipv6CidrBlocks"))], p.get("protocol"),
-                 p.get("fromPort"), p.get("toPort"))]
-    return [([c for c in (p.get("cidrIpv4"), p.get("cidrIpv6")) if c], p.get("ipProtocol"), p.get("fromPort"), p.get("toPort"))]
+    if not fields or ("type" in p and p.get("type") != "ingress"):
+        return []
+    cidrs = [c for f in fields for c in as_list(p.get(camel(f))) if c]
+    return [(cidrs, p.get("protocol") if "protocol" in p else p.get("ipProtocol"), p.get("fromPort"), p.get("toPort"))]
 
 
 def _security_groups(args: ResourceValidationArgs, report) -> None:
@@ -151,7 +151,7 @@ ENTRIES = [
         name="sg-no-world-ingress",
         description="No security group (or ingress rule) admits 0.0.0.0/0 or ::/0 on anything but tcp/443.",
         validate=_security_groups, remediation_steps="Restrict the source CIDRs, or open tcp/443 only.",
-    ), MANDATORY, types=(SG, DEFAULT_SG, SG_RULE, SG_INGRESS), controls=("CIS AWS 5.2", "CIS AWS 5.3", "FSBP EC2.19", "FSBP EC2.18")),
+    ), MANDATORY, families=(SG_FAMILY,), controls=("CIS AWS 5.2", "CIS AWS 5.3", "FSBP EC2.19", "FSBP EC2.18")),
     PolicyEntry(ResourceValidationPolicy(
         name="nacl-no-world-admin-ports",
         description="No network ACL (inline entries or an ACL rule) allows ingress from 0.0.0.0/0 or ::/0 to "
