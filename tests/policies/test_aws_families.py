@@ -332,3 +332,26 @@ def test_program_end_to_end(tmp_path: Path) -> None:
     }
     proc, report = _check(tmp_path, insecure=False)
     assert [f for f in report["findings"] if f["policy"] in AWS_POLICIES] == []
+
+
+@pytest.mark.parametrize(("condition", "restricts"), [
+    ({"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}, True),
+    ({"StringEquals": {"AWS:SourceAccount": ACCOUNT}}, True),  # condition keys are case-insensitive
+    ({"StringEquals": {"aws:SourceVpce": "vpce-0abc"}}, True),
+    ({"StringEquals": {"kms:CallerAccount": ACCOUNT}}, True),
+    ({"ArnLike": {"aws:SourceArn": f"arn:aws:sns:eu-west-1:{ACCOUNT}:t"}}, True),
+    ({"ArnLike": {"aws:PrincipalArn": [f"arn:aws:iam::{ACCOUNT}:role/a", f"arn:aws:iam::{FOREIGN}:role/b"]}}, True),
+    ({"ArnLike": {"aws:SourceArn": "arn:aws:s3:::bucket"}}, False),  # an S3 ARN names no account
+    ({"Bool": {"aws:SecureTransport": "true"}}, False),
+    ({"DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}}, False),
+    ({"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}, False),
+    ({"StringNotEquals": {"aws:PrincipalOrgID": "o-other"}}, False),
+    ({"StringEqualsIfExists": {"aws:SourceAccount": ACCOUNT}}, False),
+    ({"StringLike": {"aws:PrincipalOrgID": "*"}}, False),
+    ({"StringEquals": {"aws:PrincipalOrgID": []}}, False),
+    (None, False),
+])
+def test_restricts_who(condition, restricts: bool) -> None:
+    from inferstack.policies.rules.aws_iam import restricts_who
+
+    assert restricts_who(condition) is restricts
