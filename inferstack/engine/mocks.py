@@ -503,7 +503,7 @@ class OfflineMocks(pmocks.Mocks):
         result type: in the ``output`` form (``get_x_output``, which can carry unknowns) the result is unknown; in
         the ``plain`` form (``get_x``, whose result must be known to continue) every field is the call's argument of
         the same name or a deterministic placeholder of the field's type, each listed in the lookup. ``region`` is
-        the region of the call's explicit provider (default: the stack's)."""
+        the region of the call's explicit provider (a ``region`` argument wins; default: the stack's)."""
         computed = ARGUMENT_INVOKES.get(token)
         if computed is not None:
             values = computed(args)
@@ -511,6 +511,8 @@ class OfflineMocks(pmocks.Mocks):
         supplied = INVOKES.get(token)
         if supplied is not None:
             mocks = self
+            if isinstance(args.get("region"), str):  # pulumi-aws v7: a data source's own region argument
+                region = args["region"]
             if region and region != self.region:
                 mocks = copy.copy(self)
                 mocks.region = region

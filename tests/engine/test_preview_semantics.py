@@ -107,7 +107,9 @@ def test_supplied_invokes_stay_known(tmp_path: Path) -> None:
         me = aws.get_caller_identity()
         aws.sns.Topic("acct", display_name=me.account_id)
         aws.sns.Topic("azs", display_name=aws.get_availability_zones_output().names.apply(",".join))
+        aws.sns.Topic("tokyo", display_name=aws.get_availability_zones(region="ap-northeast-1").names[0])
     """)
+    assert rec.find("aws:sns/topic:Topic", "tokyo").inputs["displayName"] == "ap-northeast-1a"
     assert rec.find("aws:sns/topic:Topic", "acct").inputs["displayName"] == "123456789012"
     assert rec.find("aws:sns/topic:Topic", "azs").inputs["displayName"] == "eu-west-1a,eu-west-1b,eu-west-1c"
     assert rec.placeholder_count == 0
