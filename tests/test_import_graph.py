@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("inferstack.registry",),
     ("inferstack.cost",),
     ("inferstack.serving",),
-    ("inferstack.policies",),
+    ("inferstack.policies", "inferstack.conformance"),
     ("inferstack.clouds",),
     ("inferstack.program",),
     ("inferstack.provider",),

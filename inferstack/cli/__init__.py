@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "registry": ("inferstack.cli.registry_cmd", "model registry: init, push, pull, list, promote, resolve, gc"),
     "policy": ("inferstack.cli.policy", "policy pack: offline check, generated pack config"),
     "init": ("inferstack.cli.init_cmd", "write your own stack file from a reference stack, with your principals, reservations, region and domains"),
+    "conformance": ("inferstack.cli.conformance", "Kubernetes AI Conformance checklist of a stack, status computed offline"),
     "rollout": ("inferstack.cli.rollout", "canary routes: status, set, promote, rollback, drop, SLO-gated analyze / advance (edits the stack config file)"),
 }
 

@@ -1,0 +1,93 @@
+"""The conformance report: the upstream checklist's rows, each with a computed status, evidence or notes, and the
+KAR test plan; the catalogue's checklists; the ``inferstack conformance`` command's contract."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from inferstack.catalog.ai_conformance import CHECKLISTS, STATUSES, TEST_PLANS
+from inferstack.conformance import EVALUATORS, build_report, render, summary
+from inferstack.conformance.report import rows
+from tests.conftest import recording
+
+REPO = Path(__file__).resolve().parents[2]
+
+#: The 1.35 levels (cncf/k8s-ai-conformance docs/AIConformance-1.35.yaml; ../shared/notes/facts.md).
+MUST_135 = {"dra_support", "ai_inference", "gang_scheduling", "cluster_autoscaling", "pod_autoscaling",
+            "accelerator_metrics", "ai_service_metrics", "secure_accelerator_access", "robust_controller"}
+SHOULD_135 = {"driver_runtime_management", "gpu_sharing", "virtualized_accelerator"}
+
+
+def test_checklists_hold_the_upstream_ids_and_levels() -> None:
+    levels = {r.id: r.level for _, r in CHECKLISTS["1.35"].requirements()}
+    assert levels == {**{i: "MUST" for i in MUST_135}, **{i: "SHOULD" for i in SHOULD_135}}
+    ids_136 = {r.id for _, r in CHECKLISTS["1.36"].requirements()}
+    # 1.36 drops dra_support and adds three SHOULDs.
+    assert ids_136 == (set(levels) - {"dra_support"}) | {"advanced_inference_ingress", "high_performance_networking",
+                                                         "disaggregated_inference"}
+    for checklist in CHECKLISTS.values():
+        assert all(r.id in EVALUATORS for _, r in checklist.requirements())
+        assert all(r.description and r.level in ("MUST", "SHOULD") for _, r in checklist.requirements())
+    assert set(TEST_PLANS) == (set(EVALUATORS) - {"ai_inference"})
+
+
+@pytest.mark.parametrize("version", sorted(CHECKLISTS))
+def test_report_of_prod_has_every_row_computed(version: str) -> None:
+    rec = recording("prod")
+    report = build_report(rec, version, {"platformName": "p"})
+    assert report["metadata"]["kubernetesVersion"] == f"v{version}"
+    assert set(report["metadata"]) == set(CHECKLISTS[version].metadata_keys)
+    got = rows(report)
+    assert [r["id"] for r in got] == [r.id for _, r in CHECKLISTS[version].requirements()]
+    for row in got:
+        assert row["status"] in STATUSES
+        assert row["status"] == EVALUATORS[row["id"]](rec).status  # computed from the recording
+        if row["status"] == "Implemented":
+            assert row["evidence"], row["id"]
+        else:
+            assert row["notes"], row["id"]  # what is missing, or the N/A reason
+        assert row["liveChecks"]["steps"] or row["id"] == "ai_inference"
+    assert sum(v for k, v in summary(report).items() if k != "mustNotImplemented") == len(got)
+    # Every format renders; YAML and JSON are the same document.
+    assert yaml.safe_load(render(report, "yaml")) == json.loads(render(report, "json")) == report
+    assert all(f"`{r['id']}`" in render(report, "markdown") for r in got)
+
+
+def test_evidence_names_urns_of_the_stack() -> None:
+    report = build_report(recording("prod"), "1.35", {})
+    gang = next(r for r in rows(report) if r["id"] == "gang_scheduling")
+    assert any("urn:pulumi:prod::" in e and "ClusterQueue" in e for e in gang["evidence"])
+
+
+def _run(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "inferstack", *argv], capture_output=True, text=True, cwd=REPO,
+                          timeout=300)
+
+
+def test_cli_json_lists_every_requirement(tmp_path: Path) -> None:
+    out = tmp_path / "c.json"
+    proc = _run("conformance", "--stack", "prod", "--format", "json", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(out.read_text())
+    assert [r["id"] for r in rows(report)] == [r.id for _, r in CHECKLISTS["1.35"].requirements()]
+    assert "MUST not Implemented" in proc.stderr
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["--version", "1.37"], "--version"),
+    (["--format", "html"], "--format"),
+    (["--stack", "no-such-stack"], "no-such-stack"),
+])
+def test_cli_bad_input_is_one_error_line_exit_2(tmp_path: Path, argv: list[str], needle: str) -> None:
+    out = tmp_path / "c.yaml"
+    proc = _run("conformance", *(["--stack", "prod"] if "--stack" not in argv else []), *argv, "--out", str(out))
+    assert proc.returncode == 2
+    errors = [line for line in proc.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1 and needle in errors[0] and "Traceback" not in proc.stderr
+    assert not out.exists()

@@ -1,0 +1,143 @@
+"""Each AI Conformance evaluator on small recordings: the status follows the objects declared, both ways."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inferstack.catalog.clouds import Cloud
+from inferstack.catalog.drivers import driver_labels
+from inferstack.conformance import requirements as req
+from inferstack.engine import Recording, ResourceRecord
+
+
+def res(type_token: str, name: str, inputs: dict[str, Any]) -> ResourceRecord:
+    return ResourceRecord(urn=f"urn:pulumi:t::p::{type_token}::{name}", type=type_token, name=name, custom=True,
+                          parent=None, provider=None, protect=False, retain_on_delete=False, dependencies=[],
+                          property_dependencies={}, inputs=inputs)
+
+
+def karpenter_pool(pool: str, kind: str, taint: str = "nvidia.com/gpu", labels: dict[str, str] | None = None) -> ResourceRecord:
+    base = {"inferstack.io/pool": pool, "inferstack.io/accelerator": kind, **(labels or {})}
+    return res("kubernetes:karpenter.sh/v1:NodePool", pool, {
+        "spec": {"template": {"metadata": {"labels": base},
+                              "spec": {"taints": [{"key": taint, "value": "true", "effect": "NoSchedule"}]}}}})
+
+
+def release(chart: str, values: dict[str, Any] | None = None) -> ResourceRecord:
+    return res("kubernetes:helm.sh/v3:Release", chart, {"chart": f"oci://example/charts/{chart}", "version": "1",
+                                                       "values": values or {}})
+
+
+def flavor(pool: str) -> ResourceRecord:
+    return res("kubernetes:kueue.x-k8s.io/v1beta2:ResourceFlavor", f"rf-{pool}",
+               {"metadata": {"name": f"inferstack-{pool}"}, "spec": {"nodeLabels": {"inferstack.io/pool": pool}}})
+
+
+def cluster_queue(pool: str, resource: str, quota: float) -> ResourceRecord:
+    return res("kubernetes:kueue.x-k8s.io/v1beta2:ClusterQueue", f"cq-{pool}", {
+        "metadata": {"name": f"pool-{pool}"},
+        "spec": {"resourceGroups": [{"coveredResources": ["cpu", resource], "flavors": [
+            {"name": f"inferstack-{pool}", "resources": [{"name": "cpu", "nominalQuota": "8"},
+                                                         {"name": resource, "nominalQuota": quota}]}]}]}})
+
+
+def rec(*resources: ResourceRecord) -> Recording:
+    return Recording(stack="t", resources=list(resources))
+
+
+AWS = res("aws:eks/cluster:Cluster", "c", {})
+
+
+def test_gang_scheduling_needs_a_quota_on_every_accelerator_pool() -> None:
+    pools = [karpenter_pool("gpu", "nvidia-l4"), karpenter_pool("inf2", "aws-inferentia2", "aws.amazon.com/neuron")]
+    queues = [release("kueue"), flavor("gpu"), flavor("inf2"), cluster_queue("gpu", "nvidia.com/gpu", 4.0)]
+    partial = req.gang_scheduling(rec(*pools, *queues))
+    assert partial.status == req.PARTIAL and "inf2" in partial.notes and "gpu" not in partial.notes.split(":")[1]
+    # A queue with no quota on the pool's devices does not cover it.
+    zero = req.gang_scheduling(rec(*pools, *queues, cluster_queue("inf2", "aws.amazon.com/neuron", 0.0)))
+    assert zero.status == req.PARTIAL
+    full = req.gang_scheduling(rec(*pools, *queues, cluster_queue("inf2", "aws.amazon.com/neuron", 2.0)))
+    assert full.status == req.IMPLEMENTED and any("pool-inf2" in e for e in full.evidence)
+    no_kueue = req.gang_scheduling(rec(*pools, *queues[1:], cluster_queue("inf2", "aws.amazon.com/neuron", 2.0)))
+    assert no_kueue.status == req.NOT_IMPLEMENTED
+
+
+def _model(claim: str | None) -> ResourceRecord:
+    pod: dict[str, Any] = {"containers": [{"name": "main"}]}
+    if claim:
+        pod["resourceClaims"] = [{"name": "gpu", "resourceClaimTemplateName": claim}]
+    return res("kubernetes:serving.kserve.io/v1beta1:InferenceService", "m",
+               {"metadata": {"name": "m", "namespace": "team"}, "spec": {"predictor": pod}})
+
+
+def test_dra_support_needs_a_device_class_and_a_claim_template_a_model_uses() -> None:
+    dc = res("kubernetes:resource.k8s.io/v1:DeviceClass", "dc", {"metadata": {"name": "gpu-l4"}, "spec": {}})
+    tmpl = res("kubernetes:resource.k8s.io/v1:ResourceClaimTemplate", "t",
+               {"metadata": {"name": "m-gpu", "namespace": "team"}, "spec": {}})
+    assert req.dra_support(rec(dc, tmpl, _model("m-gpu"))).status == req.IMPLEMENTED
+    assert req.dra_support(rec(dc, tmpl, _model(None))).status == req.PARTIAL
+    assert req.dra_support(rec(dc, tmpl, _model("other"))).status == req.PARTIAL
+    none = req.dra_support(rec(_model(None)))
+    assert none.status == req.NOT_IMPLEMENTED and "allocation: dra" in none.notes
+
+
+def test_driver_runtime_management_reads_the_catalogue_labels() -> None:
+    good = karpenter_pool("gpu", "nvidia-l4", labels=driver_labels(Cloud.AWS, "nvidia-l4"))
+    stale = karpenter_pool("gpu2", "nvidia-l40s", labels={**driver_labels(Cloud.AWS, "nvidia-l40s"),
+                                                           "inferstack.io/driver": "nvidia-535"})
+    assert req.driver_runtime_management(rec(AWS, good)).status == req.IMPLEMENTED
+    mixed = req.driver_runtime_management(rec(AWS, good, stale))
+    assert mixed.status == req.PARTIAL and "gpu2" in mixed.notes
+    bare = req.driver_runtime_management(rec(AWS, karpenter_pool("gpu", "nvidia-l4")))
+    assert bare.status == req.NOT_IMPLEMENTED
+    assert req.driver_runtime_management(rec(AWS)).status == req.NA
+
+
+def test_secure_accelerator_access_taints_plugins_and_no_host_devices() -> None:
+    pool = karpenter_pool("gpu", "nvidia-l4")
+    plugin = release("nvidia-device-plugin")
+    assert req.secure_accelerator_access(rec(AWS, pool, plugin)).status == req.IMPLEMENTED
+    assert req.secure_accelerator_access(rec(AWS, pool)).status == req.NOT_IMPLEMENTED  # no device plugin
+    untainted = karpenter_pool("gpu", "nvidia-l4", taint="other")
+    assert req.secure_accelerator_access(rec(AWS, untainted, plugin)).status == req.NOT_IMPLEMENTED
+    rogue = res("kubernetes:apps/v1:DaemonSet", "probe", {"spec": {"template": {"spec": {
+        "volumes": [{"name": "dev", "hostPath": {"path": "/dev/nvidia0"}}], "containers": [{"name": "c"}]}}}})
+    bad = req.secure_accelerator_access(rec(AWS, pool, plugin, rogue))
+    assert bad.status == req.PARTIAL and "/dev/nvidia0" in bad.notes
+
+
+def test_accelerator_metrics_per_family() -> None:
+    gpu, inf2 = karpenter_pool("gpu", "nvidia-l4"), karpenter_pool("inf2", "aws-inferentia2", "aws.amazon.com/neuron")
+    dcgm = [release("dcgm-exporter"), res("kubernetes:monitoring.coreos.com/v1:ServiceMonitor", "sm",
+                                          {"spec": {"selector": {"matchLabels": {"app": "dcgm-exporter"}}}})]
+    assert req.accelerator_metrics(rec(AWS, gpu, *dcgm)).status == req.IMPLEMENTED
+    mixed = req.accelerator_metrics(rec(AWS, gpu, inf2, *dcgm))
+    assert mixed.status == req.PARTIAL and "neuron" in mixed.notes
+    assert req.accelerator_metrics(rec(AWS, gpu)).status == req.NOT_IMPLEMENTED
+
+
+def test_gpu_sharing_and_cluster_autoscaling_on_gke() -> None:
+    def gke_pool(name: str, accel: dict[str, Any], auto: dict[str, Any]) -> ResourceRecord:
+        return res("gcp:container/nodePool:NodePool", name, {
+            "autoscaling": auto,
+            "nodeConfig": {"labels": {"inferstack.io/pool": "gpu", "inferstack.io/accelerator": "nvidia-l4"},
+                           "guestAccelerators": [{"type": "nvidia-l4", "count": 1, **accel}]}})
+
+    gcp = res("gcp:container/cluster:Cluster", "c", {})
+    shared = gke_pool("a", {"gpuSharingConfig": {"gpuSharingStrategy": "TIME_SHARING", "maxSharedClientsPerGpu": 4}},
+                      {"totalMinNodeCount": 0, "totalMaxNodeCount": 3})
+    whole = gke_pool("b", {}, {"totalMinNodeCount": 2, "totalMaxNodeCount": 2})
+    assert req.gpu_sharing(rec(gcp, shared)).status == req.IMPLEMENTED
+    assert req.gpu_sharing(rec(gcp, whole)).status == req.NOT_IMPLEMENTED
+    assert req.gpu_sharing(rec(gcp)).status == req.NA
+    assert req.cluster_autoscaling(rec(gcp, shared)).status == req.IMPLEMENTED
+    fixed = req.cluster_autoscaling(rec(gcp, whole))
+    assert fixed.status == req.NOT_IMPLEMENTED and "gpu" in fixed.notes
+
+
+def test_disaggregated_inference_needs_a_prefill_section() -> None:
+    def llm(spec: dict[str, Any]) -> ResourceRecord:
+        return res("kubernetes:serving.kserve.io/v1alpha2:LLMInferenceService", "l", {"metadata": {"name": "l"}, "spec": spec})
+
+    assert req.disaggregated_inference(rec(llm({"prefill": {"replicas": 1}}))).status == req.IMPLEMENTED
+    assert req.disaggregated_inference(rec(llm({}))).status == req.NOT_IMPLEMENTED
