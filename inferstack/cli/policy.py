@@ -52,7 +52,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="only the policies enforcing a control of this benchmark (CIS AWS, CIS EKS, FSBP, PSS baseline, "
                           "...; case-insensitive)")
     lst.set_defaults(func=_list)
-    cov = psub.add_parser("coverage", help="per family of SDK resource types: members judged by a rule / explained / all")
+    cov = psub.add_parser("coverage", help="per family of SDK resource types: members judged by a rule / explained / all",
+                          description="Per family of SDK resource types (policies/families): the members a policy "
+                                      "judges, the members explained, all members. Exit 1 when a member is neither.")
     cov.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="output format (default text)")
     cov.set_defaults(func=_coverage)
     g = psub.add_parser("config", help="print (or --write) the --policy-pack-config document of a stack")
@@ -212,7 +214,7 @@ def _coverage(args: argparse.Namespace) -> int:
         print(coverage_markdown(rows), end="")
     else:
         print(coverage_text(rows), end="")
-    return 0
+    return 1 if any(c.gaps for c in rows) else 0
 
 
 def _team_settings(args: argparse.Namespace) -> PolicySettings | None:

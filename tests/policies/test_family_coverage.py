@@ -90,6 +90,18 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "inferstack", "policy", *args], capture_output=True, text=True, timeout=120)
 
 
+def test_cli_coverage_exits_1_on_a_gap(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    import argparse
+
+    from inferstack.cli import policy as cli
+    from inferstack.policies.families.coverage import FamilyCoverage
+
+    gap = FamilyCoverage("aws-x", "aws", "c", ("aws:newsvc/thing:Thing",), {}, {})
+    monkeypatch.setattr(cli, "coverage", lambda: [gap])
+    assert cli._coverage(argparse.Namespace(format="text")) == 1
+    assert "GAPS: aws:newsvc/thing:Thing" in capsys.readouterr().out
+
+
 def test_cli_coverage_json() -> None:
     proc = _cli("coverage", "--format", "json")
     assert proc.returncode == 0, proc.stderr
