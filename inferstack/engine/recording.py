@@ -169,6 +169,15 @@ class Recording:
         """How many values are placeholders from data-source lookups (a report says so)."""
         return sum(len(x.placeholders) for x in self.lookups)
 
+    def placeholder_note(self) -> str | None:
+        """One line for a report when data-source lookups were answered with placeholders (None otherwise):
+        ``3 values are placeholders from data-source lookups (aws:route53/getZone:getZone: arn, zoneId, ...)``."""
+        if not self.placeholder_count:
+            return None
+        per_call = [f"{x.token}: {', '.join(sorted(x.placeholders))}" for x in self.lookups if x.placeholders]
+        n = self.placeholder_count
+        return f"{n} value{'s are' if n != 1 else ' is'} placeholders from data-source lookups ({'; '.join(per_call)})"
+
     # -------------------------------------------------------------- O(1) lookups
 
     def by_urn(self, urn: str) -> ResourceRecord | None:

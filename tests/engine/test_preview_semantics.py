@@ -83,6 +83,9 @@ def test_data_source_plain_form_answers_placeholders_of_the_result_type(tmp_path
     assert record.inputs["zoneId"] == lookup.placeholders["zoneId"]
     assert "zoneId" in lookup.placeholders and "name" not in lookup.placeholders
     assert rec.placeholder_count >= 1
+    note = rec.placeholder_note()
+    assert note is not None and note.startswith(f"{rec.placeholder_count} values are placeholders from data-source lookups")
+    assert "aws:route53/getZone:getZone: " in note and "zoneId" in note
 
 
 def test_data_source_output_form_is_unknown(tmp_path: Path) -> None:
@@ -112,7 +115,7 @@ def test_supplied_invokes_stay_known(tmp_path: Path) -> None:
     assert rec.find("aws:sns/topic:Topic", "tokyo").inputs["displayName"] == "ap-northeast-1a"
     assert rec.find("aws:sns/topic:Topic", "acct").inputs["displayName"] == "123456789012"
     assert rec.find("aws:sns/topic:Topic", "azs").inputs["displayName"] == "eu-west-1a,eu-west-1b,eu-west-1c"
-    assert rec.placeholder_count == 0
+    assert rec.placeholder_count == 0 and rec.placeholder_note() is None
 
 
 def test_resource_get_reads_keep_the_id_and_leave_the_rest_unknown(tmp_path: Path) -> None:
