@@ -22,7 +22,6 @@ follows ``no-public-load-balancers`` (advisory in dev, off with ``inferstack:pol
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -30,6 +29,7 @@ from pulumi_policy import PolicyConfigSchema, ResourceValidationArgs, ResourceVa
 
 from inferstack.config.policy import PolicySettings
 from inferstack.policies.entry import ADVISORY_IN_DEV, MANDATORY, PolicyEntry
+from inferstack.policies.rules.k8s_credentials import credential_shapes, secret_like
 from inferstack.policies.rules.k8s_objects import (
     CONTAINER_TYPES,
     POD_CARRIERS,
@@ -54,20 +54,6 @@ INTERNAL_LB_ANNOTATIONS = {
     "networking.gke.io/load-balancer-type": ("Internal",),
     "cloud.google.com/load-balancer-type": ("Internal",),
 }
-SECRET_WORDS = ("TOKEN", "PASSWORD", "PASSWD", "SECRET", "KEY", "CREDENTIAL", "CREDENTIALS", "APIKEY", "PRIVATEKEY")
-REFERENCE_SUFFIXES = ("PATH", "FILE", "DIR", "URL", "URI", "NAME", "ID", "ARN", "REF", "REGION", "ENDPOINT", "HOST")
-
-
-def secret_like(name: Any) -> bool:
-    """Whether an env var name looks like it holds a secret (``HF_TOKEN``, ``DB_PASSWORD``, ``API_KEY``)."""
-    if not isinstance(name, str):
-        return False
-    parts = [p for p in re.split(r"[^A-Za-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).upper()) if p]
-    if not parts or parts[-1] in REFERENCE_SUFFIXES:
-        return False
-    return any(p in SECRET_WORDS or p.endswith(("TOKEN", "PASSWORD", "SECRET", "APIKEY")) for p in parts)
-
-
 # ---------------------------------------------------------------- namespaces
 
 
@@ -97,8 +83,13 @@ def _env(args: ResourceValidationArgs, report) -> None:
     for obj in objects(args.resource_type, args.props):
         for _, c in containers_of(obj):
             for e in seq(c.container.get("env")):
-                if is_map(e) and secret_like(e.get("name")) and e.get("value") not in (None, ""):
-                    report(f"{obj.label}: {obj.at(c.path)} sets env {e.get('name')} to a literal value; use "
+                if not is_map(e) or e.get("value") in (None, ""):
+                    continue
+                value = e.get("value")
+                shapes = list(credential_shapes(value)) if isinstance(value, str) else []
+                if secret_like(e.get("name")) or shapes:
+                    held = f" ({', '.join(shapes)})" if shapes else ""
+                    report(f"{obj.label}: {obj.at(c.path)} sets env {e.get('name')} to a literal value{held}; use "
                            "valueFrom.secretKeyRef.")
 
 
@@ -188,7 +179,8 @@ ENTRIES = [
         clouds=KUBERNETES, url="https://kubernetes.io/docs/concepts/security/pod-security-admission/"),
     PolicyEntry(ResourceValidationPolicy(
         name="k8s-no-literal-secret-env",
-        description="No container env var named like a secret (*TOKEN*, *PASSWORD*, *SECRET*, *KEY*) has a literal value.",
+        description="No container env var named like a secret (*TOKEN*, *PASSWORD*, *SECRET*, *KEY*), or whose value "
+                    "has a credential's shape (AWS access key id, private key, API token), has a literal value.",
         validate=_env,
         remediation_steps="Store the value in a Secret (delivered by an ExternalSecret) and reference it with "
                           "env[].valueFrom.secretKeyRef, or mount the Secret as a file.",

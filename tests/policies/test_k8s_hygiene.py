@@ -20,7 +20,7 @@ import yaml
 
 from inferstack.policies.pack import ENTRY_BY_NAME
 from inferstack.policies.rules import k8s_data, k8s_permissions, k8s_workloads
-from inferstack.policies.rules.k8s_data import credential_problems, entropy, high_entropy, secret_key
+from inferstack.policies.rules.k8s_credentials import credential_problems, entropy, high_entropy, secret_key
 from inferstack.policies.rules.k8s_workloads import parse_image, pinning_problem, trusted
 from tests.conftest import REFERENCE_STACKS
 from tests.conftest import recording as stack_recording

@@ -181,6 +181,8 @@ CASES += [
     *[Case(f"env-literal-{name.lower()}", "k8s-no-literal-secret-env", one(APPS + "Deployment", template(RESTRICTED_POD)),
            (*DEPLOY_ENV, 0), {"name": name, "value": "s3cr3t"})
       for name in ("HF_TOKEN", "DB_PASSWORD", "API_KEY", "AWS_SECRET_ACCESS_KEY", "OPENAI_API_KEY", "apiKey", "GITHUB_PAT_TOKEN")],
+    Case("env-literal-aws-key-id-shape", "k8s-no-literal-secret-env", one(APPS + "Deployment", template(RESTRICTED_POD)),
+         (*DEPLOY_ENV, 2), {"name": "AWS_ACCESS_KEY_ID", "value": "AKIAIOSFODNN7EXAMPLE"}),
     Case("env-literal-init", "k8s-no-literal-secret-env", one(BATCH + "CronJob", {"spec": {"jobTemplate": template(RESTRICTED_POD)}}),
          (0, "props", "spec", "jobTemplate", "spec", "template", "spec", "initContainers", 0, "env"),
          [{"name": "REDIS_PASSWORD", "value": "x"}]),
