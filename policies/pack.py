@@ -21,6 +21,7 @@ from inferstack.policies.rules import (
     aws_data,
     aws_iam,
     capacity,
+    drivers,
     encryption,
     exposure,
     gcp_compute,
@@ -45,7 +46,8 @@ PACK_NAME = "inferstack"
 
 #: The rule modules, in report order.
 RULE_MODULES = (encryption, logging, iam, aws_iam, aws_accounts, aws_data, rbac, residency, exposure, network, opaque, gke_nodes, protection,
-                accelerators, capacity, lifecycle, pod_security, kubernetes, gcp_iam, gcp_data, gcp_compute, k8s_workloads, k8s_data)
+                accelerators, capacity, lifecycle, pod_security, kubernetes, gcp_iam, gcp_data, gcp_compute, k8s_workloads, k8s_data,
+                drivers)
 
 #: Every policy's entry, in report order.
 ENTRIES: tuple[PolicyEntry, ...] = tuple(entry for module in RULE_MODULES for entry in module.ENTRIES)
