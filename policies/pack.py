@@ -16,6 +16,7 @@ from inferstack.config.policy import EnforcementLevel, PolicySettings
 from inferstack.config.stack import StackConfig
 from inferstack.policies.entry import PolicyEntry
 from inferstack.policies.rules import (
+    accelerator_access,
     accelerators,
     aws_accounts,
     aws_data,
@@ -47,7 +48,7 @@ PACK_NAME = "inferstack"
 #: The rule modules, in report order.
 RULE_MODULES = (encryption, logging, iam, aws_iam, aws_accounts, aws_data, rbac, residency, exposure, network, opaque, gke_nodes, protection,
                 accelerators, capacity, lifecycle, pod_security, kubernetes, gcp_iam, gcp_data, gcp_compute, k8s_workloads, k8s_data,
-                drivers)
+                accelerator_access, drivers)
 
 #: Every policy's entry, in report order.
 ENTRIES: tuple[PolicyEntry, ...] = tuple(entry for module in RULE_MODULES for entry in module.ENTRIES)

@@ -270,6 +270,11 @@ class PoolLoad:
     def devices_per_node(self) -> int:
         return self.plan.shape.devices
 
+    @property
+    def units_per_node(self) -> int:
+        """What a node offers the pool's models: devices, times the slices per device on a shared pool."""
+        return self.plan.shape.devices * self.pool.slices_per_device()
+
 
 def pool_load(cfg: StackConfig, pool: AcceleratorPoolConfig) -> PoolLoad:
     """Steady nodes (max of minNodes, onDemandBaseline, the tiers' minNodes and what the min replicas need), peak
@@ -277,7 +282,7 @@ def pool_load(cfg: StackConfig, pool: AcceleratorPoolConfig) -> PoolLoad:
     pf = cfg.settings.pricing.peak_hours_fraction
     placed = [m for _, m in sizing.models_on(cfg.settings.models, pool.name)]
     plan = sizing.plan_pool(cfg.cloud, pool, [sizing.replica_of(m) for m in placed])
-    per_node = plan.shape.devices
+    per_node = plan.shape.devices * pool.slices_per_device()  # a model on a shared pool takes one slice
     min_devices = sum(m.min_replicas * m.accelerators for m in placed)
     max_devices = sum(m.max_replicas * m.accelerators for m in placed)
     floor = max(pool.min_nodes, pool.on_demand_baseline, floor_nodes(plan.tiers))
@@ -322,7 +327,8 @@ def estimate(cfg: StackConfig) -> CostEstimate:
         price = _price(cfg, shape.name)
         cost = mix_monthly_usd(mix, prices_of(cfg, shape.name))
         all_od = monthly_usd(avg, 0.0, price)
-        per_device = (cost / (avg * per_node), all_od / (avg * per_node)) if avg else (0.0, 0.0)
+        units = load.units_per_node  # a slice's share on a shared pool
+        per_device = (cost / (avg * units), all_od / (avg * units)) if avg else (0.0, 0.0)
         allocated = 0.0
         for m in placed:
             avg_rep = average(m.min_replicas, m.max_replicas, pf)

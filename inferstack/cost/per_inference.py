@@ -25,11 +25,11 @@ Assumptions (``docs/cost.md``):
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from inferstack import sizing
-from inferstack.catalog import accelerators
+from inferstack.catalog import accelerators, gpu_sharing
 from inferstack.catalog.accelerators import Accelerator, Family, Shape
 from inferstack.catalog.prices import (
     FLEX_START_MAX_RUN_DAYS,
@@ -193,9 +193,9 @@ def _rounded(value: Any) -> Any:
 # ---------------------------------------------------------------- per model
 
 
-def measurement(model: ModelConfig, kind: str) -> ThroughputConfig | None:
-    """The model's throughput entry for ``kind``, if any."""
-    return next((t for t in model.throughput if t.kind == kind), None)
+def measurement(model: ModelConfig, kind: str, gpu: str | None = None) -> ThroughputConfig | None:
+    """The model's throughput entry for ``kind`` on whole devices (``gpu`` None) or on the GPU slice ``gpu``."""
+    return next((t for t in model.throughput if t.kind == kind and t.gpu == gpu), None)
 
 
 def _per_million(usd_per_replica_hour: float, t: ThroughputConfig | None) -> dict[str, float]:
@@ -223,21 +223,21 @@ def model_costs(cfg: StackConfig, load: PoolLoad) -> list[ModelCost]:
     prices = prices_of(cfg, plan.shape.name)
     family = accelerators.lookup(pool.kind, cfg.cloud).family
     per_day = spot_interruptions_per_node_day(family, pool.spot_interruptions_per_node_day)
-    device_hours = load.average * load.devices_per_node
+    device_hours = load.average * load.units_per_node  # slices on a shared pool: a model pays for its slice
     mixes: dict[str, tuple[TierMix, float]] = {}
     for name in MIXES:
         mix = tier_mix(plan, load.average, pricing.spot_share, name)
         mixes[name] = (mix, mix_monthly_usd(mix, prices))
     out: list[ModelCost] = []
     for m in load.placed:
-        t = measurement(m, pool.kind)
+        t = measurement(m, pool.kind, m.gpu)
         avg_rep = average(m.min_replicas, m.max_replicas, pf)
         row = ModelCost(
             m.name, m.namespace, pool.name, pool.kind, plan.shape.name, m.accelerators, avg_rep, m.model_load_seconds,
             None if t is None else {k: v for k, v in (("requests_per_second", t.requests_per_second),
                                                        ("tokens_per_second", t.tokens_per_second),
                                                        ("accelerators", t.accelerators or m.accelerators)) if v},
-            note="" if t is not None else f"no throughput measured on {pool.kind}: no USD per 1M",
+            note="" if t is not None else f"no throughput measured on {pool.kind}{f' ({m.gpu} slice)' if m.gpu else ''}: no USD per 1M",
         )
         on_demand_monthly = 0.0
         span = nodes_per_replica(m, load)
@@ -303,7 +303,7 @@ def compare_kinds(cfg: StackConfig, model: ModelConfig, shares: dict[str, float]
     base = sizing.replica_of(model)
     options: list[KindOption] = []
     for kind, acc in accelerators.CATALOG.items():
-        opt = KindOption(kind, "ranked", current=kind == (_pool_kind(cfg, model)))
+        opt = KindOption(kind, "ranked", current=kind == _pool_kind(cfg, model) and model.gpu is None)
         options.append(opt)
         if not _offered(acc, cloud, cfg.region):
             opt.status, opt.reason = "not offered", f"not offered on {cloud.value} in {cfg.region}"
@@ -337,12 +337,73 @@ def compare_kinds(cfg: StackConfig, model: ModelConfig, shares: dict[str, float]
         opt.usd_per_million = _per_million(opt.usd_per_replica_hour, t)
         if metric not in opt.usd_per_million:
             opt.status, opt.reason = "no measurement", f"no {'tokensPerSecond' if metric == 'tokens' else 'requestsPerSecond'} measured on {kind}"
+    options += slice_options(cfg, model, shares, metric)
     ranked = sorted((o for o in options if o.status == "ranked"), key=lambda o: o.usd_per_million[metric])
     for i, o in enumerate(ranked, 1):
         o.rank = i
     order = {"ranked": 0, "no measurement": 1, "does not fit": 2, "no price": 3, "not offered": 4}
     options.sort(key=lambda o: (order[o.status], o.rank or 0, o.kind))
     return KindComparison(model.name, model.namespace, metric, shares, options)
+
+
+def slice_options(cfg: StackConfig, model: ModelConfig, shares: dict[str, float], metric: str) -> list[KindOption]:
+    """GPU-slice options beside the whole devices: every slice the model was measured on (``throughput[].gpu``) whose
+    kind is offered here. A MIG profile's price is the node's over its GPUs x the profile's instances per GPU; a
+    time-slice's, over the time-slicing replicas of the model's pool (a kind measured on a time-slice without such
+    a pool is listed with the reason). The slice must hold the model (LLMs: the slice's memory)."""
+    cloud = cfg.cloud
+    base = sizing.replica_of(model)
+    pool = next((p for p in cfg.settings.accelerator_pools if p.name == model.pool), None)
+    out: list[KindOption] = []
+    for t in model.throughput:
+        if t.gpu is None or t.kind not in accelerators.CATALOG:
+            continue
+        acc = accelerators.CATALOG[t.kind]
+        opt = KindOption(f"{t.kind} {t.gpu}", "ranked", current=pool is not None and pool.kind == t.kind and model.gpu == t.gpu)
+        out.append(opt)
+        if not _offered(acc, cloud, cfg.region):
+            opt.status, opt.reason = "not offered", f"not offered on {cloud.value} in {cfg.region}"
+            continue
+        if t.gpu == gpu_sharing.TIME_SLICE:
+            if pool is None or pool.kind != t.kind or pool.sharing is None or not pool.sharing.time_slicing_replicas:
+                opt.status, opt.reason = "no price", "a time-slice's share needs the model's pool time-slicing this kind"
+                continue
+            per_gpu, memory = pool.sharing.time_slicing_replicas, acc.device_memory_gib / pool.sharing.time_slicing_replicas
+        else:
+            try:
+                profile = gpu_sharing.mig_profile(t.kind, t.gpu)
+            except ValueError as err:
+                opt.status, opt.reason = "does not fit", str(err)
+                continue
+            if cloud is Cloud.AWS:
+                opt.status, opt.reason = "not offered", "MIG on EKS needs NVIDIA's MIG manager (not installed by inferstack)"
+                continue
+            per_gpu, memory = profile.per_gpu, float(profile.memory_gb)
+        opt.devices_per_replica = 1
+        why = memory_fit(model, replace(acc, device_memory_gib=memory), 1)
+        shapes = node_for(cloud, acc, sizing.Replica(1, base.memory_gib, base.cpu))
+        if why is None and not shapes:
+            why = f"no {t.kind} node holds a replica of {base.memory_gib:.1f} GiB and {base.cpu:g} CPU"
+        if why:
+            opt.status, opt.reason = "does not fit", why
+            continue
+        best: tuple[float, Shape] | None = None
+        for shape in shapes:
+            try:
+                hourly = mix_hourly_usd(shares, prices_of(cfg, shape.name)) / (shape.devices * per_gpu)
+            except PriceNotFound:
+                continue
+            if best is None or hourly < best[0]:
+                best = (hourly, shape)
+        if best is None:
+            opt.status, opt.reason = "no price", f"no catalog price for {t.kind} nodes in {cfg.region}"
+            continue
+        opt.usd_per_replica_hour, shape = best
+        opt.node_type, opt.replicas_per_node = shape.name, shape.devices * per_gpu
+        opt.usd_per_million = _per_million(opt.usd_per_replica_hour, t)
+        if metric not in opt.usd_per_million:
+            opt.status, opt.reason = "no measurement", f"no {'tokensPerSecond' if metric == 'tokens' else 'requestsPerSecond'} measured on the {t.gpu} slice"
+    return out
 
 
 def _pool_kind(cfg: StackConfig, model: ModelConfig) -> str | None:
@@ -418,12 +479,12 @@ def render_text(report: PerInference) -> str:
     for c in report.comparisons:
         out += ["", f"accelerator kinds for {c.namespace}/{c.model}, ranked by USD per 1M {c.metric} "
                     f"(tier mix of its pool: " + ", ".join(f"{p} {v * 100:.0f}%" for p, v in c.tier_mix.items() if v) + ")"]
-        out.append(f"{'rank':>4} {'kind':<16} {'node type':<18} {'dev/rep':>7} {'$/replica-h':>11} {'$/1M ' + c.metric:>12}  status")
+        out.append(f"{'rank':>4} {'kind (slice)':<20} {'node type':<18} {'dev/rep':>7} {'$/replica-h':>11} {'$/1M ' + c.metric:>12}  status")
         for o in c.options:
             price = _fmt(o.usd_per_million.get(c.metric), 4 if c.metric == "tokens" else 2)
             rh = f"{o.usd_per_replica_hour:.3f}" if o.usd_per_replica_hour is not None else "-"
             status = o.status + (f": {o.reason}" if o.reason else "") + (" (current)" if o.current else "")
-            out.append(f"{o.rank or '-':>4} {o.kind:<16} {o.node_type or '-':<18} {o.devices_per_replica or '-':>7} {rh:>11} {price:>12}  {status}")
+            out.append(f"{o.rank or '-':>4} {o.kind:<20} {o.node_type or '-':<18} {o.devices_per_replica or '-':>7} {rh:>11} {price:>12}  {status}")
     return "\n".join(out) + "\n"
 
 
