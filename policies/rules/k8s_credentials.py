@@ -13,6 +13,8 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
+from inferstack.config.bounded import DecodeError, json_value
+
 SECRET_WORDS = ("TOKEN", "PASSWORD", "PASSWD", "SECRET", "KEY", "CREDENTIAL", "CREDENTIALS", "APIKEY", "PRIVATEKEY")
 REFERENCE_SUFFIXES = ("PATH", "FILE", "DIR", "URL", "URI", "NAME", "ID", "ARN", "REF", "REGION", "ENDPOINT", "HOST")
 
@@ -94,6 +96,35 @@ def credential_problems(key: str, value: str) -> Iterator[str]:
         inner, v = m.group(1), m.group(2)
         if secret_key(inner) and high_entropy(v):
             yield f"key {key!r} sets {inner} to a high-entropy value ({entropy(v):.1f} bits per character)"
+    for inner, v in _json_strings(value):
+        if secret_key(inner) and high_entropy(v):
+            yield f"key {key!r} sets {inner} to a high-entropy value ({entropy(v):.1f} bits per character)"
+
+
+#: A JSON key holding a secret word: only then is a JSON value decoded (dashboards are large and hold none).
+_JSON_SECRET_KEY = re.compile(r'"[\w.-]*(?:token|passw|secret|key|credential)[\w.-]*"\s*:', re.I)
+
+
+def _json_strings(value: str) -> Iterator[tuple[str, str]]:
+    """(key, string value) pairs of a JSON document value (one line or many), bounded like every decoder of user
+    text; nothing for text that is not a JSON object or array."""
+    if not value.lstrip().startswith(("{", "[")) or not _JSON_SECRET_KEY.search(value):
+        return
+    try:
+        doc = json_value(value)
+    except DecodeError:
+        return
+    todo = [doc]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if isinstance(v, str):
+                    yield str(k), v
+                else:
+                    todo.append(v)
+        elif isinstance(node, list):
+            todo.extend(node)
 
 
 def credential_shapes(value: str) -> Iterator[str]:

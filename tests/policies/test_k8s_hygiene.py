@@ -195,6 +195,7 @@ CREDENTIALS = {
     "high-entropy-password": ("DB_PASSWORD", "q7#Vz!p2L9x@R4m$"),
     "ini-line": ("config.ini", "[default]\nregion = eu-west-1\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"),
     "yaml-line": ("app.yaml", "db:\n  host: db.internal\n  password: 'Zm9vYmFyYmF6cXV4MTIzNDU2'\n"),
+    "json-one-line": ("app.json", '{"db": {"host": "db.internal", "password": "q7Vz9p2L9xR4mT3k"}}'),
 }
 CASES += [
     *[Case(f"configmap-{cid}", "k8s-configmap-credentials", one(CORE + "ConfigMap", CONFIG), (*DATA, key), value)
