@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from inferstack.catalog.accelerators import DEVICE_RESOURCE, POOL_LABEL, TAINT_KEY, Family
+from inferstack.catalog.accelerators import POOL_LABEL, TAINT_KEY, Family
 from inferstack.catalog.clouds import Cloud
 from inferstack.catalog.drivers import DRIVER_LABELS, expectation
 from inferstack.conformance.evidence import (
@@ -240,6 +240,11 @@ def _quantity(value: object) -> float:
         return 0.0
 
 
+#: Quota resources that are not accelerator devices (a device is an extended resource such as nvidia.com/gpu, or the
+#: resource name a Kueue deviceClassMappings entry gives a DRA DeviceClass).
+HOST_RESOURCES = frozenset({"cpu", "memory", "ephemeral-storage", "pods"})
+
+
 def gang_scheduling(rec: Recording) -> Result:
     kueue = releases(rec, "kueue")
     pools = accelerator_pools(rec)
@@ -252,7 +257,7 @@ def gang_scheduling(rec: Recording) -> Result:
                 if pool is None:
                     continue
                 for res in flavor.get("resources") or []:
-                    if res.get("name") in DEVICE_RESOURCE.values() and _quantity(res.get("nominalQuota")) > 0:
+                    if res.get("name") not in HOST_RESOURCES and _quantity(res.get("nominalQuota")) > 0:
                         quota.setdefault(pool, []).append(f"{describe(cq)}: flavor {flavor.get('name')} "
                                                           f"{res.get('name')} nominalQuota {res.get('nominalQuota')}")
     evidence = [describe(r) for r in kueue + releases(rec, "lws")]

@@ -58,6 +58,9 @@ def test_gang_scheduling_needs_a_quota_on_every_accelerator_pool() -> None:
     assert zero.status == req.PARTIAL
     full = req.gang_scheduling(rec(*pools, *queues, cluster_queue("inf2", "aws.amazon.com/neuron", 2.0)))
     assert full.status == req.IMPLEMENTED and any("pool-inf2" in e for e in full.evidence)
+    # A DRA pool's devices are quota'd under the resource name Kueue's deviceClassMappings give its DeviceClass.
+    dra = req.gang_scheduling(rec(*pools, *queues, cluster_queue("inf2", "dra.example/neuron", 2.0)))
+    assert dra.status == req.IMPLEMENTED
     no_kueue = req.gang_scheduling(rec(*pools, *queues[1:], cluster_queue("inf2", "aws.amazon.com/neuron", 2.0)))
     assert no_kueue.status == req.NOT_IMPLEMENTED
 
