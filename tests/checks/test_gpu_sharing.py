@@ -142,3 +142,17 @@ def test_cel_selectors_match_product_and_memory():
         "device.driver == 'gpu.nvidia.com' && device.attributes['gpu.nvidia.com'].productName.lowerAscii().matches('^.*l40s.*$')"
     )
     assert gpu_sharing.memory_selector(45.6) == "device.capacity['gpu.nvidia.com'].memory.compareTo(quantity('45Gi')) >= 0"
+
+
+def test_cli_bad_allocation_is_one_error_line_exit_2(tmp_path, capsys):
+    from inferstack.cli import main
+    from tests.conftest import stack_path
+
+    text = stack_path("prod").read_text().replace("      allocation: dra", "      allocation: shared", 1)
+    assert "allocation: shared" in text
+    path = tmp_path / "Pulumi.bad.yaml"
+    path.write_text(text)
+    assert main(["config", "validate", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "allocation: Input should be 'device-plugin' or 'dra' (got \"shared\")" in err
+    assert err.startswith("error:") and "Traceback" not in err
