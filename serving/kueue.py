@@ -17,6 +17,10 @@ Per stack (``inferstack:scheduling``, on by default for the accelerator pools):
 - per team namespace a **ClusterQueue** ``inferstack-ns-<namespace>`` covering every pool's flavor, with the
   nominal quota the team's queued models need at ``minReplicas`` (0 elsewhere) and borrowing the rest from the
   cohort; it selects only its namespace. A **LocalQueue** ``inferstack`` in the namespace points to it;
+- device quotas in the pool's extended resource (``nvidia.com/gpu``, counting MIG partitions or time-slices on a
+  shared pool, ``google.com/tpu``, ``aws.amazon.com/neuron``); on an ``allocation: dra`` pool, whose pods claim GPUs
+  through ResourceClaimTemplates, ``dra.inferstack.io/<kind>``, which Kueue's ``deviceClassMappings`` map to the
+  kind's DeviceClass;
 - a **WorkloadPriorityClass** per workload class (``inferstack-latency-critical`` 1000, ``inferstack-standard``
   500, ``inferstack-batch`` 100); a pool's workloads carry the one of the pool's ``workload``.
 
@@ -38,10 +42,19 @@ from typing import Any
 import pulumi
 import yaml
 
-from inferstack.catalog.accelerators import ACCELERATOR_LABEL, POOL_LABEL, Family, lookup
+from inferstack.catalog.accelerators import ACCELERATOR_LABEL, CATALOG, POOL_LABEL, Family, lookup
 from inferstack.catalog.versions import KUEUE_IMAGE
-from inferstack.checks.scheduling import PoolQueue, Quota, cpu_text, memory_text, queue_plan, queued
+from inferstack.checks.scheduling import (
+    DRA_RESOURCE_PREFIX,
+    PoolQueue,
+    Quota,
+    cpu_text,
+    memory_text,
+    queue_plan,
+    queued,
+)
 from inferstack.components.custom_resource import custom_resource
+from inferstack.components.dra import device_class_name
 from inferstack.components.helm import addon_release
 from inferstack.components.platform import PlatformOutputs, PoolInfo
 from inferstack.config import ServingArgs
@@ -101,7 +114,7 @@ def _meta(name: str, namespace: str | None = None) -> dict[str, Any]:
 def resource_flavor(pq: PoolQueue, info: PoolInfo | None = None) -> dict[str, Any]:
     """The ResourceFlavor of a pool: its node labels (the platform's, when it knows the pool) and device taint."""
     labels = {ACCELERATOR_LABEL: pq.pool.kind, POOL_LABEL: pq.pool.name, **(info.node_selector if info else {})}
-    taint = info.taint_key if info else pq.device_resource
+    taint = info.taint_key if info else CATALOG[pq.pool.kind].taint_key
     spec: dict[str, Any] = {"nodeLabels": dict(sorted(labels.items())), "nodeTaints": [{"key": taint, "effect": "NoSchedule"}]}
     if pq.multi_host_slice:
         spec["topologyName"] = flavor_name(pq.pool.name)
@@ -221,9 +234,18 @@ def kueue_objects(
     return out
 
 
-def manager_config(namespaces: Sequence[str], scheduling: SchedulingConfig) -> dict[str, Any]:
+def device_class_mappings(plan: Sequence[PoolQueue]) -> list[dict[str, Any]]:
+    """Kueue ``resources.deviceClassMappings`` of the DRA pools: the kind's DeviceClass (``components/dra.py``)
+    counted as ``dra.inferstack.io/<kind>``, one device per claimed GPU (KueueDRAIntegration, beta and on in v0.19)."""
+    kinds = sorted({pq.pool.kind for pq in plan if pq.device_resource.startswith(DRA_RESOURCE_PREFIX)})
+    return [{"name": f"{DRA_RESOURCE_PREFIX}{kind}", "deviceClassNames": [device_class_name(kind)]} for kind in kinds]
+
+
+def manager_config(namespaces: Sequence[str], scheduling: SchedulingConfig, plan: Sequence[PoolQueue] = ()) -> dict[str, Any]:
     """Kueue's Configuration (``config.kueue.x-k8s.io/v1beta2``): the chart's defaults, the integrations of
-    :data:`FRAMEWORKS`, only the team namespaces managed, and ``waitForPodsReady`` (all-or-nothing start)."""
+    :data:`FRAMEWORKS`, only the team namespaces managed, ``waitForPodsReady`` (all-or-nothing start) and, with DRA
+    pools, :func:`device_class_mappings`."""
+    mappings = device_class_mappings(plan)
     return {
         "apiVersion": "config.kueue.x-k8s.io/v1beta2",
         "kind": "Configuration",
@@ -244,15 +266,17 @@ def manager_config(namespaces: Sequence[str], scheduling: SchedulingConfig) -> d
         },
         "waitForPodsReady": {"timeout": scheduling.pods_ready_timeout, "blockAdmission": False},
         "integrations": {"frameworks": list(FRAMEWORKS)},
+        **({"resources": {"deviceClassMappings": mappings}} if mappings else {}),
     }
 
 
-def chart_values(namespaces: Sequence[str], scheduling: SchedulingConfig) -> dict[str, Any]:
+def chart_values(namespaces: Sequence[str], scheduling: SchedulingConfig, plan: Sequence[PoolQueue] = ()) -> dict[str, Any]:
     """Values of the ``kueue`` chart: the pinned image and :func:`manager_config`."""
     repository, tag = KUEUE_IMAGE
+    config = manager_config(namespaces, scheduling, plan)
     return {
         "controllerManager": {"manager": {"image": {"repository": repository, "tag": tag, "pullPolicy": "IfNotPresent"}}},
-        "managerConfig": {"controllerManagerConfigYaml": yaml.safe_dump(manager_config(namespaces, scheduling), sort_keys=False)},
+        "managerConfig": {"controllerManagerConfigYaml": yaml.safe_dump(config, sort_keys=False)},
     }
 
 
@@ -313,7 +337,7 @@ class Kueue(pulumi.ComponentResource):
         self.plan = stack_plan(args, platform.cloud)
         namespaces = list(args.team_namespaces)
         self.release = addon_release(
-            platform, f"{name}-release", "kueue", chart_values(namespaces, args.scheduling),
+            platform, f"{name}-release", "kueue", chart_values(namespaces, args.scheduling, self.plan),
             pulumi.ResourceOptions(parent=self, provider=provider, depends_on=list(platform.ready)),
             create_namespace=True, timeout=600,
         )

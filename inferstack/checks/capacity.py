@@ -140,9 +140,13 @@ def check_replicas_fit_pools(cfg: StackConfig) -> Iterable[ConfigIssue]:
             continue
         per_host = shape.devices
         capacity = pool_device_capacity(pool, shape)
-        demand = sum(m.max_replicas * m.accelerators for _, m in placed)
+        # A multi-node LLM replica (a LeaderWorkerSet group) takes nodesPerReplica nodes of accelerators each.
+        pods = {m.name: m.llm.nodes_per_replica if m.llm else 1 for _, m in placed}
+        demand = sum(m.max_replicas * pods[m.name] * m.accelerators for _, m in placed)
         if demand > capacity:
-            terms = " + ".join(f"{m.name} {m.max_replicas} x {m.accelerators}" for _, m in placed)
+            terms = " + ".join(
+                f"{m.name} {m.max_replicas}{f' x {pods[m.name]} nodes' if pods[m.name] > 1 else ''} x {m.accelerators}" for _, m in placed
+            )
             last = placed[-1][0]
             need = math.ceil(demand / per_host)
             yield ConfigIssue(

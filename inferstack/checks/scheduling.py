@@ -28,7 +28,7 @@ from inferstack import sizing
 from inferstack.catalog import accelerators
 from inferstack.catalog.accelerators import Family
 from inferstack.config.base import Cloud
-from inferstack.config.platform import AcceleratorPoolConfig
+from inferstack.config.platform import AcceleratorPoolConfig, GpuAllocation
 from inferstack.config.scheduling import SchedulingConfig
 from inferstack.config.serving import ModelConfig
 from inferstack.config.stack import ConfigIssue, StackConfig
@@ -135,6 +135,17 @@ def pool_capacity(cloud: Cloud, pool: AcceleratorPoolConfig, models: Sequence[Mo
     )
 
 
+#: Quota resource of the GPUs of an ``allocation: dra`` pool: its pods claim them through ResourceClaimTemplates of the
+#: kind's DeviceClass, which Kueue counts under the name its ``deviceClassMappings`` give (``inferstack.serving.kueue``).
+DRA_RESOURCE_PREFIX = "dra.inferstack.io/"
+
+
+def device_resource(pool: AcceleratorPoolConfig, extended: str) -> str:
+    """What Kueue counts a pool's devices as: the extended resource (``nvidia.com/gpu``: whole GPUs, MIG partitions or
+    time-slices, ``google.com/tpu``, ``aws.amazon.com/neuron``), or on a DRA pool ``dra.inferstack.io/<kind>``."""
+    return f"{DRA_RESOURCE_PREFIX}{pool.kind}" if pool.allocation is GpuAllocation.DRA else extended
+
+
 @dataclass(frozen=True)
 class PoolQueue:
     """The Kueue quotas of one accelerator pool."""
@@ -191,7 +202,7 @@ def queue_plan(
         if acc.family is Family.TPU:
             topology = sizing.tpu_topology(cloud, pool)
             hosts = accelerators.tpu_hosts(acc, topology) if topology else 1
-        out.append(PoolQueue(pool, acc.device_resource, capacity, unqueued, offered, dict(sorted(guaranteed.items())), hosts))
+        out.append(PoolQueue(pool, device_resource(pool, acc.device_resource), capacity, unqueued, offered, dict(sorted(guaranteed.items())), hosts))
     return out
 
 
@@ -244,7 +255,9 @@ def check_scheduling(cfg: StackConfig) -> Iterable[ConfigIssue]:
                         )
                     )
         short = pq.offered.short_of(sum(pq.guaranteed.values(), Quota()))
-        if short and not too_large:
+        # Models outside Kueue that alone overfill the pool are the capacity checks' finding, not the queues'.
+        overfilled = override is None and bool(limit.short_of(Quota()))
+        if pq.guaranteed and short and not too_large and not overfilled:
             loc = ("scheduling", "queues", qi) if qi is not None else ("acceleratorPools", pools[name], "maxNodes")
             issues.append(
                 ConfigIssue(

@@ -126,7 +126,8 @@ def test_quota_plan_is_the_capacity_plan_less_what_kueue_does_not_admit() -> Non
         replicas = [sizing.replica_of(m) for _, m in sizing.models_on(s.models, pool.name)]
         shape = sizing.pool_shape(cfg.cloud, pool, replicas)
         node = sizing.allocatable(cfg.cloud, lookup(pool.kind, cfg.cloud).family, shape)
-        assert pq.capacity.devices == pool.max_nodes * shape.devices
+        # Devices: whole GPUs, or slices on a shared pool (MIG partitions, time-slices: each a device to Kueue).
+        assert pq.capacity.devices == sizing.pool_device_capacity(pool, shape) == pool.max_nodes * shape.devices * pool.slices_per_device()
         assert pq.capacity.cpu_milli == round(node.cpu * 1000) * pool.max_nodes
         assert pq.capacity.memory_mib == int(node.memory_gib * 1024 + 1e-6) * pool.max_nodes
         assert pq.offered + pq.unqueued == pq.capacity
@@ -150,3 +151,15 @@ def test_scheduling_off_plans_nothing() -> None:
     s = cfg.settings
     assert queue_plan(cfg.cloud, s.accelerator_pools, s.models, s.scheduling) == []
     assert SchedulingConfig().enabled is True
+
+
+def test_a_multi_node_replica_counts_every_node_in_the_pool_limit() -> None:
+    # 3 single-node replicas fit 4 nodes; a 2-node group at maxReplicas 2 needs 4 more: 3 + 4 > 4.
+    small = {**LLM, "maxReplicas": 3}
+    group = {**LLM, "name": "big", "maxReplicas": 2, "llm": {**LLM["llm"], "nodesPerReplica": 2, "vllm": {"pipelineParallelSize": 2}}}
+    found = issues(config(**{"inferstack:models": [small, group]}))
+    assert found == [
+        "inferstack:models[1].maxReplicas: the max replicas of the models on pool gpu-l4 need 7 nvidia-l4 devices "
+        "(chat 3 x 1 + big 2 x 2 nodes x 1); the pool holds 4 (maxNodes 4 x 1 per g6.2xlarge node); raise "
+        "inferstack:acceleratorPools[0].maxNodes to 7 or lower maxReplicas"
+    ]

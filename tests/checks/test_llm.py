@@ -101,6 +101,9 @@ def test_multi_node_replicas_are_pipeline_stages_of_whole_nodes():
     def good(cfg):
         _chat(cfg)["llm"]["nodesPerReplica"] = 2
         _chat(cfg)["llm"]["vllm"]["pipelineParallelSize"] = 2
+        # Each of the 8 replicas takes two nodes; the namespace's other multi-node model (reason) goes.
+        cfg["inferstack:acceleratorPools"][0]["maxNodes"] = 16
+        cfg["inferstack:models"] = [m for m in cfg["inferstack:models"] if m["name"] != "reason"]
 
     cfg = _config("prod")
     good(cfg)

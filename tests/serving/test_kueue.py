@@ -169,3 +169,31 @@ def test_scheduling_disabled_declares_no_kueue_and_no_queue_label() -> None:
     assert not [r for r in rec.resources if "kueue" in r.type or r.inputs.get("name") == "kueue"]
     for r in rec.by_type(LLMISVC):
         assert QUEUE_LABEL not in r.inputs["metadata"]["labels"]
+
+
+@pytest.mark.parametrize("stack", ["prod", "gcp-prod"])
+def test_prod_stacks_serve_a_multi_node_model_through_a_gang(stack: str) -> None:
+    # KServe makes a LeaderWorkerSet of a worker-carrying LLMInferenceService; with the queue label Kueue's
+    # LeaderWorkerSet integration admits each group (leader and workers) all or nothing.
+    gangs = [r for r in recording(stack).by_type(LLMISVC) if "worker" in r.inputs["spec"]]
+    assert gangs
+    for r in gangs:
+        assert r.inputs["metadata"]["labels"][QUEUE_LABEL] == LOCAL_QUEUE
+
+
+def test_dra_pools_are_counted_through_device_class_mappings() -> None:
+    from inferstack.components.dra import device_class_name
+
+    cfg = stack_config("prod")
+    (release,) = [r for r in recording("prod").by_type("kubernetes:helm.sh/v3:Release") if r.inputs.get("name") == "kueue"]
+    conf = yaml.safe_load(release.inputs["values"]["managerConfig"]["controllerManagerConfigYaml"])
+    dra = [p for p in cfg.settings.accelerator_pools if p.allocation.value == "dra"]
+    assert dra
+    assert conf["resources"]["deviceClassMappings"] == [
+        {"name": f"dra.inferstack.io/{k}", "deviceClassNames": [device_class_name(k)]} for k in sorted({p.kind for p in dra})
+    ]
+    flavors = {o["metadata"]["name"]: o for o in kueue_records("prod")["ResourceFlavor"]}
+    for p in dra:
+        queue = next(q for q in kueue_records("prod")["ClusterQueue"] if q["metadata"]["name"] == f"inferstack-pool-{p.name}")
+        assert f"dra.inferstack.io/{p.kind}" in queue["spec"]["resourceGroups"][0]["coveredResources"]
+        assert flavors[f"inferstack-{p.name}"]["spec"]["nodeTaints"] == [{"key": "nvidia.com/gpu", "effect": "NoSchedule"}]
