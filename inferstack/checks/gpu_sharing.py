@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from inferstack.catalog import gpu_sharing
 from inferstack.config.base import Cloud
-from inferstack.config.platform import AcceleratorPoolConfig
+from inferstack.config.platform import AcceleratorPoolConfig, GpuAllocation
 from inferstack.config.stack import ConfigIssue, StackConfig
 
 
@@ -61,6 +61,15 @@ def check_gpu_sharing(cfg: StackConfig) -> Iterable[ConfigIssue]:
                 (*loc, "gpu"),
                 f"pool {pool.name} shares its GPUs ({want} slices); set gpu: {want} (one slice per replica), or use "
                 "a pool without sharing",
+            )
+        if (
+            pool is not None and pool.allocation is GpuAllocation.DRA and model.llm is not None
+            and model.llm.prefill_decode is not None and model.llm.prefill_decode.prefill_accelerators not in (None, model.accelerators)
+        ):
+            yield ConfigIssue(
+                (*loc, "llm", "prefillDecode", "prefillAccelerators"),
+                f"on a dra pool the prefill pods claim the model's ResourceClaimTemplate ({model.accelerators} GPU(s)); "
+                "drop prefillAccelerators or set it to the model's accelerators",
             )
         for j, t in enumerate(model.throughput):
             if t.gpu is None or t.gpu == gpu_sharing.TIME_SLICE:

@@ -156,3 +156,11 @@ def test_cli_bad_allocation_is_one_error_line_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "allocation: Input should be 'device-plugin' or 'dra' (got \"shared\")" in err
     assert err.startswith("error:") and "Traceback" not in err
+
+
+def test_dra_prefill_takes_the_models_claim():
+    llm = {"shape": {"parametersB": 8, "layers": 32, "kvHeads": 8, "headDim": 128}, "vllm": {"maxModelLen": 4096},
+           "prefillDecode": {"prefillReplicas": 1, "prefillAccelerators": 2}}
+    pools = [{"name": "gpu", "kind": "nvidia-l4", "maxNodes": 4, "devicesPerNode": 4, "allocation": "dra"}]
+    lines = problems(aws_config(pools=pools, models=[{**MODEL, "llm": llm}]), "prefillAccelerators")
+    assert len(lines) == 1 and "claim the model's ResourceClaimTemplate (1 GPU(s))" in lines[0]
