@@ -30,7 +30,7 @@ from inferstack.policies.rules.k8s_objects import CONTAINER_TYPES, is_map, objec
 
 KUBERNETES = frozenset({"kubernetes"})
 CORE = "kubernetes:core/v1:"
-PV_TYPES = tuple(CORE + k for k in ("PersistentVolume", "PersistentVolumePatch", "PersistentVolumeList"))
+PV_TYPES = tuple(CORE + k for k in ("PersistentVolume", "PersistentVolumePatch", "PersistentVolumeList", "List"))
 CONFIGMAP_TYPES = tuple(CORE + k for k in ("ConfigMap", "ConfigMapPatch", "ConfigMapList", "List"))
 #: Node directories a ``local`` PersistentVolume must not expose.
 SYSTEM_DIRS = ("/etc", "/var/lib/kubelet", "/var/lib/containerd", "/var/lib/docker", "/var/run", "/run", "/var/log",

@@ -67,7 +67,7 @@ from inferstack.policies.rules.kubernetes import HELM_TYPES, _walk
 
 KUBERNETES = frozenset({"kubernetes"})
 SERVICE_ACCOUNT_TYPES = ("kubernetes:core/v1:ServiceAccount", "kubernetes:core/v1:ServiceAccountList",
-                         "kubernetes:core/v1:ServiceAccountPatch")
+                         "kubernetes:core/v1:ServiceAccountPatch", "kubernetes:core/v1:List")
 DIGEST = re.compile(r"@sha(256|384|512):[0-9a-f]{64,128}$")
 RESOURCE_KEYS = ("cpu", "memory")
 DOCKER_HUB = "docker.io"

@@ -54,6 +54,8 @@ BINDING_KINDS = ("RoleBinding", "ClusterRoleBinding")
 ROLE_TYPES = {K8S_RBAC + k for k in ("Role", "ClusterRole", "RolePatch", "ClusterRolePatch", "RoleList", "ClusterRoleList")}
 BINDING_TYPES = {K8S_RBAC + k for k in ("RoleBinding", "ClusterRoleBinding", "RoleBindingPatch", "ClusterRoleBindingPatch",
                                         "RoleBindingList", "ClusterRoleBindingList")}
+#: A ``v1/List`` holds objects of any kind (each item names its kind), as ConfigGroups do.
+V1_LIST = "kubernetes:core/v1:List"
 FORBIDDEN_SUBJECTS = {"system:anonymous", "system:unauthenticated", "system:authenticated"}
 DEFAULT_ADMIN_GROUP = "inferstack:platform-admins"
 ESCALATION_VERBS = ("escalate", "bind", "impersonate")
@@ -69,7 +71,7 @@ def rule_wildcards(rule: dict) -> list[str]:
 
 
 def _of(args: ResourceValidationArgs, kinds: tuple[str, ...], types: set[str]) -> Iterator[K8sObject]:
-    if args.resource_type not in types and args.resource_type not in CONTAINER_TYPES:
+    if args.resource_type not in types and args.resource_type not in CONTAINER_TYPES and args.resource_type != V1_LIST:
         return
     for obj in objects(args.resource_type, args.props):
         if obj.kind in kinds:
@@ -186,7 +188,7 @@ def _rbac_objects(args: StackValidationArgs) -> tuple[list[perms.Role], list[per
     unknown: list[str] = []
     for r in args.resources:
         t = r.resource_type
-        if t not in ROLE_TYPES and t not in BINDING_TYPES and t not in CONTAINER_TYPES:
+        if t not in ROLE_TYPES and t not in BINDING_TYPES and t not in CONTAINER_TYPES and t != V1_LIST:
             continue
         try:
             for obj in objects(t, r.props):
@@ -237,8 +239,8 @@ def _admin_group(settings: PolicySettings) -> dict[str, Any]:
 
 
 _ADMIN_SCHEMA = PolicyConfigSchema(properties={"platformAdminGroup": {"type": "string"}})
-_ROLES = tuple(sorted(ROLE_TYPES)) + CONTAINER_TYPES
-_BINDINGS = tuple(sorted(BINDING_TYPES)) + CONTAINER_TYPES
+_ROLES = (*sorted(ROLE_TYPES), *CONTAINER_TYPES, V1_LIST)
+_BINDINGS = (*sorted(BINDING_TYPES), *CONTAINER_TYPES, V1_LIST)
 
 ENTRIES = [
     PolicyEntry(ResourceValidationPolicy(
