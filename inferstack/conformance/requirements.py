@@ -108,6 +108,8 @@ def driver_runtime_management(rec: Recording) -> Result:
                 version = (acc.get("gpuDriverInstallationConfig") or {}).get("gpuDriverVersion")
                 if version:
                     evidence.append(f"{r.name}: guestAccelerators gpuDriverInstallationConfig.gpuDriverVersion={version}")
+    evidence += [f"{describe(r)}: publishes gpu.nvidia.com driverVersion and cudaDriverVersion device attributes "
+                 "(ResourceSlices) on the dra pools" for r in releases(rec, "nvidia-dra-driver-gpu")]
     return _coverage(covered, missing, evidence, "pools whose nodes do not declare the catalogue's driver and runtime",
                      "their node labels must match inferstack.catalog.drivers (policy accelerator-drivers-declared)")
 
