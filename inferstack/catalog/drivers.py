@@ -14,8 +14,8 @@ Sources, checked 2026-12-06:
   Kubernetes 1.35 AL2023 packages: ``kmod-nvidia-latest-dkms`` 580.159.03 and ``nvidia-container-toolkit`` 1.19.1
   (AL2023_x86_64_NVIDIA), ``aws-neuronx-dkms`` 2.29.0.0 (AL2023_x86_64_NEURON), containerd 2.2.4. The stack pins
   :data:`~inferstack.catalog.versions.EKS_AL2023_AMI_ALIAS` (v20260903), whose release notes were not in that
-  snapshot: the NVIDIA expectation is therefore the driver *branch* (R580, CUDA 13.0 user-mode compatible), which the
-  AMI's ``kmod-nvidia-latest-dkms`` has shipped in the 21 most recent releases read (to v20260714), and the exact versions seen are kept in
+  snapshot: the NVIDIA expectation is therefore the driver *branch* (R580: runs CUDA up to 13.0, whose toolkit
+  needs driver >= 580.65.06), which the AMI's ``kmod-nvidia-latest-dkms`` has shipped in the 21 most recent releases read (to v20260714), and the exact versions seen are kept in
   :attr:`DriverExpectation.observed`. A live check (docs/conformance.md) reads the node's actual version.
 - Neuron SDK: the ``neuron-helm-chart`` 1.9.0 release is Neuron SDK 2.31.0, the vLLM-Neuron image is SDK 2.31.1
   (:data:`~inferstack.catalog.versions.CHARTS`, :data:`~inferstack.catalog.versions.IMAGES`): SDK line 2.31.
@@ -61,6 +61,8 @@ class DriverExpectation:
     runtime_version: str
     #: Who installs and upgrades the driver.
     installed_by: str
+    #: Newest CUDA version the driver branch runs (NVIDIA; None where GKE picks the driver).
+    cuda: str | None
     #: Exact versions seen in the source release (component -> version), for the live comparison.
     observed: tuple[tuple[str, str], ...]
     source: str
@@ -88,27 +90,28 @@ EXPECTATIONS: dict[tuple[Cloud, Family], DriverExpectation] = {
     for e in (
         DriverExpectation(
             Cloud.AWS, Family.NVIDIA, node_image=EKS_AL2023_AMI_ALIAS, driver="nvidia", driver_version="580",
-            runtime="nvidia-ctk", runtime_version="1.19", installed_by="EKS AL2023 NVIDIA AMI (Karpenter alias)",
+            runtime="nvidia-ctk", runtime_version="1.19", installed_by="EKS AL2023 NVIDIA AMI (Karpenter alias)", cuda="13.0",
             observed=(("kmod-nvidia-latest-dkms", "580.159.03"), ("nvidia-container-toolkit", "1.19.1"),
                       ("containerd", "2.2.4")),
             source=_EKS_AMI_SOURCE,
         ),
         DriverExpectation(
             Cloud.AWS, Family.NEURON, node_image=EKS_AL2023_AMI_ALIAS, driver="neuronx-dkms", driver_version="2.29",
-            runtime="neuron-sdk", runtime_version="2.31", installed_by="EKS AL2023 Neuron AMI (Karpenter alias)",
+            runtime="neuron-sdk", runtime_version="2.31", installed_by="EKS AL2023 Neuron AMI (Karpenter alias)", cuda=None,
             observed=(("aws-neuronx-dkms", "2.29.0.0"), ("containerd", "2.2.4")),
             source=_EKS_AMI_SOURCE + "; Neuron SDK of neuron-helm-chart 1.9.0 and the vLLM-Neuron image",
         ),
         DriverExpectation(
             Cloud.GCP, Family.NVIDIA, node_image="gke-cos", driver="gke-nvidia",
             driver_version=GKE_GPU_DRIVER_VERSION.lower(), runtime="gke-nvidia", runtime_version="managed",
-            installed_by="GKE (gpu_driver_installation_config)",
+            installed_by="GKE (gpu_driver_installation_config)", cuda=None,
             observed=(("gpu_driver_version", GKE_GPU_DRIVER_VERSION),),
             source="GKE node pool gpu_driver_installation_config (pulumi-gcp guest_accelerators)",
         ),
         DriverExpectation(
             Cloud.GCP, Family.TPU, node_image="gke-cos", driver="gke-tpu", driver_version="managed",
             runtime="libtpu-vllm-tpu", runtime_version=_VLLM_TPU_TAG, installed_by="GKE (TPU node image)",
+            cuda=None,
             observed=(("vllm-tpu image", IMAGES["vllm-tpu"]),),
             source="GKE TPU node image; libtpu in the vllm-tpu model-server image",
         ),

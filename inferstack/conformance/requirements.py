@@ -83,8 +83,8 @@ def dra_support(rec: Recording) -> Result:
     if classes or templates or drivers:
         return Result(PARTIAL, evidence, "DRA objects are declared but no model requests devices through a "
                       "ResourceClaimTemplate; put a model on a pool with allocation: dra")
-    return Result(NOT_IMPLEMENTED, evidence, "no DeviceClass or ResourceClaimTemplate: set allocation: dra on an "
-                  "NVIDIA pool (inferstack:acceleratorPools[].allocation) and serve a model on it")
+    return Result(NOT_IMPLEMENTED, evidence, "no DeviceClass or ResourceClaimTemplate: set inferstack:acceleratorPools[].allocation "
+                  "to dra on an NVIDIA pool and serve a model on it")
 
 
 def driver_runtime_management(rec: Recording) -> Result:
@@ -102,7 +102,9 @@ def driver_runtime_management(rec: Recording) -> Result:
         covered.append(pool.name)
         evidence.append(f"pool {pool.name} ({pool.kind}): node labels "
                         + ", ".join(f"{k}={v}" for k, v in want.items())
-                        + f"; installed by {exp.installed_by}; " + "; ".join(describe(r) for r in pool.resources))
+                        + f"; installed by {exp.installed_by}"
+                        + (f"; runs CUDA up to {exp.cuda}" if exp.cuda else "")
+                        + "; " + "; ".join(describe(r) for r in pool.resources))
         for r in pool.resources:
             for acc in (r.inputs.get("nodeConfig") or {}).get("guestAccelerators") or []:
                 version = (acc.get("gpuDriverInstallationConfig") or {}).get("gpuDriverVersion")
@@ -143,8 +145,8 @@ def gpu_sharing(rec: Recording) -> Result:
             evidence.append(f"{describe(r)}: GPU sharing configuration")
     if evidence:
         return Result(IMPLEMENTED, evidence)
-    return Result(NOT_IMPLEMENTED, notes="no NVIDIA pool shares its GPUs: set acceleratorPools[].sharing (a MIG profile "
-                  "or timeSlicingReplicas) on one")
+    return Result(NOT_IMPLEMENTED, notes="no NVIDIA pool shares its GPUs: set inferstack:acceleratorPools[].sharing (a "
+                  "MIG profile or timeSlicingReplicas) on one")
 
 
 def virtualized_accelerator(rec: Recording) -> Result:
@@ -178,7 +180,8 @@ def ai_inference(rec: Recording) -> Result:
     missing = [w for w, ok in (("a Gateway", gateways), ("a Gateway API implementation", impl),
                                 ("a route to a model", routes or routed)) if not ok]
     return Result(PARTIAL if gateways or impl else NOT_IMPLEMENTED, evidence,
-                  f"missing {', '.join(missing)}: serving.gateway and an LLM model routed through it provide them")
+                  f"missing {', '.join(missing)}: an LLM model (inferstack:models[].llm) brings the LLM track's Gateway, its "
+                  "implementation and the model's route")
 
 
 def advanced_inference_ingress(rec: Recording) -> Result:
@@ -193,7 +196,8 @@ def advanced_inference_ingress(rec: Recording) -> Result:
     if llm and controller and gateways:
         return Result(IMPLEMENTED, evidence)
     return Result(PARTIAL if llm or controller else NOT_IMPLEMENTED, evidence,
-                  "an LLM model with router.scheduler behind the Gateway (KServe LLMInferenceService) provides it")
+                  "an LLM model (inferstack:models[].llm: an LLMInferenceService with router.scheduler behind the Gateway) "
+                  "provides it")
 
 
 def high_performance_networking(rec: Recording) -> Result:
@@ -219,7 +223,7 @@ def disaggregated_inference(rec: Recording) -> Result:
         return Result(IMPLEMENTED, [f"separate prefill and decode workloads: {describe(r)}" for r in split]
                       + [describe(r) for r in releases(rec, "kserve-llmisvc-resources")])
     return Result(NOT_IMPLEMENTED, [describe(r) for r in llm],
-                  "no LLM model splits prefill from decode: give one a prefill section")
+                  "no LLM model splits prefill from decode: set inferstack:models[].llm.prefillDecode on one")
 
 
 # ------------------------------------------------------------------ scheduling and orchestration
@@ -301,7 +305,7 @@ def cluster_autoscaling(rec: Recording) -> Result:
                    f"{auto.get('totalMaxNodeCount', auto.get('maxNodeCount'))} nodes") if auto else "Karpenter NodePool"
             evidence.append(f"pool {pool.name} ({pool.kind}): {how}: {describe(r)}")
     return _coverage(covered, missing, evidence, "accelerator pools with no autoscaled node group",
-                     "give them maxNodes above their minimum nodes")
+                     "give them inferstack:acceleratorPools[].maxNodes above their minimum nodes")
 
 
 def pod_autoscaling(rec: Recording) -> Result:
@@ -316,8 +320,9 @@ def pod_autoscaling(rec: Recording) -> Result:
     evidence += [describe(r) for r in hpas]
     if (scaled and releases(rec, "keda")) or hpas:
         return Result(IMPLEMENTED, evidence)
-    return Result(NOT_IMPLEMENTED, evidence, "no HorizontalPodAutoscaler or KEDA ScaledObject on a custom metric: "
-                  "give a model scaleMetric (e.g. queue depth) with serving.autoscaling")
+    return Result(NOT_IMPLEMENTED, evidence, "no HorizontalPodAutoscaler or KEDA ScaledObject on a custom metric: an LLM model "
+                  "(KEDA on vLLM metrics) or a Standard-mode model with inferstack:models[].scaleMetric rps or "
+                  "concurrency gets one")
 
 
 # ------------------------------------------------------------------ observability
@@ -362,7 +367,8 @@ def ai_service_metrics(rec: Recording) -> Result:
     if stack and monitors:
         return Result(IMPLEMENTED, evidence)
     return Result(PARTIAL if stack or monitors else NOT_IMPLEMENTED, evidence,
-                  "a Prometheus (kube-prometheus-stack) and a PodMonitor per model provide it (serving.monitoring)")
+                  "a Prometheus (kube-prometheus-stack) and a PodMonitor per model provide it (the serving stack installs "
+                  "them with the first model)")
 
 
 # ------------------------------------------------------------------ security
