@@ -252,33 +252,44 @@ HOST_RESOURCES = frozenset({"cpu", "memory", "ephemeral-storage", "pods"})
 
 
 def gang_scheduling(rec: Recording) -> Result:
+    """Kueue installed, and every pool covered: a ResourceFlavor selecting it in a ClusterQueue that covers a device
+    resource. A pool whose device quota is 0 in every queue is covered but admits no gang; the notes name it."""
     kueue = releases(rec, "kueue")
     pools = accelerator_pools(rec)
     flavor_pool = _flavor_pools(rec)
-    quota: dict[str, list[str]] = {}
+    covering: dict[str, list[str]] = {}
+    quota: dict[str, float] = {}
     for cq in objects(rec, "ClusterQueue", "kueue.x-k8s.io"):
         for group in (cq.inputs.get("spec") or {}).get("resourceGroups") or []:
+            devices = [r for r in group.get("coveredResources") or [] if r not in HOST_RESOURCES]
             for flavor in group.get("flavors") or []:
                 pool = flavor_pool.get(str(flavor.get("name")))
-                if pool is None:
+                if pool is None or not devices:
                     continue
                 for res in flavor.get("resources") or []:
-                    if res.get("name") not in HOST_RESOURCES and _quantity(res.get("nominalQuota")) > 0:
-                        quota.setdefault(pool, []).append(f"{describe(cq)}: flavor {flavor.get('name')} "
-                                                          f"{res.get('name')} nominalQuota {res.get('nominalQuota')}")
+                    if res.get("name") in devices:
+                        quota[pool] = quota.get(pool, 0.0) + _quantity(res.get("nominalQuota"))
+                        if _quantity(res.get("nominalQuota")) > 0:
+                            covering.setdefault(pool, []).append(
+                                f"{describe(cq)}: flavor {flavor.get('name')} {res.get('name')} nominalQuota "
+                                f"{res.get('nominalQuota')}")
     evidence = [describe(r) for r in kueue + releases(rec, "lws")]
     covered, missing = [], []
     for pool in pools:
         (covered if pool.name in quota and kueue else missing).append(pool.name)
-        evidence += quota.get(pool.name, [])
+        evidence += covering.get(pool.name, [])
     evidence += [describe(r) for r in objects(rec, "LocalQueue", "kueue.x-k8s.io")]
     if not kueue:
         return Result(NOT_IMPLEMENTED, evidence, "no gang scheduler (Kueue) is installed")
-    if not pools:
-        return Result(IMPLEMENTED, evidence)
-    return _coverage(covered, missing, evidence, "accelerator pools without a Kueue ClusterQueue quota on their devices",
-                     "each pool needs a ResourceFlavor selecting it and a ClusterQueue with a nominal quota of its "
-                     "device resource")
+    result = _coverage(covered, missing, evidence, "accelerator pools no Kueue ClusterQueue covers",
+                       "each pool needs a ResourceFlavor selecting it (nodeLabels inferstack.io/pool) in a "
+                       "ClusterQueue covering its device resource")
+    empty = [p for p in covered if quota.get(p, 0.0) <= 0]
+    if empty:
+        note = (f"pools with no device quota in any queue: {', '.join(empty)} (their devices go to models Kueue does "
+                "not admit, or scheduling.queues sets 0): no gang is admitted there")
+        result.notes = f"{result.notes}; {note}" if result.notes else note
+    return result
 
 
 def _autoscaled(r: ResourceRecord) -> bool:

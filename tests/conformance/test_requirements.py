@@ -53,9 +53,9 @@ def test_gang_scheduling_needs_a_quota_on_every_accelerator_pool() -> None:
     queues = [release("kueue"), flavor("gpu"), flavor("inf2"), cluster_queue("gpu", "nvidia.com/gpu", 4.0)]
     partial = req.gang_scheduling(rec(*pools, *queues))
     assert partial.status == req.PARTIAL and "inf2" in partial.notes and "gpu" not in partial.notes.split(":")[1]
-    # A queue with no quota on the pool's devices does not cover it.
+    # A queue covering the pool's devices with quota 0 covers it, and the notes say no gang is admitted there.
     zero = req.gang_scheduling(rec(*pools, *queues, cluster_queue("inf2", "aws.amazon.com/neuron", 0.0)))
-    assert zero.status == req.PARTIAL
+    assert zero.status == req.IMPLEMENTED and "no device quota in any queue: inf2" in zero.notes
     full = req.gang_scheduling(rec(*pools, *queues, cluster_queue("inf2", "aws.amazon.com/neuron", 2.0)))
     assert full.status == req.IMPLEMENTED and any("pool-inf2" in e for e in full.evidence)
     # A DRA pool's devices are quota'd under the resource name Kueue's deviceClassMappings give its DeviceClass.
