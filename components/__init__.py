@@ -48,6 +48,7 @@ _EXPORTS: dict[str, str] = {
     "GkeCluster": f"{_GCP}.cluster",
     "GkeAcceleratorPools": f"{_GCP}.node_pools",
     "GcpMetrics": f"{_GCP}.metrics",
+    "NvidiaDra": "inferstack.components.dra",
     # registry, secrets, add-ons
     "AwsRegistry": f"{_AWS}.registry",
     "AwsSecrets": f"{_AWS}.secrets",

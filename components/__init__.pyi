@@ -15,6 +15,7 @@ from inferstack.components.gcp.network import GcpNetwork as GcpNetwork
 from inferstack.components.gcp.cluster import GkeCluster as GkeCluster
 from inferstack.components.gcp.node_pools import GkeAcceleratorPools as GkeAcceleratorPools
 from inferstack.components.gcp.metrics import GcpMetrics as GcpMetrics
+from inferstack.components.dra import NvidiaDra as NvidiaDra
 from inferstack.components.aws.registry import AwsRegistry as AwsRegistry
 from inferstack.components.aws.secrets import AwsSecrets as AwsSecrets
 from inferstack.components.gcp.registry import GcpRegistry as GcpRegistry
@@ -142,6 +143,7 @@ __all__ = [
     "ModelConfig",
     "Network",
     "NetworkConfig",
+    "NvidiaDra",
     "POOL_LABEL",
     "PlatformAdmins",
     "PlatformKey",

@@ -17,6 +17,7 @@ from inferstack import sizing
 from inferstack.catalog import accelerators
 from inferstack.catalog.accelerators import ACCELERATOR_LABEL, POOL_LABEL
 from inferstack.catalog.clouds import Cloud
+from inferstack.components.dra import gke_sharing_selector
 from inferstack.components.platform import PlatformOutputs, PoolInfo, WorkloadIdentity
 from inferstack.config.args import ExistingClusterArgs
 from inferstack.config.platform import AcceleratorPoolConfig
@@ -38,7 +39,8 @@ def existing_pool_info(cloud: Cloud, pool: AcceleratorPoolConfig) -> PoolInfo:
 
 def platform_pool_info(cloud: Cloud, pool: AcceleratorPoolConfig) -> PoolInfo:
     """The pool as an inferstack platform stack made it (what its ``pools`` output says): on GKE the nodes also carry
-    the pool's ComputeClass label and taint (``cloud.google.com/compute-class``), which pods select and tolerate."""
+    the pool's ComputeClass label and taint (``cloud.google.com/compute-class``), which pods select and tolerate, and
+    a shared pool's GKE sharing labels (MIG partition size, time-sharing)."""
     # Sized as the platform stack sized it: for no replica of its own (its models are the workloads stack's).
     info = dataclasses.replace(existing_pool_info(cloud, pool), devices_per_node=sizing.plan_pool(cloud, pool).shape.devices)
     if cloud is not Cloud.GCP:
@@ -51,7 +53,7 @@ def platform_pool_info(cloud: Cloud, pool: AcceleratorPoolConfig) -> PoolInfo:
     compute_class = compute_class_name(pool.name)
     return dataclasses.replace(
         info,
-        node_selector={**info.node_selector, COMPUTE_CLASS_LABEL: compute_class},
+        node_selector={**info.node_selector, COMPUTE_CLASS_LABEL: compute_class, **gke_sharing_selector(pool)},
         tolerations=({"key": COMPUTE_CLASS_LABEL, "operator": "Equal", "value": compute_class, "effect": "NoSchedule"},),
     )
 

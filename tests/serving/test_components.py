@@ -102,7 +102,12 @@ def test_accelerator_scheduling_matches_the_pool(stack):
             {"key": "cloud.google.com/compute-class", "operator": "Equal", "value": f"inferstack-{m.pool}", "effect": "NoSchedule"}
         ])
         res = pred["model"]["resources"]
-        assert res["limits"][tol["key"]] == res["requests"][tol["key"]] == m.accelerators
+        if cfg.pool(m.pool).allocation.value == "dra":
+            # DRA pool: no extended resource; the pod claims its GPUs through the model's ResourceClaimTemplate.
+            assert tol["key"] not in res["limits"] and res["claims"] == [{"name": "gpu"}]
+            assert pred["resourceClaims"] == [{"name": "gpu", "resourceClaimTemplateName": f"{m.name}-gpu"}]
+        else:
+            assert res["limits"][tol["key"]] == res["requests"][tol["key"]] == m.accelerators
         if kind.startswith("tpu-"):
             assert pred["nodeSelector"]["cloud.google.com/gke-tpu-accelerator"] == "tpu-v5-lite-podslice"
 

@@ -181,9 +181,11 @@ def test_charts_pinned_and_device_plugins_only_for_present_families(stack: str) 
             assert releases[key]["version"] == CHARTS[key].version
     if "nvidia-device-plugin" in releases:
         aff = releases["nvidia-device-plugin"]["values"]["affinity"]["nodeAffinity"]
-        (expr,) = aff["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0]["matchExpressions"]
+        # Nodes of the stack's NVIDIA kinds that are not DRA nodes (the DRA driver allocates those: components/dra.py).
+        (expr, not_dra) = aff["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0]["matchExpressions"]
         assert expr["key"] == ACCELERATOR_LABEL
         assert set(expr["values"]) == {k for k in (p.kind for p in stack_config(stack).settings.accelerator_pools) if k.startswith("nvidia")}
+        assert not_dra == {"key": "inferstack.io/gpu-allocation", "operator": "NotIn", "values": ["dra"]}
 
 
 def test_every_aws_resource_uses_the_regional_provider(stack: str) -> None:

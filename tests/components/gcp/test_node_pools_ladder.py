@@ -94,7 +94,8 @@ def test_gcp_prod_renders_its_ladders() -> None:
         assert cc["spec"]["priorities"] == [{"nodepools": [f"{pool.name}-{gnp.TIER_SUFFIX[t.name]}"]} for t in tiers]
         assert cc["metadata"]["labels"][gnp.WORKLOAD_LABEL] == pool.workload.value
     first = {c.inputs["metadata"]["name"]: c.inputs["spec"]["priorities"][0]["nodepools"][0] for c in rec.by_type(COMPUTE_CLASS)}
-    assert first == {"inferstack-gpu-l4": "gpu-l4-reserved", "inferstack-tpu-v5e": "tpu-v5e-spot"}
+    assert first == {"inferstack-gpu-l4": "gpu-l4-reserved", "inferstack-tpu-v5e": "tpu-v5e-spot", "inferstack-gpu-dra": "gpu-dra-spot",
+                     "inferstack-gpu-mig": "gpu-mig-spot"}
 
 
 def test_europe_west1_cluster_and_gpu_pools_use_catalogue_zones() -> None:
