@@ -13,7 +13,7 @@ from typing import TypedDict
 from typing_extensions import NotRequired
 
 from inferstack.config.base import Cloud, Environment
-from inferstack.config.platform import Capacity, EndpointAccess, LadderTierKind, WorkloadClass
+from inferstack.config.platform import Capacity, EndpointAccess, GpuAllocation, LadderTierKind, WorkloadClass
 from inferstack.config.scheduling import ReclaimPolicy
 from inferstack.config.serving import DeploymentMode, KvCacheDtype, Quantization, ScaleMetric
 
@@ -30,6 +30,7 @@ __all__ = [
     "EndpointAccess",
     "Environment",
     "GcpPlatformArgs",
+    "GpuAllocation",
     "InferenceStackArgs",
     "Model",
     "Network",
@@ -167,6 +168,16 @@ class LadderTier(TypedDict):
     """The reservations a reserved tier consumes."""
 
 
+class GpuSharing(TypedDict):
+    """How a pool's GPUs are shared: MIG partitions of one profile, or time-slicing with a replica count. Mirrors ``inferstack.config.platform.GpuSharingConfig``."""
+
+    mig: NotRequired[str]
+    """MIG profile every GPU of the pool is split into, e.g. 1g.10gb (A100, H100)."""
+
+    time_slicing_replicas: NotRequired[int]
+    """Time-slicing: pods sharing each GPU (2-48); no memory or fault isolation between them."""
+
+
 class AcceleratorPool(TypedDict):
     """A pool of accelerator nodes of one kind (Karpenter NodePools on AWS, GKE node pools + ComputeClass on GCP). Mirrors ``inferstack.config.platform.AcceleratorPoolConfig``."""
 
@@ -208,6 +219,12 @@ class AcceleratorPool(TypedDict):
 
     spot_interruptions_per_node_day: NotRequired[float]
     """Expected spot interruptions per node per day; default the accelerator family's (cost estimate)."""
+
+    allocation: NotRequired[GpuAllocation]
+    """NVIDIA pools: device-plugin (nvidia.com/gpu) or dra (NVIDIA DRA driver, ResourceClaimTemplates)."""
+
+    sharing: NotRequired[GpuSharing]
+    """NVIDIA pools with allocation device-plugin: MIG profile or time-slicing replicas; models ask for a slice with gpu."""
 
 
 class CanaryAnalysis(TypedDict):
@@ -381,6 +398,9 @@ class Throughput(TypedDict):
     accelerators: NotRequired[int]
     """Devices per replica in the measurement; default the model's accelerators."""
 
+    gpu: NotRequired[str]
+    """GPU slice the measurement was taken on: a MIG profile (e.g. 1g.10gb) or shared (time-slice); default whole devices."""
+
 
 class CapacityPlan(TypedDict):
     """Traffic expectations the capacity planner sizes a model from. Mirrors ``inferstack.config.serving.CapacityPlanConfig``."""
@@ -430,6 +450,9 @@ class Model(TypedDict):
 
     accelerators: NotRequired[int]
     """Devices per replica on the pool's accelerator."""
+
+    gpu: NotRequired[str]
+    """A slice of a shared pool's GPU instead of whole devices: the pool's MIG profile (e.g. 1g.10gb) or shared (a time-slice); a replica then requests one slice (accelerators: 1)."""
 
     cpu: NotRequired[str]
     """CPU request per replica."""

@@ -8,6 +8,7 @@ is stale (the tests fail the same way).
 from __future__ import annotations
 
 import argparse
+import ast
 import sys
 import types
 import typing
@@ -22,6 +23,7 @@ from inferstack.config.platform import (
     AccessEntry,
     ClusterConfig,
     EndpointConfig,
+    GpuSharingConfig,
     LadderTierConfig,
     NetworkConfig,
     ReservationConfig,
@@ -56,6 +58,7 @@ MIRRORED: dict[str, type[BaseModel]] = {
     "Cluster": ClusterConfig,
     "Reservation": ReservationConfig,
     "LadderTier": LadderTierConfig,
+    "GpuSharing": GpuSharingConfig,
     "AcceleratorPool": AcceleratorPoolConfig,
     "CanaryAnalysis": CanaryAnalysis,
     "Canary": CanaryConfig,
@@ -89,7 +92,10 @@ def _annotation(tp: Any) -> str:
     if origin is dict and typing.get_args(tp)[0] is str:
         return f"dict[str, {_annotation(typing.get_args(tp)[1])}]"
     if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return next(name for name, model in MIRRORED.items() if model is tp)
+        name = next((name for name, model in MIRRORED.items() if model is tp), None)
+        if name is None:
+            raise TypeError(f"{tp.__module__}.{tp.__name__} is not mirrored: add it to MIRRORED (before the models using it)")
+        return name
     if isinstance(tp, type) and (issubclass(tp, Enum) or tp in (str, int, float, bool)):
         return tp.__name__
     raise TypeError(f"no schema type for {tp!r}")
@@ -97,6 +103,23 @@ def _annotation(tp: Any) -> str:
 
 def _text(s: str | None) -> str:
     return (s or "").replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+
+
+def enums() -> set[type[Enum]]:
+    """The enums the mirrored fields use: ``args.py`` imports each one (the schema analyzer resolves them there)."""
+    found: set[type[Enum]] = set()
+
+    def walk(tp: Any) -> None:
+        if isinstance(tp, type) and issubclass(tp, Enum):
+            found.add(tp)
+        for arg in typing.get_args(tp):
+            walk(arg)
+
+    for name, model in MIRRORED.items():
+        for field, info in model.model_fields.items():
+            if (name, field) not in EXCLUDED:
+                walk(info.annotation)
+    return found
 
 
 def render() -> str:
@@ -120,6 +143,10 @@ def update(path: Path = ARGS_PATH, check: bool = False) -> bool:
     """Rewrite the generated section of ``path``; with ``check``, only report. True when it was up to date."""
     text = path.read_text()
     head, rest = text.split(START, 1)
+    imported = {a.asname or a.name for node in ast.walk(ast.parse(head)) if isinstance(node, ast.ImportFrom) for a in node.names}
+    missing = sorted(f"{e.__module__}.{e.__name__}" for e in enums() if e.__name__ not in imported)
+    if missing:
+        raise TypeError(f"{path.name} does not import the enums the mirrored fields use: {', '.join(missing)}")
     _, tail = rest.split(END, 1)
     new = head + render() + tail
     if new == text:

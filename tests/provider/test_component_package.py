@@ -31,6 +31,7 @@ from inferstack.config import Cloud, Environment, InferstackConfig
 from inferstack.config.platform import (
     Capacity,
     EndpointAccess,
+    GpuAllocation,
     LadderTierKind,
     NetworkConfig,
     WorkloadClass,
@@ -57,7 +58,7 @@ ENUMS: dict[str, type[Enum]] = {
     e.__name__: e
     for e in (
         Environment, Cloud, Capacity, ScaleMetric, LadderTierKind, WorkloadClass, DeploymentMode, KvCacheDtype, Quantization,
-        EndpointAccess, ReclaimPolicy,
+        EndpointAccess, ReclaimPolicy, GpuAllocation,
     )
 }
 
@@ -235,6 +236,26 @@ def test_inference_stack_takes_every_stack_setting(schema: dict[str, Any]) -> No
 
 def test_args_are_generated_from_the_config_models() -> None:
     assert generate.update(check=True), "inferstack/provider/args.py is stale: run python -m inferstack.provider.generate"
+
+
+def test_generator_names_what_it_cannot_mirror(tmp_path: Path) -> None:
+    """A config model nested in a mirrored one but not mirrored itself, or an enum args.py does not import, is named
+    (the schema analyzer resolves args.py's annotations in its own namespace)."""
+
+    class Unmirrored(BaseModel):
+        x: int = 1
+
+    with pytest.raises(TypeError, match=r"Unmirrored is not mirrored: add it to MIRRORED"):
+        generate._annotation(list[Unmirrored] | None)
+    assert GpuAllocation in generate.enums() and ReclaimPolicy in generate.enums()
+    text = generate.ARGS_PATH.read_text()
+    stale = tmp_path / "args.py"
+    stale.write_text(text.replace("GpuAllocation, ", "", 1))
+    with pytest.raises(TypeError, match=r"does not import the enums the mirrored fields use: inferstack\.config\.platform\.GpuAllocation"):
+        generate.update(stale, check=True)
+    fresh = tmp_path / "fresh.py"
+    fresh.write_text(text)
+    assert generate.update(fresh, check=True)
 
 
 @pytest.mark.parametrize("type_name", sorted(ENUMS))
