@@ -14,6 +14,8 @@ package loads no cloud SDK). The names in ``__all__`` are the stable surface; ev
   ``ModelObservability`` per model (PodMonitor, KEDA ScaledObject, Grafana dashboard).
 - ``SloRules`` and ``prometheus_rule``: a model's ``slo`` as a PrometheusRule (recording rules, multi-window
   burn-rate alerts).
+- ``Kueue``: the pinned Kueue chart and the queues of the accelerator pools and team namespaces (cohort,
+  ResourceFlavors, ClusterQueues, LocalQueues, WorkloadPriorityClasses); gang admission of multi-node LLM groups.
 - Canary traffic: ``Traffic``, ``traffic``, ``CANARY_STEPS``, ``next_step``.
 - Typed args: ``ServingArgs``, ``ModelConfig``, ``CanaryConfig``, ``CapacityPlanConfig``, ``ScaleMetric`` (``inferstack.config``);
   ``PlatformOutputs`` and ``RegistryOutputs`` come from ``inferstack.components``.
@@ -35,6 +37,7 @@ _EXPORTS: dict[str, str] = {
     "ModelObservability": "inferstack.serving.monitoring",
     "SloRules": "inferstack.serving.slo",
     "prometheus_rule": "inferstack.serving.slo",
+    "Kueue": "inferstack.serving.kueue",
     "model_storage_uri": "inferstack.serving.deploy",
     "Placement": "inferstack.serving.placement",
     # ``placement`` is also the submodule's name, which would shadow the function: exported as placement_for.
