@@ -34,7 +34,14 @@ class ExistingAddons(StrictModel):
     )
     monitoring: AddonMode = Field(AddonMode.INSTALL, description="kube-prometheus-stack (Prometheus operator, Prometheus, Grafana).")
     keda: AddonMode = Field(AddonMode.INSTALL, description="KEDA (ScaledObjects of LLM and Standard-mode models).")
-    kueue: AddonMode = Field(AddonMode.INSTALL, description="Kueue (queues, quotas and gang admission of accelerator workloads).")
+    kueue: AddonMode = Field(
+        AddonMode.INSTALL,
+        description=(
+            "Kueue (queues, quotas and gang admission of accelerator workloads; with accelerator pools and "
+            "scheduling enabled). present: the cluster runs a Kueue serving kueue.x-k8s.io/v1beta2; the stack's "
+            "queues are still declared. Without Kueue and not to install it: inferstack:scheduling.enabled false."
+        ),
+    )
     external_secrets: AddonMode = Field(
         AddonMode.PRESENT, description="External Secrets Operator; an existing cluster's own store is named by secretStore, so present is the default."
     )

@@ -12,7 +12,10 @@ from inferstack.config import ConfigError
 from inferstack.engine import run_stack
 from inferstack.load import load_stack
 
-PRESENT = {"certManager": "present", "knative": "present", "kserve": "present", "llm": "present", "monitoring": "present", "keda": "present"}
+PRESENT = {
+    "certManager": "present", "knative": "present", "kserve": "present", "llm": "present", "monitoring": "present", "keda": "present",
+    "kueue": "present",
+}
 MODEL = {
     "name": "chat", "namespace": "team-nlp", "format": "huggingface", "registryModel": "llama-3-8b-instruct", "version": "3",
     "pool": "gpu-l4", "accelerators": 1, "cpu": "4", "memory": "24Gi", "minReplicas": 1, "maxReplicas": 2,
@@ -61,6 +64,26 @@ def test_add_ons_marked_install_are_installed_from_their_pinned_charts() -> None
     rec = run_stack(load_stack("byo", byo(**{"inferstack:existingCluster": existing})))
     charts = sorted(r.plain_inputs["name"] for r in rec.of_type("kubernetes:helm.sh/v3:Release"))
     assert charts == ["cert-manager", "keda"]
+
+
+def test_kueue_is_installed_by_default_and_its_queues_declared_either_way() -> None:
+    """Kueue follows the add-on rule: installed unless marked present; a present Kueue gets the stack's queues."""
+    queues = "kubernetes:kueue.x-k8s.io/v1beta2:ClusterQueue"
+    addons = {k: v for k, v in PRESENT.items() if k != "kueue"}
+    installed = run_stack(load_stack("byo", byo(**{"inferstack:existingCluster": {**BYO["inferstack:existingCluster"], "addons": addons}})))
+    (release,) = installed.of_type("kubernetes:helm.sh/v3:Release")
+    assert release.plain_inputs["name"] == "kueue"
+    present = run_stack(load_stack("byo", byo()))
+    for rec in (installed, present):
+        (provider,) = [r for r in rec.resources if r.type == "pulumi:providers:kubernetes"]
+        names = sorted(r.plain_inputs["metadata"]["name"] for r in rec.of_type(queues))
+        assert names == ["inferstack-ns-team-nlp", "inferstack-pool-gpu-l4"]
+        assert all(r.provider_urn == provider.urn for r in rec.resources if "kueue.x-k8s.io" in r.type)
+    # Scheduling off: neither the chart nor a queue, whatever the add-on says.
+    off = run_stack(load_stack("byo", byo(**{
+        "inferstack:existingCluster": {**BYO["inferstack:existingCluster"], "addons": addons}, "inferstack:scheduling": {"enabled": False},
+    })))
+    assert not off.of_type("kubernetes:helm.sh/v3:Release") and not off.of_type(queues)
 
 
 def test_secrets_are_delivered_from_the_clusters_own_store() -> None:
