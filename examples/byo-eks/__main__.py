@@ -7,7 +7,8 @@ typed models and checks (``load_config``) before anything is declared.
 
 Declares: subnet discovery tags, Karpenter (IAM, interruption queue, controller), one EC2NodeClass and its
 NodePools per accelerator pool, the device plugins the pools need, the model registry (S3 + DynamoDB, CMK
-encrypted) and serving (cert-manager, Knative + Kourier, KServe, team namespaces, one InferenceService per model).
+encrypted) and serving (cert-manager, Knative + Kourier, KServe, monitoring, KEDA, Kueue and the pools' queues, team
+namespaces, one InferenceService per model).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from inferstack.serving import Serving
 #: Config namespace of this project's own inputs (kept fixed so that a renamed copy of the project still reads them).
 CONFIG_NS = "byo-eks"
 #: ``inferstack:`` keys this program uses; the others (network, cluster, secrets) describe a cluster inferstack builds.
-INFERSTACK_KEYS = ("cloud", "environment", "residency", "acceleratorPools", "models", "registry", "policy", "pricing")
+INFERSTACK_KEYS = ("cloud", "environment", "residency", "acceleratorPools", "models", "registry", "policy", "pricing", "scheduling")
 #: Subnet tag the EC2NodeClasses select subnets by (value: the cluster name).
 DISCOVERY_TAG = "karpenter.sh/discovery"
 

@@ -131,7 +131,10 @@ def test_byo_eks_adds_pools_and_serving_to_the_given_cluster() -> None:
     releases = sorted(r.inputs["name"] for r in rec.by_type(RELEASE))
     assert releases == sorted(["karpenter", "nvidia-device-plugin", "dcgm-exporter", "neuron", "cert-manager",
                                "knative-operator", "kserve-crd", "kserve", "kserve-runtime-configs",
-                               "kube-prometheus-stack", "keda"])
+                               "kube-prometheus-stack", "keda", "kueue"])
+    # Kueue's queues for the two pools and the two teams, on the cluster's provider (checked below).
+    queues = sorted(r.plain_inputs["metadata"]["name"] for r in rec.by_type("kubernetes:kueue.x-k8s.io/v1beta2:ClusterQueue"))
+    assert queues == ["inferstack-ns-team-nlp", "inferstack-ns-team-search", "inferstack-pool-gpu-l4", "inferstack-pool-inf2"]
     assert counts[ISVC] == 2 and counts[PDB] == 2 and counts["inferstack:registry:AwsRegistry"] == 1
 
     # Every resource on the example's explicit providers (none on a default provider).
@@ -171,6 +174,14 @@ def test_byo_eks_wires_the_cluster_inputs() -> None:
         predictor = isvc.plain_inputs["spec"]["predictor"]
         assert predictor["model"]["storageUri"].startswith("s3://registry-models-")
         assert predictor["nodeSelector"]["inferstack.io/pool"] in {"gpu-l4", "inf2"}
+
+
+def test_byo_eks_leaves_kueue_out_when_scheduling_is_off() -> None:
+    """A cluster that runs its own Kueue (or none): scheduling off, no chart and no queue; the rest unchanged."""
+    rec = _run("byo-eks", **{"inferstack:scheduling": {"enabled": False}})
+    releases = {r.inputs["name"] for r in rec.by_type(RELEASE)}
+    assert "kueue" not in releases and "keda" in releases
+    assert not [r.urn for r in rec.resources if "kueue.x-k8s.io" in r.type]
 
 
 def test_byo_eks_runs_the_controllers_on_the_nodes_it_is_given() -> None:
