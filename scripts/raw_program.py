@@ -10,9 +10,12 @@ Every custom resource is an instance of its provider SDK's own class (``pulumi_a
 ``pulumi_kubernetes.core.v1.Namespace``, ...), found through the SDK's resource-module registration (the
 ``_utilities.register`` table every generated SDK feeds to ``pulumi.runtime.register_resource_module``). So the raw
 program pays what any hand-written Pulumi program pays: the SDK packages and their submodules imported on first
-use, each class's argument handling, type metadata and default options. A type no SDK class declares (none in the
-reference stacks) falls back to ``pulumi.CustomResource``. Components are ``pulumi.ComponentResource`` with their
-recorded type token.
+use, each class's argument handling, type metadata and default options. A Kubernetes custom resource (a CRD's
+kind) is a ``pulumi_kubernetes.apiextensions.CustomResource``; one whose fields sit beside ``metadata`` instead of
+under ``spec`` (Kueue's WorkloadPriorityClass: ``value``, ``description``), which that class's Python constructor
+cannot take, is an instance of a subclass of it registering the object's own fields (``_TopLevelCustomResource``,
+as ``serving/kueue.py`` declares it). A type no SDK class declares (none in the reference stacks) falls back to
+``pulumi.CustomResource``. Components are ``pulumi.ComponentResource`` with their recorded type token.
 
 Inputs that came from another resource's outputs (the recording's property dependencies) are re-created as an
 ``Output`` of those resources (``Output.all(*urns).apply(...)``), so the raw program has the same dependency graph
@@ -64,6 +67,17 @@ def _unknown(*deps):
 def _after(value, *deps):
     """``value`` computed from outputs of ``deps`` (as a program passing ``bucket.id`` to a child does)."""
     return pulumi.Output.all(*[d.urn for d in deps]).apply(lambda _: value)
+
+
+'''
+
+#: Helper of a program with custom resources whose fields sit beside ``metadata`` (no ``spec``).
+TOP_LEVEL_HELPER = '''class _TopLevelCustomResource(pulumi_kubernetes.apiextensions.CustomResource):
+    """A custom resource whose fields sit beside metadata: the SDK's class (whose Python constructor takes spec
+    only), registered with the object's own top-level fields."""
+
+    def __init__(self, type_, resource_name, props, opts):
+        pulumi.CustomResource.__init__(self, type_, resource_name, props, opts)
 
 
 '''
@@ -199,6 +213,7 @@ def generate(rec: Recording) -> str:
     lines: list[str] = []
     components: list[str] = []
     fallbacks = 0
+    top_level = 0
     for r in records:
         v = var[r.urn]
         prop_deps = {k: [var[u] for u in urns if u in var] for k, urns in r.property_dependencies.items()}
@@ -245,6 +260,12 @@ def generate(rec: Recording) -> str:
             # A custom resource of a CRD: the SDK's generic class, as a program declares one.
             target = ("pulumi_kubernetes.apiextensions", "CustomResource")
             params = {_norm(k): k for k in ("api_version", "kind", "metadata", "spec")}
+        if target is None and r.package == "kubernetes" and {"apiVersion", "kind"} <= set(inputs) and not set(inputs) <= CRD_KEYS:
+            # Fields beside metadata (no spec): the SDK's generic class through the helper subclass.
+            top_level += 1
+            props = "{" + ", ".join(f"{k!r}: {value_src(k, val, prop_deps.get(k, []))}" for k, val in inputs.items()) + "}"
+            lines.append(f"{v} = _TopLevelCustomResource({r.type!r}, {r.name!r}, {props}, {opts_src})")
+            continue
         kwargs: list[str] = []
         if params is not None:
             for key, value in inputs.items():
@@ -265,7 +286,8 @@ def generate(rec: Recording) -> str:
     imports = "\n".join(f"import {SDK_PACKAGES[p]}" for p in packages)
     # Submodules (pulumi_aws.eks, ...) load lazily on first attribute access, as in the original program.
     body = "\n".join(lines)
-    return HEADER.format(stack=rec.stack, n=len(records), imports=imports) + body + "\n" + (
+    helper = TOP_LEVEL_HELPER if top_level else ""
+    return HEADER.format(stack=rec.stack, n=len(records), imports=imports) + helper + body + "\n" + (
         f"# {fallbacks} resource(s) without an SDK class declared as pulumi.CustomResource\n" if fallbacks else "")
 
 

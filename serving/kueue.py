@@ -40,6 +40,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 import yaml
 
 from inferstack.catalog.accelerators import ACCELERATOR_LABEL, CATALOG, POOL_LABEL, Family, lookup
@@ -358,10 +359,11 @@ class Kueue(pulumi.ComponentResource):
         return custom_resource(name, obj, opts)
 
 
-class SpeclessObject(pulumi.CustomResource):
-    """A Kubernetes object whose fields sit beside ``metadata`` instead of under ``spec`` (WorkloadPriorityClass:
-    ``value``, ``description``), which ``apiextensions.CustomResource`` cannot carry in Python: the same resource type
-    (``kubernetes:<apiVersion>:<kind>``) with the object's own top-level fields as inputs."""
+class SpeclessObject(k8s.apiextensions.CustomResource):
+    """A custom resource whose fields sit beside ``metadata`` instead of under ``spec`` (WorkloadPriorityClass:
+    ``value``, ``description``). The Python SDK's ``apiextensions.CustomResource`` constructor takes ``spec`` only
+    (pulumi-kubernetes issue 2363), so this registers the same type (``kubernetes:<apiVersion>:<kind>``) with the
+    object's own top-level fields as inputs, as an instance of that SDK class."""
 
     def __init__(self, name: str, obj: Mapping[str, Any], opts: pulumi.ResourceOptions):
-        super().__init__(f"kubernetes:{obj['apiVersion']}:{obj['kind']}", name, dict(obj), opts)
+        pulumi.CustomResource.__init__(self, f"kubernetes:{obj['apiVersion']}:{obj['kind']}", name, dict(obj), opts)

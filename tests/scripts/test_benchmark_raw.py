@@ -58,4 +58,7 @@ def test_raw_program_uses_the_sdk_classes_and_imports(dev_raw: tuple[Recording, 
     assert "import pulumi_aws\n" in source and "import pulumi_kubernetes\n" in source
     assert "pulumi_aws.eks.Cluster(" in source
     assert "= pulumi.CustomResource(" not in source  # every type of the dev stack has an SDK class
+    # Kueue's WorkloadPriorityClasses (fields beside metadata, no spec): the SDK's CustomResource through its subclass.
+    assert "class _TopLevelCustomResource(pulumi_kubernetes.apiextensions.CustomResource):" in source
+    assert source.count("= _TopLevelCustomResource('kubernetes:kueue.x-k8s.io/v1beta2:WorkloadPriorityClass', ") == 3
     assert "import inferstack" not in source and "from inferstack" not in source  # no inferstack code runs
