@@ -41,6 +41,7 @@ from inferstack.policies.rules import (
     protection,
     rbac,
     residency,
+    scheduling,
 )
 
 PACK_NAME = "inferstack"
@@ -48,7 +49,7 @@ PACK_NAME = "inferstack"
 #: The rule modules, in report order.
 RULE_MODULES = (encryption, logging, iam, aws_iam, aws_accounts, aws_data, rbac, residency, exposure, network, opaque, gke_nodes, protection,
                 accelerators, capacity, lifecycle, pod_security, kubernetes, gcp_iam, gcp_data, gcp_compute, k8s_workloads, k8s_data,
-                accelerator_access, drivers)
+                accelerator_access, drivers, scheduling)
 
 #: Every policy's entry, in report order.
 ENTRIES: tuple[PolicyEntry, ...] = tuple(entry for module in RULE_MODULES for entry in module.ENTRIES)

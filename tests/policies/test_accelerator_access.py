@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from inferstack.policies.pack import ENTRY_BY_NAME
-from tests.policies.test_rules import Res, _findings, one
+from tests.policies.test_rules import Case, Res, _findings, one, run
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 POD = "kubernetes:core/v1:Pod"
@@ -126,3 +126,30 @@ def test_a_claim_named_from_another_namespace_is_a_finding():
     resources = (Res(CLAIM, claim, name="c"), Res(POD, {"metadata": {"name": "p", "namespace": "team-search"}, "spec": pod}, name="p"))
     [msg] = claims(resources)
     assert "in namespace team-search names ResourceClaim gpus, declared in team-nlp" in msg
+
+
+#: The harness's cases (tests/policies/test_rules.py: every policy has a compliant fixture and a one-field violation).
+_POD_PATH = (0, "props", "spec", "template", "spec")
+CASES = [
+    Case("gpu-pod-privileged", "secure-accelerator-access", (Res(DEPLOYMENT, deployment(copy.deepcopy(GPU_POD))),),
+         (*_POD_PATH, "containers", 0, "securityContext", "privileged"), True),
+    Case("gpu-pod-hostpath-dev", "secure-accelerator-access", (Res(DEPLOYMENT, deployment(copy.deepcopy(GPU_POD))),),
+         (*_POD_PATH, "volumes", 1, "hostPath", "path"), "/dev/nvidia0"),
+    Case("gpu-pod-visible-devices-all", "secure-accelerator-access", (Res(DEPLOYMENT, deployment(copy.deepcopy(GPU_POD))),),
+         (*_POD_PATH, "containers", 0, "env", 0, "value"), "all"),
+    Case("claim-template-admin-access", "dra-claims-not-shared", (Res(TEMPLATE, _template()),),
+         (0, "props", "spec", "spec", "devices", "requests", 0, "exactly", "adminAccess"), True),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_case_compliant_fixture_passes(case: Case) -> None:
+    findings, _ = run(case, None)
+    assert findings == [], [f.message for f in findings]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_case_one_field_change_violates(case: Case) -> None:
+    findings, urns = run(case, case.path, case.bad)
+    assert findings and {f.policy for f in findings} == {case.policy}
+    assert urns[case.flagged] in {f.urn for f in findings}

@@ -20,7 +20,7 @@ MODULE_OF = {e.name: m.__name__.rsplit(".", 1)[-1] for m in pack.RULE_MODULES fo
 CONTROLS_PENDING = {"rbac"}
 CONTROL = re.compile(r"^(CIS (EKS|GKE|AWS|GCP|Kubernetes) [\d.]+|FSBP [A-Za-z0-9]+\.\d+|PSS( baseline| restricted)?: [\w ./()-]+"
                      r"|NIST 800-53 [A-Z]{2}-\d+(\(\d+\))?|OWASP Kubernetes Top 10: K(0[1-9]|10)"
-                     r"|NSA-CISA Kubernetes Hardening: [\w ./()-]+)$")
+                     r"|NSA-CISA Kubernetes Hardening: [\w ./()-]+|Kubernetes AI Conformance: [a-z_]+)$")
 
 
 @pytest.mark.parametrize("entry", pack.ENTRIES, ids=lambda e: e.name)

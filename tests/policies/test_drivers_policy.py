@@ -12,7 +12,7 @@ from inferstack.catalog.clouds import Cloud
 from inferstack.catalog.drivers import DRIVER_LABEL, driver_labels
 from inferstack.catalog.versions import GKE_GPU_DRIVER_VERSION
 from inferstack.policies.pack import ENTRY_BY_NAME
-from tests.policies.test_rules import _findings, one
+from tests.policies.test_rules import Case, Res, _findings, one, run
 
 NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool"
 GKE_POOL = "gcp:container/nodePool:NodePool"
@@ -72,3 +72,26 @@ def test_gke_gpu_pool_without_the_catalogue_driver_is_a_finding(driver: str | No
 def test_general_purpose_pools_are_not_judged() -> None:
     assert messages(NODEPOOL, {"spec": {"template": {"metadata": {"labels": {"inferstack.io/pool": "system"}}}}}) == []
     assert messages(GKE_POOL, {"nodeConfig": {"machineType": "e2-standard-4", "labels": {}}}) == []
+
+
+#: The harness's cases (tests/policies/test_rules.py: every policy has a compliant fixture and a one-field violation).
+CASES = [
+    Case("karpenter-stale-driver-label", NAME, (Res(NODEPOOL, karpenter("nvidia-l4", driver_labels(Cloud.AWS, "nvidia-l4"))),),
+         (0, "props", "spec", "template", "metadata", "labels", DRIVER_LABEL), "nvidia-535"),
+    Case("gke-gpu-driver-disabled", NAME, (Res(GKE_POOL, gke("nvidia-l4", driver_labels(Cloud.GCP, "nvidia-l4"))),),
+         (0, "props", "nodeConfig", "guestAccelerators", 0, "gpuDriverInstallationConfig", "gpuDriverVersion"),
+         "INSTALLATION_DISABLED"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_case_compliant_fixture_passes(case: Case) -> None:
+    findings, _ = run(case, None)
+    assert findings == [], [f.message for f in findings]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_case_one_field_change_violates(case: Case) -> None:
+    findings, urns = run(case, case.path, case.bad)
+    assert findings and {f.policy for f in findings} == {case.policy}
+    assert urns[case.flagged] in {f.urn for f in findings}
