@@ -169,12 +169,18 @@ def test_batcher_and_deployment_mode_only_on_predictive_models():
 
 
 def test_standard_mode_refuses_a_canary():
+    models = _config("prod")["inferstack:models"]
+    idx = next(i for i, m in enumerate(models) if m["name"] == "fraud-score")
+    assert models[idx].get("deploymentMode") == "standard"
+
     def edit(cfg):
-        cfg["inferstack:models"][3]["canary"] = {"version": "5", "percent": 10}
+        cfg["inferstack:models"][idx]["canary"] = {"version": "5", "percent": 10}
 
     issues = _issues("prod", edit)
     assert any(
-        i.startswith("inferstack:models[3].canary: is set on a deploymentMode: standard model; KServe ignores canaryTrafficPercent")
+        i.startswith(
+            f"inferstack:models[{idx}].canary: is set on a deploymentMode: standard model; KServe ignores canaryTrafficPercent"
+        )
         for i in issues
     )
 

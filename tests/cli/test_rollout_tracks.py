@@ -56,7 +56,12 @@ def _objects(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
 def test_status_text_names_each_tracks_routes(capsys, tmp_path):
     code, out, err = _status(capsys, _copy(tmp_path, "prod"))
     assert code == 0, err
-    chat, summarize, embed, fraud = out.split("\n  team-")[1:]
+    blocks = {f"team-{b.split(':', 1)[0]}": b for b in out.split("\n  team-")[1:]}
+    assert list(blocks) == [f"{m.namespace}/{m.name}" for m in load_stack_file(stack_path("prod")).settings.models]
+    chat, summarize, embed, classify, fraud, reason = (
+        blocks[k] for k in ("team-nlp/chat", "team-nlp/summarize", "team-search/embed", "team-search/classify",
+                            "team-search/fraud-score", "team-nlp/reason")
+    )
     # LLM track: the routing group on the Gateway, each version's weight, route, pool and direct path; no Knative tags.
     assert "LLMInferenceService routing group chat on Gateway inferstack-gateway/inference: /publishers/team-nlp/models/chat/v1/..." in chat
     assert ("v3 stable: chat-v3 router.route.weight 90, HTTPRoute chat-v3-kserve-route, InferencePool chat-v3-inference-pool, "
@@ -67,10 +72,16 @@ def test_status_text_names_each_tracks_routes(capsys, tmp_path):
     assert "Knative mode: InferenceService summarize\n" in summarize
     assert summarize.endswith("tag routes: latest-summarize-predictor.team-nlp.svc.cluster.local") and "prev-" not in summarize
     assert "tag routes: latest-embed-predictor.team-search.svc.cluster.local" in embed
+    assert "Knative mode: InferenceService classify\n" in classify
+    assert "tag routes: latest-classify-predictor.team-search.svc.cluster.local" in classify
     # Standard mode: the Service KServe creates, no tag routes.
     assert ("Standard mode: InferenceService fraud-score, Service fraud-score-predictor "
             "(fraud-score-predictor.team-search.svc.cluster.local); no canary in Standard mode") in fraud
     assert "tag routes" not in fraud and "latest-" not in fraud
+    # A multi-node LLM is on the LLM track too: its own routing group, one stable version at weight 100.
+    assert "LLMInferenceService routing group reason on Gateway inferstack-gateway/inference: /publishers/team-nlp/models/reason/v1/..." in reason
+    assert "v1 stable: reason-v1 router.route.weight 100, HTTPRoute reason-v1-kserve-route" in reason
+    assert "canary" not in reason.split("\n", 1)[1] and "tag routes" not in reason
 
 
 def test_status_json_matches_the_declared_objects(capsys, tmp_path):
@@ -133,7 +144,8 @@ def test_llm_weights_follow_rollback_and_promote(capsys, tmp_path):
     code, out, _ = _status(capsys, path, "--model", "chat", "--format", "json")
     (chat,) = json.loads(out)["models"]
     assert [(v["llmInferenceService"], v["role"], v["weight"]) for v in chat["versions"]] == [("chat-v5", "stable", 100)]
-    assert set(_objects(path)[LLMISVC]) == {"team-nlp/chat-v5"}
+    # chat's canary is now its only version; the other LLM model (reason) is untouched.
+    assert set(_objects(path)[LLMISVC]) == {"team-nlp/chat-v5", "team-nlp/reason-v1"}
 
 
 def test_long_names_are_hashed_as_kserve_names_children():
@@ -250,6 +262,7 @@ def test_analyze_of_a_standard_mode_model_says_it_has_no_canary(capsys, tmp_path
                          "--prometheus", "http://127.0.0.1:9")
     assert code == 2 and out == "" and "Traceback" not in err
     assert err.startswith("error:") and len(err.strip().splitlines()) == 1
-    assert "team-search/fraud-score runs in Standard mode (inferstack:models[3].deploymentMode)" in err
+    idx = next(i for i, mod in enumerate(load_stack_file(path).settings.models) if mod.name == "fraud-score")
+    assert f"team-search/fraud-score runs in Standard mode (inferstack:models[{idx}].deploymentMode)" in err
     assert "KServe ignores canaryTrafficPercent" in err and "rollout set" not in err
     assert path.read_bytes() == before

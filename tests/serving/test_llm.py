@@ -228,7 +228,7 @@ def test_pipeline_parallel_preset_is_complete_and_restricted():
 
 
 BIG = {
-    "name": "big", "namespace": "team-nlp", "format": "huggingface", "registryModel": "llama-70b", "version": "1",
+    "name": "big", "namespace": "team-search", "format": "huggingface", "registryModel": "llama-70b", "version": "1",
     "pool": "gpu-l40s", "cpu": "7", "memory": "56Gi", "minReplicas": 1, "maxReplicas": 2, "scaleMetric": "kv-cache",
     "llm": {"shape": {"parametersB": 70, "layers": 80, "kvHeads": 8}, "nodesPerReplica": 2},
 }
@@ -236,11 +236,19 @@ BIG = {
 
 @functools.cache
 def _big_stack():
+    """prod plus a second multi-node model: in team-search (team-nlp has prod's reason; one per namespace), on the
+    gpu-l40s pool grown by the nodes big needs at maxReplicas (the pool's default Kueue quota grows with it)."""
     cfg = copy.deepcopy(read_stack_file(stack_path("prod")).config)
+    assert not any(m["namespace"] == BIG["namespace"] and "nodesPerReplica" in m.get("llm", {}) for m in cfg["inferstack:models"])
     pool = next(p for p in cfg["inferstack:acceleratorPools"] if p["name"] == "gpu-l40s")
     per_node = devices_per_node(Cloud.AWS, AcceleratorPoolConfig.model_validate(pool))
     big = copy.deepcopy(BIG) | {"accelerators": per_node}
     big["llm"]["vllm"] = {"tensorParallelSize": per_node, "pipelineParallelSize": 2, "maxModelLen": 4096, "quantization": "fp8"}
+    grow = big["maxReplicas"] * big["llm"]["nodesPerReplica"]
+    pool["maxNodes"] += grow
+    for tier in pool.get("ladder") or ():
+        if tier.get("maxNodes") is not None:
+            tier["maxNodes"] = min(tier["maxNodes"] + grow, pool["maxNodes"])
     cfg["inferstack:models"].append(big)
     stack = load_stack("prod", cfg, secret_keys=read_stack_file(stack_path("prod")).secret_keys)
     return stack, run_stack(stack), per_node
@@ -248,16 +256,26 @@ def _big_stack():
 
 def test_stack_with_a_multi_node_model_declares_the_preset_before_the_service_and_passes_the_policy_pack():
     stack, rec, per_node = _big_stack()
-    [svc] = [r for r in rec.by_type(LLMISVC) if redact(r.inputs)["metadata"]["name"] == "big-v1"]
+    services = {redact(r.inputs)["metadata"]["name"]: r for r in rec.by_type(LLMISVC)}
+    svc = services["big-v1"]
     spec = redact(svc.inputs)["spec"]
     assert spec["parallelism"] == {"tensor": per_node, "pipeline": 2}
     assert "--headless" in spec["worker"]["containers"][0]["command"][2]
-    [preset] = rec.by_type(PRESET)
-    assert redact(preset.inputs)["metadata"]["namespace"] == "team-nlp"
-    assert redact(preset.inputs)["spec"]["worker"]["containers"][0]["image"] == IMAGES["llm-d-cuda"]
-    assert preset.urn in svc.dependencies
-    # chat (single node) keeps KServe's own single-node preset.
-    assert all("baseRefs" not in redact(r.inputs)["spec"] for r in rec.by_type(LLMISVC) if r is not svc)
+    # One preset per namespace with a multi-node model (big in team-search, prod's reason in team-nlp), each declared
+    # before that namespace's multi-node service.
+    presets = {redact(r.inputs)["metadata"]["namespace"]: r for r in rec.by_type(PRESET)}
+    assert sorted(presets) == ["team-nlp", "team-search"] and len(rec.by_type(PRESET)) == 2
+    for ns, name in (("team-search", "big-v1"), ("team-nlp", "reason-v1")):
+        preset = presets[ns]
+        assert redact(preset.inputs)["metadata"]["name"] == "kserve-config-llm-worker-pipeline-parallel"
+        assert redact(preset.inputs)["spec"]["worker"]["containers"][0]["image"] == IMAGES["llm-d-cuda"]
+        assert preset.urn in services[name].dependencies
+        assert "worker" in redact(services[name].inputs)["spec"]
+    # chat (single node) keeps KServe's own single-node preset: no worker, no dependency on a preset.
+    for name in ("chat-v3", "chat-v5"):
+        assert "worker" not in redact(services[name].inputs)["spec"]
+        assert not {p.urn for p in presets.values()} & set(services[name].dependencies)
+    assert all("baseRefs" not in redact(r.inputs)["spec"] for r in services.values())
     findings = strict(evaluate(rec, pack_config(stack)))
     assert findings == []
 
@@ -313,9 +331,11 @@ def _llmisvcs(stack: str) -> dict[str, dict]:
 @pytest.mark.parametrize("stack", ["prod", "gcp-prod"])
 def test_stack_serves_chat_on_the_llm_track_with_a_weighted_canary(stack):
     objs = _llmisvcs(stack)
-    assert sorted(objs) == ["chat-v3", "chat-v5"]
+    # chat's stable and canary share its routing group; reason (multi-node) is alone in its own.
+    assert sorted(objs) == ["chat-v3", "chat-v5", "reason-v1"]
     assert {n: o["spec"]["router"]["route"] for n, o in objs.items()} == {
         "chat-v3": {"group": "chat", "weight": 90}, "chat-v5": {"group": "chat", "weight": 10},
+        "reason-v1": {"group": "reason", "weight": 100},
     }
     scheme = "s3" if stack == "prod" else "gs"
     for version, obj in (("3", objs["chat-v3"]), ("5", objs["chat-v5"])):

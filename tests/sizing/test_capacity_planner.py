@@ -283,7 +283,12 @@ def test_reference_stack_pools_hold_their_models(name: str) -> None:
     for pool in cfg.settings.accelerator_pools:
         placed = [m for _, m in sizing.models_on(cfg.settings.models, pool.name)]
         shape = sizing.pool_shape(cfg.cloud, pool, [sizing.replica_of(m) for m in placed])
-        assert sum(m.max_replicas * m.accelerators for m in placed) <= pool.max_nodes * shape.devices
+        # A shared pool holds slices (MIG instances or time-slices: sizing.pool_device_capacity), a model on it takes
+        # one per replica; a multi-node LLM replica takes accelerators on each of its nodesPerReplica nodes.
+        demand = sum(m.max_replicas * (m.llm.nodes_per_replica if m.llm else 1) * m.accelerators for m in placed)
+        capacity = sizing.pool_device_capacity(pool, shape)
+        assert capacity == pool.max_nodes * shape.devices * pool.slices_per_device()
+        assert demand <= capacity, (pool.name, demand, capacity)
         node = sizing.allocatable(cfg.cloud, lookup(pool.kind, cfg.cloud).family, shape)
         assert all(sizing.fits(sizing.replica_of(m), node) for m in placed)
 
