@@ -18,7 +18,7 @@ from inferstack.catalog import accelerators
 from inferstack.catalog.accelerators import ACCELERATOR_LABEL, POOL_LABEL
 from inferstack.catalog.clouds import Cloud
 from inferstack.components.dra import gke_sharing_selector
-from inferstack.components.platform import PlatformOutputs, PoolInfo, WorkloadIdentity
+from inferstack.components.platform import PlatformOutputs, PoolInfo, WorkloadIdentity, pool_gpu_access
 from inferstack.config.args import ExistingClusterArgs
 from inferstack.config.platform import AcceleratorPoolConfig
 
@@ -33,7 +33,7 @@ def existing_pool_info(cloud: Cloud, pool: AcceleratorPoolConfig) -> PoolInfo:
     devices = pool.devices_per_node or acc.shapes(cloud)[0].devices
     return PoolInfo(
         name=pool.name, kind=acc.kind, max_nodes=pool.max_nodes, devices_per_node=devices, node_selector=selector,
-        taint_key=acc.taint_key, device_resource=acc.device_resource,
+        taint_key=acc.taint_key, device_resource=acc.device_resource, gpu_access=pool_gpu_access(pool),
     )
 
 
@@ -77,7 +77,7 @@ def platform_mismatches(
                 shown = ", ".join(f"{k} {mine.get(k)!r} here, {platform_pool.get(k)!r} there" for k in differ)
                 problems.append(
                     f"acceleratorPools: {name} differs from the platform stack's pool ({shown}); copy the pool's "
-                    "name, kind, maxNodes, devicesPerNode and tpuTopology from the platform stack"
+                    "name, kind, maxNodes, devicesPerNode, tpuTopology, allocation and sharing from the platform stack"
                 )
     missing = sorted(set(namespaces) - set(prepared))
     if missing:

@@ -14,6 +14,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from inferstack.config.base import Cloud
+from inferstack.config.platform import AcceleratorPoolConfig, GpuAllocation
 
 #: Service account every model's predictor runs under, in its team namespace.
 SERVING_SERVICE_ACCOUNT = "inferstack-serving"
@@ -36,6 +37,10 @@ class PoolInfo:
     device_resource: str
     #: Tolerations beyond the device taint's (GKE: the pool's ComputeClass taint).
     tolerations: tuple[dict[str, Any], ...] = ()
+    #: How the pool's GPUs are allocated and shared, as the pool's config keys say it: ``{"allocation": "dra"}``,
+    #: ``{"sharing": {"mig": "1g.10gb"}}`` or ``{"sharing": {"timeSlicingReplicas": 4}}``; empty: whole GPUs through the
+    #: device plugin (:func:`pool_gpu_access`). A team stack rebuilds the pool's config from it (slices, claims).
+    gpu_access: dict[str, Any] = field(default_factory=dict)
 
     def to_output(self) -> dict[str, Any]:
         """The pool as the platform stack exports it (``pools`` output; camelCase keys), for team stacks."""
@@ -47,6 +52,7 @@ class PoolInfo:
             "taintKey": self.taint_key,
             "deviceResource": self.device_resource,
             "tolerations": [dict(t) for t in self.tolerations],
+            **({"gpuAccess": dict(self.gpu_access)} if self.gpu_access else {}),
         }
 
     @classmethod
@@ -61,7 +67,19 @@ class PoolInfo:
             taint_key=out["taintKey"],
             device_resource=out["deviceResource"],
             tolerations=tuple(dict(t) for t in out.get("tolerations") or ()),
+            gpu_access=dict(out.get("gpuAccess") or {}),
         )
+
+
+def pool_gpu_access(pool: AcceleratorPoolConfig) -> dict[str, Any]:
+    """The pool's ``allocation`` and ``sharing`` config keys where they differ from the default (whole GPUs through
+    the device plugin): :attr:`PoolInfo.gpu_access`, which ``AcceleratorPoolConfig.model_validate`` reads back."""
+    out: dict[str, Any] = {}
+    if pool.allocation is not GpuAllocation.DEVICE_PLUGIN:
+        out["allocation"] = pool.allocation.value
+    if pool.sharing is not None:
+        out["sharing"] = pool.sharing.model_dump(by_alias=True, exclude_none=True)
+    return out
 
 
 @dataclass

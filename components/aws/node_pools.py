@@ -30,7 +30,7 @@ from inferstack.catalog.accelerators import ACCELERATOR_LABEL, POOL_LABEL, Accel
 from inferstack.catalog.drivers import driver_labels
 from inferstack.catalog.versions import EKS_AL2023_AMI_ALIAS
 from inferstack.components.dra import pool_node_labels
-from inferstack.components.platform import PoolInfo
+from inferstack.components.platform import PoolInfo, pool_gpu_access
 from inferstack.config.base import Cloud
 from inferstack.config.platform import AcceleratorPoolConfig, ReservationConfig
 
@@ -305,5 +305,6 @@ class AcceleratorPools(pulumi.ComponentResource):
                 node_selector={ACCELERATOR_LABEL: acc.kind, POOL_LABEL: pool.name},
                 taint_key=acc.taint_key,
                 device_resource=acc.device_resource,
+                gpu_access=pool_gpu_access(pool),
             )
         self.register_outputs({"pools": sorted(self.pools)})

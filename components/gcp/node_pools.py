@@ -51,7 +51,7 @@ from inferstack.catalog.drivers import driver_labels
 from inferstack.catalog.versions import GKE_GPU_DRIVER_VERSION
 from inferstack.components.dra import gke_guest_accelerator_sharing, gke_sharing_selector, pool_node_labels
 from inferstack.components.gcp.cluster import node_config
-from inferstack.components.platform import PoolInfo
+from inferstack.components.platform import PoolInfo, pool_gpu_access
 from inferstack.config.base import Cloud
 from inferstack.config.platform import AcceleratorPoolConfig, ReservationConfig
 
@@ -255,6 +255,7 @@ def pool_info(plan: GkePoolPlan) -> PoolInfo:
         taint_key=acc.taint_key,
         device_resource=acc.device_resource,
         tolerations=({"key": COMPUTE_CLASS_LABEL, "operator": "Equal", "value": plan.compute_class, "effect": "NoSchedule"},),
+        gpu_access=pool_gpu_access(plan.pool),
     )
 
 

@@ -48,13 +48,18 @@ def team_config(stack: str, pools: dict[str, dict[str, Any]], namespace: str) ->
         extra = sorted(fields[f].alias or f for f in cfg.settings.model_fields_set if (fields[f].alias or f) not in TEAM_KEYS)
         if extra:
             raise pulumi.RunError(f"inferstack:{', inferstack:'.join(extra)}: set in the platform stack, not in a team stack")
+        # The pool as the platform configured it, with its GPU allocation and sharing (gpuAccess: allocation: dra,
+        # sharing: a MIG profile or time-slicing replicas) so that slices and claims are checked and placed as there.
         platform_pools = [
-            AcceleratorPoolConfig(
-                name=name,
-                kind=p["kind"],
-                devices_per_node=p["devicesPerNode"],
-                max_nodes=p["maxNodes"],
-                tpu_topology=p["nodeSelector"].get(GKE_TPU_TOPOLOGY_LABEL),
+            AcceleratorPoolConfig.model_validate(
+                {
+                    "name": name,
+                    "kind": p["kind"],
+                    "devicesPerNode": p["devicesPerNode"],
+                    "maxNodes": p["maxNodes"],
+                    "tpuTopology": p["nodeSelector"].get(GKE_TPU_TOPOLOGY_LABEL),
+                    **(p.get("gpuAccess") or {}),
+                }
             )
             for name, p in sorted(pools.items())
         ]

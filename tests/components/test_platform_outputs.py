@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from inferstack.components.platform import PoolInfo
+from inferstack.config.platform import AcceleratorPoolConfig
 from inferstack.engine import Secret
 from tests.conftest import REFERENCE_STACKS, REPO, recording, stack_config
 
@@ -32,6 +33,10 @@ def test_platform_exports_cluster_kubeconfig_and_pools(stack: str) -> None:
         info = PoolInfo.from_output(name, entry)
         assert info.to_output() == entry
         assert info.kind == cfg.pool(name).kind and info.max_nodes == cfg.pool(name).max_nodes
+        # A team stack rebuilds the pool's GPU allocation and sharing from gpuAccess (absent: whole GPUs, device plugin).
+        rebuilt = AcceleratorPoolConfig.model_validate({"name": name, "kind": entry["kind"], **entry.get("gpuAccess", {})})
+        assert (rebuilt.allocation, rebuilt.sharing) == (cfg.pool(name).allocation, cfg.pool(name).sharing)
+        assert ("gpuAccess" in entry) == (cfg.pool(name).allocation.value == "dra" or cfg.pool(name).sharing is not None)
         if cfg.cloud.value == "gcp":
             assert entry["tolerations"] == [
                 {"key": "cloud.google.com/compute-class", "operator": "Equal", "value": f"inferstack-{name}", "effect": "NoSchedule"}
