@@ -17,7 +17,15 @@ from typing import Any
 
 from inferstack.cli import version
 from inferstack.cli.common import UsageError, add_stack_args, fail, load_stack, write_output
-from inferstack.cli.target import add_target_args, load_target
+from inferstack.cli.target import (
+    Target,
+    add_policy_config_args,
+    add_target_args,
+    load_target,
+    placeholder_inputs,
+    placeholder_values,
+    report_notes,
+)
 from inferstack.config import ConfigError, ConfigIssue, Environment, PolicySettings
 from inferstack.engine import REPO_ROOT, Recording
 from inferstack.policies.entry import framework_of
@@ -39,12 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--sarif", metavar="FILE", help="write a SARIF 2.1.0 log to FILE")
     c.add_argument("--strict", action="store_true",
                    help="findings a rule could not evaluate (values unknown at preview) are mandatory")
-    c.add_argument("--policy-config", metavar="FILE",
-                   help="with --program: the pack's settings and levels from FILE (the JSON pulumi preview "
-                        "--policy-pack-config takes; `inferstack policy config` writes one); the stack file is then "
-                        "only the program's config")
-    c.add_argument("--environment", choices=("dev", "staging", "prod"),
-                   help="with --policy-config: the levels of this environment for the policies FILE gives no level")
+    add_policy_config_args(c)
     c.set_defaults(func=_check)
     lst = psub.add_parser("list", help="print the policy catalogue: id, clouds, controls, severity, levels, remediation")
     lst.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="output format (default text)")
@@ -76,20 +79,33 @@ def checked_pack_config(settings: PolicySettings, source: str) -> dict[str, Any]
         raise ConfigError(source, [ConfigIssue(err.loc, err.message)]) from None
 
 
-def _run(args: argparse.Namespace) -> tuple[str, Recording, dict[str, Any], str]:
-    if args.policy_config and not args.program:
-        raise UsageError("--policy-config needs --program FILE.py (a stack of this project takes its settings from "
-                         "its own inferstack: keys)")
-    if args.environment and not args.policy_config:
-        raise UsageError("--environment needs --policy-config FILE (without it, the stack file's "
-                         "inferstack:environment sets the levels)")
-    target = load_target(args)
-    pack_cfg = target.pack_config if target.pack_config is not None else checked_pack_config(target.settings, target.stack)
-    return target.stack, target.recording, pack_cfg, str(target.program)
+def target_pack_config(target: Target) -> dict[str, Any]:
+    """The pack config a target is judged with: ``--policy-config FILE``'s when given, else its stack's."""
+    return target.pack_config if target.pack_config is not None else checked_pack_config(target.settings, target.stack)
 
 
-def report(stack: str, findings: list[Finding]) -> dict[str, Any]:
-    return {"stack": stack, "findings": [f.to_json() for f in findings], "summary": summary(findings)}
+def report(stack: str, findings: list[Finding], rec: Recording | None = None) -> dict[str, Any]:
+    """The JSON report: the findings (each with ``placeholderInputs`` when its resource's inputs hold a value made up
+    for a data-source lookup), the summary, and with a recording the ``notes`` on what the run could not know, the
+    ``placeholders`` count and the ``lookups`` (data-source calls and reads, and how each was answered)."""
+    doc: dict[str, Any] = {"stack": stack, "findings": finding_rows(findings, rec), "summary": summary(findings)}
+    if rec is not None:
+        doc.update(notes=report_notes(rec), placeholders=rec.placeholder_count,
+                   lookups=[x.to_json() for x in rec.lookups])
+    return doc
+
+
+def finding_rows(findings: list[Finding], rec: Recording | None) -> list[dict[str, Any]]:
+    """The findings' JSON, each marked with the input paths of its resource that hold placeholders (if any)."""
+    values = placeholder_values(rec) if rec is not None else frozenset()
+    rows = []
+    for f in findings:
+        row = f.to_json()
+        paths = placeholder_inputs(rec.by_urn(f.urn), values) if rec is not None and f.urn and values else []
+        if paths:
+            row["placeholderInputs"] = paths
+        rows.append(row)
+    return rows
 
 
 def sarif_uri(path: str) -> str:
@@ -103,8 +119,9 @@ def sarif_uri(path: str) -> str:
         return p.as_uri()
 
 
-def sarif(findings: list[Finding], program_file: str) -> dict[str, Any]:
-    """A SARIF 2.1.0 log: one result per finding, located at the declaring source line when known.
+def sarif(findings: list[Finding], program_file: str, notes: list[str] | None = None) -> dict[str, Any]:
+    """A SARIF 2.1.0 log: one result per finding, located at the declaring source line when known; ``notes`` (what
+    the offline run could not know) as the invocation's tool execution notifications.
 
     Mandatory findings are ``error``, advisory ones ``warning``. A finding on a resource whose declaration the
     engine could not place, or a stack-level finding, points at the program file without a line.
@@ -129,8 +146,11 @@ def sarif(findings: list[Finding], program_file: str) -> dict[str, Any]:
         results.append(result)
     driver = {"name": "inferstack-policy", "version": _version(),
               "informationUri": "https://www.pulumi.com/docs/iac/using-pulumi/crossguard/", "rules": rules}
-    return {"$schema": SARIF_SCHEMA, "version": "2.1.0",
-            "runs": [{"tool": {"driver": driver}, "columnKind": "unicodeCodePoints", "results": results}]}
+    run: dict[str, Any] = {"tool": {"driver": driver}, "columnKind": "unicodeCodePoints", "results": results}
+    if notes:
+        run["invocations"] = [{"executionSuccessful": True, "toolExecutionNotifications": [
+            {"level": "note", "message": {"text": n}} for n in notes]}]
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
 def _version() -> str:
@@ -138,31 +158,38 @@ def _version() -> str:
 
 
 def _check(args: argparse.Namespace) -> int:
-    stack, rec, pack_cfg, program_file = _run(args)
-    findings = evaluate(rec, pack_cfg)
+    target = load_target(args)
+    rec = target.recording
+    findings = evaluate(rec, target_pack_config(target))
     if args.strict:
         strict(findings)
-    doc = report(stack, findings)
+    doc = report(target.stack, findings, rec)
     if args.json:
         write_output(json.dumps(doc, indent=2) + "\n", args.json)
     if args.sarif:
-        write_output(json.dumps(sarif(findings, program_file), indent=2) + "\n", args.sarif)
-    print_findings(findings)
+        write_output(json.dumps(sarif(findings, str(target.program), doc["notes"]), indent=2) + "\n", args.sarif)
+    print_findings(findings, rec)
+    for note in doc["notes"]:
+        print(f"note: {note}")
     c = doc["summary"]["findings"]
-    print(f"{stack}: {c['mandatory']} mandatory, {c['advisory']} advisory finding(s)")
+    print(f"{target.stack}: {c['mandatory']} mandatory, {c['advisory']} advisory finding(s)")
     return 1 if c["mandatory"] else 0
 
 
-def print_findings(findings: list[Finding]) -> None:
-    """The findings grouped per resource: a line naming the resource (and where the program declares it), then one
-    line per policy with its problems and fix; the stack-level findings first."""
+def print_findings(findings: list[Finding], rec: Recording | None = None) -> None:
+    """The findings grouped per resource: a line naming the resource (and where the program declares it, and which
+    of its inputs are placeholders from data-source lookups), then one line per policy with its problems and fix;
+    the stack-level findings first."""
+    values = placeholder_values(rec) if rec is not None else frozenset()
     by_resource: dict[str | None, list[Finding]] = {}
     for f in findings:
         by_resource.setdefault(f.urn, []).append(f)
     for urn, group in sorted(by_resource.items(), key=lambda kv: (kv[0] is not None, kv[0] or "")):
         f = group[0]
         where = f" ({Path(f.file).name}:{f.line})" if f.file and f.line else ""
-        print(f"{f.type} {f.name}{where}" if urn else "stack")
+        paths = placeholder_inputs(rec.by_urn(urn), values) if rec is not None and urn else []
+        flag = f" [inputs from data-source placeholders: {', '.join(paths)}]" if paths else ""
+        print(f"{f.type} {f.name}{where}{flag}" if urn else "stack")
         for f in group:
             print(f"  {f.enforcement_level:9} {f.policy}: {f.message}")
 

@@ -1,4 +1,10 @@
-"""``inferstack preview``: run the stack's program offline and show what ``pulumi up`` would create."""
+"""``inferstack preview``: run the stack's program offline and show what ``pulumi up`` would create.
+
+With ``--program P --config F --policy-config FILE [--environment E]`` the findings use FILE's settings and levels, as
+``policy check --program`` does (:func:`inferstack.cli.target.load_target`; no ``inferstack:`` key needed in F). The
+report says what the offline run could not know (stack references answered unknown, placeholders from data-source
+lookups): text under ``Notes:``, JSON as ``notes``, ``placeholders`` (a count) and ``lookups``; a finding whose
+resource's inputs hold a placeholder names those inputs (``placeholderInputs``)."""
 
 from __future__ import annotations
 
@@ -10,9 +16,9 @@ from typing import Any
 from inferstack.catalog.prices import PriceNotFound
 from inferstack.cli.common import write_output
 from inferstack.cli.cost import declared_estimate, prices_declared
-from inferstack.cli.policy import checked_pack_config
-from inferstack.cli.target import Target, add_target_args, load_target
-from inferstack.config import StackConfig
+from inferstack.cli.policy import finding_rows, target_pack_config
+from inferstack.cli.target import Target, add_policy_config_args, add_target_args, load_target, report_notes
+from inferstack.config import StackConfig, read_stack_file
 from inferstack.cost.estimate import monthly_totals
 from inferstack.engine import Recording, ResourceRecord
 from inferstack.policies.evaluate import evaluate
@@ -21,6 +27,7 @@ from inferstack.policies.evaluate import evaluate
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("preview", help="offline preview of a stack: resource tree, counts, policy findings")
     add_target_args(p)
+    add_policy_config_args(p)
     p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
     p.add_argument("--out", metavar="FILE", help="write the report to FILE instead of stdout")
     p.set_defaults(func=_preview)
@@ -47,7 +54,7 @@ def build_report(target: Target, config_path: str | None = None) -> dict[str, An
         for r in rec.resources
         if not r.synthesized
     ]
-    findings = [f.to_json() for f in evaluate(rec, checked_pack_config(target.settings, target.stack))]
+    findings = finding_rows(evaluate(rec, target_pack_config(target)), rec)
     counts = {"mandatory": 0, "advisory": 0}
     for f in findings:
         counts[f["enforcementLevel"]] = counts.get(f["enforcementLevel"], 0) + 1
@@ -59,6 +66,9 @@ def build_report(target: Target, config_path: str | None = None) -> dict[str, An
         **({"program": str(target.program)} if target.external else {}),
         "resources": resources,
         "findings": findings,
+        "notes": report_notes(rec),
+        "placeholders": rec.placeholder_count,
+        "lookups": [x.to_json() for x in rec.lookups],
         "summary": {
             "resources": len(resources),
             "byType": dict(sorted(by_type.items())),
@@ -129,16 +139,30 @@ def render_text(target: Target, report: dict[str, Any]) -> str:
     elif report["summary"].get("costUnavailable"):
         out += ["", f"Estimated cost: not available: {report['summary']['costUnavailable']}"]
     findings = report["findings"]
+    if report["notes"]:
+        out += ["", "Notes:"] + [f"    {n}" for n in report["notes"]]
     out += ["", f"Policy findings: {report['summary']['findings']['mandatory']} mandatory, {report['summary']['findings']['advisory']} advisory"]
     for f in findings:
         res = f.get("resource") or {}
-        out.append(f"    [{f['enforcementLevel']}] {f['policy']}: {res.get('name', '(stack)')}: {f['message']}")
+        flag = f" [inputs from data-source placeholders: {', '.join(f['placeholderInputs'])}]" if f.get("placeholderInputs") else ""
+        out.append(f"    [{f['enforcementLevel']}] {f['policy']}: {res.get('name', '(stack)')}{flag}: {f['message']}")
     return "\n".join(out) + "\n"
+
+
+def _pricing_file(target: Target, config_path: str | None) -> str | None:
+    """The stack file whose ``inferstack:pricing`` the estimate of a ``--program`` run reads (None for ``--stack``).
+    With ``--policy-config`` the file is only the program's config: one without any ``inferstack:`` key has no
+    pricing overrides, and is not read for them (its missing policy keys are not an error there)."""
+    if not target.external or config_path is None:
+        return None
+    if target.pack_config is not None and not any(str(k).startswith("inferstack:") for k in read_stack_file(config_path).config):
+        return None
+    return config_path
 
 
 def _preview(args: argparse.Namespace) -> int:
     target = load_target(args)
-    report = build_report(target, args.config if target.external else None)
+    report = build_report(target, _pricing_file(target, args.config))
     text = json.dumps(report, indent=2) + "\n" if args.format == "json" else render_text(target, report)
     write_output(text, args.out)
     return 1 if report["summary"]["findings"]["mandatory"] else 0

@@ -5,12 +5,19 @@ A program's stack file needs only the policy keys of the ``inferstack:`` namespa
 policy) and the cloud's region; its URNs carry the project name of the ``Pulumi.yaml`` beside the program. When the
 file is also a complete inferstack stack, the commands that read settings (the cost estimate) use it too.
 
-With ``--policy-config FILE`` (``policy check`` only) the stack file is only the program's config, as in a real
+With ``--policy-config FILE [--environment E]`` (``policy check`` and ``preview``) the stack file is only the program's config, as in a real
 ``pulumi preview --policy-pack-config FILE``: the pack's settings and levels come from FILE and ``--environment``
 (:mod:`inferstack.policies.pack_file`), no ``inferstack:`` key is read; the cloud is the one whose provider keys the
 file sets (``aws:*`` / ``gcp:*``), else the form of the region; the region is the file's ``aws:region`` /
 ``gcp:region``, else the first of FILE's ``region-residency.allowedRegions`` (said on stderr).
 The program runs with its own environment's packages too (:mod:`inferstack.cli.program_env`).
+
+A ``--program`` that reads another stack (``pulumi.StackReference``) not listed under the stack file's
+``inferstack-offline:stackOutputs`` gets unknown outputs, as the values a real preview could read but the offline engine
+cannot (rules meeting them report "not evaluated"); ``--stack`` keeps the engine's default (such a reference stops
+the run). :func:`report_notes` gives the lines a report prints about what the run could not know: each stack
+reference answered unknown and how to supply its outputs, and how many values are placeholders from data-source
+lookups; :func:`placeholder_inputs` names the inputs of a resource that hold one.
 """
 
 from __future__ import annotations
@@ -31,7 +38,16 @@ from inferstack.config import ConfigError, PolicySettings, StackConfig, file_iss
 from inferstack.config.files import read_yaml_file
 from inferstack.config.stack import parse_policy_settings
 from inferstack.config.yaml_data import YamlDataError
-from inferstack.engine import DEFAULT_PROGRAM, PROJECT, ProgramError, Recording, run_program, run_stack
+from inferstack.engine import (
+    DEFAULT_PROGRAM,
+    PROJECT,
+    STACK_OUTPUTS_KEY,
+    ProgramError,
+    Recording,
+    ResourceRecord,
+    run_program,
+    run_stack,
+)
 from inferstack.load import load_stack as load_stack_values
 
 if TYPE_CHECKING:
@@ -67,6 +83,17 @@ def add_target_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--program", metavar="FILE.py", help="any Pulumi Python program (its stack file from --config)")
 
 
+def add_policy_config_args(parser: argparse.ArgumentParser) -> None:
+    """``--policy-config FILE`` and ``--environment dev|staging|prod`` (with ``--program``), as ``policy check`` and
+    ``preview`` take them."""
+    parser.add_argument("--policy-config", metavar="FILE",
+                        help="with --program: the pack's settings and levels from FILE (the JSON pulumi preview "
+                             "--policy-pack-config takes; `inferstack policy config` writes one); the stack file is "
+                             "then only the program's config")
+    parser.add_argument("--environment", choices=("dev", "staging", "prod"),
+                        help="with --policy-config: the levels of this environment for the policies FILE gives no level")
+
+
 def project_name(program: Path) -> str:
     """The ``name`` of the ``Pulumi.yaml`` beside ``program`` (the project its URNs carry), else ``inferstack``."""
     for candidate in (program.parent / "Pulumi.yaml", program.parent / "Pulumi.yml"):
@@ -84,15 +111,18 @@ def project_name(program: Path) -> str:
 
 def load_target(args: argparse.Namespace) -> Target:
     """Run what ``args`` select; ConfigError or UsageError (exit 2) when the selection or its config is wrong."""
+    if getattr(args, "policy_config", None) and not getattr(args, "program", None):
+        raise UsageError("--policy-config needs --program FILE.py (a stack of this project takes its settings from "
+                         "its own inferstack: keys)")
+    if getattr(args, "environment", None) and not getattr(args, "policy_config", None):
+        raise UsageError("--environment needs --policy-config FILE (without it, the stack file's "
+                         "inferstack:environment sets the levels)")
     if not getattr(args, "program", None):
         cfg = load_stack(args)  # prints the config's warnings
         rec = run_stack(cfg)
         _print_logs(rec, already={str(w) for w in cfg.warnings})
         return Target(cfg.name, cfg.cloud, cfg.region, cfg.policy_settings(), rec, Path(DEFAULT_PROGRAM), cfg)
     policy_file = getattr(args, "policy_config", None)
-    if getattr(args, "environment", None) and not policy_file:
-        raise UsageError("--environment needs --policy-config FILE (without it, the stack file's "
-                         "inferstack:environment sets the levels)")
     if not args.config:
         raise UsageError("--program needs --config FILE (the program's stack config)")
     program = Path(args.program)
@@ -125,7 +155,8 @@ def load_target(args: argparse.Namespace) -> Target:
         # An absolute path: the SDK drops the source position of a frame whose file name is relative.
         with env.on_path():
             rec = run_program(f.stack, f.config, region=str(region), project=project, program=program.resolve(),
-                              secret_keys=f.secret_keys, pulumi_project=project_name(program.resolve()))
+                              secret_keys=f.secret_keys, pulumi_project=project_name(program.resolve()),
+                              unknown_stack_references=True)
     except (pulumi.RunError, pulumi.ConfigMissingError, pulumi.ConfigTypeError) as err:
         # The program rejected its config (missing or invalid keys): a usage error, reported without a traceback.
         raise UsageError(f"--program {args.program}: {err}") from None
@@ -182,3 +213,59 @@ def _print_logs(rec: Recording, already: frozenset[str] | set[str] = frozenset()
     for level, message in rec.logs:
         if level in ("warning", "error") and message not in already:
             print(f"{level}: {message}", file=sys.stderr)
+
+
+#: The type token of a stack reference (a read in :attr:`Recording.lookups`).
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
+
+
+def unknown_stack_references(rec: Recording) -> list[str]:
+    """The stacks the program referenced whose outputs the run answered unknown (none listed under
+    :data:`STACK_OUTPUTS_KEY`), in call order, each once."""
+    names = [str(x.id or x.name) for x in rec.lookups if x.token == STACK_REFERENCE and "outputs" in x.unknown]
+    return list(dict.fromkeys(names))
+
+
+def stack_reference_note(rec: Recording) -> str | None:
+    """One line naming each stack reference answered unknown and how to give its outputs (None when there is none)."""
+    names = unknown_stack_references(rec)
+    if not names:
+        return None
+    which = ", ".join(repr(n) for n in names)
+    return (f"{len(names)} StackReference{'s' if len(names) != 1 else ''} ({which}) answered with unknown outputs "
+            "(the offline engine cannot read another stack): the values that depend on them are unknown and the rules "
+            f"meeting them report not evaluated; give the outputs under {STACK_OUTPUTS_KEY} in the stack file "
+            "({stack: {outputs: {...}, secretOutputNames: [...]}}) to judge them")
+
+
+def report_notes(rec: Recording) -> list[str]:
+    """What a report says about values the offline run could not know: unknown stack references, placeholders."""
+    return [n for n in (stack_reference_note(rec), rec.placeholder_note()) if n]
+
+
+def placeholder_values(rec: Recording) -> frozenset[str]:
+    """The placeholder strings the run's data-source lookups were answered with (numbers and booleans made up for a
+    lookup cannot be told from a program's own, so only strings are traced into resource inputs)."""
+    return frozenset(v for _, _, v in rec.placeholders if isinstance(v, str) and v)
+
+
+def placeholder_inputs(record: ResourceRecord | None, values: frozenset[str]) -> list[str]:
+    """The input paths of ``record`` (``spec.zoneId``, ``tags.zone``, ``names[0]``) whose value holds a placeholder of
+    ``values`` (equal to one, or built from one: an ARN or a name concatenated from a looked-up id)."""
+    if record is None or not values:
+        return []
+    found: list[str] = []
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, str):
+            if "placeholder-" in value and any(v in value for v in values):
+                found.append(path)
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{path}.{k}" if path else str(k))
+        elif isinstance(value, (list, tuple)):
+            for i, v in enumerate(value):
+                walk(v, f"{path}[{i}]")
+
+    walk(record.plain_inputs, "")
+    return found
