@@ -30,6 +30,7 @@ __all__ = [
     "EndpointAccess",
     "Environment",
     "GcpPlatformArgs",
+    "GpuAccess",
     "GpuAllocation",
     "InferenceStackArgs",
     "Model",
@@ -669,6 +670,16 @@ class InferenceStackArgs(TypedDict):
     """Kueue queues, quotas and gang admission of the accelerator pools' workloads."""
 
 
+class GpuAccess(TypedDict):
+    """How a pool's GPUs are allocated and shared where not whole GPUs through the device plugin (output; ``PoolInfo.gpu_access``, the pool's allocation and sharing keys)."""
+
+    allocation: NotRequired[GpuAllocation]
+    """dra: pods claim the pool's GPUs through the model's ResourceClaimTemplate <model>-gpu (NVIDIA DRA driver)."""
+
+    sharing: NotRequired[GpuSharing]
+    """MIG profile or time-slicing replicas of a shared pool; models ask for a slice."""
+
+
 class Pool(TypedDict):
     """An accelerator pool as workloads target it (output; ``PoolInfo.to_output`` of ``inferstack.components.platform``)."""
 
@@ -694,3 +705,6 @@ class Pool(TypedDict):
 
     tolerations: list[dict[str, str]]
     """Tolerations beyond the device taint's (GKE: the pool's ComputeClass taint)."""
+
+    gpuAccess: NotRequired[GpuAccess]
+    """DRA or shared GPU pools only: the pool's allocation (dra) and sharing settings, as in its config."""

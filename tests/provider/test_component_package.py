@@ -26,9 +26,10 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from pydantic import BaseModel
 
 from inferstack.catalog.accelerators import ACCELERATOR_LABEL, POOL_LABEL
-from inferstack.components.platform import PoolInfo
+from inferstack.components.platform import PoolInfo, pool_gpu_access
 from inferstack.config import Cloud, Environment, InferstackConfig
 from inferstack.config.platform import (
+    AcceleratorPoolConfig,
     Capacity,
     EndpointAccess,
     GpuAllocation,
@@ -266,14 +267,15 @@ def test_enums_carry_the_config_values(schema: dict[str, Any], type_name: str) -
 
 
 def test_no_other_types(schema: dict[str, Any]) -> None:
-    assert set(schema["types"]) == {PREFIX + n for n in [*MIRRORS, *ENUMS, "Pool"]}
+    assert set(schema["types"]) == {PREFIX + n for n in [*MIRRORS, *ENUMS, "Pool", "GpuAccess"]}
 
 
 def test_pool_output_type_is_the_platform_stacks_pools_export(schema: dict[str, Any]) -> None:
     """Team stacks read a platform's pools from its stack output or from these components: one shape."""
     info = PoolInfo("gpu", "nvidia-l4", 4, 1, {"a": "b"}, "nvidia.com/gpu", "nvidia.com/gpu", ({"key": "k"},))
     spec = schema["types"][PREFIX + "Pool"]
-    assert set(spec["properties"]) == set(info.to_output()) == set(spec["required"])
+    # gpuAccess only on DRA and shared GPU pools: optional, and absent from a device-plugin pool's output.
+    assert set(info.to_output()) == set(spec["required"]) == set(spec["properties"]) - {"gpuAccess"}
     assert {n: shape(p) for n, p in spec["properties"].items()} == {
         "kind": STRING,
         "maxNodes": INTEGER,
@@ -282,7 +284,34 @@ def test_pool_output_type_is_the_platform_stacks_pools_export(schema: dict[str, 
         "taintKey": STRING,
         "deviceResource": STRING,
         "tolerations": array(string_map(STRING)),
+        "gpuAccess": ref("GpuAccess"),
     }
+
+
+@pytest.mark.parametrize(
+    "pool",
+    [
+        {"name": "gpu-l40s", "kind": "nvidia-l40s", "allocation": "dra"},
+        {"name": "gpu-shared", "kind": "nvidia-l4", "sharing": {"timeSlicingReplicas": 4}},
+        {"name": "gpu-mig", "kind": "nvidia-a100", "sharing": {"mig": "1g.10gb"}},
+    ],
+    ids=lambda p: p["name"],
+)
+def test_pool_gpu_access_output_has_the_schema_keys(schema: dict[str, Any], pool: dict[str, Any]) -> None:
+    """A DRA or shared pool's ``gpuAccess`` (``pool_gpu_access``) uses the GpuAccess type's keys and values: the
+    allocation enum's values, and the GpuSharing type's (camelCase, as the config) for the sharing map."""
+    out = PoolInfo("p", pool["kind"], 4, 1, {}, "nvidia.com/gpu", "nvidia.com/gpu",
+                   gpu_access=pool_gpu_access(AcceleratorPoolConfig.model_validate(pool))).to_output()
+    access = out["gpuAccess"]
+    assert access == {k: v for k, v in pool.items() if k in ("allocation", "sharing")}
+    spec = schema["types"][PREFIX + "GpuAccess"]
+    assert set(access) <= set(spec["properties"]) == {"allocation", "sharing"}
+    assert shape(spec["properties"]["allocation"]) == ref("GpuAllocation")
+    assert shape(spec["properties"]["sharing"]) == ref("GpuSharing")
+    if "allocation" in access:
+        assert access["allocation"] in {v["value"] for v in schema["types"][PREFIX + "GpuAllocation"]["enum"]}
+    if "sharing" in access:
+        assert set(access["sharing"]) <= set(schema["types"][PREFIX + "GpuSharing"]["properties"])
 
 
 # ---------------------------------------------------------------- the plugin
