@@ -43,7 +43,7 @@ NAMESPACE = "team-nlp"
 
 def stack_config(kubeconfig: str) -> dict[str, Any]:
     present = {"certManager": "present", "knative": "present", "kserve": "present", "llm": "present",
-               "monitoring": "present", "keda": "present", "externalSecrets": "present"}
+               "monitoring": "present", "keda": "present", "externalSecrets": "present", "kueue": "present"}
     return {
         "aws:region": "eu-west-1",
         "inferstack:cloud": "aws",

@@ -45,7 +45,7 @@ EXPECTED_KINDS = {
              "kubernetes:keda.sh/v1alpha1:ScaledObject", "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
              "kubernetes:external-secrets.io/v1:ExternalSecret"),
 }
-PRESENT = ("certManager", "knative", "kserve", "llm", "monitoring", "keda", "externalSecrets")
+PRESENT = ("certManager", "knative", "kserve", "llm", "monitoring", "keda", "externalSecrets", "kueue")
 #: Keys of the cloud stack an existing cluster does not take (the cluster, its network, the registry it would make).
 CLOUD_ONLY = ("inferstack:network", "inferstack:cluster", "inferstack:registry")
 
