@@ -10,6 +10,9 @@ The names in ``__all__`` are the stable surface (semantic versioning); modules a
 - GCP parts: ``GcpKey``, ``GcpNetwork``, ``GkeCluster``, ``GkeAcceleratorPools``, ``GcpMetrics``.
 - Registry and secrets: ``AwsRegistry``, ``GcpRegistry``, ``AwsSecrets``, ``GcpSecrets``, ``ExternalSecrets``.
 - Kubernetes add-ons: ``TeamNamespace``, ``PlatformAdmins``.
+- GPU allocation through DRA: ``NvidiaDra`` (driver and DeviceClasses); ``resource_claim_template`` and
+  ``resource_claim_template_resource``: the ResourceClaimTemplate ``<model>-gpu`` a model on an ``allocation: dra``
+  pool claims its GPUs through (serving declares it; a team stack declares its models' own).
 - A cluster made elsewhere: ``ExistingCluster`` (its ``ExistingClusterArgs``; config ``ExistingClusterConfig``).
 - Contracts between layers: ``PlatformOutputs``, ``PoolInfo``, ``WorkloadIdentity``, ``RegistryOutputs``,
   ``MetricsOutputs``.
@@ -49,6 +52,8 @@ _EXPORTS: dict[str, str] = {
     "GkeAcceleratorPools": f"{_GCP}.node_pools",
     "GcpMetrics": f"{_GCP}.metrics",
     "NvidiaDra": "inferstack.components.dra",
+    "resource_claim_template": "inferstack.components.dra",
+    "resource_claim_template_resource": "inferstack.components.dra",
     # registry, secrets, add-ons
     "AwsRegistry": f"{_AWS}.registry",
     "AwsSecrets": f"{_AWS}.secrets",

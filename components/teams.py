@@ -35,11 +35,15 @@ TEAM_RULES: list[dict[str, list[str]]] = [
 
 
 #: What a team's deployer (the identity running the team's serving stack, e.g. its CI) may do in the namespace:
-#: manage InferenceServices and PodDisruptionBudgets, nothing else (no Secrets, no RBAC, no pods).
+#: manage InferenceServices, PodDisruptionBudgets and the ResourceClaimTemplates a model on an ``allocation: dra``
+#: pool claims its GPUs through (``<model>-gpu``), nothing else: no Secrets, no RBAC, no pods, no ResourceClaims
+#: (the scheduler creates a pod's claim from the template) and no DeviceClasses (cluster-scoped, the platform's).
 DEPLOYER_ROLE = "inferstack-team-deployer"
+DEPLOYER_VERBS = ["get", "list", "watch", "create", "update", "patch", "delete"]
 DEPLOYER_RULES: list[dict[str, list[str]]] = [
-    {"apiGroups": ["serving.kserve.io"], "resources": ["inferenceservices"], "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"]},
-    {"apiGroups": ["policy"], "resources": ["poddisruptionbudgets"], "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"]},
+    {"apiGroups": ["serving.kserve.io"], "resources": ["inferenceservices"], "verbs": list(DEPLOYER_VERBS)},
+    {"apiGroups": ["policy"], "resources": ["poddisruptionbudgets"], "verbs": list(DEPLOYER_VERBS)},
+    {"apiGroups": ["resource.k8s.io"], "resources": ["resourceclaimtemplates"], "verbs": list(DEPLOYER_VERBS)},
 ]
 
 
@@ -68,7 +72,7 @@ class TeamNamespace(pulumi.ComponentResource):
     Provisions the Namespace ``namespace`` (Pod Security ``baseline`` enforced, ``restricted`` warned and audited),
     the Role ``inferstack-team`` (the explicit rules of ``TEAM_RULES``: read models, Knative revisions, pods, logs,
     events, PDBs and ExternalSecrets; port-forward to pods) and a RoleBinding of it to ``group``, and the Role
-    ``inferstack-team-deployer`` (``DEPLOYER_RULES``: manage InferenceServices and PDBs) bound to
+    ``inferstack-team-deployer`` (``DEPLOYER_RULES``: manage InferenceServices, PDBs and DRA ResourceClaimTemplates) bound to
     ``inferstack:team:<namespace>:deployers``, the identity a team serving stack runs as.
 
     Args:
@@ -89,7 +93,8 @@ class TeamNamespace(pulumi.ComponentResource):
 
     Secure choices:
         - no ``*`` in API groups, resources or verbs; no access to Secrets; the team group cannot write workloads
-          (changes go through Pulumi); the deployer group may write InferenceServices and PDBs only;
+          (changes go through Pulumi); the deployer group may write InferenceServices, PDBs and ResourceClaimTemplates
+          only (not ResourceClaims, not DeviceClasses);
         - Pod Security admission labels on the namespace.
     """
 

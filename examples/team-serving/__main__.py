@@ -3,7 +3,9 @@
 The platform stack (this repository's program, one per environment) owns the cluster, the accelerator pools, KServe,
 the model registry and the team namespaces. This stack reads the platform's outputs (kubeconfig, registry bucket,
 accelerator pools) and declares only the team's models: one InferenceService per model (with its canary split) and
-its PodDisruptionBudget, in the team's namespace.
+its PodDisruptionBudget, in the team's namespace; and, for a model on an ``allocation: dra`` pool, the
+ResourceClaimTemplate ``<model>-gpu`` its predictor's pods claim their GPUs through (built as the platform's own
+serving builds it).
 
 Models are ``inferstack:models`` entries, validated with the platform's pools by the same typed models and checks as
 a reference stack (``parse_stack`` then ``prepare``): unknown pools, autoscaling rules per environment, canary versions, and
@@ -19,6 +21,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from inferstack.components import (
+    CATALOG,
     CLOUDS,
     GKE_TPU_TOPOLOGY_LABEL,
     AcceleratorPoolConfig,
@@ -26,6 +29,8 @@ from inferstack.components import (
     RegistryOutputs,
     config_values,
     prepare,
+    resource_claim_template,
+    resource_claim_template_resource,
 )
 from inferstack.config import ConfigError, StackConfig, parse_stack
 from inferstack.serving import ModelService, model_storage_uri, placement_for, traffic
@@ -89,14 +94,25 @@ def deploy(outputs: dict[str, Any]) -> dict[str, dict[str, Any]]:
     )
     deployed: dict[str, dict[str, Any]] = {}
     for model in cfg.settings.models:
+        pool = cfg.pool(model.pool) if model.pool else None
         info = PoolInfo.from_output(model.pool, outputs["pools"][model.pool]) if model.pool else None
+        place = placement_for(model, pool, cfg.cloud, info)
+        claims: list[pulumi.Resource] = []
+        if place.claim_template and pool is not None:
+            # A DRA pool (gpuAccess allocation: dra): the predictor's pods claim their GPUs through this template,
+            # which the team's deployer role may manage; without it the pods would never be scheduled.
+            obj = resource_claim_template(model.name, model.namespace, pool.kind, model.accelerators, CATALOG[pool.kind].device_memory_gib)
+            claims.append(resource_claim_template_resource(
+                f"{model.namespace}-{model.name}-gpu-claim", obj, pulumi.ResourceOptions(provider=provider)
+            ))
         ModelService(
             f"{model.namespace}-{model.name}",
             model,
-            placement_for(model, cfg.pool(model.pool) if model.pool else None, cfg.cloud, info),
+            place,
             model_storage_uri(model, registry),
             provider,
             public=model.public and cfg.settings.policy.allow_public_inference,
+            depends_on=claims,
         )
         t = traffic(model)
         deployed[f"{model.namespace}/{model.name}"] = {"specVersion": t.serving_version, "traffic": t.split}

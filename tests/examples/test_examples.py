@@ -35,6 +35,7 @@ NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
 NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 PDB = "kubernetes:policy/v1:PodDisruptionBudget"
+CLAIM_TEMPLATE = "kubernetes:resource.k8s.io/v1:ResourceClaimTemplate"
 
 
 def _missing_public_names(example: str) -> list[str]:
@@ -213,8 +214,9 @@ def test_team_serving_deploys_its_models_with_canaries_on_the_platform() -> None
     rec = _recording("team-serving")
     counts = _counts(rec)
     # Only the team's objects: no cluster add-ons, namespaces, RBAC or cloud resources.
-    assert set(counts) == {"pulumi:providers:kubernetes", "inferstack:serving:ModelService", ISVC, PDB}
+    assert set(counts) == {"pulumi:providers:kubernetes", "inferstack:serving:ModelService", ISVC, PDB, CLAIM_TEMPLATE}
     assert counts[ISVC] == 2 and counts[PDB] == 1  # summarize keeps one replica: no PDB
+    assert counts[CLAIM_TEMPLATE] == 1  # summarize is on gpu-l40s (allocation: dra): its GPU claim template
     outputs = _platform_outputs()
     provider = rec.by_type("pulumi:providers:kubernetes")[0]
     assert provider.inputs["kubeconfig"].__class__.__name__ == "Secret"  # a secret output of the platform stack
@@ -234,6 +236,70 @@ def test_team_serving_deploys_its_models_with_canaries_on_the_platform() -> None
     for r in rec.resources:
         if r.custom and not r.is_provider:
             assert r.provider and r.provider.startswith(provider.urn), r.urn
+
+
+def _named_claim_templates(obj: Any) -> set[str]:
+    """Every ``resourceClaimTemplateName`` anywhere in an object (predictor, canary or any other pod spec)."""
+    if isinstance(obj, dict):
+        found = {obj["resourceClaimTemplateName"]} if isinstance(obj.get("resourceClaimTemplateName"), str) else set()
+        return found.union(*(_named_claim_templates(v) for v in obj.values()))
+    if isinstance(obj, list):
+        return set().union(*(_named_claim_templates(v) for v in obj))
+    return set()
+
+
+def _two_dra_models() -> dict[str, Any]:
+    """The sample's models with chat moved to the DRA pool too (replicas within gpu-l40s's six nodes)."""
+    _, config, _ = _config("team-serving")
+    models = [dict(m) for m in config["inferstack:models"]]
+    models[0] = {**models[0], "pool": "gpu-l40s", "minReplicas": 1, "maxReplicas": 2}
+    return {"inferstack:models": models}
+
+
+@pytest.mark.parametrize("changes", [{}, _two_dra_models()], ids=["sample", "two-dra-models"])
+def test_team_serving_declares_every_claim_template_its_predictors_name(changes: dict[str, Any]) -> None:
+    """A predictor on a DRA pool claims its GPUs through ``<model>-gpu``: the team stack itself declares that
+    template, in the predictor's namespace, as the platform's serving builds it, and the InferenceService waits for it
+    (without it the pods would never be scheduled)."""
+    rec = _run("team-serving", **changes) if changes else _recording("team-serving")
+    _, config, _ = _config("team-serving", **changes)
+    pools = _platform_outputs()["pools"]
+    declared = {(r.plain_inputs["metadata"]["namespace"], r.plain_inputs["metadata"]["name"]): r for r in rec.by_type(CLAIM_TEMPLATE)}
+    named: dict[tuple[str, str], Any] = {}
+    for isvc in rec.by_type(ISVC):
+        meta = isvc.plain_inputs["metadata"]
+        for template in _named_claim_templates(isvc.plain_inputs["spec"]):
+            named[(meta["namespace"], template)] = isvc
+    dra_models = [m for m in config["inferstack:models"] if pools[m["pool"]].get("gpuAccess", {}).get("allocation") == "dra"]
+    assert sorted(named) == sorted((m["namespace"], f"{m['name']}-gpu") for m in dra_models) != []
+    missing = sorted(set(named) - set(declared))
+    assert not missing, f"claim templates named by predictors but not declared in the team stack: {missing}"
+    assert set(declared) == set(named)  # and none declared for a model that does not claim one
+    for m in dra_models:
+        key = (m["namespace"], f"{m['name']}-gpu")
+        kind = pools[m["pool"]]["kind"]
+        built = inferstack.components.resource_claim_template(
+            m["name"], m["namespace"], kind, m["accelerators"], inferstack.components.CATALOG[kind].device_memory_gib
+        )
+        assert json.loads(json.dumps(declared[key].plain_inputs)) == json.loads(json.dumps(built)), key
+        assert declared[key].urn in named[key].dependencies, f"{named[key].urn} does not wait for {key}"
+
+
+def test_team_serving_declares_only_what_the_platforms_deployer_role_allows() -> None:
+    """The identity running the team stack holds the platform's ``inferstack-team-deployer`` Role: every object the
+    stack declares is one that Role lets it create, read, update and delete."""
+    from inferstack.components.teams import DEPLOYER_RULES
+    from inferstack.policies.rules.k8s_permissions import rule_grants
+
+    rec = _recording("team-serving")
+    kinds = {r.type for r in rec.resources if r.custom and not r.is_provider}
+    assert CLAIM_TEMPLATE in kinds
+    for token in sorted(kinds):
+        group_version, kind = token.removeprefix("kubernetes:").split(":")
+        group = group_version.rpartition("/")[0]
+        plural = kind.lower() + "s"
+        for verb in ("get", "create", "patch", "update", "delete"):
+            assert any(rule_grants(rule, verb, group, plural) for rule in DEPLOYER_RULES), (verb, group, plural)
 
 
 def test_team_serving_checks_models_against_the_platform_pools() -> None:
