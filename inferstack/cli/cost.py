@@ -100,7 +100,7 @@ def _program_cost(args: argparse.Namespace) -> int:
     for flag, value in (("--compare-kinds", args.compare_kinds), ("--chart", args.chart)):
         if value:
             raise UsageError(f"{flag} reads a stack's capacity plan: use it with --stack or --config, not {what}")
-    target = load_target(args)
+    target = load_target(args, policy=False)
     try:
         est = declared_estimate(target, args.config)
     except PriceNotFound as err:

@@ -61,7 +61,9 @@ class Target:
     stack: str
     cloud: Cloud
     region: str
-    settings: PolicySettings
+    #: The policy settings; None for a ``--program`` run that reads none (``cost --program`` of a stack file without
+    #: ``inferstack:`` keys).
+    settings: PolicySettings | None
     recording: Recording
     program: Path
     #: The full inferstack stack, when the stack file is one (always for ``--stack``).
@@ -73,7 +75,8 @@ class Target:
 
     def describe(self) -> str:
         """``stack S (aws, dev, eu-west-1)``, plus the program when it is not the project's own."""
-        text = f"stack {self.stack} ({self.cloud.value}, {self.settings.environment.value}, {self.region})"
+        env = f"{self.settings.environment.value}, " if self.settings is not None else ""
+        text = f"stack {self.stack} ({self.cloud.value}, {env}{self.region})"
         return f"{text}, program {self.program}" if self.external else text
 
 
@@ -109,8 +112,11 @@ def project_name(program: Path) -> str:
     return PROJECT
 
 
-def load_target(args: argparse.Namespace) -> Target:
-    """Run what ``args`` select; ConfigError or UsageError (exit 2) when the selection or its config is wrong."""
+def load_target(args: argparse.Namespace, policy: bool = True) -> Target:
+    """Run what ``args`` select; ConfigError or UsageError (exit 2) when the selection or its config is wrong.
+
+    ``policy=False`` (``cost``): a ``--program``'s stack file needs no ``inferstack:`` key; without any, its cloud and
+    region are its provider's (``aws:region`` / ``gcp:region``) and the target has no policy settings."""
     if getattr(args, "policy_config", None) and not getattr(args, "program", None):
         raise UsageError("--policy-config needs --program FILE.py (a stack of this project takes its settings from "
                          "its own inferstack: keys)")
@@ -133,6 +139,9 @@ def load_target(args: argparse.Namespace) -> Target:
     if packfile is not None:
         cloud, region = _cloud_and_region(f.config, packfile.allowed_regions, str(f.path))
         settings = PolicySettings(environment=packfile.environment, allowed_regions=packfile.allowed_regions)
+        info = CLOUDS[cloud]
+    elif not policy and not any(str(k).startswith("inferstack:") for k in f.config):
+        cloud, region, settings = *_provider_cloud_and_region(f.config, str(f.path)), None
         info = CLOUDS[cloud]
     else:
         cloud, settings = parse_policy_settings(f.config, str(f.path))
@@ -205,6 +214,18 @@ def _cloud_and_region(config: dict[str, Any], allowed: tuple[str, ...], source: 
     if len(clouds) != 1:
         clouds = [Cloud.AWS if _AWS_REGION.fullmatch(str(region)) else Cloud.GCP]
     return clouds[0], str(region)
+
+
+def _provider_cloud_and_region(config: dict[str, Any], source: str) -> tuple[Cloud, str]:
+    """The cloud and region of a stack file with neither ``inferstack:`` keys nor a policy config: its provider's
+    region key, exactly one of them (ConfigError naming the keys otherwise)."""
+    found = [(c, config[info.region_key]) for c, info in CLOUDS.items() if config.get(info.region_key)]
+    if len(found) != 1:
+        keys = " or ".join(info.region_key for info in CLOUDS.values())
+        what = "sets both" if found else "sets neither"
+        raise ConfigError(source, [file_issue(keys, f"{what}: set exactly one, the region the program deploys to "
+                                                    "(or give inferstack:cloud)")])
+    return found[0][0], str(found[0][1])
 
 
 def _print_logs(rec: Recording, already: frozenset[str] | set[str] = frozenset()) -> None:

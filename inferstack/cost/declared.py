@@ -581,6 +581,9 @@ def render_text(est: DeclaredCost, program: str | None = None) -> str:
 
 def stack_file_pricing(config: Mapping[str, Any], source: str) -> tuple[PricingConfig, frozenset[str]]:
     """The ``inferstack:pricing`` of a program's stack file (overrides and usage), validated like a reference stack's
-    (:class:`ConfigError` names a bad key), and the fields it sets explicitly."""
+    (:class:`ConfigError` names a bad key), and the fields it sets explicitly. A file without any ``inferstack:`` key
+    (a program's own config) has the catalogue's prices and no overrides."""
+    if not any(str(k).startswith("inferstack:") for k in config):
+        return PricingConfig(), frozenset()
     settings = _settings(config, source, (*POLICY_KEYS, "pricing"))
     return settings.pricing, frozenset(settings.pricing.model_fields_set)

@@ -198,6 +198,42 @@ def test_missing_platform_prices_name_every_key_at_once() -> None:
 # ---------------------------------------------------------------- real programs under the offline engine
 
 
+@pytest.mark.parametrize(("config", "named"), [
+    ("config:\n  team:size: 3\n", "aws:region or gcp:region: sets neither"),
+    ("config:\n  aws:region: eu-west-1\n  gcp:region: europe-west4\n", "aws:region or gcp:region: sets both"),
+])
+def test_program_config_without_inferstack_keys_needs_one_provider_region(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], config: str, named: str) -> None:
+    program, cfg = _program(tmp_path, '"""Declares nothing."""\n')
+    cfg.write_text(config)
+    assert main(["cost", "--program", str(program), "--config", str(cfg)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and named in err and err.count("error:") == 1
+
+
+@pytest.mark.parametrize(("config", "cloud", "region"), [
+    ("config:\n  aws:region: eu-west-1\n", "aws", "eu-west-1"),
+    ("config:\n  gcp:project: acme\n  gcp:region: europe-west4\n", "gcp", "europe-west4"),
+])
+def test_program_config_of_its_own_is_priced_without_inferstack_keys(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], config: str, cloud: str, region: str) -> None:
+    """A team's program whose stack file is only its own config (no inferstack: key): the cost needs no policy
+    settings; the cloud and region are its provider's."""
+    program, cfg = _program(tmp_path, NODE_GROUP.format(node_type="m6i.large") if cloud == "aws"
+                            else '"""Declares nothing."""\n')
+    cfg.write_text(config)
+    report = _cost_json(capsys, program, cfg)
+    assert (report["cloud"], report["region"]) == (cloud, region), report
+    if cloud == "aws":
+        [row] = report["priced"]
+        assert row["monthly_usd"] > 0
+    else:
+        assert report["monthly_usd"] == 0
+    # the policy commands still need the settings: from the file's inferstack: keys or a --policy-config
+    assert main(["policy", "check", "--program", str(program), "--config", str(cfg)]) == 2
+    assert "inferstack:cloud" in capsys.readouterr().err
+
+
 def test_empty_program_costs_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     program, cfg = _program(tmp_path, '"""Declares nothing."""\n')
     report = _cost_json(capsys, program, cfg)
