@@ -339,6 +339,77 @@ def pod_autoscaling(rec: Recording) -> Result:
 # ------------------------------------------------------------------ observability
 
 
+#: Image repository of AWS's neuron-monitor container (its Prometheus exporter on ``--port``, 8000 in AWS's manifest
+#: aws-neuron-sdk src/k8/k8s-neuron-monitor-daemonset.yml). The Neuron Helm chart the stack pins
+#: (inferstack.catalog.versions CHARTS["neuron"]) ships no neuron-monitor.
+NEURON_MONITOR_IMAGE = "public.ecr.aws/neuron/neuron-monitor"
+#: Kinds that run one pod per node (where a node's accelerators are read).
+_NODE_AGENT_KINDS = ("DaemonSet",)
+
+
+def _selects(selector: object, labels: dict[str, str]) -> bool:
+    """Whether a label selector's ``matchLabels`` (and ``In`` / ``Exists`` expressions) select ``labels``; an empty
+    or missing selector selects nothing here (a monitor must name what it scrapes)."""
+    if not isinstance(selector, dict):
+        return False
+    match = selector.get("matchLabels") or {}
+    exprs = selector.get("matchExpressions") or []
+    if not match and not exprs:
+        return False
+    if any(labels.get(k) != v for k, v in match.items()):
+        return False
+    for e in exprs:
+        key, op, values = e.get("key"), e.get("operator"), e.get("values") or []
+        if (op == "In" and labels.get(key) not in values) or (op == "Exists" and key not in labels) \
+                or (op == "NotIn" and labels.get(key) in values) or (op == "DoesNotExist" and key in labels):
+            return False
+    return True
+
+
+def _in_namespaces(monitor: ResourceRecord, namespace: str | None) -> bool:
+    """Whether a PodMonitor / ServiceMonitor looks in ``namespace`` (its ``namespaceSelector``; none: its own)."""
+    ns_sel = (monitor.inputs.get("spec") or {}).get("namespaceSelector") or {}
+    if ns_sel.get("any") is True:
+        return True
+    names = ns_sel.get("matchNames")
+    return namespace in names if names else meta(monitor)[0] == namespace
+
+
+def _scrapers(rec: Recording, workload: ResourceRecord) -> list[ResourceRecord]:
+    """The PodMonitors selecting the workload's pods, and the ServiceMonitors selecting a Service that selects them
+    (prometheus-operator objects, which the stack's kube-prometheus-stack reads cluster-wide)."""
+    ns = meta(workload)[0]
+    template = (workload.inputs.get("spec") or {}).get("template") or {}
+    pod_labels = dict((template.get("metadata") or {}).get("labels") or {})
+    out = [m for m in objects(rec, "PodMonitor", "monitoring.coreos.com")
+           if _in_namespaces(m, ns) and _selects((m.inputs.get("spec") or {}).get("selector"), pod_labels)]
+    services = [s for s in objects(rec, "Service", "core") if meta(s)[0] == ns
+                and (sel := (s.inputs.get("spec") or {}).get("selector")) and _selects({"matchLabels": sel}, pod_labels)]
+    for m in objects(rec, "ServiceMonitor", "monitoring.coreos.com"):
+        sel = (m.inputs.get("spec") or {}).get("selector")
+        if any(_in_namespaces(m, ns) and _selects(sel, dict((s.inputs.get("metadata") or {}).get("labels") or {}))
+               for s in services):
+            out.append(m)
+    return out
+
+
+def _neuron_monitors(rec: Recording) -> list[str]:
+    """Evidence of Neuron metrics: a node agent running AWS's neuron-monitor image with a PodMonitor / ServiceMonitor
+    scraping it (the exporter alone is not collected)."""
+    found = []
+    for kind in _NODE_AGENT_KINDS:
+        for r in objects(rec, kind, "apps"):
+            spec = ((r.inputs.get("spec") or {}).get("template") or {}).get("spec") or {}
+            images = [str(c.get("image") or "") for c in spec.get("containers") or []]
+            if not any(i.split("@")[0].rsplit(":", 1)[0] == NEURON_MONITOR_IMAGE for i in images):
+                continue
+            scrapers = _scrapers(rec, r)
+            if scrapers:
+                found.append(f"{describe(r)}: neuron-monitor ({', '.join(i for i in images if NEURON_MONITOR_IMAGE in i)}) "
+                             f"scraped by " + "; ".join(describe(m) for m in scrapers))
+    return found
+
+
 def accelerator_metrics(rec: Recording) -> Result:
     pools = accelerator_pools(rec)
     if not pools:
@@ -362,12 +433,14 @@ def accelerator_metrics(rec: Recording) -> Result:
         elif family is Family.TPU and "SYSTEM_COMPONENTS" in components:
             found.append(f"{describe(cluster)}: monitoringConfig SYSTEM_COMPONENTS (GKE TPU metrics: duty cycle, memory)")
         elif family is Family.NEURON:
-            found += [f"{describe(r)}: neuron-monitor" for r in releases(rec, "neuron-monitor", "neuron-helm-chart")
-                      if mentions(r.inputs.get("values") or {}, "monitor")]
+            found += _neuron_monitors(rec)
         (covered if found else missing).append(family.value)
         evidence += found
     return _coverage(covered, missing, evidence, "accelerator families without a metrics exporter",
-                     "each family in the stack needs one (DCGM exporter, neuron-monitor, GKE system metrics)")
+                     "each family in the stack needs one, scraped: NVIDIA the DCGM exporter and its ServiceMonitor "
+                     "(EKS) or GKE's managed DCGM; TPU GKE system metrics; Neuron a DaemonSet of AWS's "
+                     f"{NEURON_MONITOR_IMAGE} with a PodMonitor or ServiceMonitor (the pinned Neuron Helm chart ships "
+                     "no neuron-monitor)")
 
 
 def ai_service_metrics(rec: Recording) -> Result:

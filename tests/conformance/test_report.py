@@ -91,3 +91,37 @@ def test_cli_bad_input_is_one_error_line_exit_2(tmp_path: Path, argv: list[str],
     errors = [line for line in proc.stderr.splitlines() if "error:" in line]
     assert len(errors) == 1 and needle in errors[0] and "Traceback" not in proc.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+def test_cli_stdout_is_the_document_alone(fmt: str) -> None:
+    """``--format json | jq`` works: stdout holds the document and nothing else; the count goes to stderr."""
+    proc = _run("conformance", "--stack", "prod", "--format", fmt)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout) if fmt == "json" else yaml.safe_load(proc.stdout)
+    assert [r["id"] for r in rows(doc)] == [r.id for _, r in CHECKLISTS["1.35"].requirements()]
+    assert "MUST not Implemented" not in proc.stdout
+    assert "MUST not Implemented" in proc.stderr
+
+
+@pytest.mark.parametrize("stack", ["prod", "gcp-prod"])
+def test_cli_fail_on_must_gates_on_must_rows(tmp_path: Path, stack: str) -> None:
+    """Without ``--fail-on-must`` the report exits 0 whatever the statuses; with it, 1 exactly when a MUST row is not
+    Implemented, naming those rows on stderr (the report is written either way)."""
+    out = tmp_path / "c.json"
+    plain = _run("conformance", "--stack", stack, "--format", "json", "--out", str(out))
+    assert plain.returncode == 0, plain.stderr
+    failing = [f"{r['id']} ({r['status']})" for r in rows(json.loads(out.read_text()))
+               if r["level"] == "MUST" and r["status"] != "Implemented"]
+    out.unlink()
+    gated = _run("conformance", "--stack", stack, "--format", "json", "--out", str(out), "--fail-on-must")
+    assert out.exists()
+    if failing:
+        assert gated.returncode == 1
+        [error] = [line for line in gated.stderr.splitlines() if line.startswith("error:")]
+        assert all(f in error for f in failing)
+    else:
+        assert gated.returncode == 0, gated.stderr
+        assert "error:" not in gated.stderr
+    if stack == "gcp-prod":
+        assert not failing  # every 1.35 MUST of gcp-prod is Implemented (GKE DCGM and TPU system metrics)

@@ -119,6 +119,56 @@ def test_accelerator_metrics_per_family() -> None:
     assert req.accelerator_metrics(rec(AWS, gpu)).status == req.NOT_IMPLEMENTED
 
 
+def neuron_monitor(image: str = "public.ecr.aws/neuron/neuron-monitor:1.3.0") -> ResourceRecord:
+    """AWS's neuron-monitor DaemonSet (aws-neuron-sdk src/k8/k8s-neuron-monitor-daemonset.yml), as declared."""
+    return res("kubernetes:apps/v1:DaemonSet", "neuron-monitor", {
+        "metadata": {"name": "neuron-monitor", "namespace": "neuron-monitor"},
+        "spec": {"selector": {"matchLabels": {"app": "neuron-monitor"}}, "template": {
+            "metadata": {"labels": {"app": "neuron-monitor", "version": "v1"}},
+            "spec": {"containers": [{"name": "neuron-monitor", "image": image, "ports": [{"containerPort": 8000}]}]}}}})
+
+
+def pod_monitor(namespace: str, selector: dict[str, str], names: list[str] | None = None) -> ResourceRecord:
+    spec: dict[str, Any] = {"selector": {"matchLabels": selector}, "podMetricsEndpoints": [{"port": "metrics"}]}
+    if names is not None:
+        spec["namespaceSelector"] = {"matchNames": names}
+    return res("kubernetes:monitoring.coreos.com/v1:PodMonitor", f"pm-{namespace}",
+               {"metadata": {"name": "neuron-monitor", "namespace": namespace}, "spec": spec})
+
+
+def test_accelerator_metrics_neuron_needs_neuron_monitor_scraped() -> None:
+    inf2 = karpenter_pool("inf2", "aws-inferentia2", "aws.amazon.com/neuron")
+    # The Neuron chart's device plugin exports no metrics, whatever its values mention (npd's kernel-monitor).
+    chart = release("neuron-helm-chart", {"devicePlugin": {}, "npd": {"config": {"name": "kernel-monitor"}}})
+    assert req.accelerator_metrics(rec(AWS, inf2, chart)).status == req.NOT_IMPLEMENTED
+    # The exporter alone is not collected; a PodMonitor that selects its pods makes it so.
+    assert req.accelerator_metrics(rec(AWS, inf2, chart, neuron_monitor())).status == req.NOT_IMPLEMENTED
+    scraped = req.accelerator_metrics(rec(AWS, inf2, neuron_monitor(), pod_monitor("neuron-monitor", {"app": "neuron-monitor"})))
+    assert scraped.status == req.IMPLEMENTED
+    assert any("neuron-monitor:1.3.0" in e and "PodMonitor neuron-monitor/neuron-monitor" in e for e in scraped.evidence)
+    # From the monitoring namespace it must name the exporter's namespace; a selector of other pods scrapes nothing.
+    elsewhere = pod_monitor("monitoring", {"app": "neuron-monitor"})
+    assert req.accelerator_metrics(rec(AWS, inf2, neuron_monitor(), elsewhere)).status == req.NOT_IMPLEMENTED
+    named = pod_monitor("monitoring", {"app": "neuron-monitor"}, names=["neuron-monitor"])
+    assert req.accelerator_metrics(rec(AWS, inf2, neuron_monitor(), named)).status == req.IMPLEMENTED
+    wrong = pod_monitor("neuron-monitor", {"app": "dcgm-exporter"})
+    assert req.accelerator_metrics(rec(AWS, inf2, neuron_monitor(), wrong)).status == req.NOT_IMPLEMENTED
+    # Another image is not neuron-monitor.
+    other = neuron_monitor("example.com/neuron/neuron-monitor-lookalike:1")
+    assert req.accelerator_metrics(rec(AWS, inf2, other, pod_monitor("neuron-monitor", {"app": "neuron-monitor"}))).status \
+        == req.NOT_IMPLEMENTED
+    # A ServiceMonitor through a Service that selects the pods counts too.
+    svc = res("kubernetes:core/v1:Service", "svc", {"metadata": {"name": "neuron-monitor", "namespace": "neuron-monitor",
+                                                                 "labels": {"app": "neuron-monitor"}},
+                                                    "spec": {"selector": {"app": "neuron-monitor"}, "ports": [{"port": 8000}]}})
+    sm = res("kubernetes:monitoring.coreos.com/v1:ServiceMonitor", "sm", {
+        "metadata": {"name": "neuron-monitor", "namespace": "monitoring"},
+        "spec": {"namespaceSelector": {"matchNames": ["neuron-monitor"]}, "selector": {"matchLabels": {"app": "neuron-monitor"}},
+                 "endpoints": [{"targetPort": 8000}]}})
+    assert req.accelerator_metrics(rec(AWS, inf2, neuron_monitor(), svc, sm)).status == req.IMPLEMENTED
+    assert req.accelerator_metrics(rec(AWS, inf2, neuron_monitor(), sm)).status == req.NOT_IMPLEMENTED  # no Service
+
+
 def test_gpu_sharing_and_cluster_autoscaling_on_gke() -> None:
     def gke_pool(name: str, accel: dict[str, Any], auto: dict[str, Any]) -> ResourceRecord:
         return res("gcp:container/nodePool:NodePool", name, {

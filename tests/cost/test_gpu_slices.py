@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -85,3 +86,26 @@ def test_mig_option_on_aws_is_not_offered_with_the_reason():
     [cmp] = pi.per_inference(cfg, kinds=True).comparisons
     [opt] = [o for o in cmp.options if o.kind == "nvidia-a100 1g.10gb"]
     assert opt.status == "not offered" and "MIG manager" in opt.reason
+
+
+@pytest.mark.parametrize(("stack", "whole", "slice_kind"), [
+    ("prod", "nvidia-l4", "nvidia-l4 shared"),          # gpu-shared: time-sliced L4s
+    ("gcp-prod", "nvidia-a100", "nvidia-a100 1g.10gb"),  # gpu-a100-mig: MIG 1g.10gb
+])
+def test_reference_stacks_compare_slices_beside_whole_devices(capsys: pytest.CaptureFixture[str], stack: str,
+                                                              whole: str, slice_kind: str) -> None:
+    """``inferstack cost --stack prod|gcp-prod --compare-kinds``: the sliced model's comparison ranks its slice (the
+    current option) and the whole device, each with USD per 1M requests; the slice costs less per replica-hour."""
+    from inferstack.cli import main
+
+    assert main(["cost", "--stack", stack, "--format", "json", "--compare-kinds"]) == 0
+    comps = json.loads(capsys.readouterr().out)["per_inference"]["compare_kinds"]
+    [classify] = [c for c in comps if c["model"] == "classify"]
+    by = {o["kind"]: o for o in classify["options"]}
+    part, full = by[slice_kind], by[whole]
+    assert part["status"] == full["status"] == "ranked" and part["current"] and not full["current"]
+    assert part["usd_per_million"]["requests"] > 0 and full["usd_per_million"]["requests"] > 0
+    assert part["usd_per_replica_hour"] < full["usd_per_replica_hour"]
+    assert main(["cost", "--stack", stack, "--compare-kinds"]) == 0
+    text = capsys.readouterr().out
+    assert f" {slice_kind} " in text and f" {whole} " in text and "$/1M requests" in text
