@@ -16,6 +16,8 @@ from inferstack.components.gcp.cluster import GkeCluster as GkeCluster
 from inferstack.components.gcp.node_pools import GkeAcceleratorPools as GkeAcceleratorPools
 from inferstack.components.gcp.metrics import GcpMetrics as GcpMetrics
 from inferstack.components.dra import NvidiaDra as NvidiaDra
+from inferstack.components.dra import resource_claim_template as resource_claim_template
+from inferstack.components.dra import resource_claim_template_resource as resource_claim_template_resource
 from inferstack.components.aws.registry import AwsRegistry as AwsRegistry
 from inferstack.components.aws.secrets import AwsSecrets as AwsSecrets
 from inferstack.components.gcp.registry import GcpRegistry as GcpRegistry
@@ -173,6 +175,8 @@ __all__ = [
     "parse_stack",
     "parse_stack_config",
     "prepare",
+    "resource_claim_template",
+    "resource_claim_template_resource",
     "topology_chips",
     "tpu_host_shape",
     "tpu_hosts",

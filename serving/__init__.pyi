@@ -11,6 +11,7 @@ from inferstack.serving.monitoring import MonitoringStack as MonitoringStack
 from inferstack.serving.monitoring import ModelObservability as ModelObservability
 from inferstack.serving.slo import SloRules as SloRules
 from inferstack.serving.slo import prometheus_rule as prometheus_rule
+from inferstack.serving.kueue import Kueue as Kueue
 from inferstack.serving.deploy import model_storage_uri as model_storage_uri
 from inferstack.serving.placement import Placement as Placement
 from inferstack.serving.placement import placement as placement_for
@@ -29,6 +30,7 @@ __all__ = [
     "CanaryConfig",
     "CapacityPlanConfig",
     "GatewayRef",
+    "Kueue",
     "LLMService",
     "ModelConfig",
     "ModelObservability",
