@@ -34,6 +34,7 @@ from inferstack.config.policy import PolicySettings
 from inferstack.engine import Recording, ResourceRecord, batch_gc
 from inferstack.engine.wire import UNKNOWN_SENTINEL, Secret, Unknown
 from inferstack.policies.pack import ENTRY_BY_NAME, POLICIES, entry_of
+from inferstack.policies.rules.k8s_objects import pod_spec_cache
 
 
 @dataclass
@@ -255,7 +256,14 @@ def _stack_resources(views: list[ResourceView]) -> list[PolicyResource]:
         r = v.record
         # Stack policies see a resource's outputs in Pulumi (the physical name an S3 sub-resource refers to, ...):
         # the recorded outputs fill in what the inputs do not say.
-        props = {**policy_props(r.outputs), **v.props} if r.outputs else v.props
+        # An output the inputs also name is overridden by the input: only the others are converted (the same
+        # mapping, key order included, as {**policy_props(outputs), **props}, without converting the inputs twice).
+        if r.outputs:
+            own = v.props
+            props = {k: own[k] if k in own else policy_props(val) for k, val in r.outputs.items()}
+            props.update(own)
+        else:
+            props = v.props
         v.stack_resource = by_urn[r.urn] = PolicyResource(r.type, props, r.urn, r.name, v.opts, v.provider, None, [], {})
     for v in views:
         r, pr = v.record, v.stack_resource
@@ -288,7 +296,7 @@ def evaluate(rec: Recording, pack_config: Mapping[str, Any], policies: list | No
              pack_level: str | None = "mandatory") -> list[Finding]:
     """All findings of ``policies`` (default: the whole pack) over the resources of ``rec``: one per policy and
     resource, listing the problems, with the fix (:func:`group`)."""
-    with batch_gc():
+    with batch_gc(), pod_spec_cache():
         return group(_evaluate(rec, pack_config, POLICIES if policies is None else policies, pack_level))
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -225,8 +226,37 @@ def _annotations(obj: Mapping[str, Any], *path: str) -> Any:
     return obj
 
 
+#: Within :func:`pod_spec_cache`: (id of an object's props, kind) -> (the props, their pod specs). The props are held,
+#: so their id is not reused while the entry lives.
+_POD_SPECS: dict[tuple[int, str], tuple[Mapping[str, Any], list[PodSpec]]] | None = None
+
+
+@contextmanager
+def pod_spec_cache() -> Iterator[None]:
+    """Work out each object's pod specs once while the block runs (the offline evaluator shares one props mapping per
+    resource between all policies, and a dozen pod rules read the same specs). Outside it, nothing is kept."""
+    global _POD_SPECS
+    outer = _POD_SPECS
+    _POD_SPECS = {}
+    try:
+        yield
+    finally:
+        _POD_SPECS = outer
+
+
 def pod_specs(obj: K8sObject) -> list[PodSpec]:
     """Every pod spec of a Kubernetes object (empty for kinds that carry none)."""
+    cache = _POD_SPECS
+    if cache is None:
+        return _pod_specs(obj)
+    key = (id(obj.props), obj.kind)
+    hit = cache.get(key)
+    if hit is None:
+        hit = cache[key] = (obj.props, _pod_specs(obj))
+    return list(hit[1])
+
+
+def _pod_specs(obj: K8sObject) -> list[PodSpec]:
     p, k = obj.props, obj.kind
     found: list[PodSpec | None] = []
     spec = p.get("spec") if is_map(p.get("spec")) else {}

@@ -96,3 +96,31 @@ def test_the_whole_pack_over_the_fixture() -> None:
     alone = [f.to_json() for p in POLICIES for f in ev.evaluate(fixture(), config, policies=[p])]
     assert together == alone
     assert {f["policy"] for f in together} >= {"s3-bucket-sse-kms", "s3-no-public-access", "prod-stateful-protected"}
+
+
+def test_pod_specs_are_shared_within_an_evaluation_only() -> None:
+    """evaluate works out each object's pod specs once (pod_spec_cache): the same props give the same specs, other
+    props of the same kind their own, and outside an evaluation nothing is kept (a changed object is read again)."""
+    from inferstack.policies.rules import k8s_objects as ko
+
+    def deployment(image: str) -> dict[str, Any]:
+        return {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": image}]}}}}
+
+    a, b = deployment("a:1"), deployment("b:1")
+    with ko.pod_spec_cache():
+        first = ko.pod_specs(ko.K8sObject("Deployment", a))
+        assert ko.pod_specs(ko.K8sObject("Deployment", a))[0] is first[0]
+        assert ko.pod_specs(ko.K8sObject("Deployment", b))[0].containers[0].container["image"] == "b:1"
+    assert ko._POD_SPECS is None
+    a["spec"]["template"]["spec"]["containers"][0]["image"] = "a:2"
+    assert ko.pod_specs(ko.K8sObject("Deployment", a))[0].containers[0].container["image"] == "a:2"
+
+
+def test_stack_resources_see_outputs_under_inputs() -> None:
+    """A stack policy's resource props: the recorded outputs, each input overriding the output of its name."""
+    r = res("aws:s3/bucket:Bucket", "b", {"bucket": "in", "tags": {"a": "1"}})
+    r.outputs = {"arn": "arn:aws:s3:::out", "bucket": "out", "tags": {"a": "2"}}
+    view = ev.ResourceView(r, None)
+    (pr,) = ev._stack_resources([view])
+    assert pr.props == {"arn": "arn:aws:s3:::out", "bucket": "in", "tags": {"a": "1"}}
+    assert list(pr.props) == ["arn", "bucket", "tags"]
