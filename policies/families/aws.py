@@ -25,8 +25,9 @@ IN_TRANSIT = re.compile(
     r"transit_encryption_enabled|transit_encryption_mode|in_transit_encryption|tls_enabled|require_tls"
     r"|node_to_node_encryption|domain_endpoint_options|ssl_policy|tls_policy|encryption_info")
 #: Inputs giving a resource (or the instances it launches) a public IP address or a public endpoint.
+#: SageMaker notebooks' direct_internet_access and domains' app_network_access_type (both default to the internet).
 PUBLIC_IP = ("associate_public_ip_address", "map_public_ip_on_launch", "publicly_accessible", "create_public_ip",
-             "direct_internet_access")
+             "direct_internet_access", "app_network_access_type")
 #: Inputs keeping automated backups (0 turns them off).
 RETENTION = ("backup_retention_period", "snapshot_retention_limit", "automated_snapshot_retention_period")
 #: Inputs protecting a resource from deletion, or skipping the final snapshot taken when it is deleted.

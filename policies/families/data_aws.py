@@ -297,6 +297,7 @@ FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
         'aws:rds/shardGroup:ShardGroup': ('publicly_accessible',),
         'aws:redshift/cluster:Cluster': ('publicly_accessible',),
         'aws:redshiftserverless/workgroup:Workgroup': ('publicly_accessible',),
+        'aws:sagemaker/domain:Domain': ('app_network_access_type',),
         'aws:sagemaker/notebookInstance:NotebookInstance': ('direct_internet_access',),
         'aws:timestreaminfluxdb/dbCluster:DbCluster': ('publicly_accessible',),
         'aws:timestreaminfluxdb/dbInstance:DbInstance': ('publicly_accessible',),

@@ -186,6 +186,10 @@ def _public_ip(args: ResourceValidationArgs, report) -> None:
             if v is None or str(v) == "Enabled":
                 report(f"directInternetAccess is {v or 'unset (Enabled)'}: the notebook reaches and is reachable from the "
                        "internet outside the VPC; set Disabled.")
+        elif name == "appNetworkAccessType":
+            if v is None or str(v) == "PublicInternetOnly":
+                report(f"appNetworkAccessType is {v or 'unset (PublicInternetOnly)'}: the domain's apps reach the "
+                       "internet outside the VPC; set VpcOnly.")
         elif v is True or (isinstance(v, str) and v.lower() == "true"):
             report(f"{name} is true: the resource gets a public IP address or endpoint; keep it private behind a load "
                    "balancer, NAT gateway or VPC endpoint.")
@@ -259,10 +263,12 @@ ENTRIES = [
         name="aws-no-public-ip",
         description="No AWS resource gets a public IP address or a publicly accessible endpoint (subnets mapping "
                     "public IPs on launch, instances and launch templates associating them, publicly accessible "
-                    "databases, brokers and replication instances).",
+                    "databases, brokers and replication instances); SageMaker notebooks and domains reach the "
+                    "internet only through the VPC.",
         validate=_public_ip,
-        remediation_steps="Set mapPublicIpOnLaunch / associatePublicIpAddress / publiclyAccessible false; reach the "
-                          "resource through a load balancer, NAT gateway or VPC endpoint.",
+        remediation_steps="Set mapPublicIpOnLaunch / associatePublicIpAddress / publiclyAccessible false (SageMaker: "
+                          "directInternetAccess Disabled, appNetworkAccessType VpcOnly); reach the resource through a "
+                          "load balancer, NAT gateway or VPC endpoint.",
     ), ADVISORY_IN_DEV, families=(PUBLIC_IP,),
        controls=("FSBP EC2.9", "FSBP EC2.15", "FSBP EC2.25", "FSBP RDS.2", "FSBP Redshift.1", "FSBP DMS.1",
                  "FSBP SageMaker.1")),

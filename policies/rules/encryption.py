@@ -208,5 +208,5 @@ ENTRIES = [
         validate=_secret_manager,
         remediation_steps="Use user-managed replication with customer_managed_encryption.kms_key_name per replica.",
     ), MANDATORY, types=(GCP_SECRET,),
-       controls=("NIST 800-53 SC-28", "CIS GCP 1.9")),
+       controls=("NIST 800-53 SC-28",)),  # no CIS GCP Foundations recommendation asks CMEK of Secret Manager
 ]

@@ -24,6 +24,11 @@ READER = {"AWS": f"arn:aws:iam::{ACCOUNT}:role/search-reader"}
 ORG_ONLY = {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}
 OPEN_STMT = {"Effect": "Allow", "Principal": "*", "Action": "es:ESHttpGet", "Resource": DOMAIN_ARN, "Condition": ORG_ONLY}
 COND = (0, "props", "accessPolicies", "Statement", 0, "Condition")
+#: A SageMaker domain whose apps reach the internet only through its VPC (CMEK on its EFS volume).
+SM_DOMAIN = {"domainName": "research", "authMode": "IAM", "vpcId": "vpc-0abc", "subnetIds": ["subnet-1"],
+             "appNetworkAccessType": "VpcOnly", "kmsKeyId": KEY,
+             "defaultUserSettings": {"executionRole": f"arn:aws:iam::{ACCOUNT}:role/sagemaker-exec",
+                                     "securityGroups": ["sg-0abc"]}}
 OWN = {"region": "eu-west-1", "allowedAccountIds": [ACCOUNT]}
 PERMISSION = {"action": "lambda:InvokeFunction", "function": "inference-hook", "principal": "s3.amazonaws.com",
               "sourceAccount": ACCOUNT, "sourceArn": "arn:aws:s3:::uploads-1a2b"}
@@ -199,8 +204,18 @@ CASES = [
          (0, "props", "associatePublicIpAddress"), True),
     Case("notebook-internet", "aws-no-public-ip",
          one("aws:sagemaker/notebookInstance:NotebookInstance", {"instanceType": "ml.t3.medium", "kmsKeyId": KEY,
-                                                               "directInternetAccess": "Disabled", "subnetId": "subnet-1"}),
+                                                               "directInternetAccess": "Disabled", "rootAccess": "Disabled",
+                                                               "subnetId": "subnet-1"}),
          (0, "props", "directInternetAccess"), DELETE),
+    Case("notebook-internet-enabled", "aws-no-public-ip",
+         one("aws:sagemaker/notebookInstance:NotebookInstance", {"instanceType": "ml.t3.medium", "kmsKeyId": KEY,
+                                                               "directInternetAccess": "Disabled", "rootAccess": "Disabled",
+                                                               "subnetId": "subnet-1"}),
+         (0, "props", "directInternetAccess"), "Enabled"),
+    Case("sagemaker-domain-internet", "aws-no-public-ip",
+         one("aws:sagemaker/domain:Domain", SM_DOMAIN), (0, "props", "appNetworkAccessType"), "PublicInternetOnly"),
+    Case("sagemaker-domain-internet-default", "aws-no-public-ip",
+         one("aws:sagemaker/domain:Domain", SM_DOMAIN), (0, "props", "appNetworkAccessType"), DELETE),
     # ---------------------------------------------------------- deletion protection and backups (prod)
     Case("rds-no-backups", "aws-deletion-protection", one("aws:rds/instance:Instance", RDS),
          (0, "props", "backupRetentionPeriod"), 0),
