@@ -9,7 +9,7 @@ drop-in binary exporting to Google Managed Prometheus on GCP.
 Builders (pure, tested without Pulumi): :func:`kube_prometheus_stack_values`, :func:`keda_values`,
 :func:`model_pod_monitor` (one per model: the model's pods, the track's metrics port, ``inferstack.io/model`` and
 ``inferstack.io/version`` relabelled to ``model`` and ``version``), :func:`dcgm_service_monitor` and
-:func:`gateway_pod_monitor`. Components: :class:`MonitoringStack` (cluster-wide) and :class:`ModelObservability`
+:func:`neuron_monitor_pod_monitor` and :func:`gateway_pod_monitor`. Components: :class:`MonitoringStack` (cluster-wide) and :class:`ModelObservability`
 (per model: PodMonitor, KEDA ScaledObject, Grafana dashboard).
 
 Scrape targets and what is not scraped in-cluster:
@@ -19,7 +19,8 @@ Scrape targets and what is not scraped in-cluster:
   (HTTPS with KServe's self-signed serving certificate).
 - The gateway: Istio's Gateway API gateway pods on EKS (Envoy's ``/stats/prometheus``). GKE's Gateway is a Google
   load balancer with no pod to scrape: its request metrics are Cloud Monitoring's ``loadbalancing.googleapis.com``.
-- GPUs: the DCGM exporter the AWS platform installs (kube-system). On GKE the managed DCGM exporter of GKE's
+- GPUs: the DCGM exporter the AWS platform installs (kube-system). Neuron devices (Inferentia, Trainium): AWS's
+  neuron-monitor DaemonSet the AWS platform declares in kube-system (its Prometheus exporter on port 8000). On GKE the managed DCGM exporter of GKE's
   monitoring package reports to Cloud Monitoring (managed collection), and TPU metrics (duty cycle, memory) are GKE
   system metrics there too: neither is in the in-cluster Prometheus.
 """
@@ -64,6 +65,12 @@ QUEUE_PROXY_METRICS_PORT = "http-usermetric"
 ENVOY_METRICS_PORT = "http-envoy-prom"
 GATEWAY_POD_LABEL = "gateway.networking.k8s.io/gateway-name"
 DCGM_RELEASE = "dcgm-exporter"
+#: AWS's neuron-monitor DaemonSet of the AWS platform (components/aws/device_plugins.py): namespace, pod label and
+#: the name of its exporter's port (8000).
+NEURON_MONITOR = "neuron-monitor"
+NEURON_MONITOR_NAMESPACE = "kube-system"
+NEURON_MONITOR_POD_LABELS = {"app": NEURON_MONITOR}
+NEURON_MONITOR_PORT_NAME = "metrics"
 MANAGED = {"app.kubernetes.io/managed-by": "inferstack"}
 
 
@@ -117,6 +124,21 @@ def dcgm_service_monitor() -> dict[str, Any]:
             "namespaceSelector": {"matchNames": [CHARTS[DCGM_RELEASE].namespace]},
             "selector": {"matchLabels": {"app.kubernetes.io/name": DCGM_RELEASE}},
             "endpoints": [{"port": "metrics", "path": "/metrics", "interval": SCRAPE_INTERVAL, "honorLabels": True}],
+        },
+    }
+
+
+def neuron_monitor_pod_monitor() -> dict[str, Any]:
+    """PodMonitor of AWS's neuron-monitor pods (kube-system): its Prometheus exporter (neuron-monitor-prometheus.py,
+    which serves the metrics on every path; AWS's guide reads ``http://<pod>:8000``)."""
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "PodMonitor",
+        "metadata": {"name": NEURON_MONITOR, "namespace": MONITORING_NAMESPACE, "labels": dict(MANAGED)},
+        "spec": {
+            "namespaceSelector": {"matchNames": [NEURON_MONITOR_NAMESPACE]},
+            "selector": {"matchLabels": dict(NEURON_MONITOR_POD_LABELS)},
+            "podMetricsEndpoints": [{"port": NEURON_MONITOR_PORT_NAME, "path": "/metrics", "interval": SCRAPE_INTERVAL}],
         },
     }
 
@@ -208,11 +230,11 @@ class MonitoringStack(pulumi.ComponentResource):
     Provisions the ``monitoring`` and ``keda`` namespaces (baseline Pod Security, restricted warnings), a
     kube-prometheus-stack release (:func:`kube_prometheus_stack_values`, merged with the platform's long-term store
     values), a KEDA release (:func:`keda_values`), the DCGM exporter's ServiceMonitor when the platform has NVIDIA
-    pools on AWS, and the gateway PodMonitor on AWS.
+    pools on AWS, the neuron-monitor PodMonitor when it has Neuron pools on AWS, and the gateway PodMonitor on AWS.
 
     Args:
         name (str): component name; children are ``<name>-ns``, ``<name>-keda-ns``, ``<name>-prometheus``,
-            ``<name>-keda``, ``<name>-dcgm``, ``<name>-gateway``.
+            ``<name>-keda``, ``<name>-dcgm``, ``<name>-neuron-monitor``, ``<name>-gateway``.
         environment (Environment): prod runs two Prometheus replicas and keeps 7 days locally (else one, 2 days).
         platform (PlatformOutputs): provider, ``ready`` resources, ``pools`` (NVIDIA or not) and ``metrics``.
         opts (pulumi.ResourceOptions | None, default None): options of the component.
@@ -250,10 +272,12 @@ class MonitoringStack(pulumi.ComponentResource):
         self.keda = addon_release(platform, f"{name}-keda", "keda", keda_values(), after(self.keda_namespace), timeout=600)
         self.ready: list[pulumi.Resource] = [r for r in (self.prometheus, self.keda) if r is not None]
         objs: dict[str, dict[str, Any]] = {}
-        nvidia = DEVICE_RESOURCE[Family.NVIDIA]
+        nvidia, neuron = DEVICE_RESOURCE[Family.NVIDIA], DEVICE_RESOURCE[Family.NEURON]
         if platform.cloud is Cloud.AWS:
             if any(p.device_resource == nvidia for p in platform.pools.values()):
                 objs["dcgm"] = dcgm_service_monitor()
+            if any(p.device_resource == neuron for p in platform.pools.values()):
+                objs["neuron-monitor"] = neuron_monitor_pod_monitor()
             objs["gateway"] = gateway_pod_monitor()
         self.monitors = {k: custom_resource(f"{name}-{k}", obj, after(*([self.prometheus] if self.prometheus else []))) for k, obj in objs.items()}
         self.register_outputs({"prometheusAddress": PROMETHEUS_ADDRESS, "store": store.store if store else "in-cluster"})

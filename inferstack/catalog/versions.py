@@ -117,3 +117,15 @@ IMAGES: dict[str, str] = {
 PROMETHEUS_GMP_IMAGE = "gke.gcr.io/prometheus-engine/prometheus:v2.53.5-gmp.9-gke.0"
 #: Prometheus version of ``PROMETHEUS_GMP_IMAGE`` (the operator cannot parse it from the ``-gmp`` tag).
 PROMETHEUS_GMP_VERSION = "v2.53.5"
+
+#: AWS's neuron-monitor node agent (Neuron device, runtime and host metrics, served for Prometheus on port 8000):
+#: the image of AWS's manifest aws-neuron-sdk src/k8/k8s-neuron-monitor-daemonset.yml (unchanged since Neuron SDK
+#: release 2.22.0; read at aws-neuron-sdk commit 81ce03a, 2026-08-21, still 1.3.0). The pinned neuron-helm-chart
+#: (``CHARTS["neuron"]``) ships no neuron-monitor, so components/aws/device_plugins.py declares AWS's DaemonSet.
+NEURON_MONITOR_IMAGE = "public.ecr.aws/neuron/neuron-monitor:1.3.0"
+
+#: Node agents the policy pack exempts from the privileged-container rules (no-privileged-workloads,
+#: pss-privileged and the restricted controls privileged overrides): a DaemonSet in kube-system whose every container
+#: runs exactly one of these images (tag and all; policies/rules/node_agents.py). Only agents that need the node's
+#: devices, from their vendor's manifest, belong here (CIS EKS 4.2.1: minimize privileged containers).
+NODE_AGENT_IMAGES: tuple[str, ...] = (NEURON_MONITOR_IMAGE,)

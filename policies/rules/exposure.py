@@ -16,6 +16,7 @@ from pulumi_policy import (
 from inferstack.config.policy import PolicySettings
 from inferstack.policies.entry import ADVISORY_IN_DEV, MANDATORY, PolicyEntry
 from inferstack.policies.rules.common import get, names_unknown, not_evaluated, refers_to
+from inferstack.policies.rules.node_agents import is_pinned_node_agent
 
 OPEN = ("0.0.0.0/0", "::/0")
 INTERNAL_LB_ANNOTATIONS = {
@@ -142,12 +143,14 @@ def pod_spec(props: dict, kind: str) -> dict | None:
     return get(props, "spec", "template", "spec")
 
 
-def pod_problems(spec: dict) -> list[str]:
+def pod_problems(spec: dict, *, node_agent: bool = False) -> list[str]:
+    """Host namespaces, hostPath volumes and privileged containers of a pod spec; a pinned node agent
+    (``node_agent``, :mod:`~inferstack.policies.rules.node_agents`) may be privileged, nothing else."""
     out = [f for f in ("hostNetwork", "hostPID", "hostIPC") if spec.get(f) is True]
     out += [f"hostPath volume {v.get('name')}" for v in spec.get("volumes") or [] if v.get("hostPath")]
     # list(...) first: the props are pulumi-policy proxies, and _ListProxy + list raises TypeError
     for c in [*(spec.get("containers") or []), *(spec.get("initContainers") or []), *(spec.get("ephemeralContainers") or [])]:
-        if get(c, "securityContext", "privileged") is True:
+        if get(c, "securityContext", "privileged") is True and not node_agent:
             out.append(f"privileged container {c.get('name')}")
     return out
 
@@ -161,7 +164,8 @@ def _workloads(args: ResourceValidationArgs, report) -> None:
         return
     spec = pod_spec(args.props, kind)
     if isinstance(spec, Mapping):
-        for p in pod_problems(spec):
+        agent = is_pinned_node_agent(kind, args.props, spec, patch=t.endswith("Patch"))
+        for p in pod_problems(spec, node_agent=agent):
             report(f"{kind} uses {p}; workloads must not escape their node sandbox.")
 
 

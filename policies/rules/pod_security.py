@@ -46,6 +46,7 @@ from inferstack.policies.rules.k8s_objects import (
     pod_specs,
     seq,
 )
+from inferstack.policies.rules.node_agents import is_pinned_node_agent
 
 #: Capabilities baseline allows to add (PSS baseline, "Capabilities").
 BASELINE_CAPABILITIES = frozenset({
@@ -278,12 +279,29 @@ def _specs_of(resource_type: str, props: Any) -> list[tuple[Any, list[Any]]]:
     return specs
 
 
-def pss_validate(check: Check) -> Callable[[ResourceValidationArgs, Any], None]:
+#: The controls a pinned platform node agent (:mod:`~inferstack.policies.rules.node_agents`: a DaemonSet in
+#: kube-system whose every container runs exactly a ``NODE_AGENT_IMAGES`` image) is exempt from: being privileged,
+#: and the restricted controls a privileged container cannot meet or that privileged overrides:
+#: allowPrivilegeEscalation false (the API rejects it beside ``privileged: true``), seccomp and dropped
+#: capabilities (a privileged container runs Unconfined with every capability whatever they say), and runAsNonRoot
+#: (the vendor's manifest runs the agent as its image's user, and it reads the node's device files). Every other
+#: control (host namespaces, hostPath, host ports, added capabilities, runAsUser 0, AppArmor, SELinux, sysctls,
+#: volume types, ...) still applies to it.
+NODE_AGENT_EXEMPT = frozenset({
+    "pss-privileged", "pss-privilege-escalation", "pss-seccomp-strict", "pss-capabilities-strict", "pss-run-as-non-root",
+})
+
+
+def pss_validate(check: Check, name: str = "") -> Callable[[ResourceValidationArgs, Any], None]:
+    exempt_agents = name in NODE_AGENT_EXEMPT
+
     def validate(args: ResourceValidationArgs, report) -> None:
         if not args.resource_type.startswith("kubernetes:"):
             return
         for obj, specs in _specs_of(args.resource_type, args.props):
             for spec in specs:
+                if exempt_agents and is_pinned_node_agent(obj.kind, obj.props, spec.spec, patch=obj.patch):
+                    continue
                 for problem in check(obj, spec):
                     report(f"{obj.label}: {obj.at(problem) if obj.where else problem}.")
     return validate
@@ -371,7 +389,7 @@ KUBERNETES = frozenset({"kubernetes"})
 
 ENTRIES = [
     PolicyEntry(
-        ResourceValidationPolicy(name=name, description=description, validate=pss_validate(check),
+        ResourceValidationPolicy(name=name, description=description, validate=pss_validate(check, name),
                                  remediation_steps=remediation),
         MANDATORY if profile == "baseline" else ADVISORY_IN_DEV,
         types=POD_CARRIERS,
