@@ -152,7 +152,7 @@ ENTRIES = [
         validate=_s3_sse_kms,
         remediation_steps="Declare aws.s3.BucketServerSideEncryptionConfiguration for the bucket with sse_algorithm aws:kms and kms_master_key_id.",
     ), MANDATORY,
-       controls=("FSBP S3.17", "CIS AWS 2.1.1"), clouds={"aws"}),
+       controls=("FSBP S3.17",), clouds={"aws"}),  # CIS AWS v3.0 2.1.1 is deny-HTTP (s3-tls-only cites it)
     PolicyEntry(ResourceValidationPolicy(
         name="kms-key-rotation",
         description="Customer-managed keys rotate (AWS enableKeyRotation, Cloud KMS rotationPeriod).",
