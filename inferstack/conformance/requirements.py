@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from inferstack.catalog.accelerators import POOL_LABEL, TAINT_KEY, Family
 from inferstack.catalog.clouds import Cloud
 from inferstack.catalog.drivers import DRIVER_LABELS, expectation
+from inferstack.catalog.versions import NEURON_MONITOR_IMAGE as _PINNED_NEURON_MONITOR
+from inferstack.catalog.versions import NODE_AGENT_IMAGES
 from inferstack.conformance.evidence import (
     GKE_CLUSTER,
     GKE_NODEPOOL,
@@ -341,8 +343,9 @@ def pod_autoscaling(rec: Recording) -> Result:
 
 #: Image repository of AWS's neuron-monitor container (its Prometheus exporter on ``--port``, 8000 in AWS's manifest
 #: aws-neuron-sdk src/k8/k8s-neuron-monitor-daemonset.yml). The Neuron Helm chart the stack pins
-#: (inferstack.catalog.versions CHARTS["neuron"]) ships no neuron-monitor.
-NEURON_MONITOR_IMAGE = "public.ecr.aws/neuron/neuron-monitor"
+#: (inferstack.catalog.versions CHARTS["neuron"]) ships no neuron-monitor; the AWS platform declares AWS's DaemonSet
+#: with the image the catalogue pins (any tag of the repository counts here).
+NEURON_MONITOR_IMAGE = _PINNED_NEURON_MONITOR.rsplit(":", 1)[0]
 #: Kinds that run one pod per node (where a node's accelerators are read).
 _NODE_AGENT_KINDS = ("DaemonSet",)
 
@@ -473,14 +476,28 @@ def _device_mediation(rec: Recording, pool: Pool, cloud: Cloud | None) -> list[s
     return []
 
 
+def _pinned_node_agent(r: ResourceRecord) -> bool:
+    """A platform node agent, as the policy pack exempts it (policies/rules/node_agents.py): a DaemonSet (not a
+    patch) in kube-system whose every container runs exactly an image of the catalogue's ``NODE_AGENT_IMAGES``. It
+    reads the node's devices to report on them (neuron-monitor); it is not a workload and requests no accelerator."""
+    if r.type != "kubernetes:apps/v1:DaemonSet" or meta(r)[0] != "kube-system":
+        return False
+    pod = ((r.inputs.get("spec") or {}).get("template") or {}).get("spec") or {}
+    images = [c.get("image") if isinstance(c, dict) else None
+              for f in ("initContainers", "containers", "ephemeralContainers") for c in pod.get(f) or []]
+    return bool(images) and all(isinstance(i, str) and i in NODE_AGENT_IMAGES for i in images)
+
+
 def _host_device_access(rec: Recording) -> list[str]:
-    """Declared pod specs that bypass the device plugin: privileged containers or hostPath volumes under /dev."""
+    """Declared pod specs that bypass the device plugin: privileged containers (but those of a pinned platform node
+    agent, :func:`_pinned_node_agent`) or hostPath volumes under /dev."""
     out = []
     for r in rec.resources:
         if r.package != "kubernetes" or r.type.startswith("kubernetes:helm.sh/"):
             continue
+        agent = _pinned_node_agent(r)
         for d in walk(r.inputs):
-            if d.get("privileged") is True:
+            if d.get("privileged") is True and not agent:
                 out.append(f"{describe(r)}: privileged container")
             path = (d.get("hostPath") or {}).get("path") if isinstance(d.get("hostPath"), dict) else None
             if isinstance(path, str) and path.startswith("/dev"):
@@ -507,7 +524,10 @@ def secure_accelerator_access(rec: Recording) -> Result:
     if bypass:
         return Result(PARTIAL if covered else NOT_IMPLEMENTED, evidence + bypass,
                       "pods reach host devices outside the device plugin or DRA: " + "; ".join(bypass))
-    evidence.append("no declared pod is privileged or mounts a hostPath under /dev")
+    agents = [describe(r) for r in rec.resources if _pinned_node_agent(r)]
+    evidence.append("no declared pod is privileged or mounts a hostPath under /dev"
+                    + (f" but the pinned platform node agents ({'; '.join(agents)}), privileged in kube-system to read "
+                       "the node's devices, on no accelerator request" if agents else ""))
     return _coverage(covered, missing, evidence, "pools not tainted or without a device plugin / DRA driver",
                      "accelerator pools are tainted with their device resource and served by its plugin")
 
