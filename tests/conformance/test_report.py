@@ -65,6 +65,24 @@ def test_evidence_names_urns_of_the_stack() -> None:
     assert any("urn:pulumi:prod::" in e and "ClusterQueue" in e for e in gang["evidence"])
 
 
+def test_prod_accelerator_metrics_cover_neuron_with_the_neuron_monitor_daemonset() -> None:
+    """prod's inf2 pool: accelerator_metrics is Implemented by the neuron-monitor DaemonSet (kube-system, the
+    catalogue's pinned image) and the PodMonitor of the monitoring stack; the privileged agent is named as a platform
+    node agent by secure_accelerator_access, which stays Implemented."""
+    from inferstack.catalog.versions import NEURON_MONITOR_IMAGE
+
+    report = build_report(recording("prod"), "1.35", {})
+    by_id = {r["id"]: r for r in rows(report)}
+    metrics = by_id["accelerator_metrics"]
+    assert metrics["status"] == "Implemented", metrics["notes"]
+    [neuron] = [e for e in metrics["evidence"] if "DaemonSet kube-system/neuron-monitor" in e]
+    assert NEURON_MONITOR_IMAGE in neuron and "PodMonitor monitoring/neuron-monitor" in neuron
+    assert "prod-devices-neuron-monitor" in neuron and "prod-serving-monitoring-neuron-monitor" in neuron
+    secure = by_id["secure_accelerator_access"]
+    assert secure["status"] == "Implemented", secure["notes"]
+    assert any("pinned platform node agents" in e and "DaemonSet kube-system/neuron-monitor" in e for e in secure["evidence"])
+
+
 def _run(*argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "inferstack", *argv], capture_output=True, text=True, cwd=REPO,
                           timeout=300)
@@ -123,5 +141,6 @@ def test_cli_fail_on_must_gates_on_must_rows(tmp_path: Path, stack: str) -> None
     else:
         assert gated.returncode == 0, gated.stderr
         assert "error:" not in gated.stderr
-    if stack == "gcp-prod":
-        assert not failing  # every 1.35 MUST of gcp-prod is Implemented (GKE DCGM and TPU system metrics)
+    # Every 1.35 MUST of both is Implemented: gcp-prod by GKE's DCGM and TPU system metrics, prod's Inferentia pool by
+    # AWS's neuron-monitor DaemonSet and its PodMonitor.
+    assert not failing

@@ -109,6 +109,33 @@ def test_secure_accelerator_access_taints_plugins_and_no_host_devices() -> None:
     assert bad.status == req.PARTIAL and "/dev/nvidia0" in bad.notes
 
 
+def test_secure_accelerator_access_allows_only_pinned_node_agents_privileged() -> None:
+    """A privileged DaemonSet counts as device access outside the plugin unless it is a pinned platform node agent:
+    in kube-system, every container exactly a NODE_AGENT_IMAGES image (as the policy pack judges it)."""
+    from inferstack.catalog.versions import NEURON_MONITOR_IMAGE
+
+    pool = karpenter_pool("inf2", "aws-inferentia2", "aws.amazon.com/neuron")
+    plugin = release("neuron-helm-chart", {"devicePlugin": {}})
+
+    def agent(namespace: str = "kube-system", image: str = NEURON_MONITOR_IMAGE, extra: list | None = None) -> ResourceRecord:
+        containers = [{"name": "neuron-monitor", "image": image, "securityContext": {"privileged": True}}, *(extra or [])]
+        return res("kubernetes:apps/v1:DaemonSet", f"nm-{namespace}", {
+            "metadata": {"name": "neuron-monitor", "namespace": namespace},
+            "spec": {"template": {"spec": {"containers": containers}}}})
+
+    ok = req.secure_accelerator_access(rec(AWS, pool, plugin, agent()))
+    assert ok.status == req.IMPLEMENTED, ok.notes
+    assert any("pinned platform node agents" in e for e in ok.evidence)
+    for bad in (agent("neuron-monitor"), agent(image=NEURON_MONITOR_IMAGE.rsplit(":", 1)[0] + ":latest"),
+                agent(extra=[{"name": "sidecar", "image": "busybox:1.36"}])):
+        got = req.secure_accelerator_access(rec(AWS, pool, plugin, bad))
+        assert got.status == req.PARTIAL and "privileged container" in got.notes, bad.inputs
+    # The exemption is from privileged only: a hostPath under /dev is reported on the pinned agent too.
+    mounts = agent()
+    mounts.inputs["spec"]["template"]["spec"]["volumes"] = [{"name": "dev", "hostPath": {"path": "/dev"}}]
+    assert req.secure_accelerator_access(rec(AWS, pool, plugin, mounts)).status == req.PARTIAL
+
+
 def test_accelerator_metrics_per_family() -> None:
     gpu, inf2 = karpenter_pool("gpu", "nvidia-l4"), karpenter_pool("inf2", "aws-inferentia2", "aws.amazon.com/neuron")
     dcgm = [release("dcgm-exporter"), res("kubernetes:monitoring.coreos.com/v1:ServiceMonitor", "sm",
