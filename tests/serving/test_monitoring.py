@@ -119,6 +119,45 @@ def test_aws_prometheus_remote_writes_to_amp_with_sigv4() -> None:
     assert "dcgm-exporter" in names  # prod has NVIDIA pools
 
 
+def test_neuron_stacks_declare_aws_neuron_monitor_and_scrape_it() -> None:
+    """A stack with Neuron pools (prod: inf2) declares AWS's neuron-monitor DaemonSet as AWS's manifest has it
+    (aws-neuron-sdk src/k8/k8s-neuron-monitor-daemonset.yml: image, command, args, port 8000, resources, GOMEMLIMIT,
+    privileged), in kube-system on the Neuron nodes only, with its own ServiceAccount and no API token; the
+    monitoring stack's PodMonitor selects its pods and names its port. A stack without Neuron pools has neither."""
+    from inferstack.catalog.accelerators import ACCELERATOR_LABEL, TAINT_KEY, Family
+    from inferstack.catalog.versions import NEURON_MONITOR_IMAGE
+
+    rec = recording("prod")
+    [ds] = [r for r in rec.by_type("kubernetes:apps/v1:DaemonSet") if r.inputs["metadata"]["name"] == "neuron-monitor"]
+    assert ds.inputs["metadata"]["namespace"] == "kube-system"
+    pod = ds.inputs["spec"]["template"]["spec"]
+    [c] = pod["containers"]
+    assert c["image"] == NEURON_MONITOR_IMAGE
+    assert c["command"] == ["/opt/bin/entrypoint.sh"]
+    assert c["args"] == ["--port", "8000", "--neuron-monitor-config", "/opt/aws/neuron/bin/neuron-monitor.conf"]
+    assert c["ports"] == [{"name": "metrics", "containerPort": 8000, "protocol": "TCP"}]
+    assert c["resources"] == {"requests": {"cpu": "256m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}
+    assert c["env"] == [{"name": "GOMEMLIMIT", "value": "160MiB"}]
+    assert c["securityContext"] == {"privileged": True}
+    [term] = pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    assert term["matchExpressions"] == [{"key": ACCELERATOR_LABEL, "operator": "In", "values": ["aws-inferentia2"]}]
+    assert pod["tolerations"] == [{"key": TAINT_KEY[Family.NEURON], "operator": "Exists", "effect": "NoSchedule"}]
+    assert pod["automountServiceAccountToken"] is False
+    [sa] = [r for r in rec.by_type("kubernetes:core/v1:ServiceAccount")
+            if r.inputs["metadata"] == {**r.inputs["metadata"], "name": pod["serviceAccountName"], "namespace": "kube-system"}]
+    assert sa.inputs["automountServiceAccountToken"] is False
+    [pm] = [m for m in rec.by_type("kubernetes:monitoring.coreos.com/v1:PodMonitor") if m.inputs["metadata"]["name"] == "neuron-monitor"]
+    assert pm.inputs["metadata"]["namespace"] == MONITORING_NAMESPACE
+    assert pm.inputs["spec"]["namespaceSelector"] == {"matchNames": ["kube-system"]}
+    labels = ds.inputs["spec"]["template"]["metadata"]["labels"]
+    assert pm.inputs["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    assert [e["port"] for e in pm.inputs["spec"]["podMetricsEndpoints"]] == ["metrics"]
+    # dev has no Neuron pool: no agent, no monitor.
+    dev = recording("dev")
+    assert not [r for r in dev.by_type("kubernetes:apps/v1:DaemonSet") if r.inputs["metadata"]["name"] == "neuron-monitor"]
+    assert not [m for m in dev.by_type("kubernetes:monitoring.coreos.com/v1:PodMonitor") if m.inputs["metadata"]["name"] == "neuron-monitor"]
+
+
 def test_gcp_prometheus_is_gmp_drop_in_with_workload_identity() -> None:
     values = _releases("gcp-prod")["kube-prometheus-stack"]["values"]["prometheus"]
     assert values["prometheusSpec"]["image"]["registry"] == "gke.gcr.io"
