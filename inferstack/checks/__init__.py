@@ -23,6 +23,7 @@ from inferstack.checks.models import (
 )
 from inferstack.checks.names import check_names
 from inferstack.checks.pools import check_accelerator_pools, check_tpu_topology, notice_accelerator_regions
+from inferstack.checks.principals import check_principals
 from inferstack.checks.residency import check_region
 from inferstack.checks.runtimes import check_runtimes
 from inferstack.checks.scheduling import check_scheduling
@@ -43,6 +44,7 @@ CHECKS: tuple[Check, ...] = (
     check_zones,
     check_capacity_ladders,
     check_gke_access_entries,
+    check_principals,
     check_capacity_plans,
     check_replicas_fit_pools,
     check_pricing_overrides,

@@ -2,21 +2,46 @@
 
 ``runtime`` names a KServe or inferstack runtime (``inferstack.catalog.runtimes``); an inferstack runtime serves
 ``huggingface`` models on the accelerator kinds it supports; a model on a TPU or Neuron pool names a runtime that
-drives it (KServe's do not).
+drives it (KServe's do not). ``format`` is one the runtime serves (``inferstack.catalog.runtime_formats``, KServe's
+``supportedModelFormats``); with no runtime, one KServe auto-selects an installed runtime for.
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 
 from inferstack.catalog import accelerators
+from inferstack.catalog.runtime_formats import formats_of
 from inferstack.catalog.runtimes import KSERVE_RUNTIMES, RUNTIME_FOR_FAMILY, RUNTIMES
 from inferstack.config.serving import ModelConfig
 from inferstack.config.stack import ConfigIssue, StackConfig
 
 
+def format_problem(model: ModelConfig) -> str | None:
+    """Why ``model.format`` is not a format its runtime serves (KServe's catalogue), or None (also for an unknown
+    runtime: that is reported on ``runtime``)."""
+    allowed = formats_of(model.runtime)
+    if allowed is None or model.format in allowed:
+        return None
+    if model.runtime in RUNTIMES:
+        return f"{model.runtime} serves huggingface models; got {model.format!r}"
+    what = (f"runtime {model.runtime} does not serve format {model.format!r}" if model.runtime
+            else f"unknown model format {model.format!r} (no runtime set: KServe picks one that auto-selects the format)")
+    close = difflib.get_close_matches(model.format, sorted(allowed), n=1, cutoff=0.6) or [
+        f for f in sorted(allowed) if f.lower() == model.format.lower()
+    ]
+    hint = f"; did you mean {close[0]}?" if close else ""
+    return f"{what}; allowed: {', '.join(sorted(allowed))}{hint}"
+
+
 def runtime_problems(model: ModelConfig, kind: str | None) -> list[tuple[str, str]]:
     """``(key, message)`` for each runtime rule ``model`` (on a pool of accelerator ``kind``, or None) breaks."""
+    fmt = format_problem(model)
+    return [*([("format", fmt)] if fmt else []), *_runtime_problems(model, kind)]
+
+
+def _runtime_problems(model: ModelConfig, kind: str | None) -> list[tuple[str, str]]:
     acc = accelerators.CATALOG.get(kind) if kind else None
     family = acc.family if acc and model.accelerators > 0 else None
     if model.runtime is None:
@@ -31,12 +56,9 @@ def runtime_problems(model: ModelConfig, kind: str | None) -> list[tuple[str, st
     if rt is None:
         allowed = ", ".join([*RUNTIMES, *sorted(KSERVE_RUNTIMES)])
         return [("runtime", f"unknown runtime {model.runtime!r}; allowed: {allowed}")]
-    out = []
-    if model.format != "huggingface":
-        out.append(("format", f"{rt.name} serves huggingface models; got {model.format!r}"))
     if kind not in rt.kinds:
-        out.append(("runtime", f"{rt.name} runs on {', '.join(sorted(rt.kinds))}; model is on {kind or 'no accelerator'}"))
-    return out
+        return [("runtime", f"{rt.name} runs on {', '.join(sorted(rt.kinds))}; model is on {kind or 'no accelerator'}")]
+    return []
 
 
 def check_runtimes(cfg: StackConfig) -> Iterable[ConfigIssue]:
