@@ -20,6 +20,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from importlib import metadata
+from typing import NoReturn
 
 from inferstack.cli.common import UsageError, fail
 from inferstack.errors import ProgramError
@@ -58,15 +59,23 @@ def _chosen(argv: Sequence[str]) -> str | None:
     return next((a for a in argv if a in COMMANDS), None)
 
 
+class _Parser(argparse.ArgumentParser):
+    """A parser whose usage errors are one line, like every other bad input: ``error: <command>: <message>`` (the
+    argument and what it allows), exit 2; ``--help`` shows the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The parser; only the subcommand named in ``argv`` is imported and registered in full."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="inferstack",
         description="Offline preview, policy checks, manifests and cost of inferstack stacks; no cloud credentials needed.",
     )
     parser.add_argument("--version", action="version", version=f"inferstack {version()}")
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks of failures")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     chosen = _chosen(argv)
     for name, (module, help_text) in COMMANDS.items():

@@ -32,7 +32,7 @@ def _conformance(args: argparse.Namespace) -> int:
     from inferstack.conformance import build_report, render, summary
     from inferstack.conformance.report import rows
 
-    target = load_target(args)
+    target = load_target(args, policy=False)
     metadata = {
         "platformName": f"inferstack stack {target.stack}",
         "platformVersion": version(),

@@ -204,7 +204,7 @@ def _render(args: argparse.Namespace) -> int:
     if args.chart_dir and not args.include_charts:
         print("error: --chart-dir needs --include-charts", file=sys.stderr)
         return 2
-    target = load_target(args)
+    target = load_target(args, policy=False)
     out = Path(args.out)
     paths = write_manifests(kubernetes_objects(target.recording), out)
     print(f"wrote {len(paths)} manifests of {target.describe()} to {args.out}")

@@ -115,8 +115,9 @@ def project_name(program: Path) -> str:
 def load_target(args: argparse.Namespace, policy: bool = True) -> Target:
     """Run what ``args`` select; ConfigError or UsageError (exit 2) when the selection or its config is wrong.
 
-    ``policy=False`` (``cost``): a ``--program``'s stack file needs no ``inferstack:`` key; without any, its cloud and
-    region are its provider's (``aws:region`` / ``gcp:region``) and the target has no policy settings."""
+    ``policy=False`` (``cost``, ``render``, ``conformance``): a ``--program``'s stack file needs no ``inferstack:``
+    key; without any, its cloud and region are its provider's (``aws:region`` / ``gcp:region``) and the target has no
+    policy settings. With ``policy=True`` such a file needs ``--policy-config`` (UsageError saying so)."""
     if getattr(args, "policy_config", None) and not getattr(args, "program", None):
         raise UsageError("--policy-config needs --program FILE.py (a stack of this project takes its settings from "
                          "its own inferstack: keys)")
@@ -140,7 +141,12 @@ def load_target(args: argparse.Namespace, policy: bool = True) -> Target:
         cloud, region = _cloud_and_region(f.config, packfile.allowed_regions, str(f.path))
         settings = PolicySettings(environment=packfile.environment, allowed_regions=packfile.allowed_regions)
         info = CLOUDS[cloud]
-    elif not policy and not any(str(k).startswith("inferstack:") for k in f.config):
+    elif not any(str(k).startswith("inferstack:") for k in f.config):
+        if policy:
+            raise UsageError(f"--config {args.config} has no inferstack: key: give the pack's settings with "
+                             "--policy-config FILE [--environment dev|staging|prod] (`inferstack policy config "
+                             "--environment E --allowed-region R --out FILE` writes one), or set inferstack:cloud, "
+                             "inferstack:environment and inferstack:residency in the stack file")
         cloud, region, settings = *_provider_cloud_and_region(f.config, str(f.path)), None
         info = CLOUDS[cloud]
     else:

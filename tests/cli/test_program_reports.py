@@ -211,3 +211,23 @@ def test_reference_stack_report_has_no_notes(tmp_path: Path) -> None:
     assert main(["preview", "--stack", "dev", "--format", "json", "--out", str(out)]) == 0
     report = json.loads(out.read_text())
     assert report["notes"] == [] and report["placeholders"] == 0 and isinstance(report["lookups"], list)
+
+
+def test_plain_program_config_needs_policy_config_for_the_pack_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A team's stack file without inferstack: keys: preview and policy check say to give --policy-config (exit 2,
+    one line); render and conformance need no policy settings and run."""
+    program = tmp_path / "__main__.py"
+    program.write_text("import pulumi_kubernetes as k8s\n"
+                       "k8s.core.v1.ConfigMap('cm', metadata={'name': 'x', 'namespace': 'default'}, data={'a': 'b'})\n")
+    (tmp_path / "Pulumi.yaml").write_text("name: team-app\nruntime: python\n")
+    config = tmp_path / "Pulumi.dev.yaml"
+    config.write_text("config:\n  aws:region: eu-west-1\n")
+    for argv in (["preview"], ["policy", "check"]):
+        assert main([*argv, "--program", str(program), "--config", str(config)]) == 2
+        line = _error_line(capsys)
+        assert "has no inferstack: key: give the pack's settings with --policy-config FILE" in line
+    out = tmp_path / "manifests"
+    assert main(["render", "--program", str(program), "--config", str(config), "--out", str(out)]) == 0
+    assert [p.name for p in out.rglob("*.yaml")] and "(aws, eu-west-1)" in capsys.readouterr().out
+    assert main(["conformance", "--program", str(program), "--config", str(config), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)

@@ -180,8 +180,11 @@ def test_cli_unknown_stack_and_bad_file(tmp_path: Path, capsys: pytest.CaptureFi
 def test_cli_usage_errors_exit_2() -> None:
     proc = subprocess.run([sys.executable, "-m", "inferstack", "preview", "--format", "xml"], capture_output=True, text=True)
     assert proc.returncode == 2
-    assert "invalid choice: 'xml'" in proc.stderr
-    assert "Traceback" not in proc.stderr
+    assert proc.stderr.splitlines() == ["error: inferstack preview: argument --format: invalid choice: 'xml' (choose "
+                                        "from 'text', 'json') (see inferstack preview --help)"], proc.stderr
+    missing = subprocess.run([sys.executable, "-m", "inferstack"], capture_output=True, text=True)
+    assert missing.returncode == 2 and missing.stderr.startswith("error: inferstack: the following arguments are "
+                                                                  "required: COMMAND") and len(missing.stderr.splitlines()) == 1
 
 
 def test_program_refuses_bad_config_before_declaring_anything(tmp_path: Path) -> None:
