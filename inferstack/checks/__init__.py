@@ -24,7 +24,7 @@ from inferstack.checks.models import (
 from inferstack.checks.names import check_names
 from inferstack.checks.pools import check_accelerator_pools, check_tpu_topology, notice_accelerator_regions
 from inferstack.checks.principals import check_principals
-from inferstack.checks.residency import check_region
+from inferstack.checks.residency import check_region, notice_allowed_regions
 from inferstack.checks.runtimes import check_runtimes
 from inferstack.checks.scheduling import check_scheduling
 from inferstack.checks.secrets import check_secrets
@@ -63,7 +63,7 @@ CHECKS: tuple[Check, ...] = (
 
 
 #: Checks whose findings are warnings: the stack is used, and the finding is printed (CLI) or logged (``pulumi up``).
-NOTICES: tuple[Check, ...] = (notice_zones, notice_accelerator_regions)
+NOTICES: tuple[Check, ...] = (notice_zones, notice_accelerator_regions, notice_allowed_regions)
 
 
 def run_checks(cfg: StackConfig) -> list[ConfigIssue]:

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from inferstack.catalog import accelerators
 from inferstack.catalog import zones as catalogue
 from inferstack.catalog.clouds import CLOUDS
+from inferstack.checks.residency import misspelt_region
 from inferstack.config.base import Cloud
 from inferstack.config.platform import AcceleratorPoolConfig, LadderTierKind
 from inferstack.config.stack import ConfigIssue, Loc, StackConfig, file_issue
@@ -59,7 +60,11 @@ def check_zones(cfg: StackConfig) -> Iterable[ConfigIssue]:
         return  # the cluster and its nodes were placed elsewhere
     if not catalogue.is_catalogued(cfg.cloud, cfg.region):
         if net.zones is None:
-            yield ConfigIssue(loc, _uncatalogued(cfg))
+            close = misspelt_region(cfg.region, cfg.cloud)
+            if close:  # a typo, most likely: name the region key, and no zone names made from the misspelt region
+                yield file_issue(CLOUDS[cfg.cloud].region_key, _misspelt(cfg, close))
+            else:
+                yield ConfigIssue(loc, _uncatalogued(cfg))
             return
         bad = [z for z in net.zones if not catalogue.has_zone_form(cfg.cloud, cfg.region, z)]
         if bad:
@@ -102,6 +107,13 @@ def check_zones(cfg: StackConfig) -> Iterable[ConfigIssue]:
             )
 
 
+def _misspelt(cfg: StackConfig, close: str) -> str:
+    return (
+        f"{cfg.region!r} is not among the zone catalogue's {cfg.cloud.value} regions; did you mean {close}? "
+        f"(a region newer than the catalogue, checked {catalogue.CHECKED}, needs its zones listed in {catalogue.ZONES_KEY})"
+    )
+
+
 def _uncatalogued(cfg: StackConfig) -> str:
     return (
         f"region {cfg.region} is not in the zone catalogue (inferstack/catalog/zones.py, checked {catalogue.CHECKED}): "
@@ -117,10 +129,12 @@ def notice_zones(cfg: StackConfig) -> Iterable[ConfigIssue]:
         return
     if not catalogue.is_catalogued(cfg.cloud, cfg.region):
         if cfg.settings.network.zones is not None:
+            close = misspelt_region(cfg.region, cfg.cloud)
             yield file_issue(
                 CLOUDS[cfg.cloud].region_key,
                 f"region {cfg.region} is not in the zone catalogue (checked {catalogue.CHECKED}): using network.zones as listed "
-                f"({', '.join(cfg.settings.network.zones)}); which zones offer each accelerator is not checked",
+                f"({', '.join(cfg.settings.network.zones)}); which zones offer each accelerator is not checked"
+                + (f" (did you mean {close}?)" if close else ""),
             )
         return
     entry = catalogue.region_zones(cfg.cloud, cfg.region)
@@ -152,6 +166,8 @@ def _ladder_issues(cfg: StackConfig, i: int, pool: AcceleratorPoolConfig) -> Ite
             if region is None and not catalogue.is_catalogued(cfg.cloud, cfg.region) and catalogue.has_zone_form(cfg.cloud, cfg.region, res.zone):
                 region = cfg.region
             if region != cfg.region:
+                if not catalogue.is_catalogued(cfg.cloud, cfg.region) and cfg.settings.network.zones is None:
+                    continue  # the region is reported (check_zones); its zones cannot be known
                 zones = ", ".join(catalogue.region_zones(cfg.cloud, cfg.region).zones) if (cfg.cloud, cfg.region) in catalogue.REGIONS else ""
                 yield ConfigIssue(
                     (*rloc, "zone"),

@@ -218,11 +218,43 @@ _FLAG_OF = (
 
 def _flag_for(path: str) -> str:
     if ".reservations[" in path:
-        return "--reservation POOL=ID[@ZONE]"
+        return "--reservation POOL=ID@ZONE" if path.endswith(".zone") else "--reservation POOL=ID[@ZONE]"
     for prefix, flag in _FLAG_OF:
         if path.startswith(prefix):
             return flag
     return f"--set {path}=VALUE"
+
+
+#: Keys init sets from a flag besides those of :data:`_FLAG_OF`: an invalid one names the flag too.
+_OTHER_FLAGS = {
+    "aws:region": "--region",
+    "gcp:region": "--region",
+    "gcp:project": "--project",
+    "inferstack:residency.allowedRegions": "--allowed-region",
+}
+
+
+def _naming_flags(err: Any, pools: list[str]) -> Any:
+    """``err`` (a ConfigError of the stack init built) with each issue on a key a flag sets ending
+    ``; set it with <flag>`` (an issue on any other key is unchanged: it came from the template or --set)."""
+    from inferstack.config import ConfigError
+    from inferstack.config.stack import ConfigIssue
+
+    issues = []
+    for issue in err.issues:
+        path = issue.path
+        flag = _OTHER_FLAGS.get(path) or next((f for k, f in _OTHER_FLAGS.items() if path.startswith(k + "[")), None)
+        if flag is None and any(path.startswith(prefix) for prefix, _ in _FLAG_OF):
+            flag = _flag_for(path)
+        if flag is not None and path.startswith("inferstack:acceleratorPools["):
+            m = re.match(r"inferstack:acceleratorPools\[(\d+)\]", path)
+            i = int(m.group(1)) if m else len(pools)
+            if ".reservations[" not in path:
+                flag = None  # a pool's own settings: --set
+            elif i < len(pools):
+                flag = flag.replace("POOL", pools[i], 1)
+        issues.append(ConfigIssue(issue.loc, f"{issue.message}; set it with {flag}", issue.namespace) if flag else issue)
+    return ConfigError(err.source, issues)
 
 
 def build(args: argparse.Namespace) -> tuple[Path, str, list[str], Path]:
@@ -231,6 +263,7 @@ def build(args: argparse.Namespace) -> tuple[Path, str, list[str], Path]:
     from inferstack.config import ConfigError
     from inferstack.config.args import STACK_NAME_PATTERN
     from inferstack.config.bounded import fullmatch, shown
+    from inferstack.config.patterns import ALLOWED, GCP_PROJECT_PATTERN
 
     if not fullmatch(STACK_NAME_PATTERN, args.stack):
         raise UsageError(f"--stack {shown(args.stack)}: not a stack name; allowed: 1-32 lower-case letters, digits "
@@ -240,6 +273,8 @@ def build(args: argparse.Namespace) -> tuple[Path, str, list[str], Path]:
     if args.cloud == "gcp" and not args.project and not args.template:
         raise UsageError("--project: required with --cloud gcp (your GCP project id; the reference stack's "
                          "gcp:project names the reference's own)")
+    if args.project and not fullmatch(GCP_PROJECT_PATTERN, args.project):
+        raise UsageError(f"--project {shown(args.project)}: not a GCP project id; {ALLOWED[GCP_PROJECT_PATTERN]}")
     reference = REFERENCE[(args.cloud, args.environment)]
     template = Path(args.template) if args.template else REFERENCE_DIR / f"Pulumi.{reference}.yaml"
     if not template.is_file():
@@ -310,7 +345,10 @@ def build(args: argparse.Namespace) -> tuple[Path, str, list[str], Path]:
     from inferstack.load import load_stack
 
     values = {**_plain(config), **dropped}
-    cfg = load_stack(args.stack, values, source=str(out), secret_keys=secrets)
+    try:
+        cfg = load_stack(args.stack, values, source=str(out), secret_keys=secrets)
+    except ConfigError as err:
+        raise _naming_flags(err, [str(p.get("name")) for p in config.get("inferstack:acceleratorPools") or []]) from None
     settings = cfg.settings.model_dump(by_alias=True, mode="json", exclude_none=True)
     others = {k: v for k, v in values.items() if not k.startswith("inferstack:") and k not in secrets}
     left = example_values(settings, others)

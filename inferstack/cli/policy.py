@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -261,6 +262,13 @@ def _team_settings(args: argparse.Namespace) -> PolicySettings | None:
     for region in args.allowed_region:
         if not region.strip() or region != region.strip():
             raise UsageError(f"--allowed-region: {region!r} is not a region name (eu-west-1, europe-west1, ...)")
+    from inferstack.checks.residency import misspelt_region
+
+    for region in args.allowed_region:  # a warning: a misspelt region only narrows the policy; a new one is allowed
+        close = misspelt_region(region)
+        if close:
+            print(f"warning: --allowed-region {region!r} is not among the zone catalogue's regions; did you mean "
+                  f"{close}? (kept as written: the residency policy allows only the regions given)", file=sys.stderr)
     return PolicySettings(environment=Environment(args.environment), allowed_regions=tuple(args.allowed_region))
 
 

@@ -25,6 +25,9 @@ KARPENTER_DURATION_PATTERN = r"^[0-9]{1,6}[smh]$"
 KARPENTER_EXPIRY_PATTERN = r"^([0-9]{1,6}[smh]|Never)$"
 #: A UTC time (``2027-01-15T11:30:00Z``), in ASCII digits.
 UTC_TIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
+#: A Google Cloud project id (``gcp:project``, ``init --project``): cloud.google.com/resource-manager/docs/creating-managing-projects
+#: (6-30 characters; lowercase letters, digits and hyphens; starts with a letter; does not end with a hyphen).
+GCP_PROJECT_PATTERN = r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$"
 
 #: What each pattern allows, in words: the second half of every error message about it.
 ALLOWED: dict[str, str] = {
@@ -36,5 +39,7 @@ ALLOWED: dict[str, str] = {
     "at most 63 characters",
     KARPENTER_DURATION_PATTERN: "a Karpenter duration is 1 to 6 ASCII digits and a unit s, m or h (30m, 720h)",
     KARPENTER_EXPIRY_PATTERN: "a Karpenter duration is 1 to 6 ASCII digits and a unit s, m or h (720h), or Never",
+    GCP_PROJECT_PATTERN: "a GCP project id is 6-30 lower-case ASCII letters, digits and hyphens, starting with a "
+    "letter and not ending with a hyphen",
     UTC_TIME_PATTERN: "a UTC time is YYYY-MM-DDTHH:MM:SSZ in ASCII digits (2027-01-15T11:30:00Z)",
 }

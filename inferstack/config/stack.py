@@ -27,9 +27,9 @@ from inferstack.config.args import (
     ServingArgs,
 )
 from inferstack.config.base import Cloud, Environment, StrictModel
-from inferstack.config.bounded import DecodeError, clip, config_value, plain_data
+from inferstack.config.bounded import DecodeError, clip, config_value, fullmatch, plain_data, shown
 from inferstack.config.existing import ExistingClusterConfig
-from inferstack.config.patterns import ALLOWED
+from inferstack.config.patterns import ALLOWED, GCP_PROJECT_PATTERN
 from inferstack.config.platform import AcceleratorPoolConfig, ClusterConfig, NetworkConfig
 from inferstack.config.policy import PolicyConfig, PolicySettings
 from inferstack.config.pricing import PricingConfig
@@ -383,6 +383,8 @@ def parse_stack(
     project = config.get(cloud.project_key) if cloud.project_key else None
     if cloud.project_key and not project:
         issues.append(file_issue(cloud.project_key, f"required for cloud {cloud.cloud.value}: the Google Cloud project id"))
+    elif cloud.project_key and not fullmatch(GCP_PROJECT_PATTERN, project):
+        issues.append(file_issue(cloud.project_key, f"{shown(project)} is not a project id; {ALLOWED[GCP_PROJECT_PATTERN]}"))
     region = config.get(cloud.region_key)
     if not region:
         allowed = ", ".join(settings.residency.allowed_regions)

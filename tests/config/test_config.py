@@ -25,7 +25,7 @@ BASE_AWS = {
 }
 BASE_GCP = {
     "gcp:region": "europe-west4",
-    "gcp:project": "p-1",
+    "gcp:project": "acme-ml-1",
     "inferstack:cloud": "gcp",
     "inferstack:environment": "dev",
     "inferstack:residency": {"allowedRegions": ["europe-west4"]},
