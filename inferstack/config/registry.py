@@ -15,7 +15,12 @@ class RegistryConfig(StrictModel):
 
     noncurrent_version_days: int = Field(90, ge=1, le=3650, description="Days a noncurrent object version is kept.")
     writer_principals: list[str] = Field(
-        default_factory=list, description="Principals (CI roles / service accounts) allowed to push models."
+        default_factory=list,
+        description=(
+            "Principals (CI roles / service accounts) allowed to push models: AWS an IAM principal ARN "
+            "(arn:aws:iam::<account>:role/..., user/..., root) or a 12-digit account id; GCP an IAM member with its prefix "
+            "(user:, group:, serviceAccount:, domain:, principal://, principalSet://)."
+        ),
     )
     force_destroy: bool = Field(False, description="Allow deleting a non-empty bucket (dev only).")
 

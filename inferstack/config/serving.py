@@ -205,7 +205,12 @@ class ModelConfig(StrictModel):
 
     name: str = Field(description="InferenceService name; lower-case letters, digits and dashes.", pattern=_NAME)
     namespace: str = Field(description="Team namespace the model runs in.", pattern=_NAME)
-    format: str = Field(description="KServe model format, e.g. huggingface, pytorch, onnx, triton, sklearn.")
+    format: str = Field(
+        description=(
+            "KServe model format, e.g. huggingface, pytorch, onnx, triton, sklearn: one the runtime serves "
+            "(KServe's supportedModelFormats, inferstack/catalog/runtime_formats.py); without runtime, one KServe auto-selects a runtime for."
+        )
+    )
     runtime: str | None = Field(None, description="ClusterServingRuntime: a KServe one, or inferstack-vllm-tpu / inferstack-vllm-neuron (required on TPU and Neuron pools); default: KServe picks one for the format.")
     registry_model: str = Field(
         description="Model name in the registry: lower-case letters, digits, '.', '_' and '-', at most 128.",
