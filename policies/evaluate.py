@@ -133,8 +133,18 @@ def group(findings: list[Finding]) -> list[Finding]:
     return out
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def policy_props(value: Any) -> Any:
     """A recorded value as a policy sees it, in one pass: secrets as plaintext, unknowns as Pulumi's sentinel."""
+    t = type(value)  # exact types first: the bulk of a recording (the general checks below handle subclasses)
+    if t in _SCALARS:
+        return value
+    if t is dict:
+        return {k: policy_props(v) for k, v in value.items()}
+    if t is list:
+        return [policy_props(v) for v in value]
     if isinstance(value, Secret):
         return policy_props(value.value)
     if isinstance(value, Unknown):
