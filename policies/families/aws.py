@@ -77,6 +77,43 @@ def _sg_ingress_inputs(t: SdkType) -> tuple[str, ...]:
     return ()
 
 
+#: A bucket resource's in-line inputs for the bucket controls (its own ACL, grants, policy, default encryption,
+#: access logging, versioning); the split-out configuration types are members of their controls' families.
+BUCKET_INLINE = re.compile(r"acl|grants|policy|server_side_encryption_configurations?|loggings?|versionings?")
+#: The four switches of an S3 public access block (a bucket's or the account's).
+PUBLIC_ACCESS_BLOCK = ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+
+
+def is_s3_bucket(t: SdkType) -> bool:
+    """A type that creates an S3 bucket (general purpose or directory): a ``*Bucket``/``*BucketV<n>`` class of the
+    s3 service that takes the bucket's own name (``bucket``) and can empty it on delete (``force_destroy``). Objects
+    take ``force_destroy`` but are not buckets; the ``Bucket<Thing>`` configuration types and S3 Vectors/Tables
+    buckets (their own services' names, no ``bucket`` input) are not."""
+    return (t.service == "s3" and re.fullmatch(r"\w*Bucket(V\d+)?", t.cls) is not None
+            and t.has_input("bucket") and t.has_input("force_destroy"))
+
+
+def _bucket_sse_inputs(t: SdkType) -> tuple[str, ...]:
+    """A split-out default-encryption configuration of a bucket: it names a ``bucket`` and its ``rules`` are
+    server-side-encryption rules."""
+    return ("rules",) if "bucket" in t.inputs and "ServerSideEncryption" in t.inputs.get("rules", "") else ()
+
+
+def _acl_inputs(t: SdkType) -> tuple[str, ...]:
+    """An S3 access control list: a canned ``acl`` (text), an ``access_control_policy`` or ``grants`` of grantees,
+    on a bucket, a bucket's split-out ACL, or an object."""
+    if t.service != "s3":
+        return ()
+    acl = ("acl",) if _is_text_or_enum(t.inputs.get("acl", "")) else ()
+    grants = tuple(n for n in ("access_control_policy", "grants")
+                   if "AccessControlPolicy" in t.inputs.get(n, "") or "Grant" in t.inputs.get(n, ""))
+    return acl + grants
+
+
+def _is_text_or_enum(annotation: str) -> bool:
+    return "_builtins.str" in annotation or "CannedAcl" in annotation
+
+
 def _public_ip_inputs(t: SdkType) -> tuple[str, ...]:
     direct = tuple(n for n in PUBLIC_IP if n in t.inputs)
     nested = tuple(n for n in ("network_interfaces",) if "NetworkInterface" in t.inputs.get(n, "")
@@ -105,6 +142,18 @@ SPECS: tuple[FamilySpec, ...] = (
                select=lambda t: t.has_input(*DELETION), fields=lambda t: tuple(n for n in DELETION if n in t.inputs)),
     FamilySpec("aws-backup-retention", "aws", "automated backups never declared off in prod",
                select=lambda t: t.has_input(*RETENTION), fields=lambda t: tuple(n for n in RETENTION if n in t.inputs)),
+    FamilySpec("aws-s3-bucket", "aws",
+               "S3 buckets: SSE-KMS under a customer-managed key, TLS-only bucket policy, public access blocked, "
+               "protected in prod",
+               select=is_s3_bucket, fields=lambda t: t.inputs_matching(BUCKET_INLINE.pattern)),
+    FamilySpec("aws-s3-bucket-encryption", "aws",
+               "a bucket's split-out default encryption: SSE-KMS with a customer-managed key",
+               select=lambda t: bool(_bucket_sse_inputs(t)), fields=_bucket_sse_inputs),
+    FamilySpec("aws-s3-acl", "aws", "S3 ACLs: no grant to everyone (AllUsers) or to any AWS account (AuthenticatedUsers)",
+               select=lambda t: bool(_acl_inputs(t)), fields=_acl_inputs),
+    FamilySpec("aws-s3-public-access-block", "aws", "S3 public access blocks: all four switches on",
+               select=lambda t: all(n in t.inputs for n in PUBLIC_ACCESS_BLOCK),
+               fields=lambda t: PUBLIC_ACCESS_BLOCK),
 )
 
 _NO_PRINCIPAL = ("its document names no principal (an identity or session policy, or a non-IAM document): "

@@ -1,7 +1,9 @@
 """Coverage of the families: every member judged by a rule or explained.
 
 A member of a family is *judged* by a policy of the pack whose entry names the family in ``families`` (it judges
-every member), or whose ``types`` match the member (exact token or prefix; an entry without ``types`` is not
+every member), by a stack policy its rule module lists with the family in ``STACK_FAMILIES`` (policy name ->
+families: a stack policy sees every resource, so it picks the family's members itself), or whose ``types`` match
+the member (exact token or prefix; an entry without ``types`` is not
 counted: it names nothing). Otherwise it must be *explained*: the cloud's ``EXPLAINED`` maps its token, or a token
 prefix ending in ``:`` or ``/``, to why it needs no rule. Any other member is a gap (tests/policies/
 test_family_coverage.py fails on one; ``inferstack policy coverage`` prints the table).
@@ -12,6 +14,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from inferstack.policies.entry import PolicyEntry
@@ -60,9 +63,21 @@ def explanation(token: str, explained: Mapping[str, str]) -> str | None:
     return explained[max(hits, key=len)] if hits else None
 
 
+@cache
+def stack_families() -> dict[str, tuple[str, ...]]:
+    """Stack policy name -> the families it judges, from the ``STACK_FAMILIES`` of every rule module of the pack."""
+    from inferstack.policies.pack import RULE_MODULES
+
+    out: dict[str, tuple[str, ...]] = {}
+    for module in RULE_MODULES:
+        for name, fams in getattr(module, "STACK_FAMILIES", {}).items():
+            out[name] = (*out.get(name, ()), *fams)
+    return out
+
+
 def judges(entry: PolicyEntry, family: str, token: str) -> bool:
     """Whether ``entry`` judges ``token`` as a member of ``family``."""
-    if family in entry.families:
+    if family in entry.families or family in stack_families().get(entry.name, ()):
         return True
     return entry.types is not None and (token in entry.types or token.startswith(
         tuple(t for t in entry.types if t.endswith((":", "/")))))

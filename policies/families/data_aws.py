@@ -340,4 +340,26 @@ FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
         'aws:rds/instance:Instance': ('backup_retention_period',),
         'aws:redshift/cluster:Cluster': ('automated_snapshot_retention_period',),
     },
+    'aws-s3-bucket': {
+        'aws:s3/bucket:Bucket': ('acl', 'grants', 'logging', 'policy', 'server_side_encryption_configuration', 'versioning'),
+        'aws:s3/bucketV2:BucketV2': ('acl', 'grants', 'loggings', 'policy', 'server_side_encryption_configurations', 'versionings'),
+        'aws:s3/directoryBucket:DirectoryBucket': (),
+    },
+    'aws-s3-bucket-encryption': {
+        'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration': ('rules',),
+        'aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2': ('rules',),
+    },
+    'aws-s3-acl': {
+        'aws:s3/bucket:Bucket': ('acl', 'grants'),
+        'aws:s3/bucketAcl:BucketAcl': ('acl', 'access_control_policy'),
+        'aws:s3/bucketAclV2:BucketAclV2': ('acl', 'access_control_policy'),
+        'aws:s3/bucketObject:BucketObject': ('acl',),
+        'aws:s3/bucketObjectv2:BucketObjectv2': ('acl',),
+        'aws:s3/bucketV2:BucketV2': ('acl', 'grants'),
+        'aws:s3/objectCopy:ObjectCopy': ('acl', 'grants'),
+    },
+    'aws-s3-public-access-block': {
+        'aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock': ('block_public_acls', 'block_public_policy', 'ignore_public_acls', 'restrict_public_buckets'),
+        'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock': ('block_public_acls', 'block_public_policy', 'ignore_public_acls', 'restrict_public_buckets'),
+    },
 }

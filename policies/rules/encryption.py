@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pulumi_policy import (
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -9,8 +11,10 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from inferstack.policies import families
 from inferstack.policies.entry import MANDATORY, PolicyEntry
 from inferstack.policies.rules.common import (
+    as_list,
     get,
     is_aws_managed_key,
     is_unknown,
@@ -19,8 +23,10 @@ from inferstack.policies.rules.common import (
     refers_to,
 )
 
-BUCKET = "aws:s3/bucket:Bucket"
-BUCKET_SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+#: Every S3 bucket type (Bucket, BucketV2, DirectoryBucket ...) and every split-out default-encryption type of a
+#: bucket (BucketServerSideEncryptionConfiguration and its V2): families generated from the SDK.
+BUCKETS = "aws-s3-bucket"
+BUCKET_ENCRYPTION = "aws-s3-bucket-encryption"
 KMS_KEY = "aws:kms/key:Key"
 CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
 EKS_CLUSTER = "aws:eks/cluster:Cluster"
@@ -34,20 +40,45 @@ GCP_SECRET = "gcp:secretmanager/secret:Secret"
 MAX_GCP_ROTATION_SECONDS = 90 * 86400
 
 
+def sse_defaults(config: object) -> list:
+    """The ``applyServerSideEncryptionByDefault`` blocks of an S3 encryption configuration, whatever the shape:
+    a split-out configuration's ``rules``, Bucket's in-line ``serverSideEncryptionConfiguration.rule`` or
+    BucketV2's ``serverSideEncryptionConfigurations[].rules[].applyServerSideEncryptionByDefaults[]``."""
+    out = []
+    for cfg in as_list(config):
+        for rule in [*as_list(get(cfg, "rule")), *as_list(get(cfg, "rules"))]:
+            out += [d for d in [*as_list(get(rule, "applyServerSideEncryptionByDefault")),
+                                *as_list(get(rule, "applyServerSideEncryptionByDefaults"))] if isinstance(d, Mapping)]
+    return out
+
+
+def sse_kms_cmk(config: object) -> bool:
+    """True when some default-encryption rule is SSE-KMS (or DSSE-KMS) under a customer-managed key."""
+    return any(d.get("sseAlgorithm") in ("aws:kms", "aws:kms:dsse") and d.get("kmsMasterKeyId")
+               and not is_aws_managed_key(d.get("kmsMasterKeyId")) for d in sse_defaults(config))
+
+
+def _inline_sse(b) -> object:
+    """A bucket's in-line default encryption (Bucket: one block; BucketV2: a list), or None."""
+    return b.props.get("serverSideEncryptionConfiguration") or b.props.get("serverSideEncryptionConfigurations")
+
+
 def _s3_sse_kms(args: StackValidationArgs, report) -> None:
     configured: dict[str, bool] = {}
     unknown = False
-    buckets = [b for b in args.resources if b.resource_type == BUCKET]
+    bucket_types, config_types = families.members(BUCKETS), families.members(BUCKET_ENCRYPTION)
+    buckets = [b for b in args.resources if b.resource_type in bucket_types]
+    for b in buckets:
+        inline = _inline_sse(b)
+        if inline:
+            configured[b.urn] = ok = sse_kms_cmk(inline)
+            if not ok:
+                report(f"S3 bucket {b.name}: in-line serverSideEncryptionConfiguration must be SSE-KMS with a "
+                       "customer-managed key (kmsMasterKeyId set, not alias/aws/s3).", b.urn)
     for r in args.resources:
-        if r.resource_type != BUCKET_SSE:
+        if r.resource_type not in config_types:
             continue
-        ok = any(
-            get(rule, "applyServerSideEncryptionByDefault", "sseAlgorithm") in ("aws:kms", "aws:kms:dsse")
-            and get(rule, "applyServerSideEncryptionByDefault", "kmsMasterKeyId")
-            and not is_aws_managed_key(get(rule, "applyServerSideEncryptionByDefault", "kmsMasterKeyId"))
-            for rule in r.props.get("rules") or []
-            if isinstance(rule, dict)
-        )
+        ok = sse_kms_cmk(r.props)
         if not ok:
             report(f"{r.name}: S3 encryption must be SSE-KMS with a customer-managed key (kmsMasterKeyId set, not alias/aws/s3).", r.urn)
         unknown = unknown or names_unknown(r)
@@ -59,8 +90,8 @@ def _s3_sse_kms(args: StackValidationArgs, report) -> None:
     for b in buckets:
         if b.urn not in configured:
             report(
-                f"S3 bucket {b.name} has no BucketServerSideEncryptionConfiguration; add one with sseAlgorithm "
-                "aws:kms and a customer-managed kmsMasterKeyId.",
+                f"S3 bucket {b.name} ({b.resource_type}) has no BucketServerSideEncryptionConfiguration; add one with "
+                "sseAlgorithm aws:kms and a customer-managed kmsMasterKeyId.",
                 b.urn,
             )
 
@@ -150,7 +181,8 @@ ENTRIES = [
         name="s3-bucket-sse-kms",
         description="S3 buckets are encrypted with SSE-KMS under a customer-managed key.",
         validate=_s3_sse_kms,
-        remediation_steps="Declare aws.s3.BucketServerSideEncryptionConfiguration for the bucket with sse_algorithm aws:kms and kms_master_key_id.",
+        remediation_steps="Declare aws.s3.BucketServerSideEncryptionConfiguration for the bucket (any bucket type: Bucket, "
+                          "BucketV2, DirectoryBucket) with sse_algorithm aws:kms and kms_master_key_id.",
     ), MANDATORY,
        controls=("FSBP S3.17",), clouds={"aws"}),  # CIS AWS v3.0 2.1.1 is deny-HTTP (s3-tls-only cites it)
     PolicyEntry(ResourceValidationPolicy(
@@ -210,3 +242,6 @@ ENTRIES = [
     ), MANDATORY, types=(GCP_SECRET,),
        controls=("NIST 800-53 SC-28",)),  # no CIS GCP Foundations recommendation asks CMEK of Secret Manager
 ]
+#: Stack policies and the families whose every member they judge (policies/families/coverage.py reads this: a stack
+#: policy sees every resource, so it names its families here rather than in its entry's ``families``).
+STACK_FAMILIES = {"s3-bucket-sse-kms": (BUCKETS, BUCKET_ENCRYPTION)}

@@ -14,8 +14,10 @@ from pulumi_policy import (
 )
 
 from inferstack.config.policy import PolicySettings
+from inferstack.policies import families
 from inferstack.policies.entry import ADVISORY_IN_DEV, MANDATORY, PolicyEntry
-from inferstack.policies.rules.common import get, names_unknown, not_evaluated, refers_to
+from inferstack.policies.families.base import camel
+from inferstack.policies.rules.common import as_list, get, is_unknown, names_unknown, not_evaluated, refers_to
 from inferstack.policies.rules.node_agents import is_pinned_node_agent
 
 OPEN = ("0.0.0.0/0", "::/0")
@@ -30,8 +32,16 @@ INTERNAL_LB_ANNOTATIONS = {
 INTERNAL_LB_FIX = ('metadata.annotations "service.beta.kubernetes.io/aws-load-balancer-scheme: internal" (EKS, AWS Load '
                    'Balancer Controller) or "networking.gke.io/load-balancer-type: Internal" (GKE)')
 WORKLOAD_KINDS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicaSet")
-BUCKET = "aws:s3/bucket:Bucket"
-BUCKET_PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+#: Every S3 bucket type, every S3 ACL-bearing type (bucket, split-out BucketAcl/BucketAclV2, object) and every
+#: public access block type: families generated from the SDK (policies/families/aws.py).
+BUCKETS = "aws-s3-bucket"
+ACLS = "aws-s3-acl"
+BLOCKS = "aws-s3-public-access-block"
+#: Canned ACLs granting to everyone or to every AWS account (CIS AWS 2.1.4, FSBP S3.2/S3.3).
+PUBLIC_CANNED_ACLS = ("public-read", "public-read-write", "authenticated-read")
+#: Grantee groups meaning everyone (AllUsers) or any authenticated AWS account (AuthenticatedUsers).
+PUBLIC_GRANTEE_GROUPS = ("http://acs.amazonaws.com/groups/global/AllUsers",
+                         "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
 ACCOUNT_PAB = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
 PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 K8S_SECRET_TYPES = ("kubernetes:core/v1:Secret", "kubernetes:core/v1:SecretPatch")
@@ -68,13 +78,21 @@ def _gke_private(args: ResourceValidationArgs, report) -> None:
         report("GKE authorized networks must not include 0.0.0.0/0.")
 
 
+def _can_be_public(bucket_type: str) -> bool:
+    """Whether a bucket type can be opened to the public: it takes an ACL or a policy in-line (Bucket, BucketV2).
+    A bucket type with neither (S3 directory buckets) has its public access block always on: S3 rejects
+    PutPublicAccessBlock for it, so it needs none."""
+    return bool(set(families.fields(BUCKETS, bucket_type)) & {"acl", "grants", "policy"})
+
+
 def _s3_public_block(args: StackValidationArgs, report) -> None:
-    buckets = [r for r in args.resources if r.resource_type == BUCKET]
+    bucket_types, block_types = families.members(BUCKETS), families.members(BLOCKS)
+    buckets = [r for r in args.resources if r.resource_type in bucket_types and _can_be_public(r.resource_type)]
     covered: set[str] = set()
     account_wide = False
     unknown = False
     for r in args.resources:
-        if r.resource_type not in (BUCKET_PAB, ACCOUNT_PAB):
+        if r.resource_type not in block_types:
             continue
         off = [k for k in PAB_FLAGS if r.props.get(k) is not True]
         if off:  # reported on the block itself, not again on its bucket
@@ -90,8 +108,35 @@ def _s3_public_block(args: StackValidationArgs, report) -> None:
         not_evaluated("a BucketPublicAccessBlock's bucket")
     for b in buckets:
         if b.urn not in covered:
-            report(f"S3 bucket {b.name} has no BucketPublicAccessBlock with all four flags true "
+            report(f"S3 bucket {b.name} ({b.resource_type}) has no BucketPublicAccessBlock with all four flags true "
                    "(or an account-wide AccountPublicAccessBlock).", b.urn)
+
+
+def _public_grantees(value: object) -> list[str]:
+    """The AllUsers / AuthenticatedUsers group URIs granted in an ACL's grants (``grants[].uri`` of a bucket or an
+    object, ``accessControlPolicy.grants[].grantee.uri`` of a BucketAcl)."""
+    out = []
+    for grant in [*as_list(get(value, "grants")), *([] if isinstance(value, Mapping) else as_list(value))]:
+        uri = get(grant, "uri") or get(grant, "grantee", "uri")
+        if isinstance(uri, str) and uri.rstrip("/") in PUBLIC_GRANTEE_GROUPS:
+            out.append(uri.rstrip("/").rsplit("/", 1)[-1])
+    return out
+
+
+def _s3_acl(args: ResourceValidationArgs, report) -> None:
+    fields = families.fields(ACLS, args.resource_type)
+    for f in fields:
+        value = args.props.get(camel(f))
+        if value is None or is_unknown(value):
+            continue
+        if f == "acl":
+            if value in PUBLIC_CANNED_ACLS:
+                report(f"S3 ACL {value!r} grants {'any AWS account' if value == 'authenticated-read' else 'everyone'} "
+                       "access; use private (or bucket-owner-full-control) and grant through IAM.")
+        else:
+            for group in _public_grantees(value):
+                report(f"S3 ACL {camel(f)} grants to the {group} group (everyone or any AWS account); grant named "
+                       "accounts or roles through IAM instead.")
 
 
 def _gcs_public(args: ResourceValidationArgs, report) -> None:
@@ -201,9 +246,18 @@ ENTRIES = [
         name="s3-no-public-access",
         description="Every S3 bucket has a public access block with all four flags on.",
         validate=_s3_public_block,
-        remediation_steps="Declare aws.s3.BucketPublicAccessBlock for the bucket with all four flags True.",
+        remediation_steps="Declare aws.s3.BucketPublicAccessBlock for the bucket (Bucket or BucketV2) with all four "
+                          "flags True.",
     ), MANDATORY,
        controls=("FSBP S3.8", "FSBP S3.1", "CIS AWS 2.1.4"), clouds={"aws"}),
+    PolicyEntry(ResourceValidationPolicy(
+        name="s3-acl-not-public",
+        description="No S3 ACL (a bucket's, a BucketAcl's or an object's) grants to everyone or to any AWS account.",
+        validate=_s3_acl,
+        remediation_steps="Use acl='private' (or no ACL with BucketOwnershipControls BucketOwnerEnforced); drop grants "
+                          "to the AllUsers and AuthenticatedUsers groups; grant named principals through IAM.",
+    ), MANDATORY, families=(ACLS,),
+       controls=("CIS AWS 2.1.4", "FSBP S3.2", "FSBP S3.3")),
     PolicyEntry(ResourceValidationPolicy(
         name="gcs-no-public-access", description="GCS public access prevention and uniform access.", validate=_gcs_public,
         remediation_steps="Set public_access_prevention='enforced' and uniform_bucket_level_access=True.",
@@ -242,3 +296,5 @@ ENTRIES = [
     ), MANDATORY, types=K8S_SECRET_TYPES,
        controls=("CIS Kubernetes 5.4.2", "CIS GKE 4.4.1")),
 ]
+#: Stack policies and the families whose every member they judge (read by policies/families/coverage.py).
+STACK_FAMILIES = {"s3-no-public-access": (BUCKETS, BLOCKS)}

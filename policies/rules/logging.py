@@ -12,6 +12,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from inferstack.policies import families
 from inferstack.policies.entry import MANDATORY, PolicyEntry, environment_setting
 from inferstack.policies.rules.common import (
     as_list,
@@ -34,7 +35,8 @@ GKE_CLUSTER = "gcp:container/cluster:Cluster"
 SUBNETWORK = "gcp:compute/subnetwork:Subnetwork"
 VPC = "aws:ec2/vpc:Vpc"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
-BUCKET = "aws:s3/bucket:Bucket"
+#: Every S3 bucket type (Bucket, BucketV2, DirectoryBucket ...): a family generated from the SDK.
+BUCKETS = "aws-s3-bucket"
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 PROD_MIN_RETENTION_DAYS = 365
@@ -157,10 +159,19 @@ def _tls_only(stmt: Mapping) -> bool:
         stmt.get("Principal") == "*" or get(stmt, "Principal", "AWS") == "*")
 
 
+def _denies_plain_http(policy: object) -> bool:
+    doc = parse_json(policy)
+    return isinstance(doc, Mapping) and any(isinstance(s, Mapping) and _tls_only(s) for s in as_list(doc.get("Statement")))
+
+
 def _s3_tls(args: StackValidationArgs, report) -> None:
-    buckets = [r for r in args.resources if r.resource_type == BUCKET]
+    bucket_types = families.members(BUCKETS)
+    buckets = [r for r in args.resources if r.resource_type in bucket_types]
     enforced: set[str] = set()
     unknown = False
+    for b in buckets:  # an in-line bucket policy (Bucket, BucketV2)
+        if "policy" in families.fields(BUCKETS, b.resource_type) and _denies_plain_http(b.props.get("policy")):
+            enforced |= _ids(b)
     for r in args.resources:
         if r.resource_type != BUCKET_POLICY:
             continue
@@ -169,7 +180,7 @@ def _s3_tls(args: StackValidationArgs, report) -> None:
         if is_unknown(b) or not isinstance(doc, Mapping):
             unknown = True
             continue
-        if any(isinstance(s, Mapping) and _tls_only(s) for s in as_list(doc.get("Statement"))):
+        if _denies_plain_http(doc):
             enforced.add(b)
     missing = [b for b in buckets if not (_ids(b) & enforced)]
     if missing and unknown:
@@ -233,6 +244,9 @@ ENTRIES = [
     ), MANDATORY, clouds={"aws"}, controls=("CIS AWS 3.7", "FSBP EC2.6")),
     PolicyEntry(StackValidationPolicy(
         name="s3-tls-only", description="Every S3 bucket has a bucket policy denying requests without TLS.",
-        validate=_s3_tls, remediation_steps="Declare aws.s3.BucketPolicy for the bucket denying aws:SecureTransport false.",
+        validate=_s3_tls, remediation_steps="Declare aws.s3.BucketPolicy for the bucket (any bucket type) denying "
+                                            "aws:SecureTransport false.",
     ), MANDATORY, clouds={"aws"}, controls=("FSBP S3.5", "CIS AWS 2.1.1")),
 ]
+#: Stack policies and the families whose every member they judge (read by policies/families/coverage.py).
+STACK_FAMILIES = {"s3-tls-only": (BUCKETS,)}

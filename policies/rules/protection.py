@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pulumi_policy import PolicyConfigSchema, ResourceValidationArgs, ResourceValidationPolicy
 
+from inferstack.policies import families
 from inferstack.policies.entry import ADVISORY_IN_DEV, PolicyEntry, environment_setting
+
+#: Every S3 bucket type (Bucket, BucketV2, DirectoryBucket ...): a family generated from the SDK.
+BUCKETS = "aws-s3-bucket"
 
 STATEFUL_TYPES = frozenset(
     {
         "aws:kms/key:Key",
-        "aws:s3/bucket:Bucket",
         "aws:dynamodb/table:Table",
         "aws:rds/instance:Instance",
         "aws:rds/cluster:Cluster",
@@ -26,7 +29,7 @@ STATEFUL_TYPES = frozenset(
 
 
 def _protect(args: ResourceValidationArgs, report) -> None:
-    if args.resource_type not in STATEFUL_TYPES:
+    if args.resource_type not in STATEFUL_TYPES and args.resource_type not in families.members(BUCKETS):
         return
     if (args.get_config() or {}).get("environment", "prod") != "prod":
         return
@@ -42,5 +45,6 @@ ENTRIES = [
         config_schema=PolicyConfigSchema(properties={"environment": {"type": "string"}}),
         remediation_steps="Pass opts=ResourceOptions(protect=True) or retain_on_delete=True for this resource in prod.",
     ), ADVISORY_IN_DEV, environment_setting, types=tuple(sorted(STATEFUL_TYPES)),
+       families=(BUCKETS,),
        controls=("NIST 800-53 CP-9",)),
 ]

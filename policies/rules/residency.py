@@ -8,11 +8,13 @@ closed on it (mandatory in staging and prod) and accepts a review with a reason;
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy import PolicyConfigSchema, PolicyResource, StackValidationArgs, StackValidationPolicy
 
 from inferstack.config.policy import PolicySettings
+from inferstack.policies import families
 from inferstack.policies.entry import MANDATORY, PolicyEntry
 from inferstack.policies.rules.common import get, is_unknown
 from inferstack.policies.rules.opaque import is_opaque
@@ -53,7 +55,9 @@ def locations_of(res: PolicyResource) -> list[object]:
     if res.resource_type == "gcp:secretmanager/secret:Secret" and get(p, "replication", "auto") is not None:
         return ["automatic (Google-chosen regions)"]  # Secret Manager auto replication: any region
     for key in ("region", "location", "zone", "availabilityZone"):
-        if key in p and p[key] is not None:
+        # a structured location (an S3 directory bucket's {name: <AZ id>, type: AvailabilityZone}) names no region:
+        # the resource's region input or its provider's region does
+        if key in p and p[key] is not None and not isinstance(p[key], Mapping):
             found.append(p[key])
     for key in ("nodeLocations", "availabilityZones"):
         found.extend(p.get(key) or [])
@@ -87,7 +91,8 @@ def _residency(args: StackValidationArgs, report) -> None:
 
 
 S3_REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
-S3_BUCKET = "aws:s3/bucket:Bucket"
+#: Every S3 bucket type (Bucket, BucketV2, DirectoryBucket ...): a family generated from the SDK.
+S3_BUCKETS = "aws-s3-bucket"
 DYNAMODB_TABLE = "aws:dynamodb/table:Table"
 AWS_SECRET = "aws:secretsmanager/secret:Secret"
 GCS_BUCKET = "gcp:storage/bucket:Bucket"
@@ -103,8 +108,9 @@ def _region_of(res: PolicyResource) -> object:
 def _replicas(args: StackValidationArgs) -> list[tuple[PolicyResource, str, object]]:
     """(resource, what, location) of every replica the stack declares; an unresolvable location is None."""
     buckets: dict[str, PolicyResource] = {}
+    bucket_types = families.members(S3_BUCKETS)
     for r in args.resources:
-        if r.resource_type == S3_BUCKET:
+        if r.resource_type in bucket_types:
             for key in ("bucket", "arn"):
                 v = r.props.get(key)
                 if isinstance(v, str) and not is_unknown(v):
