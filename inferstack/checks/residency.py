@@ -12,13 +12,21 @@ from inferstack.config.base import Cloud
 from inferstack.config.stack import ConfigIssue, StackConfig, file_issue
 
 
+def _stem(region: str) -> str:
+    """``eu-central-1`` -> ``eu-central-``, ``europe-west4`` -> ``europe-west``: the name without its number."""
+    return region.rstrip("0123456789")
+
+
 def misspelt_region(region: str, cloud: Cloud | None = None) -> str | None:
     """The catalogued region (of ``cloud``, or of any cloud) that ``region`` looks like a misspelling of; None when
-    ``region`` is catalogued or close to none (a region newer than the catalogue, or no region at all)."""
+    ``region`` is catalogued, close to none, or a catalogued region's name with another number (``ap-south-9``,
+    ``europe-west13``: how a region newer than the catalogue is named, so not taken for a typo)."""
     clouds = [cloud] if cloud is not None else list(Cloud)
     if any(catalogue.is_catalogued(c, region) for c in clouds):
         return None
     known = sorted({r for c in clouds for r in catalogue.regions_of(c)})
+    if _stem(region) != region and any(_stem(region) == _stem(r) for r in known):
+        return None
     close = difflib.get_close_matches(region, known, n=1, cutoff=0.8)
     return close[0] if close else None
 

@@ -13,10 +13,16 @@ from inferstack.catalog import accelerators, gpu_sharing
 from inferstack.config import ConfigError
 from inferstack.config.platform import AcceleratorPoolConfig, GpuAllocation
 from inferstack.load import load_stack
-from tests.sizing.test_capacity_planner import MODEL, aws_config, gcp_config
+from tests.sizing.test_capacity_planner import MODEL, aws_config
+from tests.sizing.test_capacity_planner import gcp_config as _gcp_config
 
 A100_MIG = {"name": "gpu", "kind": "nvidia-a100", "maxNodes": 2, "devicesPerNode": 1, "sharing": {"mig": "1g.10gb"}}
 L4_SLICED = {"name": "gpu", "kind": "nvidia-l4", "maxNodes": 2, "sharing": {"timeSlicingReplicas": 4}}
+
+
+def gcp_config(pools: list[dict[str, Any]], models: list[dict[str, Any]]) -> dict[str, Any]:
+    """The planner tests' GCP config with a project id GCP accepts (gcp:project is checked against its rule)."""
+    return {**_gcp_config(pools, models), "gcp:project": "acme-ml"}
 
 
 def problems(config: dict[str, Any], key: str) -> list[str]:

@@ -174,7 +174,14 @@ def test_a_region_newer_than_the_catalogue_still_works_with_its_zones() -> None:
     cfg = load_stack("t", with_(AWS, aws__region="eu-central-3", inferstack__residency={"allowedRegions": ["eu-central-3"]},
                                 inferstack__network={"zones": zones}))
     [notice] = [str(n) for n in run_notices(cfg)]
-    assert notice.startswith("aws:region: region eu-central-3 is not in the zone catalogue") and "(did you mean" in notice
+    assert notice.startswith("aws:region: region eu-central-3 is not in the zone catalogue") and "did you mean" not in notice
+    # a catalogued region's name with another number is how a new region is named, not a typo: its zones' form
+    [msg] = issues(with_(AWS, aws__region="eu-central-3", inferstack__residency={"allowedRegions": ["eu-central-3"]}))
+    assert msg.startswith("inferstack:network.zones: region eu-central-3 is not in the zone catalogue") and "eu-central-3a" in msg
+    # a misspelt one with its zones listed: used as listed, the warning asks
+    cfg = load_stack("t", with_(AWS, aws__region="eu-centrall-1", inferstack__residency={"allowedRegions": ["eu-centrall-1"]},
+                                inferstack__network={"zones": ["eu-centrall-1a", "eu-centrall-1b"]}))
+    assert [str(n) for n in run_notices(cfg)][0].endswith("(did you mean eu-central-1?)")
     # far from every catalogued region: the zones-of-its-form suggestion, as before
     [msg] = issues(with_(AWS, aws__region="xx-foo-1", inferstack__residency={"allowedRegions": ["xx-foo-1"]}))
     assert msg.startswith("inferstack:network.zones: region xx-foo-1 is not in the zone catalogue") and "xx-foo-1a" in msg

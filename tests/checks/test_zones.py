@@ -12,7 +12,7 @@ from inferstack.catalog import zones as zones_catalogue
 from inferstack.config import ConfigError
 from inferstack.engine import run_stack
 from inferstack.load import load_stack
-from tests.sizing.test_capacity_planner import gcp_config
+from tests.sizing.test_capacity_planner import gcp_config as _gcp_config
 
 AWS: dict[str, Any] = {
     "aws:region": "eu-west-1",
@@ -21,6 +21,11 @@ AWS: dict[str, Any] = {
     "inferstack:residency": {"allowedRegions": ["eu-west-1", "eu-central-1"]},
 }
 CR = "cr-0a1b2c3d4e5f60718"
+
+
+def gcp_config(pools: list[dict[str, Any]], models: list[dict[str, Any]]) -> dict[str, Any]:
+    """The planner tests' GCP config with a project id GCP accepts (gcp:project is checked against its rule)."""
+    return {**_gcp_config(pools, models), "gcp:project": "acme-ml"}
 
 
 def aws(pools: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
@@ -189,8 +194,6 @@ def test_an_aws_kind_no_source_shows_in_the_region_is_a_warning() -> None:
 
 
 def test_a_gcp_region_outside_the_catalogue_takes_its_listed_zones() -> None:
-    from tests.sizing.test_capacity_planner import gcp_config
-
     config = gcp_config([{"name": "gpu", "kind": "nvidia-l4", "maxNodes": 2}], [])
     config.update({"gcp:region": "me-west9", "inferstack:residency": {"allowedRegions": ["me-west9"]},
                    "inferstack:network": {"zones": ["me-west9-a", "me-west9-b"]}})
