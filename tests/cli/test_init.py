@@ -62,7 +62,17 @@ def test_example_values_left_are_refused_naming_each_key_and_flag(tmp_path: Path
     (["--set", "inferstack:registry.writerPrincipals[5]=x"], "index [5] is past the end"),
     (["--set", "inferstack:registry.noncurrentVersionDays=-3"], "inferstack:registry.noncurrentVersionDays"),
     (["--set", "inferstack:registry.noSuchKey=1"], "inferstack:registry.noSuchKey"),
-    (["--region", "us-east-1"], "inferstack:acceleratorPools[0].ladder[0].reservations[0].zone"),
+    (["--region", "us-east-1"], "inferstack:acceleratorPools[0].ladder[0].reservations[0].zone: eu-central-1a is not a "
+     "zone of the stack's region us-east-1; its zones: us-east-1a, "),
+    (["--region", "us-east-1"], "; set it with --reservation gpu-l4=ID@ZONE"),
+    (["--region", "eu-centrall-1"], "aws:region: 'eu-centrall-1' is not among the zone catalogue's aws regions; "
+     "did you mean eu-central-1?"),
+    (["--region", "eu-centrall-1"], "; set it with --region"),
+    (["--set", "inferstack:models[4].format=xgbost"], "inferstack:models[4].format: unknown model format 'xgbost'"),
+    (["--set", "inferstack:models[4].format=xgbost"], "; did you mean xgboost?"),
+    (["--writer-principal", "ml-release@acme.io"], "inferstack:registry.writerPrincipals[1]: 'ml-release@acme.io' is "
+     "not an AWS principal of a trust policy"),
+    (["--writer-principal", "ml-release@acme.io"], "; set it with --writer-principal"),
     (["--from", "nowhere/Pulumi.x.yaml"], "nowhere/Pulumi.x.yaml does not exist"),
     (["--out", "Pulumi.other.yaml"], "the file of stack acme-prod is named Pulumi.acme-prod.yaml"),
     (["--from", str(REPO / "stacks" / "Pulumi.gcp-dev.yaml")], "is a gcp stack; --cloud aws does not match"),
@@ -73,6 +83,33 @@ def test_bad_input_names_the_argument_or_key(extra: list[str], named: str, tmp_p
     code, out, err = _run([*AWS_PROD, *AWS_VALUES, *extra], capsys)
     assert code == 2, (out, err)
     assert named in err and err.startswith("error: ") and "Traceback" not in err, err
+    assert not list(tmp_path.iterdir()), "nothing written on error"
+
+
+def test_misspelt_region_gets_no_made_up_zones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _run([*AWS_PROD, *AWS_VALUES, "--region", "eu-centrall-1"], capsys)
+    assert code == 2 and err.count("\n") == 1, err  # one line: the reservation's zone is not reported besides
+    assert "eu-centrall-1a" not in err and "did you mean eu-central-1?" in err
+
+
+@pytest.mark.parametrize("extra, named", [
+    (["--project", "ACME_ML"], "--project 'ACME_ML': not a GCP project id; a GCP project id is 6-30 lower-case"),
+    (["--project", "acme"], "--project 'acme': not a GCP project id"),
+    (["--set", "gcp:project=ACME_ML"], "gcp:project: 'ACME_ML' is not a project id"),
+    (["--writer-principal", "ml-release@acme.io"], "inferstack:registry.writerPrincipals[1]: 'ml-release@acme.io' has "
+     "no member prefix; write user:ml-release@acme.io, group:ml-release@acme.io or serviceAccount:ml-release@acme.io"),
+])
+def test_gcp_bad_input_names_the_argument_or_key(extra: list[str], named: str, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(["init", "--cloud", "gcp", "--environment", "prod", "--stack", "g1", *GCP_VALUES, *extra],
+                          capsys)
+    assert code == 2, (out, err)
+    assert named in err and err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err, err
+    assert "GCS bucket" not in err
     assert not list(tmp_path.iterdir()), "nothing written on error"
 
 
@@ -110,6 +147,7 @@ def test_aws_prod_with_real_values_validates(tmp_path: Path, monkeypatch: pytest
     text = path.read_text()
     assert text.startswith("# acme-prod: written by `inferstack init` from Pulumi.prod.yaml (aws, prod).\n")
     assert "encryptionsalt" not in text and "secure:" not in text, "the reference's sample secret is not copied"
+    assert "passphrase" not in text and "sample value" not in text, "nor the reference's comment about it"
     assert "writerPrincipals: [arn:aws:iam::210987654321:role/ml-publisher]" in text
     cfg = load_stack_file(_with_secret(path))
     assert cfg.name == "acme-prod" and cfg.environment.value == "prod" and cfg.region == "eu-central-1"
@@ -176,3 +214,18 @@ def test_parsers() -> None:
             parse_key_path(bad)
     assert parse_reservation("gpu-l4=cr-0123@eu-central-1a") == ("gpu-l4", "cr-0123", "eu-central-1a")
     assert parse_reservation("gpu-l4=res") == ("gpu-l4", "res", None)
+
+
+def test_written_stack_needs_its_secret_and_previews_offline_with_a_placeholder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """What docs/config.md says: validate refuses the fresh file naming the secret; a secure: placeholder passes."""
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _run([*AWS_PROD, *AWS_VALUES], capsys)
+    assert code == 0, err
+    path = tmp_path / "Pulumi.acme-prod.yaml"
+    code, _, err = _run(["config", "validate", "--config", str(path)], capsys)
+    assert code == 2 and "config key 'inferstack-secrets:hfToken' is not set; run: pulumi config set --secret" in err
+    text = path.read_text().replace("config:\n", "config:\n  inferstack-secrets:hfToken:\n    secure: placeholder\n", 1)
+    path.write_text(text)
+    code, out, err = _run(["config", "validate", "--config", str(path)], capsys)
+    assert code == 0 and "stack acme-prod: valid (aws, prod, eu-central-1)" in out, err
