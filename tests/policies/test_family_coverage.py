@@ -119,3 +119,21 @@ def test_cli_list_framework_filters_and_rejects_unknown() -> None:
     bad = _cli("list", "--framework", "SOC9")
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.startswith("error: --framework 'SOC9': no policy cites it; allowed: ") and "Traceback" not in bad.stderr
+
+
+def test_stack_policies_judge_the_families_they_name() -> None:
+    """A stack policy's ``STACK_FAMILIES`` names a stack policy of the pack and generated families; the S3 bucket
+    family is judged by the S3 stack policies, so a bucket type an SDK upgrade adds reaches them (#25)."""
+    from inferstack.policies.families import all_families
+    from inferstack.policies.families.coverage import stack_families
+    from inferstack.policies.pack import ENTRY_BY_NAME
+
+    named = stack_families()
+    assert named, "no rule module names the families of its stack policies"
+    for policy, fams in named.items():
+        assert policy in ENTRY_BY_NAME and ENTRY_BY_NAME[policy].types is None, policy
+        assert set(fams) <= set(all_families()), (policy, fams)
+    rows = {c.name: c for c in coverage()}
+    assert set(rows["aws-s3-bucket"].judged["aws:s3/bucketV2:BucketV2"]) >= {
+        "s3-bucket-sse-kms", "s3-tls-only", "s3-no-public-access", "prod-stateful-protected"}
+    assert rows["aws-s3-acl"].judged["aws:s3/bucketAclV2:BucketAclV2"] == ("s3-acl-not-public",)
