@@ -20,7 +20,7 @@ BASE = {
 
 
 def test_policy_keys_only() -> None:
-    config = {**BASE, "app:anything": {"x": 1}, "inferstack:models": "not even validated", "gcp:project": "p",
+    config = {**BASE, "app:anything": {"x": 1}, "inferstack:models": "not even validated", "gcp:project": "acme-ml",
               "inferstack:policy": '{"allowPublicInference": true}'}  # as Pulumi passes structured values: JSON
     cloud, settings = program_policy_settings(config, "Pulumi.team.yaml")
     assert cloud is Cloud.AWS

@@ -71,7 +71,7 @@ def test_runtime_images_are_pinned_in_versions() -> None:
 def test_a_tpu_model_without_its_runtime_is_a_config_error() -> None:
     config = {
         "gcp:region": "europe-west4",
-        "gcp:project": "p",
+        "gcp:project": "acme-ml",
         "inferstack:cloud": "gcp",
         "inferstack:environment": "dev",
         "inferstack:residency": {"allowedRegions": ["europe-west4"]},

@@ -47,7 +47,7 @@ def aws_config(pools: list[dict[str, Any]] | None = None, models: list[dict[str,
 def gcp_config(pools: list[dict[str, Any]], models: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "gcp:region": "europe-west4",
-        "gcp:project": "p",
+        "gcp:project": "acme-ml",
         "inferstack:cloud": "gcp",
         "inferstack:environment": "dev",
         "inferstack:residency": {"allowedRegions": ["europe-west4"]},
