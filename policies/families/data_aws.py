@@ -358,6 +358,10 @@ FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
         'aws:s3/bucketV2:BucketV2': ('acl', 'grants'),
         'aws:s3/objectCopy:ObjectCopy': ('acl', 'grants'),
     },
+    'aws-s3-bucket-logging': {
+        'aws:s3/bucketLogging:BucketLogging': ('target_bucket', 'target_prefix'),
+        'aws:s3/bucketLoggingV2:BucketLoggingV2': ('target_bucket', 'target_prefix'),
+    },
     'aws-s3-public-access-block': {
         'aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock': ('block_public_acls', 'block_public_policy', 'ignore_public_acls', 'restrict_public_buckets'),
         'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock': ('block_public_acls', 'block_public_policy', 'ignore_public_acls', 'restrict_public_buckets'),

@@ -38,6 +38,9 @@ FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 #: Every S3 bucket type (Bucket, BucketV2, DirectoryBucket ...): a family generated from the SDK.
 BUCKETS = "aws-s3-bucket"
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+#: Every split-out server access logging type of a bucket (BucketLogging, BucketLoggingV2): a generated family.
+BUCKET_LOGGING = "aws-s3-bucket-logging"
+TRAIL = "aws:cloudtrail/trail:Trail"
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 PROD_MIN_RETENTION_DAYS = 365
 AUDIT_LOG_TYPES = ("api", "audit", "authenticator")
@@ -189,6 +192,38 @@ def _s3_tls(args: StackValidationArgs, report) -> None:
         report(f"S3 bucket {b.name} has no bucket policy denying aws:SecureTransport false.", b.urn)
 
 
+def _inline_logging(b) -> bool:
+    """A bucket's in-line access logging (Bucket: ``logging``; BucketV2: ``loggings``) names a target bucket."""
+    return any(get(x, "targetBucket") for x in [*as_list(b.props.get("logging")), *as_list(b.props.get("loggings"))])
+
+
+def _trail_bucket_logging(args: StackValidationArgs, report) -> None:
+    """CloudTrail's bucket keeps server access logs: every bucket of the stack a trail writes to has access
+    logging, in-line or through a split-out logging configuration (any type of the family) naming it."""
+    trails = [r for r in args.resources if r.resource_type == TRAIL]
+    if not trails:
+        return
+    raw = [r.props.get("s3BucketName") for r in trails]
+    names = {n for n in raw if isinstance(n, str) and not is_unknown(n)}
+    bucket_types, logging_types = families.members(BUCKETS), families.members(BUCKET_LOGGING)
+    buckets = [b for b in args.resources if b.resource_type in bucket_types]
+    logged: set[str] = set()
+    unknown_target = False
+    for r in args.resources:
+        if r.resource_type in logging_types and r.props.get("targetBucket"):
+            b = r.props.get("bucket")
+            unknown_target = unknown_target or is_unknown(b)
+            if isinstance(b, str) and not is_unknown(b):
+                logged.add(b)
+    unlogged = [b for b in buckets if not _inline_logging(b) and not (_ids(b) & logged)]
+    missing = [b for b in unlogged if _ids(b) & names]
+    if unlogged and (unknown_target or any(is_unknown(n) for n in raw)):
+        not_evaluated("a Trail's s3BucketName or a BucketLogging's bucket")
+    for b in missing:
+        report(f"S3 bucket {b.name} receives CloudTrail logs but has no server access logging; declare "
+               "aws.s3.BucketLogging for it (target: another bucket).", b.urn)
+
+
 ENTRIES = [
     PolicyEntry(ResourceValidationPolicy(
         name="sqs-cmk", description="SQS queues are encrypted with a customer-managed KMS key.", validate=_sqs,
@@ -247,6 +282,13 @@ ENTRIES = [
         validate=_s3_tls, remediation_steps="Declare aws.s3.BucketPolicy for the bucket (any bucket type) denying "
                                             "aws:SecureTransport false.",
     ), MANDATORY, clouds={"aws"}, controls=("FSBP S3.5", "CIS AWS 2.1.1")),
+    PolicyEntry(StackValidationPolicy(
+        name="cloudtrail-bucket-access-logging",
+        description="The S3 bucket a CloudTrail trail writes to has server access logging (any bucket type; "
+                    "in-line or a split-out BucketLogging naming it).",
+        validate=_trail_bucket_logging,
+        remediation_steps="Declare aws.s3.BucketLogging for the trail's bucket with target_bucket another bucket.",
+    ), MANDATORY, clouds={"aws"}, controls=("CIS AWS 3.4",)),
 ]
 #: Stack policies and the families whose every member they judge (read by policies/families/coverage.py).
-STACK_FAMILIES = {"s3-tls-only": (BUCKETS,)}
+STACK_FAMILIES = {"s3-tls-only": (BUCKETS,), "cloudtrail-bucket-access-logging": (BUCKETS, BUCKET_LOGGING)}

@@ -64,6 +64,13 @@ GRANTS = {"owner": {"id": OWNER}, "grants": [
     {"grantee": {"type": "Group", "uri": LOG_DELIVERY}, "permission": "WRITE"}]}
 GRANT_URI = (0, "props", "accessControlPolicy", "grants", 1, "grantee", "uri")
 
+AUDIT = "audit-logs-1a2b"
+TRAIL = Res("aws:cloudtrail/trail:Trail", {"s3BucketName": AUDIT, "isMultiRegionTrail": True,
+                                           "enableLogFileValidation": True, "kmsKeyId": KEY}, name="trail")
+AUDIT_V2 = Res(V2, {"bucket": AUDIT, "region": "eu-west-1"}, name="audit")
+AUDIT_LOGGING = Res("aws:s3/bucketLoggingV2:BucketLoggingV2",
+                    {"bucket": AUDIT, "targetBucket": "access-logs-1a2b", "targetPrefix": "audit/"}, name="audit-logging")
+
 CASES = [
     # ---------------------------------------------------------- encryption: every bucket type, every config type
     Case("s3v2-no-sse", "s3-bucket-sse-kms", (BUCKET_V2, SSE_V2_RES), (1,), DELETE),
@@ -91,6 +98,17 @@ CASES = [
            one(t, {"bucket": NAME}, opts={"protect": True}), (0, "opts", "protect"), False)
       for t in (V2, DIRECTORY)],
     Case("s3-directory-region-outside", "region-residency", (DIR_BUCKET,), (0, "props", "region"), "us-east-1"),
+    # ---------------------------------------------------------- CloudTrail's bucket keeps access logs
+    Case("trail-bucket-v2-no-access-logging", "cloudtrail-bucket-access-logging", (TRAIL, AUDIT_V2, AUDIT_LOGGING),
+         (2,), DELETE, flagged=1),
+    Case("trail-bucket-logging-names-another-bucket", "cloudtrail-bucket-access-logging",
+         (TRAIL, AUDIT_V2, AUDIT_LOGGING), (2, "props", "bucket"), "other-1a2b", flagged=1),
+    Case("trail-bucket-logging-v1-no-target", "cloudtrail-bucket-access-logging",
+         (TRAIL, AUDIT_V2, Res("aws:s3/bucketLogging:BucketLogging", AUDIT_LOGGING.props)),
+         (2, "props", "targetBucket"), DELETE, flagged=1),
+    Case("trail-bucket-inline-logging-removed", "cloudtrail-bucket-access-logging",
+         (TRAIL, Res("aws:s3/bucket:Bucket", {"bucket": AUDIT, "logging": {"targetBucket": "access-logs-1a2b"}})),
+         (1, "props", "logging"), DELETE, flagged=1),
     # ---------------------------------------------------------- ACLs: canned and grants, on every ACL-bearing type
     *[Case(f"acl-{acl}-{t.rsplit(':', 1)[1]}", "s3-acl-not-public", one(t, {"bucket": NAME, "acl": "private"}),
            (0, "props", "acl"), acl)
@@ -150,6 +168,14 @@ def test_private_canned_acls_and_log_delivery_grants_pass() -> None:
 def test_sse_config_for_a_bucket_v2_unknown_at_preview_is_not_evaluated() -> None:
     unknown = Res(SSE_V2, {**SSE_V2_RES.props, "bucket": UNKNOWN}, name="models-sse", depends_on=(0,))
     found = _findings((BUCKET_V2, unknown), "s3-bucket-sse-kms")
+    assert [(f.enforcement_level, f.not_evaluated) for f in found] == [("advisory", True)], found
+
+
+def test_only_the_trails_bucket_needs_access_logging() -> None:
+    assert _findings((TRAIL, AUDIT_V2, AUDIT_LOGGING, BUCKET_V2), "cloudtrail-bucket-access-logging") == []
+    assert _findings((BUCKET_V2,), "cloudtrail-bucket-access-logging") == []
+    unknown = Res(TRAIL.type, {**TRAIL.props, "s3BucketName": UNKNOWN}, name="trail")
+    found = _findings((unknown, AUDIT_V2), "cloudtrail-bucket-access-logging")
     assert [(f.enforcement_level, f.not_evaluated) for f in found] == [("advisory", True)], found
 
 
