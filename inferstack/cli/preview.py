@@ -109,7 +109,9 @@ def _tree(rec: Recording) -> list[str]:
         parent = r.parent if r.parent in known else None
         kids.setdefault(parent, []).append(r)
     width = max((len(r.type) for r in records), default=20) + 12
-    lines = [f"     {'Type':<{width}} Name", f" +   {'pulumi:pulumi:Stack':<{width}} inferstack-{rec.stack}"]
+    # The root is named <project>-<stack> as pulumi preview shows it; the project is the one the URNs carry.
+    project = records[0].urn.split("::")[1] if records else "inferstack"
+    lines = [f"     {'Type':<{width}} Name", f" +   {'pulumi:pulumi:Stack':<{width}} {project}-{rec.stack}"]
 
     def walk(parent: str | None, prefix: str) -> None:
         items = kids.get(parent, [])

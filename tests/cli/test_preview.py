@@ -35,7 +35,7 @@ def test_preview_text_tree_via_config_file(capsys: pytest.CaptureFixture[str]) -
     assert main(["preview", "--config", str(stack_file)]) == 0
     text = capsys.readouterr().out
     assert text.startswith("Previewing stack gcp-dev (gcp, dev, europe-west4) offline")
-    assert " +   pulumi:pulumi:Stack" in text and "inferstack-gcp-dev" in text
+    assert " +   pulumi:pulumi:Stack" in text and "inferstack-gcp-dev" in text  # <project>-<stack>
     assert "└─ " in text and "gcp:container/cluster:Cluster" in text
     assert "Resources:\n    + " in text and "By type:" in text and "Policy findings:" in text
 

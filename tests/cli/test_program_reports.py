@@ -231,3 +231,8 @@ def test_plain_program_config_needs_policy_config_for_the_pack_only(tmp_path: Pa
     assert [p.name for p in out.rglob("*.yaml")] and "(aws, eu-west-1)" in capsys.readouterr().out
     assert main(["conformance", "--program", str(program), "--config", str(config), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)
+    # the preview's root is <project>-<stack>, the program's own project, as pulumi preview names it
+    pack = _pack(tmp_path, "dev", "eu-west-1")
+    capsys.readouterr()
+    main(["preview", "--program", str(program), "--config", str(config), "--policy-config", str(pack)])
+    assert "pulumi:pulumi:Stack" in (text := capsys.readouterr().out) and " team-app-dev" in text
