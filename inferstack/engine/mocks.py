@@ -177,8 +177,16 @@ def _kms_alias(reg: Registration) -> None:
 
 
 def _s3_bucket(reg: Registration) -> str:
+    """A general purpose bucket (``Bucket``, ``BucketV2``): as in the provider, its id IS the bucket name."""
     b = reg.inputs.get("bucket") or f"{reg.name}-{_h(reg.name, n=7)}"
     reg.out.update(bucket=b, arn=f"arn:aws:s3:::{b}", bucketRegionalDomainName=f"{b}.s3.{reg.region}.amazonaws.com")
+    return b
+
+
+def _s3_directory_bucket(reg: Registration) -> str:
+    """An S3 Express directory bucket: its id is the bucket name too (``<base>--<az-id>--x-s3``, a required input)."""
+    b = reg.inputs.get("bucket") or f"{reg.name}-{_h(reg.name, n=7)}--euw1-az1--x-s3"
+    reg.out.update(bucket=b, arn=_aws_arn(reg, f"bucket/{b}", service="s3express"))
     return b
 
 
@@ -235,6 +243,8 @@ AWS_RESOURCES: dict[str, Outputs] = {
     "aws:kms/key:Key": _kms_key,
     "aws:kms/alias:Alias": _kms_alias,
     "aws:s3/bucket:Bucket": _s3_bucket,
+    "aws:s3/bucketV2:BucketV2": _s3_bucket,
+    "aws:s3/directoryBucket:DirectoryBucket": _s3_directory_bucket,
     "aws:dynamodb/table:Table": _dynamodb_table,
     "aws:sqs/queue:Queue": _sqs_queue,
     "aws:secretsmanager/secret:Secret": _secretsmanager_secret,
