@@ -7,7 +7,7 @@ One table per cloud maps a type token (or token) to the function that fills in w
 - Google Cloud: :data:`GCP_RESOURCES` and :data:`GCP_RESOURCE_SUFFIXES`;
 - Kubernetes: :func:`kubernetes_outputs` (metadata name and uid, Helm release status);
 - invokes: :data:`INVOKES` (``getCallerIdentity``, ``getProject``, ...) and :data:`ARGUMENT_INVOKES` (answers the
-  provider computes from the arguments alone: ``kubernetes:yaml:decode``).
+  provider computes from the arguments alone: ``kubernetes:yaml:decode``, GCP's ``getIAMPolicy`` document).
 
 Everything else a provider computes is left out of the outputs, so the SDK resolves it as unknown during the
 preview (``apply`` and ``Output.concat`` over it are skipped, as in a real ``pulumi preview``). A table function
@@ -218,6 +218,9 @@ def _log_group(reg: Registration) -> str:
 EC2_ID_PREFIXES = {
     "Vpc": "vpc", "Subnet": "subnet", "SecurityGroup": "sg", "InternetGateway": "igw", "NatGateway": "nat",
     "Eip": "eipalloc", "Instance": "i", "RouteTable": "rtb", "LaunchTemplate": "lt", "FlowLog": "fl", "VpcEndpoint": "vpce",
+    # adopted defaults carry the id of what they adopt
+    "DefaultVpc": "vpc", "DefaultSubnet": "subnet", "DefaultSecurityGroup": "sg", "DefaultRouteTable": "rtb",
+    "DefaultNetworkAcl": "acl",
 }
 
 
@@ -444,9 +447,52 @@ def _yaml_decode(args: Mapping[str, Any]) -> dict[str, Any]:
     return {"result": json.loads(json.dumps(docs, default=str))}
 
 
-#: Invoke token -> its result computed from the call's arguments alone, as the provider computes it.
-ARGUMENT_INVOKES: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
+def _arg(item: Mapping[str, Any], name: str, snake: str) -> Any:
+    """An invoke argument's field, by its wire name or the Python name a plain dict may give it."""
+    value = item.get(name)
+    return item.get(snake) if value is None else value
+
+
+def _gcp_iam_policy(args: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``gcp:organizations/getIAMPolicy:getIAMPolicy``: the provider builds the IAM policy document from the
+    arguments alone (no API call): ``policyData`` is the JSON of ``{auditConfigs, bindings}`` as the provider writes
+    it (members sorted, bindings sorted by role then condition, empty fields left out). None (unknown) when an
+    argument is not a known value."""
+    if rpc.contains_unknowns(args):
+        return None
+    bindings, audit = [], []
+    for b in args.get("bindings") or []:
+        if not isinstance(b, Mapping):
+            return None
+        binding: dict[str, Any] = {"members": sorted(str(m) for m in b.get("members") or []), "role": b.get("role")}
+        cond = b.get("condition")
+        if isinstance(cond, Mapping) and cond:
+            binding["condition"] = {k: cond[k] for k in ("description", "expression", "title") if cond.get(k)}
+        bindings.append(binding)
+    bindings.sort(key=lambda b: (str(b["role"]), json.dumps(b.get("condition"), sort_keys=True)))
+    for c in args.get("auditConfigs") or []:
+        if not isinstance(c, Mapping):
+            return None
+        logs = []
+        for lc in _arg(c, "auditLogConfigs", "audit_log_configs") or []:
+            if not isinstance(lc, Mapping):
+                return None
+            entry = {"logType": _arg(lc, "logType", "log_type")}
+            if exempted := _arg(lc, "exemptedMembers", "exempted_members"):
+                entry["exemptedMembers"] = list(exempted)
+            logs.append(entry)
+        audit.append({"auditLogConfigs": logs, "service": c.get("service")})
+    policy = {k: v for k, v in (("auditConfigs", audit), ("bindings", bindings)) if v}
+    text = json.dumps(policy, sort_keys=True, separators=(",", ":"))
+    return {"policyData": text, "bindings": list(args.get("bindings") or []),
+            "auditConfigs": list(args.get("auditConfigs") or []), "id": str(int(_h(text), 16))}
+
+
+#: Invoke token -> its result computed from the call's arguments alone, as the provider computes it (None: the
+#: arguments are not known, so neither is the result).
+ARGUMENT_INVOKES: dict[str, Callable[[Mapping[str, Any]], dict[str, Any] | None]] = {
     "kubernetes:yaml:decode": _yaml_decode,
+    "gcp:organizations/getIAMPolicy:getIAMPolicy": _gcp_iam_policy,
 }
 
 
@@ -517,6 +563,9 @@ class OfflineMocks(pmocks.Mocks):
         computed = ARGUMENT_INVOKES.get(token)
         if computed is not None:
             values = computed(args)
+            if values is None:
+                cls = result_type(token)
+                return None, Lookup("invoke", token, form=form, args=args, unknown=sorted(fields(cls)) if cls else [])
             return values, Lookup("invoke", token, form=form, args=args, supplied=sorted(values))
         supplied = INVOKES.get(token)
         if supplied is not None:

@@ -43,17 +43,37 @@ def _policy_inputs(t: SdkType) -> tuple[str, ...]:
 
 
 def _grant_inputs(t: SdkType) -> tuple[str, ...]:
+    """A grant of use to others: a permission naming a ``principal`` (with its restricting inputs), or a sharing
+    setting that can open the resource to everyone by construction (:func:`_share_inputs`)."""
     if "principal" in t.inputs and t.has_input("action", "actions"):
         return tuple(n for n in ("principal", "source_account", "source_arn", "principal_org_id", "organization_id",
                                  "condition") if n in t.inputs)
+    return _share_inputs(t)
+
+
+def _share_inputs(t: SdkType) -> tuple[str, ...]:
+    """Sharing inputs whose values can mean "everyone": a snapshot's ``shared_accounts`` (``all``: a public RDS
+    snapshot), a launch permission's ``group`` next to its ``account_id`` (``all``: a public AMI), a function URL's
+    ``authorization_type`` (``NONE``: anyone may invoke), a document's share ``permissions`` (``account_ids``
+    ``All``: a public SSM document)."""
+    if "shared_accounts" in t.inputs and "Sequence" in t.inputs["shared_accounts"]:
+        return ("shared_accounts",)
+    if "group" in t.inputs and "account_id" in t.inputs and "_builtins.str" in t.inputs["group"]:
+        return ("group",)
+    if "authorization_type" in t.inputs and "function_name" in t.inputs:
+        return ("authorization_type",)
+    if "permissions" in t.inputs and "content" in t.inputs and "Mapping[str" in t.inputs["permissions"]:
+        return ("permissions",)
     return ()
 
 
 def _in_transit_inputs(t: SdkType) -> tuple[str, ...]:
-    """Direct TLS/transit inputs, or viewer-facing cache behaviors (a viewer protocol policy: CloudFront)."""
+    """Direct TLS/transit inputs, viewer-facing cache behaviors (a viewer protocol policy: CloudFront), or a load
+    balancer's in-line listeners with a front-end protocol (classic ELB ``listeners[].lb_protocol``)."""
     viewer = tuple(n for n in ("default_cache_behavior", "ordered_cache_behaviors", "viewer_certificate")
                    if "CacheBehavior" in t.inputs.get("default_cache_behavior", "") and n in t.inputs)
-    return t.inputs_matching(IN_TRANSIT.pattern) + viewer
+    listeners = ("listeners",) if "LoadBalancerListener" in t.inputs.get("listeners", "") else ()
+    return t.inputs_matching(IN_TRANSIT.pattern) + viewer + listeners
 
 
 def _nacl_inputs(t: SdkType) -> tuple[str, ...]:
@@ -114,6 +134,26 @@ def _is_text_or_enum(annotation: str) -> bool:
     return "_builtins.str" in annotation or "CannedAcl" in annotation
 
 
+def _is_vpc(t: SdkType) -> bool:
+    """A VPC the program creates or adopts (``Vpc``, ``DefaultVpc``): it carries the VPC's DNS switches."""
+    return t.service == "ec2" and "enable_dns_hostnames" in t.inputs and "enable_dns_support" in t.inputs
+
+
+def _is_default_security_group(t: SdkType) -> bool:
+    """A VPC's default security group, adopted by the program: security-group ingress and egress, but no ``name``
+    (the group exists with the VPC; the program cannot name it)."""
+    return ("SecurityGroupIngress" in t.inputs.get("ingress", "") and "egress" in t.inputs
+            and "name" not in t.inputs and "vpc_id" in t.inputs)
+
+
+#: Block-device inputs of a type that launches instances with EBS volumes in-line (each with ``encrypted``).
+BLOCK_DEVICES = ("root_block_device", "ebs_block_devices")
+
+
+def _block_device_inputs(t: SdkType) -> tuple[str, ...]:
+    return tuple(n for n in BLOCK_DEVICES if "BlockDevice" in t.inputs.get(n, ""))
+
+
 def _public_ip_inputs(t: SdkType) -> tuple[str, ...]:
     direct = tuple(n for n in PUBLIC_IP if n in t.inputs)
     nested = tuple(n for n in ("network_interfaces",) if "NetworkInterface" in t.inputs.get(n, "")
@@ -124,7 +164,9 @@ def _public_ip_inputs(t: SdkType) -> tuple[str, ...]:
 SPECS: tuple[FamilySpec, ...] = (
     FamilySpec("aws-resource-policy", "aws", "resource-based policy documents: no public or foreign-account principal",
                select=lambda t: bool(_policy_inputs(t)), fields=_policy_inputs),
-    FamilySpec("aws-resource-grant", "aws", "permission grants naming a principal: no public or foreign-account principal",
+    FamilySpec("aws-resource-grant", "aws",
+               "permission grants and sharing settings: no public or foreign-account principal, no share with all "
+               "accounts, no unauthenticated invoke URL",
                select=lambda t: bool(_grant_inputs(t)), fields=_grant_inputs),
     FamilySpec("aws-encryption-at-rest", "aws", "encryption at rest: never declared off",
                select=lambda t: bool(t.inputs_matching(AT_REST.pattern)), fields=lambda t: t.inputs_matching(AT_REST.pattern)),
@@ -134,6 +176,14 @@ SPECS: tuple[FamilySpec, ...] = (
                select=lambda t: bool(_in_transit_inputs(t)), fields=_in_transit_inputs),
     FamilySpec("aws-security-group-ingress", "aws", "security groups: nothing but tcp/443 open to the internet",
                select=lambda t: bool(_sg_ingress_inputs(t)), fields=_sg_ingress_inputs),
+    FamilySpec("aws-default-security-group", "aws", "a VPC's default security group restricts all traffic (no rules)",
+               select=_is_default_security_group, fields=lambda t: ("ingress", "egress")),
+    FamilySpec("aws-vpc", "aws", "VPCs (created or adopted default ones): flow logs on",
+               select=_is_vpc),
+    FamilySpec("aws-instance-block-devices", "aws",
+               "in-line EBS block devices (instances, launch configurations, AMIs): never declared unencrypted (unless the account "
+               "encrypts EBS by default)",
+               select=lambda t: bool(_block_device_inputs(t)), fields=_block_device_inputs),
     FamilySpec("aws-network-acl", "aws", "network ACLs: no ingress from the internet to remote administration ports",
                select=lambda t: bool(_nacl_inputs(t)), fields=_nacl_inputs),
     FamilySpec("aws-public-ip", "aws", "no public IP addresses or publicly accessible endpoints",

@@ -99,9 +99,16 @@ FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
     'aws-resource-grant': {
         'aws:acmpca/permission:Permission': ('principal', 'source_account'),
         'aws:cloudwatch/eventPermission:EventPermission': ('principal', 'condition'),
+        'aws:ec2/amiLaunchPermission:AmiLaunchPermission': ('group',),
+        'aws:lambda/functionUrl:FunctionUrl': ('authorization_type',),
         'aws:lambda/layerVersionPermission:LayerVersionPermission': ('principal', 'organization_id'),
         'aws:lambda/permission:Permission': ('principal', 'source_account', 'source_arn', 'principal_org_id'),
+        'aws:rds/clusterSnapshot:ClusterSnapshot': ('shared_accounts',),
+        'aws:rds/clusterSnapshotCopy:ClusterSnapshotCopy': ('shared_accounts',),
+        'aws:rds/snapshot:Snapshot': ('shared_accounts',),
+        'aws:rds/snapshotCopy:SnapshotCopy': ('shared_accounts',),
         'aws:signer/signingProfilePermission:SigningProfilePermission': ('principal',),
+        'aws:ssm/document:Document': ('permissions',),
     },
     'aws-encryption-at-rest': {
         'aws:appsync/apiCache:ApiCache': ('at_rest_encryption_enabled',),
@@ -256,6 +263,7 @@ FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
         'aws:elasticache/cluster:Cluster': ('transit_encryption_enabled',),
         'aws:elasticache/replicationGroup:ReplicationGroup': ('transit_encryption_enabled', 'transit_encryption_mode'),
         'aws:elasticsearch/domain:Domain': ('domain_endpoint_options', 'node_to_node_encryption'),
+        'aws:elb/loadBalancer:LoadBalancer': ('listeners',),
         'aws:lb/listener:Listener': ('ssl_policy',),
         'aws:lightsail/distribution:Distribution': ('default_cache_behavior',),
         'aws:mailmanager/ingressPoint:IngressPoint': ('tls_policy',),
@@ -271,6 +279,21 @@ FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
         'aws:ec2/securityGroup:SecurityGroup': ('ingress',),
         'aws:ec2/securityGroupRule:SecurityGroupRule': ('cidr_blocks', 'ipv6_cidr_blocks'),
         'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule': ('cidr_ipv4', 'cidr_ipv6'),
+    },
+    'aws-default-security-group': {
+        'aws:ec2/defaultSecurityGroup:DefaultSecurityGroup': ('ingress', 'egress'),
+    },
+    'aws-vpc': {
+        'aws:ec2/defaultVpc:DefaultVpc': (),
+        'aws:ec2/vpc:Vpc': (),
+    },
+    'aws-instance-block-devices': {
+        'aws:ec2/ami:Ami': ('ebs_block_devices',),
+        'aws:ec2/amiCopy:AmiCopy': ('ebs_block_devices',),
+        'aws:ec2/amiFromInstance:AmiFromInstance': ('ebs_block_devices',),
+        'aws:ec2/instance:Instance': ('root_block_device', 'ebs_block_devices'),
+        'aws:ec2/launchConfiguration:LaunchConfiguration': ('root_block_device', 'ebs_block_devices'),
+        'aws:ec2/spotInstanceRequest:SpotInstanceRequest': ('root_block_device', 'ebs_block_devices'),
     },
     'aws-network-acl': {
         'aws:ec2/defaultNetworkAcl:DefaultNetworkAcl': ('ingress',),

@@ -129,6 +129,46 @@ def _listener(props: Mapping, report) -> None:
                    "use ELBSecurityPolicy-TLS13-1-2-2021-06 or another TLS 1.2+ policy.")
 
 
+#: Front-end protocols of a classic load balancer's listeners that carry plaintext (FSBP ELB.3).
+_PLAINTEXT_LB_PROTOCOLS = frozenset({"http", "tcp"})
+ELASTICACHE_CLUSTER = "aws:elasticache/cluster:Cluster"
+
+
+def _classic_listeners(props: Mapping, report) -> None:
+    """A classic ELB's listeners: HTTP or TCP toward clients is plaintext. A classic listener cannot redirect to
+    HTTPS (only the ALB can), so a port-80 listener forwards plaintext traffic too."""
+    for i, listener in enumerate(as_list(_value(props, "listeners"))):
+        if not isinstance(listener, Mapping):
+            continue
+        protocol = listener.get("lbProtocol")
+        if is_unknown(protocol):
+            not_evaluated(f"listeners[{i}].lbProtocol")
+        if str(protocol).lower() in _PLAINTEXT_LB_PROTOCOLS:
+            report(f"classic load balancer listener {i} (port {listener.get('lbPort')}) uses lb_protocol {protocol}: "
+                   "clients connect in plaintext; use HTTPS or SSL with a certificate (a classic ELB cannot redirect "
+                   "HTTP to HTTPS).")
+
+
+def _cache_cluster(props: Mapping, report) -> None:
+    """An ElastiCache cache cluster: a Redis/Valkey node outside a replication group cannot encrypt in transit
+    (CreateCacheCluster offers TLS to Memcached 1.6.12+ only; Redis/Valkey TLS is a replication group setting);
+    a Memcached cluster must turn it on. A node joining a replication group follows the group's setting (judged on
+    the ReplicationGroup)."""
+    engine = _value(props, "engine")
+    if _value(props, "replicationGroupId") is not None:
+        return
+    if is_unknown(engine):
+        not_evaluated("engine")
+    engine = str(engine or "").lower()
+    if engine in ("redis", "valkey"):
+        report(f"a standalone {engine} cache cluster cannot encrypt in transit (ElastiCache offers TLS for "
+               f"{engine} only in replication groups): declare an aws.elasticache.ReplicationGroup with "
+               "transit_encryption_enabled.")
+    elif engine == "memcached" and _value(props, "transitEncryptionEnabled") is not True:
+        report("transitEncryptionEnabled is not true (the API's default is off): enable TLS for the Memcached "
+               "cluster (engine 1.6.12 or later).")
+
+
 def _in_transit(args: ResourceValidationArgs, report) -> None:
     t, props = args.resource_type, args.props
     fields = {camel(f) for f in families.fields(IN_TRANSIT, t)}
@@ -164,6 +204,10 @@ def _in_transit(args: ResourceValidationArgs, report) -> None:
                 if isinstance(b, Mapping) and b.get("viewerProtocolPolicy") == _PLAINTEXT_VIEWER:
                     report(f"{name} viewerProtocolPolicy allow-all: viewers may use plain HTTP; use redirect-to-https "
                            "or https-only.")
+    if "listeners" in fields:
+        _classic_listeners(props, report)
+    if t == ELASTICACHE_CLUSTER:
+        _cache_cluster(props, report)
     if t == "aws:elasticache/replicationGroup:ReplicationGroup" and _value(props, "transitEncryptionEnabled") is not True:
         report("transitEncryptionEnabled is not true (the API's default is off): enable TLS for the replication group.")
     if t == "aws:rds/proxy:Proxy" and _value(props, "requireTls") is not True:

@@ -24,6 +24,7 @@ from inferstack.policies.rules.common import (
     as_list,
     document_statements,
     identity_documents,
+    is_unknown,
     not_evaluated,
     parse_json,
 )
@@ -228,7 +229,35 @@ def _grant_restricted(props: Mapping) -> bool:
     return False
 
 
+def _all_accounts(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().lower() == "all"
+
+
+def _shared_publicly(props: Mapping, fields: tuple[str, ...]) -> Iterator[str]:
+    """Why a sharing setting of the grant family opens the resource to everyone (policies/families/aws.py
+    ``_share_inputs``)."""
+    for f in fields:
+        value = props.get(camel(f))
+        if value is None:
+            continue
+        if is_unknown(value):
+            not_evaluated(f"{camel(f)}")
+        if f == "shared_accounts" and any(_all_accounts(a) for a in as_list(value)):
+            yield ("shared_accounts includes 'all': the snapshot is public, any AWS account can copy or restore it "
+                   "(FSBP RDS.1).")
+        elif f == "group" and _all_accounts(value):
+            yield "launch permission group 'all': the image is public, any AWS account can launch it."
+        elif f == "authorization_type" and str(value).strip().upper() == "NONE":
+            yield ("authorization_type NONE: the function URL is public, anyone on the internet can invoke the "
+                   "function; use AWS_IAM.")
+        elif f == "permissions" and isinstance(value, Mapping) and str(value.get("type", "")).lower() == "share" \
+                and any(_all_accounts(a) for a in str(value.get("accountIds", value.get("account_ids", ""))).split(",")):
+            yield "permissions share the document with account_ids All: the SSM document is public (FSBP SSM.4)."
+
+
 def _grant_public(args: ResourceValidationArgs, report) -> None:
+    for why in _shared_publicly(args.props, families.fields(GRANT_FAMILY, args.resource_type)):
+        report(why)
     principal = args.props.get("principal")
     if principal is None:
         return
@@ -342,10 +371,13 @@ ENTRIES = [
         name="resource-grant-not-public",
         description="No permission grant (Lambda permission, layer permission, EventBridge bus permission, signer or "
                     "Private CA permission) names principal '*' without a source account, organization or "
-                    "account-scoped source ARN.",
+                    "account-scoped source ARN; no sharing setting opens a resource to everyone (RDS snapshot "
+                    "shared_accounts 'all', AMI launch permission group 'all', Lambda function URL "
+                    "authorization_type NONE, SSM document shared with All).",
         validate=_grant_public,
-        remediation_steps="Name the principal account or service, and set sourceAccount / principalOrgId / sourceArn.",
-    ), MANDATORY, families=(GRANT_FAMILY,), controls=("FSBP Lambda.1",)),
+        remediation_steps="Name the principal account or service, and set sourceAccount / principalOrgId / sourceArn; "
+                          "share snapshots and images with named accounts; use authorization_type AWS_IAM.",
+    ), MANDATORY, families=(GRANT_FAMILY,), controls=("FSBP Lambda.1", "FSBP RDS.1", "FSBP SSM.4")),
     PolicyEntry(StackValidationPolicy(
         name="resource-policy-no-foreign-accounts",
         description="No resource-based policy or permission grant opens to an account outside the stack's accounts "

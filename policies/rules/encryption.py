@@ -134,6 +134,50 @@ def _volumes(args: ResourceValidationArgs, report) -> None:
         report("EBS volume must set encrypted: true (with a customer-managed kmsKeyId).")
 
 
+#: Types that launch instances with in-line EBS block devices (Instance, SpotInstanceRequest, LaunchConfiguration,
+#: AMIs): policies/families/aws.py, fields root_block_device / ebs_block_devices.
+BLOCK_DEVICES = "aws-instance-block-devices"
+EBS_DEFAULT = "aws:ebs/encryptionByDefault:EncryptionByDefault"
+
+
+def _region(r) -> object:
+    region = r.props.get("region")
+    if region is None and r.provider is not None:
+        region = r.provider.props.get("region")
+    return region
+
+
+def _declared_off(v: object) -> bool:
+    return v is False or (isinstance(v, str) and v.strip().lower() == "false")
+
+
+def _instance_volumes(args: StackValidationArgs, report) -> None:
+    """CIS AWS 2.2.1: an in-line block device declared ``encrypted: false`` is a plaintext volume, unless the stack
+    turns on EBS encryption by default for the region (then AWS encrypts it whatever the flag says)."""
+    defaults = [r for r in args.resources if r.resource_type == EBS_DEFAULT and not _declared_off(r.props.get("enabled"))
+                and not is_unknown(r.props.get("enabled"))]
+    for r in args.resources:
+        fields = families.fields(BLOCK_DEVICES, r.resource_type)
+        if not fields:
+            continue
+        covered = any(_region(d) is None or _region(r) is None or is_unknown(_region(d)) or _region(d) == _region(r)
+                      for d in defaults)
+        if covered:
+            continue
+        for f in fields:
+            prop = "rootBlockDevice" if f == "root_block_device" else "ebsBlockDevices"
+            for i, dev in enumerate(as_list(r.props.get(prop))):
+                if not isinstance(dev, Mapping):
+                    continue
+                if is_unknown(dev.get("encrypted")):
+                    not_evaluated(f"{r.name}: {prop} encrypted")
+                if _declared_off(dev.get("encrypted")):
+                    where = prop if f == "root_block_device" else f"{prop}[{i}] ({dev.get('deviceName')})"
+                    report(f"{r.name}: {where} is declared encrypted: false and the stack does not enable EBS "
+                           "encryption by default: set encrypted: true with a customer-managed kms_key_id (or "
+                           "declare aws.ebs.EncryptionByDefault enabled).", r.urn)
+
+
 def _dynamodb(args: ResourceValidationArgs, report) -> None:
     if args.resource_type != DYNAMODB_TABLE:
         return
@@ -206,6 +250,14 @@ ENTRIES = [
         remediation_steps="Set ebs.encrypted='true' and kms_key_id on every block device mapping.",
     ), MANDATORY, types=(LAUNCH_TEMPLATE, EBS_VOLUME),
        controls=("FSBP EC2.7", "CIS AWS 2.2.1")),
+    PolicyEntry(StackValidationPolicy(
+        name="instance-ebs-encryption",
+        description="No in-line EBS block device of an instance, spot request, launch configuration or AMI is "
+                    "declared unencrypted, unless the stack enables EBS encryption by default for its region.",
+        validate=_instance_volumes,
+        remediation_steps="Set encrypted: true and kms_key_id on root_block_device and every ebs_block_devices entry, "
+                          "or declare aws.ebs.EncryptionByDefault(enabled=True).",
+    ), MANDATORY, clouds={"aws"}, controls=("CIS AWS 2.2.1", "FSBP EC2.7")),
     PolicyEntry(ResourceValidationPolicy(
         name="dynamodb-cmk",
         description="DynamoDB tables are encrypted with a customer-managed key.",
@@ -244,4 +296,4 @@ ENTRIES = [
 ]
 #: Stack policies and the families whose every member they judge (policies/families/coverage.py reads this: a stack
 #: policy sees every resource, so it names its families here rather than in its entry's ``families``).
-STACK_FAMILIES = {"s3-bucket-sse-kms": (BUCKETS, BUCKET_ENCRYPTION)}
+STACK_FAMILIES = {"s3-bucket-sse-kms": (BUCKETS, BUCKET_ENCRYPTION), "instance-ebs-encryption": (BLOCK_DEVICES,)}

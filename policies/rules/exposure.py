@@ -17,6 +17,7 @@ from inferstack.config.policy import PolicySettings
 from inferstack.policies import families
 from inferstack.policies.entry import ADVISORY_IN_DEV, MANDATORY, PolicyEntry
 from inferstack.policies.families.base import camel
+from inferstack.policies.rules.cidrs import world_ranges
 from inferstack.policies.rules.common import as_list, get, is_unknown, names_unknown, not_evaluated, refers_to
 from inferstack.policies.rules.node_agents import is_pinned_node_agent
 
@@ -62,8 +63,8 @@ def _eks_endpoint(args: ResourceValidationArgs, report) -> None:
     if vpc.get("endpointPublicAccess") is False:
         return
     cidrs = vpc.get("publicAccessCidrs")
-    if not cidrs or any(c in OPEN for c in cidrs):
-        report("EKS public endpoint is open to 0.0.0.0/0; set endpointPublicAccess false or restrict publicAccessCidrs.")
+    if not cidrs or any(c in OPEN for c in cidrs) or world_ranges(as_list(cidrs)):
+        report("EKS public endpoint is open to 0.0.0.0/0 (or a range as wide); set endpointPublicAccess false or restrict publicAccessCidrs.")
 
 
 def _gke_private(args: ResourceValidationArgs, report) -> None:

@@ -33,7 +33,8 @@ LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 ARTIFACT_REPO = "gcp:artifactregistry/repository:Repository"
 GKE_CLUSTER = "gcp:container/cluster:Cluster"
 SUBNETWORK = "gcp:compute/subnetwork:Subnetwork"
-VPC = "aws:ec2/vpc:Vpc"
+#: VPCs the program creates or adopts (Vpc, DefaultVpc), by construction (policies/families/aws.py).
+VPCS = "aws-vpc"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 #: Every S3 bucket type (Bucket, BucketV2, DirectoryBucket ...): a family generated from the SDK.
 BUCKETS = "aws-s3-bucket"
@@ -140,7 +141,8 @@ def _ids(r) -> set:
 
 
 def _vpc_flow_logs(args: StackValidationArgs, report) -> None:
-    vpcs = [r for r in args.resources if r.resource_type == VPC]
+    vpc_types = families.members(VPCS)
+    vpcs = [r for r in args.resources if r.resource_type in vpc_types]
     logged: set[str] = set()
     unknown = False
     for r in args.resources:
@@ -274,7 +276,8 @@ ENTRIES = [
         remediation_steps="Set log_config on the subnetwork.",
     ), MANDATORY, types=(SUBNETWORK,), controls=("CIS GCP 3.8",)),
     PolicyEntry(StackValidationPolicy(
-        name="aws-vpc-flow-logs", description="Every VPC has a flow log naming its id.", validate=_vpc_flow_logs,
+        name="aws-vpc-flow-logs", description="Every VPC (created, or the default VPC adopted) has a flow log naming its id.",
+        validate=_vpc_flow_logs,
         remediation_steps="Declare aws.ec2.FlowLog with vpc_id=vpc.id.",
     ), MANDATORY, clouds={"aws"}, controls=("CIS AWS 3.7", "FSBP EC2.6")),
     PolicyEntry(StackValidationPolicy(
@@ -291,4 +294,4 @@ ENTRIES = [
     ), MANDATORY, clouds={"aws"}, controls=("CIS AWS 3.4",)),
 ]
 #: Stack policies and the families whose every member they judge (read by policies/families/coverage.py).
-STACK_FAMILIES = {"s3-tls-only": (BUCKETS,), "cloudtrail-bucket-access-logging": (BUCKETS, BUCKET_LOGGING)}
+STACK_FAMILIES = {"aws-vpc-flow-logs": (VPCS,), "s3-tls-only": (BUCKETS,), "cloudtrail-bucket-access-logging": (BUCKETS, BUCKET_LOGGING)}

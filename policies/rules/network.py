@@ -10,6 +10,8 @@ from pulumi_policy import ResourceValidationArgs, ResourceValidationPolicy
 from inferstack.policies import families
 from inferstack.policies.entry import ADVISORY_IN_DEV, MANDATORY, PolicyEntry
 from inferstack.policies.families.base import camel
+from inferstack.policies.rules import gcp_compute
+from inferstack.policies.rules.cidrs import world_ranges
 from inferstack.policies.rules.common import as_list, get, is_unknown, not_evaluated
 
 WORLD = ("0.0.0.0/0", "::/0")
@@ -46,7 +48,7 @@ def _sg_rules(args: ResourceValidationArgs) -> list[tuple[list, Any, Any, Any]]:
 
 def _security_groups(args: ResourceValidationArgs, report) -> None:
     for cidrs, protocol, lo, hi in _sg_rules(args):
-        open_to = [c for c in cidrs if c in WORLD]
+        open_to = world_ranges(cidrs)
         if open_to and not _only_https(protocol, lo, hi):
             report(f"ingress from {open_to} on protocol {protocol} ports {lo}-{hi}: only tcp/443 may be open to the world.")
 
@@ -84,28 +86,35 @@ def _covers_admin_port(protocol: Any, lo: Any, hi: Any) -> list[int]:
 
 def _nacls(args: ResourceValidationArgs, report) -> None:
     for where, action, protocol, lo, hi, cidrs in _nacl_entries(args):
-        if str(action).lower() != "allow" or not any(c in WORLD for c in cidrs):
+        world = world_ranges(cidrs)
+        if str(action).lower() != "allow" or not world:
             continue
         ports = _covers_admin_port(protocol, lo, hi)
         if ports:
-            report(f"network ACL {where} allows ingress from {[c for c in cidrs if c in WORLD]} to administration "
+            report(f"network ACL {where} allows ingress from {world} to administration "
                    f"ports {ports} (protocol {protocol}); deny it or narrow the source.")
 
 
+DEFAULT_SG_FAMILY = "aws-default-security-group"
+
+
+def _default_sg(args: ResourceValidationArgs, report) -> None:
+    """CIS AWS 5.4: the VPC's default security group restricts all traffic. Adopting it with no rules removes
+    every rule it has (the provider empties it); any in-line rule keeps traffic open to whatever joins the group."""
+    for f in families.fields(DEFAULT_SG_FAMILY, args.resource_type):
+        value = args.props.get(camel(f))
+        if is_unknown(value):
+            not_evaluated(f"the default security group's {f}")
+        rules = [r for r in as_list(value) if r]
+        if rules:
+            report(f"the VPC's default security group declares {len(rules)} {f} rule(s): it must restrict all "
+                   "traffic; put the rules on a dedicated security group and leave the default one empty.")
+
+
 def _firewalls(args: ResourceValidationArgs, report) -> None:
-    p = args.props
-    if (p.get("direction") or "INGRESS") != "INGRESS" or p.get("disabled") is True:
-        return
-    ranges = as_list(p.get("sourceRanges"))
-    world = [r for r in ranges if r in WORLD]
-    if not ranges and not p.get("sourceTags") and not p.get("sourceServiceAccounts"):
-        world = ["0.0.0.0/0 (no source given)"]
-    if not world:
-        return
-    for allow in p.get("allows") or []:
-        ports = as_list(allow.get("ports"))
-        if not (str(allow.get("protocol")).lower() == "tcp" and ports and all(str(x) == "443" for x in ports)):
-            report(f"firewall allows {allow.get('protocol')} {ports or 'all ports'} from {world}; only tcp/443 may be open.")
+    for where, world, protocol, ports in gcp_compute.world_ingress(args):
+        if not (str(protocol).lower() == "tcp" and ports and all(str(x) == "443" for x in ports)):
+            report(f"{where}firewall allows {protocol} {ports or 'all ports'} from {world}; only tcp/443 may be open.")
 
 
 def _gke_public_endpoint(args: ResourceValidationArgs, report) -> None:
@@ -149,20 +158,32 @@ def _allow_public(settings) -> dict[str, Any]:
 ENTRIES = [
     PolicyEntry(ResourceValidationPolicy(
         name="sg-no-world-ingress",
-        description="No security group (or ingress rule) admits 0.0.0.0/0 or ::/0 on anything but tcp/443.",
+        description="No security group (or ingress rule) admits the internet (0.0.0.0/0, ::/0 or a public range as "
+                    "wide: IPv4 /0-/7, IPv6 /0-/15, e.g. 0.0.0.0/1, 2000::/3) on anything but tcp/443.",
         validate=_security_groups, remediation_steps="Restrict the source CIDRs, or open tcp/443 only.",
     ), MANDATORY, families=(SG_FAMILY,), controls=("CIS AWS 5.2", "CIS AWS 5.3", "FSBP EC2.19", "FSBP EC2.18")),
     PolicyEntry(ResourceValidationPolicy(
         name="nacl-no-world-admin-ports",
-        description="No network ACL (inline entries or an ACL rule) allows ingress from 0.0.0.0/0 or ::/0 to "
+        description="No network ACL (inline entries or an ACL rule) allows ingress from the internet (0.0.0.0/0, ::/0 "
+                    "or a public range of IPv4 /0-/7, IPv6 /0-/15) to "
                     "remote administration ports (22, 3389), all protocols included.",
         validate=_nacls, remediation_steps="Deny 22 and 3389 from the internet, or allow them from known CIDRs only.",
     ), MANDATORY, families=(NACL_FAMILY,), controls=("CIS AWS 5.1", "FSBP EC2.21")),
     PolicyEntry(ResourceValidationPolicy(
+        name="default-sg-restricts-all",
+        description="A VPC's default security group, when the program adopts it, declares no ingress or egress rule "
+                    "(it restricts all traffic).",
+        validate=_default_sg,
+        remediation_steps="Declare aws.ec2.DefaultSecurityGroup without ingress/egress (it empties the group); use a "
+                          "dedicated security group for the traffic.",
+    ), MANDATORY, families=(DEFAULT_SG_FAMILY,), controls=("CIS AWS 5.4", "FSBP EC2.2")),
+    PolicyEntry(ResourceValidationPolicy(
         name="gcp-firewall-no-world-ingress",
-        description="No GCP ingress firewall admits 0.0.0.0/0 or ::/0 (or no source at all) on anything but tcp/443.",
-        validate=_firewalls, remediation_steps="Set sourceRanges to known CIDRs, or allow tcp/443 only.",
-    ), MANDATORY, types=(FIREWALL,), controls=("CIS GCP 3.6", "CIS GCP 3.7")),
+        description="No GCP ingress firewall rule (VPC firewall or firewall-policy rule) admits 0.0.0.0/0, ::/0 or "
+                    "ranges as wide (or, a VPC firewall, no source at all) on anything but tcp/443.",
+        validate=_firewalls,
+        remediation_steps="Set sourceRanges (match.srcIpRanges) to known CIDRs, or allow tcp/443 only.",
+    ), MANDATORY, families=(gcp_compute.FIREWALL_FAMILY,), controls=("CIS GCP 3.6", "CIS GCP 3.7")),
     PolicyEntry(ResourceValidationPolicy(
         name="gke-public-endpoint-restricted",
         description="A GKE public control-plane endpoint is restricted by master authorized networks.",
