@@ -57,14 +57,14 @@ def is_world(cidr: Any) -> bool:
 def world_ranges(cidrs: Iterable[Any]) -> list[str]:
     """The ranges of ``cidrs`` (in their order, as given) that are the internet, alone (:func:`is_world`) or
     together: public ranges whose union collapses to a world-wide range (``0.0.0.0/1`` + ``128.0.0.0/1``, 256 /8s)."""
-    given = [(c, n) for c in cidrs if (n := parse(c)) is not None]
-    out = {c for c, n in given if _wide(n)}
+    public = [(c, n) for c in cidrs if (n := parse(c)) is not None and not _private(n)]
+    out = {c for c, n in public if _wide(n)}
     for version in (4, 6):
-        nets = [n for _, n in given if n.version == version and not _private(n)]
+        nets = [n for _, n in public if n.version == version]
         for merged in ipaddress.collapse_addresses(nets):  # type: ignore[type-var]
             if _wide(merged):
-                out |= {c for c, n in given if n.version == version and n.subnet_of(merged)}  # type: ignore[arg-type]
-    return [c for c, _ in given if c in out]
+                out |= {c for c, n in public if n.version == version and n.subnet_of(merged)}  # type: ignore[arg-type]
+    return [c for c, _ in public if c in out]
 
 
 #: The name the GCP firewall rule imports: same predicate as :func:`is_world`.

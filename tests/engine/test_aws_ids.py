@@ -53,3 +53,20 @@ def test_bucket_id_is_its_name(tmp_path: Path, token: str) -> None:
     auto = rec.find(token, "auto").outputs["bucket"]
     assert auto.startswith("auto-") and auto != "auto"
     assert rec.find("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "auto-pab").inputs["bucket"] == auto
+
+
+def test_adopted_default_ec2_resources_have_the_id_of_what_they_adopt(tmp_path: Path) -> None:
+    """A DefaultVpc is the region's default VPC: its id is a ``vpc-`` id a FlowLog's vpc_id names, as in AWS."""
+    program = tmp_path / "__main__.py"
+    program.write_text(textwrap.dedent("""
+        import pulumi_aws as aws
+
+        vpc = aws.ec2.DefaultVpc("default")
+        aws.ec2.FlowLog("flow", vpc_id=vpc.id, traffic_type="ALL", log_destination="arn:aws:s3:::logs",
+                        log_destination_type="s3")
+        aws.ec2.DefaultSecurityGroup("default-sg", vpc_id=vpc.id)
+    """))
+    rec = run_program("dev", {"aws:region": "eu-west-1"}, region="eu-west-1", program=program, pulumi_project="ids")
+    vpc_id = rec.find("aws:ec2/flowLog:FlowLog", "flow").inputs["vpcId"]
+    assert vpc_id.startswith("vpc-")
+    assert rec.find("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "default-sg").inputs["vpcId"] == vpc_id
