@@ -676,6 +676,16 @@ FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
         'gcp:sql/databaseInstance:DatabaseInstance': ('deletion_protection', 'settings.deletion_protection_enabled'),
         'gcp:workflows/workflow:Workflow': ('deletion_protection',),
     },
+    'gcp-firewall-ingress': {
+        'gcp:compute/firewall:Firewall': ('allows[]', 'direction', 'disabled', 'source_ranges[]'),
+        'gcp:compute/firewallPolicyRule:FirewallPolicyRule': ('action', 'direction', 'disabled', 'match.src_ip_ranges[]'),
+        'gcp:compute/firewallPolicyWithRules:FirewallPolicyWithRules': ('rules[].action', 'rules[].direction', 'rules[].disabled', 'rules[].match.src_ip_ranges[]'),
+        'gcp:compute/networkFirewallPolicyPacketMirroringRule:NetworkFirewallPolicyPacketMirroringRule': ('action', 'direction', 'disabled', 'match.src_ip_ranges[]'),
+        'gcp:compute/networkFirewallPolicyRule:NetworkFirewallPolicyRule': ('action', 'direction', 'disabled', 'match.src_ip_ranges[]'),
+        'gcp:compute/networkFirewallPolicyWithRules:NetworkFirewallPolicyWithRules': ('rules[].action', 'rules[].direction', 'rules[].disabled', 'rules[].match.src_ip_ranges[]'),
+        'gcp:compute/regionNetworkFirewallPolicyRule:RegionNetworkFirewallPolicyRule': ('action', 'direction', 'disabled', 'match.src_ip_ranges[]'),
+        'gcp:compute/regionNetworkFirewallPolicyWithRules:RegionNetworkFirewallPolicyWithRules': ('rules[].action', 'rules[].direction', 'rules[].disabled', 'rules[].match.src_ip_ranges[]'),
+    },
     'gcp-vm-hardening': {
         'gcp:compute/instance:Instance': ('network_interfaces', 'metadata', 'can_ip_forward', 'service_account'),
         'gcp:compute/instanceFromMachineImage:InstanceFromMachineImage': ('network_interfaces', 'metadata', 'can_ip_forward', 'service_account'),

@@ -164,6 +164,26 @@ def _vm_fields(t: SdkType) -> tuple[str, ...]:
     return ()
 
 
+# ---------------------------------------------------------------- firewall ingress
+
+#: The two ways a firewall rule says where traffic comes from and that it is let in: a VPC firewall (``source_ranges``
+#: beside ``allows``) and a firewall-policy rule (``match.src_ip_ranges`` beside an ``action``).
+_FIREWALL_SHAPES = (("source_ranges[]", "allows[]"), ("match.src_ip_ranges[]", "action"))
+
+
+def _firewall_fields(t: SdkType) -> tuple[str, ...]:
+    """The inputs of every firewall rule a type declares (itself, or each of its ``rules[]``) that express a traffic
+    direction, source ranges and an allow action: direction, source ranges, allow action, ``disabled``."""
+    paths = set(input_paths(t))
+    found: set[str] = set()
+    for direction in (p for p in paths if _leaf(p) == "direction" and not p.endswith("[]")):
+        base = direction[: -len("direction")]
+        for src, allow in _FIREWALL_SHAPES:
+            if base + src in paths and base + allow in paths:
+                found.update({direction, base + src, base + allow} | ({base + "disabled"} & paths))
+    return tuple(sorted(found))
+
+
 SPECS: tuple[FamilySpec, ...] = (
     FamilySpec("gcp-iam-grant", "gcp", "IAM grants (*IamMember, *IamBinding, *IamPolicy at every level)",
                _is_grant, _grant_fields),
@@ -179,6 +199,8 @@ SPECS: tuple[FamilySpec, ...] = (
                lambda t: bool(_transit_fields(t)), _transit_fields),
     FamilySpec("gcp-deletion-protection", "gcp", "deletion protection kept on in prod",
                lambda t: bool(_deletion_fields(t)), _deletion_fields),
+    FamilySpec("gcp-firewall-ingress", "gcp", "firewall rules (VPC firewalls, firewall-policy rules) admitting the "
+               "internet", lambda t: bool(_firewall_fields(t)), _firewall_fields),
     FamilySpec("gcp-vm-hardening", "gcp", "VM external IPs, serial port, OS Login, IP forwarding, default account",
                lambda t: bool(_vm_fields(t)), _vm_fields),
 )

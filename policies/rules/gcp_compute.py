@@ -1,15 +1,19 @@
 """Compute Engine VMs where a program declares them (instances, templates, project metadata): external IPs,
 the interactive serial port, OS Login, IP forwarding and the default service account (CIS GCP 4.x); API keys
-(restricted to the APIs and the clients that use them); DNSSEC on public Cloud DNS zones (CIS GCP 3.3-3.5)."""
+(restricted to the APIs and the clients that use them); DNSSEC on public Cloud DNS zones (CIS GCP 3.3-3.5); the
+ingress rules of the firewall family (VPC firewalls and firewall-policy rules) that admit the internet
+(:func:`world_ingress`, judged by ``gcp-firewall-no-world-ingress`` in policies/rules/network.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pulumi_policy import ResourceValidationArgs, ResourceValidationPolicy
 
+from inferstack.policies import families
 from inferstack.policies.entry import MANDATORY, PolicyEntry
+from inferstack.policies.rules.cidrs import world_ranges
 from inferstack.policies.rules.common import as_list, get, is_unknown, not_evaluated
 
 VM_FAMILY = "gcp-vm-hardening"
@@ -119,6 +123,63 @@ def _dnssec(args: ResourceValidationArgs, report) -> None:
     for spec in as_list(cfg.get("defaultKeySpecs")):
         if isinstance(spec, Mapping) and str(spec.get("algorithm", "")).lower() == "rsasha1":
             report(f"DNSSEC {spec.get('keyType')} key uses RSASHA1; use rsasha256 or ecdsap256sha256.")
+
+
+# ---------------------------------------------------------------- firewall rules admitting the internet
+
+FIREWALL_FAMILY = "gcp-firewall-ingress"
+#: Firewall-policy rule actions that let matching traffic in (``apply_security_profile_group``: allowed after L7
+#: inspection); ``deny`` and ``goto_next`` admit nothing, nor a packet-mirroring rule's ``mirror``.
+ADMITTING_ACTIONS = frozenset({"allow", "apply_security_profile_group"})
+#: Firewall-policy rule sources other than IP ranges: any of them narrows the source below "the internet".
+_OTHER_SOURCES = ("srcAddressGroups", "srcFqdns", "srcRegionCodes", "srcThreatIntelligences", "srcSecureTags",
+                  "srcNetworks")
+
+
+def _vpc_firewall(rule: Mapping[str, Any]) -> tuple[Any, bool, list[str], list[tuple[Any, list]]]:
+    """(direction, admits, world sources, [(protocol, ports)]) of a VPC firewall: no source at all is 0.0.0.0/0."""
+    ranges = as_list(rule.get("sourceRanges"))
+    world = world_ranges(ranges)
+    if not ranges and not rule.get("sourceTags") and not rule.get("sourceServiceAccounts"):
+        world = ["0.0.0.0/0 (no source given)"]
+    allows = [(a.get("protocol"), as_list(a.get("ports"))) for a in as_list(rule.get("allows")) if isinstance(a, Mapping)]
+    return rule.get("direction") or "INGRESS", bool(allows), world, allows
+
+
+def _policy_rule(rule: Mapping[str, Any]) -> tuple[Any, bool, list[str], list[tuple[Any, list]]]:
+    """The same of a firewall-policy rule: ``match.srcIpRanges``, or the whole internet as its network scope."""
+    match = rule.get("match") if isinstance(rule.get("match"), Mapping) else {}
+    ranges = as_list(match.get("srcIpRanges"))
+    world = world_ranges(ranges)
+    scope = match.get("srcNetworkScope") or match.get("srcNetworkContext")
+    if not ranges and str(scope).upper() == "INTERNET" and not any(match.get(k) for k in _OTHER_SOURCES):
+        world = ["the internet (srcNetworkScope INTERNET)"]
+    l4 = [(c.get("ipProtocol"), as_list(c.get("ports"))) for c in as_list(match.get("layer4Configs"))
+          if isinstance(c, Mapping)] or [("all", [])]
+    return rule.get("direction") or "INGRESS", str(rule.get("action")).lower() in ADMITTING_ACTIONS, world, l4
+
+
+def world_ingress(args: ResourceValidationArgs) -> Iterator[tuple[str, list[str], Any, list]]:
+    """``(where, world sources, protocol, ports)`` of each protocol an enabled ingress rule of the firewall family
+    lets in from the internet (0.0.0.0/0, ::/0, ranges as wide; a VPC firewall without any source): the resource
+    itself or each of its ``rules[]``, in the shape its family fields name."""
+    fields = families.fields(FIREWALL_FAMILY, args.resource_type)
+    for direction in (f for f in fields if f.endswith("direction")):
+        base = direction[: -len("direction")]
+        read = _vpc_firewall if base + "allows[]" in fields else _policy_rule
+        if base == "rules[].":
+            rules = [(f"rules[{i}] ", r) for i, r in enumerate(as_list(args.props.get("rules"))) if isinstance(r, Mapping)]
+        else:
+            rules = [("", args.props)]
+        for where, rule in rules:
+            if rule.get("disabled") is True:
+                continue
+            way, admits, world, allowed = read(rule)
+            if str(way).upper() != "INGRESS" or not admits or not world:
+                continue
+            for protocol, ports in allowed:
+                yield where, world, protocol, ports
+
 
 
 ENTRIES = [

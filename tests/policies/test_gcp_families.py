@@ -28,6 +28,7 @@ CONTROL_POLICIES = {
     "gcp-encryption-in-transit": ("gcp-tls-in-transit",),
     "gcp-deletion-protection": ("gcp-deletion-protection",),
     "gcp-vm-hardening": ("gcp-vm-hardening",),
+    "gcp-firewall-ingress": ("gcp-firewall-no-world-ingress",),
 }
 
 
