@@ -135,24 +135,40 @@ def group(findings: list[Finding]) -> list[Finding]:
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
+#: What every placeholder string of a data-source lookup starts with (:func:`inferstack.engine.results`): a quick
+#: test before looking for the recording's own placeholders in a string.
+_PLACEHOLDER_MARK = "placeholder-"
 
-def policy_props(value: Any) -> Any:
-    """A recorded value as a policy sees it, in one pass: secrets as plaintext, unknowns as Pulumi's sentinel."""
+
+def placeholder_strings(rec: Recording) -> frozenset[str]:
+    """The placeholder strings the run's data-source lookups were answered with (numbers and booleans made up for a
+    lookup cannot be told from a program's own, so only strings are traced into resource inputs)."""
+    return frozenset(v for _, _, v in rec.placeholders if isinstance(v, str) and _PLACEHOLDER_MARK in v)
+
+
+def policy_props(value: Any, placeholders: frozenset[str] = frozenset()) -> Any:
+    """A recorded value as a policy sees it, in one pass: secrets as plaintext, unknowns as Pulumi's sentinel.
+
+    A string that is, or is built from, one of ``placeholders`` (the made-up answers of data-source lookups:
+    :func:`placeholder_strings`) is a value the offline run could not know: it is unknown too, so a rule reading it
+    reports "not evaluated" (as for any unknown value) instead of judging a made-up value."""
     t = type(value)  # exact types first: the bulk of a recording (the general checks below handle subclasses)
     if t in _SCALARS:
+        if placeholders and t is str and _PLACEHOLDER_MARK in value and any(p in value for p in placeholders):
+            return UNKNOWN_SENTINEL
         return value
     if t is dict:
-        return {k: policy_props(v) for k, v in value.items()}
+        return {k: policy_props(v, placeholders) for k, v in value.items()}
     if t is list:
-        return [policy_props(v) for v in value]
+        return [policy_props(v, placeholders) for v in value]
     if isinstance(value, Secret):
-        return policy_props(value.value)
+        return policy_props(value.value, placeholders)
     if isinstance(value, Unknown):
         return UNKNOWN_SENTINEL
     if isinstance(value, dict):
-        return {k: policy_props(v) for k, v in value.items()}
+        return {k: policy_props(v, placeholders) for k, v in value.items()}
     if isinstance(value, list):
-        return [policy_props(v) for v in value]
+        return [policy_props(v, placeholders) for v in value]
     return value
 
 
@@ -179,11 +195,12 @@ def _policy_config(pack_config: Mapping[str, Any], name: str) -> dict[str, Any] 
 class ResourceView:
     """One resource as policies see it, built once per evaluation and shared by every policy."""
 
-    __slots__ = ("record", "_props", "_checked", "opts", "provider", "stack_resource")
+    __slots__ = ("record", "_props", "_checked", "opts", "provider", "stack_resource", "placeholders")
 
-    def __init__(self, record: ResourceRecord, provider: PolicyProviderResource | None):
+    def __init__(self, record: ResourceRecord, provider: PolicyProviderResource | None,
+                 placeholders: frozenset[str] = frozenset()):
         self.record = record
-        self._props: dict[str, Any] = policy_props(record.inputs)
+        self._props: dict[str, Any] = policy_props(record.inputs, placeholders)
         self._checked: Mapping[str, Any] | None = None
         opts = PolicyResourceOptions(record.protect, [], None, list(record.aliases), PolicyCustomTimeouts(0, 0, 0),
                                      list(record.additional_secret_outputs), record.parent)
@@ -192,6 +209,8 @@ class ResourceView:
         self.provider = provider
         #: The PolicyResource of stack policies (linked to its parent and dependencies by :func:`_stack_resources`).
         self.stack_resource: PolicyResource | None = None
+        #: The run's placeholder strings (:func:`placeholder_strings`): unknown wherever a policy reads them.
+        self.placeholders = placeholders
 
     @property
     def props(self) -> dict[str, Any]:
@@ -238,6 +257,7 @@ def _views(rec: Recording) -> list[ResourceView]:
     """The view of every custom, non-provider resource and of every opaque remote component (:data:`OPAQUE_COMPONENTS`),
     in recording order; one provider view per provider."""
     providers: dict[str, PolicyProviderResource | None] = {}
+    placeholders = placeholder_strings(rec)
 
     def provider_view(r: ResourceRecord) -> PolicyProviderResource | None:
         if not r.provider:
@@ -249,11 +269,11 @@ def _views(rec: Recording) -> list[ResourceView]:
             return providers[key]
         if r.provider not in providers:
             p = rec.provider_of(r)  # an index lookup
-            providers[r.provider] = PolicyProviderResource(p.type, policy_props(p.inputs), p.urn, p.name) if p else None
+            providers[r.provider] = PolicyProviderResource(p.type, policy_props(p.inputs, placeholders), p.urn, p.name) if p else None
         return providers[r.provider]
 
     return [
-        ResourceView(r, provider_view(r))
+        ResourceView(r, provider_view(r), placeholders)
         for r in rec.resources
         if (r.custom and not r.is_provider) or r.type in OPAQUE_COMPONENTS
     ]
@@ -270,7 +290,7 @@ def _stack_resources(views: list[ResourceView]) -> list[PolicyResource]:
         # mapping, key order included, as {**policy_props(outputs), **props}, without converting the inputs twice).
         if r.outputs:
             own = v.props
-            props = {k: own[k] if k in own else policy_props(val) for k, val in r.outputs.items()}
+            props = {k: own[k] if k in own else policy_props(val, v.placeholders) for k, val in r.outputs.items()}
             props.update(own)
         else:
             props = v.props
