@@ -138,4 +138,9 @@ FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
         'kubernetes:storage.k8s.io/v1beta1:VolumeAttachmentList': ('items[].spec.source.inline_volume_spec.host_path', 'items[].spec.source.inline_volume_spec.local'),
         'kubernetes:storage.k8s.io/v1beta1:VolumeAttachmentPatch': ('spec.source.inline_volume_spec.host_path', 'spec.source.inline_volume_spec.local'),
     },
+    'k8s-service-exposure': {
+        'kubernetes:core/v1:Service': ('spec',),
+        'kubernetes:core/v1:ServiceList': ('items[].spec',),
+        'kubernetes:core/v1:ServicePatch': ('spec',),
+    },
 }

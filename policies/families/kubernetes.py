@@ -18,6 +18,8 @@ the type's input annotations through the ``*Args`` classes of the SDK's ``_input
   by ``k8s-configmap-credentials`` and the Secret rules.
 * ``k8s-node-volume``: the types whose inputs (outside a pod spec) reach a node directory: a ``host_path`` or
   ``local`` volume source. Judged by ``k8s-persistent-volume-host-path``.
+* ``k8s-service-exposure``: the types carrying a Service spec (``ServiceSpecArgs``: its ``type`` opens node ports
+  on every node or a load balancer). Judged by ``k8s-no-node-port-services`` (``policies/rules/kubernetes.py``).
 
 ``EXPLAINED`` maps a member (token or token prefix) that needs no rule to why.
 """
@@ -38,6 +40,7 @@ _ARGS = re.compile(r"'((?:\w+\.)*\w+Args)'")
 _MAX_DEPTH = 8
 POD_SPEC = ("PodSpecArgs", "PodSpecPatchArgs")
 NODE_SOURCES = frozenset({"host_path", "local"})
+SERVICE_SPEC = ("ServiceSpecArgs", "ServiceSpecPatchArgs")
 
 
 @cache
@@ -137,6 +140,12 @@ def _node_paths(t: SdkType) -> tuple[str, ...]:
                          and not any(p.startswith(q + ".") for q in pod)}))
 
 
+def _service_paths(t: SdkType) -> tuple[str, ...]:
+    if _is_list(t):
+        return ()
+    return tuple(sorted({p for p, cls in input_paths(t) if cls in SERVICE_SPEC}))
+
+
 def _with_lists(own) -> tuple:
     """A predicate and fields over a type, extended to ``*List`` types whose items are members."""
     @cache
@@ -156,6 +165,7 @@ _WORKLOAD = _with_lists(_pod_paths)
 _RBAC = _with_lists(_rbac_fields)
 _DATA = _with_lists(_data_fields)
 _NODE = _with_lists(_node_paths)
+_SERVICE = _with_lists(_service_paths)
 
 SPECS: tuple[FamilySpec, ...] = (
     FamilySpec("k8s-workload", "kubernetes", "pod specs: Pod Security Standards, token automount, images, resources",
@@ -166,6 +176,8 @@ SPECS: tuple[FamilySpec, ...] = (
                *_DATA),
     FamilySpec("k8s-node-volume", "kubernetes", "node directories exposed by volume sources (hostPath, local)",
                *_NODE),
+    FamilySpec("k8s-service-exposure", "kubernetes", "Service specs: no port opened on every node (NodePort)",
+               *_SERVICE),
 )
 
 _REMOVED_1_22 = ("served by no supported cluster: the API version was removed in Kubernetes 1.22 and the clusters "

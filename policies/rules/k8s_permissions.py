@@ -8,7 +8,11 @@ CIS Kubernetes Benchmark 5.1.x controls that name the same grants:
 ==========================  ==========================================================================  ==========
 grant                       what it gives                                                               CIS
 ==========================  ==========================================================================  ==========
-listing secrets             get/list/watch on secrets (judged by ``rbac-no-cluster-secret-read``)       5.1.2
+listing secrets             get/list/watch on secrets: the contents of every Secret in scope (a List    5.1.2
+                            or watch response carries them), legacy service-account tokens included;
+                            a ClusterRole's grant is judged by ``rbac-no-cluster-secret-read``, a
+                            namespaced Role's here; a rule limited to ``resourceNames`` reads only the
+                            Secrets named (get, and list/watch by a ``metadata.name`` field selector)
 workload creation           create/update/patch of pods or of any kind that makes pods: every Secret,   5.1.4
                             ConfigMap, PersistentVolume and service-account token of the namespace,
                             and the node when PSS admits privileged pods
@@ -29,12 +33,18 @@ impersonate
 ==========================  ==========================================================================  ==========
 
 ``pods/portforward`` is not in the catalogue: the page does not list it, and it reaches a pod's ports, not its
-code or credentials (the team roles grant it for debugging).
+code or credentials (the team roles grant it for debugging). Neither is patch/update of ``nodes`` or
+``nodes/status`` (node labels and taints): the page does not list it (its "namespace modification" is about
+Namespace labels); kubelets relabelling their own Node are limited by the NodeRestriction admission plugin, and the
+grant is left to a reviewer rather than judged from a hint.
 
 Scope (:func:`judge`). A grant on a *namespaced* resource held through a namespaced Role, or through a ClusterRole
 bound only by RoleBindings, stays inside one namespace. Workload creation is tolerated there (a namespace's deployers
 create its workloads, and the pods pass Pod Security admission); exec, attach, ephemeral containers and token
-requests are not: they reach running pods' and service accounts' credentials without pod admission. A grant reaches
+requests are not: they reach running pods' and service accounts' credentials without pod admission, and neither
+is reading Secrets in a namespaced Role (the page's "listing secrets": ``list`` or ``watch`` returns the contents of
+every Secret of the namespace, ``get`` any one by name): it is reported for any holder but the allowed service
+accounts, unless the rule names its Secrets in ``resourceNames``. A grant reaches
 every namespace when the ClusterRole is bound by a ClusterRoleBinding, aggregated into a ClusterRole that is,
 aggregated into the built-in ``view`` role, or not bound in the program at all (then the program cannot tell how it
 will be bound). A grant on a *cluster-scoped* resource (nodes, persistent volumes, webhook configurations, CSRs,
@@ -52,6 +62,7 @@ from typing import Any
 RBAC_GROUP = "rbac.authorization.k8s.io"
 #: Labels that aggregate a ClusterRole into the built-in user-facing roles.
 BUILTIN_AGGREGATION = {f"{RBAC_GROUP}/aggregate-to-{r}": r for r in ("admin", "edit", "view")}
+BUILTIN_LABEL = {r: label for label, r in BUILTIN_AGGREGATION.items()}
 SERVICE_ACCOUNT_USER = "system:serviceaccount:"
 
 
@@ -82,6 +93,11 @@ class DangerousGrant:
     #: Tolerated inside one namespace (workload creation goes through pod admission); false for the grants that reach
     #: running pods' or service accounts' credentials directly.
     in_namespace: bool = True
+    #: A rule limited to ``resourceNames`` grants it for the objects named only, which the catalogue tolerates (Secrets
+    #: a workload reads by name): such a rule is not reported.
+    names_limit: bool = False
+    #: Judged on namespaced Roles only: ClusterRoles granting it are judged by another policy (``judged_by``).
+    roles_only: bool = False
 
 
 _WORKLOADS = (
@@ -131,10 +147,15 @@ DANGEROUS_GRANTS: tuple[DangerousGrant, ...] = (
     DangerousGrant("namespace-modification", "modifies namespaces", frozenset({"update", "patch"}),
                    (("", "namespaces"),), True, "CIS Kubernetes 5.2.1",
                    "it can relabel a namespace's Pod Security admission level and admit privileged pods"),
+    DangerousGrant("secret-read", "reads Secrets", frozenset({"get", "list", "watch"}),
+                   (("", "secrets"),), False, "CIS Kubernetes 5.1.2",
+                   "list and watch return the contents of every Secret of the namespace (get any one by name), "
+                   "service-account tokens and cloud credentials included; name the Secrets in resourceNames",
+                   frozenset({"admin", "edit"}), in_namespace=False, names_limit=True, roles_only=True),
 )
 #: Grants of the good-practices page judged by the older, dedicated policies (kept so the catalogue is complete).
 JUDGED_ELSEWHERE = {
-    "listing secrets (get/list/watch secrets)": "rbac-no-cluster-secret-read",
+    "listing secrets (get/list/watch secrets) in a ClusterRole": "rbac-no-cluster-secret-read",
     "escalate verb": "rbac-no-escalation-verbs",
     "bind verb": "rbac-no-escalation-verbs",
     "impersonate verb": "rbac-no-escalation-verbs",
@@ -183,7 +204,7 @@ def dangerous_hits(rules: Iterable[Any], catalogue: Sequence[DangerousGrant] = D
             continue
         for g in catalogue:
             granted = tuple(f"{v} {grp + '/' if grp else ''}{res}" for grp, res in g.resources for v in sorted(g.verbs)
-                            if rule_grants(rule, v, grp, res, g.nameless and "/" not in res))
+                            if rule_grants(rule, v, grp, res, (g.nameless and "/" not in res) or g.names_limit))
             if granted:
                 out.append(Hit(g, i, granted, tuple(str(n) for n in _seq(rule.get("resourceNames")))))
     return out
@@ -280,7 +301,8 @@ class Holders:
     aggregated into by label; whether any binding of the program reaches it."""
 
     subjects: dict[str, tuple[str, bool]] = field(default_factory=dict)
-    builtin: set[str] = field(default_factory=set)
+    #: built-in role -> the ClusterRole carrying its aggregation label (the role itself or one aggregating it).
+    builtin: dict[str, str] = field(default_factory=dict)
     bound: bool = False
 
     def cluster_wide(self, allowed: Mapping[str, str] = {}) -> list[str]:
@@ -316,7 +338,7 @@ def holders(role: Role, bindings: Sequence[Binding], aggregated_into: Mapping[tu
         if r.kind == "ClusterRole":
             for label, builtin in BUILTIN_AGGREGATION.items():
                 if str(r.labels.get(label, "")).lower() == "true":
-                    h.builtin.add(builtin)
+                    h.builtin.setdefault(builtin, str(r.name))
         for b in bindings:
             if b.role_key != r.key or r.name is None:
                 continue
@@ -347,8 +369,9 @@ def judge(role: Role, h: Holders, allowed: Mapping[str, str]) -> Verdict | None:
       already), or from a ClusterRole the program binds nowhere (a ClusterRoleBinding elsewhere would grant it
       cluster-wide);
     * inside a namespace too, for the grants that reach running pods' or service accounts' credentials without pod
-      admission (exec, attach, ephemeral containers, token requests: ``in_namespace`` false), from a Role or a
-      ClusterRole bound by a RoleBinding, or unbound.
+      admission (exec, attach, ephemeral containers, token requests, reading Secrets: ``in_namespace`` false),
+      from a Role or a ClusterRole bound by a RoleBinding, or unbound. Reading Secrets (``roles_only``) is judged
+      here on namespaced Roles only: ``rbac-no-cluster-secret-read`` reports every ClusterRole that reads them.
 
     Workload creation in one namespace is a namespace's deployers' job (its pods pass Pod Security admission), and a
     Role cannot grant cluster-scoped resources, nor can a ClusterRole through a RoleBinding.
@@ -362,11 +385,15 @@ def judge(role: Role, h: Holders, allowed: Mapping[str, str]) -> Verdict | None:
     out: list[tuple[Hit, str, tuple[str, ...]]] = []
     for hit in hits:
         g = hit.grant
-        if not cluster and g.cluster_scoped:
+        if (not cluster and g.cluster_scoped) or (cluster and g.roles_only):
             continue
-        extra = sorted(h.builtin - g.builtin) if cluster else []
+        extra = sorted(h.builtin.keys() - g.builtin) if cluster else []
         if extra:
-            out.append((hit, f"aggregated into the built-in {', '.join(extra)} role (every holder of it)", ()))
+            labels = ", ".join(f'{BUILTIN_LABEL[b]}: "true"'
+                               + (f" (on ClusterRole {h.builtin[b]})" if h.builtin[b] != role.name else "")
+                               for b in extra)
+            out.append((hit, f"aggregated into the built-in {', '.join(extra)} role (every holder of it) by the "
+                             f"label {labels}", ()))
         elif not h.bound and not h.builtin:  # a role aggregated into admin/edit is held through them
             where = "cluster-wide" if cluster else "to anyone"
             out.append((hit, f"not bound in this program (a binding elsewhere would grant it {where})", ()))

@@ -2,7 +2,8 @@
 list/ConfigGroup objects, and what Helm release values ask charts to render.
 
 Levels: everything here is mandatory in every environment except ``helm-values-no-public-load-balancers``, which
-follows ``no-public-load-balancers`` (advisory in dev, off with ``inferstack:policy.allowPublicLoadBalancers``).
+follows ``no-public-load-balancers`` (advisory in dev, off with ``inferstack:policy.allowPublicLoadBalancers``), and
+``k8s-no-node-port-services`` (advisory in dev, mandatory in staging and prod).
 
 * ``k8s-namespace-pod-security``: a Namespace enforces Pod Security admission at baseline or restricted. Without
   the ``pod-security.kubernetes.io/enforce`` label a namespace is as privileged as the cluster default (privileged
@@ -18,6 +19,12 @@ follows ``no-public-load-balancers`` (advisory in dev, off with ``inferstack:pol
   (or ``allowPrivilegeEscalation``) true under any ``*securityContext`` key, ``hostNetwork`` / ``hostPID`` /
   ``hostIPC`` true anywhere, a ``service.type`` (``controller.service.type``, ``*Service.type``, ``serviceType``)
   of LoadBalancer without an internal-load-balancer annotation next to it. A chart's defaults are not visible.
+* ``k8s-no-node-port-services``: no Service of type NodePort (a Service, ServicePatch setting the type, the items
+  of a ServiceList or List, objects of a yaml/v2 ConfigGroup or ConfigFile). A NodePort Service opens its port on
+  every node of the cluster, outside the ingress and the internal load balancer that ``no-public-load-balancers``
+  asks for, reachable by whatever reaches a node's address (NSA/CISA Kubernetes Hardening, "Network separation and
+  hardening": keep services behind a load balancer or ingress; CIS EKS 5.4.5 / CIS GKE 5.6.8 for the load
+  balancers). Expose a workload with ClusterIP behind the platform ingress, or an internal LoadBalancer.
 """
 
 from __future__ import annotations
@@ -72,6 +79,27 @@ def _namespaces(args: ResourceValidationArgs, report) -> None:
             found = "no" if level is None else repr(level)
             report(f"{obj.label}: {found} {PSA_ENFORCE} label; Pod Security admission must enforce baseline or "
                    "restricted.")
+
+
+# ---------------------------------------------------------------- services
+
+#: The Service types (Service, its Patch and List forms: family ``k8s-service-exposure``, generated from the SDK).
+SERVICE_FAMILY = "k8s-service-exposure"
+SERVICE_TYPES = ("kubernetes:core/v1:Service", "kubernetes:core/v1:ServicePatch", "kubernetes:core/v1:ServiceList")
+CORE_LIST = "kubernetes:core/v1:List"
+
+
+def _node_ports(args: ResourceValidationArgs, report) -> None:
+    if args.resource_type not in (*SERVICE_TYPES, CORE_LIST, *CONTAINER_TYPES):
+        return
+    for obj in objects(args.resource_type, args.props):
+        spec = obj.props.get("spec")
+        if obj.kind != "Service" or not is_map(spec) or spec.get("type") != "NodePort":
+            continue
+        ports = [p.get("nodePort") for p in seq(spec.get("ports")) if is_map(p) and p.get("nodePort")]
+        at = f" (nodePort {', '.join(str(p) for p in ports)})" if ports else ""
+        report(f"{obj.label}: type NodePort opens the Service's port on every node{at}; use ClusterIP behind the "
+               "ingress, or an internal LoadBalancer.")
 
 
 # ---------------------------------------------------------------- env
@@ -177,6 +205,15 @@ ENTRIES = [
     ), MANDATORY, types=NAMESPACE_TYPES, controls=("CIS Kubernetes 5.2.1", "PSS: Pod Security Admission", "OWASP Kubernetes Top 10: K04",
                   "NSA-CISA Kubernetes Hardening: Pod security enforcement"),
         clouds=KUBERNETES, url="https://kubernetes.io/docs/concepts/security/pod-security-admission/"),
+    PolicyEntry(ResourceValidationPolicy(
+        name="k8s-no-node-port-services",
+        description="No Service of type NodePort: it opens the Service's port on every node of the cluster.",
+        validate=_node_ports,
+        remediation_steps="Use type ClusterIP behind the platform ingress, or a LoadBalancer Service with the "
+                          "cloud's internal load balancer annotation.",
+    ), ADVISORY_IN_DEV, types=(*SERVICE_TYPES, CORE_LIST, *CONTAINER_TYPES), families=(SERVICE_FAMILY,),
+        controls=("NSA-CISA Kubernetes Hardening: Network separation and hardening", "OWASP Kubernetes Top 10: K07"),
+        clouds=KUBERNETES, url="https://kubernetes.io/docs/concepts/services-networking/service/#type-nodeport"),
     PolicyEntry(ResourceValidationPolicy(
         name="k8s-no-literal-secret-env",
         description="No container env var named like a secret (*TOKEN*, *PASSWORD*, *SECRET*, *KEY*), or whose value "

@@ -11,7 +11,8 @@ objects of a yaml/v2 ConfigGroup or ConfigFile (see :mod:`inferstack.policies.ru
   the holder grant itself any permission or act as any user.
 * ``rbac-no-cluster-secret-read``: no ClusterRole rule granting get/list/watch on Secrets, and no
   ClusterRoleBinding of the built-in ``admin`` / ``edit`` roles (which read Secrets) cluster-wide, except to the
-  platform-admin group (CIS Kubernetes 5.1.2). Namespaced Roles reading their namespace's Secrets are allowed.
+  platform-admin group (CIS Kubernetes 5.1.2). Namespaced Roles reading Secrets are judged by
+  ``rbac-dangerous-grants``.
 * ``rbac-bindings``: cluster-admin only for the platform-admin group; nothing bound to system:anonymous,
   system:unauthenticated or system:authenticated, whatever the role (CIS Kubernetes 5.1.1, 5.1.7).
 * ``rbac-no-admin-to-service-accounts``: ``admin``, ``edit`` or ``cluster-admin`` are not bound to a ``default``
@@ -22,10 +23,13 @@ objects of a yaml/v2 ConfigGroup or ConfigFile (see :mod:`inferstack.policies.ru
   aggregation followed (``aggregationRule`` selectors over the program's ClusterRoles, and the built-in
   ``aggregate-to-admin|edit|view`` labels), and compared with the catalogue of dangerous grants of
   :mod:`inferstack.policies.rules.k8s_permissions` (workload creation, exec/attach, ephemeral containers, token
-  requests, persistent volume creation, nodes/proxy, CSR approval, admission webhooks, namespace modification;
-  CIS Kubernetes 5.1.4, 5.1.9-5.1.13). A grant is reported on the role when it reaches beyond one namespace, or,
-  for exec/attach/ephemeral containers/token requests, any holder (see that module), naming the holders; service accounts of system controllers are allowed per stack, each with a
-  reason, in ``inferstack:policy.rbacAllowedServiceAccounts``.
+  requests, persistent volume creation, nodes/proxy, CSR approval, admission webhooks, namespace modification,
+  Secret reads in a namespaced Role; CIS Kubernetes 5.1.2, 5.1.4, 5.1.9-5.1.13). A grant is reported on the role
+  when it reaches beyond one namespace, or, for exec/attach/ephemeral containers/token requests and a Role's
+  get/list/watch of Secrets not limited to ``resourceNames``, any holder (see that module), naming the holders; a
+  ClusterRole carrying a built-in ``rbac.authorization.k8s.io/aggregate-to-admin|edit|view`` label is reported for
+  what it adds to that role, naming the label. Service accounts of system controllers are allowed per stack, each
+  with a reason, in ``inferstack:policy.rbacAllowedServiceAccounts``.
 """
 
 from __future__ import annotations
@@ -286,16 +290,17 @@ ENTRIES = [
         name="rbac-dangerous-grants",
         description="No Role or ClusterRole gives a dangerous grant of the RBAC good-practices list (workload "
                     "creation, persistent volumes, nodes/proxy, CSR approval, admission webhooks, namespace "
-                    "modification beyond one namespace; exec/attach, ephemeral containers and token requests to "
-                    "anyone) once expanded (wildcards, subresources, aggregation), except to allowed system service "
-                    "accounts.",
+                    "modification beyond one namespace; exec/attach, ephemeral containers, token requests and a "
+                    "namespaced Role's Secret reads not limited to resourceNames to anyone) once expanded "
+                    "(wildcards, subresources, aggregation), except to allowed system service accounts.",
         validate=_dangerous_grants,
         config_schema=PolicyConfigSchema(properties={"allowedServiceAccounts": {"type": "object"}}),
         remediation_steps="Grant the permission in a namespaced Role (or bind the ClusterRole with RoleBindings in "
-                          "the namespaces needed), drop the verb or subresource, or, for a system controller's "
+                          "the namespaces needed), drop the verb or subresource, name the Secrets a Role reads in "
+                          "resourceNames, or, for a system controller's "
                           "service account, allow it in inferstack:policy.rbacAllowedServiceAccounts with the reason.",
     ), MANDATORY, _allowed_accounts,
-        controls=("CIS Kubernetes 5.1.4", "CIS Kubernetes 5.1.9", "CIS Kubernetes 5.1.10", "CIS Kubernetes 5.1.11",
+        controls=("CIS Kubernetes 5.1.2", "CIS Kubernetes 5.1.4", "CIS Kubernetes 5.1.9", "CIS Kubernetes 5.1.10", "CIS Kubernetes 5.1.11",
                   "CIS Kubernetes 5.1.12", "CIS Kubernetes 5.1.13", "OWASP Kubernetes Top 10: K03", "NSA-CISA Kubernetes Hardening: "
                   "Role-based access control"),
         clouds=KUBERNETES, url="https://kubernetes.io/docs/concepts/security/rbac-good-practices/"),

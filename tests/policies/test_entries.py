@@ -44,6 +44,8 @@ ADVISORY_IN_DEV_NAMES = {
     "kueue-gang-admission",
     # accelerators (#26): a dev stack may try a DRA claim across namespaces or an unlabelled accelerator pool
     "dra-claims-not-shared", "accelerator-drivers-declared",
+    # Kubernetes exposure (#25): a dev cluster may reach a test Service through a node port
+    "k8s-no-node-port-services",
 }
 
 

@@ -19,6 +19,7 @@ from inferstack.policies.families.coverage import explanation
 from inferstack.policies.pack import ENTRY_BY_NAME
 from inferstack.policies.rules import k8s_workloads, pod_security
 from inferstack.policies.rules.k8s_objects import objects, pod_specs
+from tests.policies.test_rules import _findings, one
 
 POD = {"containers": [{"name": "app", "image": "registry.example/app:1"}]}
 POD_POLICIES = [*(name for name, *_ in pod_security.PSS_CONTROLS), "k8s-no-literal-secret-env",
@@ -78,3 +79,15 @@ def test_removed_api_versions_and_controller_objects_are_explained() -> None:
     stale = [k for k in k8s_families.EXPLAINED
              if not any(t == k or (k.endswith((":", "/")) and t.startswith(k)) for t in tokens)]
     assert stale == []
+
+
+@pytest.mark.parametrize("token", sorted(_members("k8s-service-exposure")))
+def test_every_service_member_is_read_and_judged_by_the_node_port_rule(token: str) -> None:
+    """A NodePort spec at each generated path of each member is reported by k8s-no-node-port-services; ClusterIP
+    passes."""
+    for path in families.fields("k8s-service-exposure", token):
+        for service_type, found in (("NodePort", 1), ("ClusterIP", 0)):
+            props = _at(path, {"type": service_type, "ports": [{"port": 80}]})
+            assert len(_findings(one(token, props), "k8s-no-node-port-services")) == found, \
+                (token, path, service_type)
+    assert ENTRY_BY_NAME["k8s-no-node-port-services"].applies_to(token)

@@ -98,6 +98,10 @@ CASES += [
     # Token: unset on the pod, decided by the program's ServiceAccount; true only with a dedicated account.
     Case("token-sa-mounts", "k8s-service-account-token-automount", DEPLOY_TOKEN_UNSET,
          (1, "props", "automountServiceAccountToken"), True),
+    # A ServiceAccount leaving automountServiceAccountToken unset mounts the token (the default): the pod using it
+    # that leaves it unset too is reported (the pod decides; a ServiceAccount alone is not judged).
+    Case("token-sa-automount-unset", "k8s-service-account-token-automount", DEPLOY_TOKEN_UNSET,
+         (1, "props", "automountServiceAccountToken"), DELETE),
     Case("token-sa-other-namespace", "k8s-service-account-token-automount", DEPLOY_TOKEN_UNSET,
          (1, "props", "metadata", "namespace"), "team-b"),
     Case("token-true-default-sa", "k8s-service-account-token-automount", _deploy(automountServiceAccountToken=True),

@@ -348,6 +348,78 @@ CASES += [
          (0, "props", "objs", 0, "rules", 0, "resources"), ["nodes/proxy"]),
 ]
 
+# Reading Secrets in a namespaced Role (RBAC good practices, "listing secrets"): list and watch return every Secret
+# of the namespace, get any one by name; a rule naming its Secrets in resourceNames reads those only.
+APP_SECRETS = {"metadata": {"name": "app-secrets", "namespace": "team-a"}, "rules": [
+    {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "watch"], "resourceNames": ["app-db"]},
+    {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch"]}]}
+APP_SECRETS_RB = {"metadata": {"name": "app-secrets", "namespace": "team-a"},
+                  "roleRef": {"apiGroup": RBAC_API, "kind": "Role", "name": "app-secrets"},
+                  "subjects": [{"kind": "ServiceAccount", "name": "app", "namespace": "team-a"}]}
+SECRET_READER = (Res(ROLE + "Role", APP_SECRETS, name="app-secrets"),
+                 Res(ROLE + "RoleBinding", APP_SECRETS_RB, name="app-secrets"))
+#: A system controller allowed by the stack may list its namespace's Secrets (an operator that syncs them).
+SYNCER = "system:serviceaccount:team-a:secret-syncer"
+SYNCER_ROLE = {"metadata": {"name": "secret-syncer", "namespace": "team-a"}, "rules": [
+    {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "watch", "create", "update"]}]}
+SYNCER_RB = {**APP_SECRETS_RB, "metadata": {"name": "secret-syncer", "namespace": "team-a"},
+             "roleRef": {"apiGroup": RBAC_API, "kind": "Role", "name": "secret-syncer"},
+             "subjects": [{"kind": "ServiceAccount", "name": "secret-syncer", "namespace": "team-a"}]}
+SYNCER_ALLOWED = {"allowedServiceAccounts": {SYNCER: "syncs the namespace's Secrets from the cloud secret store"}}
+#: An aggregating ClusterRole bound cluster-wide to a monitoring service account, gathering a read-only role by label.
+OPS = {"metadata": {"name": "ops"},
+       "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"rbac.example.com/aggregate-to-ops": "true"}}]}}
+OPS_PART = {"metadata": {"name": "ops-read", "labels": {"rbac.example.com/aggregate-to-ops": "true"}},
+            "rules": [{"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list", "watch"]}]}
+OPS_CRB = {"metadata": {"name": "ops"}, "roleRef": {"apiGroup": RBAC_API, "kind": "ClusterRole", "name": "ops"},
+           "subjects": [{"kind": "ServiceAccount", "name": "ops-bot", "namespace": "monitoring"}]}
+#: A deployer ClusterRole bound in one namespace, labelled for another aggregation the ops role does not select.
+DEPLOY_PART = {"metadata": {"name": "deploy", "labels": {"rbac.example.com/aggregate-to-deploy": "true"}},
+               "rules": DEPLOYER["rules"]}
+DEPLOY_PART_RB = {**DEPLOYER_NS, "roleRef": {"apiGroup": RBAC_API, "kind": "ClusterRole", "name": "deploy"}}
+OPS_AGG = (Res(ROLE + "ClusterRole", OPS, name="ops"), Res(ROLE + "ClusterRole", OPS_PART, name="ops-read"),
+           Res(ROLE + "ClusterRoleBinding", OPS_CRB, name="ops"), Res(ROLE + "ClusterRole", DEPLOY_PART, name="deploy"),
+           Res(ROLE + "RoleBinding", DEPLOY_PART_RB, name="deploy-a"))
+CASES += [
+    Case("grants-role-secrets-any-name", "rbac-dangerous-grants", SECRET_READER,
+         (0, "props", "rules", 0, "resourceNames"), DELETE),
+    Case("grants-role-secrets-watch", "rbac-dangerous-grants", SECRET_READER, (0, "props", "rules", 1),
+         {"apiGroups": [""], "resources": ["secrets"], "verbs": ["watch"]}),
+    Case("grants-role-secrets-wildcard-group", "rbac-dangerous-grants", SECRET_READER, (0, "props", "rules", 1),
+         {"apiGroups": ["*"], "resources": ["secrets"], "verbs": ["list"]}),
+    Case("grants-role-secrets-unbound", "rbac-dangerous-grants", SECRET_READER[:1],
+         (0, "props", "rules", 0, "resourceNames"), DELETE),
+    Case("grants-role-secrets-other-holder", "rbac-dangerous-grants",
+         (Res(ROLE + "Role", SYNCER_ROLE, name="syncer"), Res(ROLE + "RoleBinding", SYNCER_RB, name="syncer")),
+         (1, "props", "subjects", 0, "name"), "app", config=SYNCER_ALLOWED),
+    # Aggregation: the gathered role's grants are held by the aggregating role's holders.
+    Case("grants-aggregated-exec-cluster-wide", "rbac-dangerous-grants", OPS_AGG, (1, "props", "rules", 0, "resources"),
+         ["pods", "pods/log", "pods/exec"], flagged=1),
+    Case("grants-aggregated-by-selector-expression", "rbac-dangerous-grants", OPS_AGG,
+         (0, "props", "aggregationRule", "clusterRoleSelectors"),
+         [*OPS["aggregationRule"]["clusterRoleSelectors"],
+          {"matchExpressions": [{"key": "rbac.example.com/aggregate-to-deploy", "operator": "Exists"}]}], flagged=3),
+]
+
+# Services: NodePort opens the port on every node (ClusterIP and internal load balancers pass).
+CLUSTER_IP = {"metadata": {"name": "app", "namespace": "team-a"},
+              "spec": {"type": "ClusterIP", "selector": {"app": "x"}, "ports": [{"port": 80, "targetPort": 8080}]}}
+INTERNAL_LB = {"metadata": {"name": "app-lb", "namespace": "team-a",
+                            "annotations": {"service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"}},
+               "spec": {"type": "LoadBalancer", "selector": {"app": "x"}, "ports": [{"port": 443}]}}
+CASES += [
+    Case("service-node-port", "k8s-no-node-port-services", one(CORE + "Service", CLUSTER_IP),
+         (0, "props", "spec", "type"), "NodePort"),
+    Case("service-node-port-patch", "k8s-no-node-port-services", one(CORE + "ServicePatch", CLUSTER_IP),
+         (0, "props", "spec", "type"), "NodePort"),
+    Case("service-node-port-in-list", "k8s-no-node-port-services",
+         one(CORE + "ServiceList", {"items": [CLUSTER_IP, INTERNAL_LB]}), (0, "props", "items", 0, "spec", "type"),
+         "NodePort"),
+    Case("service-node-port-in-config-group", "k8s-no-node-port-services",
+         one(CG, {"objs": [{"apiVersion": "v1", "kind": "Service", **CLUSTER_IP}]}),
+         (0, "props", "objs", 0, "spec"), {"type": "NodePort", "ports": [{"port": 80, "nodePort": 30080}]}),
+]
+
 # Helm values
 RELEASE = "kubernetes:helm.sh/v3:Release"
 VALUES = {"name": "ingress", "chart": "ingress-nginx", "values": {
@@ -456,7 +528,7 @@ def test_pod_security_messages_name_the_object_and_field() -> None:
     assert finding.message.startswith(finding.problems[0] + " Fix: Remove securityContext.privileged")
 
 
-def test_cluster_admin_group_may_read_secrets_and_namespaced_secret_reads_are_allowed() -> None:
+def test_cluster_admin_group_may_read_secrets_and_namespaced_secret_reads_are_judged_once() -> None:
     admins = {"roleRef": {"kind": "ClusterRole", "name": "admin"}, "subjects": [{"kind": "Group", "name": "corp:admins"}]}
     assert _findings(one(ROLE + "ClusterRoleBinding", admins), "rbac-no-cluster-secret-read",
                      platformAdminGroup="corp:admins") == []
@@ -464,6 +536,37 @@ def test_cluster_admin_group_may_read_secrets_and_namespaced_secret_reads_are_al
     ns_role = {"rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}]}
     assert _findings(one(ROLE + "Role", ns_role), "rbac-no-cluster-secret-read") == []
     assert _findings(one(ROLE + "RoleBinding", NS_EDIT), "rbac-no-cluster-secret-read") == []
+    # A namespaced Role's Secret reads are judged by rbac-dangerous-grants (RBAC good practices, "listing secrets")...
+    (finding,) = _findings(one(ROLE + "Role", ns_role), "rbac-dangerous-grants")
+    assert "reads Secrets: get secrets, list secrets" in finding.message and "CIS Kubernetes 5.1.2" in finding.message
+    # ... and a ClusterRole's by rbac-no-cluster-secret-read only (one finding per grant, not two).
+    cluster_role = {"metadata": {"name": "secret-reader"}, "rules": ns_role["rules"]}
+    assert _findings(one(ROLE + "ClusterRole", cluster_role), "rbac-dangerous-grants") == []
+    assert _findings(one(ROLE + "ClusterRole", cluster_role), "rbac-no-cluster-secret-read")
+    # Get and list of Secrets named in resourceNames read those Secrets only.
+    named = {"rules": [{**ns_role["rules"][0], "resourceNames": ["app-db"]}]}
+    assert _findings(one(ROLE + "Role", named), "rbac-dangerous-grants") == []
+
+
+def test_builtin_aggregation_label_is_named() -> None:
+    """A ClusterRole labelled aggregate-to-view adds its grants to every holder of view; the finding names the label,
+    and the ClusterRole carrying it when the grant reaches view through another role."""
+    exec_role = {"metadata": {"name": "debug", "labels": {"rbac.authorization.k8s.io/aggregate-to-view": "true"}},
+                 "rules": [{"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}]}
+    (finding,) = _findings(one(ROLE + "ClusterRole", exec_role), "rbac-dangerous-grants")
+    assert 'aggregated into the built-in view role' in finding.message
+    assert 'label rbac.authorization.k8s.io/aggregate-to-view: "true"' in finding.message
+    part = {"metadata": {"name": "part", "labels": {"example.com/debug": "true"}}, "rules": exec_role["rules"]}
+    gather = {"metadata": {"name": "debug", "labels": {"rbac.authorization.k8s.io/aggregate-to-view": "true"}},
+              "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"example.com/debug": "true"}}]}}
+    found = _findings((Res(ROLE + "ClusterRole", gather, name="debug"), Res(ROLE + "ClusterRole", part, name="part")),
+                      "rbac-dangerous-grants")
+    assert len(found) == 1
+    assert 'aggregate-to-view: "true" (on ClusterRole debug)' in found[0].message, found[0].message
+    # admin already holds exec: the same chain into admin adds nothing.
+    gather["metadata"]["labels"] = {"rbac.authorization.k8s.io/aggregate-to-admin": "true"}
+    assert _findings((Res(ROLE + "ClusterRole", gather, name="debug"), Res(ROLE + "ClusterRole", part, name="part")),
+                     "rbac-dangerous-grants") == []
 
 
 def test_helm_load_balancers_allowed_by_setting() -> None:
