@@ -51,6 +51,13 @@ will be bound). A grant on a *cluster-scoped* resource (nodes, persistent volume
 namespaces) is effective only through a ClusterRoleBinding; an unbound ClusterRole holding one is reported too.
 Holders allowed by the stack (``inferstack:policy.rbacAllowedServiceAccounts``: system controllers, each with a
 reason) are not reported; a role held by an allowed account and by anyone else is reported naming the others.
+
+Aggregation. An aggregating ClusterRole's effective rules are the union of the ClusterRoles its
+``aggregationRule.clusterRoleSelectors`` select (the controller overwrites its own ``rules``): each ClusterRole of
+the program it selects is judged with the aggregating role's holders added to its own (transitively), and the
+finding names the chain. An aggregating role that selects no ClusterRole of the program gathers only roles declared
+elsewhere (a chart's, rendered in the cluster): the program holds no grant of it to judge, so it is not reported; the
+roles it would gather are judged where they are declared.
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ follows ``no-public-load-balancers`` (advisory in dev, off with ``inferstack:pol
   ``hostIPC`` true anywhere, a ``service.type`` (``controller.service.type``, ``*Service.type``, ``serviceType``)
   of LoadBalancer without an internal-load-balancer annotation next to it. A chart's defaults are not visible.
 * ``k8s-no-node-port-services``: no Service of type NodePort (a Service, ServicePatch setting the type, the items
-  of a ServiceList or List, objects of a yaml/v2 ConfigGroup or ConfigFile). A NodePort Service opens its port on
+  of a ServiceList or List, objects of a yaml/v2 ConfigGroup or ConfigFile, and a Helm release's values asking
+  for one: ``service.type``, ``controller.service.type``, ``*Service.type`` or ``serviceType``). A NodePort Service opens its port on
   every node of the cluster, outside the ingress and the internal load balancer that ``no-public-load-balancers``
   asks for, reachable by whatever reaches a node's address (NSA/CISA Kubernetes Hardening, "Network separation and
   hardening": keep services behind a load balancer or ingress; CIS EKS 5.4.5 / CIS GKE 5.6.8 for the load
@@ -89,7 +90,22 @@ SERVICE_TYPES = ("kubernetes:core/v1:Service", "kubernetes:core/v1:ServicePatch"
 CORE_LIST = "kubernetes:core/v1:List"
 
 
+def _service_type_keys(values: Any) -> Iterator[tuple[str, str, Any, Mapping[str, Any]]]:
+    """The service-type settings of Helm values: ``<x>service.type`` and ``serviceType`` keys."""
+    for parent, key, v, node in _walk(values):
+        last = parent.rsplit(".", 1)[-1]
+        if (key == "type" and last.lower().endswith("service")) or key.lower() == "servicetype":
+            yield parent, key, v, node
+
+
 def _node_ports(args: ResourceValidationArgs, report) -> None:
+    values = _helm_values(args)
+    if values is not None:
+        for parent, key, v, _ in _service_type_keys(values):
+            if v == "NodePort":
+                report(f"release {_release(args)}: {parent}.{key} is NodePort; the chart's Service would open its "
+                       "port on every node.")
+        return
     if args.resource_type not in (*SERVICE_TYPES, CORE_LIST, *CONTAINER_TYPES):
         return
     for obj in objects(args.resource_type, args.props):
@@ -178,10 +194,8 @@ def _helm_load_balancers(args: ResourceValidationArgs, report) -> None:
     values = _helm_values(args)
     if values is None or (args.get_config() or {}).get("allowPublicLoadBalancers"):
         return
-    for parent, key, v, node in _walk(values):
-        last = parent.rsplit(".", 1)[-1]
-        service_type = (key == "type" and last.lower().endswith("service")) or key.lower() == "servicetype"
-        if not (service_type and v == "LoadBalancer"):
+    for parent, key, v, node in _service_type_keys(values):
+        if v != "LoadBalancer":
             continue
         annotations = node.get("annotations") if key == "type" else node.get("serviceAnnotations")
         if not _internal(annotations) and not _internal(node.get("annotations")):
@@ -207,11 +221,12 @@ ENTRIES = [
         clouds=KUBERNETES, url="https://kubernetes.io/docs/concepts/security/pod-security-admission/"),
     PolicyEntry(ResourceValidationPolicy(
         name="k8s-no-node-port-services",
-        description="No Service of type NodePort: it opens the Service's port on every node of the cluster.",
+        description="No Service of type NodePort (declared, or asked of a chart in Helm values): it opens the "
+                    "Service's port on every node of the cluster.",
         validate=_node_ports,
         remediation_steps="Use type ClusterIP behind the platform ingress, or a LoadBalancer Service with the "
-                          "cloud's internal load balancer annotation.",
-    ), ADVISORY_IN_DEV, types=(*SERVICE_TYPES, CORE_LIST, *CONTAINER_TYPES), families=(SERVICE_FAMILY,),
+                          "cloud's internal load balancer annotation (for a chart, in its release values).",
+    ), ADVISORY_IN_DEV, types=(*SERVICE_TYPES, CORE_LIST, *CONTAINER_TYPES, *HELM_TYPES), families=(SERVICE_FAMILY,),
         controls=("NSA-CISA Kubernetes Hardening: Network separation and hardening", "OWASP Kubernetes Top 10: K07"),
         clouds=KUBERNETES, url="https://kubernetes.io/docs/concepts/services-networking/service/#type-nodeport"),
     PolicyEntry(ResourceValidationPolicy(

@@ -446,6 +446,9 @@ CASES += [
     Case("helm-service-type-key", "helm-values-no-public-load-balancers", one(RELEASE, VALUES), (*V, "serviceType"), "LoadBalancer"),
     Case("helm-proxy-service-lb", "helm-values-no-public-load-balancers", one(RELEASE, VALUES),
          (*V, "proxyService"), {"type": "LoadBalancer"}),
+    Case("helm-service-node-port", "k8s-no-node-port-services", one(RELEASE, VALUES), (*V, "service", "type"), "NodePort"),
+    Case("helm-v4-controller-node-port", "k8s-no-node-port-services", one("kubernetes:helm.sh/v4:Chart", VALUES),
+         (*V, "controller", "service", "type"), "NodePort"),
 ]
 
 
