@@ -432,7 +432,7 @@ class Model(TypedDict):
     """Team namespace the model runs in."""
 
     format: str
-    """KServe model format, e.g. huggingface, pytorch, onnx, triton, sklearn."""
+    """KServe model format, e.g. huggingface, pytorch, onnx, triton, sklearn: one the runtime serves (KServe's supportedModelFormats, inferstack/catalog/runtime_formats.py); without runtime, one KServe auto-selects a runtime for."""
 
     runtime: NotRequired[str]
     """ClusterServingRuntime: a KServe one, or inferstack-vllm-tpu / inferstack-vllm-neuron (required on TPU and Neuron pools); default: KServe picks one for the format."""
@@ -511,7 +511,7 @@ class Registry(TypedDict):
     """Days a noncurrent object version is kept."""
 
     writer_principals: NotRequired[list[str]]
-    """Principals (CI roles / service accounts) allowed to push models."""
+    """Principals (CI roles / service accounts) allowed to push models: AWS an IAM principal ARN (arn:aws:iam::<account>:role/..., user/..., root) or a 12-digit account id; GCP an IAM member with its prefix (user:, group:, serviceAccount:, domain:, principal://, principalSet://)."""
 
     force_destroy: NotRequired[bool]
     """Allow deleting a non-empty bucket (dev only)."""
