@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from inferstack.policies.pack import ENTRY_BY_NAME
-from tests.policies.test_rules import Case, Res, _findings, one, run
+from tests.policies.test_rules import Case, Res, _findings, case_tests, one
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 POD = "kubernetes:core/v1:Pod"
@@ -142,14 +142,4 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_case_compliant_fixture_passes(case: Case) -> None:
-    findings, _ = run(case, None)
-    assert findings == [], [f.message for f in findings]
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_case_one_field_change_violates(case: Case) -> None:
-    findings, urns = run(case, case.path, case.bad)
-    assert findings and {f.policy for f in findings} == {case.policy}
-    assert urns[case.flagged] in {f.urn for f in findings}
+test_case_compliant_fixture_passes, test_case_one_field_change_violates = case_tests(CASES)

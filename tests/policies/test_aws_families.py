@@ -14,8 +14,7 @@ import yaml
 
 from inferstack.engine import UNKNOWN
 from inferstack.policies.families import members
-from tests.policies import test_rules as harness
-from tests.policies.test_rules import DELETE, KEY, Case, _findings, doc, one
+from tests.policies.test_rules import DELETE, KEY, Case, _findings, case_tests, doc, one
 
 ACCOUNT = "111122223333"
 FOREIGN = "999988887777"
@@ -231,14 +230,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_compliant_fixture_passes(case: Case) -> None:
-    harness.test_compliant_fixture_passes(case)
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_one_field_change_violates(case: Case) -> None:
-    harness.test_one_field_change_violates(case)
+test_compliant_fixture_passes, test_one_field_change_violates = case_tests(CASES)
 
 
 def test_every_family_member_reaches_its_policy() -> None:

@@ -9,8 +9,7 @@ import pytest
 
 from inferstack.policies.families import members
 from policies.rules.cidrs import is_world, world_equivalent, world_ranges
-from tests.policies import test_rules as harness
-from tests.policies.test_rules import DELETE, KEY, Case, Res, _findings, one
+from tests.policies.test_rules import DELETE, KEY, Case, Res, _findings, case_tests, one
 
 ACCOUNT = "111122223333"
 SNAPSHOT = {"dbInstanceIdentifier": "db1", "dbSnapshotIdentifier": "s1", "sharedAccounts": [ACCOUNT]}
@@ -92,14 +91,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_compliant_fixture_passes(case: Case) -> None:
-    harness.test_compliant_fixture_passes(case)
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_one_field_change_violates(case: Case) -> None:
-    harness.test_one_field_change_violates(case)
+test_compliant_fixture_passes, test_one_field_change_violates = case_tests(CASES)
 
 
 def test_sharing_types_are_grant_family_members() -> None:

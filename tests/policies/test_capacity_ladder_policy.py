@@ -5,9 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from tests.policies.test_rules import GKE_POOL, NODEPOOL, Case, Res, _findings, gke_pool, karpenter_pool, run
+from tests.policies.test_rules import (
+    GKE_POOL,
+    NODEPOOL,
+    Case,
+    Res,
+    _findings,
+    case_tests,
+    gke_pool,
+    karpenter_pool,
+)
 
 POLICY = "prod-latency-critical-not-spot-first"
 COMPUTE_CLASS = "kubernetes:cloud.google.com/v1:ComputeClass"
@@ -44,18 +51,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_compliant_fixture_passes(case: Case) -> None:
-    findings, _ = run(case, None)
-    assert findings == [], [f.message for f in findings]
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_one_field_change_violates(case: Case) -> None:
-    findings, urns = run(case, case.path, case.bad)
-    assert findings and {f.policy for f in findings} == {POLICY}
-    assert {f.enforcement_level for f in findings} == {"mandatory"}
-    assert urns[case.flagged] in {f.urn for f in findings}, [(f.urn, f.message) for f in findings]
+test_compliant_fixture_passes, test_one_field_change_violates = case_tests(CASES)
 
 
 def test_batch_pools_and_other_environments_may_start_on_spot() -> None:

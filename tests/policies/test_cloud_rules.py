@@ -8,8 +8,19 @@ import pytest
 
 from inferstack.engine import UNKNOWN
 from inferstack.policies.rules import lifecycle
-from tests.policies import test_rules as harness
-from tests.policies.test_rules import DELETE, GCP_KEY, KEY, Case, Res, _findings, doc, one, run, stmt
+from tests.policies.test_rules import (
+    DELETE,
+    GCP_KEY,
+    KEY,
+    Case,
+    Res,
+    _findings,
+    case_tests,
+    doc,
+    one,
+    run,
+    stmt,
+)
 
 ACCOUNT = "111122223333"
 OIDC = "oidc.eks.eu-west-1.amazonaws.com/id/ABC"
@@ -196,14 +207,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_compliant_fixture_passes(case: Case) -> None:
-    harness.test_compliant_fixture_passes(case)
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_one_field_change_violates(case: Case) -> None:
-    harness.test_one_field_change_violates(case)
+test_compliant_fixture_passes, test_one_field_change_violates = case_tests(CASES)
 
 
 @pytest.fixture(autouse=True)

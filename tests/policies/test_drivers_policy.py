@@ -12,7 +12,7 @@ from inferstack.catalog.clouds import Cloud
 from inferstack.catalog.drivers import DRIVER_LABEL, driver_labels
 from inferstack.catalog.versions import GKE_GPU_DRIVER_VERSION
 from inferstack.policies.pack import ENTRY_BY_NAME
-from tests.policies.test_rules import Case, Res, _findings, one, run
+from tests.policies.test_rules import Case, Res, _findings, case_tests, one
 
 NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool"
 GKE_POOL = "gcp:container/nodePool:NodePool"
@@ -84,14 +84,4 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_case_compliant_fixture_passes(case: Case) -> None:
-    findings, _ = run(case, None)
-    assert findings == [], [f.message for f in findings]
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_case_one_field_change_violates(case: Case) -> None:
-    findings, urns = run(case, case.path, case.bad)
-    assert findings and {f.policy for f in findings} == {case.policy}
-    assert urns[case.flagged] in {f.urn for f in findings}
+test_case_compliant_fixture_passes, test_case_one_field_change_violates = case_tests(CASES)

@@ -4,14 +4,11 @@ tests/policies/test_rules.py)."""
 
 from __future__ import annotations
 
-import pytest
-
 from inferstack.engine import UNKNOWN
 from inferstack.policies import families
 from inferstack.policies.rules.gcp_data import cmek_problems
 from inferstack.policies.rules.gcp_paths import segments
-from tests.policies import test_rules as harness
-from tests.policies.test_rules import DELETE, GCP_KEY, Case, Res, _findings, one
+from tests.policies.test_rules import DELETE, GCP_KEY, Case, Res, _findings, case_tests, one
 
 VPC = "projects/p/global/networks/inference"
 SQL = "gcp:sql/databaseInstance:DatabaseInstance"
@@ -206,14 +203,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_compliant_fixture_passes(case: Case) -> None:
-    harness.test_compliant_fixture_passes(case)
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_one_field_change_violates(case: Case) -> None:
-    harness.test_one_field_change_violates(case)
+test_compliant_fixture_passes, test_one_field_change_violates = case_tests(CASES)
 
 
 def test_every_at_rest_member_names_key_paths_and_a_missing_key_is_reported() -> None:

@@ -4,10 +4,8 @@ predicate; sources as wide as the world (``0.0.0.0/1`` + ``128.0.0.0/1``) count 
 
 from __future__ import annotations
 
-import pytest
-
 from inferstack.policies import families
-from tests.policies.test_rules import DELETE, Case, one, run
+from tests.policies.test_rules import DELETE, Case, case_tests, one, run
 
 POLICY = "gcp-firewall-no-world-ingress"
 FW = "gcp:compute/firewall:Firewall"
@@ -60,19 +58,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_compliant_fixture_passes(case: Case) -> None:
-    findings, _ = run(case, None)
-    assert findings == [], [f.message for f in findings]
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_one_field_change_violates(case: Case) -> None:
-    findings, urns = run(case, case.path, case.bad)
-    assert findings, f"{case.id}: changing {case.path} to {case.bad!r} was not reported"
-    assert {(f.policy, f.enforcement_level) for f in findings} == {(POLICY, "mandatory")}
-    assert not any(f.message.startswith(("can't run policy", "policy raised")) for f in findings), findings
-    assert urns[0] in {f.urn for f in findings}
+test_compliant_fixture_passes, test_one_field_change_violates = case_tests(CASES)
 
 
 def test_the_family_holds_every_firewall_rule_type_by_predicate() -> None:

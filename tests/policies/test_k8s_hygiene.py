@@ -25,7 +25,7 @@ from inferstack.policies.rules.k8s_workloads import parse_image, pinning_problem
 from tests.conftest import REFERENCE_STACKS
 from tests.conftest import recording as stack_recording
 from tests.policies.test_k8s_rules import RESTRICTED_POD, WORKLOADS
-from tests.policies.test_rules import DELETE, Case, Res, _findings, one, run
+from tests.policies.test_rules import DELETE, Case, Res, _findings, case_tests, one
 
 POLICIES = [e.name for m in (k8s_workloads, k8s_data) for e in m.ENTRIES]
 CORE = "kubernetes:core/v1:"
@@ -213,21 +213,7 @@ CASES += [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_compliant_fixture_passes(case: Case) -> None:
-    findings, _ = run(case, None)
-    assert findings == [], [f.message for f in findings]
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_one_field_change_violates(case: Case) -> None:
-    findings, urns = run(case, case.path, case.bad)
-    assert findings, f"{case.id}: changing {case.path} to {case.bad!r} was not reported"
-    assert {f.policy for f in findings} == {case.policy}
-    assert {f.enforcement_level for f in findings} == {"mandatory"}
-    assert not any(f.message.startswith(("can't run policy", "policy raised")) for f in findings), findings
-    if case.flagged is not None:
-        assert urns[case.flagged] in {f.urn for f in findings}, [(f.urn, f.message) for f in findings]
+test_compliant_fixture_passes, test_one_field_change_violates = case_tests(CASES)
 
 
 def test_every_policy_has_cases_controls_remediation_and_levels() -> None:

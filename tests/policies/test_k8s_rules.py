@@ -16,7 +16,7 @@ from inferstack.policies.rules import kubernetes as k8s_rules
 from inferstack.policies.rules import pod_security, rbac
 from inferstack.policies.rules.k8s_objects import objects, pod_specs
 from tests.conftest import recording as stack_recording
-from tests.policies.test_rules import DELETE, Case, Res, _findings, one, run
+from tests.policies.test_rules import DELETE, Case, Res, _findings, case_tests, one
 
 K8S_MODULES = (pod_security, k8s_rules, rbac)
 K8S_POLICIES = [e.name for m in K8S_MODULES for e in m.ENTRIES]
@@ -455,20 +455,7 @@ CASES += [
 # ---------------------------------------------------------------- the cases
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_compliant_fixture_passes(case: Case) -> None:
-    findings, _ = run(case, None)
-    assert findings == [], [f.message for f in findings]
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_one_field_change_violates(case: Case) -> None:
-    findings, urns = run(case, case.path, case.bad)
-    assert findings, f"{case.id}: changing {case.path} to {case.bad!r} was not reported"
-    assert {f.policy for f in findings} == {case.policy}
-    assert not any(f.message.startswith(("can't run policy", "policy raised")) for f in findings), findings
-    assert urns[case.flagged] in {f.urn for f in findings}
-    assert "s3cr3t" not in " ".join(f.message for f in findings) and "hf_abc" not in " ".join(f.message for f in findings)
+test_compliant_fixture_passes, test_one_field_change_violates = case_tests(CASES)
 
 
 def test_compliant_workloads_pass_every_k8s_policy() -> None:

@@ -13,7 +13,7 @@ from inferstack.policies.evaluate import evaluate
 from inferstack.policies.pack import pack_config
 from tests.conftest import recording as stack_recording
 from tests.conftest import stack_config
-from tests.policies.test_rules import Case, Res, _findings, policy, run
+from tests.policies.test_rules import Case, Res, _findings, case_tests, policy
 
 V = "kueue.x-k8s.io/v1beta2"
 CQ = f"kubernetes:{V}:ClusterQueue"
@@ -93,18 +93,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_compliant_fixture_passes(case: Case) -> None:
-    findings, _ = run(case, None)
-    assert findings == [], [f.message for f in findings]
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_one_field_change_violates(case: Case) -> None:
-    findings, urns = run(case, case.path, case.bad)
-    assert findings and {f.policy for f in findings} == {case.policy}
-    assert {f.enforcement_level for f in findings} == {"mandatory"}
-    assert urns[case.flagged] in {f.urn for f in findings}, [(f.urn, f.message) for f in findings]
+test_compliant_fixture_passes, test_one_field_change_violates = case_tests(CASES)
 
 
 def test_a_missing_selector_selects_no_namespace_and_passes() -> None:

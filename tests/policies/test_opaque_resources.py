@@ -24,7 +24,7 @@ from inferstack.config.policy import PolicyConfig, PolicySettings
 from inferstack.policies.pack import ENTRY_BY_NAME, PackConfigError, pack_config
 from inferstack.policies.rules import opaque, residency
 from tests.conftest import stack_path
-from tests.policies.test_rules import Case, _findings, one, run
+from tests.policies.test_rules import Case, _findings, case_tests, one
 
 PROGRAM = Path(__file__).resolve().parents[1] / "programs" / "opaque_program.py"
 SEED = "pulumi-python:dynamic/registry:Seed"
@@ -115,17 +115,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_compliant_fixture_passes(case: Case) -> None:
-    findings, _ = run(case, None)
-    assert findings == [], [f.message for f in findings]
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_one_field_change_violates(case: Case) -> None:
-    findings, urns = run(case, case.path, case.bad)
-    assert [(f.policy, f.urn, f.not_evaluated) for f in findings] == [(POLICY, urns[0], True)]
-    assert "not evaluated for encryption, exposure, residency" in findings[0].message
+test_compliant_fixture_passes, test_one_field_change_violates = case_tests(CASES)
 
 
 def test_a_review_by_urn_counts_too() -> None:

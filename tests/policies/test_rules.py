@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -418,15 +419,15 @@ def run(case: Case, path: tuple[Any, ...] | None, value: Any = None) -> tuple[li
     return evaluate(rec, config, policies=[policy(case.policy)]), urns
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_compliant_fixture_passes(case: Case) -> None:
-    findings, _ = run(case, None)
+def check_compliant(case: Case, runner: Callable[..., tuple[list[Finding], list[str | None]]] = run) -> None:
+    """The case's compliant fixture draws no finding from its policy."""
+    findings, _ = runner(case, None)
     assert findings == [], [f.message for f in findings]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_one_field_change_violates(case: Case) -> None:
-    findings, urns = run(case, case.path, case.bad)
+def check_violates(case: Case, runner: Callable[..., tuple[list[Finding], list[str | None]]] = run) -> None:
+    """The case's one change is reported by its policy alone, mandatory, with a message, on the flagged resource."""
+    findings, urns = runner(case, case.path, case.bad)
     assert findings, f"{case.id}: changing {case.path} to {case.bad!r} was not reported"
     assert {f.policy for f in findings} == {case.policy}
     assert {f.enforcement_level for f in findings} == {"mandatory"}
@@ -434,6 +435,26 @@ def test_one_field_change_violates(case: Case) -> None:
     assert all(f.message.strip() for f in findings)
     if case.flagged is not None:
         assert urns[case.flagged] in {f.urn for f in findings}, [(f.urn, f.message) for f in findings]
+
+
+def case_tests(cases: list[Case], runner: Callable[..., tuple[list[Finding], list[str | None]]] = run
+               ) -> tuple[Callable[[Case], None], Callable[[Case], None]]:
+    """The two tests of a module's ``CASES``, parametrized: assign them to ``test_compliant_fixture_passes,
+    test_one_field_change_violates`` at module level so pytest collects them."""
+    ids = [c.id for c in cases]
+
+    @pytest.mark.parametrize("case", cases, ids=ids)
+    def compliant(case: Case) -> None:
+        check_compliant(case, runner)
+
+    @pytest.mark.parametrize("case", cases, ids=ids)
+    def violates(case: Case) -> None:
+        check_violates(case, runner)
+
+    return compliant, violates
+
+
+test_compliant_fixture_passes, test_one_field_change_violates = case_tests(CASES)
 
 
 #: Rule modules whose policies are covered by tests/policies/test_k8s_*.py.

@@ -11,13 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 from inferstack.engine import UNKNOWN
 from inferstack.policies.families import members
-from tests.policies import test_rules as harness
-from tests.policies.test_rules import DELETE, KEY, Case, Res, _findings, doc, one
+from tests.policies.test_rules import DELETE, KEY, Case, Res, _findings, case_tests, doc, one
 
 NAME = "inferstack-models-1a2b"
 V2 = "aws:s3/bucketV2:BucketV2"
@@ -131,14 +129,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_compliant_fixture_passes(case: Case) -> None:
-    harness.test_compliant_fixture_passes(case)
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_one_field_change_violates(case: Case) -> None:
-    harness.test_one_field_change_violates(case)
+test_compliant_fixture_passes, test_one_field_change_violates = case_tests(CASES)
 
 
 def test_bucket_family_is_every_bucket_type_of_the_sdk() -> None:
