@@ -110,6 +110,24 @@ def _package_dir(package: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+@cache
+def args_classes(module: str) -> Mapping[str, Mapping[str, str]]:
+    """``*Args`` class -> {input -> annotation} of one SDK module's ``_inputs.py`` (empty when it has none)."""
+    root = _package_dir(module.split(".", 1)[0])
+    f = root.joinpath(*module.split(".")[1:], "_inputs.py")
+    if not f.exists():
+        return {}
+    out: dict[str, Mapping[str, str]] = {}
+    for node in ast.parse(f.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ClassDef) and node.name.endswith("Args"):
+            for b in node.body:
+                if isinstance(b, ast.FunctionDef) and b.name == "__init__":
+                    a = b.args
+                    out[node.name] = {x.arg: ast.unparse(x.annotation) if x.annotation is not None else ""
+                                      for x in [*a.args, *a.kwonlyargs] if x.arg not in ("self", "__self__")}
+    return out
+
+
 def sdk_version(package: str) -> str:
     """The installed distribution version of an SDK package (``pulumi_aws`` -> ``7.51.1``)."""
     return importlib.metadata.version(SDK_PACKAGES.get(package, package).replace("_", "-"))

@@ -11,34 +11,16 @@ paths through :func:`inferstack.policies.rules.gcp_paths.values_at`.
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Iterator, Mapping
-from functools import cache
 from types import MappingProxyType
 
-from inferstack.policies.families.base import FamilySpec, SdkType, _package_dir
+from inferstack.policies.families.base import FamilySpec, SdkType, args_classes
 
 _ARGS = re.compile(r"'(\w+Args)'")
 _MAX_DEPTH = 6
 
 
-@cache
-def _args_classes(module: str) -> Mapping[str, Mapping[str, str]]:
-    """``*Args`` class -> {input -> annotation} of one SDK module's ``_inputs.py`` (empty when it has none)."""
-    root = _package_dir(module.split(".", 1)[0])
-    f = root.joinpath(*module.split(".")[1:], "_inputs.py")
-    if not f.exists():
-        return {}
-    out: dict[str, Mapping[str, str]] = {}
-    for node in ast.parse(f.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.ClassDef) and node.name.endswith("Args"):
-            for b in node.body:
-                if isinstance(b, ast.FunctionDef) and b.name == "__init__":
-                    a = b.args
-                    out[node.name] = {x.arg: ast.unparse(x.annotation) if x.annotation is not None else ""
-                                      for x in [*a.args, *a.kwonlyargs] if x.arg not in ("self", "__self__")}
-    return out
 
 
 def input_paths(t: SdkType) -> Iterator[str]:
@@ -49,7 +31,7 @@ def input_paths(t: SdkType) -> Iterator[str]:
             yield path
             if depth < _MAX_DEPTH:
                 for cls in sorted(set(_ARGS.findall(ann))):
-                    sub = _args_classes(t.module).get(cls)
+                    sub = args_classes(t.module).get(cls)
                     if sub:
                         yield from walk(sub, path + ".", depth + 1)
     yield from walk(t.inputs, "", 0)

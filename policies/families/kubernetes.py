@@ -26,13 +26,12 @@ the type's input annotations through the ``*Args`` classes of the SDK's ``_input
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Iterator, Mapping
 from functools import cache
 from types import MappingProxyType
 
-from inferstack.policies.families.base import FamilySpec, SdkType, _package_dir
+from inferstack.policies.families.base import FamilySpec, SdkType, args_classes
 
 SDK = "pulumi_kubernetes"
 #: ``'DeploymentSpecArgs'`` or ``'_core.v1.PodTemplateSpecArgs'`` inside an annotation.
@@ -43,22 +42,6 @@ NODE_SOURCES = frozenset({"host_path", "local"})
 SERVICE_SPEC = ("ServiceSpecArgs", "ServiceSpecPatchArgs")
 
 
-@cache
-def _args_classes(module: str) -> Mapping[str, Mapping[str, str]]:
-    """``*Args`` class -> {input -> annotation} of one SDK module's ``_inputs.py`` (empty when it has none)."""
-    root = _package_dir(SDK)
-    f = root.joinpath(*module.split(".")[1:], "_inputs.py")
-    if not f.exists():
-        return {}
-    out: dict[str, Mapping[str, str]] = {}
-    for node in ast.parse(f.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.ClassDef) and node.name.endswith("Args"):
-            for b in node.body:
-                if isinstance(b, ast.FunctionDef) and b.name == "__init__":
-                    a = b.args
-                    out[node.name] = {x.arg: ast.unparse(x.annotation) if x.annotation is not None else ""
-                                      for x in [*a.args, *a.kwonlyargs] if x.arg not in ("self", "__self__")}
-    return out
 
 
 def _resolve(module: str, ref: str) -> tuple[str, str]:
@@ -88,7 +71,7 @@ def _subtree(module: str, cls: str, depth: int = _MAX_DEPTH) -> tuple[tuple[str,
     _VISITING.add(key)
     out: list[tuple[str, str]] = []
     try:
-        for name, ann in _args_classes(module).get(cls, {}).items():
+        for name, ann in args_classes(module).get(cls, {}).items():
             path = name + ("[]" if "Sequence[" in ann else "")
             for mod, sub in _refs(module, ann):
                 out.append((path, sub))
