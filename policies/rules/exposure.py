@@ -19,6 +19,7 @@ from inferstack.policies.entry import ADVISORY_IN_DEV, MANDATORY, PolicyEntry
 from inferstack.policies.families.base import camel
 from inferstack.policies.rules.cidrs import world_ranges
 from inferstack.policies.rules.common import as_list, get, is_unknown, names_unknown, not_evaluated, refers_to
+from inferstack.policies.rules.k8s_objects import CONTAINER_TYPES, objects
 from inferstack.policies.rules.node_agents import is_pinned_node_agent
 
 OPEN = ("0.0.0.0/0", "::/0")
@@ -50,6 +51,8 @@ EKS_CLUSTER = "aws:eks/cluster:Cluster"
 GKE_CLUSTER = "gcp:container/cluster:Cluster"
 GCS_BUCKET = "gcp:storage/bucket:Bucket"
 SERVICE_TYPES = ("kubernetes:core/v1:Service", "kubernetes:core/v1:ServicePatch")
+#: Every type that can carry a Service: itself, its list, a v1 List, yaml/v2 ConfigGroup / ConfigFile.
+SERVICE_CARRIERS = (*SERVICE_TYPES, "kubernetes:core/v1:ServiceList", "kubernetes:core/v1:List", *CONTAINER_TYPES)
 INFERENCE_SERVICE = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 EC2_INSTANCE = "aws:ec2/instance:Instance"
@@ -150,13 +153,17 @@ def _gcs_public(args: ResourceValidationArgs, report) -> None:
 
 
 def _load_balancers(args: ResourceValidationArgs, report) -> None:
-    if args.resource_type not in SERVICE_TYPES:
+    """Every Service a resource carries (itself, a ServiceList's or List's items, a yaml/v2 ConfigGroup's objects)."""
+    if args.resource_type not in SERVICE_CARRIERS or (args.get_config() or {}).get("allowPublicLoadBalancers"):
         return
-    if get(args.props, "spec", "type") != "LoadBalancer" or (args.get_config() or {}).get("allowPublicLoadBalancers"):
-        return
-    ann = get(args.props, "metadata", "annotations") or {}
-    if not any(str(ann.get(k)) in v for k, v in INTERNAL_LB_ANNOTATIONS.items()):
-        report(f"LoadBalancer Service without an internal annotation would be internet-facing; add {INTERNAL_LB_FIX}.")
+    for obj in objects(args.resource_type, args.props):
+        if obj.kind != "Service" or get(obj.props, "spec", "type") != "LoadBalancer":
+            continue
+        ann = get(obj.props, "metadata", "annotations") or {}
+        if not any(str(ann.get(k)) in v for k, v in INTERNAL_LB_ANNOTATIONS.items()):
+            where = f"{obj.label}: " if obj.where else ""
+            report(f"{where}LoadBalancer Service without an internal annotation would be internet-facing; add "
+                   f"{INTERNAL_LB_FIX}.")
 
 
 def _inference_visibility(args: ResourceValidationArgs, report) -> None:
@@ -270,7 +277,7 @@ ENTRIES = [
         config_schema=PolicyConfigSchema(properties={"allowPublicLoadBalancers": {"type": "boolean"}}),
         remediation_steps=f"Add {INTERNAL_LB_FIX}; or, for a Service meant to be public, set "
                           "inferstack:policy.allowPublicLoadBalancers.",
-    ), ADVISORY_IN_DEV, _allow_public_load_balancers, types=SERVICE_TYPES,
+    ), ADVISORY_IN_DEV, _allow_public_load_balancers, types=SERVICE_CARRIERS,
        controls=("CIS EKS 5.4.5", "CIS GKE 5.6.8"), clouds={"aws", "gcp", "kubernetes"}),
     PolicyEntry(ResourceValidationPolicy(
         name="inference-cluster-local", description="InferenceServices are cluster-local unless allowed.",
