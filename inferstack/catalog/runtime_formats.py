@@ -38,13 +38,3 @@ AUTO_SELECT_FORMATS: frozenset[str] = frozenset(
     fmt for formats in KSERVE_RUNTIME_FORMATS.values() for fmt, auto in formats.items() if auto
 )
 
-
-def formats_of(runtime: str | None) -> frozenset[str] | None:
-    """The formats ``runtime`` serves (``None``: the ones KServe auto-selects a runtime for); None if unknown."""
-    if runtime is None:
-        return AUTO_SELECT_FORMATS
-    if runtime in KSERVE_RUNTIME_FORMATS:
-        return frozenset(KSERVE_RUNTIME_FORMATS[runtime])
-    from inferstack.catalog.runtimes import RUNTIMES
-
-    return INFERSTACK_RUNTIME_FORMATS if runtime in RUNTIMES else None

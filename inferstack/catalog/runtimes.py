@@ -12,25 +12,16 @@ from dataclasses import dataclass
 
 from inferstack.catalog import accelerators
 from inferstack.catalog.accelerators import Family
+from inferstack.catalog.runtime_formats import (
+    AUTO_SELECT_FORMATS,
+    INFERSTACK_RUNTIME_FORMATS,
+    KSERVE_RUNTIME_FORMATS,
+)
 from inferstack.catalog.versions import IMAGES
 
-#: ClusterServingRuntimes the pinned ``kserve-runtime-configs`` chart (v0.20.0) installs (CPU and NVIDIA GPU).
-KSERVE_RUNTIMES = frozenset(
-    {
-        "kserve-huggingfaceserver",
-        "kserve-huggingfaceserver-multinode",
-        "kserve-lgbserver",
-        "kserve-mlserver",
-        "kserve-paddleserver",
-        "kserve-pmmlserver",
-        "kserve-predictiveserver",
-        "kserve-sklearnserver",
-        "kserve-tensorflow-serving",
-        "kserve-torchserve",
-        "kserve-tritonserver",
-        "kserve-xgbserver",
-    }
-)
+#: ClusterServingRuntimes the pinned ``kserve-runtime-configs`` chart (v0.20.0) installs (CPU and NVIDIA GPU): the
+#: runtimes of its sourced format table (:mod:`inferstack.catalog.runtime_formats`).
+KSERVE_RUNTIMES = frozenset(KSERVE_RUNTIME_FORMATS)
 #: Where KServe's storage initializer puts the model.
 MODEL_DIR = "/mnt/models"
 
@@ -65,3 +56,12 @@ RUNTIMES: dict[str, Runtime] = {
 }
 #: The runtime a model on a pool of each family should name (KServe's runtimes cover NVIDIA and CPU).
 RUNTIME_FOR_FAMILY: dict[Family, str] = {rt.family: name for name, rt in RUNTIMES.items()}
+
+
+def formats_of(runtime: str | None) -> frozenset[str] | None:
+    """The formats ``runtime`` serves (``None``: the ones KServe auto-selects a runtime for); None if unknown."""
+    if runtime is None:
+        return AUTO_SELECT_FORMATS
+    if runtime in KSERVE_RUNTIME_FORMATS:
+        return frozenset(KSERVE_RUNTIME_FORMATS[runtime])
+    return INFERSTACK_RUNTIME_FORMATS if runtime in RUNTIMES else None

@@ -12,8 +12,7 @@ import difflib
 from collections.abc import Iterable
 
 from inferstack.catalog import accelerators
-from inferstack.catalog.runtime_formats import formats_of
-from inferstack.catalog.runtimes import KSERVE_RUNTIMES, RUNTIME_FOR_FAMILY, RUNTIMES
+from inferstack.catalog.runtimes import KSERVE_RUNTIMES, RUNTIME_FOR_FAMILY, RUNTIMES, formats_of
 from inferstack.config.serving import ModelConfig
 from inferstack.config.stack import ConfigIssue, StackConfig
 

@@ -53,7 +53,7 @@ def test_runtime_problems(kw: dict[str, Any], kind: str | None, expected: list[t
 def test_unknown_runtime_lists_the_allowed_ones() -> None:
     [(key, msg)] = runtime_problems(model(runtime="vllm-tpu"), "tpu-v5e")
     assert key == "runtime"
-    assert msg.startswith("unknown runtime 'vllm-tpu'; allowed: inferstack-vllm-tpu, inferstack-vllm-neuron, kserve-huggingfaceserver")
+    assert msg.startswith("unknown runtime 'vllm-tpu'; allowed: inferstack-vllm-tpu, inferstack-vllm-neuron, kserve-autogluonserver, kserve-huggingfaceserver")
 
 
 def test_tensor_parallel_degree_counts_chips_or_neuron_cores() -> None:
