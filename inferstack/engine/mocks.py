@@ -7,7 +7,8 @@ One table per cloud maps a type token (or token) to the function that fills in w
 - Google Cloud: :data:`GCP_RESOURCES` and :data:`GCP_RESOURCE_SUFFIXES`;
 - Kubernetes: :func:`kubernetes_outputs` (metadata name and uid, Helm release status);
 - invokes: :data:`INVOKES` (``getCallerIdentity``, ``getProject``, ...) and :data:`ARGUMENT_INVOKES` (answers the
-  provider computes from the arguments alone: ``kubernetes:yaml:decode``, GCP's ``getIAMPolicy`` document).
+  provider computes from the arguments alone: ``kubernetes:yaml:decode``, GCP's ``getIAMPolicy`` document, AWS's
+  ``getPolicyDocument`` JSON).
 
 Everything else a provider computes is left out of the outputs, so the SDK resolves it as unknown during the
 preview (``apply`` and ``Output.concat`` over it are skipped, as in a real ``pulumi preview``). A table function
@@ -36,6 +37,7 @@ from pulumi.runtime import rpc
 
 from inferstack.catalog.zones_data import AWS_REGIONS
 from inferstack.engine.errors import ProgramError
+from inferstack.engine.iam_documents import PolicyDocumentError, policy_document
 from inferstack.engine.recording import Lookup
 from inferstack.engine.results import fields, placeholder_result, result_type
 
@@ -488,11 +490,21 @@ def _gcp_iam_policy(args: Mapping[str, Any]) -> dict[str, Any] | None:
             "auditConfigs": list(args.get("auditConfigs") or []), "id": str(int(_h(text), 16))}
 
 
+def _aws_policy_document(args: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``aws:iam/getPolicyDocument:getPolicyDocument``: the provider builds the document from the arguments alone
+    (:mod:`inferstack.engine.iam_documents`); arguments it refuses stop the run as they stop a real preview."""
+    try:
+        return policy_document(args)
+    except PolicyDocumentError as err:
+        raise ProgramError(f"aws:iam/getPolicyDocument: writing IAM Policy Document: {err}") from None
+
+
 #: Invoke token -> its result computed from the call's arguments alone, as the provider computes it (None: the
 #: arguments are not known, so neither is the result).
 ARGUMENT_INVOKES: dict[str, Callable[[Mapping[str, Any]], dict[str, Any] | None]] = {
     "kubernetes:yaml:decode": _yaml_decode,
     "gcp:organizations/getIAMPolicy:getIAMPolicy": _gcp_iam_policy,
+    "aws:iam/getPolicyDocument:getPolicyDocument": _aws_policy_document,
 }
 
 
