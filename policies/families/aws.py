@@ -113,6 +113,32 @@ def is_s3_bucket(t: SdkType) -> bool:
             and t.has_input("bucket") and t.has_input("force_destroy"))
 
 
+def is_directory_bucket(t: SdkType) -> bool:
+    """An S3 directory bucket (S3 Express One Zone, Local Zones): a bucket placed in one zone (a ``location``) with
+    single-zone ``data_redundancy``. It keeps its objects unversioned: S3 does not support versioning on it."""
+    return is_s3_bucket(t) and t.has_input("location") and t.has_input("data_redundancy")
+
+
+#: A general purpose bucket's in-line inputs that keep versioning on: its versioning block(s), or S3 Object Lock
+#: (enabling it enables versioning for good: it can no longer be suspended).
+BUCKET_VERSIONING_INLINE = re.compile(r"versionings?|object_lock_enabled|object_lock_configuration")
+
+
+def _versioning_inputs(t: SdkType) -> tuple[str, ...]:
+    """A bucket's versioning: a general purpose bucket (any bucket type but a directory bucket) with its in-line
+    versioning inputs, or a split-out versioning configuration (it names a ``bucket`` and its
+    ``versioning_configuration`` holds the status)."""
+    if is_s3_bucket(t):
+        return () if is_directory_bucket(t) else t.inputs_matching(BUCKET_VERSIONING_INLINE.pattern)
+    if "bucket" in t.inputs and "VersioningConfiguration" in t.inputs.get("versioning_configuration", ""):
+        return ("versioning_configuration",)
+    return ()
+
+
+def _is_versioning_member(t: SdkType) -> bool:
+    return (is_s3_bucket(t) and not is_directory_bucket(t)) or bool(_versioning_inputs(t))
+
+
 def _bucket_sse_inputs(t: SdkType) -> tuple[str, ...]:
     """A split-out default-encryption configuration of a bucket: it names a ``bucket`` and its ``rules`` are
     server-side-encryption rules."""
@@ -188,6 +214,8 @@ SPECS: tuple[FamilySpec, ...] = (
                select=lambda t: bool(_nacl_inputs(t)), fields=_nacl_inputs),
     FamilySpec("aws-public-ip", "aws", "no public IP addresses or publicly accessible endpoints",
                select=lambda t: bool(_public_ip_inputs(t)), fields=_public_ip_inputs),
+    FamilySpec("aws-notebook-root-access", "aws", "notebook instances: no root access for their users",
+               select=lambda t: "_builtins.str" in t.inputs.get("root_access", ""), fields=lambda t: ("root_access",)),
     FamilySpec("aws-deletion-protection", "aws", "deletion protection and final snapshots never declared off",
                select=lambda t: t.has_input(*DELETION), fields=lambda t: tuple(n for n in DELETION if n in t.inputs)),
     FamilySpec("aws-backup-retention", "aws", "automated backups never declared off in prod",
@@ -205,6 +233,10 @@ SPECS: tuple[FamilySpec, ...] = (
                "a bucket's split-out server access logging: on for the bucket a CloudTrail trail writes to",
                select=lambda t: t.has_input("bucket") and t.has_input("target_bucket"),
                fields=lambda t: tuple(n for n in ("target_bucket", "target_prefix") if n in t.inputs)),
+    FamilySpec("aws-s3-bucket-versioning", "aws",
+               "general purpose S3 buckets (directory buckets cannot be versioned) and their split-out versioning "
+               "configurations: versioning Enabled (or Object Lock), never Suspended",
+               select=_is_versioning_member, fields=_versioning_inputs),
     FamilySpec("aws-s3-public-access-block", "aws", "S3 public access blocks: all four switches on",
                select=lambda t: all(n in t.inputs for n in PUBLIC_ACCESS_BLOCK),
                fields=lambda t: PUBLIC_ACCESS_BLOCK),

@@ -325,6 +325,9 @@ FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
         'aws:timestreaminfluxdb/dbCluster:DbCluster': ('publicly_accessible',),
         'aws:timestreaminfluxdb/dbInstance:DbInstance': ('publicly_accessible',),
     },
+    'aws-notebook-root-access': {
+        'aws:sagemaker/notebookInstance:NotebookInstance': ('root_access',),
+    },
     'aws-deletion-protection': {
         'aws:alb/loadBalancer:LoadBalancer': ('enable_deletion_protection',),
         'aws:cloudwatch/logGroup:LogGroup': ('deletion_protection_enabled',),
@@ -384,6 +387,12 @@ FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
     'aws-s3-bucket-logging': {
         'aws:s3/bucketLogging:BucketLogging': ('target_bucket', 'target_prefix'),
         'aws:s3/bucketLoggingV2:BucketLoggingV2': ('target_bucket', 'target_prefix'),
+    },
+    'aws-s3-bucket-versioning': {
+        'aws:s3/bucket:Bucket': ('object_lock_configuration', 'object_lock_enabled', 'versioning'),
+        'aws:s3/bucketV2:BucketV2': ('object_lock_configuration', 'object_lock_enabled', 'versionings'),
+        'aws:s3/bucketVersioning:BucketVersioning': ('versioning_configuration',),
+        'aws:s3/bucketVersioningV2:BucketVersioningV2': ('versioning_configuration',),
     },
     'aws-s3-public-access-block': {
         'aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock': ('block_public_acls', 'block_public_policy', 'ignore_public_acls', 'restrict_public_buckets'),

@@ -27,6 +27,8 @@ RETENTION = "aws-backup-retention"
 IN_TRANSIT = "aws-encryption-in-transit"
 PUBLIC_IP = "aws-public-ip"
 DELETION = "aws-deletion-protection"
+#: Notebook instances whose users can be given root (SageMaker NotebookInstance root_access): a generated family.
+NOTEBOOK_ROOT = "aws-notebook-root-access"
 
 #: Boolean inputs that turn encryption at rest on (a KMS key input set means encrypted whatever the flag).
 _ENABLE_FLAG = re.compile(r"(.+_)?encrypted|(.+_)?encryption_enabled|sqs_managed_sse_enabled")
@@ -239,6 +241,14 @@ def _public_ip(args: ResourceValidationArgs, report) -> None:
                    "balancer, NAT gateway or VPC endpoint.")
 
 
+def _notebook_root(args: ResourceValidationArgs, report) -> None:
+    for f in families.fields(NOTEBOOK_ROOT, args.resource_type):
+        v = _value(args.props, camel(f))
+        if v is None or str(v) != "Disabled":
+            report(f"{camel(f)} is {v or 'unset (Enabled: the API default)'}: notebook users get root on the instance "
+                   "(they can change its system software and settings: least privilege); set Disabled.")
+
+
 #: Data stores whose API default leaves deletion protection off: in prod it must be declared on.
 REQUIRED_DELETION_PROTECTION: Mapping[str, str] = {
     "aws:rds/instance:Instance": "deletionProtection",
@@ -316,6 +326,14 @@ ENTRIES = [
     ), ADVISORY_IN_DEV, families=(PUBLIC_IP,),
        controls=("FSBP EC2.9", "FSBP EC2.15", "FSBP EC2.25", "FSBP RDS.2", "FSBP Redshift.1", "FSBP DMS.1",
                  "FSBP SageMaker.1")),
+    PolicyEntry(ResourceValidationPolicy(
+        name="aws-notebook-no-root-access",
+        description="No notebook instance gives its users root access (SageMaker rootAccess Disabled; the API "
+                    "default is Enabled).",
+        validate=_notebook_root,
+        remediation_steps="Set rootAccess (root_access) Disabled on the notebook instance; install software through "
+                          "a lifecycle configuration (it runs as root) instead.",
+    ), ADVISORY_IN_DEV, families=(NOTEBOOK_ROOT,), controls=("FSBP SageMaker.3",)),
     PolicyEntry(ResourceValidationPolicy(
         name="aws-deletion-protection",
         description="In prod, no AWS resource declares deletion protection off, skips its final snapshot or keeps "

@@ -40,6 +40,9 @@ ADVISORY_IN_DEV_NAMES = {
     # test subnets, unprotected databases and a CI user's access key
     "iam-no-user-access-keys", "aws-encryption-at-rest", "aws-kms-key-customer-managed", "aws-encryption-in-transit",
     "aws-no-public-ip", "aws-deletion-protection",
+    # S3 versioning and SageMaker notebook root access (#25): a dev bucket may drop old versions, a dev notebook be
+    # administered by its user
+    "s3-bucket-versioning", "aws-notebook-no-root-access",
     # Kueue (#26): a dev stack may try a hand-written multi-node object outside the queues
     "kueue-gang-admission",
     # accelerators (#26): a dev stack may try a DRA claim across namespaces or an unlabelled accelerator pool

@@ -1,6 +1,7 @@
 """S3 buckets by construction (#25): every bucket type of the SDK (family aws-s3-bucket: Bucket, BucketV2,
-DirectoryBucket), every split-out default-encryption type (aws-s3-bucket-encryption) and every ACL-bearing type
-(aws-s3-acl: bucket in-line ACLs and grants, BucketAcl/BucketAclV2, objects) is judged by the S3 rules. Fixtures
+DirectoryBucket), every split-out default-encryption type (aws-s3-bucket-encryption), every ACL-bearing type
+(aws-s3-acl: bucket in-line ACLs and grants, BucketAcl/BucketAclV2, objects) and every general purpose bucket and
+split-out versioning type (aws-s3-bucket-versioning) is judged by the S3 rules. Fixtures
 both ways through the real pulumi_policy objects (harness of tests/policies/test_rules.py), and the new-user
 program of the issue (BucketV2 + BucketAclV2 public-read) end to end through ``policy check --program``."""
 
@@ -69,7 +70,42 @@ AUDIT_V2 = Res(V2, {"bucket": AUDIT, "region": "eu-west-1"}, name="audit")
 AUDIT_LOGGING = Res("aws:s3/bucketLoggingV2:BucketLoggingV2",
                     {"bucket": AUDIT, "targetBucket": "access-logs-1a2b", "targetPrefix": "audit/"}, name="audit-logging")
 
+VERSIONING_V2 = "aws:s3/bucketVersioningV2:BucketVersioningV2"
+VERSIONING_V1 = "aws:s3/bucketVersioning:BucketVersioning"
+#: A split-out versioning configuration, Enabled; MFA delete off (CIS AWS 2.1.3 is manual and root-only: not required).
+VERSIONS = Res(VERSIONING_V2, {"bucket": NAME, "region": "eu-west-1",
+                               "versioningConfiguration": {"status": "Enabled", "mfaDelete": "Disabled"}},
+               name="models-versioning")
+STATUS = (1, "props", "versioningConfiguration", "status")
+BUCKET_V1 = Res("aws:s3/bucket:Bucket", {"bucket": NAME, "region": "eu-west-1"}, name="models")
+
 CASES = [
+    # ---------------------------------------------------------- versioning: every general purpose bucket type
+    Case("s3v2-no-versioning", "s3-bucket-versioning", (BUCKET_V2, VERSIONS), (1,), DELETE),
+    Case("s3v2-versioning-names-another-bucket", "s3-bucket-versioning", (BUCKET_V2, VERSIONS), (1, "props", "bucket"),
+         "logs-1a2b"),
+    Case("s3v2-versioning-no-status", "s3-bucket-versioning", (BUCKET_V2, VERSIONS), STATUS, DELETE, flagged=1),
+    *[Case(f"{b.type.rsplit(':', 1)[1]}-versioning-{status.lower()}-{t.rsplit(':', 1)[1]}", "s3-bucket-versioning",
+           (b, Res(t, VERSIONS.props, name="models-versioning")), STATUS, status, flagged=1)
+      for b in (BUCKET_V1, BUCKET_V2) for t in (VERSIONING_V1, VERSIONING_V2) for status in ("Suspended", "Disabled")],
+    Case("s3-inline-versioning-off", "s3-bucket-versioning",
+         one("aws:s3/bucket:Bucket", {"bucket": NAME, "versioning": {"enabled": True, "mfaDelete": False}}),
+         (0, "props", "versioning", "enabled"), False),
+    Case("s3-inline-versioning-removed", "s3-bucket-versioning",
+         one("aws:s3/bucket:Bucket", {"bucket": NAME, "versioning": {"enabled": True}}), (0, "props", "versioning"),
+         DELETE),
+    Case("s3v2-inline-versionings-off", "s3-bucket-versioning", one(V2, {"bucket": NAME, "versionings": [{"enabled": True}]}),
+         (0, "props", "versionings", 0, "enabled"), False),
+    Case("s3-inline-on-split-out-suspended", "s3-bucket-versioning",
+         (Res("aws:s3/bucket:Bucket", {"bucket": NAME, "versioning": {"enabled": True}}, name="models"), VERSIONS),
+         STATUS, "Suspended", flagged=1),
+    Case("s3-split-out-on-inline-off", "s3-bucket-versioning",
+         (Res("aws:s3/bucket:Bucket", {"bucket": NAME}, name="models"), VERSIONS), (0, "props", "versioning"),
+         {"enabled": False}),
+    # Object Lock enables versioning for good (it can no longer be suspended)
+    Case("s3v2-object-lock-removed", "s3-bucket-versioning", one(V2, {"bucket": NAME, "objectLockEnabled": True}),
+         (0, "props", "objectLockEnabled"), False),
+
     # ---------------------------------------------------------- encryption: every bucket type, every config type
     Case("s3v2-no-sse", "s3-bucket-sse-kms", (BUCKET_V2, SSE_V2_RES), (1,), DELETE),
     Case("s3v2-sse-v2-aes256", "s3-bucket-sse-kms", (BUCKET_V2, SSE_V2_RES),
@@ -141,6 +177,26 @@ def test_bucket_family_is_every_bucket_type_of_the_sdk() -> None:
     assert {"aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
             SSE_V2} <= set(members("aws-s3-bucket-encryption"))
     assert {ACL_V1, ACL_V2, V2, "aws:s3/bucket:Bucket"} <= set(members("aws-s3-acl"))
+
+
+def test_versioning_family_is_every_general_purpose_bucket_and_versioning_type() -> None:
+    """By predicate: the general purpose bucket types (in-line versioning, Object Lock) and the split-out
+    versioning types; directory buckets, which S3 cannot version, by what they are (a bucket placed in one zone)."""
+    versioning = members("aws-s3-bucket-versioning")
+    assert {"aws:s3/bucket:Bucket", V2, VERSIONING_V1, VERSIONING_V2} <= set(versioning)
+    assert DIRECTORY in members("aws-s3-bucket") and DIRECTORY not in versioning
+    assert set(members("aws-s3-bucket")) - set(versioning) == {DIRECTORY}
+    assert versioning[VERSIONING_V2] == ("versioning_configuration",)
+
+
+def test_directory_buckets_need_no_versioning_and_unknown_buckets_are_not_evaluated() -> None:
+    assert _findings((DIR_BUCKET,), "s3-bucket-versioning") == []
+    assert [f.name for f in _findings((DIR_BUCKET, BUCKET_V2), "s3-bucket-versioning")] == ["models"]
+    unknown = Res(VERSIONING_V2, {**VERSIONS.props, "bucket": UNKNOWN}, name="models-versioning", depends_on=(0,))
+    found = _findings((BUCKET_V2, unknown), "s3-bucket-versioning")
+    assert [(f.enforcement_level, f.not_evaluated) for f in found] == [("advisory", True)], found
+    # a bucket already found versioned is judged whatever another configuration names
+    assert _findings((BUCKET_V2, VERSIONS, unknown), "s3-bucket-versioning") == []
 
 
 def test_directory_buckets_need_no_public_access_block() -> None:
