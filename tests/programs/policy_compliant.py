@@ -5,6 +5,7 @@ import pulumi_aws as aws
 
 key = aws.kms.Key("data", enable_key_rotation=True, opts=pulumi.ResourceOptions(protect=True))
 bucket = aws.s3.Bucket("models", opts=pulumi.ResourceOptions(protect=True))
+aws.s3.BucketVersioning("models-versioning", bucket=bucket.id, versioning_configuration={"status": "Enabled"})
 aws.s3.BucketServerSideEncryptionConfiguration(
     "models-sse",
     bucket=bucket.id,

@@ -8,6 +8,7 @@ import pulumi_kubernetes as k8s
 
 key = aws.kms.Key("data", enable_key_rotation=False, opts=pulumi.ResourceOptions(protect=True))  # violation: kms-key-rotation
 bucket = aws.s3.Bucket("models", opts=pulumi.ResourceOptions(protect=True))  # violation: s3-bucket-sse-kms
+aws.s3.BucketVersioning("models-versioning", bucket=bucket.id, versioning_configuration={"status": "Enabled"})
 aws.s3.BucketPublicAccessBlock(
     "models-public-access", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
     ignore_public_acls=True, restrict_public_buckets=True,
