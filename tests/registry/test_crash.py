@@ -353,11 +353,13 @@ def test_gc_leaves_a_live_push_alone(registry, artifact):
 
     reg = Registry.from_env()
     reg.heartbeat_seconds = 0.2
-    slow = _SlowUpload(2.0)
+    # 3 files at 3 s each: still uploading when gc runs 6.5 s in, past the 5 s grace since the version was created;
+    # the grace is 25 heartbeats, so a heartbeat thread starved for seconds on a loaded 2-core runner still wins.
+    slow = _SlowUpload(3.0)
     result = _push_in_thread(reg, "live", artifact, slow)
     assert slow.uploading.wait(60)
-    time.sleep(3.5)  # longer than the grace period below since the version was created
-    report = Registry.from_env().gc(grace_seconds=2.5)
+    time.sleep(6.5)
+    report = Registry.from_env().gc(grace_seconds=5.0)
     result["thread"].join(60)
     assert "error" not in result, result.get("error")
     assert [(e["model"], e["version"]) for e in report["in_progress"]] == [("live", 1)]
