@@ -332,6 +332,19 @@ class _SlowUpload:
         pass
 
 
+class _HeldUpload(_SlowUpload):
+    """A progress sink that holds the push after its first file until ``release`` is set (it stays in flight)."""
+
+    def __init__(self) -> None:
+        super().__init__(0.0)
+        self.release = threading.Event()
+
+    def update(self, nbytes: int = 0, files: int = 0) -> None:
+        if files and self.phase.startswith("push") and not self.uploading.is_set():
+            self.uploading.set()
+            assert self.release.wait(120), "the test never released the push"
+
+
 def _push_in_thread(reg, model: str, path: Path, slow: _SlowUpload) -> dict:
     result: dict = {}
 
@@ -353,13 +366,14 @@ def test_gc_leaves_a_live_push_alone(registry, artifact):
 
     reg = Registry.from_env()
     reg.heartbeat_seconds = 0.2
-    # 3 files at 3 s each: still uploading when gc runs 6.5 s in, past the 5 s grace since the version was created;
-    # the grace is 25 heartbeats, so a heartbeat thread starved for seconds on a loaded 2-core runner still wins.
-    slow = _SlowUpload(3.0)
-    result = _push_in_thread(reg, "live", artifact, slow)
-    assert slow.uploading.wait(60)
-    time.sleep(6.5)
+    # The push is held after its first file until gc has run (it cannot commit before), 6 s after the version was
+    # created: past the 5 s grace, which is 25 heartbeats, so a heartbeat thread starved for seconds still wins.
+    held = _HeldUpload()
+    result = _push_in_thread(reg, "live", artifact, held)
+    assert held.uploading.wait(60)
+    time.sleep(6.0)
     report = Registry.from_env().gc(grace_seconds=5.0)
+    held.release.set()
     result["thread"].join(60)
     assert "error" not in result, result.get("error")
     assert [(e["model"], e["version"]) for e in report["in_progress"]] == [("live", 1)]
