@@ -265,7 +265,10 @@ def resource_claim_template_resource(name: str, obj: dict[str, Any], opts: pulum
         spec=k8s.resource.v1.ResourceClaimTemplateSpecArgs(
             spec=k8s.resource.v1.ResourceClaimSpecArgs(devices=k8s.resource.v1.DeviceClaimArgs(requests=requests))
         ),
-        opts=opts,
+        # The API server keeps a ResourceClaimTemplate's spec immutable: a changed spec (another pool, kind or memory)
+        # is a replacement of the same-named object, deleted first.
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(replace_on_changes=["spec"],
+                                                                       delete_before_replace=True)),
     )
 
 

@@ -288,6 +288,8 @@ class StackReport:
     changed_on_second_apply: list[str] = field(default_factory=list)
     #: pod specs declared inside custom resources, dry-run as Pods (see probe_pods)
     pods_probed: int = 0
+    #: objects of REPLACED_ON_CHANGE kinds whose immutable spec differed from the stored one: deleted and created
+    replaced: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -302,6 +304,7 @@ class StackReport:
         out += [f"  POD SECURITY {m}" for m in self.pod_security_warnings]
         out += [f"  WARNING {m}" for m in self.other_warnings]
         out += [f"  CHANGED ON SECOND APPLY {m}" for m in self.changed_on_second_apply]
+        out += [f"  REPLACED (immutable spec changed) {m}" for m in self.replaced]
         out += [f"  not applied (no CRD): {kind} x{n}" for kind, n in sorted(self.not_applied.items())]
         return out
 
@@ -423,13 +426,38 @@ def probe_pod(client: Client, spec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: ``{{ if .X }}A{{ else }}B{{ end }}`` of KServe's LLMInferenceServiceConfig presets (Go text/template, which the
+#: controller executes before merging a preset into a workload).
+_GO_IF_ELSE = re.compile(r"\{\{-?\s*if\s+[^}]*?-?\}\}(.*?)\{\{-?\s*else\s*-?\}\}(.*?)\{\{-?\s*end\s*-?\}\}", re.S)
+#: Kinds whose pod templates are Go templates the KServe controller renders first.
+TEMPLATED_PRESET_KINDS = frozenset({"LLMInferenceServiceConfig"})
+
+
+def render_go_if_else(value: Any, branch: int = 1) -> Any:
+    """``value`` with every ``{{ if }}A{{ else }}B{{ end }}`` of its strings replaced by one branch (1: A, 2: B), as
+    the controller's template execution leaves one of them; other template actions are left as they are."""
+    if isinstance(value, str):
+        return _GO_IF_ELSE.sub(lambda m: m.group(branch), value)
+    if isinstance(value, dict):
+        return {k: render_go_if_else(v, branch) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render_go_if_else(v, branch) for v in value]
+    return value
+
+
 def probe_pods(client: Client, applied: list[dict[str, Any]], objs: list[dict[str, Any]], report: StackReport) -> None:
-    """Dry-run every pod spec of the applied custom resources as a Pod (dryRun=All, fieldValidation=Strict)."""
+    """Dry-run every pod spec of the applied custom resources as a Pod (dryRun=All, fieldValidation=Strict). The pod
+    templates of KServe presets are probed once per branch of their ``{{ if }}`` actions (TLS on and off)."""
     for obj in applied:
         ns = (obj.get("metadata") or {}).get("namespace")
         if not ns:
             continue
-        for path, spec in pod_specs_of(obj, objs):
+        specs = list(pod_specs_of(obj, objs))
+        if obj.get("kind") in TEMPLATED_PRESET_KINDS:
+            branches = [(f"{path} [if-branch]", render_go_if_else(spec, 1)) for path, spec in specs]
+            branches += [(f"{path} [else-branch]", render_go_if_else(spec, 2)) for path, spec in specs]
+            specs = branches
+        for path, spec in specs:
             pod = {"apiVersion": "v1", "kind": "Pod",
                    "metadata": {"name": f"probe-{obj['metadata']['name']}"[:63].rstrip("-"), "namespace": ns},
                    "spec": probe_pod(client, spec)}
@@ -458,6 +486,11 @@ def changed(first: dict[str, Any], second: dict[str, Any]) -> str | None:
             f"generation {m1.get('generation')} -> {m2.get('generation')}")
 
 
+#: Kinds whose spec the API server keeps immutable and that the program declares with replace_on_changes ["spec"]
+#: and delete_before_replace (components/dra.py): a changed spec is a replacement, as `pulumi up` would do it.
+REPLACED_ON_CHANGE = frozenset({"ResourceClaimTemplate"})
+
+
 def apply_objects(client: Client, target: str, objs: list[dict[str, Any]]) -> StackReport:
     report = StackReport(target, objects=len(objs))
     applied: list[tuple[dict[str, Any], Resource, dict[str, Any]]] = []
@@ -478,6 +511,12 @@ def apply_objects(client: Client, target: str, objs: list[dict[str, Any]]) -> St
                 continue
             r, w = client.apply(obj, res, dry_run=True)
             note(obj, w)
+            if r.status_code == 422 and obj.get("kind") in REPLACED_ON_CHANGE and "field is immutable" in r.text:
+                # What `pulumi up` does for these kinds (replace_on_changes + delete_before_replace): delete, create.
+                client.s.delete(client.base + client.object_path(obj, res), timeout=60)
+                report.replaced.append(describe(obj))
+                r, w = client.apply(obj, res, dry_run=True)
+                note(obj, w)
             if r.status_code not in (200, 201):
                 report.rejected.append(f"{describe(obj)} [dryRun=All]: {server_message(r)}")
                 continue

@@ -160,3 +160,17 @@ def test_pod_specs_of_custom_resources_merge_the_model_onto_our_runtime() -> Non
     llm = {"kind": "LLMInferenceService", "metadata": {"name": "l", "namespace": "ns"},
            "spec": {"template": {"containers": [{"name": "main"}]}, "prefill": {"worker": {"containers": []}}}}
     assert [p for p, _ in sa.pod_specs_of(llm, [llm])] == ["spec.template", "spec.prefill.worker"]
+
+
+def test_kserve_preset_templates_are_probed_per_branch() -> None:
+    """A KServe preset's ``{{ if .GlobalConfig.EnableTLS }}HTTPS{{else}}HTTP{{- end }}`` is executed by the controller
+    before the pod exists: the probe takes each branch; other template actions stay as they are."""
+    sa = _load()
+    spec = {"containers": [{"name": "main", "livenessProbe": {"httpGet": {
+        "scheme": "{{ if .GlobalConfig.EnableTLS }}HTTPS{{else}}HTTP{{- end }}", "port": 8000}}}],
+        "volumes": [{"name": "certs", "secret": {"secretName": "{{ ChildName .ObjectMeta.Name `-certs` }}"}}]}
+    tls, plain = sa.render_go_if_else(spec, 1), sa.render_go_if_else(spec, 2)
+    assert tls["containers"][0]["livenessProbe"]["httpGet"]["scheme"] == "HTTPS"
+    assert plain["containers"][0]["livenessProbe"]["httpGet"]["scheme"] == "HTTP"
+    assert tls["volumes"] == spec["volumes"] and "LLMInferenceServiceConfig" in sa.TEMPLATED_PRESET_KINDS
+    assert sa.REPLACED_ON_CHANGE == {"ResourceClaimTemplate"}

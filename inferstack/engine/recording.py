@@ -40,6 +40,9 @@ class ResourceRecord:
     additional_secret_outputs: list[str] = field(default_factory=list)
     aliases: list[str] = field(default_factory=list)
     synthesized: bool = False
+    #: ``replace_on_changes`` property paths and ``delete_before_replace`` of the resource's options.
+    replace_on_changes: list[str] = field(default_factory=list)
+    delete_before_replace: bool = False
 
     @property
     def package(self) -> str:

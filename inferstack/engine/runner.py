@@ -246,6 +246,8 @@ class RecordingMonitor(pmocks.MockMonitor):
                 source=_source_of(request),
                 additional_secret_outputs=list(request.additionalSecretOutputs),
                 aliases=[a.urn for a in request.aliases if a.urn] if hasattr(request, "aliases") else [],
+                replace_on_changes=list(request.replaceOnChanges),
+                delete_before_replace=bool(request.deleteBeforeReplace),
             )
         )
         return resp
