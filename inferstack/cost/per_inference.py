@@ -318,19 +318,11 @@ def compare_kinds(cfg: StackConfig, model: ModelConfig, shares: dict[str, float]
         if why:
             opt.status, opt.reason = "does not fit", why
             continue
-        best: tuple[float, Shape] | None = None
-        for shape in shapes:
-            try:
-                hourly = mix_hourly_usd(shares, prices_of(cfg, shape.name)) / (shape.devices // devices)
-            except PriceNotFound:
-                continue
-            if best is None or hourly < best[0]:
-                best = (hourly, shape)
+        best = _cheapest_node(cfg, shapes, shares, devices_per_replica=devices)
         if best is None:
             opt.status, opt.reason = "no price", f"no catalog price for {kind} nodes in {cfg.region}"
             continue
-        opt.usd_per_replica_hour, shape = best
-        opt.node_type, opt.replicas_per_node = shape.name, shape.devices // devices
+        opt.usd_per_replica_hour, opt.node_type, opt.replicas_per_node = best
         if t is None:
             opt.status, opt.reason = "no measurement", f"no throughput measured on {kind}"
             continue
@@ -387,23 +379,32 @@ def slice_options(cfg: StackConfig, model: ModelConfig, shares: dict[str, float]
         if why:
             opt.status, opt.reason = "does not fit", why
             continue
-        best: tuple[float, Shape] | None = None
-        for shape in shapes:
-            try:
-                hourly = mix_hourly_usd(shares, prices_of(cfg, shape.name)) / (shape.devices * per_gpu)
-            except PriceNotFound:
-                continue
-            if best is None or hourly < best[0]:
-                best = (hourly, shape)
+        best = _cheapest_node(cfg, shapes, shares, replicas_per_device=per_gpu)
         if best is None:
             opt.status, opt.reason = "no price", f"no catalog price for {t.kind} nodes in {cfg.region}"
             continue
-        opt.usd_per_replica_hour, shape = best
-        opt.node_type, opt.replicas_per_node = shape.name, shape.devices * per_gpu
+        opt.usd_per_replica_hour, opt.node_type, opt.replicas_per_node = best
         opt.usd_per_million = _per_million(opt.usd_per_replica_hour, t)
         if metric not in opt.usd_per_million:
             opt.status, opt.reason = "no measurement", f"no {'tokensPerSecond' if metric == 'tokens' else 'requestsPerSecond'} measured on the {t.gpu} slice"
     return out
+
+
+def _cheapest_node(cfg: StackConfig, shapes: list[Shape], shares: dict[str, float], devices_per_replica: int = 1,
+                   replicas_per_device: int = 1) -> tuple[float, str, int] | None:
+    """(USD per replica-hour, node type, replicas per node) of the cheapest priced node type of ``shapes`` at the tier
+    mix ``shares``, a replica taking ``devices_per_replica`` whole devices or 1 / ``replicas_per_device`` of one (a
+    GPU slice); None when none has a price."""
+    best: tuple[float, str, int] | None = None
+    for shape in shapes:
+        per_node = shape.devices * replicas_per_device // devices_per_replica
+        try:
+            hourly = mix_hourly_usd(shares, prices_of(cfg, shape.name)) / per_node
+        except PriceNotFound:
+            continue
+        if best is None or hourly < best[0]:
+            best = (hourly, shape.name, per_node)
+    return best
 
 
 def _pool_kind(cfg: StackConfig, model: ModelConfig) -> str | None:
